@@ -1,0 +1,19 @@
+# The two commands the README gives; each installs what is missing first (scripts/setup.sh).
+.PHONY: run test ui bindings
+
+## Build Rampart (release) and start it.
+run:
+	scripts/run.sh
+
+## Run every check: formatting, lints, UI checks and tests, Rust tests, end-to-end tests.
+test:
+	scripts/test.sh
+
+## Build the UI into ui/dist (the app embeds it at compile time).
+ui:
+	scripts/setup.sh build
+	npm --prefix ui run build
+
+## Regenerate the TypeScript bindings from the Rust IPC types.
+bindings:
+	RAMPART_WRITE_BINDINGS=1 cargo test -p rampart-core --test bindings

@@ -1,0 +1,78 @@
+//! The TypeScript bindings under `ui/src/lib/bindings/` must match the Rust IPC types.
+//!
+//! This test renders every exported type into a scratch directory and compares it with the
+//! committed files. To regenerate after changing a type: `make bindings`
+//! (`RAMPART_WRITE_BINDINGS=1 cargo test -p rampart-core --test bindings`).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use rampart_core::status::Preflight;
+use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
+use ts_rs::{Config, TS};
+
+fn committed_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../ui/src/lib/bindings")
+}
+
+fn render_all(out: &Path) {
+    let cfg = Config::new().with_out_dir(out);
+    ApiError::export_all(&cfg).unwrap();
+    Preflight::export_all(&cfg).unwrap();
+    Venue::export_all(&cfg).unwrap();
+    Side::export_all(&cfg).unwrap();
+    OrderType::export_all(&cfg).unwrap();
+    TimeInForce::export_all(&cfg).unwrap();
+    Price::export_all(&cfg).unwrap();
+    Qty::export_all(&cfg).unwrap();
+}
+
+fn read_tree(dir: &Path) -> BTreeMap<String, String> {
+    let mut files = BTreeMap::new();
+    let Ok(entries) = fs::read_dir(dir) else {
+        return files;
+    };
+    for entry in entries {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "ts") {
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            files.insert(name, fs::read_to_string(&path).unwrap());
+        }
+    }
+    files
+}
+
+#[test]
+fn typescript_bindings_are_up_to_date() {
+    let scratch = tempfile::tempdir().unwrap();
+    render_all(scratch.path());
+    let fresh = read_tree(scratch.path());
+    assert!(fresh.contains_key("ApiError.ts") && fresh.contains_key("Preflight.ts"));
+
+    let committed_dir = committed_dir();
+    if std::env::var_os("RAMPART_WRITE_BINDINGS").is_some() {
+        fs::create_dir_all(&committed_dir).unwrap();
+        for stale in read_tree(&committed_dir).keys() {
+            fs::remove_file(committed_dir.join(stale)).unwrap();
+        }
+        for (name, text) in &fresh {
+            fs::write(committed_dir.join(name), text).unwrap();
+        }
+        return;
+    }
+
+    let committed = read_tree(&committed_dir);
+    let fresh_names: Vec<_> = fresh.keys().collect();
+    let committed_names: Vec<_> = committed.keys().collect();
+    assert_eq!(
+        committed_names, fresh_names,
+        "the set of binding files differs; run `make bindings` and commit ui/src/lib/bindings"
+    );
+    for (name, text) in &fresh {
+        assert_eq!(
+            &committed[name], text,
+            "ui/src/lib/bindings/{name} is stale; run `make bindings` and commit it"
+        );
+    }
+}

@@ -1,0 +1,24 @@
+//! Embeds the UI and the access-control lists into the app.
+
+use std::path::Path;
+
+/// Every IPC command the app registers. Each gets `allow-…`/`deny-…` permissions generated here;
+/// permissions/main-window.toml allows them by name and nothing else is reachable from the UI.
+/// Keep in step with `tauri::generate_handler!` in src/lib.rs.
+const COMMANDS: &[&str] = &["preflight"];
+
+fn main() {
+    let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist/index.html");
+    println!("cargo:rerun-if-changed=../ui/dist");
+    if !dist.exists() {
+        panic!(
+            "the UI has not been built ({} is missing): run `make ui` (or `make run`) first",
+            dist.display()
+        );
+    }
+    let attributes = tauri_build::Attributes::new()
+        .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS));
+    if let Err(err) = tauri_build::try_build(attributes) {
+        panic!("tauri build step failed: {err:#}");
+    }
+}

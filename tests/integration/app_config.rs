@@ -1,0 +1,142 @@
+//! The app's security configuration, read from the files Tauri compiles in: the CSP, the global
+//! object, the one capability, and the command allow-list.
+
+use std::collections::BTreeSet;
+
+use rampart_tests::workspace_root;
+use serde_json::Value;
+
+fn read(path: &str) -> String {
+    std::fs::read_to_string(workspace_root().join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn tauri_conf() -> Value {
+    serde_json::from_str(&read("src-tauri/tauri.conf.json")).expect("tauri.conf.json is JSON")
+}
+
+fn quoted_names(text: &str) -> BTreeSet<String> {
+    text.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The names in `const COMMANDS: &[&str] = &[...]` in src-tauri/build.rs.
+fn manifest_commands() -> BTreeSet<String> {
+    let build = read("src-tauri/build.rs");
+    let start = build
+        .find("const COMMANDS: &[&str] = &[")
+        .expect("COMMANDS in build.rs");
+    let list = &build[start..];
+    quoted_names(&list[..list.find("];").expect("end of COMMANDS")])
+}
+
+#[test]
+fn csp_allows_only_our_own_scripts_and_ipc() {
+    let conf = tauri_conf();
+    let csp = &conf["app"]["security"]["csp"];
+    let directive = |name: &str| {
+        csp[name]
+            .as_str()
+            .unwrap_or_else(|| panic!("CSP has no {name}"))
+    };
+
+    assert_eq!(directive("default-src"), "'none'");
+    assert_eq!(directive("script-src"), "'self'");
+    assert_eq!(directive("connect-src"), "ipc: http://ipc.localhost");
+    assert_eq!(directive("object-src"), "'none'");
+    let all: Vec<&str> = csp
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(Value::as_str)
+        .collect();
+    for source in all {
+        for banned in [
+            "'unsafe-eval'",
+            "'unsafe-inline'",
+            "data:",
+            "blob:",
+            "http:",
+            "https:",
+            "*",
+        ] {
+            assert!(
+                !source.split_whitespace().any(|s| s == banned),
+                "CSP source list {source:?} allows {banned}"
+            );
+        }
+    }
+    assert!(
+        conf["app"]["security"]["devCsp"].is_null(),
+        "no looser CSP for dev builds"
+    );
+    assert!(conf["app"]["security"]["dangerousDisableAssetCspModification"].is_null());
+    assert!(
+        conf["build"]["devUrl"].is_null(),
+        "the app loads no remote or dev-server content"
+    );
+}
+
+#[test]
+fn no_global_tauri_and_a_frozen_prototype() {
+    let conf = tauri_conf();
+    assert_eq!(conf["app"]["withGlobalTauri"], false);
+    assert_eq!(conf["app"]["security"]["freezePrototype"], true);
+    assert_eq!(
+        conf["app"]["security"]["capabilities"],
+        serde_json::json!(["main"])
+    );
+    let windows = conf["app"]["windows"].as_array().unwrap();
+    assert_eq!(windows.len(), 1);
+    assert_eq!(windows[0]["label"], "main");
+    assert!(
+        windows[0]["url"].is_null(),
+        "the window loads the bundled UI only"
+    );
+}
+
+#[test]
+fn one_capability_for_the_main_window_allowing_commands_by_name() {
+    let dir = workspace_root().join("src-tauri/capabilities");
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(files.len(), 1, "exactly one capability file");
+    let cap: Value = serde_json::from_str(&read("src-tauri/capabilities/main.json")).unwrap();
+    assert_eq!(cap["identifier"], "main");
+    assert_eq!(cap["windows"], serde_json::json!(["main"]));
+    assert_eq!(
+        cap["permissions"],
+        serde_json::json!(["main-window"]),
+        "no core or plugin permissions"
+    );
+
+    let set = read("src-tauri/permissions/main-window.toml");
+    let allowed: BTreeSet<String> = set
+        .lines()
+        .find(|l| l.trim_start().starts_with("permissions"))
+        .map(quoted_names)
+        .expect("permissions = [...] in main-window.toml");
+    let commands = manifest_commands();
+    assert!(!commands.is_empty());
+    let expected: BTreeSet<String> = commands.iter().map(|c| format!("allow-{c}")).collect();
+    assert_eq!(
+        allowed, expected,
+        "each command in build.rs is allowed by name, and only those"
+    );
+}
+
+#[test]
+fn every_registered_handler_is_in_the_app_manifest() {
+    let lib = read("src-tauri/src/lib.rs");
+    let start = lib
+        .find("generate_handler![")
+        .expect("generate_handler! in lib.rs");
+    let list = &lib[start + "generate_handler![".len()..];
+    let handlers: BTreeSet<String> = list[..list.find(']').unwrap()]
+        .split(',')
+        .map(|h| h.trim().rsplit("::").next().unwrap_or_default().to_owned())
+        .filter(|h| !h.is_empty())
+        .collect();
+    assert_eq!(handlers, manifest_commands());
+}

@@ -1,0 +1,148 @@
+//! The first screen in the real app: start-up checks, with and without a keychain.
+
+use std::process::Command;
+
+use rampart_tests::{App, Launch};
+
+/// The namespace a debug build writes under (BuildKind::Dev).
+const DEV_NAMESPACE: &str = "rampart-dev";
+const APP_IDENTIFIER: &str = "app.rampart.desk";
+
+#[tokio::test]
+async fn shows_a_working_keychain_and_round_trips_ipc() {
+    let app = App::start(Launch { dbus_session: true }).await;
+
+    let overall = app
+        .wait_text("[data-testid=overall]", |t| !t.is_empty())
+        .await;
+    let status = app.text("[data-testid=keychain-status]").await;
+    if status != "Available" {
+        let message = app.text("[data-testid=keychain-message]").await;
+        app.screenshot("first-screen-unexpected").await;
+        panic!("keychain not available in the test session: {status}: {message}");
+    }
+    assert!(overall.starts_with("Ready"), "{overall}");
+    assert_eq!(
+        app.text("[data-testid=keychain-backend]").await,
+        "Secret Service (D-Bus)"
+    );
+    assert_eq!(
+        app.text("[data-testid=keychain-namespace]").await,
+        DEV_NAMESPACE
+    );
+    assert_eq!(
+        app.text("[data-testid=keychain-message]").await,
+        "Stored, read back and deleted a test entry."
+    );
+    assert_eq!(app.text("[data-testid=datadir-status]").await, "Writable");
+    let data_dir = app.root().join("data").join(APP_IDENTIFIER);
+    assert_eq!(
+        app.text("[data-testid=datadir-path]").await,
+        data_dir.display().to_string()
+    );
+    assert!(
+        data_dir.is_dir(),
+        "the app did not create {}",
+        data_dir.display()
+    );
+    assert_eq!(
+        app.text("[data-testid=app-version]").await,
+        format!("v{}", env!("CARGO_PKG_VERSION"))
+    );
+    assert!(
+        app.text("[data-testid=app-build]")
+            .await
+            .contains("development build")
+    );
+
+    // An explicit IPC round trip: each press runs the Rust checks again and renders the answer.
+    assert_eq!(
+        app.attr("[data-testid=check-count]", "data-count")
+            .await
+            .as_deref(),
+        Some("1")
+    );
+    app.click("[data-testid=recheck]").await;
+    app.wait_text("[data-testid=check-count]", |t| t.contains("(check 2)"))
+        .await;
+    assert_eq!(app.text("[data-testid=keychain-status]").await, "Available");
+    assert!(
+        app.driver()
+            .find(thirtyfour::By::Css("[data-testid=ipc-error]"))
+            .await
+            .is_err()
+    );
+
+    // The probe cleaned up after itself in the real Secret Service.
+    let left = Command::new("secret-tool")
+        .args([
+            "search",
+            "--all",
+            "service",
+            &format!("{DEV_NAMESPACE}.probe"),
+        ])
+        .output()
+        .expect("run secret-tool");
+    let left = String::from_utf8_lossy(&left.stdout);
+    assert!(
+        !left.contains("probe-"),
+        "probe entries left in the keychain:\n{left}"
+    );
+
+    let shot = app.screenshot("first-screen").await;
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "screenshot looks empty"
+    );
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn explains_a_missing_dbus_session_without_crashing() {
+    let app = App::start(Launch {
+        dbus_session: false,
+    })
+    .await;
+
+    let status = app
+        .wait_text("[data-testid=keychain-status]", |t| !t.is_empty())
+        .await;
+    assert_eq!(status, "Unavailable");
+    assert_eq!(
+        app.text("[data-testid=keychain-code]").await,
+        "keychain_unavailable"
+    );
+    let message = app.text("[data-testid=keychain-message]").await;
+    assert!(
+        message.starts_with("No D-Bus session was found"),
+        "{message}"
+    );
+    let fix = app.text("[data-testid=keychain-fix]").await;
+    assert!(fix.contains("dbus-run-session"), "{fix}");
+    assert!(fix.contains("gnome-keyring"), "{fix}");
+    let overall = app.text("[data-testid=overall]").await;
+    assert!(
+        overall.starts_with("Rampart cannot keep exchange keys safely yet"),
+        "{overall}"
+    );
+    assert_eq!(
+        app.attr("[data-testid=overall]", "data-tone")
+            .await
+            .as_deref(),
+        Some("problem")
+    );
+    // The rest of the screen still works.
+    assert_eq!(app.text("[data-testid=datadir-status]").await, "Writable");
+
+    // Still alive and answering: checking again gives the same clear answer.
+    app.click("[data-testid=recheck]").await;
+    app.wait_text("[data-testid=check-count]", |t| t.contains("(check 2)"))
+        .await;
+    assert_eq!(
+        app.text("[data-testid=keychain-status]").await,
+        "Unavailable"
+    );
+
+    app.screenshot("first-screen-no-keychain").await;
+    app.quit().await;
+}

@@ -1,0 +1,7 @@
+//! Rampart's integration tests: one binary (modules below), run by `make test` under Xvfb inside
+//! a D-Bus session with an unlocked gnome-keyring.
+
+mod app_config;
+mod first_screen;
+mod supply_chain;
+mod webview_sandbox;

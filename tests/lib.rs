@@ -1,0 +1,314 @@
+//! Harness for end-to-end tests: the real Rampart binary in a real window, driven over WebDriver
+//! through tauri-driver and WebKitWebDriver.
+//!
+//! The test process must already have a display (`xvfb-run`) and, for the keychain, a D-Bus
+//! session with an unlocked Secret Service (scripts/with-keyring.sh); `make test` arranges both.
+//! Each launch gets a fresh HOME and XDG directories, its own ports, and is torn down with its
+//! whole process group.
+
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use thirtyfour::prelude::*;
+use thirtyfour::{Capabilities, WebDriver};
+use tokio::sync::{Mutex, MutexGuard};
+
+/// One app at a time: WebKit is heavy on a 2-core machine and screenshots must not race.
+static SERIAL: Mutex<()> = Mutex::const_new(());
+
+/// How long the driver pair may take to accept connections, and a page element to appear.
+pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+pub const UI_TIMEOUT: Duration = Duration::from_secs(30);
+const POLL: Duration = Duration::from_millis(100);
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ sits inside the workspace")
+        .to_path_buf()
+}
+
+/// The debug build of the app that `make test` builds before running the tests.
+pub fn app_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("RAMPART_APP_BIN") {
+        return PathBuf::from(path);
+    }
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"));
+    target.join("debug/rampart-app")
+}
+
+/// Where end-to-end tests leave their screenshots.
+pub fn screenshot_dir() -> PathBuf {
+    workspace_root().join("target/e2e")
+}
+
+fn tauri_driver() -> PathBuf {
+    let on_path = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join("tauri-driver"))
+            .find(|candidate| candidate.is_file())
+    });
+    on_path.unwrap_or_else(|| {
+        let home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| {
+                PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".cargo")
+            });
+        home.join("bin/tauri-driver")
+    })
+}
+
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral loopback port");
+    listener
+        .local_addr()
+        .expect("bound socket has an address")
+        .port()
+}
+
+fn wait_for_port(port: u16, deadline: Instant, driver: &mut Child) {
+    let addr = SocketAddr::from(([127, 0, 0, 1], port));
+    loop {
+        if TcpStream::connect_timeout(&addr, POLL).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = driver.try_wait() {
+            panic!("tauri-driver exited ({status}) before port {port} accepted connections");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "port {port} did not accept connections within {STARTUP_TIMEOUT:?}"
+        );
+        std::thread::sleep(POLL);
+    }
+}
+
+/// How to start the app.
+#[derive(Debug, Clone, Copy)]
+pub struct Launch {
+    /// Pass the test's D-Bus session (and so the Secret Service) through to the app. When false
+    /// the app starts with no session bus at all.
+    pub dbus_session: bool,
+}
+
+/// A running app with a WebDriver session on its window.
+pub struct App {
+    driver: Option<WebDriver>,
+    tauri_driver: Child,
+    root: tempfile::TempDir,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl App {
+    pub async fn start(launch: Launch) -> App {
+        let serial = SERIAL.lock().await;
+        let binary = app_binary();
+        assert!(
+            binary.is_file(),
+            "{} is missing: build it first (`make test` does: cargo build -p rampart-app)",
+            binary.display()
+        );
+        assert!(
+            std::env::var_os("DISPLAY").is_some(),
+            "end-to-end tests need a display: run them through `make test` (xvfb-run)"
+        );
+
+        let root = tempfile::tempdir().expect("temporary directory for the app's HOME");
+        let dirs = ["home", "data", "config", "cache", "state", "runtime"];
+        for dir in dirs {
+            std::fs::create_dir_all(root.path().join(dir)).expect("create XDG directory");
+        }
+        let port = free_port();
+        let native_port = free_port();
+
+        let mut command = Command::new(tauri_driver());
+        command
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("HOME", root.path().join("home"))
+            .env("XDG_DATA_HOME", root.path().join("data"))
+            .env("XDG_CONFIG_HOME", root.path().join("config"))
+            .env("XDG_CACHE_HOME", root.path().join("cache"))
+            .env("XDG_STATE_HOME", root.path().join("state"))
+            .env("RAMPART_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            // Its own process group, so WebKitWebDriver and the app go down with it.
+            .process_group(0);
+        if !launch.dbus_session {
+            command
+                .env_remove("DBUS_SESSION_BUS_ADDRESS")
+                .env("XDG_RUNTIME_DIR", root.path().join("runtime"));
+        }
+        let mut tauri_driver = command.spawn().unwrap_or_else(|e| {
+            panic!(
+                "start {}: {e} (make test installs it)",
+                tauri_driver().display()
+            )
+        });
+
+        let deadline = Instant::now() + STARTUP_TIMEOUT;
+        wait_for_port(port, deadline, &mut tauri_driver);
+        wait_for_port(native_port, deadline, &mut tauri_driver);
+
+        let mut caps = Capabilities::new();
+        caps.set("browserName", "wry")
+            .expect("serialise capability");
+        caps.set(
+            "tauri:options",
+            serde_json::json!({ "application": binary }),
+        )
+        .expect("serialise capability");
+        let driver = match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
+            Ok(driver) => driver,
+            Err(err) => {
+                kill_group(&mut tauri_driver);
+                panic!("could not open a WebDriver session on the app: {err}");
+            }
+        };
+        App {
+            driver: Some(driver),
+            tauri_driver,
+            root,
+            _serial: serial,
+        }
+    }
+
+    pub fn driver(&self) -> &WebDriver {
+        self.driver.as_ref().expect("driver is present until quit")
+    }
+
+    /// The fresh directory the app got as HOME and XDG base directories.
+    pub fn root(&self) -> &Path {
+        self.root.path()
+    }
+
+    /// Waits until the element matching `css` exists and its text satisfies `want`; returns the
+    /// text. Fails with the last text seen.
+    pub async fn wait_text(&self, css: &str, want: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + UI_TIMEOUT;
+        let mut last = String::from("<element not found>");
+        loop {
+            if let Ok(element) = self.driver().find(By::Css(css)).await
+                && let Ok(text) = element.text().await
+            {
+                if want(&text) {
+                    return text;
+                }
+                last = text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css}: no acceptable text within {UI_TIMEOUT:?}; last seen: {last:?}"
+            );
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.wait_text(css, |_| true).await
+    }
+
+    pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
+        let element = self
+            .driver()
+            .find(By::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        element
+            .attr(name)
+            .await
+            .unwrap_or_else(|e| panic!("{css}[{name}]: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        let element = self
+            .driver()
+            .find(By::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        element
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+    }
+
+    /// Runs a script in the page and returns its JSON result.
+    pub async fn eval(&self, script: &str) -> serde_json::Value {
+        self.driver()
+            .execute(script, Vec::new())
+            .await
+            .unwrap_or_else(|e| panic!("script failed: {e}\n{script}"))
+            .json()
+            .clone()
+    }
+
+    /// Saves a PNG of the window under target/e2e/ and returns its path.
+    pub async fn screenshot(&self, name: &str) -> PathBuf {
+        let png = self
+            .driver()
+            .screenshot_as_png()
+            .await
+            .expect("take a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the driver returned no PNG");
+        let dir = screenshot_dir();
+        std::fs::create_dir_all(&dir).expect("create target/e2e");
+        let path = dir.join(format!("{name}.png"));
+        std::fs::write(&path, png).expect("write screenshot");
+        path
+    }
+
+    /// Ends the WebDriver session (closing the app) and the driver processes.
+    pub async fn quit(mut self) {
+        if let Some(driver) = self.driver.take() {
+            // The app may already be gone; teardown continues either way.
+            let _ = tokio::time::timeout(Duration::from_secs(15), driver.quit()).await;
+        }
+        kill_group(&mut self.tauri_driver);
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        kill_group(&mut self.tauri_driver);
+    }
+}
+
+fn kill_group(child: &mut Child) {
+    if let Ok(Some(_)) = child.try_wait() {
+        return;
+    }
+    let group = format!("-{}", child.id());
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    let _ = child.wait();
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(next) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&next) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}

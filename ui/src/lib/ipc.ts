@@ -1,0 +1,88 @@
+// The one way the UI talks to Rust. Every command is typed by name; every failure arrives as an
+// IpcError carrying one of the stable codes from src/lib/bindings/ErrorCode.ts.
+import { invoke } from "@tauri-apps/api/core";
+import type { ApiError } from "./bindings/ApiError";
+import type { ErrorCode } from "./bindings/ErrorCode";
+import type { Preflight } from "./bindings/Preflight";
+
+/** Every command the app registers (src-tauri/build.rs COMMANDS): arguments and result. */
+export interface Commands {
+  preflight: { args: Record<string, never>; result: Preflight };
+}
+
+export type CommandName = keyof Commands;
+
+// A Record over the generated union: adding a code in Rust without listing it here (or listing
+// one Rust does not have) fails the type check.
+const KNOWN_CODES: Record<ErrorCode, true> = {
+  keychain_unavailable: true,
+  keychain_access_denied: true,
+  keychain_failure: true,
+  data_dir_unavailable: true,
+  invalid_input: true,
+  internal: true,
+};
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === "string" && Object.hasOwn(KNOWN_CODES, value);
+}
+
+/** A failed command, as the UI handles it. */
+export class IpcError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = "IpcError";
+    this.code = code;
+  }
+}
+
+function isApiError(value: unknown): value is ApiError {
+  if (typeof value !== "object" || value === null) {
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  return isErrorCode(record["code"]) && typeof record["message"] === "string";
+}
+
+function describe(raw: unknown): string {
+  if (typeof raw === "string") {
+    return raw;
+  }
+  if (raw instanceof Error) {
+    return raw.message;
+  }
+  try {
+    return JSON.stringify(raw) ?? String(raw);
+  } catch {
+    return String(raw);
+  }
+}
+
+/**
+ * Turns whatever a rejected invoke produced into an IpcError. Rampart's commands reject with
+ * {code, message}; Tauri itself rejects with a plain string when a command is unknown or not
+ * allowed for this window, which is a bug on our side and reported as `internal`.
+ */
+export function toIpcError(raw: unknown, command: string): IpcError {
+  if (isApiError(raw)) {
+    return new IpcError(raw.code, raw.message);
+  }
+  return new IpcError("internal", `Rampart could not run "${command}": ${describe(raw)}`);
+}
+
+export type Invoker = (command: string, args?: Record<string, unknown>) => Promise<unknown>;
+
+/** Calls a Rust command. Rejects only with IpcError. */
+export async function call<K extends CommandName>(
+  command: K,
+  args: Commands[K]["args"],
+  invoker: Invoker = invoke,
+): Promise<Commands[K]["result"]> {
+  try {
+    return (await invoker(command, args)) as Commands[K]["result"];
+  } catch (raw) {
+    throw toIpcError(raw, command);
+  }
+}
