@@ -140,3 +140,16 @@ fn every_registered_handler_is_in_the_app_manifest() {
         .collect();
     assert_eq!(handlers, manifest_commands());
 }
+
+/// Tauri enables the web inspector in debug builds only, unless its `devtools` feature is on.
+#[test]
+fn devtools_stay_out_of_release_builds() {
+    for manifest in ["Cargo.toml", "src-tauri/Cargo.toml"] {
+        let text = read(manifest);
+        for line in text.lines().filter(|l| l.trim_start().starts_with("tauri")) {
+            assert!(!line.contains("devtools"), "{manifest}: {line}");
+        }
+    }
+    let conf = tauri_conf();
+    assert!(conf["app"]["windows"][0]["devtools"].is_null());
+}

@@ -41,11 +41,35 @@ fn probe_round_trips_through_the_secret_service_and_leaves_nothing() {
     assert_eq!(status.namespace, "rampart-test-vault");
 }
 
-/// Runs in a child process (env changes must not leak into other tests): with no session bus
-/// reachable, the probe must fail with the "no D-Bus session" explanation, not panic or hang.
+fn this_test_binary() -> std::path::PathBuf {
+    std::env::current_exe().unwrap()
+}
+
+/// Runs `test` again through `child` (this test binary, or a wrapper around it) so that its
+/// environment changes cannot leak into other tests, and checks that it passed there.
+fn run_in_child(mut child: Command, test: &str) {
+    child
+        .args(["--exact", test, "--nocapture"])
+        .env("RAMPART_VAULT_CHILD", "1");
+    let out = child.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "child failed:\n{text}");
+    assert!(text.contains("1 passed"), "child ran no test:\n{text}");
+}
+
+fn in_child() -> bool {
+    std::env::var_os("RAMPART_VAULT_CHILD").is_some()
+}
+
+/// With no session bus reachable, the probe fails with the "no D-Bus session" explanation: no
+/// panic, no hang.
 #[test]
 fn without_a_session_bus_the_probe_explains_what_is_missing() {
-    if std::env::var_os("RAMPART_VAULT_CHILD").is_some() {
+    if in_child() {
         let err = Keychain::with_namespace("rampart-test-vault")
             .probe()
             .expect_err("no bus, yet the probe passed");
@@ -55,22 +79,45 @@ fn without_a_session_bus_the_probe_explains_what_is_missing() {
         return;
     }
     let runtime = tempfile::tempdir().unwrap();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "without_a_session_bus_the_probe_explains_what_is_missing",
-            "--nocapture",
-        ])
-        .env("RAMPART_VAULT_CHILD", "1")
+    let mut child = Command::new(this_test_binary());
+    child
         .env_remove("DBUS_SESSION_BUS_ADDRESS")
-        .env("XDG_RUNTIME_DIR", runtime.path())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
+        .env("XDG_RUNTIME_DIR", runtime.path());
+    run_in_child(
+        child,
+        "without_a_session_bus_the_probe_explains_what_is_missing",
     );
-    assert!(out.status.success(), "child failed:\n{text}");
-    assert!(text.contains("1 passed"), "child ran no test:\n{text}");
+}
+
+/// A session bus whose Secret Service (gnome-keyring, started on demand by D-Bus activation) has
+/// no unlocked login keyring: the probe says the keychain is locked and how to unlock it.
+#[test]
+fn a_keyring_that_was_never_unlocked_is_reported_as_locked() {
+    if in_child() {
+        let err = Keychain::with_namespace("rampart-test-vault")
+            .probe()
+            .expect_err("locked keyring, yet the probe passed");
+        assert_eq!(err.code(), ErrorCode::KeychainAccessDenied, "{err}");
+        assert!(
+            err.to_string().contains("locked or refused access"),
+            "{err}"
+        );
+        assert!(
+            err.fix()
+                .iter()
+                .any(|s| s.contains("Unlock your login keyring"))
+        );
+        return;
+    }
+    // A new bus with nothing running on it, and no keyring files.
+    let keyrings = tempfile::tempdir().unwrap();
+    let mut child = Command::new("dbus-run-session");
+    child
+        .arg("--")
+        .arg(this_test_binary())
+        .env("XDG_DATA_HOME", keyrings.path());
+    run_in_child(
+        child,
+        "a_keyring_that_was_never_unlocked_is_reported_as_locked",
+    );
 }
