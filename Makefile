@@ -16,4 +16,4 @@ ui:
 
 ## Regenerate the TypeScript bindings from the Rust IPC types.
 bindings:
-	RAMPART_WRITE_BINDINGS=1 cargo test -p rampart-core --test bindings
+	RAMPART_WRITE_BINDINGS=1 cargo test -p rampart-engine --test bindings

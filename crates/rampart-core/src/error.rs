@@ -23,6 +23,18 @@ pub enum ErrorCode {
     DataDirUnavailable,
     /// The request from the UI was malformed or out of range.
     InvalidInput,
+    /// The app is locked (or MFA is not set up yet); unlock first.
+    Locked,
+    /// MFA is not set up; the action needs it.
+    NotEnrolled,
+    /// The typed TOTP or recovery code is wrong.
+    WrongCode,
+    /// The TOTP code's time step was already used once.
+    CodeAlreadyUsed,
+    /// Too many wrong codes: no code is checked until the wait is over.
+    TooManyAttempts,
+    /// No account with that id.
+    AccountNotFound,
     /// A bug: something that should not happen did. The message says what to report.
     Internal,
 }
@@ -36,6 +48,12 @@ impl ErrorCode {
             Self::KeychainFailure => "keychain_failure",
             Self::DataDirUnavailable => "data_dir_unavailable",
             Self::InvalidInput => "invalid_input",
+            Self::Locked => "locked",
+            Self::NotEnrolled => "not_enrolled",
+            Self::WrongCode => "wrong_code",
+            Self::CodeAlreadyUsed => "code_already_used",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::AccountNotFound => "account_not_found",
             Self::Internal => "internal",
         }
     }
@@ -89,6 +107,12 @@ mod tests {
             ErrorCode::KeychainFailure,
             ErrorCode::DataDirUnavailable,
             ErrorCode::InvalidInput,
+            ErrorCode::Locked,
+            ErrorCode::NotEnrolled,
+            ErrorCode::WrongCode,
+            ErrorCode::CodeAlreadyUsed,
+            ErrorCode::TooManyAttempts,
+            ErrorCode::AccountNotFound,
             ErrorCode::Internal,
         ] {
             assert_eq!(

@@ -7,6 +7,7 @@
 pub mod error;
 pub mod market;
 pub mod money;
+pub mod session;
 pub mod status;
 
 pub use error::{ApiError, ErrorCode};

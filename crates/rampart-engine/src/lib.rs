@@ -1,20 +1,55 @@
 //! The desk: what the app does, independent of any window. The Tauri commands in src-tauri are
 //! one-line calls into [`Desk`].
+//!
+//! Lock discipline: every method that is not about unlocking starts with
+//! [`Desk::require_unlocked`], so a locked app refuses in Rust, whatever the UI shows.
 
+mod clock;
+mod files;
 mod preflight;
+mod session;
 
+pub use clock::{Clock, SystemClock};
 pub use preflight::{DATA_DIR_WRITE_TEST, KEYCHAIN_PROBE_TIMEOUT};
+pub use session::{AddAccountRequest, IDLE_CHECK_INTERVAL};
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use rampart_core::status::Preflight;
-use rampart_vault::Keychain;
+use rampart_vault::{DataKey, Enrolment, Keychain, Vault};
 
 /// The application's state behind the IPC boundary.
-#[derive(Debug)]
 pub struct Desk {
     keychain: Keychain,
+    vault: Vault<Keychain>,
     data_dir: PathBuf,
+    clock: Arc<dyn Clock>,
+    state: Mutex<State>,
+}
+
+/// What lives only in memory.
+#[derive(Default)]
+struct State {
+    /// A seed shown on the enrolment screen, not yet activated.
+    enrolment: Option<Enrolment>,
+    /// Present while unlocked. Dropping it zeroizes the data key.
+    session: Option<Session>,
+}
+
+struct Session {
+    data_key: DataKey,
+    /// Clock seconds of the last user activity.
+    last_activity: u64,
+}
+
+impl std::fmt::Debug for Desk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Desk")
+            .field("namespace", &self.keychain.namespace())
+            .field("data_dir", &self.data_dir)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Desk {
@@ -25,12 +60,56 @@ impl Desk {
     }
 
     pub fn with_keychain(data_dir: PathBuf, keychain: Keychain) -> Self {
-        Self { keychain, data_dir }
+        Self::with_parts(data_dir, keychain, Arc::new(SystemClock))
+    }
+
+    pub fn with_parts(data_dir: PathBuf, keychain: Keychain, clock: Arc<dyn Clock>) -> Self {
+        let vault = Vault::new(keychain.clone(), keychain.namespace());
+        Self {
+            keychain,
+            vault,
+            data_dir,
+            clock,
+            state: Mutex::default(),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    pub fn vault(&self) -> &Vault<Keychain> {
+        &self.vault
     }
 
     /// Checks what the app needs before it can hold exchange keys: a working OS keychain and a
     /// writable data directory. Never fails: each problem is reported with its fix.
     pub async fn preflight(&self) -> Preflight {
         preflight::run(&self.keychain, &self.data_dir).await
+    }
+
+    /// Runs a blocking desk operation (keychain and file I/O) off the async runtime's threads.
+    pub async fn run<T, F>(self: &Arc<Self>, op: F) -> Result<T, rampart_core::ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Desk) -> Result<T, rampart_core::ApiError> + Send + 'static,
+    {
+        let desk = Arc::clone(self);
+        tokio::task::spawn_blocking(move || op(&desk))
+            .await
+            .unwrap_or_else(|join| {
+                Err(rampart_core::ApiError::new(
+                    rampart_core::ErrorCode::Internal,
+                    format!(
+                        "An operation crashed ({join}). This is a bug in Rampart; please report it."
+                    ),
+                ))
+            })
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // Every update to State is a single assignment, so a panic elsewhere cannot leave it
+        // half-written: recovering from poisoning is safe.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }

@@ -1,6 +1,10 @@
 //! The OS keychain through keyring-core and the platform's native store.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+use zeroize::Zeroizing;
+
+use crate::store::SecretStore;
 
 use keyring_core::{CredentialStore, Entry};
 use rampart_core::status::{BuildKind, Check, KeychainStatus};
@@ -82,6 +86,9 @@ impl From<VaultError> for ApiError {
 #[derive(Debug, Clone)]
 pub struct Keychain {
     namespace: String,
+    /// The platform store, opened on first use and dropped after a failure so that the next
+    /// call reconnects (a keychain started after Rampart is found without a restart).
+    store: Arc<Mutex<Option<Arc<CredentialStore>>>>,
 }
 
 impl Keychain {
@@ -94,6 +101,7 @@ impl Keychain {
     pub fn with_namespace(namespace: impl Into<String>) -> Self {
         Self {
             namespace: namespace.into(),
+            store: Arc::default(),
         }
     }
 
@@ -173,6 +181,59 @@ impl Keychain {
             namespace: self.namespace.clone(),
             check,
         }
+    }
+}
+
+impl Keychain {
+    fn with_store<T>(
+        &self,
+        what: &str,
+        op: impl FnOnce(&Arc<CredentialStore>) -> keyring_core::Result<T>,
+    ) -> Result<T, VaultError> {
+        let mut cached = self.store.lock().unwrap_or_else(|p| p.into_inner());
+        let store = match cached.as_ref() {
+            Some(store) => store.clone(),
+            None => {
+                let store = platform::open_store()?;
+                *cached = Some(store.clone());
+                store
+            }
+        };
+        let result = op(&store);
+        if let Err(
+            keyring_core::Error::PlatformFailure(_) | keyring_core::Error::NoStorageAccess(_),
+        ) = &result
+        {
+            *cached = None;
+        }
+        result.map_err(|e| classify(&e, what))
+    }
+}
+
+impl SecretStore for Keychain {
+    fn get(&self, service: &str, user: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
+        self.with_store("read a secret", |store| {
+            match Entry::new_in_store(store, service, user)?.get_password() {
+                Ok(value) => Ok(Some(Zeroizing::new(value))),
+                Err(keyring_core::Error::NoEntry) => Ok(None),
+                Err(e) => Err(e),
+            }
+        })
+    }
+
+    fn set(&self, service: &str, user: &str, value: &str) -> Result<(), VaultError> {
+        self.with_store("store a secret", |store| {
+            Entry::new_in_store(store, service, user)?.set_password(value)
+        })
+    }
+
+    fn delete(&self, service: &str, user: &str) -> Result<(), VaultError> {
+        self.with_store("delete a secret", |store| {
+            match Entry::new_in_store(store, service, user)?.delete_credential() {
+                Ok(()) | Err(keyring_core::Error::NoEntry) => Ok(()),
+                Err(e) => Err(e),
+            }
+        })
     }
 }
 

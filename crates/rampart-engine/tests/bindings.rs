@@ -2,14 +2,18 @@
 //!
 //! This test renders every exported type into a scratch directory and compares it with the
 //! committed files. To regenerate after changing a type: `make bindings`
-//! (`RAMPART_WRITE_BINDINGS=1 cargo test -p rampart-core --test bindings`).
+//! (`RAMPART_WRITE_BINDINGS=1 cargo test -p rampart-engine --test bindings`).
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rampart_core::session::{
+    AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
+};
 use rampart_core::status::Preflight;
 use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
+use rampart_engine::AddAccountRequest;
 use ts_rs::{Config, TS};
 
 fn committed_dir() -> PathBuf {
@@ -20,6 +24,12 @@ fn render_all(out: &Path) {
     let cfg = Config::new().with_out_dir(out);
     ApiError::export_all(&cfg).unwrap();
     Preflight::export_all(&cfg).unwrap();
+    SessionStatus::export_all(&cfg).unwrap();
+    EnrolmentView::export_all(&cfg).unwrap();
+    RecoveryCodesView::export_all(&cfg).unwrap();
+    AccountView::export_all(&cfg).unwrap();
+    SecuritySettings::export_all(&cfg).unwrap();
+    AddAccountRequest::export_all(&cfg).unwrap();
     Venue::export_all(&cfg).unwrap();
     Side::export_all(&cfg).unwrap();
     OrderType::export_all(&cfg).unwrap();

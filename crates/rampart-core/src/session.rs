@@ -1,0 +1,95 @@
+//! The lock, enrolment, accounts and settings as the UI sees them. Nothing here is an exchange
+//! secret: accounts carry only a masked key and a fingerprint.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::Venue;
+
+/// The shortest and longest idle time before the app locks itself.
+pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=60;
+pub const DEFAULT_IDLE_LOCK_MINUTES: u32 = 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
+pub enum LockPhase {
+    /// First run (or after an MFA reset): an authenticator must be set up before anything else.
+    NeedsEnrolment,
+    Locked,
+    Unlocked,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct SessionStatus {
+    pub phase: LockPhase,
+    /// Seconds before another code may be tried, while too many wrong codes hold the lock.
+    pub wait_seconds: Option<u32>,
+    pub idle_lock_minutes: u32,
+}
+
+/// What the enrolment screen shows. The TOTP seed appears here once, so that the trader can add
+/// it to an authenticator app; it is not returned again after activation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct EnrolmentView {
+    pub issuer: String,
+    pub account: String,
+    pub secret_base32: String,
+    pub otpauth_url: String,
+    /// The QR code of `otpauth_url` as an SVG path over a `qr_size`×`qr_size` grid.
+    pub qr_size: u32,
+    pub qr_path: String,
+}
+
+/// The one-time recovery codes, shown once after activation; only their hashes are kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct RecoveryCodesView {
+    pub codes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
+pub enum Environment {
+    Live,
+    Testnet,
+    Demo,
+}
+
+/// An exchange account as listed: no secret, only a masked key and a fingerprint.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct AccountView {
+    pub id: String,
+    pub venue: Venue,
+    pub label: String,
+    pub environment: Environment,
+    /// First four and last four characters of the API key.
+    pub masked_key: String,
+    pub fingerprint: String,
+    /// Milliseconds since the Unix epoch.
+    #[ts(type = "number")]
+    pub created_at: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct SecuritySettings {
+    pub idle_lock_minutes: u32,
+}
+
+impl Default for SecuritySettings {
+    fn default() -> Self {
+        Self {
+            idle_lock_minutes: DEFAULT_IDLE_LOCK_MINUTES,
+        }
+    }
+}

@@ -1,0 +1,422 @@
+//! Enrolment, unlock, lock, step-up, accounts and security settings.
+
+use std::time::Duration;
+
+use rampart_core::session::{
+    AccountView, EnrolmentView, Environment, IDLE_LOCK_MINUTES, LockPhase, RecoveryCodesView,
+    SecuritySettings, SessionStatus,
+};
+use rampart_core::{ApiError, ErrorCode, Venue};
+use rampart_vault::{CodeError, Credentials, Vault};
+use rand::RngCore;
+use serde::Deserialize;
+use ts_rs::TS;
+
+use crate::files::{read_json, write_json};
+use crate::{Desk, Session};
+
+/// How often the app should call [`Desk::expire_idle`] so an idle session locks on time.
+pub const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+const ACCOUNTS_FILE: &str = "accounts.json";
+const SETTINGS_FILE: &str = "settings.json";
+const MAX_LABEL_CHARS: usize = 64;
+
+/// The add-account form. `credentials` crosses IPC once, inward, and is never returned.
+#[derive(Debug, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct AddAccountRequest {
+    pub venue: Venue,
+    pub label: String,
+    pub environment: Environment,
+    pub credentials: Credentials,
+    /// A fresh TOTP code (step-up).
+    pub code: String,
+}
+
+fn code_error(err: CodeError) -> ApiError {
+    match err {
+        CodeError::Format(e) => ApiError::new(
+            ErrorCode::InvalidInput,
+            format!("{}.", capitalise(&e.to_string())),
+        ),
+        CodeError::Wait { seconds } => ApiError::new(
+            ErrorCode::TooManyAttempts,
+            format!("Too many wrong codes. Try again in {seconds} seconds."),
+        ),
+        CodeError::Wrong {
+            wait_seconds: Some(s),
+            ..
+        } => ApiError::new(
+            ErrorCode::WrongCode,
+            format!(
+                "That code is not valid. Too many wrong codes: wait {s} seconds before the next try."
+            ),
+        ),
+        CodeError::Wrong {
+            attempts_left,
+            wait_seconds: None,
+        } => ApiError::new(
+            ErrorCode::WrongCode,
+            if attempts_left == 0 {
+                "That code is not valid. One more wrong code starts a 30-second wait.".to_owned()
+            } else {
+                format!(
+                    "That code is not valid. Check your authenticator app's clock and try again ({attempts_left} tries before a wait)."
+                )
+            },
+        ),
+        CodeError::Replayed { .. } => ApiError::new(
+            ErrorCode::CodeAlreadyUsed,
+            "That code was already used. Wait for the next code in your authenticator app.",
+        ),
+        CodeError::NotEnrolled => {
+            ApiError::new(ErrorCode::NotEnrolled, "Set up an authenticator app first.")
+        }
+        CodeError::Vault(e) => e.into(),
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
+fn invalid(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::InvalidInput, message)
+}
+
+fn locked() -> ApiError {
+    ApiError::new(
+        ErrorCode::Locked,
+        "Rampart is locked. Unlock it with a code from your authenticator app.",
+    )
+}
+
+/// The OS user, as the authenticator app's account name.
+fn os_user() -> String {
+    ["USER", "USERNAME", "LOGNAME"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|u| !u.trim().is_empty()))
+        .unwrap_or_else(|| "trader".into())
+}
+
+fn clean_label(label: &str) -> Result<String, ApiError> {
+    let label = label.trim();
+    if label.is_empty() {
+        return Err(invalid("Give the account a label, e.g. \"Binance main\"."));
+    }
+    if label.chars().count() > MAX_LABEL_CHARS {
+        return Err(invalid(format!(
+            "The label is longer than {MAX_LABEL_CHARS} characters."
+        )));
+    }
+    if label.chars().any(char::is_control) {
+        return Err(invalid("The label contains control characters."));
+    }
+    Ok(label.to_owned())
+}
+
+impl Desk {
+    fn settings_now(&self) -> Result<SecuritySettings, ApiError> {
+        Ok(read_json(&self.data_dir.join(SETTINGS_FILE))?
+            .filter(|s: &SecuritySettings| IDLE_LOCK_MINUTES.contains(&s.idle_lock_minutes))
+            .unwrap_or_default())
+    }
+
+    /// Where the app stands: enrol, unlock, or unlocked. Locks an idle session first.
+    pub fn status(&self) -> Result<SessionStatus, ApiError> {
+        let settings = self.settings_now()?;
+        self.expire_idle_with(&settings);
+        let phase = if self.state().session.is_some() {
+            LockPhase::Unlocked
+        } else if self.vault.is_enrolled()? {
+            LockPhase::Locked
+        } else {
+            LockPhase::NeedsEnrolment
+        };
+        let wait_seconds = self
+            .vault
+            .wait_seconds(self.clock.now())?
+            .map(|s| u32::try_from(s).unwrap_or(u32::MAX));
+        Ok(SessionStatus {
+            phase,
+            wait_seconds,
+            idle_lock_minutes: settings.idle_lock_minutes,
+        })
+    }
+
+    /// Locks the session if it has been idle for longer than the setting allows.
+    pub fn expire_idle(&self) {
+        match self.settings_now() {
+            Ok(settings) => self.expire_idle_with(&settings),
+            // Unreadable settings: fall back to the default rather than never locking.
+            Err(_) => self.expire_idle_with(&SecuritySettings::default()),
+        }
+    }
+
+    fn expire_idle_with(&self, settings: &SecuritySettings) {
+        let now = self.clock.now();
+        let limit = u64::from(settings.idle_lock_minutes) * 60;
+        let mut state = self.state();
+        if state
+            .session
+            .as_ref()
+            .is_some_and(|s| now.saturating_sub(s.last_activity) >= limit)
+        {
+            state.session = None;
+            tracing::info!("locked after {} idle minutes", settings.idle_lock_minutes);
+        }
+    }
+
+    /// Refuses with `locked` unless a session is open and not idle-expired; counts as activity.
+    fn require_unlocked(&self) -> Result<(), ApiError> {
+        let settings = self.settings_now()?;
+        self.expire_idle_with(&settings);
+        let now = self.clock.now();
+        match self.state().session.as_mut() {
+            Some(session) => {
+                session.last_activity = now;
+                Ok(())
+            }
+            None => Err(locked()),
+        }
+    }
+
+    fn open_session(&self, data_key: rampart_vault::DataKey) {
+        self.state().session = Some(Session {
+            data_key,
+            last_activity: self.clock.now(),
+        });
+    }
+
+    /// Starts (or restarts) enrolment: a new seed, shown once.
+    pub fn begin_enrolment(&self) -> Result<EnrolmentView, ApiError> {
+        if self.vault.is_enrolled()? {
+            return Err(invalid(
+                "An authenticator is already set up. Unlock with it, or reset it from Security settings.",
+            ));
+        }
+        let account = os_user();
+        let enrolment = Vault::<rampart_vault::Keychain>::begin_enrolment(&account);
+        let view = EnrolmentView {
+            issuer: rampart_vault::totp::ISSUER.into(),
+            account,
+            secret_base32: enrolment.secret_base32.as_str().to_owned(),
+            otpauth_url: enrolment.otpauth_url.as_str().to_owned(),
+            qr_size: u32::try_from(enrolment.qr_size).unwrap_or(0),
+            qr_path: enrolment.qr_path.clone(),
+        };
+        self.state().enrolment = Some(enrolment);
+        Ok(view)
+    }
+
+    /// Activates the enrolment with a valid code; unlocks and returns the recovery codes (once).
+    pub fn complete_enrolment(&self, code: &str) -> Result<RecoveryCodesView, ApiError> {
+        if self.vault.is_enrolled()? {
+            return Err(invalid("An authenticator is already set up."));
+        }
+        let mut state = self.state();
+        let enrolment = state.enrolment.as_ref().ok_or_else(|| {
+            invalid("Start the set-up again: no authenticator secret is pending.")
+        })?;
+        let (codes, data_key) = self
+            .vault
+            .complete_enrolment(enrolment, code, self.clock.now())
+            .map_err(code_error)?;
+        state.enrolment = None;
+        drop(state);
+        self.open_session(data_key);
+        tracing::info!("authenticator activated");
+        Ok(RecoveryCodesView {
+            codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
+        })
+    }
+
+    /// Unlocks with a TOTP code or a recovery code.
+    pub fn unlock(&self, code: &str) -> Result<SessionStatus, ApiError> {
+        if self.state().session.is_none() {
+            let data_key = self
+                .vault
+                .unlock(code, self.clock.now())
+                .map_err(code_error)?;
+            self.open_session(data_key);
+            tracing::info!("unlocked");
+        }
+        self.status()
+    }
+
+    /// Locks now: the in-memory data key is dropped (zeroized).
+    pub fn lock(&self) -> Result<SessionStatus, ApiError> {
+        if self.state().session.take().is_some() {
+            tracing::info!("locked");
+        }
+        self.status()
+    }
+
+    /// Records user activity (keys, clicks) for the idle lock.
+    pub fn touch(&self) -> Result<(), ApiError> {
+        self.require_unlocked()
+    }
+
+    /// Runs `f` with the at-rest data key, which exists in memory only while unlocked.
+    pub fn with_data_key<T>(
+        &self,
+        f: impl FnOnce(&rampart_vault::DataKey) -> T,
+    ) -> Result<T, ApiError> {
+        self.require_unlocked()?;
+        let state = self.state();
+        let session = state.session.as_ref().ok_or_else(locked)?;
+        Ok(f(&session.data_key))
+    }
+
+    fn step_up(&self, code: &str) -> Result<(), ApiError> {
+        self.require_unlocked()?;
+        self.vault
+            .step_up(code, self.clock.now())
+            .map_err(code_error)
+    }
+
+    fn accounts_path(&self) -> std::path::PathBuf {
+        self.data_dir.join(ACCOUNTS_FILE)
+    }
+
+    fn load_accounts(&self) -> Result<Vec<AccountView>, ApiError> {
+        Ok(read_json(&self.accounts_path())?.unwrap_or_default())
+    }
+
+    pub fn accounts(&self) -> Result<Vec<AccountView>, ApiError> {
+        self.require_unlocked()?;
+        self.load_accounts()
+    }
+
+    /// Validates, asks for a fresh code, stores the credentials in the keychain and the label in
+    /// the data directory. Either both are written or neither.
+    pub fn add_account(&self, request: AddAccountRequest) -> Result<AccountView, ApiError> {
+        self.require_unlocked()?;
+        let label = clean_label(&request.label)?;
+        request
+            .credentials
+            .validate(request.venue)
+            .map_err(|e| invalid(format!("{e}.")))?;
+        let mut accounts = self.load_accounts()?;
+        if accounts
+            .iter()
+            .any(|a| a.label.eq_ignore_ascii_case(&label))
+        {
+            return Err(invalid(format!(
+                "An account is already labelled \"{label}\"; choose another label."
+            )));
+        }
+        self.step_up(&request.code)?;
+
+        let mut raw = [0_u8; 6];
+        rand::rng().fill_bytes(&mut raw);
+        let account = AccountView {
+            id: hex::encode(raw),
+            venue: request.venue,
+            label,
+            environment: request.environment,
+            masked_key: request.credentials.masked_key(),
+            fingerprint: request.credentials.fingerprint(),
+            created_at: self.clock.now_millis(),
+        };
+        self.vault
+            .store_credentials(&account.id, &request.credentials)?;
+        accounts.push(account.clone());
+        if let Err(err) = write_json(&self.accounts_path(), &accounts) {
+            // No half-added account: take the secret back out of the keychain.
+            if let Err(undo) = self.vault.delete_credentials(&account.id) {
+                tracing::error!(account = %account.id, %undo, "could not remove credentials after a failed add");
+            }
+            return Err(err);
+        }
+        tracing::info!(account = %account.id, venue = ?account.venue, "account added");
+        Ok(account)
+    }
+
+    pub fn rename_account(&self, id: &str, label: &str) -> Result<AccountView, ApiError> {
+        self.require_unlocked()?;
+        let label = clean_label(label)?;
+        let mut accounts = self.load_accounts()?;
+        if accounts
+            .iter()
+            .any(|a| a.id != id && a.label.eq_ignore_ascii_case(&label))
+        {
+            return Err(invalid(format!(
+                "An account is already labelled \"{label}\"; choose another label."
+            )));
+        }
+        let account = accounts
+            .iter_mut()
+            .find(|a| a.id == id)
+            .ok_or_else(not_found)?;
+        account.label = label;
+        let renamed = account.clone();
+        write_json(&self.accounts_path(), &accounts)?;
+        Ok(renamed)
+    }
+
+    /// Removes the account and its keychain entry, after a fresh code.
+    pub fn remove_account(&self, id: &str, code: &str) -> Result<Vec<AccountView>, ApiError> {
+        self.require_unlocked()?;
+        let mut accounts = self.load_accounts()?;
+        let index = accounts
+            .iter()
+            .position(|a| a.id == id)
+            .ok_or_else(not_found)?;
+        self.step_up(code)?;
+        // Secret first: a failure here leaves the account listed and removable again.
+        self.vault.delete_credentials(id)?;
+        accounts.remove(index);
+        write_json(&self.accounts_path(), &accounts)?;
+        tracing::info!(account = %id, "account removed");
+        Ok(accounts)
+    }
+
+    pub fn security_settings(&self) -> Result<SecuritySettings, ApiError> {
+        self.require_unlocked()?;
+        self.settings_now()
+    }
+
+    pub fn set_idle_lock_minutes(
+        &self,
+        minutes: u32,
+        code: &str,
+    ) -> Result<SecuritySettings, ApiError> {
+        self.require_unlocked()?;
+        if !IDLE_LOCK_MINUTES.contains(&minutes) {
+            return Err(invalid(format!(
+                "Choose an idle lock between {} and {} minutes.",
+                IDLE_LOCK_MINUTES.start(),
+                IDLE_LOCK_MINUTES.end()
+            )));
+        }
+        self.step_up(code)?;
+        let settings = SecuritySettings {
+            idle_lock_minutes: minutes,
+        };
+        write_json(&self.data_dir.join(SETTINGS_FILE), &settings)?;
+        Ok(settings)
+    }
+
+    /// Forgets the authenticator (after a fresh code) and locks; the next screen sets up a new one.
+    pub fn reset_mfa(&self, code: &str) -> Result<SessionStatus, ApiError> {
+        self.step_up(code)?;
+        self.vault.reset_mfa()?;
+        self.state().session = None;
+        tracing::warn!("authenticator reset");
+        self.status()
+    }
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        ErrorCode::AccountNotFound,
+        "That account no longer exists. Refresh the list.",
+    )
+}

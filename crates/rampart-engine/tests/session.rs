@@ -1,0 +1,172 @@
+//! The lock, enrolment and accounts against the real OS keychain (a private gnome-keyring via
+//! `make test`), with an injected clock so that waits take no real time.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rampart_core::ErrorCode;
+use rampart_core::Venue;
+use rampart_core::session::{Environment, LockPhase};
+use rampart_engine::{AddAccountRequest, Clock, Desk};
+use rampart_vault::totp::TotpSeed;
+use rampart_vault::{Credentials, Keychain, SecretString};
+
+struct TestClock(AtomicU64);
+
+impl Clock for TestClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl TestClock {
+    fn advance(&self, seconds: u64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+const SECRET_A: &str = "CanaryAAsecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+const SECRET_B: &str = "CanaryBBsecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
+
+fn request(label: &str, key_char: char, secret: &str, code: String) -> AddAccountRequest {
+    AddAccountRequest {
+        venue: Venue::BinanceUsdm,
+        label: label.into(),
+        environment: Environment::Testnet,
+        credentials: Credentials {
+            api_key: SecretString::new(key_char.to_string().repeat(64)),
+            api_secret: SecretString::new(secret),
+            passphrase: None,
+        },
+        code,
+    }
+}
+
+fn secret_tool_search(service: &str) -> String {
+    let out = Command::new("secret-tool")
+        .args(["search", "--all", "--unlock", "service", service])
+        .output()
+        .expect("secret-tool (libsecret-tools) is installed by scripts/setup.sh");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+#[test]
+fn enrol_lockout_unlock_accounts_restart_remove() {
+    let ns = format!("rampart-test-session-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let desk = Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    );
+
+    // First run: nothing is reachable before enrolment.
+    assert_eq!(desk.status().unwrap().phase, LockPhase::NeedsEnrolment);
+    assert_eq!(desk.accounts().unwrap_err().code, ErrorCode::Locked);
+    let view = desk.begin_enrolment().unwrap();
+    assert_eq!(view.secret_base32.len(), 32);
+    assert!(view.otpauth_url.contains("issuer=Rampart"));
+    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
+    let code = |c: &TestClock| seed.code_at(c.now());
+    assert_eq!(
+        desk.complete_enrolment("12345").unwrap_err().code,
+        ErrorCode::InvalidInput
+    );
+    let recovery = desk.complete_enrolment(&code(&clock)).unwrap();
+    assert_eq!(recovery.codes.len(), 10);
+    assert_eq!(desk.status().unwrap().phase, LockPhase::Unlocked);
+
+    // Lock; five wrong codes; the wait is reported and enforced.
+    desk.lock().unwrap();
+    assert_eq!(desk.touch().unwrap_err().code, ErrorCode::Locked);
+    clock.advance(60);
+    let right = code(&clock);
+    let wrong = if right == "000000" {
+        "111111"
+    } else {
+        "000000"
+    };
+    for _ in 0..5 {
+        assert_eq!(desk.unlock(wrong).unwrap_err().code, ErrorCode::WrongCode);
+    }
+    assert_eq!(desk.status().unwrap().wait_seconds, Some(30));
+    assert_eq!(
+        desk.unlock(&right).unwrap_err().code,
+        ErrorCode::TooManyAttempts
+    );
+    clock.advance(30);
+    assert_eq!(
+        desk.unlock(&code(&clock)).unwrap().phase,
+        LockPhase::Unlocked
+    );
+
+    // Two accounts, each after a fresh code; a replayed code is refused.
+    clock.advance(30);
+    let a = desk
+        .add_account(request("Binance main", 'a', SECRET_A, code(&clock)))
+        .unwrap();
+    assert_eq!(
+        desk.add_account(request("Binance alt", 'b', SECRET_B, code(&clock)))
+            .unwrap_err()
+            .code,
+        ErrorCode::CodeAlreadyUsed
+    );
+    clock.advance(30);
+    let b = desk
+        .add_account(request("Binance alt", 'b', SECRET_B, code(&clock)))
+        .unwrap();
+    assert_eq!(a.masked_key, "aaaa…aaaa");
+    assert!(secret_tool_search(&format!("{ns}.account.{}", a.id)).contains(SECRET_A));
+
+    // Restart: a new desk over the same keychain and data directory starts locked.
+    drop(desk);
+    let desk = Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    );
+    assert_eq!(desk.status().unwrap().phase, LockPhase::Locked);
+    clock.advance(30);
+    desk.unlock(&code(&clock)).unwrap();
+    let listed = desk.accounts().unwrap();
+    assert_eq!(
+        listed.iter().map(|x| x.label.as_str()).collect::<Vec<_>>(),
+        ["Binance main", "Binance alt"]
+    );
+
+    // Idle lock after the default 10 minutes.
+    clock.advance(10 * 60);
+    assert_eq!(desk.status().unwrap().phase, LockPhase::Locked);
+    clock.advance(30);
+    desk.unlock(&code(&clock)).unwrap();
+
+    // Remove one: its keychain entry goes too.
+    clock.advance(30);
+    let left = desk.remove_account(&a.id, &code(&clock)).unwrap();
+    assert_eq!(left.len(), 1);
+    assert!(!secret_tool_search(&format!("{ns}.account.{}", a.id)).contains(SECRET_A));
+    assert!(secret_tool_search(&format!("{ns}.account.{}", b.id)).contains(SECRET_B));
+
+    // No secret in the data directory.
+    for entry in std::fs::read_dir(dir.path()).unwrap().flatten() {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        assert!(
+            !text.contains("CanaryAA") && !text.contains("CanaryBB"),
+            "{}",
+            entry.path().display()
+        );
+    }
+
+    // Clean up this test's keychain entries.
+    clock.advance(30);
+    desk.remove_account(&b.id, &code(&clock)).unwrap();
+    clock.advance(30);
+    desk.reset_mfa(&code(&clock)).unwrap();
+    assert_eq!(desk.status().unwrap().phase, LockPhase::NeedsEnrolment);
+}

@@ -1,0 +1,501 @@
+//! The vault: TOTP enrolment and unlock, recovery codes, the unlock guard, the at-rest data key
+//! and account credentials, all kept in one [`SecretStore`] (the OS keychain in the app).
+
+use rand::RngCore;
+use zeroize::Zeroizing;
+
+use crate::credentials::Credentials;
+use crate::guard::{FREE_ATTEMPTS, GuardState};
+use crate::recovery::{self, RecoverySet};
+use crate::store::SecretStore;
+use crate::totp::{self, CodeFormatError, TotpSeed};
+use crate::{SecretString, VaultError};
+
+const SEED: &str = "totp-seed";
+const RECOVERY: &str = "recovery-codes";
+const GUARD: &str = "unlock-guard";
+const DATA_KEY: &str = "data-key";
+const CREDENTIALS: &str = "credentials";
+
+/// The at-rest encryption key (256 bits). Zeroized on drop; never printed.
+pub struct DataKey(Zeroizing<[u8; 32]>);
+
+impl DataKey {
+    pub fn bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for DataKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DataKey(<redacted>)")
+    }
+}
+
+/// An enrolment in progress: the seed exists only here until a valid code activates it.
+#[derive(Debug)]
+pub struct Enrolment {
+    seed: TotpSeed,
+    /// The seed in base32, for typing into an authenticator app.
+    pub secret_base32: Zeroizing<String>,
+    pub otpauth_url: Zeroizing<String>,
+    /// The QR code of `otpauth_url`: grid size and SVG path.
+    pub qr_size: usize,
+    pub qr_path: String,
+}
+
+/// Why a typed code was not accepted.
+#[derive(Debug, thiserror::Error)]
+pub enum CodeError {
+    /// Not a 6-digit code (or recovery code): nothing was checked, nothing counted.
+    #[error("{0}")]
+    Format(#[from] CodeFormatError),
+    /// Too many wrong codes: no code is checked until the wait is over.
+    #[error("too many wrong codes; try again in {seconds} s")]
+    Wait { seconds: u64 },
+    /// A wrong code. `attempts_left` before a delay starts (0 when the next wrong code waits).
+    #[error("wrong code")]
+    Wrong {
+        attempts_left: u32,
+        wait_seconds: Option<u64>,
+    },
+    /// A code whose time step was already used.
+    #[error("code already used")]
+    Replayed { wait_seconds: Option<u64> },
+    /// No TOTP is set up yet.
+    #[error("multi-factor authentication is not set up")]
+    NotEnrolled,
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+}
+
+pub struct Vault<S> {
+    store: S,
+    namespace: String,
+}
+
+impl<S: SecretStore> Vault<S> {
+    pub fn new(store: S, namespace: impl Into<String>) -> Self {
+        Self {
+            store,
+            namespace: namespace.into(),
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    /// The keychain service name of the vault's own entries.
+    pub fn vault_service(&self) -> String {
+        format!("{}.vault", self.namespace)
+    }
+
+    /// The keychain service name of one account's credentials.
+    pub fn account_service(&self, account_id: &str) -> String {
+        format!("{}.account.{account_id}", self.namespace)
+    }
+
+    fn get(&self, user: &str) -> Result<Option<Zeroizing<String>>, VaultError> {
+        self.store.get(&self.vault_service(), user)
+    }
+
+    fn set(&self, user: &str, value: &str) -> Result<(), VaultError> {
+        self.store.set(&self.vault_service(), user, value)
+    }
+
+    pub fn is_enrolled(&self) -> Result<bool, VaultError> {
+        Ok(self.get(SEED)?.is_some())
+    }
+
+    /// A new seed for `account` (the OS user), not yet stored anywhere.
+    pub fn begin_enrolment(account: &str) -> Enrolment {
+        let seed = TotpSeed::generate();
+        let otpauth_url = seed.otpauth_url(account);
+        // A 160-bit seed URL is about 100 bytes: well inside QR capacity at level M.
+        let (qr_size, qr_path) = totp::qr_path(&otpauth_url).unwrap_or_default();
+        Enrolment {
+            secret_base32: seed.to_base32(),
+            seed,
+            otpauth_url,
+            qr_size,
+            qr_path,
+        }
+    }
+
+    /// Activates `enrolment` if `typed` is its current code: stores the seed, fresh recovery
+    /// codes (hashes only) and, on first run, the data key. Returns the recovery codes, to be
+    /// shown once, and the data key.
+    pub fn complete_enrolment(
+        &self,
+        enrolment: &Enrolment,
+        typed: &str,
+        now: u64,
+    ) -> Result<(Vec<SecretString>, DataKey), CodeError> {
+        let code = totp::normalize_code(typed)?;
+        let mut guard = self.guard()?;
+        if let Some(seconds) = guard.wait_seconds(now) {
+            return Err(CodeError::Wait { seconds });
+        }
+        let Some(step) = enrolment.seed.matching_step(&code, now) else {
+            return Err(CodeError::Wrong {
+                attempts_left: FREE_ATTEMPTS,
+                wait_seconds: None,
+            });
+        };
+        let data_key = self.data_key_or_create()?;
+        let (codes, set) = RecoverySet::generate();
+        self.save_recovery(&set)?;
+        guard.record_success(Some(step));
+        self.save_guard(&guard)?;
+        // Written last: its presence is what "enrolled" means.
+        self.set(SEED, &enrolment.seed.to_base32())?;
+        Ok((codes, data_key))
+    }
+
+    /// Checks an unlock code (TOTP or recovery code) and returns the data key.
+    pub fn unlock(&self, typed: &str, now: u64) -> Result<DataKey, CodeError> {
+        self.check_code(typed, now, true)?;
+        Ok(self.data_key_or_create()?)
+    }
+
+    /// Checks a fresh TOTP code for a risky action while unlocked (recovery codes not accepted).
+    pub fn step_up(&self, typed: &str, now: u64) -> Result<(), CodeError> {
+        self.check_code(typed, now, false)
+    }
+
+    /// Seconds until the next code may be tried, if the guard is holding.
+    pub fn wait_seconds(&self, now: u64) -> Result<Option<u64>, VaultError> {
+        Ok(self.guard()?.wait_seconds(now))
+    }
+
+    /// How many recovery codes are left.
+    pub fn recovery_codes_left(&self) -> Result<usize, VaultError> {
+        Ok(self.recovery()?.map_or(0, |set| set.remaining()))
+    }
+
+    /// Removes the TOTP seed and recovery codes; the next start asks to enrol again. The unlock
+    /// guard is kept, so a reset cannot be used to clear a lockout.
+    pub fn reset_mfa(&self) -> Result<(), VaultError> {
+        let service = self.vault_service();
+        self.store.delete(&service, SEED)?;
+        self.store.delete(&service, RECOVERY)
+    }
+
+    fn check_code(&self, typed: &str, now: u64, allow_recovery: bool) -> Result<(), CodeError> {
+        let mut guard = self.guard()?;
+        if let Some(seconds) = guard.wait_seconds(now) {
+            return Err(CodeError::Wait { seconds });
+        }
+        let six_digits = totp::normalize_code(typed);
+        if allow_recovery && six_digits.is_err() && recovery::normalize(typed).is_some() {
+            let mut set = self.recovery()?.ok_or(CodeError::NotEnrolled)?;
+            return if set.redeem(typed) {
+                self.save_recovery(&set)?;
+                guard.record_success(None);
+                self.save_guard(&guard)?;
+                tracing::warn!(left = set.remaining(), "unlocked with a recovery code");
+                Ok(())
+            } else {
+                Err(self.fail(&mut guard, now, false)?)
+            };
+        }
+        let code = six_digits?;
+        let seed = self.seed()?.ok_or(CodeError::NotEnrolled)?;
+        match seed.matching_step(&code, now) {
+            Some(step) if guard.step_is_fresh(step) => {
+                guard.record_success(Some(step));
+                self.save_guard(&guard)?;
+                Ok(())
+            }
+            Some(_) => Err(self.fail(&mut guard, now, true)?),
+            None => Err(self.fail(&mut guard, now, false)?),
+        }
+    }
+
+    /// Records a failure (persisting it before answering) and builds the error to return.
+    fn fail(
+        &self,
+        guard: &mut GuardState,
+        now: u64,
+        replay: bool,
+    ) -> Result<CodeError, VaultError> {
+        if replay {
+            guard.record_replay(now);
+            tracing::warn!(
+                total = guard.replays_rejected,
+                "replayed TOTP code rejected"
+            );
+        } else {
+            guard.record_failure(now);
+            tracing::warn!(consecutive = guard.consecutive_failures, "wrong code");
+        }
+        self.save_guard(guard)?;
+        let wait_seconds = guard.wait_seconds(now);
+        Ok(if replay {
+            CodeError::Replayed { wait_seconds }
+        } else {
+            CodeError::Wrong {
+                attempts_left: FREE_ATTEMPTS.saturating_sub(guard.consecutive_failures + 1),
+                wait_seconds,
+            }
+        })
+    }
+
+    fn seed(&self) -> Result<Option<TotpSeed>, VaultError> {
+        match self.get(SEED)? {
+            None => Ok(None),
+            Some(text) => TotpSeed::from_base32(&text)
+                .map(Some)
+                .ok_or_else(|| corrupt("TOTP seed")),
+        }
+    }
+
+    fn guard(&self) -> Result<GuardState, VaultError> {
+        match self.get(GUARD)? {
+            None => Ok(GuardState::default()),
+            Some(text) => serde_json::from_str(&text).map_err(|_| corrupt("unlock guard")),
+        }
+    }
+
+    fn save_guard(&self, guard: &GuardState) -> Result<(), VaultError> {
+        let text = serde_json::to_string(guard).map_err(|_| corrupt("unlock guard"))?;
+        self.set(GUARD, &text)
+    }
+
+    fn recovery(&self) -> Result<Option<RecoverySet>, VaultError> {
+        match self.get(RECOVERY)? {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| corrupt("recovery codes")),
+        }
+    }
+
+    fn save_recovery(&self, set: &RecoverySet) -> Result<(), VaultError> {
+        let text = serde_json::to_string(set).map_err(|_| corrupt("recovery codes"))?;
+        self.set(RECOVERY, &text)
+    }
+
+    fn data_key_or_create(&self) -> Result<DataKey, VaultError> {
+        if let Some(text) = self.get(DATA_KEY)? {
+            let mut key = Zeroizing::new([0_u8; 32]);
+            hex::decode_to_slice(text.as_bytes(), key.as_mut_slice())
+                .map_err(|_| corrupt("data key"))?;
+            return Ok(DataKey(key));
+        }
+        let mut key = Zeroizing::new([0_u8; 32]);
+        rand::rng().fill_bytes(key.as_mut_slice());
+        self.set(DATA_KEY, &Zeroizing::new(hex::encode(key.as_slice())))?;
+        Ok(DataKey(key))
+    }
+
+    /// Stores an account's credentials in its own keychain entry.
+    pub fn store_credentials(
+        &self,
+        account_id: &str,
+        credentials: &Credentials,
+    ) -> Result<(), VaultError> {
+        self.store.set(
+            &self.account_service(account_id),
+            CREDENTIALS,
+            &credentials.to_keychain_json(),
+        )
+    }
+
+    pub fn credentials(&self, account_id: &str) -> Result<Option<Credentials>, VaultError> {
+        match self
+            .store
+            .get(&self.account_service(account_id), CREDENTIALS)?
+        {
+            None => Ok(None),
+            Some(text) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|_| corrupt("account credentials")),
+        }
+    }
+
+    pub fn delete_credentials(&self, account_id: &str) -> Result<(), VaultError> {
+        self.store
+            .delete(&self.account_service(account_id), CREDENTIALS)
+    }
+}
+
+fn corrupt(what: &str) -> VaultError {
+    VaultError::Failure {
+        message: format!("The {what} entry in the keychain is damaged and cannot be read."),
+        fix: vec![
+            "If you changed Rampart's keychain entries by hand, restore them.".into(),
+            "Otherwise reset multi-factor authentication with a recovery code and set it up again."
+                .into(),
+        ],
+        detail: format!("{what}: unreadable keychain entry"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::MemoryStore;
+
+    const T0: u64 = 1_800_000_000;
+
+    fn enrolled() -> (Vault<MemoryStore>, TotpSeed, Vec<SecretString>) {
+        let vault = Vault::new(MemoryStore::default(), "rampart-test");
+        assert!(!vault.is_enrolled().unwrap());
+        let enrolment = Vault::<MemoryStore>::begin_enrolment("trader");
+        let seed = TotpSeed::from_base32(&enrolment.secret_base32).unwrap();
+        assert!(matches!(
+            vault.complete_enrolment(&enrolment, "000000", T0),
+            Err(CodeError::Wrong { .. }) | Ok(_)
+        ));
+        let (codes, _) = vault
+            .complete_enrolment(&enrolment, &seed.code_at(T0), T0)
+            .unwrap();
+        assert!(vault.is_enrolled().unwrap());
+        (vault, seed, codes)
+    }
+
+    fn wrong(seed: &TotpSeed, now: u64) -> String {
+        let valid: Vec<String> = [now - 30, now, now + 30]
+            .iter()
+            .map(|t| seed.code_at(*t))
+            .collect();
+        (0..1_000_000)
+            .map(|n| format!("{n:06}"))
+            .find(|c| !valid.contains(c))
+            .unwrap()
+    }
+
+    #[test]
+    fn enrolment_stores_seed_hashes_guard_and_data_key_only() {
+        let (vault, seed, codes) = enrolled();
+        assert_eq!(codes.len(), 10);
+        assert_eq!(vault.store().len(), 4);
+        let stored = vault.get(RECOVERY).unwrap().unwrap();
+        assert!(!stored.contains(&codes[0].expose()[..5]));
+        assert_eq!(
+            vault.get(SEED).unwrap().unwrap().as_str(),
+            seed.to_base32().as_str()
+        );
+        // The enrolment code's step cannot unlock again.
+        assert!(matches!(
+            vault.unlock(&seed.code_at(T0), T0 + 1),
+            Err(CodeError::Replayed { .. })
+        ));
+    }
+
+    #[test]
+    fn unlock_then_replay_is_refused_and_counted() {
+        let (vault, seed, _) = enrolled();
+        let now = T0 + 60;
+        let key1 = vault.unlock(&seed.code_at(now), now).unwrap();
+        assert!(matches!(
+            vault.unlock(&seed.code_at(now), now + 5),
+            Err(CodeError::Replayed { .. })
+        ));
+        assert_eq!(vault.guard().unwrap().replays_rejected, 1);
+        // The next step works, and the data key is the same key.
+        let key2 = vault.unlock(&seed.code_at(now + 30), now + 30).unwrap();
+        assert_eq!(key1.bytes(), key2.bytes());
+        assert_eq!(format!("{key1:?}"), "DataKey(<redacted>)");
+    }
+
+    #[test]
+    fn five_wrong_codes_then_a_wait_even_for_the_right_code() {
+        let (vault, seed, _) = enrolled();
+        let now = T0 + 300;
+        for i in 0..4 {
+            match vault.unlock(&wrong(&seed, now), now) {
+                Err(CodeError::Wrong {
+                    attempts_left,
+                    wait_seconds: None,
+                }) => assert_eq!(attempts_left, 3 - i),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(matches!(
+            vault.unlock(&wrong(&seed, now), now),
+            Err(CodeError::Wrong {
+                wait_seconds: Some(30),
+                ..
+            })
+        ));
+        assert!(matches!(
+            vault.unlock(&seed.code_at(now), now + 10),
+            Err(CodeError::Wait { seconds: 20 })
+        ));
+        // After the wait the right code works and the count resets.
+        vault.unlock(&seed.code_at(now + 30), now + 30).unwrap();
+        assert_eq!(vault.wait_seconds(now + 30).unwrap(), None);
+    }
+
+    #[test]
+    fn the_guard_survives_a_new_vault_over_the_same_store() {
+        let (vault, seed, _) = enrolled();
+        let now = T0 + 300;
+        for _ in 0..5 {
+            let _ = vault.unlock(&wrong(&seed, now), now);
+        }
+        // A sixth wrong code after the first wait doubles it.
+        let _ = vault.unlock(&wrong(&seed, now + 30), now + 30);
+        let reopened = Vault::new(vault.store, "rampart-test");
+        assert_eq!(reopened.wait_seconds(now + 30).unwrap(), Some(60));
+    }
+
+    #[test]
+    fn recovery_codes_unlock_once_but_never_step_up() {
+        let (vault, seed, codes) = enrolled();
+        let now = T0 + 120;
+        assert!(matches!(
+            vault.step_up(codes[0].expose(), now),
+            Err(CodeError::Format(_))
+        ));
+        vault.unlock(codes[0].expose(), now).unwrap();
+        assert!(matches!(
+            vault.unlock(codes[0].expose(), now),
+            Err(CodeError::Wrong { .. })
+        ));
+        assert_eq!(vault.recovery_codes_left().unwrap(), 9);
+        vault.step_up(&seed.code_at(now), now).unwrap();
+    }
+
+    #[test]
+    fn malformed_input_is_not_counted() {
+        let (vault, _, _) = enrolled();
+        for bad in ["", "12 34", "abcdef", "1234567"] {
+            assert!(
+                matches!(vault.unlock(bad, T0 + 60), Err(CodeError::Format(_))),
+                "{bad}"
+            );
+        }
+        assert_eq!(vault.guard().unwrap().consecutive_failures, 0);
+    }
+
+    #[test]
+    fn reset_keeps_the_guard() {
+        let (vault, seed, _) = enrolled();
+        for _ in 0..5 {
+            let _ = vault.unlock(&wrong(&seed, T0 + 60), T0 + 60);
+        }
+        vault.reset_mfa().unwrap();
+        assert!(!vault.is_enrolled().unwrap());
+        assert_eq!(vault.wait_seconds(T0 + 60).unwrap(), Some(30));
+    }
+
+    #[test]
+    fn credentials_round_trip_and_delete() {
+        let vault = Vault::new(MemoryStore::default(), "rampart-test");
+        let creds = Credentials {
+            api_key: SecretString::new("k".repeat(64)),
+            api_secret: SecretString::new("s".repeat(64)),
+            passphrase: None,
+        };
+        vault.store_credentials("a1", &creds).unwrap();
+        let back = vault.credentials("a1").unwrap().unwrap();
+        assert_eq!(back.api_secret.expose(), creds.api_secret.expose());
+        vault.delete_credentials("a1").unwrap();
+        assert!(vault.credentials("a1").unwrap().is_none());
+        vault.delete_credentials("a1").unwrap();
+    }
+}
