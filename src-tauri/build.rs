@@ -5,7 +5,22 @@ use std::path::Path;
 /// Every IPC command the app registers. Each gets `allow-…`/`deny-…` permissions generated here;
 /// permissions/main-window.toml allows them by name and nothing else is reachable from the UI.
 /// Keep in step with `tauri::generate_handler!` in src/lib.rs.
-const COMMANDS: &[&str] = &["preflight"];
+const COMMANDS: &[&str] = &[
+    "preflight",
+    "session_status",
+    "begin_enrolment",
+    "complete_enrolment",
+    "unlock",
+    "lock",
+    "touch",
+    "list_accounts",
+    "add_account",
+    "rename_account",
+    "remove_account",
+    "security_settings",
+    "set_idle_lock",
+    "reset_mfa",
+];
 
 fn main() {
     let dist = Path::new(env!("CARGO_MANIFEST_DIR")).join("../ui/dist/index.html");

@@ -91,21 +91,47 @@ fn wait_for_port(port: u16, deadline: Instant, driver: &mut Child) {
 /// How to start the app.
 #[derive(Debug, Clone, Copy)]
 pub struct Launch {
-    /// Pass the test's D-Bus session (and so the Secret Service) through to the app. When false
-    /// the app starts with no session bus at all.
+    /// Give the app a D-Bus session of its own with an unlocked gnome-keyring (kept under the
+    /// launch's data directory, so a restart in the same directory finds the same secrets). When
+    /// false the app starts with no session bus at all.
     pub dbus_session: bool,
 }
+
+/// Inside `dbus-run-session`: note the bus address for the test, unlock a keyring kept under
+/// $XDG_DATA_HOME/keyrings, then become tauri-driver.
+const SESSION_SCRIPT: &str = r#"
+printf '%s' "$DBUS_SESSION_BUS_ADDRESS" > "$RAMPART_E2E_BUS_FILE.tmp"
+mv "$RAMPART_E2E_BUS_FILE.tmp" "$RAMPART_E2E_BUS_FILE"
+# In the foreground (backgrounded here) so that it stays in this process group and ends with it.
+printf '%s' rampart-e2e-keyring |
+  gnome-keyring-daemon --foreground --unlock --components=secrets >/dev/null &
+for _ in $(seq 1 100); do
+  dbus-send --session --print-reply --dest=org.freedesktop.DBus /org/freedesktop/DBus \
+    org.freedesktop.DBus.NameHasOwner string:org.freedesktop.secrets 2>/dev/null |
+    grep -q 'boolean true' && break
+  sleep 0.1
+done
+exec "$0" "$@"
+"#;
 
 /// A running app with a WebDriver session on its window.
 pub struct App {
     driver: Option<WebDriver>,
     tauri_driver: Child,
     root: tempfile::TempDir,
+    /// The app's own D-Bus session address, when it has one.
+    bus: Option<String>,
     _serial: MutexGuard<'static, ()>,
 }
 
 impl App {
     pub async fn start(launch: Launch) -> App {
+        let root = tempfile::tempdir().expect("temporary directory for the app's HOME");
+        Self::start_in(launch, root).await
+    }
+
+    /// Starts the app with `root` as its HOME and XDG directories (reuse one to restart).
+    pub async fn start_in(launch: Launch, root: tempfile::TempDir) -> App {
         let serial = SERIAL.lock().await;
         let binary = app_binary();
         assert!(
@@ -118,7 +144,6 @@ impl App {
             "end-to-end tests need a display: run them through `make test` (xvfb-run)"
         );
 
-        let root = tempfile::tempdir().expect("temporary directory for the app's HOME");
         let dirs = ["home", "data", "config", "cache", "state", "runtime"];
         for dir in dirs {
             std::fs::create_dir_all(root.path().join(dir)).expect("create XDG directory");
@@ -126,14 +151,30 @@ impl App {
         let port = free_port();
         let native_port = free_port();
 
-        let mut command = Command::new(tauri_driver());
+        let bus_file = root.path().join("bus");
+        let _ = std::fs::remove_file(&bus_file);
+        let driver_args = [
+            "--port".to_owned(),
+            port.to_string(),
+            "--native-port".to_owned(),
+            native_port.to_string(),
+        ];
+        let mut command = if launch.dbus_session {
+            let mut c = Command::new("dbus-run-session");
+            c.args(["--", "bash", "-c", SESSION_SCRIPT])
+                .arg(tauri_driver())
+                .args(&driver_args)
+                .env("RAMPART_E2E_BUS_FILE", &bus_file);
+            c
+        } else {
+            let mut c = Command::new(tauri_driver());
+            // "disabled:" tells libdbus (GTK, WebKit) there is no bus, so none is autolaunched.
+            c.args(&driver_args)
+                .env("DBUS_SESSION_BUS_ADDRESS", "disabled:")
+                .env("XDG_RUNTIME_DIR", root.path().join("runtime"));
+            c
+        };
         command
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
             .env("HOME", root.path().join("home"))
             .env("XDG_DATA_HOME", root.path().join("data"))
             .env("XDG_CONFIG_HOME", root.path().join("config"))
@@ -145,11 +186,6 @@ impl App {
             .stderr(Stdio::inherit())
             // Its own process group, so WebKitWebDriver and the app go down with it.
             .process_group(0);
-        if !launch.dbus_session {
-            command
-                .env_remove("DBUS_SESSION_BUS_ADDRESS")
-                .env("XDG_RUNTIME_DIR", root.path().join("runtime"));
-        }
         let mut tauri_driver = command.spawn().unwrap_or_else(|e| {
             panic!(
                 "start {}: {e} (make test installs it)",
@@ -160,6 +196,18 @@ impl App {
         let deadline = Instant::now() + STARTUP_TIMEOUT;
         wait_for_port(port, deadline, &mut tauri_driver);
         wait_for_port(native_port, deadline, &mut tauri_driver);
+        let bus = if launch.dbus_session {
+            while !bus_file.exists() {
+                assert!(
+                    Instant::now() < deadline,
+                    "the app's D-Bus session did not start"
+                );
+                std::thread::sleep(POLL);
+            }
+            Some(std::fs::read_to_string(&bus_file).expect("read the bus address"))
+        } else {
+            None
+        };
 
         let mut caps = Capabilities::new();
         caps.set("browserName", "wry")
@@ -180,6 +228,7 @@ impl App {
             driver: Some(driver),
             tauri_driver,
             root,
+            bus,
             _serial: serial,
         }
     }
@@ -268,13 +317,60 @@ impl App {
         path
     }
 
+    /// Runs `secret-tool` on the app's own Secret Service; returns what it printed.
+    pub fn secret_tool(&self, args: &[&str]) -> String {
+        let bus = self
+            .bus
+            .as_deref()
+            .expect("this launch has no D-Bus session");
+        let out = Command::new("secret-tool")
+            .args(args)
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
+            .output()
+            .expect("run secret-tool (libsecret-tools)");
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    }
+
+    /// Types into an input after clearing it.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let element = self
+            .driver()
+            .find(By::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        element
+            .clear()
+            .await
+            .unwrap_or_else(|e| panic!("clear {css}: {e}"));
+        element
+            .send_keys(text)
+            .await
+            .unwrap_or_else(|e| panic!("type into {css}: {e}"));
+    }
+
+    /// Waits until an element matching `css` exists.
+    pub async fn wait_for(&self, css: &str) {
+        self.wait_text(css, |_| true).await;
+    }
+
     /// Ends the WebDriver session (closing the app) and the driver processes.
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
+        drop(self.quit_keeping_root().await);
+    }
+
+    /// Like [`App::quit`], but hands back the HOME/XDG directory so the app can be restarted in it.
+    pub async fn quit_keeping_root(mut self) -> tempfile::TempDir {
         if let Some(driver) = self.driver.take() {
             // The app may already be gone; teardown continues either way.
             let _ = tokio::time::timeout(Duration::from_secs(15), driver.quit()).await;
         }
         kill_group(&mut self.tauri_driver);
+        let placeholder = tempfile::tempdir().expect("temporary directory");
+        std::mem::replace(&mut self.root, placeholder)
     }
 }
 

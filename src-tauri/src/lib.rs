@@ -18,10 +18,27 @@ pub fn run() -> ExitCode {
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             tracing::info!(data_dir = %data_dir.display(), "starting Rampart");
-            app.manage(rampart_engine::Desk::new(data_dir));
+            let desk = std::sync::Arc::new(rampart_engine::Desk::new(data_dir));
+            tauri::async_runtime::spawn(desk.clone().watch_idle());
+            app.manage(desk);
             Ok(())
         })
-        .invoke_handler(tauri::generate_handler![commands::preflight])
+        .invoke_handler(tauri::generate_handler![
+            commands::preflight,
+            commands::session_status,
+            commands::begin_enrolment,
+            commands::complete_enrolment,
+            commands::unlock,
+            commands::lock,
+            commands::touch,
+            commands::list_accounts,
+            commands::add_account,
+            commands::rename_account,
+            commands::remove_account,
+            commands::security_settings,
+            commands::set_idle_lock,
+            commands::reset_mfa,
+        ])
         .run(tauri::generate_context!());
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -112,14 +112,17 @@ fn one_capability_for_the_main_window_allowing_commands_by_name() {
     );
 
     let set = read("src-tauri/permissions/main-window.toml");
-    let allowed: BTreeSet<String> = set
-        .lines()
-        .find(|l| l.trim_start().starts_with("permissions"))
-        .map(quoted_names)
+    let start = set
+        .find("permissions = [")
         .expect("permissions = [...] in main-window.toml");
+    let list = &set[start..];
+    let allowed = quoted_names(&list[..list.find(']').expect("end of permissions")]);
     let commands = manifest_commands();
     assert!(!commands.is_empty());
-    let expected: BTreeSet<String> = commands.iter().map(|c| format!("allow-{c}")).collect();
+    let expected: BTreeSet<String> = commands
+        .iter()
+        .map(|c| format!("allow-{}", c.replace('_', "-")))
+        .collect();
     assert_eq!(
         allowed, expected,
         "each command in build.rs is allowed by name, and only those"

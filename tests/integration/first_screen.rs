@@ -1,7 +1,5 @@
 //! The first screen in the real app: start-up checks, with and without a keychain.
 
-use std::process::Command;
-
 use rampart_tests::{App, Launch};
 
 /// The namespace a debug build writes under (BuildKind::Dev).
@@ -12,6 +10,16 @@ const APP_IDENTIFIER: &str = "app.rampart.desk";
 async fn shows_a_working_keychain_and_round_trips_ipc() {
     let app = App::start(Launch { dbus_session: true }).await;
 
+    // With a working keychain the first screen is the authenticator set-up, with the keychain's
+    // state underneath; the full checks are one click away.
+    app.wait_for("[data-testid=enrol-secret]").await;
+    let strip = app.text("[data-testid=keychain-strip]").await;
+    assert!(
+        strip.contains("Secret Service (D-Bus)") && strip.contains("Available"),
+        "{strip}"
+    );
+    app.click("[data-testid=nav-status]").await;
+
     let overall = app
         .wait_text("[data-testid=overall]", |t| !t.is_empty())
         .await;
@@ -19,7 +27,7 @@ async fn shows_a_working_keychain_and_round_trips_ipc() {
     if status != "Available" {
         let message = app.text("[data-testid=keychain-message]").await;
         app.screenshot("first-screen-unexpected").await;
-        panic!("keychain not available in the test session: {status}: {message}");
+        panic!("keychain not available in the app's session: {status}: {message}");
     }
     assert!(overall.starts_with("Ready"), "{overall}");
     assert_eq!(
@@ -74,22 +82,14 @@ async fn shows_a_working_keychain_and_round_trips_ipc() {
     );
 
     // The probe cleaned up after itself in the real Secret Service.
-    let left = Command::new("secret-tool")
-        .args([
-            "search",
-            "--all",
-            "service",
-            &format!("{DEV_NAMESPACE}.probe"),
-        ])
-        .output()
-        .expect("run secret-tool");
-    let left = String::from_utf8_lossy(&left.stdout);
+    let probe_service = format!("{DEV_NAMESPACE}.probe");
+    let left = app.secret_tool(&["search", "--all", "service", &probe_service]);
     assert!(
         !left.contains("probe-"),
         "probe entries left in the keychain:\n{left}"
     );
 
-    let shot = app.screenshot("first-screen").await;
+    let shot = app.screenshot("system-status").await;
     assert!(
         std::fs::metadata(&shot).unwrap().len() > 10_000,
         "screenshot looks empty"

@@ -4,4 +4,5 @@
 mod app_config;
 mod first_screen;
 mod supply_chain;
+mod vault_flow;
 mod webview_sandbox;

@@ -9,8 +9,7 @@ use rampart_tests::{App, Launch};
 #[tokio::test]
 async fn the_webview_cannot_reach_the_network_or_run_inline_script() {
     let app = App::start(Launch { dbus_session: true }).await;
-    app.wait_text("[data-testid=overall]", |t| !t.is_empty())
-        .await;
+    app.wait_for("[data-testid=keychain-strip]").await;
 
     // withGlobalTauri is off and freezePrototype is on.
     assert_eq!(

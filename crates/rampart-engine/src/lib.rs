@@ -113,3 +113,19 @@ impl Desk {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
+
+impl Desk {
+    /// Locks an idle session on time even when the UI sends nothing. Runs until the app exits.
+    pub async fn watch_idle(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(IDLE_CHECK_INTERVAL);
+        loop {
+            tick.tick().await;
+            let _ = self
+                .run(|desk| {
+                    desk.expire_idle();
+                    Ok(())
+                })
+                .await;
+        }
+    }
+}

@@ -63,7 +63,8 @@ fn code_error(err: CodeError) -> ApiError {
                 "That code is not valid. One more wrong code starts a 30-second wait.".to_owned()
             } else {
                 format!(
-                    "That code is not valid. Check your authenticator app's clock and try again ({attempts_left} tries before a wait)."
+                    "That code is not valid. Check your authenticator app's clock and try again ({attempts_left} {} before a wait).",
+                    if attempts_left == 1 { "try" } else { "tries" }
                 )
             },
         ),

@@ -293,7 +293,8 @@ mod platform {
     }
 
     pub(crate) fn session_bus(address: Option<&str>, runtime_dir: Option<&Path>) -> SessionBus {
-        if address.is_some_and(|a| !a.trim().is_empty()) {
+        // "disabled:" is how a session says it has no bus (libdbus's convention).
+        if address.is_some_and(|a| !a.trim().is_empty() && !a.starts_with("disabled:")) {
             SessionBus::Addressed
         } else if runtime_dir.is_some_and(|d| d.join("bus").exists()) {
             SessionBus::UserSocket
@@ -449,6 +450,7 @@ mod tests {
         let empty = std::env::temp_dir().join("rampart-no-such-runtime-dir");
         assert_eq!(session_bus(None, Some(&empty)), SessionBus::Missing);
         assert_eq!(session_bus(Some("  "), None), SessionBus::Missing);
+        assert_eq!(session_bus(Some("disabled:"), None), SessionBus::Missing);
         assert_eq!(
             session_bus(Some("unix:path=/run/user/1000/bus"), None),
             SessionBus::Addressed

@@ -62,6 +62,12 @@ describe("toIpcError", () => {
       "keychain_failure",
       "data_dir_unavailable",
       "invalid_input",
+      "locked",
+      "not_enrolled",
+      "wrong_code",
+      "code_already_used",
+      "too_many_attempts",
+      "account_not_found",
       "internal",
     ]) {
       expect(isErrorCode(code)).toBe(true);

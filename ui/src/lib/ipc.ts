@@ -3,11 +3,32 @@
 import { invoke } from "@tauri-apps/api/core";
 import type { ApiError } from "./bindings/ApiError";
 import type { ErrorCode } from "./bindings/ErrorCode";
+import type { AccountView } from "./bindings/AccountView";
+import type { AddAccountRequest } from "./bindings/AddAccountRequest";
+import type { EnrolmentView } from "./bindings/EnrolmentView";
 import type { Preflight } from "./bindings/Preflight";
+import type { RecoveryCodesView } from "./bindings/RecoveryCodesView";
+import type { SecuritySettings } from "./bindings/SecuritySettings";
+import type { SessionStatus } from "./bindings/SessionStatus";
+
+type None = Record<string, never>;
 
 /** Every command the app registers (src-tauri/build.rs COMMANDS): arguments and result. */
 export interface Commands {
-  preflight: { args: Record<string, never>; result: Preflight };
+  preflight: { args: None; result: Preflight };
+  session_status: { args: None; result: SessionStatus };
+  begin_enrolment: { args: None; result: EnrolmentView };
+  complete_enrolment: { args: { code: string }; result: RecoveryCodesView };
+  unlock: { args: { code: string }; result: SessionStatus };
+  lock: { args: None; result: SessionStatus };
+  touch: { args: None; result: null };
+  list_accounts: { args: None; result: AccountView[] };
+  add_account: { args: { request: AddAccountRequest }; result: AccountView };
+  rename_account: { args: { id: string; label: string }; result: AccountView };
+  remove_account: { args: { id: string; code: string }; result: AccountView[] };
+  security_settings: { args: None; result: SecuritySettings };
+  set_idle_lock: { args: { minutes: number; code: string }; result: SecuritySettings };
+  reset_mfa: { args: { code: string }; result: SessionStatus };
 }
 
 export type CommandName = keyof Commands;
@@ -20,6 +41,12 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   keychain_failure: true,
   data_dir_unavailable: true,
   invalid_input: true,
+  locked: true,
+  not_enrolled: true,
+  wrong_code: true,
+  code_already_used: true,
+  too_many_attempts: true,
+  account_not_found: true,
   internal: true,
 };
 
@@ -81,8 +108,13 @@ export async function call<K extends CommandName>(
   invoker: Invoker = invoke,
 ): Promise<Commands[K]["result"]> {
   try {
-    return (await invoker(command, args)) as Commands[K]["result"];
+    return (await invoker(command, args as Record<string, unknown>)) as Commands[K]["result"];
   } catch (raw) {
     throw toIpcError(raw, command);
   }
+}
+
+/** The message to show for any failure. */
+export function messageOf(err: unknown): string {
+  return err instanceof IpcError ? err.message : toIpcError(err, "?").message;
 }

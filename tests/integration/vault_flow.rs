@@ -1,0 +1,310 @@
+//! The vault end to end in the real window: enrol an authenticator, lock, get locked out by
+//! wrong codes, unlock after the wait, add two accounts, restart, remove one, and check that no
+//! secret leaked into files, IPC responses or the page.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use rampart_tests::{App, Launch, files_under};
+use totp_rs::{Algorithm, Secret, Totp};
+
+const SECRET_A: &str = "CanaryAAe2e0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
+const SECRET_B: &str = "CanaryBBe2e0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
+const KEY_A: &str = "KeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA001";
+const KEY_B: &str = "KeyBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB002";
+
+/// The trader's phone: computes codes from the secret shown on screen, each time step once.
+struct Authenticator {
+    totp: Totp,
+    last_step: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+impl Authenticator {
+    fn new(base32: &str) -> Self {
+        let secret = Secret::try_from_base32(base32).expect("the screen shows valid base32");
+        let totp = totp_rs::Builder::new()
+            .with_algorithm(Algorithm::SHA1)
+            .with_digits(6)
+            .with_step_duration(30)
+            .with_secret(secret.as_bytes().to_vec())
+            .build()
+            .unwrap();
+        Self { totp, last_step: 0 }
+    }
+
+    /// A code for a time step not used before: the current one, or the next (the app accepts
+    /// one step of drift), waiting for the clock when both are spent.
+    async fn fresh_code(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            let step = unix_now() / 30;
+            let candidate = step.max(self.last_step + 1);
+            if candidate <= step + 1 {
+                self.last_step = candidate;
+                return self.totp.generate(candidate * 30).to_string();
+            }
+            assert!(Instant::now() < deadline, "no fresh TOTP step came");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// A six-digit string that no step the app would accept right now produces.
+    fn wrong_code(&self) -> String {
+        let step = unix_now() / 30;
+        let valid: Vec<String> = (step.saturating_sub(2)..=step + 2)
+            .map(|s| self.totp.generate(s * 30).to_string())
+            .collect();
+        (0..1_000_000)
+            .map(|n| format!("{n:06}"))
+            .find(|c| !valid.contains(c))
+            .unwrap()
+    }
+}
+
+/// Calls every command that returns data, over the same IPC bridge the UI uses, and returns
+/// each response (or error) as JSON text.
+async fn ipc_responses(app: &App) -> Vec<String> {
+    let value = app
+        .driver()
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const calls = [
+               ['preflight', {}], ['session_status', {}], ['list_accounts', {}],
+               ['security_settings', {}], ['touch', {}],
+               ['rename_account', { id: 'no-such-id', label: 'x' }],
+               ['remove_account', { id: 'no-such-id', code: '000000' }],
+             ];
+             Promise.all(calls.map(([cmd, args]) =>
+               window.__TAURI_INTERNALS__.invoke(cmd, args).then(
+                 (r) => cmd + ' -> ' + JSON.stringify(r),
+                 (e) => cmd + ' !> ' + JSON.stringify(e))))
+               .then(done, (e) => done(['failed: ' + e]));",
+            Vec::new(),
+        )
+        .await
+        .expect("call the IPC commands")
+        .json()
+        .clone();
+    serde_json::from_value(value).unwrap()
+}
+
+async fn add_account(
+    app: &App,
+    phone: &mut Authenticator,
+    label: &str,
+    key: &str,
+    secret: &str,
+    expect: &str,
+) {
+    app.type_into("[data-testid=add-label]", label).await;
+    app.type_into("[data-testid=add-key]", key).await;
+    app.type_into("[data-testid=add-secret]", secret).await;
+    app.type_into("[data-testid=add-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=add-submit]").await;
+    app.wait_text("[data-testid=account-count]", |t| t == expect)
+        .await;
+}
+
+fn assert_no_canary(what: &str, text: &str) {
+    for canary in [SECRET_A, SECRET_B, "CanaryAA", "CanaryBB"] {
+        assert!(!text.contains(canary), "{what} contains an account secret");
+    }
+}
+
+#[tokio::test]
+async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
+    let app = App::start(Launch { dbus_session: true }).await;
+
+    // Enrolment: read the secret from the screen, as a trader would type it into a phone.
+    app.wait_for("[data-testid=enrol-secret]").await;
+    let base32 = app
+        .attr("[data-testid=enrol-secret]", "data-secret")
+        .await
+        .unwrap();
+    assert_eq!(base32.len(), 32, "a 160-bit secret in base32");
+    assert!(
+        app.driver()
+            .find(thirtyfour::By::Css("[data-testid=enrol-qr] path"))
+            .await
+            .is_ok()
+    );
+    app.screenshot("enrolment").await;
+    let mut phone = Authenticator::new(&base32);
+    app.type_into("[data-testid=enrol-code]", &phone.wrong_code())
+        .await;
+    app.click("[data-testid=enrol-activate]").await;
+    app.wait_text("[data-testid=enrol-error]", |t| t.contains("not valid"))
+        .await;
+    app.type_into("[data-testid=enrol-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=enrol-activate]").await;
+
+    // Ten recovery codes, shown once.
+    app.wait_for("[data-testid=recovery-codes]").await;
+    let codes = app
+        .eval("return Array.from(document.querySelectorAll('[data-testid=recovery-codes] code')).map((c) => c.textContent);")
+        .await;
+    let codes: Vec<String> = serde_json::from_value(codes).unwrap();
+    assert_eq!(codes.len(), 10, "{codes:?}");
+    assert!(
+        codes
+            .iter()
+            .all(|c| c.len() == 11 && c.as_bytes()[5] == b'-'),
+        "{codes:?}"
+    );
+    app.screenshot("recovery-codes").await;
+    app.click("[data-testid=recovery-saved]").await;
+    app.click("[data-testid=recovery-done]").await;
+    app.wait_for("[data-testid=add-account]").await;
+
+    // Lock, then five wrong codes: the wait is shown and enforced.
+    app.click("[data-testid=lock]").await;
+    app.wait_for("[data-testid=unlock]").await;
+    let mut last_error = String::new();
+    for _ in 0..5 {
+        app.type_into("[data-testid=unlock-code]", &phone.wrong_code())
+            .await;
+        app.click("[data-testid=unlock-submit]").await;
+        let seen = last_error.clone();
+        last_error = app
+            .wait_text("[data-testid=unlock-error]", |t| !t.is_empty() && t != seen)
+            .await;
+    }
+    assert!(last_error.contains("wait 30 seconds"), "{last_error}");
+    let wait = app
+        .wait_text("[data-testid=unlock-wait]", |t| t.contains("try again in"))
+        .await;
+    assert!(wait.contains(" s"), "{wait}");
+    app.screenshot("lockout").await;
+
+    // After the wait a correct code unlocks.
+    let deadline = Instant::now() + Duration::from_secs(45);
+    while app
+        .driver()
+        .find(thirtyfour::By::Css("[data-testid=unlock-wait]"))
+        .await
+        .is_ok()
+    {
+        assert!(Instant::now() < deadline, "the wait did not end");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=unlock-submit]").await;
+    app.wait_for("[data-testid=add-account]").await;
+
+    // Two accounts on the same venue, each after a fresh code.
+    add_account(
+        &app,
+        &mut phone,
+        "Binance main",
+        KEY_A,
+        SECRET_A,
+        "1 account",
+    )
+    .await;
+    add_account(
+        &app,
+        &mut phone,
+        "Binance alt",
+        KEY_B,
+        SECRET_B,
+        "2 accounts",
+    )
+    .await;
+    let masked = app
+        .text("[data-testid=account-row][data-label='Binance main'] [data-testid=masked-key]")
+        .await;
+    assert_eq!(masked, "KeyA…A001");
+    app.screenshot("accounts").await;
+    let before_restart = ipc_responses(&app).await;
+
+    // Restart in the same home: locked again; unlock; both accounts are listed.
+    let root = app.quit_keeping_root().await;
+    let app = App::start_in(Launch { dbus_session: true }, root).await;
+    app.wait_for("[data-testid=unlock]").await;
+    app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=unlock-submit]").await;
+    app.wait_text("[data-testid=account-count]", |t| t == "2 accounts")
+        .await;
+    let id_a = app
+        .attr(
+            "[data-testid=account-row][data-label='Binance main']",
+            "data-id",
+        )
+        .await
+        .unwrap();
+    let id_b = app
+        .attr(
+            "[data-testid=account-row][data-label='Binance alt']",
+            "data-id",
+        )
+        .await
+        .unwrap();
+
+    // The secrets are in the Secret Service, under the dev namespace.
+    let service_a = format!("rampart-dev.account.{id_a}");
+    let service_b = format!("rampart-dev.account.{id_b}");
+    assert!(
+        app.secret_tool(&["search", "--all", "--unlock", "service", &service_a])
+            .contains(SECRET_A)
+    );
+    assert!(
+        app.secret_tool(&["search", "--all", "--unlock", "service", &service_b])
+            .contains(SECRET_B)
+    );
+
+    // Remove one: its keychain entry goes with it.
+    app.click("[data-testid=account-row][data-label='Binance main'] [data-testid=remove]")
+        .await;
+    app.type_into("[data-testid=remove-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=remove-confirm]").await;
+    app.wait_text("[data-testid=account-count]", |t| t == "1 account")
+        .await;
+    assert!(
+        !app.secret_tool(&["search", "--all", "--unlock", "service", &service_a])
+            .contains(SECRET_A)
+    );
+    assert!(
+        app.secret_tool(&["search", "--all", "--unlock", "service", &service_b])
+            .contains(SECRET_B)
+    );
+
+    // Canary: the secrets are nowhere else.
+    let mut responses = before_restart;
+    responses.extend(ipc_responses(&app).await);
+    assert!(
+        responses.iter().any(|r| r.starts_with("list_accounts ->")),
+        "{responses:?}"
+    );
+    for response in &responses {
+        assert_no_canary("an IPC response", response);
+    }
+    assert_no_canary("the page HTML", &app.driver().source().await.unwrap());
+    let values = app
+        .eval("return Array.from(document.querySelectorAll('input')).map((i) => i.value).join('\\n');")
+        .await;
+    assert_no_canary("an input field", values.as_str().unwrap_or_default());
+    let root = app.quit_keeping_root().await;
+    let files = files_under(root.path());
+    assert!(
+        files.iter().any(|f| f.ends_with("accounts.json")),
+        "{files:?}"
+    );
+    for file in files {
+        let bytes = std::fs::read(&file).unwrap_or_default();
+        assert_no_canary(
+            &file.display().to_string(),
+            &String::from_utf8_lossy(&bytes),
+        );
+    }
+}

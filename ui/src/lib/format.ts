@@ -1,0 +1,59 @@
+// Small display helpers shared by the screens.
+import type { Environment } from "./bindings/Environment";
+import type { Venue } from "./bindings/Venue";
+
+export const VENUES: ReadonlyArray<{ id: Venue; name: string }> = [
+  { id: "binance_usdm", name: "Binance USDⓈ-M Futures" },
+  { id: "bybit", name: "Bybit" },
+  { id: "okx", name: "OKX" },
+  { id: "deribit", name: "Deribit" },
+  { id: "demo", name: "Demo (built-in simulator)" },
+];
+
+export const ENVIRONMENTS: ReadonlyArray<{ id: Environment; name: string }> = [
+  { id: "live", name: "Live" },
+  { id: "testnet", name: "Testnet" },
+  { id: "demo", name: "Demo trading" },
+];
+
+export function venueName(venue: Venue): string {
+  return VENUES.find((v) => v.id === venue)?.name ?? venue;
+}
+
+export function environmentName(environment: Environment): string {
+  return ENVIRONMENTS.find((e) => e.id === environment)?.name ?? environment;
+}
+
+/** Which credential fields a venue asks for, and what they are called there. */
+export function credentialLabels(venue: Venue): { key: string; secret: string; passphrase: boolean } {
+  switch (venue) {
+    case "deribit":
+      return { key: "Client ID", secret: "Client secret", passphrase: false };
+    case "okx":
+      return { key: "API key", secret: "API secret", passphrase: true };
+    case "binance_usdm":
+      return { key: "API key", secret: "API secret or Ed25519 private key (PEM)", passphrase: false };
+    default:
+      return { key: "API key", secret: "API secret", passphrase: false };
+  }
+}
+
+/** "1 min 05 s" style countdown text. */
+export function formatWait(seconds: number): string {
+  const s = Math.max(0, Math.ceil(seconds));
+  if (s < 60) {
+    return `${s} s`;
+  }
+  const minutes = Math.floor(s / 60);
+  const rest = s % 60;
+  return `${minutes} min ${rest.toString().padStart(2, "0")} s`;
+}
+
+/** Groups of four characters, for reading a base32 secret aloud or typing it. */
+export function groupsOfFour(text: string): string {
+  return text.replace(/(.{4})(?=.)/g, "$1 ");
+}
+
+export function formatDate(millis: number): string {
+  return new Date(millis).toLocaleString();
+}
