@@ -159,6 +159,11 @@ impl App {
             "--native-port".to_owned(),
             native_port.to_string(),
         ];
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(root.path().join("state/app.log"))
+            .expect("open the app log");
         let mut command = if launch.dbus_session {
             let mut c = Command::new("dbus-run-session");
             c.args(["--", "bash", "-c", SESSION_SCRIPT])
@@ -183,7 +188,9 @@ impl App {
             .env("RAMPART_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            // The app's log (and the drivers') goes to a file under the launch's directory, which
+            // the canary checks scan like any other file the app wrote.
+            .stderr(log)
             // Its own process group, so WebKitWebDriver and the app go down with it.
             .process_group(0);
         let mut tauri_driver = command.spawn().unwrap_or_else(|e| {
@@ -315,6 +322,11 @@ impl App {
         let path = dir.join(format!("{name}.png"));
         std::fs::write(&path, png).expect("write screenshot");
         path
+    }
+
+    /// What the app and its drivers have logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.root.path().join("state/app.log")).unwrap_or_default()
     }
 
     /// Runs `secret-tool` on the app's own Secret Service; returns what it printed.

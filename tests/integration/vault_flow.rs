@@ -294,6 +294,11 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
         .eval("return Array.from(document.querySelectorAll('input')).map((i) => i.value).join('\\n');")
         .await;
     assert_no_canary("an input field", values.as_str().unwrap_or_default());
+    let log = app.log();
+    assert!(
+        log.contains("account removed"),
+        "the app log is captured:\n{log}"
+    );
     let root = app.quit_keeping_root().await;
     let files = files_under(root.path());
     assert!(

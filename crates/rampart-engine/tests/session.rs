@@ -100,6 +100,21 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
         desk.unlock(&right).unwrap_err().code,
         ErrorCode::TooManyAttempts
     );
+    // A restart does not clear the wait (it lives in the keychain), even with the data directory
+    // deleted.
+    drop(desk);
+    std::fs::remove_dir_all(dir.path()).unwrap();
+    let desk = Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    );
+    assert_eq!(desk.status().unwrap().phase, LockPhase::Locked);
+    assert_eq!(desk.status().unwrap().wait_seconds, Some(30));
+    assert_eq!(
+        desk.unlock(&right).unwrap_err().code,
+        ErrorCode::TooManyAttempts
+    );
     clock.advance(30);
     assert_eq!(
         desk.unlock(&code(&clock)).unwrap().phase,
