@@ -276,23 +276,23 @@ impl App {
     }
 
     pub async fn attr(&self, css: &str, name: &str) -> Option<String> {
-        let element = self
-            .driver()
-            .find(By::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        let element = self.element(css).await;
         element
             .attr(name)
             .await
             .unwrap_or_else(|e| panic!("{css}[{name}]: {e}"))
     }
 
-    pub async fn click(&self, css: &str) {
-        let element = self
-            .driver()
+    /// The element matching `css`; fails the test if there is none.
+    pub async fn element(&self, css: &str) -> thirtyfour::WebElement {
+        self.driver()
             .find(By::Css(css))
             .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+    }
+
+    pub async fn click(&self, css: &str) {
+        let element = self.element(css).await;
         element
             .click()
             .await
@@ -349,11 +349,7 @@ impl App {
 
     /// Types into an input after clearing it.
     pub async fn type_into(&self, css: &str, text: &str) {
-        let element = self
-            .driver()
-            .find(By::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"));
+        let element = self.element(css).await;
         element
             .clear()
             .await

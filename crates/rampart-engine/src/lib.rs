@@ -13,7 +13,7 @@ pub use clock::{Clock, SystemClock};
 pub use preflight::{DATA_DIR_WRITE_TEST, KEYCHAIN_PROBE_TIMEOUT};
 pub use session::{AddAccountRequest, IDLE_CHECK_INTERVAL};
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use rampart_core::status::Preflight;
@@ -35,6 +35,8 @@ struct State {
     enrolment: Option<Enrolment>,
     /// Present while unlocked. Dropping it zeroizes the data key.
     session: Option<Session>,
+    /// Security settings, once read from the data directory.
+    settings: Option<rampart_core::session::SecuritySettings>,
 }
 
 struct Session {
@@ -72,14 +74,6 @@ impl Desk {
             clock,
             state: Mutex::default(),
         }
-    }
-
-    pub fn data_dir(&self) -> &Path {
-        &self.data_dir
-    }
-
-    pub fn vault(&self) -> &Vault<Keychain> {
-        &self.vault
     }
 
     /// Checks what the app needs before it can hold exchange keys: a working OS keychain and a

@@ -123,10 +123,16 @@ fn clean_label(label: &str) -> Result<String, ApiError> {
 }
 
 impl Desk {
+    /// The security settings: read from the data directory once, then kept in memory.
     fn settings_now(&self) -> Result<SecuritySettings, ApiError> {
-        Ok(read_json(&self.data_dir.join(SETTINGS_FILE))?
+        if let Some(settings) = &self.state().settings {
+            return Ok(settings.clone());
+        }
+        let settings = read_json(&self.data_dir.join(SETTINGS_FILE))?
             .filter(|s: &SecuritySettings| IDLE_LOCK_MINUTES.contains(&s.idle_lock_minutes))
-            .unwrap_or_default())
+            .unwrap_or_default();
+        self.state().settings = Some(settings.clone());
+        Ok(settings)
     }
 
     /// Where the app stands: enrol, unlock, or unlocked. Locks an idle session first.
@@ -402,6 +408,7 @@ impl Desk {
             idle_lock_minutes: minutes,
         };
         write_json(&self.data_dir.join(SETTINGS_FILE), &settings)?;
+        self.state().settings = Some(settings.clone());
         Ok(settings)
     }
 

@@ -178,6 +178,27 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
         );
     }
 
+    // A shorter idle lock, after a fresh code; out-of-range values are refused.
+    clock.advance(30);
+    assert_eq!(
+        desk.set_idle_lock_minutes(0, &code(&clock))
+            .unwrap_err()
+            .code,
+        ErrorCode::InvalidInput
+    );
+    assert_eq!(
+        desk.set_idle_lock_minutes(1, &code(&clock))
+            .unwrap()
+            .idle_lock_minutes,
+        1
+    );
+    clock.advance(59);
+    assert_eq!(desk.status().unwrap().phase, LockPhase::Unlocked);
+    clock.advance(1);
+    assert_eq!(desk.status().unwrap().phase, LockPhase::Locked);
+    clock.advance(30);
+    desk.unlock(&code(&clock)).unwrap();
+
     // Clean up this test's keychain entries.
     clock.advance(30);
     desk.remove_account(&b.id, &code(&clock)).unwrap();

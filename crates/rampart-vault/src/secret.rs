@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 use ts_rs::TS;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 /// A secret string (an API secret, a passphrase, a recovery code, a TOTP seed in base32).
 ///
@@ -25,12 +25,6 @@ impl SecretString {
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-}
-
-impl From<Zeroizing<String>> for SecretString {
-    fn from(value: Zeroizing<String>) -> Self {
-        Self(value.as_str().to_owned())
     }
 }
 
