@@ -1,0 +1,4 @@
+//! Venue connectors. One module per venue; each signs, sends and parses in its venue's own terms,
+//! following the venue's published API documentation.
+
+pub mod binance_usdm;
