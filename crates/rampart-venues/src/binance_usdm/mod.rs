@@ -1,5 +1,7 @@
 //! Binance USDⓈ-M futures (`/fapi`).
 
+pub mod filters;
 pub mod signer;
 
+pub use filters::{FilterViolation, SymbolFilters};
 pub use signer::{Signer, SignerError};
