@@ -2,3 +2,4 @@
 //! following the venue's published API documentation.
 
 pub mod binance_usdm;
+pub mod clock;

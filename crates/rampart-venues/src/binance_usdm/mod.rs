@@ -1,6 +1,7 @@
 //! Binance USDⓈ-M futures (`/fapi`).
 
 pub mod filters;
+pub mod limits;
 pub mod signer;
 
 pub use filters::{FilterViolation, SymbolFilters};
