@@ -1,0 +1,183 @@
+//! `rampart`: Rampart's headless companion.
+//!
+//! `rampart preview` prints the exact signed request Rampart would send, without sending it: for
+//! anyone debugging "Signature for this request is not valid". Credentials are read as JSON from
+//! standard input, never from arguments (which other users can see in the process list).
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use rampart_venues::binance_usdm::Signer;
+use rampart_venues::binance_usdm::signer::{append_signature, encode_params};
+use serde::Deserialize;
+use zeroize::Zeroizing;
+
+#[derive(Parser)]
+#[command(name = "rampart", version, about = "Rampart's headless companion")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print a signed request as JSON {method, url, headers, body} without sending it.
+    /// Credentials come as JSON on standard input: {"apiKey": "...", "apiSecret": "..."}.
+    Preview(Preview),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum VenueArg {
+    #[value(name = "binance-usdm")]
+    BinanceUsdm,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Method {
+    #[value(name = "GET")]
+    Get,
+    #[value(name = "POST")]
+    Post,
+    #[value(name = "PUT")]
+    Put,
+    #[value(name = "DELETE")]
+    Delete,
+}
+
+impl Method {
+    fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Put => "PUT",
+            Method::Delete => "DELETE",
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct Preview {
+    #[arg(long, value_enum, default_value = "binance-usdm")]
+    venue: VenueArg,
+    #[arg(long, value_enum, ignore_case = true)]
+    method: Method,
+    /// The endpoint path, e.g. /fapi/v1/order.
+    #[arg(long)]
+    path: String,
+    /// A request parameter `key=value`; repeat for more. Signed in the order given.
+    #[arg(long = "param", value_parser = parse_param)]
+    params: Vec<(String, String)>,
+    /// The timestamp to sign (ms since the epoch); default: this machine's clock.
+    #[arg(long)]
+    timestamp: Option<u64>,
+    /// recvWindow in ms; omitted when not given.
+    #[arg(long)]
+    recv_window: Option<u64>,
+    /// The base URL; default: Binance USDⓈ-M mainnet.
+    #[arg(long, default_value = "https://fapi.binance.com")]
+    base_url: String,
+}
+
+fn parse_param(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("'{text}' is not key=value")),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct StdinCredentials {
+    api_key: Zeroizing<String>,
+    api_secret: Zeroizing<String>,
+}
+
+fn preview(args: Preview) -> Result<serde_json::Value, String> {
+    let VenueArg::BinanceUsdm = args.venue;
+    if !args.path.starts_with('/') {
+        return Err(format!(
+            "--path must start with '/', e.g. /fapi/v1/order (got '{}')",
+            args.path
+        ));
+    }
+    let mut input = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|e| format!("could not read credentials from standard input: {e}"))?;
+    let creds: StdinCredentials = serde_json::from_str(&input).map_err(|e| {
+        format!("standard input must be JSON {{\"apiKey\": \"...\", \"apiSecret\": \"...\"}} ({e})")
+    })?;
+    let signer = Signer::from_secret(&creds.api_secret).map_err(|e| e.to_string())?;
+
+    let timestamp = match args.timestamp {
+        Some(ms) => ms,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_err(|_| "this machine's clock is before 1970; pass --timestamp".to_owned())?
+            .as_millis()
+            .try_into()
+            .map_err(|_| "this machine's clock is out of range; pass --timestamp".to_owned())?,
+    };
+    let recv_window = args.recv_window.map(|w| w.to_string());
+    let timestamp = timestamp.to_string();
+    let mut params: Vec<(&str, &str)> = args
+        .params
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    if let Some(w) = &recv_window {
+        params.push(("recvWindow", w));
+    }
+    params.push(("timestamp", &timestamp));
+    let total_params = encode_params(params);
+
+    // GET and DELETE carry the parameters in the query string; POST and PUT in a form body.
+    let in_body = matches!(args.method, Method::Post | Method::Put);
+    let base = args.base_url.trim_end_matches('/');
+    let mut headers = serde_json::Map::new();
+    headers.insert("X-MBX-APIKEY".into(), creds.api_key.as_str().into());
+    let (url, body) = if in_body {
+        headers.insert(
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        );
+        let signature = signer.sign("", &total_params);
+        (
+            format!("{base}{}", args.path),
+            append_signature(&total_params, &signature),
+        )
+    } else {
+        let signature = signer.sign(&total_params, "");
+        (
+            format!(
+                "{base}{}?{}",
+                args.path,
+                append_signature(&total_params, &signature)
+            ),
+            String::new(),
+        )
+    };
+    Ok(serde_json::json!({
+        "method": args.method.as_str(),
+        "url": url,
+        "headers": headers,
+        "body": body,
+    }))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Preview(args) => match preview(args) {
+            Ok(request) => {
+                println!("{request:#}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("rampart preview: {message}");
+                ExitCode::from(2)
+            }
+        },
+    }
+}
