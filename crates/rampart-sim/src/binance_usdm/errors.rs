@@ -1,0 +1,130 @@
+//! Binance USDⓈ-M error codes and messages, as the venue's "Error Codes" page lists them, with
+//! the HTTP status the venue answers with.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use rust_decimal::Decimal;
+use serde_json::json;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BinanceError {
+    /// -1021 INVALID_TIMESTAMP
+    Timestamp,
+    /// -1022 INVALID_SIGNATURE
+    Signature,
+    /// -1102 MANDATORY_PARAM_EMPTY_OR_MALFORMED
+    Mandatory(String),
+    /// -1116 INVALID_ORDER_TYPE
+    InvalidOrderType,
+    /// -1117 INVALID_SIDE
+    InvalidSide,
+    /// -1121 BAD_SYMBOL
+    InvalidSymbol,
+    /// -1131 BAD_RECV_WINDOW
+    RecvWindow,
+    /// -2014 BAD_API_KEY_FMT
+    ApiKeyFormat,
+    /// -2015 REJECTED_MBX_KEY
+    RejectedKey,
+    /// -4002 PRICE_GREATER_THAN_MAX_PRICE
+    PriceAboveMax,
+    /// -4003 QTY_LESS_THAN_ZERO
+    QtyNotPositive,
+    /// -4004 QTY_LESS_THAN_MIN_QTY
+    QtyBelowMin,
+    /// -4005 QTY_GREATER_THAN_MAX_QTY
+    QtyAboveMax,
+    /// -4013 PRICE_LESS_THAN_MIN_PRICE
+    PriceBelowMin,
+    /// -4014 PRICE_NOT_INCREASED_BY_TICK_SIZE
+    OffTick,
+    /// -4015 INVALID_CL_ORD_ID_LEN
+    ClientOrderId,
+    /// -4016 PRICE_HIGHTER_THAN_MULTIPLIER_UP
+    AboveMultiplierUp,
+    /// -4023 QTY_NOT_INCREASED_BY_STEP_SIZE
+    OffStep,
+    /// -4024 PRICE_LOWER_THAN_MULTIPLIER_DOWN
+    BelowMultiplierDown,
+    /// -4116 DUPLICATED_CLIENT_ORDER_ID
+    DuplicateClientOrderId,
+    /// -4164 MIN_NOTIONAL
+    MinNotional(Decimal),
+}
+
+impl BinanceError {
+    pub fn code(&self) -> i32 {
+        match self {
+            Self::Timestamp => -1021,
+            Self::Signature => -1022,
+            Self::Mandatory(_) => -1102,
+            Self::InvalidOrderType => -1116,
+            Self::InvalidSide => -1117,
+            Self::InvalidSymbol => -1121,
+            Self::RecvWindow => -1131,
+            Self::ApiKeyFormat => -2014,
+            Self::RejectedKey => -2015,
+            Self::PriceAboveMax => -4002,
+            Self::QtyNotPositive => -4003,
+            Self::QtyBelowMin => -4004,
+            Self::QtyAboveMax => -4005,
+            Self::PriceBelowMin => -4013,
+            Self::OffTick => -4014,
+            Self::ClientOrderId => -4015,
+            Self::AboveMultiplierUp => -4016,
+            Self::OffStep => -4023,
+            Self::BelowMultiplierDown => -4024,
+            Self::DuplicateClientOrderId => -4116,
+            Self::MinNotional(_) => -4164,
+        }
+    }
+
+    pub fn msg(&self) -> String {
+        match self {
+            Self::Timestamp => "Timestamp for this request is outside of the recvWindow.".into(),
+            Self::Signature => "Signature for this request is not valid.".into(),
+            Self::Mandatory(p) => {
+                format!("Mandatory parameter '{p}' was not sent, was empty/null, or malformed.")
+            }
+            Self::InvalidOrderType => "Invalid orderType.".into(),
+            Self::InvalidSide => "Invalid side.".into(),
+            Self::InvalidSymbol => "Invalid symbol.".into(),
+            Self::RecvWindow => "recvWindow must be less than 60000".into(),
+            Self::ApiKeyFormat => "API-key format invalid.".into(),
+            Self::RejectedKey => "Invalid API-key, IP, or permissions for action.".into(),
+            Self::PriceAboveMax => "Price greater than max price.".into(),
+            Self::QtyNotPositive => "Quantity less than zero.".into(),
+            Self::QtyBelowMin => "Quantity less than min quantity.".into(),
+            Self::QtyAboveMax => "Quantity greater than max quantity.".into(),
+            Self::PriceBelowMin => "Price less than min price.".into(),
+            Self::OffTick => "Price not increased by tick size.".into(),
+            Self::ClientOrderId => "Client order id is not valid.".into(),
+            Self::AboveMultiplierUp => "Price is higher than mark price multiplier cap.".into(),
+            Self::OffStep => "Qty not increased by step size.".into(),
+            Self::BelowMultiplierDown => "Price is lower than mark price multiplier floor.".into(),
+            Self::DuplicateClientOrderId => "clientOrderId is duplicated".into(),
+            Self::MinNotional(min) => {
+                format!(
+                    "Order's notional must be no smaller than {min} (unless you choose reduce only)"
+                )
+            }
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            Self::RejectedKey | Self::ApiKeyFormat => StatusCode::UNAUTHORIZED,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+}
+
+impl IntoResponse for BinanceError {
+    fn into_response(self) -> Response {
+        (
+            self.status(),
+            axum::Json(json!({ "code": self.code(), "msg": self.msg() })),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,173 @@
+//! The simulator's instruments: BTCUSDT, ETHUSDT, SOLUSDT perpetuals with Binance-shaped rules.
+
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+
+use super::BinanceError;
+
+pub(super) struct Rules {
+    min_price: Decimal,
+    max_price: Decimal,
+    tick: Decimal,
+    min_qty: Decimal,
+    max_qty: Decimal,
+    step: Decimal,
+    market_max_qty: Decimal,
+    min_notional: Decimal,
+    up: Decimal,
+    down: Decimal,
+}
+
+fn d(units: i64, scale: u32) -> Decimal {
+    Decimal::new(units, scale)
+}
+
+pub(super) fn rules(symbol: &str) -> Option<Rules> {
+    let (min_price, max_price, tick, min_qty, max_qty, step, market_max_qty, min_notional) =
+        match symbol {
+            "BTCUSDT" => (
+                d(26110, 2),
+                d(809_484, 0),
+                d(10, 2),
+                d(1, 3),
+                d(1000, 0),
+                d(1, 3),
+                d(120, 0),
+                d(100, 0),
+            ),
+            "ETHUSDT" => (
+                d(3961, 2),
+                d(306_177, 0),
+                d(1, 2),
+                d(1, 3),
+                d(10_000, 0),
+                d(1, 3),
+                d(2000, 0),
+                d(20, 0),
+            ),
+            "SOLUSDT" => (
+                d(4200, 4),
+                d(6857, 0),
+                d(10, 3),
+                d(1, 2),
+                d(1_000_000, 0),
+                d(1, 2),
+                d(5000, 0),
+                d(5, 0),
+            ),
+            _ => return None,
+        };
+    Some(Rules {
+        min_price,
+        max_price,
+        tick,
+        min_qty,
+        max_qty,
+        step,
+        market_max_qty,
+        min_notional,
+        up: d(10500, 4),
+        down: d(9500, 4),
+    })
+}
+
+/// The simulator's mark price (a fixed reference until the price process lands).
+pub(super) fn mark_price(symbol: &str) -> Decimal {
+    match symbol {
+        "BTCUSDT" => d(60_000, 0),
+        "ETHUSDT" => d(3_000, 0),
+        _ => d(150, 0),
+    }
+}
+
+impl Rules {
+    pub(super) fn check(
+        &self,
+        price: Option<Decimal>,
+        qty: Decimal,
+        mark: Decimal,
+    ) -> Result<(), BinanceError> {
+        if let Some(price) = price {
+            if price < self.min_price {
+                return Err(BinanceError::PriceBelowMin);
+            }
+            if price > self.max_price {
+                return Err(BinanceError::PriceAboveMax);
+            }
+            if !((price - self.min_price) % self.tick).is_zero() {
+                return Err(BinanceError::OffTick);
+            }
+        }
+        if qty <= Decimal::ZERO {
+            return Err(BinanceError::QtyNotPositive);
+        }
+        if qty < self.min_qty {
+            return Err(BinanceError::QtyBelowMin);
+        }
+        let max = if price.is_none() {
+            self.market_max_qty
+        } else {
+            self.max_qty
+        };
+        if qty > max {
+            return Err(BinanceError::QtyAboveMax);
+        }
+        if !((qty - self.min_qty) % self.step).is_zero() {
+            return Err(BinanceError::OffStep);
+        }
+        let notional = price
+            .unwrap_or(mark)
+            .checked_mul(qty)
+            .ok_or(BinanceError::QtyAboveMax)?;
+        if notional < self.min_notional {
+            return Err(BinanceError::MinNotional(self.min_notional));
+        }
+        if let Some(price) = price {
+            if price > mark * self.up {
+                return Err(BinanceError::AboveMultiplierUp);
+            }
+            if price < mark * self.down {
+                return Err(BinanceError::BelowMultiplierDown);
+            }
+        }
+        Ok(())
+    }
+}
+
+pub(super) fn exchange_info(server_time: i64) -> Value {
+    let symbols: Vec<Value> = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+        .iter()
+        .filter_map(|s| rules(s).map(|r| (s, r)))
+        .map(|(symbol, r)| {
+            let base = symbol.trim_end_matches("USDT");
+            json!({
+                "symbol": symbol, "pair": symbol, "contractType": "PERPETUAL", "status": "TRADING",
+                "baseAsset": base, "quoteAsset": "USDT", "marginAsset": "USDT",
+                "pricePrecision": r.tick.scale(), "quantityPrecision": r.step.scale(),
+                "filters": [
+                    {"filterType": "PRICE_FILTER", "minPrice": r.min_price.to_string(), "maxPrice": r.max_price.to_string(), "tickSize": r.tick.to_string()},
+                    {"filterType": "LOT_SIZE", "minQty": r.min_qty.to_string(), "maxQty": r.max_qty.to_string(), "stepSize": r.step.to_string()},
+                    {"filterType": "MARKET_LOT_SIZE", "minQty": r.min_qty.to_string(), "maxQty": r.market_max_qty.to_string(), "stepSize": r.step.to_string()},
+                    {"filterType": "MAX_NUM_ORDERS", "limit": 200},
+                    {"filterType": "MAX_NUM_ALGO_ORDERS", "limit": 10},
+                    {"filterType": "MIN_NOTIONAL", "notional": r.min_notional.to_string()},
+                    {"filterType": "PERCENT_PRICE", "multiplierUp": r.up.to_string(), "multiplierDown": r.down.to_string(), "multiplierDecimal": "4"}
+                ],
+                "orderTypes": ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"],
+                "timeInForce": ["GTC", "IOC", "FOK", "GTX", "GTD"]
+            })
+        })
+        .collect();
+    json!({
+        "timezone": "UTC",
+        "serverTime": server_time,
+        "rateLimits": [
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
+            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300}
+        ],
+        "exchangeFilters": [],
+        "assets": [{"asset": "USDT", "marginAvailable": true, "autoAssetExchange": "-10000"}],
+        "symbols": symbols
+    })
+}

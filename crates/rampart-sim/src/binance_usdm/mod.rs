@@ -1,0 +1,271 @@
+//! Binance USDⓈ-M futures (`/fapi`) as a loopback server: server time, exchangeInfo and signed
+//! order entry with Binance's authentication, timestamp and filter checks, error codes and
+//! messages, and the used-weight header.
+
+mod auth;
+mod errors;
+mod market;
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rust_decimal::Decimal;
+use serde_json::json;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use errors::BinanceError;
+
+/// One funded account the simulator accepts.
+#[derive(Debug, Clone)]
+pub struct SimAccount {
+    pub api_key: String,
+    pub api_secret: String,
+}
+
+/// What the simulator serves and how it misbehaves.
+#[derive(Debug, Clone, Default)]
+pub struct SimConfig {
+    pub accounts: Vec<SimAccount>,
+    /// Added to the simulator's clock (ms): tests of clock-offset handling.
+    pub clock_offset_ms: i64,
+}
+
+struct Order {
+    order_id: u64,
+    response: serde_json::Value,
+}
+
+struct Inner {
+    config: SimConfig,
+    orders: Mutex<HashMap<(String, String, String), Order>>,
+    next_order_id: AtomicU64,
+    /// (minute start ms, weight used in it) per API key's IP; one IP on loopback.
+    weight: Mutex<(i64, u32)>,
+}
+
+type Shared = Arc<Inner>;
+
+impl Inner {
+    fn now_ms(&self) -> i64 {
+        let local = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        local + self.config.clock_offset_ms
+    }
+
+    /// Adds `weight` to this minute's count and returns the count, for X-MBX-USED-WEIGHT-1M.
+    fn spend_weight(&self, weight: u32) -> u32 {
+        let now = self.now_ms();
+        let minute = now - now.rem_euclid(60_000);
+        let mut w = self.weight.lock().unwrap_or_else(|p| p.into_inner());
+        if w.0 != minute {
+            *w = (minute, 0);
+        }
+        w.1 += weight;
+        w.1
+    }
+}
+
+fn with_weight(inner: &Inner, weight: u32, response: impl IntoResponse) -> Response {
+    let used = inner.spend_weight(weight);
+    let mut response = response.into_response();
+    response
+        .headers_mut()
+        .insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(used));
+    response
+}
+
+async fn time(State(inner): State<Shared>) -> Response {
+    let body = axum::Json(json!({ "serverTime": inner.now_ms() }));
+    with_weight(&inner, 1, body)
+}
+
+async fn exchange_info(State(inner): State<Shared>) -> Response {
+    let body = axum::Json(market::exchange_info(inner.now_ms()));
+    with_weight(&inner, 1, body)
+}
+
+async fn new_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let result = place(&inner, query.as_deref().unwrap_or(""), &headers, &body);
+    let response = match result {
+        Ok(order) => (StatusCode::OK, axum::Json(order)).into_response(),
+        Err(err) => err.into_response(),
+    };
+    with_weight(&inner, 1, response)
+}
+
+fn place(
+    inner: &Inner,
+    query: &str,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<serde_json::Value, BinanceError> {
+    let request = auth::verify(&inner.config.accounts, query, headers, body, inner.now_ms())?;
+    let p = &request.params;
+    let symbol = auth::required(p, "symbol")?;
+    let side = auth::required(p, "side")?;
+    let order_type = auth::required(p, "type")?;
+    let rules = market::rules(symbol).ok_or(BinanceError::InvalidSymbol)?;
+    if side != "BUY" && side != "SELL" {
+        return Err(BinanceError::InvalidSide);
+    }
+    let qty = auth::decimal(p, "quantity")?;
+    let price = match order_type {
+        "LIMIT" => Some(auth::decimal(p, "price")?),
+        "MARKET" => None,
+        _ => return Err(BinanceError::InvalidOrderType),
+    };
+    if order_type == "LIMIT" {
+        auth::required(p, "timeInForce")?;
+    }
+    rules.check(price, qty, market::mark_price(symbol))?;
+
+    let client_id = match p.get("newClientOrderId") {
+        Some(id) => {
+            auth::check_client_order_id(id)?;
+            id.clone()
+        }
+        None => format!("sim{}", inner.next_order_id.load(Ordering::Relaxed) + 1),
+    };
+    let key = (
+        request.api_key.clone(),
+        symbol.to_owned(),
+        client_id.clone(),
+    );
+    let mut orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
+    if orders.contains_key(&key) {
+        return Err(BinanceError::DuplicateClientOrderId);
+    }
+    let order_id = inner.next_order_id.fetch_add(1, Ordering::Relaxed) + 1;
+    let now = inner.now_ms();
+    let response = json!({
+        "orderId": order_id,
+        "symbol": symbol,
+        "status": "NEW",
+        "clientOrderId": client_id,
+        "price": price.unwrap_or(Decimal::ZERO).to_string(),
+        "avgPrice": "0.00",
+        "origQty": qty.to_string(),
+        "executedQty": "0",
+        "cumQty": "0",
+        "cumQuote": "0",
+        "timeInForce": p.get("timeInForce").map_or("GTC", String::as_str),
+        "type": order_type,
+        "reduceOnly": p.get("reduceOnly").is_some_and(|v| v == "true"),
+        "closePosition": false,
+        "side": side,
+        "positionSide": "BOTH",
+        "stopPrice": "0",
+        "workingType": "CONTRACT_PRICE",
+        "priceProtect": false,
+        "origType": order_type,
+        "updateTime": now,
+    });
+    orders.insert(
+        key,
+        Order {
+            order_id,
+            response: response.clone(),
+        },
+    );
+    Ok(response)
+}
+
+/// A running simulator.
+pub struct SimServer {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+    inner: Shared,
+}
+
+impl SimServer {
+    /// Serves on `listener` (bind it to loopback) until dropped or [`SimServer::stop`]ped.
+    pub fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<SimServer> {
+        let addr = listener.local_addr()?;
+        let inner = Arc::new(Inner {
+            config,
+            orders: Mutex::default(),
+            next_order_id: AtomicU64::new(0),
+            weight: Mutex::new((0, 0)),
+        });
+        let app = Router::new()
+            .route("/fapi/v1/time", get(time))
+            .route("/fapi/v1/exchangeInfo", get(exchange_info))
+            .route("/fapi/v1/order", post(new_order))
+            .with_state(inner.clone());
+        let (tx, rx) = oneshot::channel();
+        let task = tokio::spawn(async move {
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+            if let Err(err) = served {
+                tracing::error!(%err, "simulator stopped");
+            }
+        });
+        Ok(SimServer {
+            addr,
+            shutdown: Some(tx),
+            task,
+            inner,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// How many orders the simulator has accepted (all accounts).
+    pub fn order_count(&self) -> usize {
+        self.inner.orders.lock().map_or(0, |o| o.len())
+    }
+
+    /// The accepted order with this client id, if any.
+    pub fn order_by_client_id(
+        &self,
+        api_key: &str,
+        symbol: &str,
+        client_id: &str,
+    ) -> Option<(u64, serde_json::Value)> {
+        let orders = self.inner.orders.lock().ok()?;
+        orders
+            .get(&(api_key.to_owned(), symbol.to_owned(), client_id.to_owned()))
+            .map(|o| (o.order_id, o.response.clone()))
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
