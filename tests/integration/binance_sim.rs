@@ -273,3 +273,85 @@ fn with<'a>(base: &[(&'a str, &'a str)], key: &'a str, value: &'a str) -> Vec<(&
 fn without<'a>(base: &[(&'a str, &'a str)], key: &str) -> Vec<(&'a str, &'a str)> {
     base.iter().copied().filter(|(k, _)| *k != key).collect()
 }
+
+/// The connector's REST client against the simulator: clock, exchangeInfo, place and query by
+/// client order id, and a venue rejection surfaced as a typed error.
+#[tokio::test]
+async fn the_rest_client_places_and_finds_orders_by_client_id() {
+    use rampart_venues::binance_usdm::{RestClient, VenueError};
+    use reqwest::Method;
+
+    let sim = sim().await;
+    let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
+    assert!(matches!(
+        client.signed(Method::GET, "/fapi/v1/order", &[], 1).await,
+        Err(VenueError::ClockUnknown)
+    ));
+    let offset = client.sync_clock().await.unwrap();
+    assert!(offset.abs() < 1_000, "loopback offset {offset} ms");
+    assert_eq!(client.exchange_info().await.unwrap().len(), 3);
+
+    let mut params = LIMIT_BUY.to_vec();
+    params.push(("newClientOrderId", "rampart-rest-1"));
+    let ack = client
+        .signed(Method::POST, "/fapi/v1/order", &params, 1)
+        .await
+        .unwrap();
+    assert_eq!(ack["clientOrderId"], "rampart-rest-1");
+    let found = client
+        .signed(
+            Method::GET,
+            "/fapi/v1/order",
+            &[
+                ("symbol", "BTCUSDT"),
+                ("origClientOrderId", "rampart-rest-1"),
+            ],
+            1,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found["orderId"], ack["orderId"]);
+
+    match client
+        .signed(
+            Method::GET,
+            "/fapi/v1/order",
+            &[("symbol", "BTCUSDT"), ("origClientOrderId", "nope")],
+            1,
+        )
+        .await
+    {
+        Err(VenueError::Rejected {
+            code: -2013,
+            msg,
+            http: 400,
+        }) => assert_eq!(msg, "Order does not exist."),
+        other => panic!("{other:?}"),
+    }
+    let duplicate = client
+        .signed(Method::POST, "/fapi/v1/order", &params, 1)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(duplicate, VenueError::Rejected { code: -4116, .. }),
+        "{duplicate}"
+    );
+    assert!(!duplicate.outcome_unknown());
+
+    // A stopped venue is a connectivity error whose outcome, for an order, is unknown.
+    let base = sim.base_url();
+    sim.stop().await;
+    let gone = RestClient::new(&base, KEY, SECRET)
+        .unwrap()
+        .sync_clock()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(gone, VenueError::Connectivity(_)) && gone.outcome_unknown(),
+        "{gone}"
+    );
+    assert!(matches!(
+        RestClient::new("http://example.com", KEY, SECRET),
+        Err(VenueError::InsecureUrl(_))
+    ));
+}

@@ -22,6 +22,8 @@ pub enum BinanceError {
     InvalidSymbol,
     /// -1131 BAD_RECV_WINDOW
     RecvWindow,
+    /// -2013 NO_SUCH_ORDER
+    NoSuchOrder,
     /// -2014 BAD_API_KEY_FMT
     ApiKeyFormat,
     /// -2015 REJECTED_MBX_KEY
@@ -62,6 +64,7 @@ impl BinanceError {
             Self::InvalidSide => -1117,
             Self::InvalidSymbol => -1121,
             Self::RecvWindow => -1131,
+            Self::NoSuchOrder => -2013,
             Self::ApiKeyFormat => -2014,
             Self::RejectedKey => -2015,
             Self::PriceAboveMax => -4002,
@@ -90,6 +93,7 @@ impl BinanceError {
             Self::InvalidSide => "Invalid side.".into(),
             Self::InvalidSymbol => "Invalid symbol.".into(),
             Self::RecvWindow => "recvWindow must be less than 60000".into(),
+            Self::NoSuchOrder => "Order does not exist.".into(),
             Self::ApiKeyFormat => "API-key format invalid.".into(),
             Self::RejectedKey => "Invalid API-key, IP, or permissions for action.".into(),
             Self::PriceAboveMax => "Price greater than max price.".into(),

@@ -108,6 +108,52 @@ async fn new_order(
     with_weight(&inner, 1, response)
 }
 
+async fn query_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let result = find(&inner, query.as_deref().unwrap_or(""), &headers, &body);
+    let response = match result {
+        Ok(order) => (StatusCode::OK, axum::Json(order)).into_response(),
+        Err(err) => err.into_response(),
+    };
+    with_weight(&inner, 1, response)
+}
+
+/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none).
+fn find(
+    inner: &Inner,
+    query: &str,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<serde_json::Value, BinanceError> {
+    let request = auth::verify(&inner.config.accounts, query, headers, body, inner.now_ms())?;
+    let p = &request.params;
+    let symbol = auth::required(p, "symbol")?;
+    let orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
+    let found = if let Some(client_id) = p.get("origClientOrderId") {
+        orders.get(&(
+            request.api_key.clone(),
+            symbol.to_owned(),
+            client_id.clone(),
+        ))
+    } else {
+        let id: u64 = auth::required(p, "orderId")
+            .map_err(|_| BinanceError::Mandatory("orderId".into()))?
+            .parse()
+            .map_err(|_| BinanceError::Mandatory("orderId".into()))?;
+        orders
+            .iter()
+            .find(|((key, sym, _), o)| *key == request.api_key && sym == symbol && o.order_id == id)
+            .map(|(_, o)| o)
+    };
+    found
+        .map(|o| o.response.clone())
+        .ok_or(BinanceError::NoSuchOrder)
+}
+
 fn place(
     inner: &Inner,
     query: &str,
@@ -206,7 +252,7 @@ impl SimServer {
         let app = Router::new()
             .route("/fapi/v1/time", get(time))
             .route("/fapi/v1/exchangeInfo", get(exchange_info))
-            .route("/fapi/v1/order", post(new_order))
+            .route("/fapi/v1/order", post(new_order).get(query_order))
             .with_state(inner.clone());
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {
