@@ -20,6 +20,7 @@ async fn sim() -> SimServer {
                 api_secret: SECRET.into(),
             }],
             clock_offset_ms: 0,
+            faults: Default::default(),
         },
     )
     .unwrap()
@@ -354,4 +355,99 @@ async fn the_rest_client_places_and_finds_orders_by_client_id() {
         RestClient::new("http://example.com", KEY, SECRET),
         Err(VenueError::InsecureUrl(_))
     ));
+}
+
+/// Issue 4, item 4: 1,000 orders through the engine's lifecycle while the simulator drops the
+/// connection after accepting, answers "unknown" 503s after accepting, or fails before accepting.
+/// Every order ends Accepted or NotPlaced (never Unknown) and none is placed twice.
+#[tokio::test]
+async fn a_thousand_orders_with_faults_give_no_duplicates_and_nothing_unknown() {
+    use rampart_engine::orders::{OrderJournal, OrderOutcome, OrderRouter};
+    use rampart_sim::binance_usdm::Faults;
+    use rampart_venues::binance_usdm::RestClient;
+    use std::collections::HashSet;
+
+    const ORDERS: u32 = 1_000;
+    const EVERY: u32 = 7;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let sim = SimServer::start(
+        listener,
+        SimConfig {
+            accounts: vec![SimAccount {
+                api_key: KEY.into(),
+                api_secret: SECRET.into(),
+            }],
+            clock_offset_ms: 0,
+            faults: Faults { every: EVERY },
+        },
+    )
+    .unwrap();
+    let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
+    client.sync_clock().await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let journal_path = dir.path().join("orders.jsonl");
+    let journal = OrderJournal::open(&journal_path).unwrap();
+    let router = OrderRouter::new(&client, &journal);
+
+    let mut accepted = Vec::new();
+    let mut not_placed = 0;
+    for i in 0..ORDERS {
+        let side = if i % 2 == 0 { "BUY" } else { "SELL" };
+        let params = [("side", side), ("type", "MARKET"), ("quantity", "0.002")];
+        let (client_id, outcome) = router
+            .place("BTCUSDT", &params)
+            .await
+            .unwrap_or_else(|e| panic!("order {i}: {e}"));
+        match outcome {
+            OrderOutcome::Accepted { .. } => accepted.push(client_id),
+            OrderOutcome::NotPlaced => not_placed += 1,
+            OrderOutcome::Rejected { code, message } => {
+                panic!("order {i} rejected: {code} {message}")
+            }
+        }
+    }
+    let faults = ORDERS / EVERY;
+    let failed_before = (1..=faults).filter(|k| k % 3 == 0).count();
+    assert_eq!(
+        not_placed, failed_before,
+        "only orders the venue never took are NotPlaced"
+    );
+    assert_eq!(accepted.len() + not_placed, ORDERS as usize);
+
+    let on_venue = sim.client_order_ids();
+    let unique: HashSet<&String> = on_venue.iter().collect();
+    assert_eq!(
+        unique.len(),
+        on_venue.len(),
+        "a client order id twice on the venue"
+    );
+    assert_eq!(
+        on_venue.len(),
+        accepted.len(),
+        "the venue holds exactly the accepted orders"
+    );
+    assert!(accepted.iter().all(|id| unique.contains(id)));
+
+    // Each order's intent was journaled before anything else about it.
+    let journal_text = std::fs::read_to_string(&journal_path).unwrap();
+    let mut seen = HashSet::new();
+    let mut unknown = 0;
+    for line in journal_text.lines() {
+        let event: Value = serde_json::from_str(line).unwrap();
+        let id = event["client_order_id"].as_str().unwrap().to_owned();
+        match event["event"].as_str().unwrap() {
+            "intent" => assert!(seen.insert(id), "two intents for one id"),
+            "unknown" => {
+                assert!(seen.contains(&id), "unknown before intent");
+                unknown += 1;
+            }
+            _ => assert!(seen.contains(&id), "outcome before intent"),
+        }
+    }
+    assert_eq!(seen.len(), ORDERS as usize);
+    assert_eq!(
+        unknown, faults as usize,
+        "every injected fault made an order Unknown first"
+    );
+    sim.stop().await;
 }

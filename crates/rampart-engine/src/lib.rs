@@ -6,6 +6,7 @@
 
 mod clock;
 mod files;
+pub mod orders;
 mod preflight;
 mod session;
 

@@ -37,6 +37,23 @@ pub struct SimConfig {
     pub accounts: Vec<SimAccount>,
     /// Added to the simulator's clock (ms): tests of clock-offset handling.
     pub clock_offset_ms: i64,
+    pub faults: Faults,
+}
+
+/// Fault knobs for new orders: every `every`-th order request (counting from 1) gets the next
+/// fault in turn: the order is accepted and the connection dropped before the answer; the order
+/// is accepted and a 503 "Unknown error" answered; a 503 is answered and the order is not taken.
+/// `every == 0` turns faults off.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Faults {
+    pub every: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    AcceptThenDrop,
+    AcceptThenUnknown,
+    Refuse503,
 }
 
 struct Order {
@@ -50,6 +67,7 @@ struct Inner {
     next_order_id: AtomicU64,
     /// (minute start ms, weight used in it) per API key's IP; one IP on loopback.
     weight: Mutex<(i64, u32)>,
+    order_requests: AtomicU64,
 }
 
 type Shared = Arc<Inner>;
@@ -94,16 +112,57 @@ async fn exchange_info(State(inner): State<Shared>) -> Response {
     with_weight(&inner, 1, body)
 }
 
+fn next_fault(inner: &Inner) -> Option<Fault> {
+    let every = u64::from(inner.config.faults.every);
+    let n = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
+    if every == 0 || !n.is_multiple_of(every) {
+        return None;
+    }
+    Some(match (n / every) % 3 {
+        1 => Fault::AcceptThenDrop,
+        2 => Fault::AcceptThenUnknown,
+        _ => Fault::Refuse503,
+    })
+}
+
+/// Binance's 503 whose outcome is unknown: "the API successfully sent the request but not get a
+/// response within the timeout period … the execution status is UNKNOWN".
+fn unknown_503() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({ "code": -1000, "msg": "Unknown error, please check your request or try again later." })),
+    )
+        .into_response()
+}
+
 async fn new_order(
     State(inner): State<Shared>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: String,
 ) -> Response {
+    let fault = next_fault(&inner);
+    if fault == Some(Fault::Refuse503) {
+        let failed = (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "code": -1001, "msg": "Service Unavailable." })),
+        );
+        return with_weight(&inner, 1, failed);
+    }
     let result = place(&inner, query.as_deref().unwrap_or(""), &headers, &body);
-    let response = match result {
-        Ok(order) => (StatusCode::OK, axum::Json(order)).into_response(),
-        Err(err) => err.into_response(),
+    let response = match (result, fault) {
+        (Ok(_), Some(Fault::AcceptThenDrop)) => {
+            // Headers go out, then the body stream fails: hyper aborts the connection.
+            let broken = futures_util::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
+                    "fault: connection dropped",
+                ))
+            });
+            axum::body::Body::from_stream(broken).into_response()
+        }
+        (Ok(_), Some(Fault::AcceptThenUnknown)) => unknown_503(),
+        (Ok(order), _) => (StatusCode::OK, axum::Json(order)).into_response(),
+        (Err(err), _) => err.into_response(),
     };
     with_weight(&inner, 1, response)
 }
@@ -248,6 +307,7 @@ impl SimServer {
             orders: Mutex::default(),
             next_order_id: AtomicU64::new(0),
             weight: Mutex::new((0, 0)),
+            order_requests: AtomicU64::new(0),
         });
         let app = Router::new()
             .route("/fapi/v1/time", get(time))
@@ -280,6 +340,14 @@ impl SimServer {
     /// `http://127.0.0.1:PORT`
     pub fn base_url(&self) -> String {
         format!("http://{}", self.addr)
+    }
+
+    /// Every accepted order's client order id (all accounts), for duplicate checks.
+    pub fn client_order_ids(&self) -> Vec<String> {
+        self.inner.orders.lock().map_or_else(
+            |_| Vec::new(),
+            |o| o.keys().map(|(_, _, id)| id.clone()).collect(),
+        )
     }
 
     /// How many orders the simulator has accepted (all accounts).

@@ -295,6 +295,31 @@ impl RestClient {
     }
 }
 
+impl RestClient {
+    /// `POST /fapi/v1/order` (weight 1). `params` must include `newClientOrderId`.
+    pub async fn new_order(
+        &self,
+        params: &[(&str, &str)],
+    ) -> Result<serde_json::Value, VenueError> {
+        self.signed(Method::POST, "/fapi/v1/order", params, 1).await
+    }
+
+    /// `GET /fapi/v1/order` by client order id (weight 1); `Ok(None)` when the venue has no such
+    /// order (-2013).
+    pub async fn order_by_client_id(
+        &self,
+        symbol: &str,
+        client_order_id: &str,
+    ) -> Result<Option<serde_json::Value>, VenueError> {
+        let params = [("symbol", symbol), ("origClientOrderId", client_order_id)];
+        match self.signed(Method::GET, "/fapi/v1/order", &params, 1).await {
+            Ok(order) => Ok(Some(order)),
+            Err(VenueError::Rejected { code: -2013, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// A successful body as the documented JSON shape, or a typed error (never a panic).
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, VenueError> {
     serde_json::from_slice(body).map_err(|e| VenueError::Malformed(e.to_string()))
