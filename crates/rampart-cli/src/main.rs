@@ -1,5 +1,6 @@
 //! `rampart`: Rampart's headless companion.
 //!
+//! `rampart sim` runs the exchange simulator on loopback with one account, standalone.
 //! `rampart preview` prints the exact signed request Rampart would send, without sending it: for
 //! anyone debugging "Signature for this request is not valid". Credentials are read as JSON from
 //! standard input, never from arguments (which other users can see in the process list).
@@ -25,6 +26,61 @@ enum Command {
     /// Print a signed request as JSON {method, url, headers, body} without sending it.
     /// Credentials come as JSON on standard input: {"apiKey": "...", "apiSecret": "..."}.
     Preview(Preview),
+    /// Run the exchange simulator on loopback with one funded account, until Ctrl+C.
+    Sim(Sim),
+}
+
+#[derive(clap::Args)]
+struct Sim {
+    #[arg(long, value_enum, default_value = "binance-usdm")]
+    venue: VenueArg,
+    /// Loopback address to listen on; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: std::net::SocketAddr,
+    /// The account's API key.
+    #[arg(long)]
+    api_key: String,
+    /// The account's API secret (a simulator secret, not a real one).
+    #[arg(long)]
+    api_secret: String,
+}
+
+fn sim(args: Sim) -> Result<(), String> {
+    let VenueArg::BinanceUsdm = args.venue;
+    if !args.listen.ip().is_loopback() {
+        return Err(format!(
+            "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
+            args.listen
+        ));
+    }
+    if args.api_key.trim().is_empty() || args.api_secret.trim().is_empty() {
+        return Err("--api-key and --api-secret must not be empty".into());
+    }
+    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("could not start: {e}"))?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(args.listen)
+            .await
+            .map_err(|e| format!("could not listen on {}: {e}", args.listen))?;
+        let config = rampart_sim::binance_usdm::SimConfig {
+            accounts: vec![rampart_sim::binance_usdm::SimAccount {
+                api_key: args.api_key,
+                api_secret: args.api_secret,
+            }],
+            ..Default::default()
+        };
+        let server = rampart_sim::binance_usdm::SimServer::start(listener, config)
+            .map_err(|e| format!("could not start the simulator: {e}"))?;
+        println!("binance-usdm simulator");
+        println!("REST: {}/fapi/v1", server.base_url());
+        println!("Press Ctrl+C to stop.");
+        use std::io::Write as _;
+        let _ = std::io::stdout().flush();
+        tokio::signal::ctrl_c()
+            .await
+            .map_err(|e| format!("could not wait for Ctrl+C: {e}"))?;
+        server.stop().await;
+        Ok(())
+    })
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -176,6 +232,13 @@ fn main() -> ExitCode {
             }
             Err(message) => {
                 eprintln!("rampart preview: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Sim(args) => match sim(args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(message) => {
+                eprintln!("rampart sim: {message}");
                 ExitCode::from(2)
             }
         },
