@@ -451,3 +451,48 @@ async fn a_thousand_orders_with_faults_give_no_duplicates_and_nothing_unknown() 
     );
     sim.stop().await;
 }
+
+/// Cancel one by client order id, list open orders, cancel all — connector against simulator.
+#[tokio::test]
+async fn cancel_open_orders_and_cancel_all() {
+    use rampart_venues::binance_usdm::{RestClient, VenueError};
+
+    let sim = sim().await;
+    let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
+    client.sync_clock().await.unwrap();
+    for id in ["c-1", "c-2", "c-3"] {
+        let mut params = LIMIT_BUY.to_vec();
+        params.push(("newClientOrderId", id));
+        client.new_order(&params).await.unwrap();
+    }
+    assert_eq!(client.open_orders("BTCUSDT").await.unwrap().len(), 3);
+
+    let canceled = client.cancel_by_client_id("BTCUSDT", "c-2").await.unwrap();
+    assert_eq!(canceled["status"], "CANCELED");
+    let again = client
+        .cancel_by_client_id("BTCUSDT", "c-2")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, VenueError::Rejected { code: -2011, .. }),
+        "{again}"
+    );
+    let open: Vec<String> = client
+        .open_orders("BTCUSDT")
+        .await
+        .unwrap()
+        .iter()
+        .map(|o| o["clientOrderId"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(open, ["c-1", "c-3"]);
+
+    client.cancel_all_open_orders("BTCUSDT").await.unwrap();
+    assert!(client.open_orders("BTCUSDT").await.unwrap().is_empty());
+    let c1 = client
+        .order_by_client_id("BTCUSDT", "c-1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(c1["status"], "CANCELED");
+    sim.stop().await;
+}

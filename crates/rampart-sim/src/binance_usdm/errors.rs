@@ -22,6 +22,8 @@ pub enum BinanceError {
     InvalidSymbol,
     /// -1131 BAD_RECV_WINDOW
     RecvWindow,
+    /// -2011 CANCEL_REJECTED (an order that is not open, or not there)
+    UnknownOrder,
     /// -2013 NO_SUCH_ORDER
     NoSuchOrder,
     /// -2014 BAD_API_KEY_FMT
@@ -64,6 +66,7 @@ impl BinanceError {
             Self::InvalidSide => -1117,
             Self::InvalidSymbol => -1121,
             Self::RecvWindow => -1131,
+            Self::UnknownOrder => -2011,
             Self::NoSuchOrder => -2013,
             Self::ApiKeyFormat => -2014,
             Self::RejectedKey => -2015,
@@ -93,6 +96,7 @@ impl BinanceError {
             Self::InvalidSide => "Invalid side.".into(),
             Self::InvalidSymbol => "Invalid symbol.".into(),
             Self::RecvWindow => "recvWindow must be less than 60000".into(),
+            Self::UnknownOrder => "Unknown order sent.".into(),
             Self::NoSuchOrder => "Order does not exist.".into(),
             Self::ApiKeyFormat => "API-key format invalid.".into(),
             Self::RejectedKey => "Invalid API-key, IP, or permissions for action.".into(),

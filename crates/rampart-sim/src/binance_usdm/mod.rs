@@ -63,7 +63,7 @@ struct Order {
 
 struct Inner {
     config: SimConfig,
-    orders: Mutex<HashMap<(String, String, String), Order>>,
+    orders: Mutex<HashMap<OrderKey, Order>>,
     next_order_id: AtomicU64,
     /// (minute start ms, weight used in it) per API key's IP; one IP on loopback.
     weight: Mutex<(i64, u32)>,
@@ -174,11 +174,29 @@ async fn query_order(
     body: String,
 ) -> Response {
     let result = find(&inner, query.as_deref().unwrap_or(""), &headers, &body);
-    let response = match result {
-        Ok(order) => (StatusCode::OK, axum::Json(order)).into_response(),
-        Err(err) => err.into_response(),
-    };
-    with_weight(&inner, 1, response)
+    respond(&inner, result)
+}
+
+type OrderKey = (String, String, String);
+
+/// The key of the order a request names by `orderId` or `origClientOrderId`.
+fn named_order(
+    orders: &HashMap<OrderKey, Order>,
+    api_key: &str,
+    p: &HashMap<String, String>,
+) -> Result<Option<OrderKey>, BinanceError> {
+    let symbol = auth::required(p, "symbol")?;
+    if let Some(client_id) = p.get("origClientOrderId") {
+        let key = (api_key.to_owned(), symbol.to_owned(), client_id.clone());
+        return Ok(orders.contains_key(&key).then_some(key));
+    }
+    let id: u64 = auth::required(p, "orderId")?
+        .parse()
+        .map_err(|_| BinanceError::Mandatory("orderId".into()))?;
+    Ok(orders
+        .iter()
+        .find(|((key, sym, _), o)| key == api_key && sym == symbol && o.order_id == id)
+        .map(|(key, _)| key.clone()))
 }
 
 /// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none).
@@ -189,28 +207,119 @@ fn find(
     body: &str,
 ) -> Result<serde_json::Value, BinanceError> {
     let request = auth::verify(&inner.config.accounts, query, headers, body, inner.now_ms())?;
-    let p = &request.params;
-    let symbol = auth::required(p, "symbol")?;
     let orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
-    let found = if let Some(client_id) = p.get("origClientOrderId") {
-        orders.get(&(
-            request.api_key.clone(),
-            symbol.to_owned(),
-            client_id.clone(),
-        ))
-    } else {
-        let id: u64 = auth::required(p, "orderId")
-            .map_err(|_| BinanceError::Mandatory("orderId".into()))?
-            .parse()
-            .map_err(|_| BinanceError::Mandatory("orderId".into()))?;
-        orders
-            .iter()
-            .find(|((key, sym, _), o)| *key == request.api_key && sym == symbol && o.order_id == id)
-            .map(|(_, o)| o)
+    let key = named_order(&orders, &request.api_key, &request.params)?
+        .ok_or(BinanceError::NoSuchOrder)?;
+    Ok(orders[&key].response.clone())
+}
+
+fn is_open(order: &Order) -> bool {
+    matches!(
+        order.response["status"].as_str(),
+        Some("NEW" | "PARTIALLY_FILLED")
+    )
+}
+
+fn mark_canceled(order: &mut Order, now: i64) {
+    order.response["status"] = "CANCELED".into();
+    order.response["updateTime"] = now.into();
+}
+
+fn respond(inner: &Inner, result: Result<serde_json::Value, BinanceError>) -> Response {
+    let response = match result {
+        Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
+        Err(err) => err.into_response(),
     };
-    found
-        .map(|o| o.response.clone())
-        .ok_or(BinanceError::NoSuchOrder)
+    with_weight(inner, 1, response)
+}
+
+/// `DELETE /fapi/v1/order`: cancels an open order (-2011 "Unknown order sent." otherwise).
+async fn cancel_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let query = query.as_deref().unwrap_or("");
+    let result = auth::verify(
+        &inner.config.accounts,
+        query,
+        &headers,
+        &body,
+        inner.now_ms(),
+    )
+    .and_then(|request| {
+        let mut orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let key = named_order(&orders, &request.api_key, &request.params)?
+            .ok_or(BinanceError::UnknownOrder)?;
+        let order = orders.get_mut(&key).ok_or(BinanceError::UnknownOrder)?;
+        if !is_open(order) {
+            return Err(BinanceError::UnknownOrder);
+        }
+        mark_canceled(order, inner.now_ms());
+        Ok(order.response.clone())
+    });
+    respond(&inner, result)
+}
+
+/// `GET /fapi/v1/openOrders?symbol=`: the account's open orders on that symbol.
+async fn open_orders(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let query = query.as_deref().unwrap_or("");
+    let result = auth::verify(
+        &inner.config.accounts,
+        query,
+        &headers,
+        &body,
+        inner.now_ms(),
+    )
+    .and_then(|request| {
+        let symbol = auth::required(&request.params, "symbol")?;
+        let orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let mut open: Vec<&Order> = orders
+            .iter()
+            .filter(|((key, sym, _), o)| *key == request.api_key && sym == symbol && is_open(o))
+            .map(|(_, o)| o)
+            .collect();
+        open.sort_by_key(|o| o.order_id);
+        Ok(serde_json::Value::Array(
+            open.iter().map(|o| o.response.clone()).collect(),
+        ))
+    });
+    respond(&inner, result)
+}
+
+/// `DELETE /fapi/v1/allOpenOrders?symbol=`: cancels every open order on the symbol.
+async fn cancel_all(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let query = query.as_deref().unwrap_or("");
+    let result = auth::verify(
+        &inner.config.accounts,
+        query,
+        &headers,
+        &body,
+        inner.now_ms(),
+    )
+    .and_then(|request| {
+        let symbol = auth::required(&request.params, "symbol")?;
+        let now = inner.now_ms();
+        let mut orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
+        for ((key, sym, _), order) in orders.iter_mut() {
+            if *key == request.api_key && sym == symbol && is_open(order) {
+                mark_canceled(order, now);
+            }
+        }
+        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
+    });
+    respond(&inner, result)
 }
 
 fn place(
@@ -312,7 +421,12 @@ impl SimServer {
         let app = Router::new()
             .route("/fapi/v1/time", get(time))
             .route("/fapi/v1/exchangeInfo", get(exchange_info))
-            .route("/fapi/v1/order", post(new_order).get(query_order))
+            .route(
+                "/fapi/v1/order",
+                post(new_order).get(query_order).delete(cancel_order),
+            )
+            .route("/fapi/v1/openOrders", get(open_orders))
+            .route("/fapi/v1/allOpenOrders", axum::routing::delete(cancel_all))
             .with_state(inner.clone());
         let (tx, rx) = oneshot::channel();
         let task = tokio::spawn(async move {

@@ -320,6 +320,45 @@ impl RestClient {
     }
 }
 
+impl RestClient {
+    /// `DELETE /fapi/v1/order` by client order id (weight 1).
+    pub async fn cancel_by_client_id(
+        &self,
+        symbol: &str,
+        client_order_id: &str,
+    ) -> Result<serde_json::Value, VenueError> {
+        let params = [("symbol", symbol), ("origClientOrderId", client_order_id)];
+        self.signed(Method::DELETE, "/fapi/v1/order", &params, 1)
+            .await
+    }
+
+    /// `GET /fapi/v1/openOrders` for one symbol (weight 1).
+    pub async fn open_orders(&self, symbol: &str) -> Result<Vec<serde_json::Value>, VenueError> {
+        let list = self
+            .signed(Method::GET, "/fapi/v1/openOrders", &[("symbol", symbol)], 1)
+            .await?;
+        serde_json::from_value(list).map_err(|e| VenueError::Malformed(e.to_string()))
+    }
+
+    /// `DELETE /fapi/v1/allOpenOrders` for one symbol (weight 1).
+    pub async fn cancel_all_open_orders(&self, symbol: &str) -> Result<(), VenueError> {
+        let done = self
+            .signed(
+                Method::DELETE,
+                "/fapi/v1/allOpenOrders",
+                &[("symbol", symbol)],
+                1,
+            )
+            .await?;
+        match done["code"].as_i64() {
+            Some(200) => Ok(()),
+            _ => Err(VenueError::Malformed(format!(
+                "unexpected cancel-all answer: {done}"
+            ))),
+        }
+    }
+}
+
 /// A successful body as the documented JSON shape, or a typed error (never a panic).
 fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, VenueError> {
     serde_json::from_slice(body).map_err(|e| VenueError::Malformed(e.to_string()))
