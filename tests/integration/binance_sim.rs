@@ -2,7 +2,7 @@
 //! two were written apart (rampart-sim shares no code with rampart-venues), so agreement here
 //! means both follow Binance's documented rule.
 
-use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
+use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimServer};
 use rampart_venues::binance_usdm::signer::{append_signature, encode_params};
 use rampart_venues::binance_usdm::{Signer, SymbolFilters};
 use serde_json::Value;
@@ -11,6 +11,10 @@ const KEY: &str = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28c
 const SECRET: &str = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
 
 async fn sim() -> SimServer {
+    sim_with(Faults::default()).await
+}
+
+async fn sim_with(faults: Faults) -> SimServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     SimServer::start(
         listener,
@@ -20,7 +24,7 @@ async fn sim() -> SimServer {
                 api_secret: SECRET.into(),
             }],
             clock_offset_ms: 0,
-            faults: Default::default(),
+            faults,
         },
     )
     .unwrap()
@@ -363,25 +367,12 @@ async fn the_rest_client_places_and_finds_orders_by_client_id() {
 #[tokio::test]
 async fn a_thousand_orders_with_faults_give_no_duplicates_and_nothing_unknown() {
     use rampart_engine::orders::{OrderJournal, OrderOutcome, OrderRouter};
-    use rampart_sim::binance_usdm::Faults;
     use rampart_venues::binance_usdm::RestClient;
     use std::collections::HashSet;
 
     const ORDERS: u32 = 1_000;
     const EVERY: u32 = 7;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = SimServer::start(
-        listener,
-        SimConfig {
-            accounts: vec![SimAccount {
-                api_key: KEY.into(),
-                api_secret: SECRET.into(),
-            }],
-            clock_offset_ms: 0,
-            faults: Faults { every: EVERY },
-        },
-    )
-    .unwrap();
+    let sim = sim_with(Faults { every: EVERY }).await;
     let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
     client.sync_clock().await.unwrap();
     let dir = tempfile::tempdir().unwrap();

@@ -167,14 +167,19 @@ async fn new_order(
     with_weight(&inner, 1, response)
 }
 
+/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none).
 async fn query_order(
     State(inner): State<Shared>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let result = find(&inner, query.as_deref().unwrap_or(""), &headers, &body);
-    respond(&inner, result)
+    signed_endpoint(&inner, query, &headers, &body, |request| {
+        let orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
+        let key = named_order(&orders, &request.api_key, &request.params)?
+            .ok_or(BinanceError::NoSuchOrder)?;
+        Ok(orders[&key].response.clone())
+    })
 }
 
 type OrderKey = (String, String, String);
@@ -199,20 +204,6 @@ fn named_order(
         .map(|(key, _)| key.clone()))
 }
 
-/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none).
-fn find(
-    inner: &Inner,
-    query: &str,
-    headers: &HeaderMap,
-    body: &str,
-) -> Result<serde_json::Value, BinanceError> {
-    let request = auth::verify(&inner.config.accounts, query, headers, body, inner.now_ms())?;
-    let orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
-    let key = named_order(&orders, &request.api_key, &request.params)?
-        .ok_or(BinanceError::NoSuchOrder)?;
-    Ok(orders[&key].response.clone())
-}
-
 fn is_open(order: &Order) -> bool {
     matches!(
         order.response["status"].as_str(),
@@ -223,6 +214,27 @@ fn is_open(order: &Order) -> bool {
 fn mark_canceled(order: &mut Order, now: i64) {
     order.response["status"] = "CANCELED".into();
     order.response["updateTime"] = now.into();
+}
+
+/// Runs a SIGNED endpoint: verifies the request, then `handle`s it; answers with its JSON or
+/// the Binance error, and the weight header.
+fn signed_endpoint(
+    inner: &Inner,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &str,
+    handle: impl FnOnce(auth::Verified) -> Result<serde_json::Value, BinanceError>,
+) -> Response {
+    let query = query.unwrap_or_default();
+    let result = auth::verify(
+        &inner.config.accounts,
+        &query,
+        headers,
+        body,
+        inner.now_ms(),
+    )
+    .and_then(handle);
+    respond(inner, result)
 }
 
 fn respond(inner: &Inner, result: Result<serde_json::Value, BinanceError>) -> Response {
@@ -240,15 +252,7 @@ async fn cancel_order(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let query = query.as_deref().unwrap_or("");
-    let result = auth::verify(
-        &inner.config.accounts,
-        query,
-        &headers,
-        &body,
-        inner.now_ms(),
-    )
-    .and_then(|request| {
+    signed_endpoint(&inner, query, &headers, &body, |request| {
         let mut orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
         let key = named_order(&orders, &request.api_key, &request.params)?
             .ok_or(BinanceError::UnknownOrder)?;
@@ -258,8 +262,7 @@ async fn cancel_order(
         }
         mark_canceled(order, inner.now_ms());
         Ok(order.response.clone())
-    });
-    respond(&inner, result)
+    })
 }
 
 /// `GET /fapi/v1/openOrders?symbol=`: the account's open orders on that symbol.
@@ -269,15 +272,7 @@ async fn open_orders(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let query = query.as_deref().unwrap_or("");
-    let result = auth::verify(
-        &inner.config.accounts,
-        query,
-        &headers,
-        &body,
-        inner.now_ms(),
-    )
-    .and_then(|request| {
+    signed_endpoint(&inner, query, &headers, &body, |request| {
         let symbol = auth::required(&request.params, "symbol")?;
         let orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
         let mut open: Vec<&Order> = orders
@@ -289,8 +284,7 @@ async fn open_orders(
         Ok(serde_json::Value::Array(
             open.iter().map(|o| o.response.clone()).collect(),
         ))
-    });
-    respond(&inner, result)
+    })
 }
 
 /// `DELETE /fapi/v1/allOpenOrders?symbol=`: cancels every open order on the symbol.
@@ -300,15 +294,7 @@ async fn cancel_all(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let query = query.as_deref().unwrap_or("");
-    let result = auth::verify(
-        &inner.config.accounts,
-        query,
-        &headers,
-        &body,
-        inner.now_ms(),
-    )
-    .and_then(|request| {
+    signed_endpoint(&inner, query, &headers, &body, |request| {
         let symbol = auth::required(&request.params, "symbol")?;
         let now = inner.now_ms();
         let mut orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
@@ -318,8 +304,7 @@ async fn cancel_all(
             }
         }
         Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
-    });
-    respond(&inner, result)
+    })
 }
 
 fn place(
