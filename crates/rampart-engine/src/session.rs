@@ -146,10 +146,15 @@ impl Desk {
         } else {
             LockPhase::NeedsEnrolment
         };
-        let wait_seconds = self
-            .vault
-            .wait_seconds(self.clock.now())?
-            .map(|s| u32::try_from(s).unwrap_or(u32::MAX));
+        // Only a locked app can be waiting; an unlocked one (polled every few seconds) skips the
+        // keychain read.
+        let wait_seconds = if phase == LockPhase::Unlocked {
+            None
+        } else {
+            self.vault
+                .wait_seconds(self.clock.now())?
+                .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
+        };
         Ok(SessionStatus {
             phase,
             wait_seconds,

@@ -15,6 +15,25 @@ use rampart_core::Side;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 
+/// The fields LOT_SIZE and MARKET_LOT_SIZE share.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RawLot {
+    min_qty: Decimal,
+    max_qty: Decimal,
+    step_size: Decimal,
+}
+
+impl From<RawLot> for Range {
+    fn from(lot: RawLot) -> Self {
+        Range {
+            min: lot.min_qty,
+            max: lot.max_qty,
+            step: lot.step_size,
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(tag = "filterType")]
 #[allow(non_camel_case_types)] // Binance's own names, so serde matches them as they are sent.
@@ -27,22 +46,8 @@ enum RawFilter {
         #[serde(rename = "tickSize")]
         tick_size: Decimal,
     },
-    LOT_SIZE {
-        #[serde(rename = "minQty")]
-        min_qty: Decimal,
-        #[serde(rename = "maxQty")]
-        max_qty: Decimal,
-        #[serde(rename = "stepSize")]
-        step_size: Decimal,
-    },
-    MARKET_LOT_SIZE {
-        #[serde(rename = "minQty")]
-        min_qty: Decimal,
-        #[serde(rename = "maxQty")]
-        max_qty: Decimal,
-        #[serde(rename = "stepSize")]
-        step_size: Decimal,
-    },
+    LOT_SIZE(RawLot),
+    MARKET_LOT_SIZE(RawLot),
     MIN_NOTIONAL {
         notional: Decimal,
     },
@@ -204,28 +209,8 @@ impl SymbolFilters {
                         step: tick_size,
                     });
                 }
-                RawFilter::LOT_SIZE {
-                    min_qty,
-                    max_qty,
-                    step_size,
-                } => {
-                    lot = Some(Range {
-                        min: min_qty,
-                        max: max_qty,
-                        step: step_size,
-                    });
-                }
-                RawFilter::MARKET_LOT_SIZE {
-                    min_qty,
-                    max_qty,
-                    step_size,
-                } => {
-                    market_lot = Some(Range {
-                        min: min_qty,
-                        max: max_qty,
-                        step: step_size,
-                    });
-                }
+                RawFilter::LOT_SIZE(raw) => lot = Some(raw.into()),
+                RawFilter::MARKET_LOT_SIZE(raw) => market_lot = Some(raw.into()),
                 RawFilter::MIN_NOTIONAL { notional } => min_notional = notional,
                 RawFilter::PERCENT_PRICE {
                     multiplier_up,
