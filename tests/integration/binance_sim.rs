@@ -23,8 +23,12 @@ async fn sim_with(faults: Faults) -> SimServer {
                 api_key: KEY.into(),
                 api_secret: SECRET.into(),
             }],
-            clock_offset_ms: 0,
             faults,
+            // The venue's published order limits are Binance's; the fault run raises them (in
+            // exchangeInfo too, which the connector adopts) so it measures faults, not pacing.
+            order_limit_per_10s: 10_000,
+            order_limit_per_minute: 10_000,
+            ..Default::default()
         },
     )
     .unwrap()
@@ -372,9 +376,14 @@ async fn a_thousand_orders_with_faults_give_no_duplicates_and_nothing_unknown() 
 
     const ORDERS: u32 = 1_000;
     const EVERY: u32 = 7;
-    let sim = sim_with(Faults { every: EVERY }).await;
+    let sim = sim_with(Faults {
+        every: EVERY,
+        ..Default::default()
+    })
+    .await;
     let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
     client.sync_clock().await.unwrap();
+    client.exchange_info().await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let journal_path = dir.path().join("orders.jsonl");
     let journal = OrderJournal::open(&journal_path).unwrap();

@@ -1,6 +1,7 @@
 //! `rampart`: Rampart's headless companion.
 //!
-//! `rampart sim` runs the exchange simulator on loopback with one account, standalone.
+//! `rampart sim` runs the exchange simulator on loopback with one account, standalone, over
+//! plain HTTP/WebSocket or (`--tls`) TLS 1.3 with a certificate it generates and writes out.
 //! `rampart preview` prints the exact signed request Rampart would send, without sending it: for
 //! anyone debugging "Signature for this request is not valid". Credentials are read as JSON from
 //! standard input, never from arguments (which other users can see in the process list).
@@ -27,6 +28,12 @@ enum Command {
     /// Credentials come as JSON on standard input: {"apiKey": "...", "apiSecret": "..."}.
     Preview(Preview),
     /// Run the exchange simulator on loopback with one funded account, until Ctrl+C.
+    ///
+    /// Prints one line per address, for people and scripts alike:
+    /// `REST: <base>/fapi/v1` (the REST API), `WS: <base>` (streams: `<base>/ws/<streamName>`,
+    /// `<base>/stream?streams=<a>/<b>`, user data at `<base>/ws/<listenKey>`) and, with --tls,
+    /// `CERT: <path>`: the path of a PEM file holding the simulator's self-signed certificate,
+    /// written to a new temporary directory (removed on Ctrl+C), for the client to trust.
     Sim(Sim),
 }
 
@@ -43,6 +50,13 @@ struct Sim {
     /// The account's API secret (a simulator secret, not a real one).
     #[arg(long)]
     api_secret: String,
+    /// Serve https:// and wss:// (TLS 1.3 only) with a self-signed certificate for 127.0.0.1,
+    /// ::1 and localhost, generated at start; its PEM file's path is printed as `CERT: <path>`.
+    #[arg(long)]
+    tls: bool,
+    /// Seeds the price process: the same seed gives the same prices (default 0).
+    #[arg(long)]
+    seed: Option<u64>,
 }
 
 fn sim(args: Sim) -> Result<(), String> {
@@ -61,17 +75,38 @@ fn sim(args: Sim) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| format!("could not listen on {}: {e}", args.listen))?;
-        let config = rampart_sim::binance_usdm::SimConfig {
+        let mut config = rampart_sim::binance_usdm::SimConfig {
             accounts: vec![rampart_sim::binance_usdm::SimAccount {
                 api_key: args.api_key,
                 api_secret: args.api_secret,
             }],
             ..Default::default()
         };
-        let server = rampart_sim::binance_usdm::SimServer::start(listener, config)
-            .map_err(|e| format!("could not start the simulator: {e}"))?;
-        println!("binance-usdm simulator");
+        if let Some(seed) = args.seed {
+            config.seed = seed;
+        }
+        let seed = config.seed;
+        let server = if args.tls {
+            rampart_sim::binance_usdm::SimServer::start_tls(listener, config)
+        } else {
+            rampart_sim::binance_usdm::SimServer::start(listener, config)
+        }
+        .map_err(|e| format!("could not start the simulator: {e}"))?;
+        // Kept until the end: dropping it removes the certificate's directory.
+        let cert_dir = match server.cert_pem() {
+            Some(pem) => Some(write_cert(&pem)?),
+            None => None,
+        };
+        println!("binance-usdm simulator (price seed {seed})");
         println!("REST: {}/fapi/v1", server.base_url());
+        println!("WS: {}", server.ws_base_url());
+        if let Some((_, path)) = &cert_dir {
+            println!("CERT: {}", path.display());
+        }
+        println!(
+            "Streams at {base}/ws/<streamName> and {base}/stream?streams=<a>/<b>; user data at {base}/ws/<listenKey>.",
+            base = server.ws_base_url()
+        );
         println!("Press Ctrl+C to stop.");
         use std::io::Write as _;
         let _ = std::io::stdout().flush();
@@ -81,6 +116,17 @@ fn sim(args: Sim) -> Result<(), String> {
         server.stop().await;
         Ok(())
     })
+}
+
+/// Writes the certificate to `cert.pem` in a new temporary directory (owner-only on Unix).
+fn write_cert(pem: &str) -> Result<(tempfile::TempDir, std::path::PathBuf), String> {
+    let dir = tempfile::Builder::new()
+        .prefix("rampart-sim-")
+        .tempdir()
+        .map_err(|e| format!("could not create a directory for the certificate: {e}"))?;
+    let path = dir.path().join("cert.pem");
+    std::fs::write(&path, pem).map_err(|e| format!("could not write {}: {e}", path.display()))?;
+    Ok((dir, path))
 }
 
 #[derive(Clone, Copy, ValueEnum)]

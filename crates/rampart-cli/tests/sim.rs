@@ -62,3 +62,95 @@ fn refuses_a_non_loopback_address() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a loopback address"));
 }
+
+/// Reads the child's standard output on a thread, so a silent child cannot hang the test.
+fn printed_lines(stdout: std::process::ChildStdout) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// Kills the child however the test ends.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test]
+async fn serves_tls_13_with_the_certificate_it_prints() {
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_rampart"))
+            .args([
+                "sim",
+                "--tls",
+                "--listen",
+                "127.0.0.1:0",
+                "--api-key",
+                "simkey",
+                "--api-secret",
+                "simsecret",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = printed_lines(child.0.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (mut rest, mut ws, mut cert) = (None, None, None);
+    while rest.is_none() || ws.is_none() || cert.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .expect("the simulator printed its REST, WS and CERT lines in time");
+        if let Some(v) = line.strip_prefix("REST: ") {
+            rest = Some(v.to_owned());
+        } else if let Some(v) = line.strip_prefix("WS: ") {
+            ws = Some(v.to_owned());
+        } else if let Some(v) = line.strip_prefix("CERT: ") {
+            cert = Some(v.to_owned());
+        }
+    }
+    let (rest, ws, cert) = (rest.unwrap(), ws.unwrap(), cert.unwrap());
+    assert!(rest.starts_with("https://127.0.0.1:"), "{rest}");
+    assert!(ws.starts_with("wss://127.0.0.1:"), "{ws}");
+
+    let pem = std::fs::read(&cert).unwrap();
+    assert!(String::from_utf8_lossy(&pem).contains("BEGIN CERTIFICATE"));
+    let client = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+        .tls_version_min(reqwest::tls::Version::TLS_1_3)
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    let time: serde_json::Value = client
+        .get(format!("{rest}/time"))
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(time["serverTime"].as_i64().unwrap() > 1_700_000_000_000);
+
+    // Without trusting the printed certificate, the same request fails.
+    let untrusting = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    assert!(untrusting.get(format!("{rest}/time")).send().await.is_err());
+    drop(child);
+}

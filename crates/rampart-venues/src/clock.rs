@@ -2,6 +2,12 @@
 //! the server's timestamp is taken to be from the middle of the round trip. The sample with the
 //! shortest round trip among the recent ones wins (its midpoint guess is the tightest).
 //! Nothing signs with the raw local clock: requests carry `local + offset`.
+//!
+//! A measurement ages: [`ClockOffset::needs_measure`] says when to measure again (the newest
+//! sample is older than the caller's maximum age, or the venue said our timestamp was wrong and
+//! [`ClockOffset::invalidate`] forgot the samples). Only a clock that was never measured at all is
+//! "unknown"; one that was measured and then aged or was invalidated is "stale" and is measured
+//! again before the next signed request.
 
 use std::collections::VecDeque;
 
@@ -41,6 +47,8 @@ pub enum ClockError {
 #[derive(Debug, Default, Clone)]
 pub struct ClockOffset {
     samples: VecDeque<Sample>,
+    /// Whether any sample was ever recorded (survives [`ClockOffset::invalidate`]).
+    measured_once: bool,
 }
 
 impl ClockOffset {
@@ -52,12 +60,40 @@ impl ClockOffset {
             self.samples.pop_front();
         }
         self.samples.push_back(sample);
+        self.measured_once = true;
         Ok(())
     }
 
-    /// Forgets every sample, e.g. after the venue answered "timestamp outside recvWindow".
+    /// Forgets everything, as if never measured.
     pub fn reset(&mut self) {
         self.samples.clear();
+        self.measured_once = false;
+    }
+
+    /// Forgets every sample but remembers that the clock had been measured, e.g. after the venue
+    /// answered -1021 "timestamp outside recvWindow": the offset is wrong and must be measured
+    /// again before anything else is signed.
+    pub fn invalidate(&mut self) {
+        self.samples.clear();
+    }
+
+    /// Whether the clock was ever measured (even if the samples were invalidated since).
+    pub fn measured_once(&self) -> bool {
+        self.measured_once
+    }
+
+    /// Whether to measure again before signing: measured once, but now without samples
+    /// (invalidated) or with a newest sample older than `max_age_ms` at local time `local_now`.
+    /// A clock never measured does not "need" measuring here: that is the caller's explicit
+    /// first `sync_clock`, and signing without it is an error.
+    pub fn needs_measure(&self, local_now: i64, max_age_ms: i64) -> bool {
+        if !self.measured_once {
+            return false;
+        }
+        match self.last_measured() {
+            None => true,
+            Some(at) => local_now.saturating_sub(at) > max_age_ms,
+        }
     }
 
     /// The best sample: shortest round trip, the newest of equals.
@@ -158,5 +194,31 @@ mod tests {
         .unwrap();
         c.reset();
         assert_eq!(c.offset_ms(), None);
+        assert!(!c.measured_once());
+    }
+
+    #[test]
+    fn a_measurement_ages_and_an_invalidated_clock_is_stale_not_unknown() {
+        let mut c = ClockOffset::default();
+        // Never measured: nothing to refresh (the first measurement is explicit).
+        assert!(!c.needs_measure(1_000_000, 60_000));
+        c.record(Sample {
+            sent: 1_000,
+            server: 1_550,
+            received: 1_100,
+        })
+        .unwrap();
+        assert!(!c.needs_measure(61_100, 60_000), "exactly the maximum age");
+        assert!(
+            c.needs_measure(61_101, 60_000),
+            "older than the maximum age"
+        );
+        c.invalidate();
+        assert!(c.measured_once());
+        assert_eq!(c.offset_ms(), None);
+        assert!(
+            c.needs_measure(1_200, 60_000),
+            "invalidated: measure at once"
+        );
     }
 }

@@ -3,3 +3,5 @@
 
 pub mod binance_usdm;
 pub mod clock;
+pub mod tls;
+pub mod venue;

@@ -55,13 +55,18 @@ pub(super) fn verify(
         .or(body_sig)
         .ok_or_else(|| BinanceError::Mandatory("signature".into()))?;
     let total_params = format!("{query_signed}{body_signed}");
-    let mut mac = Hmac::<Sha256>::new_from_slice(account.api_secret.as_bytes())
-        .map_err(|_| BinanceError::Signature)?;
-    mac.update(total_params.as_bytes());
-    let expected = hex::encode(mac.finalize().into_bytes());
-    // "The signature is not case sensitive."
-    if !expected.eq_ignore_ascii_case(&signature) {
-        return Err(BinanceError::Signature);
+    match account.ed25519_public_pem() {
+        Some(pem) => verify_ed25519(pem, &total_params, &signature)?,
+        None => {
+            let mut mac = Hmac::<Sha256>::new_from_slice(account.api_secret.as_bytes())
+                .map_err(|_| BinanceError::Signature)?;
+            mac.update(total_params.as_bytes());
+            let expected = hex::encode(mac.finalize().into_bytes());
+            // "The signature is not case sensitive."
+            if !expected.eq_ignore_ascii_case(&signature) {
+                return Err(BinanceError::Signature);
+            }
+        }
     }
 
     // Body first, then the query string: "If a parameter sent in both the query string and
@@ -93,6 +98,53 @@ pub(super) fn verify(
         api_key: account.api_key.clone(),
         params,
     })
+}
+
+/// Ed25519 keys: the signature is the base64 of the Ed25519 signature of the same payload,
+/// URL-encoded as a parameter value; the account's registered key is a public key PEM.
+fn verify_ed25519(pem: &str, payload: &str, signature: &str) -> Result<(), BinanceError> {
+    use base64::Engine as _;
+    use ed25519_dalek::Verifier as _;
+    use ed25519_dalek::pkcs8::DecodePublicKey as _;
+
+    let key = ed25519_dalek::VerifyingKey::from_public_key_pem(pem)
+        .map_err(|_| BinanceError::RejectedKey)?;
+    // The value is still URL-encoded here ('+', '/', '=' arrive as %2B, %2F, %3D).
+    let decoded: String = form_urlencoded::parse(format!("s={signature}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(decoded.trim())
+        .map_err(|_| BinanceError::Signature)?;
+    let signature =
+        ed25519_dalek::Signature::from_slice(&bytes).map_err(|_| BinanceError::Signature)?;
+    key.verify(payload.as_bytes(), &signature)
+        .map_err(|_| BinanceError::Signature)
+}
+
+/// The API key of a USER_STREAM request: `X-MBX-APIKEY` naming a known account, no signature.
+pub(super) fn api_key_only(
+    accounts: &[SimAccount],
+    headers: &HeaderMap,
+) -> Result<String, BinanceError> {
+    let api_key = headers
+        .get("X-MBX-APIKEY")
+        .ok_or(BinanceError::RejectedKey)?
+        .to_str()
+        .map_err(|_| BinanceError::ApiKeyFormat)?;
+    accounts
+        .iter()
+        .find(|a| a.api_key == api_key)
+        .map(|a| a.api_key.clone())
+        .ok_or(BinanceError::RejectedKey)
+}
+
+/// The parameters of a public request's query string.
+pub(super) fn query_params(query: &str) -> HashMap<String, String> {
+    form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
 }
 
 pub(super) fn required<'a>(

@@ -14,6 +14,16 @@ pub enum BinanceError {
     Signature,
     /// -1102 MANDATORY_PARAM_EMPTY_OR_MALFORMED
     Mandatory(String),
+    /// -1106 PARAM_NOT_REQUIRED: a parameter sent that this order type must not have
+    NotRequired(String),
+    /// -1115 INVALID_TIMEINFORCE
+    InvalidTimeInForce,
+    /// -1120 BAD_INTERVAL
+    InvalidInterval,
+    /// -1125 INVALID_LISTEN_KEY
+    ListenKeyMissing,
+    /// -1130 INVALID_PARAMETER: a value outside what the parameter allows
+    InvalidParam(String),
     /// -1116 INVALID_ORDER_TYPE
     InvalidOrderType,
     /// -1117 INVALID_SIDE
@@ -24,6 +34,12 @@ pub enum BinanceError {
     RecvWindow,
     /// -2011 CANCEL_REJECTED (an order that is not open, or not there)
     UnknownOrder,
+    /// -2019 MARGIN_NOT_SUFFICIEN
+    MarginInsufficient,
+    /// -2021 ORDER_WOULD_IMMEDIATELY_TRIGGER
+    WouldTrigger,
+    /// -2022 REDUCE_ONLY_REJECT
+    ReduceOnlyRejected,
     /// -2013 NO_SUCH_ORDER
     NoSuchOrder,
     /// -2014 BAD_API_KEY_FMT
@@ -50,6 +66,12 @@ pub enum BinanceError {
     OffStep,
     /// -4024 PRICE_LOWER_THAN_MULTIPLIER_DOWN
     BelowMultiplierDown,
+    /// -4028 INVALID_LEVERAGE
+    InvalidLeverage(String),
+    /// -5021 FOK_ORDER_REJECT
+    FokRejected,
+    /// -5022 GTX_ORDER_REJECT
+    GtxRejected,
     /// -4116 DUPLICATED_CLIENT_ORDER_ID
     DuplicateClientOrderId,
     /// -4164 MIN_NOTIONAL
@@ -62,6 +84,17 @@ impl BinanceError {
             Self::Timestamp => -1021,
             Self::Signature => -1022,
             Self::Mandatory(_) => -1102,
+            Self::NotRequired(_) => -1106,
+            Self::InvalidTimeInForce => -1115,
+            Self::InvalidInterval => -1120,
+            Self::ListenKeyMissing => -1125,
+            Self::InvalidParam(_) => -1130,
+            Self::MarginInsufficient => -2019,
+            Self::WouldTrigger => -2021,
+            Self::ReduceOnlyRejected => -2022,
+            Self::InvalidLeverage(_) => -4028,
+            Self::FokRejected => -5021,
+            Self::GtxRejected => -5022,
             Self::InvalidOrderType => -1116,
             Self::InvalidSide => -1117,
             Self::InvalidSymbol => -1121,
@@ -92,6 +125,17 @@ impl BinanceError {
             Self::Mandatory(p) => {
                 format!("Mandatory parameter '{p}' was not sent, was empty/null, or malformed.")
             }
+            Self::NotRequired(p) => format!("Parameter '{p}' sent when not required."),
+            Self::InvalidTimeInForce => "Invalid timeInForce.".into(),
+            Self::InvalidInterval => "Invalid interval.".into(),
+            Self::ListenKeyMissing => "This listenKey does not exist.".into(),
+            Self::InvalidParam(p) => format!("Data sent for parameter '{p}' is not valid."),
+            Self::MarginInsufficient => "Margin is insufficient.".into(),
+            Self::WouldTrigger => "Order would immediately trigger.".into(),
+            Self::ReduceOnlyRejected => "ReduceOnly Order is rejected.".into(),
+            Self::InvalidLeverage(l) => format!("Leverage {l} is not valid"),
+            Self::FokRejected => "Due to the order could not be filled immediately, the FOK order has been rejected. The order will not be recorded in the order history".into(),
+            Self::GtxRejected => "Due to the order could not be executed as maker, the Post Only order will be rejected. The order will not be recorded in the order history".into(),
             Self::InvalidOrderType => "Invalid orderType.".into(),
             Self::InvalidSide => "Invalid side.".into(),
             Self::InvalidSymbol => "Invalid symbol.".into(),

@@ -6,16 +6,16 @@ use serde_json::{Value, json};
 use super::BinanceError;
 
 pub(super) struct Rules {
-    min_price: Decimal,
-    max_price: Decimal,
-    tick: Decimal,
-    min_qty: Decimal,
-    max_qty: Decimal,
-    step: Decimal,
-    market_max_qty: Decimal,
-    min_notional: Decimal,
-    up: Decimal,
-    down: Decimal,
+    pub(super) min_price: Decimal,
+    pub(super) max_price: Decimal,
+    pub(super) tick: Decimal,
+    pub(super) min_qty: Decimal,
+    pub(super) max_qty: Decimal,
+    pub(super) step: Decimal,
+    pub(super) market_max_qty: Decimal,
+    pub(super) min_notional: Decimal,
+    pub(super) up: Decimal,
+    pub(super) down: Decimal,
 }
 
 fn d(units: i64, scale: u32) -> Decimal {
@@ -71,7 +71,42 @@ pub(super) fn rules(symbol: &str) -> Option<Rules> {
     })
 }
 
-/// The simulator's mark price (a fixed reference until the price process lands).
+/// The simulated symbols, in the order the price process draws for them.
+pub(super) const SYMBOLS: [&str; 3] = ["BTCUSDT", "ETHUSDT", "SOLUSDT"];
+
+/// Maintenance margin rate of the first notional bracket (Binance's brackets, simplified to
+/// one per symbol).
+pub(super) fn maint_margin_rate(symbol: &str) -> Decimal {
+    match symbol {
+        "BTCUSDT" => d(4, 3),
+        "ETHUSDT" => d(5, 3),
+        _ => d(10, 3),
+    }
+}
+
+/// The resting size of each simulated book level (level `i` holds `(i + 1)` times it).
+pub(super) fn level_size(symbol: &str) -> Decimal {
+    match symbol {
+        "BTCUSDT" => d(5, 1),
+        "ETHUSDT" => d(5, 0),
+        _ => d(100, 0),
+    }
+}
+
+/// The largest notional a position may reach at `leverage` (a simplified bracket table in the
+/// shape of Binance's leverageBracket: higher leverage, smaller cap).
+pub(super) fn max_notional(leverage: u32) -> Decimal {
+    match leverage {
+        101.. => d(50_000, 0),
+        51..=100 => d(600_000, 0),
+        21..=50 => d(3_000_000, 0),
+        11..=20 => d(12_000_000, 0),
+        6..=10 => d(70_000_000, 0),
+        _ => d(300_000_000, 0),
+    }
+}
+
+/// The simulator's starting mark price for `symbol`.
 pub(super) fn mark_price(symbol: &str) -> Decimal {
     match symbol {
         "BTCUSDT" => d(60_000, 0),
@@ -81,22 +116,31 @@ pub(super) fn mark_price(symbol: &str) -> Decimal {
 }
 
 impl Rules {
+    /// PRICE_FILTER alone (min, max, tick), as a stop price is checked.
+    pub(super) fn check_price(&self, price: Decimal) -> Result<(), BinanceError> {
+        if price < self.min_price {
+            return Err(BinanceError::PriceBelowMin);
+        }
+        if price > self.max_price {
+            return Err(BinanceError::PriceAboveMax);
+        }
+        if !((price - self.min_price) % self.tick).is_zero() {
+            return Err(BinanceError::OffTick);
+        }
+        Ok(())
+    }
+
+    /// Binance's filters for a new order. `reduce_only` orders are exempt from MIN_NOTIONAL
+    /// ("unless you choose reduce only").
     pub(super) fn check(
         &self,
         price: Option<Decimal>,
         qty: Decimal,
         mark: Decimal,
+        reduce_only: bool,
     ) -> Result<(), BinanceError> {
         if let Some(price) = price {
-            if price < self.min_price {
-                return Err(BinanceError::PriceBelowMin);
-            }
-            if price > self.max_price {
-                return Err(BinanceError::PriceAboveMax);
-            }
-            if !((price - self.min_price) % self.tick).is_zero() {
-                return Err(BinanceError::OffTick);
-            }
+            self.check_price(price)?;
         }
         if qty <= Decimal::ZERO {
             return Err(BinanceError::QtyNotPositive);
@@ -119,7 +163,7 @@ impl Rules {
             .unwrap_or(mark)
             .checked_mul(qty)
             .ok_or(BinanceError::QtyAboveMax)?;
-        if notional < self.min_notional {
+        if notional < self.min_notional && !reduce_only {
             return Err(BinanceError::MinNotional(self.min_notional));
         }
         if let Some(price) = price {
@@ -134,7 +178,14 @@ impl Rules {
     }
 }
 
-pub(super) fn exchange_info(server_time: i64) -> Value {
+/// The rate limits exchangeInfo publishes: the ones this simulator enforces.
+pub(super) struct PublishedLimits {
+    pub weight_per_minute: u32,
+    pub orders_per_minute: u32,
+    pub orders_per_10s: u32,
+}
+
+pub(super) fn exchange_info(server_time: i64, limits: PublishedLimits) -> Value {
     let symbols: Vec<Value> = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
         .iter()
         .filter_map(|s| rules(s).map(|r| (s, r)))
@@ -162,9 +213,9 @@ pub(super) fn exchange_info(server_time: i64) -> Value {
         "timezone": "UTC",
         "serverTime": server_time,
         "rateLimits": [
-            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": 2400},
-            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": 1200},
-            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": 300}
+            {"rateLimitType": "REQUEST_WEIGHT", "interval": "MINUTE", "intervalNum": 1, "limit": limits.weight_per_minute},
+            {"rateLimitType": "ORDERS", "interval": "MINUTE", "intervalNum": 1, "limit": limits.orders_per_minute},
+            {"rateLimitType": "ORDERS", "interval": "SECOND", "intervalNum": 10, "limit": limits.orders_per_10s}
         ],
         "exchangeFilters": [],
         "assets": [{"asset": "USDT", "marginAvailable": true, "autoAssetExchange": "-10000"}],

@@ -1,387 +1,267 @@
-//! Binance USDⓈ-M futures (`/fapi`) as a loopback server: server time, exchangeInfo and signed
-//! order entry with Binance's authentication, timestamp and filter checks, error codes and
-//! messages, and the used-weight header.
+//! Binance USDⓈ-M futures (`/fapi`) as a loopback server: server time, exchangeInfo, market data
+//! (premiumIndex, depth, klines) from a seeded price process, signed order entry that matches
+//! against a book around the mark price, positions and balances, listen keys, Binance's
+//! authentication (HMAC and Ed25519), timestamp and filter checks, error codes and messages,
+//! request-weight and order-count limits, and fault knobs. Order, fill, position and price
+//! changes are published as [`SimEvent`]s for the streams (`ws`).
 
 mod auth;
 mod errors;
+mod events;
+mod exchange;
 mod market;
+mod rest;
+mod tls;
+mod views;
+mod ws;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::Router;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
 use rust_decimal::Decimal;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use errors::BinanceError;
+pub use events::SimEvent;
 
-/// One funded account the simulator accepts.
-#[derive(Debug, Clone)]
+/// One funded account the simulator accepts (its USDT wallet starts at
+/// [`SimConfig::usdt_balance`]).
+///
+/// `api_secret` is the HMAC-SHA256 secret, or, for a Binance Ed25519 API key, the registered
+/// Ed25519 public key as PEM (`-----BEGIN PUBLIC KEY-----…`): the account's requests are then
+/// verified as Ed25519 signatures (base64, URL-encoded) of the same payload.
+#[derive(Debug, Clone, Default)]
 pub struct SimAccount {
     pub api_key: String,
     pub api_secret: String,
 }
 
+impl SimAccount {
+    /// Whether the account holds an Ed25519 public key rather than an HMAC secret.
+    pub(super) fn ed25519_public_pem(&self) -> Option<&str> {
+        self.api_secret
+            .trim_start()
+            .starts_with("-----BEGIN PUBLIC KEY-----")
+            .then_some(self.api_secret.as_str())
+    }
+}
+
 /// What the simulator serves and how it misbehaves.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct SimConfig {
     pub accounts: Vec<SimAccount>,
     /// Added to the simulator's clock (ms): tests of clock-offset handling.
     pub clock_offset_ms: i64,
     pub faults: Faults,
+    /// Every account's USDT wallet balance at start (default 100000).
+    pub usdt_balance: Decimal,
+    /// Seeds the price process (and the candle history): a seed gives the same prices.
+    pub seed: u64,
+    /// How often the price process moves (ms, default 250). 0: prices move only when a test
+    /// calls [`SimServer::set_mark_price`] or [`SimServer::step_prices`].
+    pub tick_interval_ms: u64,
+    /// REQUEST_WEIGHT per minute (default 2400): above it, HTTP 429 and then 418.
+    pub request_weight_limit: u32,
+    /// ORDERS per minute (default 1200): above it, HTTP 429 with -1015.
+    pub order_limit_per_minute: u32,
+    /// ORDERS per 10 seconds (default 300): above it, HTTP 429 with -1015.
+    pub order_limit_per_10s: u32,
+    /// How long a listen key lives without a keepalive (ms, default 60 minutes).
+    pub listen_key_validity_ms: i64,
 }
 
-/// Fault knobs for new orders: every `every`-th order request (counting from 1) gets the next
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            accounts: Vec::new(),
+            clock_offset_ms: 0,
+            faults: Faults::default(),
+            usdt_balance: Decimal::from(100_000),
+            seed: 0,
+            tick_interval_ms: 250,
+            request_weight_limit: 2400,
+            order_limit_per_minute: 1200,
+            order_limit_per_10s: 300,
+            listen_key_validity_ms: 60 * 60 * 1000,
+        }
+    }
+}
+
+/// Fault knobs, settable at start ([`SimConfig::faults`]) and at runtime
+/// ([`SimServer::set_faults`]).
+///
+/// `every`: for new orders, every `every`-th order request (counting from 1) gets the next
 /// fault in turn: the order is accepted and the connection dropped before the answer; the order
 /// is accepted and a 503 "Unknown error" answered; a 503 is answered and the order is not taken.
-/// `every == 0` turns faults off.
+/// `every == 0` turns these off.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Faults {
     pub every: u32,
+    /// Added before every REST answer (ms).
+    pub latency_ms: u64,
+    /// Every `fail_5xx_every`-th REST request (any endpoint, counting from 1) is answered
+    /// 503 without acting on it; 0 turns it off.
+    pub fail_5xx_every: u32,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Fault {
-    AcceptThenDrop,
-    AcceptThenUnknown,
-    Refuse503,
+/// A listen key's owner (API key) and when it lapses (server ms).
+struct ListenKey {
+    api_key: String,
+    expires_at: i64,
 }
 
-struct Order {
-    order_id: u64,
-    response: serde_json::Value,
+/// This minute's request weight and order count (one IP on loopback), and any ban.
+#[derive(Debug, Default)]
+struct Limits {
+    minute: i64,
+    weight: u32,
+    orders: u32,
+    /// The start of the current 10-second window (ms) and the orders in it.
+    ten_seconds: i64,
+    orders_10s: u32,
+    /// A 429 was answered this minute: the next request over the limit is banned (418).
+    warned: bool,
+    banned_until: i64,
 }
 
-struct Inner {
+/// The simulator's shared state: what every handler, the stream side and the background
+/// tasks see.
+pub(super) struct Inner {
     config: SimConfig,
-    orders: Mutex<HashMap<OrderKey, Order>>,
-    next_order_id: AtomicU64,
-    /// (minute start ms, weight used in it) per API key's IP; one IP on loopback.
-    weight: Mutex<(i64, u32)>,
+    /// Everything the streams publish; see [`SimEvent`].
+    events: tokio::sync::broadcast::Sender<SimEvent>,
+    /// Bumped by [`SimServer::drop_stream_connections`]: stream connections close when it
+    /// changes.
+    pub(super) ws_generation: tokio::sync::watch::Sender<u64>,
+    listen_keys: Mutex<HashMap<String, ListenKey>>,
+    /// Orders, positions, wallets, prices: everything that trades, under one lock.
+    exchange: Mutex<exchange::Exchange>,
+    faults: Mutex<Faults>,
+    limits: Mutex<Limits>,
+    /// New-order requests so far (for `Faults::every`).
     order_requests: AtomicU64,
+    /// REST requests so far (for `Faults::fail_5xx_every`).
+    requests: AtomicU64,
+    /// Draws listen keys.
+    key_counter: AtomicU64,
 }
 
-type Shared = Arc<Inner>;
+pub(super) type Shared = Arc<Inner>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 impl Inner {
-    fn now_ms(&self) -> i64 {
-        let local = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
-        local + self.config.clock_offset_ms
+    pub(super) fn new(config: SimConfig) -> Shared {
+        let (events, _) = tokio::sync::broadcast::channel(4096);
+        let (ws_generation, _) = tokio::sync::watch::channel(0);
+        let now = wall_ms() + config.clock_offset_ms;
+        let exchange = exchange::Exchange::new(&config, events.clone(), now);
+        Arc::new(Inner {
+            faults: Mutex::new(config.faults),
+            config,
+            events,
+            ws_generation,
+            listen_keys: Mutex::default(),
+            exchange: Mutex::new(exchange),
+            limits: Mutex::default(),
+            order_requests: AtomicU64::new(0),
+            requests: AtomicU64::new(0),
+            key_counter: AtomicU64::new(0),
+        })
     }
 
-    /// Adds `weight` to this minute's count and returns the count, for X-MBX-USED-WEIGHT-1M.
-    fn spend_weight(&self, weight: u32) -> u32 {
+    /// A receiver of every event published from now on.
+    pub(super) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<SimEvent> {
+        self.events.subscribe()
+    }
+
+    /// The API key that owns `listen_key`, while the key is valid.
+    pub(super) fn listen_key_owner(&self, listen_key: &str) -> Option<String> {
         let now = self.now_ms();
-        let minute = now - now.rem_euclid(60_000);
-        let mut w = self.weight.lock().unwrap_or_else(|p| p.into_inner());
-        if w.0 != minute {
-            *w = (minute, 0);
+        let keys = lock(&self.listen_keys);
+        keys.get(listen_key)
+            .filter(|k| k.expires_at > now)
+            .map(|k| k.api_key.clone())
+    }
+
+    fn now_ms(&self) -> i64 {
+        wall_ms() + self.config.clock_offset_ms
+    }
+
+    fn exchange(&self) -> MutexGuard<'_, exchange::Exchange> {
+        lock(&self.exchange)
+    }
+
+    fn faults(&self) -> Faults {
+        *lock(&self.faults)
+    }
+
+    /// One housekeeping pass: countdownCancelAll deadlines, listen-key expiry.
+    fn housekeep(&self) {
+        let now = self.now_ms();
+        self.exchange().fire_countdowns(now);
+        let expired: Vec<(String, String)> = {
+            let mut keys = lock(&self.listen_keys);
+            let gone: Vec<String> = keys
+                .iter()
+                .filter(|(_, k)| k.expires_at <= now)
+                .map(|(key, _)| key.clone())
+                .collect();
+            gone.into_iter()
+                .filter_map(|key| keys.remove(&key).map(|k| (key, k.api_key)))
+                .collect()
+        };
+        for (key, api_key) in expired {
+            self.publish_key_expired(&key, &api_key, now);
         }
-        w.1 += weight;
-        w.1
+    }
+
+    fn publish_key_expired(&self, key: &str, api_key: &str, now: i64) {
+        let _ = self.events.send(SimEvent::User {
+            api_key: api_key.to_owned(),
+            data: json!({ "e": "listenKeyExpired", "E": now, "listenKey": key }),
+        });
     }
 }
 
-fn with_weight(inner: &Inner, weight: u32, response: impl IntoResponse) -> Response {
-    let used = inner.spend_weight(weight);
-    let mut response = response.into_response();
-    response
-        .headers_mut()
-        .insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(used));
-    response
+fn wall_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-async fn time(State(inner): State<Shared>) -> Response {
-    let body = axum::Json(json!({ "serverTime": inner.now_ms() }));
-    with_weight(&inner, 1, body)
-}
-
-async fn exchange_info(State(inner): State<Shared>) -> Response {
-    let body = axum::Json(market::exchange_info(inner.now_ms()));
-    with_weight(&inner, 1, body)
-}
-
-fn next_fault(inner: &Inner) -> Option<Fault> {
-    let every = u64::from(inner.config.faults.every);
-    let n = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
-    if every == 0 || !n.is_multiple_of(every) {
-        return None;
-    }
-    Some(match (n / every) % 3 {
-        1 => Fault::AcceptThenDrop,
-        2 => Fault::AcceptThenUnknown,
-        _ => Fault::Refuse503,
-    })
-}
-
-/// Binance's 503 whose outcome is unknown: "the API successfully sent the request but not get a
-/// response within the timeout period … the execution status is UNKNOWN".
-fn unknown_503() -> Response {
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        axum::Json(json!({ "code": -1000, "msg": "Unknown error, please check your request or try again later." })),
-    )
-        .into_response()
-}
-
-async fn new_order(
-    State(inner): State<Shared>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    let fault = next_fault(&inner);
-    if fault == Some(Fault::Refuse503) {
-        let failed = (
-            StatusCode::SERVICE_UNAVAILABLE,
-            axum::Json(json!({ "code": -1001, "msg": "Service Unavailable." })),
-        );
-        return with_weight(&inner, 1, failed);
-    }
-    let result = place(&inner, query.as_deref().unwrap_or(""), &headers, &body);
-    let response = match (result, fault) {
-        (Ok(_), Some(Fault::AcceptThenDrop)) => {
-            // Headers go out, then the body stream fails: hyper aborts the connection.
-            let broken = futures_util::stream::once(async {
-                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
-                    "fault: connection dropped",
-                ))
-            });
-            axum::body::Body::from_stream(broken).into_response()
+/// The background clock: moves prices every `tick_interval_ms` and checks countdowns and
+/// listen keys about every 10 ms (Binance checks countdowns "approximately every 10
+/// milliseconds"). Aborted when the [`SimServer`] stops or is dropped.
+async fn run_clock(inner: Shared) {
+    let interval = inner.config.tick_interval_ms;
+    let mut beat = tokio::time::interval(std::time::Duration::from_millis(10));
+    beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut next_step = tokio::time::Instant::now() + std::time::Duration::from_millis(interval);
+    loop {
+        beat.tick().await;
+        if interval > 0 && tokio::time::Instant::now() >= next_step {
+            next_step += std::time::Duration::from_millis(interval);
+            let now = inner.now_ms();
+            inner.exchange().step(now);
         }
-        (Ok(_), Some(Fault::AcceptThenUnknown)) => unknown_503(),
-        (Ok(order), _) => (StatusCode::OK, axum::Json(order)).into_response(),
-        (Err(err), _) => err.into_response(),
-    };
-    with_weight(&inner, 1, response)
-}
-
-/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none).
-async fn query_order(
-    State(inner): State<Shared>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    signed_endpoint(&inner, query, &headers, &body, |request| {
-        let orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
-        let key = named_order(&orders, &request.api_key, &request.params)?
-            .ok_or(BinanceError::NoSuchOrder)?;
-        Ok(orders[&key].response.clone())
-    })
-}
-
-type OrderKey = (String, String, String);
-
-/// The key of the order a request names by `orderId` or `origClientOrderId`.
-fn named_order(
-    orders: &HashMap<OrderKey, Order>,
-    api_key: &str,
-    p: &HashMap<String, String>,
-) -> Result<Option<OrderKey>, BinanceError> {
-    let symbol = auth::required(p, "symbol")?;
-    if let Some(client_id) = p.get("origClientOrderId") {
-        let key = (api_key.to_owned(), symbol.to_owned(), client_id.clone());
-        return Ok(orders.contains_key(&key).then_some(key));
+        inner.housekeep();
     }
-    let id: u64 = auth::required(p, "orderId")?
-        .parse()
-        .map_err(|_| BinanceError::Mandatory("orderId".into()))?;
-    Ok(orders
-        .iter()
-        .find(|((key, sym, _), o)| key == api_key && sym == symbol && o.order_id == id)
-        .map(|(key, _)| key.clone()))
 }
 
-fn is_open(order: &Order) -> bool {
-    matches!(
-        order.response["status"].as_str(),
-        Some("NEW" | "PARTIALLY_FILLED")
-    )
-}
-
-fn mark_canceled(order: &mut Order, now: i64) {
-    order.response["status"] = "CANCELED".into();
-    order.response["updateTime"] = now.into();
-}
-
-/// Runs a SIGNED endpoint: verifies the request, then `handle`s it; answers with its JSON or
-/// the Binance error, and the weight header.
-fn signed_endpoint(
-    inner: &Inner,
-    query: Option<String>,
-    headers: &HeaderMap,
-    body: &str,
-    handle: impl FnOnce(auth::Verified) -> Result<serde_json::Value, BinanceError>,
-) -> Response {
-    let query = query.unwrap_or_default();
-    let result = auth::verify(
-        &inner.config.accounts,
-        &query,
-        headers,
-        body,
-        inner.now_ms(),
-    )
-    .and_then(handle);
-    respond(inner, result)
-}
-
-fn respond(inner: &Inner, result: Result<serde_json::Value, BinanceError>) -> Response {
-    let response = match result {
-        Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
-        Err(err) => err.into_response(),
-    };
-    with_weight(inner, 1, response)
-}
-
-/// `DELETE /fapi/v1/order`: cancels an open order (-2011 "Unknown order sent." otherwise).
-async fn cancel_order(
-    State(inner): State<Shared>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    signed_endpoint(&inner, query, &headers, &body, |request| {
-        let mut orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
-        let key = named_order(&orders, &request.api_key, &request.params)?
-            .ok_or(BinanceError::UnknownOrder)?;
-        let order = orders.get_mut(&key).ok_or(BinanceError::UnknownOrder)?;
-        if !is_open(order) {
-            return Err(BinanceError::UnknownOrder);
-        }
-        mark_canceled(order, inner.now_ms());
-        Ok(order.response.clone())
-    })
-}
-
-/// `GET /fapi/v1/openOrders?symbol=`: the account's open orders on that symbol.
-async fn open_orders(
-    State(inner): State<Shared>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    signed_endpoint(&inner, query, &headers, &body, |request| {
-        let symbol = auth::required(&request.params, "symbol")?;
-        let orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
-        let mut open: Vec<&Order> = orders
-            .iter()
-            .filter(|((key, sym, _), o)| *key == request.api_key && sym == symbol && is_open(o))
-            .map(|(_, o)| o)
-            .collect();
-        open.sort_by_key(|o| o.order_id);
-        Ok(serde_json::Value::Array(
-            open.iter().map(|o| o.response.clone()).collect(),
-        ))
-    })
-}
-
-/// `DELETE /fapi/v1/allOpenOrders?symbol=`: cancels every open order on the symbol.
-async fn cancel_all(
-    State(inner): State<Shared>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    signed_endpoint(&inner, query, &headers, &body, |request| {
-        let symbol = auth::required(&request.params, "symbol")?;
-        let now = inner.now_ms();
-        let mut orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
-        for ((key, sym, _), order) in orders.iter_mut() {
-            if *key == request.api_key && sym == symbol && is_open(order) {
-                mark_canceled(order, now);
-            }
-        }
-        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
-    })
-}
-
-fn place(
-    inner: &Inner,
-    query: &str,
-    headers: &HeaderMap,
-    body: &str,
-) -> Result<serde_json::Value, BinanceError> {
-    let request = auth::verify(&inner.config.accounts, query, headers, body, inner.now_ms())?;
-    let p = &request.params;
-    let symbol = auth::required(p, "symbol")?;
-    let side = auth::required(p, "side")?;
-    let order_type = auth::required(p, "type")?;
-    let rules = market::rules(symbol).ok_or(BinanceError::InvalidSymbol)?;
-    if side != "BUY" && side != "SELL" {
-        return Err(BinanceError::InvalidSide);
-    }
-    let qty = auth::decimal(p, "quantity")?;
-    let price = match order_type {
-        "LIMIT" => Some(auth::decimal(p, "price")?),
-        "MARKET" => None,
-        _ => return Err(BinanceError::InvalidOrderType),
-    };
-    if order_type == "LIMIT" {
-        auth::required(p, "timeInForce")?;
-    }
-    rules.check(price, qty, market::mark_price(symbol))?;
-
-    let client_id = match p.get("newClientOrderId") {
-        Some(id) => {
-            auth::check_client_order_id(id)?;
-            id.clone()
-        }
-        None => format!("sim{}", inner.next_order_id.load(Ordering::Relaxed) + 1),
-    };
-    let key = (
-        request.api_key.clone(),
-        symbol.to_owned(),
-        client_id.clone(),
-    );
-    let mut orders = inner.orders.lock().unwrap_or_else(|e| e.into_inner());
-    if orders.contains_key(&key) {
-        return Err(BinanceError::DuplicateClientOrderId);
-    }
-    let order_id = inner.next_order_id.fetch_add(1, Ordering::Relaxed) + 1;
-    let now = inner.now_ms();
-    let response = json!({
-        "orderId": order_id,
-        "symbol": symbol,
-        "status": "NEW",
-        "clientOrderId": client_id,
-        "price": price.unwrap_or(Decimal::ZERO).to_string(),
-        "avgPrice": "0.00",
-        "origQty": qty.to_string(),
-        "executedQty": "0",
-        "cumQty": "0",
-        "cumQuote": "0",
-        "timeInForce": p.get("timeInForce").map_or("GTC", String::as_str),
-        "type": order_type,
-        "reduceOnly": p.get("reduceOnly").is_some_and(|v| v == "true"),
-        "closePosition": false,
-        "side": side,
-        "positionSide": "BOTH",
-        "stopPrice": "0",
-        "workingType": "CONTRACT_PRICE",
-        "priceProtect": false,
-        "origType": order_type,
-        "updateTime": now,
-    });
-    orders.insert(
-        key,
-        Order {
-            order_id,
-            response: response.clone(),
-        },
-    );
-    Ok(response)
+/// Every REST route of the simulator, with its state.
+pub(super) fn router(inner: Shared) -> Router {
+    rest::routes(inner.clone())
+        .merge(ws::routes())
+        .with_state(inner)
 }
 
 /// A running simulator.
@@ -390,45 +270,54 @@ pub struct SimServer {
     shutdown: Option<oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<()>,
     inner: Shared,
+    /// The self-signed certificate (PEM) when serving TLS.
+    cert_pem: Option<String>,
+    /// The price process and housekeeping ([`run_clock`]); aborted on stop and drop.
+    clock: tokio::task::JoinHandle<()>,
 }
 
 impl SimServer {
     /// Serves on `listener` (bind it to loopback) until dropped or [`SimServer::stop`]ped.
     pub fn start(listener: TcpListener, config: SimConfig) -> std::io::Result<SimServer> {
+        Self::launch(listener, config, false)
+    }
+
+    /// Like [`SimServer::start`], over TLS 1.3 only (`https://`, `wss://`), with a self-signed
+    /// certificate for 127.0.0.1, ::1 and localhost generated now: see [`SimServer::cert_pem`].
+    pub fn start_tls(listener: TcpListener, config: SimConfig) -> std::io::Result<SimServer> {
+        Self::launch(listener, config, true)
+    }
+
+    fn launch(listener: TcpListener, config: SimConfig, tls: bool) -> std::io::Result<SimServer> {
         let addr = listener.local_addr()?;
-        let inner = Arc::new(Inner {
-            config,
-            orders: Mutex::default(),
-            next_order_id: AtomicU64::new(0),
-            weight: Mutex::new((0, 0)),
-            order_requests: AtomicU64::new(0),
-        });
-        let app = Router::new()
-            .route("/fapi/v1/time", get(time))
-            .route("/fapi/v1/exchangeInfo", get(exchange_info))
-            .route(
-                "/fapi/v1/order",
-                post(new_order).get(query_order).delete(cancel_order),
-            )
-            .route("/fapi/v1/openOrders", get(open_orders))
-            .route("/fapi/v1/allOpenOrders", axum::routing::delete(cancel_all))
-            .with_state(inner.clone());
+        let inner = Inner::new(config);
+        let app = router(inner.clone());
+        let clock = tokio::spawn(run_clock(inner.clone()));
         let (tx, rx) = oneshot::channel();
-        let task = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-            if let Err(err) = served {
-                tracing::error!(%err, "simulator stopped");
-            }
-        });
+        let (task, cert_pem) = if tls {
+            let identity = tls::self_signed()?;
+            let task = tls::serve(listener, app, &identity, rx)?;
+            (task, Some(identity.cert_pem))
+        } else {
+            let task = tokio::spawn(async move {
+                let served = axum::serve(listener, app)
+                    .with_graceful_shutdown(async {
+                        let _ = rx.await;
+                    })
+                    .await;
+                if let Err(err) = served {
+                    tracing::error!(%err, "simulator stopped");
+                }
+            });
+            (task, None)
+        };
         Ok(SimServer {
             addr,
             shutdown: Some(tx),
             task,
             inner,
+            cert_pem,
+            clock,
         })
     }
 
@@ -436,41 +325,130 @@ impl SimServer {
         self.addr
     }
 
-    /// `http://127.0.0.1:PORT`
+    /// The REST base: `http://127.0.0.1:PORT`, or `https://…` under TLS.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        let scheme = if self.cert_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The stream base: `ws://127.0.0.1:PORT`, or `wss://…` under TLS. Raw streams and user data
+    /// at `{ws_base_url}/ws/<streamName or listenKey>`, combined streams at
+    /// `{ws_base_url}/stream?streams=<a>/<b>`.
+    pub fn ws_base_url(&self) -> String {
+        let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The self-signed certificate (PEM) a client trusts to reach this simulator over TLS;
+    /// `None` without TLS.
+    pub fn cert_pem(&self) -> Option<String> {
+        self.cert_pem.clone()
     }
 
     /// Every accepted order's client order id (all accounts), for duplicate checks.
     pub fn client_order_ids(&self) -> Vec<String> {
-        self.inner.orders.lock().map_or_else(
-            |_| Vec::new(),
-            |o| o.keys().map(|(_, _, id)| id.clone()).collect(),
-        )
+        self.inner
+            .exchange()
+            .orders
+            .keys()
+            .map(|(_, _, id)| id.clone())
+            .collect()
     }
 
     /// How many orders the simulator has accepted (all accounts).
     pub fn order_count(&self) -> usize {
-        self.inner.orders.lock().map_or(0, |o| o.len())
+        self.inner.exchange().orders.len()
     }
 
-    /// The accepted order with this client id, if any.
+    /// The accepted order with this client id, if any, as `GET /fapi/v1/order` shows it.
     pub fn order_by_client_id(
         &self,
         api_key: &str,
         symbol: &str,
         client_id: &str,
     ) -> Option<(u64, serde_json::Value)> {
-        let orders = self.inner.orders.lock().ok()?;
-        orders
+        self.inner
+            .exchange()
+            .orders
             .get(&(api_key.to_owned(), symbol.to_owned(), client_id.to_owned()))
-            .map(|o| (o.order_id, o.response.clone()))
+            .map(|o| (o.order_id, o.to_json()))
+    }
+
+    /// Moves `symbol`'s mark (with index and last price, and the book around it) to `price`
+    /// and runs triggers and fills at once. False for an unknown symbol.
+    pub fn set_mark_price(&self, symbol: &str, price: Decimal) -> bool {
+        let now = self.inner.now_ms();
+        self.inner.exchange().set_mark(symbol, price, now)
+    }
+
+    /// Runs `n` steps of the seeded price process now (every symbol).
+    pub fn step_prices(&self, n: usize) {
+        let now = self.inner.now_ms();
+        let mut ex = self.inner.exchange();
+        for _ in 0..n {
+            ex.step(now);
+        }
+    }
+
+    /// `symbol`'s current mark price.
+    pub fn mark_price(&self, symbol: &str) -> Option<Decimal> {
+        self.inner.exchange().market(symbol).map(|m| m.mark)
+    }
+
+    /// The account's USDT wallet balance (realised PnL included).
+    pub fn wallet_balance(&self, api_key: &str) -> Option<Decimal> {
+        self.inner
+            .exchange()
+            .accounts
+            .get(api_key)
+            .map(|a| a.wallet)
+    }
+
+    /// Sets the account's USDT wallet balance (a deposit or withdrawal, for tests).
+    pub fn set_wallet_balance(&self, api_key: &str, balance: Decimal) -> bool {
+        let now = self.inner.now_ms();
+        self.inner.exchange().set_wallet(api_key, balance, now)
+    }
+
+    /// The account's position on `symbol`: (positionAmt, entryPrice).
+    pub fn position(&self, api_key: &str, symbol: &str) -> Option<(Decimal, Decimal)> {
+        let ex = self.inner.exchange();
+        let p = ex.accounts.get(api_key)?.position(symbol);
+        Some((p.amt, p.entry))
+    }
+
+    /// The fault knobs in force.
+    pub fn faults(&self) -> Faults {
+        self.inner.faults()
+    }
+
+    /// Changes the fault knobs from now on.
+    pub fn set_faults(&self, faults: Faults) {
+        *lock(&self.inner.faults) = faults;
+    }
+
+    /// A receiver of every stream event (market and user) published from now on.
+    pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<SimEvent> {
+        self.inner.subscribe()
+    }
+
+    /// Closes every stream connection (they see the generation change): a knob for testing
+    /// reconnects.
+    pub fn drop_stream_connections(&self) {
+        self.inner.ws_generation.send_modify(|g| *g += 1);
     }
 
     pub async fn stop(mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        // Upgraded stream connections outlive the HTTP server: end them too.
+        self.drop_stream_connections();
+        self.clock.abort();
         let _ = (&mut self.task).await;
     }
 }
@@ -480,5 +458,7 @@ impl Drop for SimServer {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        self.drop_stream_connections();
+        self.clock.abort();
     }
 }

@@ -243,6 +243,11 @@ impl SymbolFilters {
         check_range("price", price, &self.price)
     }
 
+    /// Checks a trigger (stop) price: the same PRICE_FILTER rules as a limit price.
+    pub fn check_stop_price(&self, price: Decimal) -> Result<(), FilterViolation> {
+        check_range("stop price", price, &self.price)
+    }
+
     /// Checks a quantity; MARKET orders use MARKET_LOT_SIZE.
     pub fn check_qty(&self, qty: Decimal, market: bool) -> Result<(), FilterViolation> {
         check_range(
@@ -260,16 +265,32 @@ impl SymbolFilters {
         qty: Decimal,
         mark: Decimal,
     ) -> Result<(), FilterViolation> {
-        if !self.trading {
-            return Err(FilterViolation::NotTrading {
-                symbol: self.symbol.clone(),
-            });
-        }
+        self.check_trading()?;
         if let Some(price) = price {
             self.check_price(price)?;
         }
         self.check_qty(qty, price.is_none())?;
-        let reference = price.unwrap_or(mark);
+        self.check_notional(price.unwrap_or(mark), qty)?;
+        if let Some(price) = price {
+            self.check_band(side, price, mark)?;
+        }
+        Ok(())
+    }
+
+    /// The symbol must be TRADING.
+    pub fn check_trading(&self) -> Result<(), FilterViolation> {
+        if self.trading {
+            Ok(())
+        } else {
+            Err(FilterViolation::NotTrading {
+                symbol: self.symbol.clone(),
+            })
+        }
+    }
+
+    /// MIN_NOTIONAL: `reference * qty >= notional` (reference: the limit price, or the mark price
+    /// for MARKET orders).
+    pub fn check_notional(&self, reference: Decimal, qty: Decimal) -> Result<(), FilterViolation> {
         let notional = reference
             .checked_mul(qty)
             .ok_or(FilterViolation::Overflow {
@@ -282,31 +303,43 @@ impl SymbolFilters {
                 min: self.min_notional,
             });
         }
-        if let (Some(price), Some((up, down))) = (price, self.percent_price) {
-            let overflow = FilterViolation::Overflow {
-                field: "mark price",
-                value: mark,
-            };
-            match side {
-                Side::Buy => {
-                    let limit = mark.checked_mul(up).ok_or(overflow)?;
-                    if price > limit {
-                        return Err(FilterViolation::OutsideBand {
-                            price,
-                            limit,
-                            side_word: "the highest buy",
-                        });
-                    }
+        Ok(())
+    }
+
+    /// PERCENT_PRICE: a BUY no higher than `mark * multiplierUp`, a SELL no lower than
+    /// `mark * multiplierDown` (nothing to check when exchangeInfo has no such filter).
+    pub fn check_band(
+        &self,
+        side: Side,
+        price: Decimal,
+        mark: Decimal,
+    ) -> Result<(), FilterViolation> {
+        let Some((up, down)) = self.percent_price else {
+            return Ok(());
+        };
+        let overflow = FilterViolation::Overflow {
+            field: "mark price",
+            value: mark,
+        };
+        match side {
+            Side::Buy => {
+                let limit = mark.checked_mul(up).ok_or(overflow)?;
+                if price > limit {
+                    return Err(FilterViolation::OutsideBand {
+                        price,
+                        limit,
+                        side_word: "the highest buy",
+                    });
                 }
-                Side::Sell => {
-                    let limit = mark.checked_mul(down).ok_or(overflow)?;
-                    if price < limit {
-                        return Err(FilterViolation::OutsideBand {
-                            price,
-                            limit,
-                            side_word: "the lowest sell",
-                        });
-                    }
+            }
+            Side::Sell => {
+                let limit = mark.checked_mul(down).ok_or(overflow)?;
+                if price < limit {
+                    return Err(FilterViolation::OutsideBand {
+                        price,
+                        limit,
+                        side_word: "the lowest sell",
+                    });
                 }
             }
         }

@@ -1,10 +1,21 @@
 //! Binance USDⓈ-M futures (`/fapi`).
 
+pub mod environment;
+pub mod error;
 pub mod filters;
 pub mod limits;
+pub mod order;
 pub mod rest;
 pub mod signer;
+pub mod stream;
+pub mod types;
+pub mod user_stream;
+pub mod venue;
 
+pub use environment::Environment;
+pub use error::{HoldReason, VenueError};
 pub use filters::{FilterViolation, SymbolFilters};
-pub use rest::{RestClient, VenueError};
+pub use order::OrderRequest;
+pub use rest::{ClientOptions, RestClient};
 pub use signer::{Signer, SignerError};
+pub use venue::BinanceUsdm;

@@ -1,74 +1,87 @@
 //! The Binance USDⓈ-M REST client: reqwest on rustls with TLS 1.3 as the minimum and connection
 //! reuse; plain HTTP only to loopback (the simulator). Requests are signed with venue time (local
-//! clock + measured offset) and budgeted by request weight. Nothing is ever retried blindly: a
-//! timeout or a dropped connection on an order is reported as `Unknown`, for the caller to
-//! resolve by client order id.
+//! clock + measured offset, measured again when it ages or the venue says it is wrong) and
+//! budgeted by request weight and, for new orders, by the account's order-count limits. Nothing is
+//! ever retried blindly: a timeout or a dropped connection on an order is reported as such, for
+//! the caller to resolve by client order id.
+//!
+//! Weights are the ones each endpoint's page publishes (USDⓈ-M Futures REST API); they are noted
+//! on each method.
 
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use reqwest::{Method, StatusCode};
+use rust_decimal::Decimal;
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
+use super::environment::{self, Environment};
 use super::filters::SymbolFilters;
-use super::limits::{Hold, WeightBudget, used_weight_header};
-use super::signer::{Signer, SignerError, append_signature, encode_params};
+use super::limits::{
+    DEFAULT_ORDERS_PER_10S, DEFAULT_ORDERS_PER_MINUTE, DEFAULT_WEIGHT_PER_MINUTE, Hold,
+    OrderBudget, RateLimits, WeightBudget, order_count_headers, used_weight_header,
+};
+use super::order::OrderRequest;
+use super::signer::{Signer, append_signature, encode_params};
+use super::types::{
+    AccountInfo, AssetBalance, CodeMsg, Countdown, Depth, Kline, KlineInterval, LeverageChange,
+    ListenKeyBody, Order, PositionRiskV2, PositionRiskV3, PremiumIndex,
+};
 use crate::clock::{ClockOffset, Sample};
 
-/// Binance's documented USDⓈ-M REST base URLs.
-pub const MAINNET: &str = "https://fapi.binance.com";
-pub const TESTNET: &str = "https://testnet.binancefuture.com";
+pub use super::error::{HoldReason, VenueError};
 
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// The REQUEST_WEIGHT limit exchangeInfo reports for USDⓈ-M (per minute), and our margin.
-const WEIGHT_LIMIT: u32 = 2400;
-const WEIGHT_MARGIN_PERCENT: u32 = 10;
-const RECV_WINDOW_MS: &str = "5000";
+/// Binance's documented USDⓈ-M REST base URLs (see [`Environment`]).
+pub const MAINNET: &str = environment::LIVE_REST;
+pub const TESTNET: &str = environment::TESTNET_REST;
+pub const DEMO: &str = environment::DEMO_REST;
 
-/// What went wrong, split by cause.
-#[derive(Debug, thiserror::Error)]
-pub enum VenueError {
-    /// The URL is not https, or http to a host other than loopback.
-    #[error(
-        "refusing {0}: Rampart talks to venues over https only (plain http only to this machine)"
-    )]
-    InsecureUrl(String),
-    #[error("the API secret cannot sign: {0}")]
-    Signer(#[from] SignerError),
-    /// No answer: connection refused, DNS, TLS, timeout. For an order, its fate is unknown.
-    #[error("could not reach the venue: {0}")]
-    Connectivity(String),
-    /// The venue answered with an error code.
-    #[error("the venue rejected the request ({code}): {msg}")]
-    Rejected { http: u16, code: i64, msg: String },
-    /// 429: the venue asked us to wait.
-    #[error(
-        "the venue is rate limiting this IP; waiting {retry_after_secs} s before sending again"
-    )]
-    RateLimited { retry_after_secs: u32 },
-    /// Our own budget says the request would exceed the venue's limit.
-    #[error("holding the request to stay inside the venue's rate limit (until {until} ms)")]
-    Held { until: i64 },
-    /// A 5xx: the venue's side; for an order, its fate is unknown.
-    #[error("the venue had an internal error (HTTP {http}): {body}")]
-    VenueFailure { http: u16, body: String },
-    /// The answer is not what the venue documents.
-    #[error("the venue's answer was not understood: {0}")]
-    Malformed(String),
-    /// The clock offset has not been measured yet.
-    #[error("the venue's clock has not been measured yet")]
-    ClockUnknown,
+/// How the client connects and budgets. `Default` is what Rampart uses against the real venue.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// The whole request, from connecting to the last byte of the answer.
+    pub request_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// An extra trusted root certificate (PEM), e.g. the simulator's self-signed certificate on
+    /// loopback; merged with the platform's roots. `None` for real venues.
+    pub extra_root_pem: Option<String>,
+    /// `recvWindow` sent with signed requests (Binance recommends 5000 or less).
+    pub recv_window_ms: u32,
+    /// Measure the clock again before signing when the last measurement is older than this.
+    pub clock_max_age: Duration,
+    /// Share of each limit (weight and orders) left unused, for other tools and for weights
+    /// that change without notice.
+    pub margin_percent: u32,
 }
 
-impl VenueError {
-    /// Whether an order sent with this error may or may not have reached the venue.
-    pub fn outcome_unknown(&self) -> bool {
-        matches!(
-            self,
-            VenueError::Connectivity(_) | VenueError::VenueFailure { .. }
-        )
+impl Default for ClientOptions {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(5),
+            extra_root_pem: None,
+            recv_window_ms: 5000,
+            clock_max_age: Duration::from_secs(5 * 60),
+            margin_percent: 10,
+        }
+    }
+}
+
+impl std::fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("request_timeout", &self.request_timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field(
+                "extra_root_pem",
+                &self.extra_root_pem.as_ref().map(|_| "<pem>"),
+            )
+            .field("recv_window_ms", &self.recv_window_ms)
+            .field("clock_max_age", &self.clock_max_age)
+            .field("margin_percent", &self.margin_percent)
+            .finish()
     }
 }
 
@@ -82,6 +95,23 @@ struct ErrorBody {
 #[serde(rename_all = "camelCase")]
 struct ServerTime {
     server_time: i64,
+}
+
+/// A reqwest error as text: without the URL (it carries the signed query) but with its causes
+/// (the TLS or DNS reason a trader or support needs).
+fn describe(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn local_ms() -> i64 {
@@ -106,14 +136,56 @@ fn check_base_url(base: &str) -> Result<String, VenueError> {
     }
 }
 
+/// Whether a request places (or amends) an order: it counts on the order-count limits, and it is
+/// never retried automatically.
+fn is_order_placement(method: &Method, path: &str) -> bool {
+    (*method == Method::POST || *method == Method::PUT)
+        && matches!(path, "/fapi/v1/order" | "/fapi/v1/batchOrders")
+}
+
+/// Order Book weight by `limit` ("Adjusted based on the limit": 5, 10, 20, 50 → 2; 100 → 5;
+/// 500 → 10; 1000 → 20); `None` for a limit Binance does not accept.
+pub fn depth_weight(limit: u32) -> Option<u32> {
+    match limit {
+        5 | 10 | 20 | 50 => Some(2),
+        100 => Some(5),
+        500 => Some(10),
+        1000 => Some(20),
+        _ => None,
+    }
+}
+
+/// Kline weight by `limit` ([1,100) → 1; [100, 500) → 2; [500, 1000] → 5; > 1000 → 10).
+pub fn klines_weight(limit: u32) -> u32 {
+    match limit {
+        0..100 => 1,
+        100..500 => 2,
+        500..=1000 => 5,
+        _ => 10,
+    }
+}
+
+/// A successful body as the documented JSON shape, or a typed error (never a panic).
+fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, VenueError> {
+    serde_json::from_slice(body).map_err(|e| VenueError::Malformed(e.to_string()))
+}
+
+fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, VenueError> {
+    serde_json::from_value(value).map_err(|e| VenueError::Malformed(e.to_string()))
+}
+
 /// One account's connection to Binance USDⓈ-M.
 pub struct RestClient {
     http: reqwest::Client,
     base: String,
     api_key: Zeroizing<String>,
     signer: Signer,
+    recv_window: String,
+    clock_max_age_ms: i64,
+    margin_percent: u32,
     clock: Mutex<ClockOffset>,
     weight: Mutex<WeightBudget>,
+    orders: Mutex<OrderBudget>,
 }
 
 impl std::fmt::Debug for RestClient {
@@ -124,50 +196,142 @@ impl std::fmt::Debug for RestClient {
     }
 }
 
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    // A panic while holding one of these locks cannot leave the data half-updated in a way that
+    // matters (counters and samples); carry on with what is there.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 impl RestClient {
+    /// A client for `base_url` with the default options.
     pub fn new(base_url: &str, api_key: &str, api_secret: &str) -> Result<Self, VenueError> {
+        Self::with_options(base_url, api_key, api_secret, &ClientOptions::default())
+    }
+
+    /// A client for one of Binance's environments.
+    pub fn for_environment(
+        environment: Environment,
+        api_key: &str,
+        api_secret: &str,
+        options: &ClientOptions,
+    ) -> Result<Self, VenueError> {
+        Self::with_options(environment.rest_base(), api_key, api_secret, options)
+    }
+
+    /// A client for `base_url` (https, or http to loopback) with `options`.
+    pub fn with_options(
+        base_url: &str,
+        api_key: &str,
+        api_secret: &str,
+        options: &ClientOptions,
+    ) -> Result<Self, VenueError> {
         let base = check_base_url(base_url)?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             .tls_backend_rustls()
             .tls_version_min(reqwest::tls::Version::TLS_1_3)
-            .connect_timeout(CONNECT_TIMEOUT)
-            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(options.connect_timeout)
+            .timeout(options.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
-            .no_proxy()
+            .no_proxy();
+        if let Some(pem) = &options.extra_root_pem {
+            let roots = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
+                .map_err(|e| VenueError::Config(format!("extra root certificate: {e}")))?;
+            if roots.is_empty() {
+                return Err(VenueError::Config(
+                    "extra root certificate: no CERTIFICATE block found".into(),
+                ));
+            }
+            builder = builder.tls_certs_merge(roots);
+        }
+        let http = builder
             .build()
-            .map_err(|e| VenueError::Connectivity(e.to_string()))?;
+            .map_err(|e| VenueError::Config(describe(e)))?;
+        let margin = options.margin_percent;
         Ok(Self {
             http,
             base,
             api_key: Zeroizing::new(api_key.to_owned()),
             signer: Signer::from_secret(api_secret)?,
+            recv_window: options.recv_window_ms.to_string(),
+            clock_max_age_ms: i64::try_from(options.clock_max_age.as_millis()).unwrap_or(i64::MAX),
+            margin_percent: margin,
             clock: Mutex::new(ClockOffset::default()),
-            weight: Mutex::new(WeightBudget::new(WEIGHT_LIMIT, WEIGHT_MARGIN_PERCENT)),
+            weight: Mutex::new(WeightBudget::new(DEFAULT_WEIGHT_PER_MINUTE, margin)),
+            orders: Mutex::new(OrderBudget::new(
+                DEFAULT_ORDERS_PER_10S,
+                DEFAULT_ORDERS_PER_MINUTE,
+                margin,
+            )),
         })
+    }
+
+    /// The REST base URL this client talks to.
+    pub fn base_url(&self) -> &str {
+        &self.base
     }
 
     fn venue_now(&self) -> Option<i64> {
-        self.clock.lock().ok()?.venue_time(local_ms())
+        lock(&self.clock).venue_time(local_ms())
     }
 
-    fn reserve(&self, weight: u32) -> Result<(), VenueError> {
-        let now = self.venue_now().unwrap_or_else(local_ms);
-        let mut budget = self.weight.lock().unwrap_or_else(|p| p.into_inner());
-        budget.reserve(weight, now).map_err(|hold| match hold {
-            Hold::BudgetSpent { until } | Hold::RetryAfter { until } => VenueError::Held { until },
-        })
+    fn budget_now(&self) -> i64 {
+        self.venue_now().unwrap_or_else(local_ms)
+    }
+
+    /// What we allow ourselves per minute of request weight (limit less margin).
+    pub fn weight_allowance(&self) -> u32 {
+        lock(&self.weight).allowance()
+    }
+
+    /// What we allow ourselves in new orders per 10 s and per minute (limits less margin).
+    pub fn order_allowances(&self) -> (u32, u32) {
+        lock(&self.orders).allowances()
+    }
+
+    /// The measured offset (venue − local, ms), if measured and not invalidated.
+    pub fn clock_offset_ms(&self) -> Option<i64> {
+        lock(&self.clock).offset_ms()
+    }
+
+    fn held(hold: Hold, now: i64) -> VenueError {
+        let reason = match hold {
+            Hold::BudgetSpent { .. } => HoldReason::Weight,
+            Hold::RetryAfter { .. } => HoldReason::RetryAfter,
+            Hold::OrderLimit { .. } => HoldReason::Orders,
+        };
+        VenueError::Held {
+            until: hold.until(),
+            wait_ms: hold.until().saturating_sub(now).max(0),
+            reason,
+        }
+    }
+
+    /// Takes the request's weight (and, for a new order, one order) from the budgets, or says
+    /// why it must wait. Nothing is sent while a 429/418 pause lasts.
+    fn reserve(&self, weight: u32, order: bool) -> Result<(), VenueError> {
+        let now = self.budget_now();
+        lock(&self.weight)
+            .reserve(weight, now)
+            .map_err(|h| Self::held(h, now))?;
+        if order {
+            lock(&self.orders)
+                .reserve(now)
+                .map_err(|h| Self::held(h, now))?;
+        }
+        Ok(())
     }
 
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
         weight: u32,
+        order: bool,
     ) -> Result<bytes::Bytes, VenueError> {
-        self.reserve(weight)?;
+        self.reserve(weight, order)?;
         let response = request
             .send()
             .await
-            .map_err(|e| VenueError::Connectivity(e.to_string()))?;
+            .map_err(|e| VenueError::Connectivity(describe(e)))?;
         let status = response.status();
         let headers: Vec<(String, String)> = response
             .headers()
@@ -178,28 +342,45 @@ impl RestClient {
                     .map(|v| (k.as_str().to_owned(), v.to_owned()))
             })
             .collect();
-        let now = self.venue_now().unwrap_or_else(local_ms);
-        if let Some(used) =
-            used_weight_header(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        {
-            let mut budget = self.weight.lock().unwrap_or_else(|p| p.into_inner());
-            budget.observe_used(used, now);
+        let pairs = || headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        let now = self.budget_now();
+        if let Some(used) = used_weight_header(pairs()) {
+            lock(&self.weight).observe_used(used, now);
+        }
+        if order {
+            let (ten, minute) = order_count_headers(pairs());
+            lock(&self.orders).observe_counts(ten, minute, now);
         }
         let body = response
             .bytes()
             .await
-            .map_err(|e| VenueError::Connectivity(e.to_string()))?;
+            .map_err(|e| VenueError::Connectivity(describe(e)))?;
         if status == StatusCode::TOO_MANY_REQUESTS || status.as_u16() == 418 {
-            let retry_after_secs = headers
-                .iter()
+            let retry_after: Option<u32> = pairs()
                 .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                .and_then(|(_, v)| v.trim().parse().ok())
-                .unwrap_or(60);
-            self.weight
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .on_too_many_requests(retry_after_secs, now);
-            return Err(VenueError::RateLimited { retry_after_secs });
+                .and_then(|(_, v)| v.trim().parse().ok());
+            let code = serde_json::from_slice::<ErrorBody>(&body)
+                .ok()
+                .map(|e| e.code);
+            if status == StatusCode::TOO_MANY_REQUESTS
+                && retry_after.is_none()
+                && (order || code == Some(-1015))
+            {
+                // The order limit (Binance sends no Retry-After for it): hold new orders until
+                // the window ends, but keep reads and cancels going.
+                let until = lock(&self.orders).on_too_many_orders(now);
+                let secs = u32::try_from((until - now + 999) / 1000).unwrap_or(60);
+                return Err(VenueError::RateLimited {
+                    retry_after_secs: secs,
+                });
+            }
+            let retry_after_secs = retry_after.unwrap_or(60);
+            lock(&self.weight).on_too_many_requests(retry_after_secs, now);
+            return Err(if status.as_u16() == 418 {
+                VenueError::Banned { retry_after_secs }
+            } else {
+                VenueError::RateLimited { retry_after_secs }
+            });
         }
         if status.is_server_error() {
             return Err(VenueError::VenueFailure {
@@ -211,8 +392,9 @@ impl RestClient {
             return Err(match serde_json::from_slice::<ErrorBody>(&body) {
                 Ok(e) => {
                     if e.code == -1021 {
-                        // Timestamp outside recvWindow: our offset is stale; measure again.
-                        self.clock.lock().unwrap_or_else(|p| p.into_inner()).reset();
+                        // Timestamp outside recvWindow: our offset is wrong. Forget it; the next
+                        // signed request measures again first.
+                        lock(&self.clock).invalidate();
                     }
                     VenueError::Rejected {
                         http: status.as_u16(),
@@ -229,15 +411,20 @@ impl RestClient {
         Ok(body)
     }
 
-    /// Measures the venue clock offset from `GET /fapi/v1/time`; returns venue − local in ms.
+    /// Measures the venue clock offset from `GET /fapi/v1/time` (weight 1); returns venue − local
+    /// in ms.
     pub async fn sync_clock(&self) -> Result<i64, VenueError> {
         let sent = local_ms();
         let body = self
-            .send(self.http.get(format!("{}/fapi/v1/time", self.base)), 1)
+            .send(
+                self.http.get(format!("{}/fapi/v1/time", self.base)),
+                1,
+                false,
+            )
             .await?;
         let received = local_ms();
         let time: ServerTime = parse_json(&body)?;
-        let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut clock = lock(&self.clock);
         clock
             .record(Sample {
                 sent,
@@ -248,19 +435,124 @@ impl RestClient {
         clock.offset_ms().ok_or(VenueError::ClockUnknown)
     }
 
-    /// `GET /fapi/v1/exchangeInfo`, parsed into each symbol's filters.
+    /// Venue time for a signature. The first measurement is the caller's (`sync_clock`, done
+    /// when the account connects); after that, an aged or invalidated offset is measured again
+    /// here, before signing.
+    async fn signing_time(&self) -> Result<i64, VenueError> {
+        let stale = {
+            let clock = lock(&self.clock);
+            if !clock.measured_once() {
+                return Err(VenueError::ClockUnknown);
+            }
+            clock.needs_measure(local_ms(), self.clock_max_age_ms)
+        };
+        if stale {
+            self.sync_clock().await?;
+        }
+        self.venue_now().ok_or(VenueError::ClockUnknown)
+    }
+
+    /// `GET /fapi/v1/exchangeInfo` (weight 1), parsed into each symbol's filters. Its
+    /// `rateLimits` (REQUEST_WEIGHT per minute, ORDERS per 10 s and per minute) replace the
+    /// budgets' limits.
     pub async fn exchange_info(&self) -> Result<Vec<SymbolFilters>, VenueError> {
-        let body = self
-            .send(
-                self.http.get(format!("{}/fapi/v1/exchangeInfo", self.base)),
-                1,
-            )
-            .await?;
+        let body = self.public_get("/fapi/v1/exchangeInfo", &[], 1).await?;
+        let limits = RateLimits::parse_exchange_info(&body)
+            .map_err(|e| VenueError::Malformed(e.to_string()))?;
+        self.apply_rate_limits(limits);
         SymbolFilters::parse_exchange_info(&body).map_err(|e| VenueError::Malformed(e.to_string()))
     }
 
-    /// A SIGNED request: `params` in order, then recvWindow and timestamp (venue time), signed;
-    /// in the query string for GET/DELETE, in a form body for POST/PUT.
+    /// Applies published limits (those present) to the budgets, keeping the margin.
+    pub fn apply_rate_limits(&self, limits: RateLimits) {
+        if let Some(weight) = limits.weight_per_minute {
+            lock(&self.weight).set_limit(weight, self.margin_percent);
+        }
+        lock(&self.orders).set_limits(limits.orders_per_10s, limits.orders_per_minute);
+    }
+
+    /// An unsigned market-data GET with `query`.
+    async fn public_get(
+        &self,
+        path: &str,
+        query: &[(&str, &str)],
+        weight: u32,
+    ) -> Result<bytes::Bytes, VenueError> {
+        let url = if query.is_empty() {
+            format!("{}{path}", self.base)
+        } else {
+            format!(
+                "{}{path}?{}",
+                self.base,
+                encode_params(query.iter().copied())
+            )
+        };
+        self.send(self.http.get(url), weight, false).await
+    }
+
+    /// One signed attempt: `params` in order, then recvWindow and timestamp (venue time),
+    /// signed; in the query string for GET/DELETE, in a form body for POST/PUT.
+    async fn signed_once(
+        &self,
+        method: &Method,
+        path: &str,
+        params: &[(&str, &str)],
+        weight: u32,
+        order: bool,
+    ) -> Result<bytes::Bytes, VenueError> {
+        let timestamp = self.signing_time().await?.to_string();
+        let mut all = params.to_vec();
+        all.push(("recvWindow", &self.recv_window));
+        all.push(("timestamp", &timestamp));
+        let total = encode_params(all);
+        let url = format!("{}{path}", self.base);
+        let request = if *method == Method::GET || *method == Method::DELETE {
+            let signature = self.signer.sign(&total, "");
+            self.http.request(
+                method.clone(),
+                format!("{url}?{}", append_signature(&total, &signature)),
+            )
+        } else {
+            let signature = self.signer.sign("", &total);
+            self.http
+                .request(method.clone(), url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(append_signature(&total, &signature))
+        };
+        let request = request.header("X-MBX-APIKEY", self.api_key.as_str());
+        self.send(request, weight, order).await
+    }
+
+    /// A SIGNED request, with the -1021 rule: when the venue says the timestamp is outside
+    /// recvWindow, the offset is measured again at once and a request that is not an order is
+    /// sent once more. An order is never re-sent automatically: the caller journaled it under
+    /// its client order id and decides (with a fresh price, through the risk checks) whether to
+    /// send it again; Binance refused it, so nothing is lost, and the next signed request uses
+    /// the new offset.
+    async fn signed_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        weight: u32,
+    ) -> Result<bytes::Bytes, VenueError> {
+        let order = is_order_placement(&method, path);
+        match self.signed_once(&method, path, params, weight, order).await {
+            Err(VenueError::Rejected { code: -1021, .. }) if !order => {
+                self.sync_clock().await?;
+                self.signed_once(&method, path, params, weight, order).await
+            }
+            Err(e @ VenueError::Rejected { code: -1021, .. }) => {
+                // An order: measure again now so the trader's next attempt is signed right.
+                let _ = self.sync_clock().await;
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    /// A SIGNED request answered as JSON. After -1021 the clock is measured again and a request
+    /// that is not an order is sent once more; an order is never re-sent automatically.
     pub async fn signed(
         &self,
         method: Method,
@@ -268,40 +560,85 @@ impl RestClient {
         params: &[(&str, &str)],
         weight: u32,
     ) -> Result<serde_json::Value, VenueError> {
-        let timestamp = self
-            .venue_now()
-            .ok_or(VenueError::ClockUnknown)?
-            .to_string();
-        let mut all = params.to_vec();
-        all.push(("recvWindow", RECV_WINDOW_MS));
-        all.push(("timestamp", &timestamp));
-        let total = encode_params(all);
-        let url = format!("{}{path}", self.base);
-        let request = if method == Method::GET || method == Method::DELETE {
-            let signature = self.signer.sign(&total, "");
-            self.http.request(
-                method,
-                format!("{url}?{}", append_signature(&total, &signature)),
-            )
-        } else {
-            let signature = self.signer.sign("", &total);
-            self.http
-                .request(method, url)
-                .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(append_signature(&total, &signature))
-        };
-        let request = request.header("X-MBX-APIKEY", self.api_key.as_str());
-        parse_json(&self.send(request, weight).await?)
+        parse_json(&self.signed_bytes(method, path, params, weight).await?)
+    }
+
+    async fn signed_typed<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        weight: u32,
+    ) -> Result<T, VenueError> {
+        parse_json(&self.signed_bytes(method, path, params, weight).await?)
     }
 }
 
 impl RestClient {
-    /// `POST /fapi/v1/order` (weight 1). `params` must include `newClientOrderId`.
+    /// A USER_STREAM request: the API key in `X-MBX-APIKEY`, no signature (the listen-key
+    /// endpoints).
+    pub(crate) async fn keyed(
+        &self,
+        method: Method,
+        path: &str,
+        weight: u32,
+    ) -> Result<serde_json::Value, VenueError> {
+        let request = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .header("X-MBX-APIKEY", self.api_key.as_str());
+        parse_json(&self.send(request, weight, false).await?)
+    }
+
+    /// Start User Data Stream: `POST /fapi/v1/listenKey` (weight 1). Returns the listenKey (the
+    /// open one, with its validity extended, if there is one).
+    pub async fn start_user_stream(&self) -> Result<String, VenueError> {
+        let body: ListenKeyBody =
+            from_value(self.keyed(Method::POST, "/fapi/v1/listenKey", 1).await?)?;
+        Ok(body.listen_key)
+    }
+
+    /// Keepalive User Data Stream: `PUT /fapi/v1/listenKey` (weight 1), extending the key's
+    /// validity by 60 minutes; returns the listenKey.
+    pub async fn keepalive_user_stream(&self) -> Result<String, VenueError> {
+        let body: ListenKeyBody =
+            from_value(self.keyed(Method::PUT, "/fapi/v1/listenKey", 1).await?)?;
+        Ok(body.listen_key)
+    }
+
+    /// Close User Data Stream: `DELETE /fapi/v1/listenKey` (weight 1).
+    pub async fn close_user_stream(&self) -> Result<(), VenueError> {
+        self.keyed(Method::DELETE, "/fapi/v1/listenKey", 1)
+            .await
+            .map(|_| ())
+    }
+}
+
+/// Orders.
+impl RestClient {
+    /// `POST /fapi/v1/order` with raw parameters (IP weight 0; 1 on the 10 s and the 1 minute
+    /// order limits). `params` must include `newClientOrderId`.
     pub async fn new_order(
         &self,
         params: &[(&str, &str)],
     ) -> Result<serde_json::Value, VenueError> {
-        self.signed(Method::POST, "/fapi/v1/order", params, 1).await
+        self.signed(Method::POST, "/fapi/v1/order", params, 0).await
+    }
+
+    /// Places a typed order: checked against `filters` (and the PERCENT_PRICE band and market
+    /// notional when `mark` is given) before anything is sent, then `POST /fapi/v1/order` with
+    /// `newOrderRespType=RESULT` (IP weight 0; 1 on each order limit).
+    pub async fn place_order(
+        &self,
+        request: &OrderRequest,
+        filters: &SymbolFilters,
+        mark: Option<Decimal>,
+    ) -> Result<Order, VenueError> {
+        request.validate(filters, mark)?;
+        let params = request.params();
+        let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.signed_typed(Method::POST, "/fapi/v1/order", &borrowed, 0)
+            .await
     }
 
     /// `GET /fapi/v1/order` by client order id (weight 1); `Ok(None)` when the venue has no such
@@ -318,9 +655,19 @@ impl RestClient {
             Err(e) => Err(e),
         }
     }
-}
 
-impl RestClient {
+    /// Query Order by client order id, typed (weight 1); `Ok(None)` for -2013.
+    pub async fn query_order(
+        &self,
+        symbol: &str,
+        client_order_id: &str,
+    ) -> Result<Option<Order>, VenueError> {
+        match self.order_by_client_id(symbol, client_order_id).await? {
+            Some(value) => from_value(value).map(Some),
+            None => Ok(None),
+        }
+    }
+
     /// `DELETE /fapi/v1/order` by client order id (weight 1).
     pub async fn cancel_by_client_id(
         &self,
@@ -332,36 +679,214 @@ impl RestClient {
             .await
     }
 
+    /// Cancel Order by client order id, typed (weight 1).
+    pub async fn cancel_order(
+        &self,
+        symbol: &str,
+        client_order_id: &str,
+    ) -> Result<Order, VenueError> {
+        from_value(self.cancel_by_client_id(symbol, client_order_id).await?)
+    }
+
     /// `GET /fapi/v1/openOrders` for one symbol (weight 1).
     pub async fn open_orders(&self, symbol: &str) -> Result<Vec<serde_json::Value>, VenueError> {
         let list = self
             .signed(Method::GET, "/fapi/v1/openOrders", &[("symbol", symbol)], 1)
             .await?;
-        serde_json::from_value(list).map_err(|e| VenueError::Malformed(e.to_string()))
+        from_value(list)
+    }
+
+    /// Current All Open Orders, typed: one symbol (weight 1) or every symbol (`None`, weight 40).
+    pub async fn list_open_orders(&self, symbol: Option<&str>) -> Result<Vec<Order>, VenueError> {
+        match symbol {
+            Some(s) => {
+                self.signed_typed(Method::GET, "/fapi/v1/openOrders", &[("symbol", s)], 1)
+                    .await
+            }
+            None => {
+                self.signed_typed(Method::GET, "/fapi/v1/openOrders", &[], 40)
+                    .await
+            }
+        }
     }
 
     /// `DELETE /fapi/v1/allOpenOrders` for one symbol (weight 1).
     pub async fn cancel_all_open_orders(&self, symbol: &str) -> Result<(), VenueError> {
-        let done = self
-            .signed(
+        let done: CodeMsg = self
+            .signed_typed(
                 Method::DELETE,
                 "/fapi/v1/allOpenOrders",
                 &[("symbol", symbol)],
                 1,
             )
             .await?;
-        match done["code"].as_i64() {
-            Some(200) => Ok(()),
-            _ => Err(VenueError::Malformed(format!(
-                "unexpected cancel-all answer: {done}"
+        match done.code {
+            200 => Ok(()),
+            code => Err(VenueError::Malformed(format!(
+                "unexpected cancel-all answer: code {code}: {}",
+                done.msg
             ))),
         }
     }
+
+    /// Auto-Cancel All Open Orders, the dead-man's switch: `POST /fapi/v1/countdownCancelAll`
+    /// (weight 10). Every open order of `symbol` is cancelled unless this is called again within
+    /// `countdown_ms`; 0 stops the timer.
+    pub async fn countdown_cancel_all(
+        &self,
+        symbol: &str,
+        countdown_ms: u64,
+    ) -> Result<Countdown, VenueError> {
+        let countdown = countdown_ms.to_string();
+        self.signed_typed(
+            Method::POST,
+            "/fapi/v1/countdownCancelAll",
+            &[("symbol", symbol), ("countdownTime", &countdown)],
+            10,
+        )
+        .await
+    }
+
+    /// Change Initial Leverage: `POST /fapi/v1/leverage` (weight 1); 1 to 125.
+    pub async fn set_leverage(
+        &self,
+        symbol: &str,
+        leverage: u32,
+    ) -> Result<LeverageChange, VenueError> {
+        if !(1..=125).contains(&leverage) {
+            return Err(VenueError::InvalidRequest(format!(
+                "leverage {leverage} is outside 1 to 125"
+            )));
+        }
+        let leverage = leverage.to_string();
+        self.signed_typed(
+            Method::POST,
+            "/fapi/v1/leverage",
+            &[("symbol", symbol), ("leverage", &leverage)],
+            1,
+        )
+        .await
+    }
 }
 
-/// A successful body as the documented JSON shape, or a typed error (never a panic).
-fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, VenueError> {
-    serde_json::from_slice(body).map_err(|e| VenueError::Malformed(e.to_string()))
+/// Account.
+impl RestClient {
+    /// Account Information V2: `GET /fapi/v2/account` (weight 5).
+    pub async fn account_v2(&self) -> Result<AccountInfo, VenueError> {
+        self.signed_typed(Method::GET, "/fapi/v2/account", &[], 5)
+            .await
+    }
+
+    /// Account Information V3: `GET /fapi/v3/account` (weight 5).
+    pub async fn account_v3(&self) -> Result<AccountInfo, VenueError> {
+        self.signed_typed(Method::GET, "/fapi/v3/account", &[], 5)
+            .await
+    }
+
+    /// Futures Account Balance V2: `GET /fapi/v2/balance` (weight 5).
+    pub async fn balances_v2(&self) -> Result<Vec<AssetBalance>, VenueError> {
+        self.signed_typed(Method::GET, "/fapi/v2/balance", &[], 5)
+            .await
+    }
+
+    /// Futures Account Balance V3: `GET /fapi/v3/balance` (weight 5).
+    pub async fn balances_v3(&self) -> Result<Vec<AssetBalance>, VenueError> {
+        self.signed_typed(Method::GET, "/fapi/v3/balance", &[], 5)
+            .await
+    }
+
+    /// Position Information V2: `GET /fapi/v2/positionRisk` (weight 5), one symbol or all.
+    pub async fn position_risk_v2(
+        &self,
+        symbol: Option<&str>,
+    ) -> Result<Vec<PositionRiskV2>, VenueError> {
+        let params: Vec<(&str, &str)> = symbol.map(|s| ("symbol", s)).into_iter().collect();
+        self.signed_typed(Method::GET, "/fapi/v2/positionRisk", &params, 5)
+            .await
+    }
+
+    /// Position Information V3: `GET /fapi/v3/positionRisk` (weight 5), one symbol or all.
+    pub async fn position_risk_v3(
+        &self,
+        symbol: Option<&str>,
+    ) -> Result<Vec<PositionRiskV3>, VenueError> {
+        let params: Vec<(&str, &str)> = symbol.map(|s| ("symbol", s)).into_iter().collect();
+        self.signed_typed(Method::GET, "/fapi/v3/positionRisk", &params, 5)
+            .await
+    }
+}
+
+/// Market data (unsigned).
+impl RestClient {
+    /// Mark Price and funding for one symbol: `GET /fapi/v1/premiumIndex` (weight 1).
+    pub async fn mark_price(&self, symbol: &str) -> Result<PremiumIndex, VenueError> {
+        parse_json(
+            &self
+                .public_get("/fapi/v1/premiumIndex", &[("symbol", symbol)], 1)
+                .await?,
+        )
+    }
+
+    /// Mark Price and funding for every symbol: `GET /fapi/v1/premiumIndex` (weight 1).
+    pub async fn mark_prices(&self) -> Result<Vec<PremiumIndex>, VenueError> {
+        parse_json(&self.public_get("/fapi/v1/premiumIndex", &[], 1).await?)
+    }
+
+    /// Order Book: `GET /fapi/v1/depth` with `limit` 5, 10, 20, 50, 100, 500 or 1000 (weight 2,
+    /// 2, 2, 2, 5, 10, 20).
+    pub async fn order_book(&self, symbol: &str, limit: u32) -> Result<Depth, VenueError> {
+        let weight = depth_weight(limit).ok_or_else(|| {
+            VenueError::InvalidRequest(format!(
+                "order book depth {limit} is not one of 5, 10, 20, 50, 100, 500, 1000"
+            ))
+        })?;
+        let limit = limit.to_string();
+        parse_json(
+            &self
+                .public_get(
+                    "/fapi/v1/depth",
+                    &[("symbol", symbol), ("limit", &limit)],
+                    weight,
+                )
+                .await?,
+        )
+    }
+
+    /// Kline/Candlestick Data: `GET /fapi/v1/klines`, at most 1500 bars (weight 1 below 100,
+    /// 2 below 500, 5 up to 1000, 10 above; the venue's default limit is 500).
+    pub async fn klines(
+        &self,
+        symbol: &str,
+        interval: KlineInterval,
+        limit: Option<u32>,
+        start_time: Option<i64>,
+        end_time: Option<i64>,
+    ) -> Result<Vec<Kline>, VenueError> {
+        if let Some(l) = limit
+            && !(1..=1500).contains(&l)
+        {
+            return Err(VenueError::InvalidRequest(format!(
+                "{l} candles is outside 1 to 1500"
+            )));
+        }
+        let weight = klines_weight(limit.unwrap_or(500));
+        let (limit, start, end) = (
+            limit.map(|l| l.to_string()),
+            start_time.map(|t| t.to_string()),
+            end_time.map(|t| t.to_string()),
+        );
+        let mut query = vec![("symbol", symbol), ("interval", interval.wire())];
+        if let Some(s) = &start {
+            query.push(("startTime", s));
+        }
+        if let Some(e) = &end {
+            query.push(("endTime", e));
+        }
+        if let Some(l) = &limit {
+            query.push(("limit", l));
+        }
+        parse_json(&self.public_get("/fapi/v1/klines", &query, weight).await?)
+    }
 }
 
 #[cfg(test)]
@@ -385,5 +910,390 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn weights_follow_the_published_tables() {
+        let depth: Vec<Option<u32>> = [5, 10, 20, 50, 100, 500, 1000, 7, 0]
+            .into_iter()
+            .map(depth_weight)
+            .collect();
+        assert_eq!(
+            depth,
+            [
+                Some(2),
+                Some(2),
+                Some(2),
+                Some(2),
+                Some(5),
+                Some(10),
+                Some(20),
+                None,
+                None
+            ]
+        );
+        let klines: Vec<u32> = [1, 99, 100, 499, 500, 1000, 1001, 1500]
+            .into_iter()
+            .map(klines_weight)
+            .collect();
+        assert_eq!(klines, [1, 1, 2, 2, 5, 5, 10, 10]);
+    }
+
+    #[test]
+    fn only_order_placement_counts_as_an_order() {
+        assert!(is_order_placement(&Method::POST, "/fapi/v1/order"));
+        assert!(is_order_placement(&Method::PUT, "/fapi/v1/order"));
+        assert!(is_order_placement(&Method::POST, "/fapi/v1/batchOrders"));
+        assert!(!is_order_placement(&Method::DELETE, "/fapi/v1/order"));
+        assert!(!is_order_placement(&Method::GET, "/fapi/v1/order"));
+        assert!(!is_order_placement(&Method::POST, "/fapi/v1/leverage"));
+    }
+
+    #[test]
+    fn options_apply_and_secrets_stay_out_of_debug() {
+        let secret = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
+        let client = RestClient::new(MAINNET, "my-api-key", secret).unwrap();
+        let shown = format!("{client:?}");
+        assert!(
+            !shown.contains(secret) && !shown.contains("my-api-key"),
+            "{shown}"
+        );
+        assert_eq!(client.weight_allowance(), 2160);
+        assert_eq!(client.order_allowances(), (270, 1080));
+        client.apply_rate_limits(RateLimits {
+            weight_per_minute: Some(1200),
+            orders_per_10s: Some(100),
+            orders_per_minute: None,
+        });
+        assert_eq!(client.weight_allowance(), 1080);
+        assert_eq!(client.order_allowances(), (90, 1080));
+        let bad_pem = ClientOptions {
+            extra_root_pem: Some("not a certificate".into()),
+            ..ClientOptions::default()
+        };
+        assert!(matches!(
+            RestClient::with_options("https://127.0.0.1:1", "k", secret, &bad_pem),
+            Err(VenueError::Config(_))
+        ));
+        let c =
+            RestClient::for_environment(Environment::Demo, "k", secret, &ClientOptions::default())
+                .unwrap();
+        assert_eq!(c.base_url(), "https://demo-fapi.binance.com");
+        assert!(!format!("{bad_pem:?}").contains("not a certificate"));
+    }
+
+    #[tokio::test]
+    async fn nothing_is_signed_before_the_clock_is_measured_and_bad_limits_send_nothing() {
+        let secret = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
+        // A port nothing listens on: any attempt to send would be a Connectivity error.
+        let client = RestClient::new("http://127.0.0.1:9", "k", secret).unwrap();
+        assert!(matches!(
+            client.account_v3().await,
+            Err(VenueError::ClockUnknown)
+        ));
+        assert!(matches!(
+            client.order_book("BTCUSDT", 7).await,
+            Err(VenueError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            client
+                .klines("BTCUSDT", KlineInterval::M1, Some(1501), None, None)
+                .await,
+            Err(VenueError::InvalidRequest(_))
+        ));
+        assert!(matches!(
+            client.set_leverage("BTCUSDT", 0).await,
+            Err(VenueError::InvalidRequest(_))
+        ));
+    }
+
+    /// A scripted venue on loopback: plain HTTP/1.1 with keep-alive, answering each request with
+    /// what `script(method, path, n)` says (`n` counts requests to that method+path from 1).
+    mod scripted {
+        use std::collections::HashMap;
+        use std::sync::{Arc, Mutex};
+
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+        pub type Answer = (u16, Vec<(&'static str, String)>, String);
+        pub type Script = Arc<dyn Fn(&str, &str, u32) -> Answer + Send + Sync>;
+
+        pub struct Venue {
+            pub base: String,
+            pub counts: Arc<Mutex<HashMap<String, u32>>>,
+        }
+
+        impl Venue {
+            pub fn count(&self, key: &str) -> u32 {
+                *self.counts.lock().unwrap().get(key).unwrap_or(&0)
+            }
+        }
+
+        pub async fn start(script: Script) -> Venue {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let base = format!("http://{}", listener.local_addr().unwrap());
+            let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+            let shared = counts.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((mut socket, _)) = listener.accept().await else {
+                        return;
+                    };
+                    let script = script.clone();
+                    let counts = shared.clone();
+                    tokio::spawn(async move {
+                        let mut buf = Vec::new();
+                        loop {
+                            let head_end = loop {
+                                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                    break i + 4;
+                                }
+                                let mut chunk = [0u8; 4096];
+                                match socket.read(&mut chunk).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                                }
+                            };
+                            let head = String::from_utf8_lossy(&buf[..head_end]).to_string();
+                            let length: usize = head
+                                .lines()
+                                .find_map(|l| {
+                                    let (k, v) = l.split_once(':')?;
+                                    k.eq_ignore_ascii_case("content-length")
+                                        .then(|| v.trim().parse().ok())?
+                                })
+                                .unwrap_or(0);
+                            while buf.len() < head_end + length {
+                                let mut chunk = [0u8; 4096];
+                                match socket.read(&mut chunk).await {
+                                    Ok(0) | Err(_) => return,
+                                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                                }
+                            }
+                            buf.drain(..head_end + length);
+                            let mut first = head.lines().next().unwrap_or("").split(' ');
+                            let method = first.next().unwrap_or("").to_owned();
+                            let target = first.next().unwrap_or("");
+                            let path = target.split('?').next().unwrap_or("").to_owned();
+                            let n = {
+                                let mut c = counts.lock().unwrap();
+                                let e = c.entry(format!("{method} {path}")).or_insert(0);
+                                *e += 1;
+                                *e
+                            };
+                            let (status, headers, body) = script(&method, &path, n);
+                            let mut out = format!(
+                                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\n\
+                                 content-length: {}\r\n",
+                                body.len()
+                            );
+                            for (k, v) in headers {
+                                out.push_str(&format!("{k}: {v}\r\n"));
+                            }
+                            out.push_str("\r\n");
+                            out.push_str(&body);
+                            if socket.write_all(out.as_bytes()).await.is_err() {
+                                return;
+                            }
+                        }
+                    });
+                }
+            });
+            Venue { base, counts }
+        }
+    }
+
+    fn time_answer() -> scripted::Answer {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis();
+        (200, vec![], format!("{{\"serverTime\": {now}}}"))
+    }
+
+    fn stale_timestamp() -> scripted::Answer {
+        (
+            400,
+            vec![],
+            r#"{"code": -1021, "msg": "Timestamp for this request is outside of the recvWindow."}"#
+                .into(),
+        )
+    }
+
+    const SECRET: &str = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
+
+    #[tokio::test]
+    async fn after_1021_a_read_is_measured_again_and_retried_once_but_an_order_is_not() {
+        let venue = scripted::start(std::sync::Arc::new(
+            |method: &str, path: &str, n: u32| match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                ("GET", "/fapi/v2/balance") if n == 1 => stale_timestamp(),
+                ("GET", "/fapi/v2/balance") => (200, vec![], "[]".into()),
+                ("POST", "/fapi/v1/order") => stale_timestamp(),
+                _ => (404, vec![], r#"{"code": -1, "msg": "no"}"#.into()),
+            },
+        ))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+        // A read: refused once for its timestamp, measured again, sent once more.
+        assert_eq!(client.balances_v2().await.unwrap(), vec![]);
+        assert_eq!(venue.count("GET /fapi/v2/balance"), 2);
+        assert_eq!(venue.count("GET /fapi/v1/time"), 2);
+        // An order: the error comes back, the order is not sent again; the clock is measured.
+        let err = client
+            .new_order(&[("symbol", "BTCUSDT"), ("newClientOrderId", "c-1")])
+            .await
+            .unwrap_err();
+        assert!(matches!(err, VenueError::Rejected { code: -1021, .. }));
+        assert_eq!(venue.count("POST /fapi/v1/order"), 1);
+        assert_eq!(venue.count("GET /fapi/v1/time"), 3);
+        assert!(client.clock_offset_ms().is_some());
+        // A read that keeps failing is retried once only.
+        let venue = scripted::start(std::sync::Arc::new(|method: &str, path: &str, _| {
+            match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                _ => stale_timestamp(),
+            }
+        }))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+        assert!(matches!(
+            client.balances_v3().await,
+            Err(VenueError::Rejected { code: -1021, .. })
+        ));
+        assert_eq!(venue.count("GET /fapi/v3/balance"), 2);
+    }
+
+    #[tokio::test]
+    async fn an_aged_clock_is_measured_again_before_signing() {
+        let venue = scripted::start(std::sync::Arc::new(|method: &str, path: &str, _| {
+            match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                _ => (200, vec![], "[]".into()),
+            }
+        }))
+        .await;
+        let options = ClientOptions {
+            clock_max_age: Duration::ZERO,
+            ..ClientOptions::default()
+        };
+        let client = RestClient::with_options(&venue.base, "k", SECRET, &options).unwrap();
+        client.sync_clock().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        client.balances_v3().await.unwrap();
+        assert_eq!(venue.count("GET /fapi/v1/time"), 2);
+    }
+
+    #[tokio::test]
+    async fn nothing_is_sent_during_a_429_pause_or_past_the_order_limit() {
+        let venue = scripted::start(std::sync::Arc::new(|method: &str, path: &str, _| {
+            match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                ("GET", "/fapi/v1/premiumIndex") => (
+                    429,
+                    vec![("Retry-After", "30".into())],
+                    r#"{"code": -1003, "msg": "Too many requests."}"#.into(),
+                ),
+                ("POST", "/fapi/v1/order") => (
+                    400,
+                    vec![
+                        ("X-MBX-ORDER-COUNT-10S", "3".into()),
+                        ("X-MBX-ORDER-COUNT-1M", "1080".into()),
+                    ],
+                    r#"{"code": -2019, "msg": "Margin is insufficient."}"#.into(),
+                ),
+                _ => (200, vec![], "[]".into()),
+            }
+        }))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+        // The venue's order count (1080 this minute) fills our allowance: the next order is held.
+        let first = client
+            .new_order(&[("symbol", "BTCUSDT"), ("newClientOrderId", "c-1")])
+            .await;
+        assert!(matches!(
+            first,
+            Err(VenueError::Rejected { code: -2019, .. })
+        ));
+        let second = client
+            .new_order(&[("symbol", "BTCUSDT"), ("newClientOrderId", "c-2")])
+            .await;
+        assert!(
+            matches!(
+                second,
+                Err(VenueError::Held {
+                    reason: HoldReason::Orders,
+                    ..
+                })
+            ),
+            "{second:?}"
+        );
+        assert_eq!(venue.count("POST /fapi/v1/order"), 1);
+        // A read still goes out (reads do not count on the order limit).
+        client.balances_v3().await.unwrap();
+        // 429 with Retry-After: 30 s of silence, even for other endpoints and for orders.
+        assert!(matches!(
+            client.mark_price("BTCUSDT").await,
+            Err(VenueError::RateLimited {
+                retry_after_secs: 30
+            })
+        ));
+        let held = client.balances_v3().await.unwrap_err();
+        assert!(
+            matches!(
+                held,
+                VenueError::Held {
+                    reason: HoldReason::RetryAfter,
+                    wait_ms: 25_000..=30_000,
+                    ..
+                }
+            ),
+            "{held:?}"
+        );
+        assert_eq!(venue.count("GET /fapi/v3/balance"), 1);
+        assert_eq!(venue.count("GET /fapi/v1/premiumIndex"), 1);
+    }
+
+    #[tokio::test]
+    async fn a_429_for_the_order_limit_holds_orders_but_not_reads() {
+        let venue = scripted::start(std::sync::Arc::new(|method: &str, path: &str, _| {
+            match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                ("POST", "/fapi/v1/order") => (
+                    429,
+                    vec![],
+                    r#"{"code": -1015, "msg": "Too many new orders; current limit is 1200 orders per MINUTE."}"#
+                        .into(),
+                ),
+                _ => (200, vec![], "[]".into()),
+            }
+        }))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+        let first = client.new_order(&[("newClientOrderId", "c-1")]).await;
+        assert!(
+            matches!(first, Err(VenueError::RateLimited { .. })),
+            "{first:?}"
+        );
+        let second = client.new_order(&[("newClientOrderId", "c-2")]).await;
+        assert!(matches!(
+            second,
+            Err(VenueError::Held {
+                reason: HoldReason::Orders,
+                ..
+            })
+        ));
+        assert_eq!(venue.count("POST /fapi/v1/order"), 1);
+        client.balances_v3().await.unwrap();
+        client.cancel_all_open_orders("BTCUSDT").await.unwrap_err(); // "[]" is not its answer
+        assert_eq!(
+            venue.count("DELETE /fapi/v1/allOpenOrders"),
+            1,
+            "cancels still go out"
+        );
     }
 }

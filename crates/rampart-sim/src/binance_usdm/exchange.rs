@@ -1,0 +1,1425 @@
+//! The simulated exchange: a seeded price process per symbol, a book around the mark price,
+//! matching (market, limit, IOC/FOK/GTX, stop and take-profit triggers, reduce-only), one-way
+//! cross-margin positions with realised PnL into the wallet, and the documented JSON of each
+//! answer and stream event.
+//!
+//! Everything is `rust_decimal`; the random walk draws whole ticks from a ChaCha8 generator
+//! seeded from [`super::SimConfig::seed`], so a seed gives the same prices every run.
+
+use std::collections::HashMap;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use tokio::sync::broadcast;
+
+use super::market::{self, Rules};
+use super::{BinanceError, SimConfig, SimEvent, auth};
+
+/// One minute in ms.
+const MINUTE: i64 = 60_000;
+/// Funding every 8 hours (00:00, 08:00, 16:00 UTC).
+const FUNDING_INTERVAL: i64 = 8 * 60 * MINUTE;
+/// How many 1m candles exist before the simulator starts.
+const HISTORY_MINUTES: i64 = 1_500;
+/// How many 1m candles are kept.
+const MAX_CANDLES: usize = 20_000;
+/// The deepest level a taker order walks (the book is synthetic and this deep on each side).
+pub(super) const BOOK_LEVELS: usize = 1_000;
+
+/// Key of an order: (api key, symbol, client order id).
+pub(super) type OrderKey = (String, String, String);
+
+/// One 1-minute candle.
+#[derive(Debug, Clone)]
+struct Candle {
+    open_time: i64,
+    open: Decimal,
+    high: Decimal,
+    low: Decimal,
+    close: Decimal,
+    volume: Decimal,
+    quote_volume: Decimal,
+    trades: u64,
+    taker_base: Decimal,
+    taker_quote: Decimal,
+}
+
+impl Candle {
+    fn flat(open_time: i64, price: Decimal) -> Candle {
+        Candle {
+            open_time,
+            open: price,
+            high: price,
+            low: price,
+            close: price,
+            volume: Decimal::ZERO,
+            quote_volume: Decimal::ZERO,
+            trades: 0,
+            taker_base: Decimal::ZERO,
+            taker_quote: Decimal::ZERO,
+        }
+    }
+
+    /// The price moved without a trade.
+    fn touch(&mut self, price: Decimal) {
+        self.high = self.high.max(price);
+        self.low = self.low.min(price);
+        self.close = price;
+    }
+
+    fn trade(&mut self, price: Decimal, qty: Decimal, taker_buy: bool) {
+        self.high = self.high.max(price);
+        self.low = self.low.min(price);
+        self.close = price;
+        self.volume += qty;
+        self.quote_volume += qty * price;
+        self.trades += 1;
+        if taker_buy {
+            self.taker_base += qty;
+            self.taker_quote += qty * price;
+        }
+    }
+}
+
+/// `d` with exactly `scale` decimals, as Binance prints prices and quantities.
+fn fixed(d: Decimal, scale: u32) -> String {
+    let mut d = d;
+    d.rescale(scale);
+    d.to_string()
+}
+
+/// One symbol's market: prices, funding and its candle history.
+pub(super) struct Market {
+    pub(super) symbol: &'static str,
+    pub(super) rules: Rules,
+    pub(super) mark: Decimal,
+    pub(super) index: Decimal,
+    pub(super) last: Decimal,
+    pub(super) funding_rate: Decimal,
+    /// Book update id, bumped on every price change or trade.
+    pub(super) update_id: u64,
+    candles: Vec<Candle>,
+}
+
+impl Market {
+    /// A price at the symbol's tick precision.
+    fn px(&self, d: Decimal) -> String {
+        fixed(d, self.rules.tick.scale())
+    }
+
+    /// A quantity at the symbol's step precision.
+    fn qty(&self, d: Decimal) -> String {
+        fixed(d, self.rules.step.scale())
+    }
+
+    /// Best bid: the mark price; best ask: one tick above it.
+    pub(super) fn best_bid(&self) -> Decimal {
+        self.mark
+    }
+
+    pub(super) fn best_ask(&self) -> Decimal {
+        self.mark + self.rules.tick
+    }
+
+    /// Level `i` (0 = best) on one side: (price, size). Bids step down a tick per level, asks
+    /// up; level `i` holds `(i + 1)` times the symbol's level size.
+    pub(super) fn level(&self, buy_side: bool, i: usize) -> (Decimal, Decimal) {
+        let n = Decimal::from(i as u64);
+        let size = market::level_size(self.symbol) * (n + Decimal::ONE);
+        if buy_side {
+            (self.best_bid() - self.rules.tick * n, size)
+        } else {
+            (self.best_ask() + self.rules.tick * n, size)
+        }
+    }
+
+    fn next_funding_time(now: i64) -> i64 {
+        now - now.rem_euclid(FUNDING_INTERVAL) + FUNDING_INTERVAL
+    }
+
+    fn current_candle(&mut self, now: i64) -> Option<&mut Candle> {
+        let minute = now - now.rem_euclid(MINUTE);
+        let last_open = self.candles.last().map_or(minute - MINUTE, |c| c.open_time);
+        if last_open < minute {
+            let close = self.candles.last().map_or(self.last, |c| c.close);
+            // Fill a gap with flat candles, as Binance has no holes (at most a day of them).
+            let first = (last_open + MINUTE).max(minute - 1440 * MINUTE);
+            let mut t = first;
+            while t <= minute {
+                self.candles.push(Candle::flat(t, close));
+                t += MINUTE;
+            }
+            if self.candles.len() > MAX_CANDLES {
+                let excess = self.candles.len() - MAX_CANDLES;
+                self.candles.drain(..excess);
+            }
+        }
+        self.candles.last_mut()
+    }
+
+    /// The `markPriceUpdate` stream payload.
+    fn mark_price_event(&self, now: i64) -> Value {
+        json!({
+            "e": "markPriceUpdate",
+            "E": now,
+            "s": self.symbol,
+            "p": fixed(self.mark, 8),
+            "i": fixed(self.index, 8),
+            "P": fixed(self.mark, 8),
+            "r": fixed(self.funding_rate, 8),
+            "T": Market::next_funding_time(now),
+        })
+    }
+
+    /// The `bookTicker` stream payload.
+    fn book_ticker_event(&self, now: i64) -> Value {
+        let (bid, bid_qty) = self.level(true, 0);
+        let (ask, ask_qty) = self.level(false, 0);
+        json!({
+            "e": "bookTicker",
+            "u": self.update_id,
+            "E": now,
+            "T": now,
+            "s": self.symbol,
+            "b": self.px(bid),
+            "B": self.qty(bid_qty),
+            "a": self.px(ask),
+            "A": self.qty(ask_qty),
+        })
+    }
+
+    /// The `kline` stream payload for the current 1m candle.
+    fn kline_event(&self, now: i64) -> Option<Value> {
+        let c = self.candles.last()?;
+        let open_time = c.open_time;
+        Some(json!({
+            "e": "kline",
+            "E": now,
+            "s": self.symbol,
+            "k": {
+                "t": open_time,
+                "T": open_time + MINUTE - 1,
+                "s": self.symbol,
+                "i": "1m",
+                "f": 0,
+                "L": 0,
+                "o": self.px(c.open),
+                "c": self.px(c.close),
+                "h": self.px(c.high),
+                "l": self.px(c.low),
+                "v": self.qty(c.volume),
+                "n": c.trades,
+                "x": false,
+                "q": fixed(c.quote_volume, 8),
+                "V": self.qty(c.taker_base),
+                "Q": fixed(c.taker_quote, 8),
+                "B": "0"
+            }
+        }))
+    }
+
+    /// `GET /fapi/v1/premiumIndex` for this symbol.
+    pub(super) fn premium_index(&self, now: i64) -> Value {
+        json!({
+            "symbol": self.symbol,
+            "markPrice": fixed(self.mark, 8),
+            "indexPrice": fixed(self.index, 8),
+            "estimatedSettlePrice": fixed(self.mark, 8),
+            "lastFundingRate": fixed(self.funding_rate, 8),
+            "interestRate": "0.00010000",
+            "nextFundingTime": Market::next_funding_time(now),
+            "time": now,
+        })
+    }
+
+    /// `GET /fapi/v1/depth` with `limit` levels each side.
+    pub(super) fn depth(&self, limit: usize, now: i64) -> Value {
+        let side = |buy: bool| -> Vec<Value> {
+            (0..limit)
+                .map(|i| self.level(buy, i))
+                .filter(|(p, _)| *p > Decimal::ZERO)
+                .map(|(p, q)| json!([self.px(p), self.qty(q)]))
+                .collect()
+        };
+        json!({
+            "lastUpdateId": self.update_id,
+            "E": now,
+            "T": now,
+            "bids": side(true),
+            "asks": side(false),
+        })
+    }
+
+    /// `GET /fapi/v1/klines`: candles of `interval_ms`, aggregated from the 1m history.
+    pub(super) fn klines(
+        &self,
+        interval_ms: i64,
+        start: Option<i64>,
+        end: Option<i64>,
+        limit: usize,
+    ) -> Value {
+        let mut out: Vec<Candle> = Vec::new();
+        for c in &self.candles {
+            let bucket = c.open_time - c.open_time.rem_euclid(interval_ms);
+            match out.last_mut() {
+                Some(agg) if agg.open_time == bucket => {
+                    agg.high = agg.high.max(c.high);
+                    agg.low = agg.low.min(c.low);
+                    agg.close = c.close;
+                    agg.volume += c.volume;
+                    agg.quote_volume += c.quote_volume;
+                    agg.trades += c.trades;
+                    agg.taker_base += c.taker_base;
+                    agg.taker_quote += c.taker_quote;
+                }
+                _ => {
+                    let mut agg = c.clone();
+                    agg.open_time = bucket;
+                    out.push(agg);
+                }
+            }
+        }
+        let in_range = out.into_iter().filter(|c| {
+            start.is_none_or(|s| c.open_time >= s) && end.is_none_or(|e| c.open_time <= e)
+        });
+        let chosen: Vec<Candle> = if start.is_some() {
+            in_range.take(limit).collect()
+        } else {
+            let all: Vec<Candle> = in_range.collect();
+            let skip = all.len().saturating_sub(limit);
+            all.into_iter().skip(skip).collect()
+        };
+        Value::Array(
+            chosen
+                .iter()
+                .map(|c| {
+                    json!([
+                        c.open_time,
+                        self.px(c.open),
+                        self.px(c.high),
+                        self.px(c.low),
+                        self.px(c.close),
+                        self.qty(c.volume),
+                        c.open_time + interval_ms - 1,
+                        fixed(c.quote_volume, 8),
+                        c.trades,
+                        self.qty(c.taker_base),
+                        fixed(c.taker_quote, 8),
+                        "0"
+                    ])
+                })
+                .collect(),
+        )
+    }
+}
+
+/// A one-way (positionSide BOTH) cross-margin position.
+#[derive(Debug, Clone, Default)]
+pub(super) struct Position {
+    pub(super) amt: Decimal,
+    pub(super) entry: Decimal,
+    /// Accumulated realised PnL (`cr` in ACCOUNT_UPDATE).
+    pub(super) realized: Decimal,
+    pub(super) update_time: i64,
+}
+
+/// One account's wallet, leverage settings and positions.
+pub(super) struct Account {
+    pub(super) wallet: Decimal,
+    pub(super) leverage: HashMap<String, u32>,
+    pub(super) positions: HashMap<String, Position>,
+    pub(super) update_time: i64,
+}
+
+const DEFAULT_LEVERAGE: u32 = 20;
+
+impl Account {
+    pub(super) fn leverage(&self, symbol: &str) -> u32 {
+        self.leverage
+            .get(symbol)
+            .copied()
+            .unwrap_or(DEFAULT_LEVERAGE)
+    }
+
+    pub(super) fn position(&self, symbol: &str) -> Position {
+        self.positions.get(symbol).cloned().unwrap_or_default()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Buy,
+    Sell,
+}
+
+impl Side {
+    fn as_str(self) -> &'static str {
+        match self {
+            Side::Buy => "BUY",
+            Side::Sell => "SELL",
+        }
+    }
+
+    fn sign(self) -> Decimal {
+        match self {
+            Side::Buy => Decimal::ONE,
+            Side::Sell => Decimal::NEGATIVE_ONE,
+        }
+    }
+}
+
+/// One order, as the simulator keeps it.
+#[derive(Debug, Clone)]
+pub(super) struct Order {
+    pub(super) order_id: u64,
+    pub(super) api_key: String,
+    pub(super) symbol: String,
+    pub(super) client_id: String,
+    side: Side,
+    /// LIMIT, MARKET, STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET.
+    order_type: String,
+    time_in_force: String,
+    qty: Decimal,
+    price: Decimal,
+    stop_price: Decimal,
+    working_type: String,
+    reduce_only: bool,
+    close_position: bool,
+    price_protect: bool,
+    good_till_date: i64,
+    /// A conditional order whose stop price has been reached.
+    triggered: bool,
+    pub(super) status: String,
+    executed: Decimal,
+    cum_quote: Decimal,
+    time: i64,
+    update_time: i64,
+}
+
+impl Order {
+    pub(super) fn is_open(&self) -> bool {
+        matches!(self.status.as_str(), "NEW" | "PARTIALLY_FILLED")
+    }
+
+    fn is_conditional(&self) -> bool {
+        self.order_type != "LIMIT" && self.order_type != "MARKET"
+    }
+
+    /// What the order is once triggered: MARKET or LIMIT.
+    fn working_kind(&self) -> &'static str {
+        match self.order_type.as_str() {
+            "LIMIT" | "STOP" | "TAKE_PROFIT" => "LIMIT",
+            _ => "MARKET",
+        }
+    }
+
+    /// The notional an open order holds initial margin for (none for reduce-only orders).
+    pub(super) fn margin_at(&self, mark: Decimal) -> Decimal {
+        if self.reduce_only || self.close_position {
+            Decimal::ZERO
+        } else {
+            self.remaining() * order_price(self, mark)
+        }
+    }
+
+    fn remaining(&self) -> Decimal {
+        self.qty - self.executed
+    }
+
+    fn avg_price(&self) -> Decimal {
+        if self.executed.is_zero() {
+            Decimal::ZERO
+        } else {
+            (self.cum_quote / self.executed).round_dp(8).normalize()
+        }
+    }
+
+    /// The order as `GET /fapi/v1/order` and `POST /fapi/v1/order` answer it.
+    pub(super) fn to_json(&self) -> Value {
+        let avg = if self.executed.is_zero() {
+            "0.00000".to_owned()
+        } else {
+            self.avg_price().to_string()
+        };
+        json!({
+            "orderId": self.order_id,
+            "symbol": self.symbol,
+            "status": self.status,
+            "clientOrderId": self.client_id,
+            "price": self.price.to_string(),
+            "avgPrice": avg,
+            "origQty": self.qty.to_string(),
+            "executedQty": self.executed.to_string(),
+            "cumQty": self.executed.to_string(),
+            "cumQuote": self.cum_quote.normalize().to_string(),
+            "timeInForce": self.time_in_force,
+            "type": self.order_type,
+            "reduceOnly": self.reduce_only,
+            "closePosition": self.close_position,
+            "side": self.side.as_str(),
+            "positionSide": "BOTH",
+            "stopPrice": self.stop_price.to_string(),
+            "workingType": self.working_type,
+            "priceProtect": self.price_protect,
+            "origType": self.order_type,
+            "priceMatch": "NONE",
+            "selfTradePreventionMode": "EXPIRE_MAKER",
+            "goodTillDate": self.good_till_date,
+            "time": self.time,
+            "updateTime": self.update_time,
+        })
+    }
+}
+
+/// One execution to report: (quantity, price, maker?, realised PnL, trade id).
+struct Execution {
+    qty: Decimal,
+    price: Decimal,
+    maker: bool,
+    realized: Decimal,
+    trade_id: u64,
+}
+
+/// All trading state, behind one lock so that every event goes out in order.
+pub(super) struct Exchange {
+    pub(super) markets: Vec<Market>,
+    pub(super) accounts: HashMap<String, Account>,
+    pub(super) orders: HashMap<OrderKey, Order>,
+    next_order_id: u64,
+    next_trade_id: u64,
+    rng: ChaCha8Rng,
+    /// countdownCancelAll deadlines: (api key, symbol) → server ms.
+    pub(super) countdowns: HashMap<(String, String), i64>,
+    events: broadcast::Sender<SimEvent>,
+}
+
+fn lower(symbol: &str) -> String {
+    symbol.to_ascii_lowercase()
+}
+
+impl Exchange {
+    pub(super) fn new(
+        config: &SimConfig,
+        events: broadcast::Sender<SimEvent>,
+        now: i64,
+    ) -> Exchange {
+        let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        let markets = market::SYMBOLS
+            .iter()
+            .filter_map(|s| market::rules(s).map(|r| (*s, r)))
+            .map(|(symbol, rules)| {
+                let mark = market::mark_price(symbol);
+                let candles = history(&mut rng, &rules, mark, now);
+                Market {
+                    symbol,
+                    rules,
+                    mark,
+                    index: mark,
+                    last: mark,
+                    funding_rate: Decimal::new(1, 4),
+                    update_id: 1,
+                    candles,
+                }
+            })
+            .collect();
+        let accounts = config
+            .accounts
+            .iter()
+            .map(|a| {
+                (
+                    a.api_key.clone(),
+                    Account {
+                        wallet: config.usdt_balance,
+                        leverage: HashMap::new(),
+                        positions: HashMap::new(),
+                        update_time: 0,
+                    },
+                )
+            })
+            .collect();
+        Exchange {
+            markets,
+            accounts,
+            orders: HashMap::new(),
+            next_order_id: 0,
+            next_trade_id: 0,
+            rng,
+            countdowns: HashMap::new(),
+            events,
+        }
+    }
+
+    fn publish(&self, event: SimEvent) {
+        // No receiver is fine: nobody is listening yet.
+        let _ = self.events.send(event);
+    }
+
+    pub(super) fn market(&self, symbol: &str) -> Option<&Market> {
+        self.markets.iter().find(|m| m.symbol == symbol)
+    }
+
+    fn market_index(&self, symbol: &str) -> Option<usize> {
+        self.markets.iter().position(|m| m.symbol == symbol)
+    }
+
+    /// One step of the random walk for every symbol: the mark moves by -3..=3 ticks, the index
+    /// sits within two ticks of it, the funding rate wanders around 0.01%.
+    pub(super) fn step(&mut self, now: i64) {
+        for i in 0..self.markets.len() {
+            let ticks = self.rng.random_range(-3i64..=3);
+            let index_ticks = self.rng.random_range(-2i64..=2);
+            let funding_steps = self.rng.random_range(-5i64..=5);
+            let volume_steps = self.rng.random_range(1i64..=20);
+            let m = &self.markets[i];
+            let tick = m.rules.tick;
+            let floor = m.rules.min_price + tick * Decimal::from(100);
+            let mark = (m.mark + tick * Decimal::from(ticks)).max(floor);
+            let index = mark + tick * Decimal::from(index_ticks);
+            let funding = Decimal::new(1, 4) + Decimal::new(funding_steps, 6);
+            let volume = m.rules.min_qty * Decimal::from(volume_steps);
+            let m = &mut self.markets[i];
+            m.index = index;
+            m.funding_rate = funding;
+            if let Some(c) = m.current_candle(now) {
+                c.trade(mark, volume, ticks >= 0);
+            }
+            self.move_mark(i, mark, now);
+        }
+    }
+
+    /// Sets `symbol`'s mark (and index and last price) to `price`, then runs triggers and fills.
+    pub(super) fn set_mark(&mut self, symbol: &str, price: Decimal, now: i64) -> bool {
+        let Some(i) = self.market_index(symbol) else {
+            return false;
+        };
+        let m = &mut self.markets[i];
+        m.index = price;
+        if let Some(c) = m.current_candle(now) {
+            c.touch(price);
+        }
+        self.move_mark(i, price, now);
+        true
+    }
+
+    fn move_mark(&mut self, i: usize, mark: Decimal, now: i64) {
+        let m = &mut self.markets[i];
+        m.mark = mark;
+        m.last = mark;
+        m.update_id += 1;
+        let symbol = m.symbol;
+        let lower = lower(symbol);
+        let mark_event = m.mark_price_event(now);
+        let book_event = m.book_ticker_event(now);
+        let kline_event = m.kline_event(now);
+        self.publish(SimEvent::Market {
+            stream: format!("{lower}@markPrice"),
+            data: mark_event,
+        });
+        self.publish(SimEvent::Market {
+            stream: format!("{lower}@bookTicker"),
+            data: book_event,
+        });
+        if let Some(data) = kline_event {
+            self.publish(SimEvent::Market {
+                stream: format!("{lower}@kline_1m"),
+                data,
+            });
+        }
+        self.run_triggers(symbol, now);
+    }
+
+    /// Triggers conditional orders whose stop price was reached and fills resting limits the
+    /// price moved through, oldest first.
+    fn run_triggers(&mut self, symbol: &str, now: i64) {
+        let Some(m) = self.market(symbol) else {
+            return;
+        };
+        let (mark, last, bid, ask) = (m.mark, m.last, m.best_bid(), m.best_ask());
+        let mut keys: Vec<(u64, OrderKey)> = self
+            .orders
+            .iter()
+            .filter(|(_, o)| o.symbol == symbol && o.is_open())
+            .map(|(k, o)| (o.order_id, k.clone()))
+            .collect();
+        keys.sort();
+        for (_, key) in keys {
+            let Some(order) = self.orders.get(&key) else {
+                continue;
+            };
+            if order.is_conditional() && !order.triggered {
+                let reference = if order.working_type == "MARK_PRICE" {
+                    mark
+                } else {
+                    last
+                };
+                if !reached(order, reference) {
+                    continue;
+                }
+                if let Some(o) = self.orders.get_mut(&key) {
+                    o.triggered = true;
+                    o.update_time = now;
+                }
+                self.take(&key, now);
+                continue;
+            }
+            // A resting limit fills at its price once the opposite best crosses it.
+            let crossed = match order.side {
+                Side::Buy => ask <= order.price,
+                Side::Sell => bid >= order.price,
+            };
+            if crossed {
+                let (qty, price) = (order.remaining(), order.price);
+                self.fill_resting(&key, qty, price, now);
+            }
+        }
+    }
+
+    /// Fills part or all of a resting (maker) order at `price`.
+    fn fill_resting(&mut self, key: &OrderKey, qty: Decimal, price: Decimal, now: i64) {
+        let Some(qty) = self.allowed_qty(key, qty) else {
+            self.finish(key, "EXPIRED", now);
+            return;
+        };
+        self.execute(key, qty, price, true, now);
+    }
+
+    /// For a reduce-only or close-position order: the part of `qty` that still reduces the
+    /// position (`None` when nothing does).
+    fn allowed_qty(&self, key: &OrderKey, qty: Decimal) -> Option<Decimal> {
+        let order = self.orders.get(key)?;
+        if !order.reduce_only && !order.close_position {
+            return Some(qty);
+        }
+        let pos = self
+            .accounts
+            .get(&order.api_key)?
+            .position(&order.symbol)
+            .amt;
+        let reducible = if pos * order.side.sign() < Decimal::ZERO {
+            pos.abs()
+        } else {
+            Decimal::ZERO
+        };
+        let allowed = qty.min(reducible);
+        (allowed > Decimal::ZERO).then_some(allowed)
+    }
+
+    /// Runs an order as a taker against the book: a MARKET (or triggered STOP_MARKET /
+    /// TAKE_PROFIT_MARKET) walks levels until filled; a LIMIT takes the levels at or better
+    /// than its price, then rests (GTC/GTD/GTX) or expires (IOC/FOK).
+    fn take(&mut self, key: &OrderKey, now: i64) {
+        let Some(order) = self.orders.get(key) else {
+            return;
+        };
+        let Some(m) = self.market(&order.symbol) else {
+            return;
+        };
+        let mut wanted = if order.close_position {
+            self.accounts
+                .get(&order.api_key)
+                .map_or(Decimal::ZERO, |a| a.position(&order.symbol).amt.abs())
+        } else {
+            order.remaining()
+        };
+        if order.reduce_only || order.close_position {
+            wanted = self.allowed_qty(key, wanted).unwrap_or(Decimal::ZERO);
+        }
+        let market_like = order.working_kind() == "MARKET";
+        let buy = order.side == Side::Buy;
+        let limit = order.price;
+        let mut fills = Vec::new();
+        let mut left = wanted;
+        for i in 0..BOOK_LEVELS {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            let (price, size) = m.level(!buy, i);
+            if price <= Decimal::ZERO {
+                break;
+            }
+            if !market_like && ((buy && price > limit) || (!buy && price < limit)) {
+                break;
+            }
+            let q = left.min(size);
+            fills.push((q, price));
+            left -= q;
+        }
+        if wanted.is_zero() {
+            self.finish(key, "EXPIRED", now);
+            return;
+        }
+        if order.close_position
+            && let Some(o) = self.orders.get_mut(key)
+        {
+            o.qty = wanted;
+        }
+        for (q, price) in fills {
+            self.execute(key, q, price, false, now);
+        }
+        let Some(order) = self.orders.get(key) else {
+            return;
+        };
+        if order.is_open() && (market_like || matches!(order.time_in_force.as_str(), "IOC" | "FOK"))
+        {
+            self.finish(key, "EXPIRED", now);
+        }
+    }
+
+    /// Ends an open order with `status` (CANCELED or EXPIRED) and reports it.
+    pub(super) fn finish(&mut self, key: &OrderKey, status: &str, now: i64) {
+        let Some(order) = self.orders.get_mut(key) else {
+            return;
+        };
+        if !order.is_open() {
+            return;
+        }
+        order.status = status.to_owned();
+        order.update_time = now;
+        let event = self.order_event(key, status, None, now);
+        self.publish_user(key, event);
+    }
+
+    fn publish_user(&self, key: &OrderKey, data: Option<Value>) {
+        if let Some(data) = data {
+            self.publish(SimEvent::User {
+                api_key: key.0.clone(),
+                data,
+            });
+        }
+    }
+
+    /// One execution of `qty` at `price`: updates the order, the position and the wallet, and
+    /// reports ORDER_TRADE_UPDATE (TRADE) and ACCOUNT_UPDATE.
+    fn execute(&mut self, key: &OrderKey, qty: Decimal, price: Decimal, maker: bool, now: i64) {
+        let Some(order) = self.orders.get_mut(key) else {
+            return;
+        };
+        order.executed += qty;
+        order.cum_quote += qty * price;
+        order.update_time = now;
+        order.status = if order.executed >= order.qty {
+            "FILLED".to_owned()
+        } else {
+            "PARTIALLY_FILLED".to_owned()
+        };
+        let (side, symbol, api_key) = (order.side, order.symbol.clone(), order.api_key.clone());
+        self.next_trade_id += 1;
+        let trade_id = self.next_trade_id;
+        if let Some(i) = self.market_index(&symbol) {
+            let m = &mut self.markets[i];
+            m.last = price;
+            m.update_id += 1;
+            if let Some(c) = m.current_candle(now) {
+                c.trade(price, qty, side == Side::Buy);
+            }
+        }
+        let realized = match self.accounts.get_mut(&api_key) {
+            Some(account) => apply_fill(account, &symbol, side.sign() * qty, price, now),
+            None => Decimal::ZERO,
+        };
+        let execution = Execution {
+            qty,
+            price,
+            maker,
+            realized,
+            trade_id,
+        };
+        let event = self.order_event(key, "TRADE", Some(&execution), now);
+        self.publish_user(key, event);
+        let update = self.account_update(&api_key, &symbol, now);
+        self.publish_user(key, update);
+    }
+
+    /// The documented ORDER_TRADE_UPDATE event for `key` with execution type `x`.
+    fn order_event(
+        &self,
+        key: &OrderKey,
+        x: &str,
+        exec: Option<&Execution>,
+        now: i64,
+    ) -> Option<Value> {
+        let o = self.orders.get(key)?;
+        let shown_type = if o.is_conditional() && o.triggered {
+            o.working_kind()
+        } else {
+            o.order_type.as_str()
+        };
+        let (last_qty, last_price, maker, realized, trade_id) = match exec {
+            Some(e) => (e.qty, e.price, e.maker, e.realized, e.trade_id),
+            None => (Decimal::ZERO, Decimal::ZERO, false, Decimal::ZERO, 0),
+        };
+        Some(json!({
+            "e": "ORDER_TRADE_UPDATE",
+            "E": now,
+            "T": now,
+            "o": {
+                "s": o.symbol,
+                "c": o.client_id,
+                "S": o.side.as_str(),
+                "o": shown_type,
+                "f": o.time_in_force,
+                "q": o.qty.to_string(),
+                "p": o.price.to_string(),
+                "ap": o.avg_price().to_string(),
+                "sp": o.stop_price.to_string(),
+                "x": x,
+                "X": o.status,
+                "i": o.order_id,
+                "l": last_qty.to_string(),
+                "z": o.executed.to_string(),
+                "L": last_price.to_string(),
+                "N": "USDT",
+                "n": "0",
+                "T": now,
+                "t": trade_id,
+                "b": "0",
+                "a": "0",
+                "m": maker,
+                "R": o.reduce_only,
+                "wt": o.working_type,
+                "ot": o.order_type,
+                "ps": "BOTH",
+                "cp": o.close_position,
+                "rp": realized.to_string(),
+                "pP": o.price_protect,
+                "si": 0,
+                "ss": 0,
+                "V": "EXPIRE_MAKER",
+                "pm": "NONE",
+                "gtd": o.good_till_date
+            }
+        }))
+    }
+
+    /// The documented ACCOUNT_UPDATE event (reason ORDER) for one changed position.
+    fn account_update(&self, api_key: &str, symbol: &str, now: i64) -> Option<Value> {
+        let account = self.accounts.get(api_key)?;
+        let pos = account.position(symbol);
+        let mark = self.market(symbol)?.mark;
+        Some(json!({
+            "e": "ACCOUNT_UPDATE",
+            "E": now,
+            "T": now,
+            "a": {
+                "m": "ORDER",
+                "B": [{
+                    "a": "USDT",
+                    "wb": account.wallet.to_string(),
+                    "cw": account.wallet.to_string(),
+                    "bc": "0"
+                }],
+                "P": [{
+                    "s": symbol,
+                    "pa": pos.amt.to_string(),
+                    "ep": pos.entry.to_string(),
+                    "bep": pos.entry.to_string(),
+                    "cr": pos.realized.to_string(),
+                    "up": (pos.amt * (mark - pos.entry)).round_dp(8).to_string(),
+                    "mt": "cross",
+                    "iw": "0",
+                    "ps": "BOTH"
+                }]
+            }
+        }))
+    }
+
+    /// Margin figures of one account: (unrealised PnL, position initial margin, open-order
+    /// initial margin, maintenance margin), all at the mark price.
+    pub(super) fn margins(&self, api_key: &str) -> (Decimal, Decimal, Decimal, Decimal) {
+        let Some(account) = self.accounts.get(api_key) else {
+            return Default::default();
+        };
+        let (mut upnl, mut pim, mut oim, mut mm) = Default::default();
+        for m in &self.markets {
+            let pos = account.position(m.symbol);
+            let lev = Decimal::from(account.leverage(m.symbol));
+            upnl += pos.amt * (m.mark - pos.entry);
+            pim += pos.amt.abs() * m.mark / lev;
+            mm += pos.amt.abs() * m.mark * market::maint_margin_rate(m.symbol);
+            oim += self.open_order_margin(api_key, m.symbol, m.mark, lev);
+        }
+        (upnl, pim, oim, mm)
+    }
+
+    fn open_order_margin(
+        &self,
+        api_key: &str,
+        symbol: &str,
+        mark: Decimal,
+        lev: Decimal,
+    ) -> Decimal {
+        self.orders
+            .values()
+            .filter(|o| o.api_key == api_key && o.symbol == symbol && o.is_open())
+            .map(|o| o.margin_at(mark) / lev)
+            .sum()
+    }
+
+    /// availableBalance: wallet + unrealised PnL − position and open-order initial margin.
+    pub(super) fn available(&self, api_key: &str) -> Decimal {
+        let wallet = self
+            .accounts
+            .get(api_key)
+            .map_or(Decimal::ZERO, |a| a.wallet);
+        let (upnl, pim, oim, _) = self.margins(api_key);
+        wallet + upnl - pim - oim
+    }
+
+    /// `POST /fapi/v1/order`.
+    pub(super) fn place(
+        &mut self,
+        api_key: &str,
+        p: &HashMap<String, String>,
+        now: i64,
+    ) -> Result<Value, BinanceError> {
+        let symbol = auth::required(p, "symbol")?;
+        let side = match auth::required(p, "side")? {
+            "BUY" => Side::Buy,
+            "SELL" => Side::Sell,
+            _ => return Err(BinanceError::InvalidSide),
+        };
+        let order_type = auth::required(p, "type")?;
+        let m = self.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        let (needs_price, needs_stop) = match order_type {
+            "LIMIT" => (true, false),
+            "MARKET" => (false, false),
+            "STOP" | "TAKE_PROFIT" => (true, true),
+            "STOP_MARKET" | "TAKE_PROFIT_MARKET" => (false, true),
+            _ => return Err(BinanceError::InvalidOrderType),
+        };
+        let flag = |name: &str| -> Result<bool, BinanceError> {
+            match p.get(name).map(String::as_str) {
+                None | Some("false" | "FALSE") => Ok(false),
+                Some("true" | "TRUE") => Ok(true),
+                Some(_) => Err(BinanceError::InvalidParam(name.into())),
+            }
+        };
+        let close_position = flag("closePosition")?;
+        if close_position && !matches!(order_type, "STOP_MARKET" | "TAKE_PROFIT_MARKET") {
+            return Err(BinanceError::InvalidParam("closePosition".into()));
+        }
+        let reduce_only = flag("reduceOnly")?;
+        let price_protect = flag("priceProtect")?;
+        if close_position && p.contains_key("quantity") {
+            return Err(BinanceError::NotRequired("quantity".into()));
+        }
+        if close_position && reduce_only {
+            return Err(BinanceError::NotRequired("reduceOnly".into()));
+        }
+        let qty = if close_position {
+            Decimal::ZERO
+        } else {
+            auth::decimal(p, "quantity")?
+        };
+        let price = if needs_price {
+            Some(auth::decimal(p, "price")?)
+        } else if p.contains_key("price") {
+            return Err(BinanceError::NotRequired("price".into()));
+        } else {
+            None
+        };
+        let stop_price = if needs_stop {
+            auth::decimal(p, "stopPrice")?
+        } else {
+            Decimal::ZERO
+        };
+        let time_in_force = match (needs_price, p.get("timeInForce").map(String::as_str)) {
+            (true, None) => return Err(BinanceError::Mandatory("timeInForce".into())),
+            (_, Some(t @ ("GTC" | "IOC" | "FOK" | "GTX" | "GTD"))) => t,
+            (_, Some(_)) => return Err(BinanceError::InvalidTimeInForce),
+            (false, None) => "GTC",
+        };
+        let good_till_date = if time_in_force == "GTD" {
+            auth::required(p, "goodTillDate")?
+                .parse::<i64>()
+                .map_err(|_| BinanceError::Mandatory("goodTillDate".into()))?
+        } else {
+            0
+        };
+        let working_type = match p.get("workingType").map(String::as_str) {
+            None | Some("CONTRACT_PRICE") => "CONTRACT_PRICE",
+            Some("MARK_PRICE") => "MARK_PRICE",
+            Some(_) => return Err(BinanceError::InvalidParam("workingType".into())),
+        };
+        if !close_position {
+            m.rules.check(price, qty, m.mark, reduce_only)?;
+        }
+        if needs_stop {
+            m.rules.check_price(stop_price)?;
+        }
+
+        let client_id = match p.get("newClientOrderId") {
+            Some(id) => {
+                auth::check_client_order_id(id)?;
+                id.clone()
+            }
+            None => format!("sim{}", self.next_order_id + 1),
+        };
+        let key = (api_key.to_owned(), symbol.to_owned(), client_id.clone());
+        if self.orders.contains_key(&key) {
+            return Err(BinanceError::DuplicateClientOrderId);
+        }
+        let account = self
+            .accounts
+            .get(api_key)
+            .ok_or(BinanceError::RejectedKey)?;
+        let pos = account.position(symbol).amt;
+        // Reduce-only: only against an open position on the other side, and no larger than it
+        // (Binance's "Summary of Failed Orders": same direction, or more than the position).
+        if reduce_only && (pos * side.sign() >= Decimal::ZERO || qty > pos.abs()) {
+            return Err(BinanceError::ReduceOnlyRejected);
+        }
+        if close_position && pos * side.sign() >= Decimal::ZERO {
+            return Err(BinanceError::ReduceOnlyRejected);
+        }
+        if needs_stop {
+            let reference = if working_type == "MARK_PRICE" {
+                m.mark
+            } else {
+                m.last
+            };
+            let probe = Order::probe(side, order_type, stop_price);
+            if reached(&probe, reference) {
+                return Err(BinanceError::WouldTrigger);
+            }
+        }
+        let (bid, ask) = (m.best_bid(), m.best_ask());
+        if order_type == "LIMIT"
+            && let Some(limit) = price
+        {
+            let crosses = match side {
+                Side::Buy => limit >= ask,
+                Side::Sell => limit <= bid,
+            };
+            if crosses && time_in_force == "GTX" {
+                return Err(BinanceError::GtxRejected);
+            }
+            if time_in_force == "FOK" && !fillable(m, side, limit, qty) {
+                return Err(BinanceError::FokRejected);
+            }
+        }
+        // Initial margin for the part of the order that grows the position.
+        if !reduce_only && !close_position {
+            let reducing = if pos * side.sign() < Decimal::ZERO {
+                pos.abs().min(qty)
+            } else {
+                Decimal::ZERO
+            };
+            let reference = match (price, side) {
+                (Some(p), _) => p,
+                (None, _) if needs_stop => stop_price,
+                (None, Side::Buy) => ask,
+                (None, Side::Sell) => bid,
+            };
+            let lev = Decimal::from(account.leverage(symbol));
+            let needed = (qty - reducing) * reference / lev;
+            if needed > self.available(api_key) {
+                return Err(BinanceError::MarginInsufficient);
+            }
+        }
+
+        self.next_order_id += 1;
+        let order = Order {
+            order_id: self.next_order_id,
+            api_key: api_key.to_owned(),
+            symbol: symbol.to_owned(),
+            client_id,
+            side,
+            order_type: order_type.to_owned(),
+            time_in_force: time_in_force.to_owned(),
+            qty,
+            price: price.unwrap_or(Decimal::ZERO),
+            stop_price,
+            working_type: working_type.to_owned(),
+            reduce_only,
+            close_position,
+            price_protect,
+            good_till_date,
+            triggered: false,
+            status: "NEW".to_owned(),
+            executed: Decimal::ZERO,
+            cum_quote: Decimal::ZERO,
+            time: now,
+            update_time: now,
+        };
+        let conditional = order.is_conditional();
+        self.orders.insert(key.clone(), order);
+        let event = self.order_event(&key, "NEW", None, now);
+        self.publish_user(&key, event);
+        if !conditional {
+            self.take(&key, now);
+        }
+        self.orders
+            .get(&key)
+            .map(Order::to_json)
+            .ok_or(BinanceError::NoSuchOrder)
+    }
+
+    /// Sets an account's wallet balance and reports it (ACCOUNT_UPDATE, reason DEPOSIT).
+    pub(super) fn set_wallet(&mut self, api_key: &str, balance: Decimal, now: i64) -> bool {
+        let Some(account) = self.accounts.get_mut(api_key) else {
+            return false;
+        };
+        let change = balance - account.wallet;
+        account.wallet = balance;
+        account.update_time = now;
+        self.publish(SimEvent::User {
+            api_key: api_key.to_owned(),
+            data: json!({
+                "e": "ACCOUNT_UPDATE",
+                "E": now,
+                "T": now,
+                "a": {
+                    "m": "DEPOSIT",
+                    "B": [{
+                        "a": "USDT",
+                        "wb": balance.to_string(),
+                        "cw": balance.to_string(),
+                        "bc": change.to_string()
+                    }],
+                    "P": []
+                }
+            }),
+        });
+        true
+    }
+
+    /// Cancels every open order of `api_key` on `symbol`.
+    pub(super) fn cancel_symbol(&mut self, api_key: &str, symbol: &str, now: i64) {
+        let mut keys: Vec<(u64, OrderKey)> = self
+            .orders
+            .iter()
+            .filter(|((k, s, _), o)| k == api_key && s == symbol && o.is_open())
+            .map(|(k, o)| (o.order_id, k.clone()))
+            .collect();
+        keys.sort();
+        for (_, key) in keys {
+            self.finish(&key, "CANCELED", now);
+        }
+    }
+
+    /// Fires countdownCancelAll deadlines that have passed.
+    pub(super) fn fire_countdowns(&mut self, now: i64) {
+        let due: Vec<(String, String)> = self
+            .countdowns
+            .iter()
+            .filter(|(_, deadline)| **deadline <= now)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for (api_key, symbol) in due {
+            self.countdowns.remove(&(api_key.clone(), symbol.clone()));
+            self.cancel_symbol(&api_key, &symbol, now);
+        }
+    }
+
+    /// Sets the leverage of `symbol`; `POST /fapi/v1/leverage`'s answer.
+    pub(super) fn set_leverage(
+        &mut self,
+        api_key: &str,
+        symbol: &str,
+        leverage: u32,
+    ) -> Result<Value, BinanceError> {
+        if self.market(symbol).is_none() {
+            return Err(BinanceError::InvalidSymbol);
+        }
+        if !(1..=125).contains(&leverage) {
+            return Err(BinanceError::InvalidLeverage(leverage.to_string()));
+        }
+        let account = self
+            .accounts
+            .get_mut(api_key)
+            .ok_or(BinanceError::RejectedKey)?;
+        account.leverage.insert(symbol.to_owned(), leverage);
+        Ok(json!({
+            "leverage": leverage,
+            "maxNotionalValue": market::max_notional(leverage).to_string(),
+            "symbol": symbol,
+        }))
+    }
+
+    /// Cross-margin liquidation price of `symbol`'s position, in the shape of Binance's
+    /// documented one-way formula
+    /// `LP = (WB − TMM1 + UPNL1 + cumB − Side × |Position| × EP) / (|Position| × MMR − Side × |Position|)`
+    /// where WB is the cross wallet balance and TMM1 / UPNL1 the maintenance margin and
+    /// unrealised PnL of every *other* position. Simplified: one maintenance bracket per
+    /// symbol, so the maintenance amount `cumB` is 0; no hedge-mode legs. "0" when the
+    /// position is empty or the formula gives a non-positive price.
+    pub(super) fn liquidation_price(&self, api_key: &str, symbol: &str) -> Decimal {
+        let Some(account) = self.accounts.get(api_key) else {
+            return Decimal::ZERO;
+        };
+        let pos = account.position(symbol);
+        if pos.amt.is_zero() {
+            return Decimal::ZERO;
+        }
+        let (mut tmm_others, mut upnl_others) = (Decimal::ZERO, Decimal::ZERO);
+        for m in self.markets.iter().filter(|m| m.symbol != symbol) {
+            let other = account.position(m.symbol);
+            tmm_others += other.amt.abs() * m.mark * market::maint_margin_rate(m.symbol);
+            upnl_others += other.amt * (m.mark - other.entry);
+        }
+        let side = if pos.amt > Decimal::ZERO {
+            Decimal::ONE
+        } else {
+            Decimal::NEGATIVE_ONE
+        };
+        let size = pos.amt.abs();
+        let mmr = market::maint_margin_rate(symbol);
+        let numerator = account.wallet - tmm_others + upnl_others - side * size * pos.entry;
+        let denominator = size * mmr - side * size;
+        if denominator.is_zero() {
+            return Decimal::ZERO;
+        }
+        let lp = numerator
+            .checked_div(denominator)
+            .unwrap_or(Decimal::ZERO)
+            .round_dp(8);
+        lp.max(Decimal::ZERO)
+    }
+}
+
+impl Order {
+    /// A stand-in order for the immediate-trigger check.
+    fn probe(side: Side, order_type: &str, stop_price: Decimal) -> Order {
+        Order {
+            order_id: 0,
+            api_key: String::new(),
+            symbol: String::new(),
+            client_id: String::new(),
+            side,
+            order_type: order_type.to_owned(),
+            time_in_force: String::new(),
+            qty: Decimal::ZERO,
+            price: Decimal::ZERO,
+            stop_price,
+            working_type: String::new(),
+            reduce_only: false,
+            close_position: false,
+            price_protect: false,
+            good_till_date: 0,
+            triggered: false,
+            status: String::new(),
+            executed: Decimal::ZERO,
+            cum_quote: Decimal::ZERO,
+            time: 0,
+            update_time: 0,
+        }
+    }
+}
+
+/// Whether a conditional order's stop price is reached at `price`: STOP / STOP_MARKET buy at or
+/// above it, sell at or below; TAKE_PROFIT / TAKE_PROFIT_MARKET the other way.
+fn reached(order: &Order, price: Decimal) -> bool {
+    let stop = matches!(order.order_type.as_str(), "STOP" | "STOP_MARKET");
+    match (stop, order.side) {
+        (true, Side::Buy) | (false, Side::Sell) => price >= order.stop_price,
+        (true, Side::Sell) | (false, Side::Buy) => price <= order.stop_price,
+    }
+}
+
+/// The price an open order's margin is reckoned at.
+fn order_price(order: &Order, mark: Decimal) -> Decimal {
+    if !order.price.is_zero() {
+        order.price
+    } else if !order.stop_price.is_zero() {
+        order.stop_price
+    } else {
+        mark
+    }
+}
+
+/// Whether `qty` can fill at once at `limit` or better (FOK).
+fn fillable(m: &Market, side: Side, limit: Decimal, qty: Decimal) -> bool {
+    let mut available = Decimal::ZERO;
+    for i in 0..BOOK_LEVELS {
+        let (price, size) = m.level(side == Side::Sell, i);
+        let ok = match side {
+            Side::Buy => price <= limit,
+            Side::Sell => price >= limit && price > Decimal::ZERO,
+        };
+        if !ok {
+            break;
+        }
+        available += size;
+        if available >= qty {
+            return true;
+        }
+    }
+    false
+}
+
+/// Applies a fill of signed quantity `q` at `price` to the position: the entry price is
+/// volume-weighted on increase and kept on reduce; the realised PnL of the reduced part goes
+/// into the wallet; on a flip the remainder opens at `price`. Returns the realised PnL.
+fn apply_fill(
+    account: &mut Account,
+    symbol: &str,
+    q: Decimal,
+    price: Decimal,
+    now: i64,
+) -> Decimal {
+    let pos = account.positions.entry(symbol.to_owned()).or_default();
+    let mut realized = Decimal::ZERO;
+    if pos.amt.is_zero() || pos.amt.is_sign_positive() == q.is_sign_positive() {
+        let size = pos.amt.abs() + q.abs();
+        pos.entry = ((pos.amt.abs() * pos.entry + q.abs() * price) / size)
+            .round_dp(8)
+            .normalize();
+        pos.amt += q;
+    } else {
+        let closing = q.abs().min(pos.amt.abs());
+        let direction = if pos.amt > Decimal::ZERO {
+            Decimal::ONE
+        } else {
+            Decimal::NEGATIVE_ONE
+        };
+        realized = closing * (price - pos.entry) * direction;
+        pos.amt += q;
+        if pos.amt.is_zero() {
+            pos.entry = Decimal::ZERO;
+        } else if pos.amt.is_sign_positive() == q.is_sign_positive() {
+            pos.entry = price;
+        }
+    }
+    pos.realized += realized;
+    pos.update_time = now;
+    account.wallet += realized;
+    account.update_time = now;
+    realized
+}
+
+/// A past of 1m candles ending at `mark`: a walk drawn backwards in whole ticks, so the last
+/// close is exactly the starting mark.
+fn history(rng: &mut ChaCha8Rng, rules: &Rules, mark: Decimal, now: i64) -> Vec<Candle> {
+    let minute = now - now.rem_euclid(MINUTE);
+    let floor = rules.min_price + rules.tick * Decimal::from(100);
+    let mut close = mark;
+    let mut candles = Vec::with_capacity(HISTORY_MINUTES as usize + 1);
+    for k in 1..=HISTORY_MINUTES {
+        let open = (close + rules.tick * Decimal::from(rng.random_range(-20i64..=20))).max(floor);
+        let up = rules.tick * Decimal::from(rng.random_range(0i64..=10));
+        let down = rules.tick * Decimal::from(rng.random_range(0i64..=10));
+        let volume = rules.min_qty * Decimal::from(rng.random_range(10i64..=500));
+        let high = open.max(close) + up;
+        let low = (open.min(close) - down).max(floor);
+        let vwap = (high + low) / Decimal::TWO;
+        candles.push(Candle {
+            open_time: minute - k * MINUTE,
+            open,
+            high,
+            low,
+            close,
+            volume,
+            quote_volume: (volume * vwap).round_dp(8),
+            trades: u64::try_from(rng.random_range(5i64..=200)).unwrap_or(5),
+            taker_base: (volume / Decimal::TWO).round_dp(8),
+            taker_quote: (volume * vwap / Decimal::TWO).round_dp(8),
+        });
+        close = open;
+    }
+    candles.reverse();
+    candles.push(Candle::flat(minute, mark));
+    candles
+}

@@ -1,0 +1,713 @@
+//! The REST endpoints and what stands in front of them: Binance's request-weight and order-count
+//! limits (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-1M, 429 then 418 with Retry-After) and the
+//! latency / 5xx fault knobs.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::extract::{RawQuery, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde_json::{Value, json};
+
+use super::{BinanceError, ListenKey, Shared, auth, exchange::Exchange, lock, market, views};
+
+/// Every REST route, behind the limits and fault knobs.
+pub(super) fn routes(inner: Shared) -> Router<Shared> {
+    Router::new()
+        .route("/fapi/v1/time", get(time))
+        .route("/fapi/v1/exchangeInfo", get(exchange_info))
+        .route(
+            "/fapi/v1/order",
+            post(new_order).get(query_order).delete(cancel_order),
+        )
+        .route("/fapi/v1/openOrders", get(open_orders))
+        .route("/fapi/v1/allOpenOrders", axum::routing::delete(cancel_all))
+        .route("/fapi/v1/countdownCancelAll", post(countdown_cancel_all))
+        .route("/fapi/v1/leverage", post(leverage))
+        .route("/fapi/v2/account", get(account_v2))
+        .route("/fapi/v3/account", get(account_v3))
+        .route("/fapi/v2/balance", get(balance))
+        .route("/fapi/v3/balance", get(balance))
+        .route("/fapi/v2/positionRisk", get(position_risk_v2))
+        .route("/fapi/v3/positionRisk", get(position_risk_v3))
+        .route("/fapi/v1/premiumIndex", get(premium_index))
+        .route("/fapi/v1/depth", get(depth))
+        .route("/fapi/v1/klines", get(klines))
+        .route(
+            "/fapi/v1/listenKey",
+            post(listen_key_new)
+                .put(listen_key_keepalive)
+                .delete(listen_key_close),
+        )
+        .route_layer(middleware::from_fn_with_state(inner, gate))
+}
+
+/// Binance's documented request weight of each endpoint, and whether it counts as an order.
+fn weight_of(method: &Method, path: &str, query: &str) -> (u32, bool) {
+    let params = auth::query_params(query);
+    let limit = |default: u32| {
+        params
+            .get("limit")
+            .and_then(|l| l.parse::<u32>().ok())
+            .unwrap_or(default)
+    };
+    match path {
+        "/fapi/v1/order" if method == Method::POST => (1, true),
+        "/fapi/v1/openOrders" if !params.contains_key("symbol") => (40, false),
+        "/fapi/v2/account"
+        | "/fapi/v3/account"
+        | "/fapi/v2/balance"
+        | "/fapi/v3/balance"
+        | "/fapi/v2/positionRisk"
+        | "/fapi/v3/positionRisk" => (5, false),
+        "/fapi/v1/countdownCancelAll" => (10, false),
+        "/fapi/v1/depth" => (
+            match limit(500) {
+                0..=50 => 2,
+                51..=100 => 5,
+                101..=500 => 10,
+                _ => 20,
+            },
+            false,
+        ),
+        "/fapi/v1/klines" => (
+            match limit(500) {
+                0..=99 => 1,
+                100..=499 => 2,
+                500..=1000 => 5,
+                _ => 10,
+            },
+            false,
+        ),
+        _ => (1, false),
+    }
+}
+
+fn retry_after(mut response: Response, seconds: i64) -> Response {
+    response
+        .headers_mut()
+        .insert("Retry-After", HeaderValue::from(seconds.max(1)));
+    response
+}
+
+fn too_many(status: StatusCode, code: i32, msg: String, seconds: i64) -> Response {
+    retry_after(
+        (status, axum::Json(json!({ "code": code, "msg": msg }))).into_response(),
+        seconds,
+    )
+}
+
+/// Counts and enforces the limits, applies the fault knobs, and sets the usage headers.
+async fn gate(State(inner): State<Shared>, request: Request, next: Next) -> Response {
+    let faults = inner.faults();
+    if faults.latency_ms > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(faults.latency_ms)).await;
+    }
+    let n = inner.requests.fetch_add(1, Ordering::Relaxed) + 1;
+    if faults.fail_5xx_every > 0 && n.is_multiple_of(u64::from(faults.fail_5xx_every)) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "code": -1001, "msg": "Internal error; unable to process your request. Please try again." })),
+        )
+            .into_response();
+    }
+    let (weight, is_order) = weight_of(
+        request.method(),
+        request.uri().path(),
+        request.uri().query().unwrap_or(""),
+    );
+    let now = inner.now_ms();
+    let (used, orders, orders_10s) = {
+        let mut limits = lock(&inner.limits);
+        let minute = now - now.rem_euclid(60_000);
+        if limits.minute != minute {
+            limits.minute = minute;
+            limits.weight = 0;
+            limits.orders = 0;
+            limits.warned = false;
+        }
+        let ten_seconds = now - now.rem_euclid(10_000);
+        if limits.ten_seconds != ten_seconds {
+            limits.ten_seconds = ten_seconds;
+            limits.orders_10s = 0;
+        }
+        let to_next_minute = (minute + 60_000 - now + 999) / 1000;
+        if now < limits.banned_until {
+            let until = limits.banned_until;
+            return too_many(
+                StatusCode::IM_A_TEAPOT,
+                -1003,
+                format!(
+                    "Way too many requests; IP(127.0.0.1) banned until {until}. Please use the websocket for live updates to avoid bans."
+                ),
+                (until - now + 999) / 1000,
+            );
+        }
+        let limit = inner.config.request_weight_limit;
+        if limits.weight + weight > limit {
+            if limits.warned {
+                // Kept sending while limited: banned, from 2 minutes (Binance's shortest ban).
+                let until = now + 120_000;
+                limits.banned_until = until;
+                return too_many(
+                    StatusCode::IM_A_TEAPOT,
+                    -1003,
+                    format!(
+                        "Way too many requests; IP(127.0.0.1) banned until {until}. Please use the websocket for live updates to avoid bans."
+                    ),
+                    120,
+                );
+            }
+            limits.warned = true;
+            return too_many(
+                StatusCode::TOO_MANY_REQUESTS,
+                -1003,
+                format!(
+                    "Too many requests; current limit of IP(127.0.0.1) is {limit} requests per minute. Please use the websocket for live updates to avoid polling the API."
+                ),
+                to_next_minute,
+            );
+        }
+        if is_order && limits.orders >= inner.config.order_limit_per_minute {
+            let order_limit = inner.config.order_limit_per_minute;
+            return too_many(
+                StatusCode::TOO_MANY_REQUESTS,
+                -1015,
+                format!("Too many new orders; current limit is {order_limit} orders per MINUTE."),
+                to_next_minute,
+            );
+        }
+        if is_order && limits.orders_10s >= inner.config.order_limit_per_10s {
+            let order_limit = inner.config.order_limit_per_10s;
+            let to_next_window = (ten_seconds + 10_000 - now + 999) / 1000;
+            return too_many(
+                StatusCode::TOO_MANY_REQUESTS,
+                -1015,
+                format!(
+                    "Too many new orders; current limit is {order_limit} orders per TEN_SECONDS."
+                ),
+                to_next_window,
+            );
+        }
+        limits.weight += weight;
+        if is_order {
+            limits.orders += 1;
+            limits.orders_10s += 1;
+        }
+        (limits.weight, limits.orders, limits.orders_10s)
+    };
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    headers.insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(used));
+    if is_order {
+        headers.insert("X-MBX-ORDER-COUNT-1M", HeaderValue::from(orders));
+        headers.insert("X-MBX-ORDER-COUNT-10S", HeaderValue::from(orders_10s));
+    }
+    response
+}
+
+fn respond(result: Result<Value, BinanceError>) -> Response {
+    match result {
+        Ok(value) => (StatusCode::OK, axum::Json(value)).into_response(),
+        Err(err) => err.into_response(),
+    }
+}
+
+/// Runs a SIGNED endpoint: verifies the request, then `handle`s it under the exchange lock.
+fn signed(
+    inner: &Shared,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &str,
+    handle: impl FnOnce(&mut Exchange, &auth::Verified, i64) -> Result<Value, BinanceError>,
+) -> Response {
+    let now = inner.now_ms();
+    let query = query.unwrap_or_default();
+    let result = auth::verify(&inner.config.accounts, &query, headers, body, now)
+        .and_then(|request| handle(&mut inner.exchange(), &request, now));
+    respond(result)
+}
+
+async fn time(State(inner): State<Shared>) -> Response {
+    axum::Json(json!({ "serverTime": inner.now_ms() })).into_response()
+}
+
+async fn exchange_info(State(inner): State<Shared>) -> Response {
+    let c = &inner.config;
+    let limits = market::PublishedLimits {
+        weight_per_minute: c.request_weight_limit,
+        orders_per_minute: c.order_limit_per_minute,
+        orders_per_10s: c.order_limit_per_10s,
+    };
+    axum::Json(market::exchange_info(inner.now_ms(), limits)).into_response()
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    AcceptThenDrop,
+    AcceptThenUnknown,
+    Refuse503,
+}
+
+fn next_fault(inner: &Shared) -> Option<Fault> {
+    let every = u64::from(inner.faults().every);
+    let n = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
+    if every == 0 || !n.is_multiple_of(every) {
+        return None;
+    }
+    Some(match (n / every) % 3 {
+        1 => Fault::AcceptThenDrop,
+        2 => Fault::AcceptThenUnknown,
+        _ => Fault::Refuse503,
+    })
+}
+
+/// Binance's 503 whose outcome is unknown: "the API successfully sent the request but not get a
+/// response within the timeout period … the execution status is UNKNOWN".
+fn unknown_503() -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({ "code": -1000, "msg": "Unknown error, please check your request or try again later." })),
+    )
+        .into_response()
+}
+
+/// `POST /fapi/v1/order`.
+async fn new_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let fault = next_fault(&inner);
+    if fault == Some(Fault::Refuse503) {
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(json!({ "code": -1001, "msg": "Service Unavailable." })),
+        )
+            .into_response();
+    }
+    let now = inner.now_ms();
+    let result = auth::verify(
+        &inner.config.accounts,
+        query.as_deref().unwrap_or(""),
+        &headers,
+        &body,
+        now,
+    )
+    .and_then(|request| {
+        inner
+            .exchange()
+            .place(&request.api_key, &request.params, now)
+    });
+    match (result, fault) {
+        (Ok(_), Some(Fault::AcceptThenDrop)) => {
+            // Headers go out, then the body stream fails: hyper aborts the connection.
+            let broken = futures_util::stream::once(async {
+                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
+                    "fault: connection dropped",
+                ))
+            });
+            axum::body::Body::from_stream(broken).into_response()
+        }
+        (Ok(_), Some(Fault::AcceptThenUnknown)) => unknown_503(),
+        (result, _) => respond(result),
+    }
+}
+
+/// The key of the order a request names by `orderId` or `origClientOrderId`.
+fn named_order(
+    ex: &Exchange,
+    api_key: &str,
+    p: &HashMap<String, String>,
+) -> Result<Option<super::exchange::OrderKey>, BinanceError> {
+    let symbol = auth::required(p, "symbol")?;
+    if let Some(client_id) = p.get("origClientOrderId") {
+        let key = (api_key.to_owned(), symbol.to_owned(), client_id.clone());
+        return Ok(ex.orders.contains_key(&key).then_some(key));
+    }
+    let id: u64 = auth::required(p, "orderId")?
+        .parse()
+        .map_err(|_| BinanceError::Mandatory("orderId".into()))?;
+    Ok(ex
+        .orders
+        .iter()
+        .find(|((key, sym, _), o)| key == api_key && sym == symbol && o.order_id == id)
+        .map(|(key, _)| key.clone()))
+}
+
+/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none).
+async fn query_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        let key =
+            named_order(ex, &request.api_key, &request.params)?.ok_or(BinanceError::NoSuchOrder)?;
+        ex.orders
+            .get(&key)
+            .map(|o| o.to_json())
+            .ok_or(BinanceError::NoSuchOrder)
+    })
+}
+
+/// `DELETE /fapi/v1/order`: cancels an open order (-2011 "Unknown order sent." otherwise).
+async fn cancel_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, now| {
+        let key = named_order(ex, &request.api_key, &request.params)?
+            .ok_or(BinanceError::UnknownOrder)?;
+        if !ex.orders.get(&key).is_some_and(|o| o.is_open()) {
+            return Err(BinanceError::UnknownOrder);
+        }
+        ex.finish(&key, "CANCELED", now);
+        ex.orders
+            .get(&key)
+            .map(|o| o.to_json())
+            .ok_or(BinanceError::UnknownOrder)
+    })
+}
+
+/// `GET /fapi/v1/openOrders`: open orders on `symbol`, or on every symbol without it.
+async fn open_orders(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        let symbol = request.params.get("symbol").map(String::as_str);
+        if let Some(symbol) = symbol {
+            ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        }
+        let mut open: Vec<&super::exchange::Order> = ex
+            .orders
+            .values()
+            .filter(|o| {
+                o.api_key == request.api_key && symbol.is_none_or(|s| o.symbol == s) && o.is_open()
+            })
+            .collect();
+        open.sort_by_key(|o| o.order_id);
+        Ok(Value::Array(open.iter().map(|o| o.to_json()).collect()))
+    })
+}
+
+/// `DELETE /fapi/v1/allOpenOrders?symbol=`: cancels every open order on the symbol.
+async fn cancel_all(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, now| {
+        let symbol = auth::required(&request.params, "symbol")?;
+        ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        ex.cancel_symbol(&request.api_key, symbol, now);
+        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
+    })
+}
+
+/// `POST /fapi/v1/countdownCancelAll`: cancels all open orders of `symbol` when
+/// `countdownTime` ms pass without another call; 0 stops the countdown.
+async fn countdown_cancel_all(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, now| {
+        let symbol = auth::required(&request.params, "symbol")?.to_owned();
+        let countdown: i64 = auth::required(&request.params, "countdownTime")?
+            .parse()
+            .map_err(|_| BinanceError::Mandatory("countdownTime".into()))?;
+        if countdown < 0 {
+            return Err(BinanceError::InvalidParam("countdownTime".into()));
+        }
+        ex.market(&symbol).ok_or(BinanceError::InvalidSymbol)?;
+        let key = (request.api_key.clone(), symbol.clone());
+        if countdown == 0 {
+            ex.countdowns.remove(&key);
+        } else {
+            ex.countdowns.insert(key, now.saturating_add(countdown));
+        }
+        Ok(json!({ "symbol": symbol, "countdownTime": countdown.to_string() }))
+    })
+}
+
+/// `POST /fapi/v1/leverage`.
+async fn leverage(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        let symbol = auth::required(&request.params, "symbol")?.to_owned();
+        let raw = auth::required(&request.params, "leverage")?;
+        let leverage: u32 = raw
+            .parse()
+            .map_err(|_| BinanceError::InvalidLeverage(raw.to_owned()))?;
+        ex.set_leverage(&request.api_key, &symbol, leverage)
+    })
+}
+
+async fn account_v2(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        Ok(views::account(ex, &request.api_key, false))
+    })
+}
+
+async fn account_v3(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        Ok(views::account(ex, &request.api_key, true))
+    })
+}
+
+async fn balance(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        Ok(views::balance(ex, &request.api_key))
+    })
+}
+
+fn position_risk(
+    inner: &Shared,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &str,
+    v3: bool,
+) -> Response {
+    signed(inner, query, headers, body, |ex, request, _| {
+        let symbol = request.params.get("symbol").map(String::as_str);
+        if let Some(symbol) = symbol {
+            ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        }
+        Ok(views::position_risk(ex, &request.api_key, symbol, v3))
+    })
+}
+
+async fn position_risk_v2(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    position_risk(&inner, query, &headers, &body, false)
+}
+
+async fn position_risk_v3(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    position_risk(&inner, query, &headers, &body, true)
+}
+
+/// `GET /fapi/v1/premiumIndex` (public): one symbol's object, or an array of all.
+async fn premium_index(State(inner): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    let p = auth::query_params(query.as_deref().unwrap_or(""));
+    let now = inner.now_ms();
+    let ex = inner.exchange();
+    let result = match p.get("symbol") {
+        Some(symbol) => ex
+            .market(symbol)
+            .map(|m| m.premium_index(now))
+            .ok_or(BinanceError::InvalidSymbol),
+        None => Ok(Value::Array(
+            ex.markets.iter().map(|m| m.premium_index(now)).collect(),
+        )),
+    };
+    respond(result)
+}
+
+/// `GET /fapi/v1/depth` (public): `limit` 5, 10, 20, 50, 100, 500 (default) or 1000.
+async fn depth(State(inner): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    let p = auth::query_params(query.as_deref().unwrap_or(""));
+    let now = inner.now_ms();
+    let result = (|| {
+        let symbol = auth::required(&p, "symbol")?;
+        let limit = match p.get("limit").map(String::as_str) {
+            None => 500,
+            Some(l @ ("5" | "10" | "20" | "50" | "100" | "500" | "1000")) => l
+                .parse()
+                .map_err(|_| BinanceError::InvalidParam("limit".into()))?,
+            Some(_) => return Err(BinanceError::InvalidParam("limit".into())),
+        };
+        let ex = inner.exchange();
+        let m = ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        Ok(m.depth(limit, now))
+    })();
+    respond(result)
+}
+
+/// The length of a kline interval in ms (`1M` is not simulated).
+fn interval_ms(interval: &str) -> Option<i64> {
+    const M: i64 = 60_000;
+    Some(match interval {
+        "1m" => M,
+        "3m" => 3 * M,
+        "5m" => 5 * M,
+        "15m" => 15 * M,
+        "30m" => 30 * M,
+        "1h" => 60 * M,
+        "2h" => 120 * M,
+        "4h" => 240 * M,
+        "6h" => 360 * M,
+        "8h" => 480 * M,
+        "12h" => 720 * M,
+        "1d" => 1440 * M,
+        "3d" => 3 * 1440 * M,
+        "1w" => 7 * 1440 * M,
+        _ => return None,
+    })
+}
+
+/// `GET /fapi/v1/klines` (public): `symbol`, `interval`, optional `startTime`, `endTime`,
+/// `limit` (default 500, max 1500).
+async fn klines(State(inner): State<Shared>, RawQuery(query): RawQuery) -> Response {
+    let p = auth::query_params(query.as_deref().unwrap_or(""));
+    let result = (|| {
+        let symbol = auth::required(&p, "symbol")?;
+        let interval =
+            interval_ms(auth::required(&p, "interval")?).ok_or(BinanceError::InvalidInterval)?;
+        let time = |name: &str| -> Result<Option<i64>, BinanceError> {
+            p.get(name)
+                .map(|v| {
+                    v.parse::<i64>()
+                        .map_err(|_| BinanceError::Mandatory(name.into()))
+                })
+                .transpose()
+        };
+        let (start, end) = (time("startTime")?, time("endTime")?);
+        let limit = match p.get("limit") {
+            None => 500,
+            Some(l) => match l.parse::<usize>() {
+                Ok(n @ 1..=1500) => n,
+                _ => return Err(BinanceError::InvalidParam("limit".into())),
+            },
+        };
+        let ex = inner.exchange();
+        let m = ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        Ok(m.klines(interval, start, end, limit))
+    })();
+    respond(result)
+}
+
+/// A new 64-character listen key.
+fn draw_listen_key(inner: &Shared) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let n = inner.key_counter.fetch_add(1, Ordering::Relaxed);
+    let mut rng = ChaCha8Rng::seed_from_u64(
+        inner.config.seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ inner.now_ms().unsigned_abs(),
+    );
+    (0..64)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// `POST /fapi/v1/listenKey` (USER_STREAM: API key, no signature): the account's valid key,
+/// extended by the validity, or a new one.
+async fn listen_key_new(State(inner): State<Shared>, headers: HeaderMap) -> Response {
+    let result = auth::api_key_only(&inner.config.accounts, &headers).map(|api_key| {
+        let now = inner.now_ms();
+        let expires_at = now + inner.config.listen_key_validity_ms;
+        let mut keys = lock(&inner.listen_keys);
+        let existing = keys
+            .iter_mut()
+            .find(|(_, k)| k.api_key == api_key && k.expires_at > now);
+        let key = match existing {
+            Some((key, k)) => {
+                k.expires_at = expires_at;
+                key.clone()
+            }
+            None => {
+                let key = draw_listen_key(&inner);
+                keys.insert(
+                    key.clone(),
+                    ListenKey {
+                        api_key,
+                        expires_at,
+                    },
+                );
+                key
+            }
+        };
+        json!({ "listenKey": key })
+    });
+    respond(result)
+}
+
+/// The account's valid listen key (or the one named by `listenKey`), if any.
+fn find_key(inner: &Shared, api_key: &str, query: Option<&str>, body: &str) -> Option<String> {
+    let now = inner.now_ms();
+    let mut named = auth::query_params(body);
+    named.extend(auth::query_params(query.unwrap_or("")));
+    let keys = lock(&inner.listen_keys);
+    keys.iter()
+        .filter(|(_, k)| k.api_key == api_key && k.expires_at > now)
+        .find(|(key, _)| named.get("listenKey").is_none_or(|n| n == *key))
+        .map(|(key, _)| key.clone())
+}
+
+/// `PUT /fapi/v1/listenKey`: extends the key's validity; -1125 when there is none.
+async fn listen_key_keepalive(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let result = auth::api_key_only(&inner.config.accounts, &headers).and_then(|api_key| {
+        let key = find_key(&inner, &api_key, query.as_deref(), &body)
+            .ok_or(BinanceError::ListenKeyMissing)?;
+        let expires_at = inner.now_ms() + inner.config.listen_key_validity_ms;
+        if let Some(k) = lock(&inner.listen_keys).get_mut(&key) {
+            k.expires_at = expires_at;
+        }
+        Ok(json!({ "listenKey": key }))
+    });
+    respond(result)
+}
+
+/// `DELETE /fapi/v1/listenKey`: closes the stream; its connections get `listenKeyExpired`.
+async fn listen_key_close(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let result = auth::api_key_only(&inner.config.accounts, &headers).and_then(|api_key| {
+        let key = find_key(&inner, &api_key, query.as_deref(), &body)
+            .ok_or(BinanceError::ListenKeyMissing)?;
+        lock(&inner.listen_keys).remove(&key);
+        inner.publish_key_expired(&key, &api_key, inner.now_ms());
+        Ok(json!({}))
+    });
+    respond(result)
+}

@@ -1,0 +1,851 @@
+//! Binance USDⓈ-M WebSocket streams, as the futures stream host (`wss://fstream.binance.com`)
+//! serves them, written from Binance's "Websocket Market Streams", "Live Subscribing/
+//! Unsubscribing to streams" and "User Data Streams" pages:
+//!
+//! - raw streams at `/ws/<streamName>`: each event is the bare payload;
+//! - combined streams at `/stream?streams=<a>/<b>/…`: each event is wrapped as
+//!   `{"stream":"<streamName>","data":<rawPayload>}`;
+//! - `/ws` and `/stream` with no stream, to subscribe live;
+//! - user data at `/ws/<listenKey>` (also as a combined stream or a live subscription): that
+//!   account's `ORDER_TRADE_UPDATE`, `ACCOUNT_UPDATE`, …; when the key expires or is deleted the
+//!   connection gets `listenKeyExpired` and is closed;
+//! - live `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`/`GET_PROPERTY`
+//!   (`combined`) requests, answered `{"result":…,"id":n}` or
+//!   `{"error":{"code":n,"msg":"…"},"id":n}` with Binance's codes and messages;
+//! - a ping frame every 3 minutes; a connection that sends no pong for 10 minutes is dropped
+//!   (unsolicited pongs count); pings from the client are answered with pongs;
+//! - at most 10 incoming messages a second and 1024 streams per connection; a connection lives
+//!   at most 24 hours.
+//!
+//! Stream names are matched as given (Binance's are lower-case symbols, e.g.
+//! `btcusdt@markPrice`); an unknown market stream is accepted and stays silent, as Binance does.
+//! A path segment without `@` is read as a listen key: one that is not (or no longer) valid is
+//! refused at the handshake with HTTP 400 and `-1125 This listenKey does not exist.`, so a
+//! client with a stale key notices at once instead of listening to silence.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+use tokio::time::Instant;
+
+use super::{Shared, SimEvent};
+
+/// The stream host's clocks and limits.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Timing {
+    /// "The websocket server will send a ping frame every 3 minutes."
+    pub(super) ping_every: Duration,
+    /// "If the websocket server does not receive a pong frame back from the connection within a
+    /// 10 minute period, the connection will be disconnected."
+    pub(super) pong_within: Duration,
+    /// "A single connection … is only valid for 24 hours."
+    pub(super) max_age: Duration,
+    /// How often a connection checks that its listen keys are still valid.
+    pub(super) key_check: Duration,
+    /// A client that does not take a frame within this long is dropped (it reconnects), so a
+    /// stalled reader cannot stall the connection's task.
+    pub(super) send_within: Duration,
+}
+
+impl Timing {
+    pub(super) const BINANCE: Timing = Timing {
+        ping_every: Duration::from_secs(3 * 60),
+        pong_within: Duration::from_secs(10 * 60),
+        max_age: Duration::from_secs(24 * 60 * 60),
+        key_check: Duration::from_secs(1),
+        send_within: Duration::from_secs(10),
+    };
+}
+
+/// "WebSocket connections have a limit of 10 incoming messages per second."
+const MESSAGES_PER_SECOND: u32 = 10;
+/// "A single connection can listen to a maximum of 1024 streams."
+const MAX_STREAMS: usize = 1024;
+
+/// The stream routes with Binance's timing.
+pub(super) fn routes() -> Router<Shared> {
+    routes_with(Timing::BINANCE)
+}
+
+/// The stream routes with other timing (tests shorten the ping interval).
+pub(super) fn routes_with(timing: Timing) -> Router<Shared> {
+    Router::new()
+        .route("/ws", get(raw_empty))
+        .route("/ws/{stream}", get(raw))
+        .route("/stream", get(combined))
+        .layer(Extension(timing))
+}
+
+async fn raw_empty(
+    State(inner): State<Shared>,
+    Extension(timing): Extension<Timing>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    open(inner, timing, upgrade, &[], false)
+}
+
+async fn raw(
+    State(inner): State<Shared>,
+    Extension(timing): Extension<Timing>,
+    Path(stream): Path<String>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    open(inner, timing, upgrade, &[stream], false)
+}
+
+#[derive(Deserialize)]
+struct CombinedQuery {
+    streams: Option<String>,
+}
+
+async fn combined(
+    State(inner): State<Shared>,
+    Extension(timing): Extension<Timing>,
+    Query(query): Query<CombinedQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let streams: Vec<String> = query
+        .streams
+        .as_deref()
+        .unwrap_or("")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    open(inner, timing, upgrade, &streams, true)
+}
+
+/// Checks the requested streams, then upgrades.
+fn open(
+    inner: Shared,
+    timing: Timing,
+    upgrade: WebSocketUpgrade,
+    streams: &[String],
+    combined: bool,
+) -> Response {
+    if streams.len() > MAX_STREAMS {
+        let msg = format!("A single connection can listen to a maximum of {MAX_STREAMS} streams.");
+        return (StatusCode::BAD_REQUEST, msg).into_response();
+    }
+    let mut conn = Conn {
+        inner,
+        combined,
+        streams: Vec::new(),
+        owners: HashMap::new(),
+    };
+    for stream in streams {
+        if !conn.add(stream) {
+            let body = json!({ "code": -1125, "msg": "This listenKey does not exist." });
+            return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+        }
+    }
+    upgrade.on_upgrade(move |socket| run(socket, conn, timing))
+}
+
+/// A market stream name (`<symbol>@<kind>`, or `!<kind>@arr` for all symbols), as opposed to
+/// a listen key.
+fn is_market_stream(name: &str) -> bool {
+    name.contains('@') || name.starts_with('!')
+}
+
+/// The published stream a subscription listens to: `<symbol>@markPrice@1s` is the 1-second
+/// variant of `<symbol>@markPrice`, which the simulator publishes under the plain name.
+fn source_of(stream: &str) -> &str {
+    stream
+        .strip_suffix("@1s")
+        .filter(|s| s.ends_with("@markPrice"))
+        .unwrap_or(stream)
+}
+
+/// One stream connection's subscriptions.
+struct Conn {
+    inner: Shared,
+    /// Whether events are wrapped as `{"stream", "data"}` (the `combined` property).
+    combined: bool,
+    /// Subscribed stream names and listen keys, in the order they were subscribed.
+    streams: Vec<String>,
+    /// The owner (API key) of each subscribed listen key.
+    owners: HashMap<String, String>,
+}
+
+impl Conn {
+    /// Adds a stream; false when it names a listen key that is not valid.
+    fn add(&mut self, stream: &str) -> bool {
+        if self.streams.iter().any(|s| s == stream) {
+            return true;
+        }
+        if !is_market_stream(stream) {
+            match self.inner.listen_key_owner(stream) {
+                Some(owner) => {
+                    self.owners.insert(stream.to_owned(), owner);
+                }
+                None => return false,
+            }
+        }
+        self.streams.push(stream.to_owned());
+        true
+    }
+
+    fn remove(&mut self, stream: &str) {
+        self.streams.retain(|s| s != stream);
+        self.owners.remove(stream);
+    }
+
+    fn frame(&self, stream: &str, data: &Value) -> Message {
+        let text = if self.combined {
+            json!({ "stream": stream, "data": data }).to_string()
+        } else {
+            data.to_string()
+        };
+        Message::text(text)
+    }
+
+    /// The frames `event` gives this connection, and whether the connection must close after
+    /// them (its listen key expired).
+    fn deliver(&self, event: &SimEvent) -> (Vec<Message>, bool) {
+        match event {
+            SimEvent::Market { stream, data } => {
+                let frames = self
+                    .streams
+                    .iter()
+                    .filter(|s| source_of(s) == stream)
+                    .map(|s| self.frame(s, data))
+                    .collect();
+                (frames, false)
+            }
+            SimEvent::User { api_key, data } => {
+                let expired = data["e"] == "listenKeyExpired";
+                let named = data["listenKey"].as_str();
+                let keys: Vec<&String> = self
+                    .owners
+                    .iter()
+                    .filter(|(key, owner)| {
+                        *owner == api_key && (!expired || named.is_none_or(|n| n == key.as_str()))
+                    })
+                    .map(|(key, _)| key)
+                    .collect();
+                let frames: Vec<Message> = keys.iter().map(|k| self.frame(k, data)).collect();
+                let close = expired && !frames.is_empty();
+                (frames, close)
+            }
+        }
+    }
+
+    /// `listenKeyExpired` frames for subscribed listen keys that are no longer valid.
+    fn expired_keys(&self) -> Vec<Message> {
+        let now = self.inner.now_ms();
+        self.owners
+            .keys()
+            .filter(|key| self.inner.listen_key_owner(key).is_none())
+            .map(|key| {
+                let data = json!({ "e": "listenKeyExpired", "E": now, "listenKey": key });
+                self.frame(key, &data)
+            })
+            .collect()
+    }
+
+    /// Answers one live request (a text frame).
+    fn request(&mut self, text: &str) -> Value {
+        match self.handle(text) {
+            Ok((result, id)) => json!({ "result": result, "id": id }),
+            Err((code, msg, id)) => json!({ "error": { "code": code, "msg": msg }, "id": id }),
+        }
+    }
+
+    fn handle(&mut self, text: &str) -> Result<(Value, Value), (i64, String, Value)> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| (3, format!("Invalid JSON: {e}"), Value::Null))?;
+        let raw_id = value.get("id").cloned();
+        // Binance's request ids are unsigned integers ("request ID must be an unsigned
+        // integer" when one is missing or of another type).
+        let id = match &raw_id {
+            Some(Value::Number(n)) if n.is_u64() => Value::Number(n.clone()),
+            _ => {
+                let msg = "Invalid request: request ID must be an unsigned integer";
+                return Err((2, msg.into(), Value::Null));
+            }
+        };
+        let request: Request = serde_json::from_value(value)
+            .map_err(|e| (2, format!("Invalid request: {e}"), id.clone()))?;
+        let fail = |code: i64, msg: &str| Err((code, msg.to_owned(), id.clone()));
+        let result = match request.method {
+            Method::Subscribe | Method::Unsubscribe => {
+                let mut names = Vec::with_capacity(request.params.len());
+                for param in &request.params {
+                    match param.as_str() {
+                        Some(name) => names.push(name),
+                        None => {
+                            return fail(2, "Invalid request: stream names must be strings");
+                        }
+                    }
+                }
+                if matches!(request.method, Method::Unsubscribe) {
+                    for name in names {
+                        self.remove(name);
+                    }
+                } else {
+                    let new = names
+                        .iter()
+                        .filter(|n| !self.streams.iter().any(|s| s == *n))
+                        .count();
+                    if self.streams.len() + new > MAX_STREAMS {
+                        return fail(4, "Too many subscriptions");
+                    }
+                    for name in names {
+                        // A listen key that is not valid is acknowledged and stays silent,
+                        // like any unknown stream.
+                        if !self.add(name) {
+                            self.streams.push(name.to_owned());
+                        }
+                    }
+                }
+                Value::Null
+            }
+            Method::ListSubscriptions => {
+                if !request.params.is_empty() {
+                    return fail(2, "Invalid request: too many parameters");
+                }
+                json!(self.streams)
+            }
+            Method::SetProperty => {
+                if request.params.len() > 2 {
+                    return fail(2, "Invalid request: too many parameters");
+                }
+                let Some(name) = request.params.first().and_then(Value::as_str) else {
+                    return fail(2, "Invalid request: property name must be a string");
+                };
+                if name != "combined" {
+                    return fail(0, "Unknown property");
+                }
+                let Some(on) = request.params.get(1).and_then(Value::as_bool) else {
+                    return fail(1, "Invalid value type: expected Boolean");
+                };
+                self.combined = on;
+                Value::Null
+            }
+            Method::GetProperty => {
+                if request.params.len() > 1 {
+                    return fail(2, "Invalid request: too many parameters");
+                }
+                let Some(name) = request.params.first().and_then(Value::as_str) else {
+                    return fail(2, "Invalid request: property name must be a string");
+                };
+                if name != "combined" {
+                    return fail(0, "Unknown property");
+                }
+                Value::Bool(self.combined)
+            }
+        };
+        Ok((result, id))
+    }
+}
+
+/// A live request, as Binance reads it.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Request {
+    method: Method,
+    #[serde(default)]
+    params: Vec<Value>,
+    /// Checked before, from the raw JSON.
+    #[serde(rename = "id")]
+    _id: serde::de::IgnoredAny,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+enum Method {
+    Subscribe,
+    Unsubscribe,
+    ListSubscriptions,
+    SetProperty,
+    GetProperty,
+}
+
+/// Sends one frame; false when the client is gone or does not take it in time.
+async fn send(socket: &mut WebSocket, message: Message, within: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(within, socket.send(message)).await,
+        Ok(Ok(()))
+    )
+}
+
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str, within: Duration) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = send(socket, Message::Close(Some(frame)), within).await;
+}
+
+/// One connection's life: events out, requests in, pings, until the client leaves, a limit is
+/// hit, its listen key lapses or the simulator drops every stream connection.
+async fn run(mut socket: WebSocket, mut conn: Conn, timing: Timing) {
+    let mut events = conn.inner.subscribe();
+    let mut generation = conn.inner.ws_generation.subscribe();
+    generation.borrow_and_update();
+    let start = Instant::now();
+    let mut ping = tokio::time::interval_at(start + timing.ping_every, timing.ping_every);
+    let mut key_check = tokio::time::interval(timing.key_check);
+    let end_of_life = tokio::time::sleep(timing.max_age);
+    tokio::pin!(end_of_life);
+    let mut last_pong = start;
+    let mut window = (start, 0u32);
+    let within = timing.send_within;
+
+    loop {
+        tokio::select! {
+            // A dropped link, as a network failure looks: no close frame.
+            _ = generation.changed() => return,
+            () = &mut end_of_life => {
+                close(&mut socket, 1000, "connection valid for 24 hours", within).await;
+                return;
+            }
+            incoming = socket.recv() => {
+                let Some(Ok(message)) = incoming else { return };
+                let now = Instant::now();
+                if now.duration_since(window.0) >= Duration::from_secs(1) {
+                    window = (now, 0);
+                }
+                if !matches!(message, Message::Close(_) | Message::Binary(_)) {
+                    window.1 += 1;
+                    if window.1 > MESSAGES_PER_SECOND {
+                        tracing::info!("stream connection over 10 messages a second: closed");
+                        close(&mut socket, 1008, "Too many messages", within).await;
+                        return;
+                    }
+                }
+                match message {
+                    Message::Text(text) => {
+                        let answer = conn.request(text.as_str());
+                        if !send(&mut socket, Message::text(answer.to_string()), within).await {
+                            return;
+                        }
+                    }
+                    // tungstenite answers pings itself.
+                    Message::Pong(_) => last_pong = now,
+                    Message::Ping(_) | Message::Binary(_) => {}
+                    Message::Close(_) => return,
+                }
+            }
+            event = events.recv() => match event {
+                Ok(event) => {
+                    let (frames, then_close) = conn.deliver(&event);
+                    for frame in frames {
+                        if !send(&mut socket, frame, within).await {
+                            return;
+                        }
+                    }
+                    if then_close {
+                        close(&mut socket, 1000, "listenKeyExpired", within).await;
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    // A consumer this slow would only fall further behind: drop it; it
+                    // reconnects and resynchronises.
+                    tracing::warn!(missed, "stream connection too slow: closed");
+                    close(&mut socket, 1008, "Too slow", within).await;
+                    return;
+                }
+                Err(RecvError::Closed) => return,
+            },
+            _ = ping.tick() => {
+                if last_pong.elapsed() > timing.pong_within {
+                    tracing::info!("stream connection sent no pong in time: closed");
+                    return;
+                }
+                let payload = conn.inner.now_ms().to_string();
+                if !send(&mut socket, Message::Ping(payload.into_bytes().into()), within).await {
+                    return;
+                }
+            }
+            _ = key_check.tick(), if !conn.owners.is_empty() => {
+                let frames = conn.expired_keys();
+                if !frames.is_empty() {
+                    for frame in frames {
+                        if !send(&mut socket, frame, within).await {
+                            return;
+                        }
+                    }
+                    close(&mut socket, 1000, "listenKeyExpired", within).await;
+                    return;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The stream host on its own (no price process, no REST), fed events directly: what each
+    //! kind of connection receives, the live requests, pings, listen keys and the limits.
+
+    use std::net::SocketAddr;
+
+    use futures_util::{SinkExt, StreamExt};
+    use tokio::net::TcpListener;
+    use tokio_tungstenite::tungstenite::Message as Frame;
+
+    use super::super::{Inner, ListenKey, SimConfig};
+    use super::*;
+
+    type Client = tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >;
+
+    const WAIT: Duration = Duration::from_secs(5);
+
+    async fn host(timing: Timing) -> (Shared, SocketAddr) {
+        let inner = Inner::new(SimConfig::default());
+        let app = routes_with(timing).with_state(inner.clone());
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        (inner, addr)
+    }
+
+    async fn connect(addr: SocketAddr, path: &str) -> Client {
+        let url = format!("ws://{addr}{path}");
+        let (client, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("handshake in time")
+            .expect("handshake accepted");
+        client
+    }
+
+    /// The next text frame, as JSON (pings and pongs skipped).
+    async fn next_json(client: &mut Client) -> Value {
+        loop {
+            let frame = tokio::time::timeout(WAIT, client.next())
+                .await
+                .expect("a frame in time")
+                .expect("the connection is open")
+                .expect("a valid frame");
+            match frame {
+                Frame::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
+                Frame::Ping(_) | Frame::Pong(_) => {}
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    async fn ask(client: &mut Client, request: &str) -> Value {
+        client.send(Frame::text(request)).await.unwrap();
+        next_json(client).await
+    }
+
+    /// Publishes until the connection's task has subscribed (it subscribes after the
+    /// handshake), then returns the event that arrived.
+    async fn publish_until_received(inner: &Shared, client: &mut Client, event: SimEvent) -> Value {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let _ = inner.events.send(event.clone());
+            if let Ok(Some(Ok(Frame::Text(text)))) =
+                tokio::time::timeout(Duration::from_millis(100), client.next()).await
+            {
+                return serde_json::from_str(text.as_str()).unwrap();
+            }
+            assert!(tokio::time::Instant::now() < deadline, "no event delivered");
+        }
+    }
+
+    fn mark_price(price: &str) -> SimEvent {
+        SimEvent::Market {
+            stream: "btcusdt@markPrice".into(),
+            data: json!({ "e": "markPriceUpdate", "E": 1, "s": "BTCUSDT", "p": price }),
+        }
+    }
+
+    fn add_listen_key(inner: &Shared, key: &str, api_key: &str) {
+        inner.listen_keys.lock().unwrap().insert(
+            key.into(),
+            ListenKey {
+                api_key: api_key.into(),
+                expires_at: inner.now_ms() + 60 * 60 * 1000,
+            },
+        );
+    }
+
+    /// True when the server ends the connection (a close frame, or the link dropping) in time.
+    async fn closes(client: &mut Client) -> bool {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while let Ok(frame) = tokio::time::timeout_at(deadline, client.next()).await {
+            match frame {
+                None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => return true,
+                Some(Ok(_)) => {}
+            }
+        }
+        false
+    }
+
+    #[tokio::test]
+    async fn raw_streams_carry_the_bare_payload_and_combined_ones_wrap_it() {
+        let (inner, addr) = host(Timing::BINANCE).await;
+        let mut raw = connect(addr, "/ws/btcusdt@markPrice").await;
+        let got = publish_until_received(&inner, &mut raw, mark_price("100.5")).await;
+        assert_eq!(got["e"], "markPriceUpdate");
+        assert_eq!(got["p"], "100.5");
+
+        let mut combined =
+            connect(addr, "/stream?streams=btcusdt@markPrice/ethusdt@bookTicker").await;
+        let got = publish_until_received(&inner, &mut combined, mark_price("101")).await;
+        assert_eq!(got["stream"], "btcusdt@markPrice");
+        assert_eq!(got["data"]["p"], "101");
+
+        // The 1-second variant listens to the same prices under its own name.
+        let mut fast = connect(addr, "/stream?streams=btcusdt@markPrice@1s").await;
+        let got = publish_until_received(&inner, &mut fast, mark_price("102")).await;
+        assert_eq!(got["stream"], "btcusdt@markPrice@1s");
+    }
+
+    #[tokio::test]
+    async fn live_requests_subscribe_unsubscribe_and_list() {
+        let (inner, addr) = host(Timing::BINANCE).await;
+        let mut client = connect(addr, "/ws").await;
+        let answer = ask(
+            &mut client,
+            r#"{"method":"SUBSCRIBE","params":["btcusdt@markPrice","btcusdt@bookTicker"],"id":1}"#,
+        )
+        .await;
+        assert_eq!(answer, json!({ "result": null, "id": 1 }));
+        let answer = ask(&mut client, r#"{"method":"LIST_SUBSCRIPTIONS","id":3}"#).await;
+        assert_eq!(
+            answer,
+            json!({ "result": ["btcusdt@markPrice", "btcusdt@bookTicker"], "id": 3 })
+        );
+        let got = publish_until_received(&inner, &mut client, mark_price("99")).await;
+        assert_eq!(got["p"], "99", "raw connections get bare payloads");
+
+        let answer = ask(
+            &mut client,
+            r#"{"method":"GET_PROPERTY","params":["combined"],"id":4}"#,
+        )
+        .await;
+        assert_eq!(answer, json!({ "result": false, "id": 4 }));
+        let answer = ask(
+            &mut client,
+            r#"{"method":"SET_PROPERTY","params":["combined",true],"id":5}"#,
+        )
+        .await;
+        assert_eq!(answer, json!({ "result": null, "id": 5 }));
+        let got = publish_until_received(&inner, &mut client, mark_price("98")).await;
+        assert_eq!(got["stream"], "btcusdt@markPrice");
+
+        let answer = ask(
+            &mut client,
+            r#"{"method":"UNSUBSCRIBE","params":["btcusdt@markPrice"],"id":312}"#,
+        )
+        .await;
+        assert_eq!(answer, json!({ "result": null, "id": 312 }));
+        let answer = ask(&mut client, r#"{"method":"LIST_SUBSCRIPTIONS","id":6}"#).await;
+        assert_eq!(answer, json!({ "result": ["btcusdt@bookTicker"], "id": 6 }));
+    }
+
+    #[tokio::test]
+    async fn bad_requests_get_binances_errors() {
+        let (_inner, addr) = host(Timing::BINANCE).await;
+        let mut client = connect(addr, "/ws").await;
+        let cases = [
+            ("{oops", 3, "Invalid JSON: "),
+            (
+                r#"{"method":"SUBSCRIBE","params":["btcusdt@markPrice"],"id":"a"}"#,
+                2,
+                "Invalid request: request ID must be an unsigned integer",
+            ),
+            (
+                r#"{"method":"SUBSCRIBE","params":["btcusdt@markPrice"]}"#,
+                2,
+                "Invalid request: request ID must be an unsigned integer",
+            ),
+            (
+                r#"{"method":"SUBSCRIBEE","params":[],"id":7}"#,
+                2,
+                "Invalid request: unknown variant `SUBSCRIBEE`, expected one of `SUBSCRIBE`, `UNSUBSCRIBE`, `LIST_SUBSCRIPTIONS`, `SET_PROPERTY`, `GET_PROPERTY`",
+            ),
+            (
+                r#"{"params":[],"id":8}"#,
+                2,
+                "Invalid request: missing field `method`",
+            ),
+            (
+                r#"{"method":"SET_PROPERTY","params":["combined","yes"],"id":9}"#,
+                1,
+                "Invalid value type: expected Boolean",
+            ),
+            (
+                r#"{"method":"GET_PROPERTY","params":["colour"],"id":10}"#,
+                0,
+                "Unknown property",
+            ),
+            (
+                r#"{"method":"LIST_SUBSCRIPTIONS","params":["x"],"id":11}"#,
+                2,
+                "Invalid request: too many parameters",
+            ),
+        ];
+        for (request, code, msg) in cases {
+            let answer = ask(&mut client, request).await;
+            assert_eq!(answer["error"]["code"], code, "{request} → {answer}");
+            let got = answer["error"]["msg"].as_str().unwrap();
+            assert!(got.starts_with(msg), "{request} → {got}");
+            // Under Binance's limit of 10 messages a second.
+            tokio::time::sleep(Duration::from_millis(120)).await;
+        }
+        let answer = ask(&mut client, r#"{"method":"LIST_SUBSCRIPTIONS","id":12}"#).await;
+        assert_eq!(
+            answer,
+            json!({ "result": [], "id": 12 }),
+            "the connection survived"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_server_pings_and_answers_pings() {
+        let timing = Timing {
+            ping_every: Duration::from_millis(200),
+            ..Timing::BINANCE
+        };
+        let (_inner, addr) = host(timing).await;
+        let mut client = connect(addr, "/ws/btcusdt@markPrice").await;
+        client
+            .send(Frame::Ping(b"hello".to_vec().into()))
+            .await
+            .unwrap();
+        let (mut pinged, mut ponged) = (false, false);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !(pinged && ponged) {
+            let frame = tokio::time::timeout_at(deadline, client.next())
+                .await
+                .expect("a ping and a pong in time")
+                .unwrap()
+                .unwrap();
+            match frame {
+                Frame::Ping(_) => pinged = true,
+                Frame::Pong(payload) => {
+                    assert_eq!(&payload[..], b"hello");
+                    ponged = true;
+                }
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_that_never_pongs_is_dropped() {
+        let timing = Timing {
+            ping_every: Duration::from_millis(100),
+            pong_within: Duration::from_millis(300),
+            ..Timing::BINANCE
+        };
+        let (_inner, addr) = host(timing).await;
+        // A raw TCP client that completes the handshake and then never reads (so never pongs).
+        let url = format!("ws://{addr}/ws/btcusdt@markPrice");
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default();
+        let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+        let (mut client, _) =
+            tokio_tungstenite::client_async_with_config(url, stream, Some(config))
+                .await
+                .unwrap();
+        tokio::time::sleep(Duration::from_millis(800)).await;
+        // Reading now answers the queued pings too late: the server has already gone.
+        let mut ended = false;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while let Ok(frame) = tokio::time::timeout_at(deadline, client.next()).await {
+            match frame {
+                None | Some(Err(_)) | Some(Ok(Frame::Close(_))) => {
+                    ended = true;
+                    break;
+                }
+                Some(Ok(_)) => {}
+            }
+        }
+        assert!(
+            ended,
+            "the server closed a connection that never answered its pings"
+        );
+    }
+
+    #[tokio::test]
+    async fn user_data_goes_to_the_keys_owner_only_and_ends_when_the_key_lapses() {
+        let timing = Timing {
+            key_check: Duration::from_millis(50),
+            ..Timing::BINANCE
+        };
+        let (inner, addr) = host(timing).await;
+
+        // An unknown listen key is refused at the handshake.
+        let refused = tokio_tungstenite::connect_async(format!("ws://{addr}/ws/nosuchkey")).await;
+        match refused {
+            Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+                assert_eq!(response.status(), 400);
+            }
+            other => panic!("expected HTTP 400, got {other:?}"),
+        }
+
+        add_listen_key(&inner, "keyA", "alice");
+        add_listen_key(&inner, "keyB", "bob");
+        let mut alice = connect(addr, "/ws/keyA").await;
+        let mut bob = connect(addr, "/stream?streams=keyB").await;
+        let order = |who: &str| SimEvent::User {
+            api_key: who.into(),
+            data: json!({ "e": "ORDER_TRADE_UPDATE", "o": { "c": who } }),
+        };
+        let got = publish_until_received(&inner, &mut alice, order("alice")).await;
+        assert_eq!(got["o"]["c"], "alice");
+        let got = publish_until_received(&inner, &mut bob, order("bob")).await;
+        assert_eq!(got["stream"], "keyB");
+        assert_eq!(
+            got["data"]["o"]["c"], "bob",
+            "bob never sees alice's orders"
+        );
+
+        // The key lapses: listenKeyExpired, then the connection ends.
+        inner.listen_keys.lock().unwrap().remove("keyA");
+        let got = next_json(&mut alice).await;
+        assert_eq!(got["e"], "listenKeyExpired");
+        assert_eq!(got["listenKey"], "keyA");
+        assert!(closes(&mut alice).await);
+    }
+
+    #[tokio::test]
+    async fn a_generation_change_drops_every_connection() {
+        let (inner, addr) = host(Timing::BINANCE).await;
+        let mut a = connect(addr, "/ws/btcusdt@markPrice").await;
+        let mut b = connect(addr, "/stream?streams=btcusdt@bookTicker").await;
+        publish_until_received(&inner, &mut a, mark_price("1")).await;
+        inner.ws_generation.send_modify(|g| *g += 1);
+        assert!(closes(&mut a).await);
+        assert!(closes(&mut b).await);
+    }
+
+    #[tokio::test]
+    async fn a_consumer_too_slow_for_the_event_channel_is_closed_not_the_server() {
+        let (inner, addr) = host(Timing::BINANCE).await;
+        let mut slow = connect(addr, "/ws/btcusdt@markPrice").await;
+        publish_until_received(&inner, &mut slow, mark_price("1")).await;
+        // Far more than the channel holds, published while the client reads nothing: the
+        // connection's task falls behind (its socket fills) and is dropped.
+        let big = "x".repeat(4096);
+        for _ in 0..20_000 {
+            let _ = inner.events.send(SimEvent::Market {
+                stream: "btcusdt@markPrice".into(),
+                data: json!({ "e": "markPriceUpdate", "pad": big }),
+            });
+            tokio::task::yield_now().await;
+        }
+        assert!(closes(&mut slow).await, "the slow connection was closed");
+        // The host still serves.
+        let mut fresh = connect(addr, "/ws/btcusdt@markPrice").await;
+        publish_until_received(&inner, &mut fresh, mark_price("2")).await;
+    }
+}

@@ -1,0 +1,118 @@
+//! Where Binance USDⓈ-M lives: the REST base URL and the WebSocket base URLs of each environment.
+//!
+//! From Binance's USDⓈ-M documentation (developers.binance.com → Derivatives → USDⓈ-M Futures):
+//! - General Info: "The base endpoint is: `https://fapi.binance.com`"; "Testnet API Information: The
+//!   REST base url for testnet is `https://demo-fapi.binance.com`; the Websocket base url for
+//!   testnet is wss://fstream.binancefuture.com". `demo-fapi.binance.com` is the host of Binance's
+//!   Demo Trading; the older futures testnet host `https://testnet.binancefuture.com` (the one the
+//!   USDⓈ-M WebSocket API testnet `wss://testnet.binancefuture.com/ws-fapi/v1` still uses) is kept
+//!   as [`Environment::Testnet`].
+//! - Websocket Market Streams / "Important WebSocket Change Notice — Base URL Split & Migration":
+//!   production streams are routed by data type — Public (high-frequency public market data:
+//!   `<symbol>@depth…`, `@bookTicker`) at `wss://fstream.binance.com/public`, Market (regular market
+//!   data: `@markPrice`, `@kline_…`, `@aggTrade`, tickers) at `wss://fstream.binance.com/market`,
+//!   Private (user data, `/ws?listenKey=<key>&events=…`) at `wss://fstream.binance.com/private`.
+//!   Legacy unrouted URLs are retired (2026-04-23). Each base takes `/ws/<stream>` or
+//!   `/stream?streams=<a>/<b>` after it.
+//! - The split is documented for production only; the testnet and demo stream hosts are given as
+//!   their root (`/ws/<stream>`, `/ws/<listenKey>`), as their documentation shows them.
+
+/// A Binance USDⓈ-M environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Environment {
+    /// Real money: `fapi.binance.com`.
+    Live,
+    /// The futures testnet: `testnet.binancefuture.com`.
+    Testnet,
+    /// Binance Demo Trading: `demo-fapi.binance.com`.
+    Demo,
+}
+
+/// Production REST base URL.
+pub const LIVE_REST: &str = "https://fapi.binance.com";
+/// Futures testnet REST base URL.
+pub const TESTNET_REST: &str = "https://testnet.binancefuture.com";
+/// Demo Trading REST base URL (the General Info page's "REST base url for testnet").
+pub const DEMO_REST: &str = "https://demo-fapi.binance.com";
+
+/// Production WebSocket, Public route (high-frequency public data: depth, book tickers).
+pub const LIVE_WS_PUBLIC: &str = "wss://fstream.binance.com/public";
+/// Production WebSocket, Market route (mark price, klines, aggregate trades, tickers).
+pub const LIVE_WS_MARKET: &str = "wss://fstream.binance.com/market";
+/// Production WebSocket, Private route (user data by listenKey + events).
+pub const LIVE_WS_PRIVATE: &str = "wss://fstream.binance.com/private";
+/// Testnet WebSocket root (the General Info page's "Websocket base url for testnet"); Demo
+/// Trading's streams are documented under the same host.
+pub const TESTNET_WS: &str = "wss://fstream.binancefuture.com";
+
+impl Environment {
+    pub const ALL: [Environment; 3] = [Environment::Live, Environment::Testnet, Environment::Demo];
+
+    /// The REST base URL (no trailing slash).
+    pub const fn rest_base(self) -> &'static str {
+        match self {
+            Environment::Live => LIVE_REST,
+            Environment::Testnet => TESTNET_REST,
+            Environment::Demo => DEMO_REST,
+        }
+    }
+
+    /// Base URL for high-frequency public streams (`<symbol>@depth…`, `@bookTicker`).
+    pub const fn ws_public_base(self) -> &'static str {
+        match self {
+            Environment::Live => LIVE_WS_PUBLIC,
+            Environment::Testnet | Environment::Demo => TESTNET_WS,
+        }
+    }
+
+    /// Base URL for regular market streams (`<symbol>@markPrice`, `@kline_<interval>`,
+    /// `@aggTrade`, tickers).
+    pub const fn ws_market_base(self) -> &'static str {
+        match self {
+            Environment::Live => LIVE_WS_MARKET,
+            Environment::Testnet | Environment::Demo => TESTNET_WS,
+        }
+    }
+
+    /// Base URL for the user data stream (a listenKey from `POST /fapi/v1/listenKey`).
+    pub const fn ws_user_base(self) -> &'static str {
+        match self {
+            Environment::Live => LIVE_WS_PRIVATE,
+            Environment::Testnet | Environment::Demo => TESTNET_WS,
+        }
+    }
+
+    /// Whether orders here move real money.
+    pub const fn is_live(self) -> bool {
+        matches!(self, Environment::Live)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_environment_is_https_and_wss_on_binance_hosts() {
+        for env in Environment::ALL {
+            assert!(env.rest_base().starts_with("https://"), "{env:?}");
+            for ws in [
+                env.ws_public_base(),
+                env.ws_market_base(),
+                env.ws_user_base(),
+            ] {
+                assert!(
+                    ws.starts_with("wss://") && !ws.ends_with('/'),
+                    "{env:?} {ws}"
+                );
+            }
+            assert!(!env.rest_base().ends_with('/'));
+        }
+        assert_eq!(Environment::Live.rest_base(), "https://fapi.binance.com");
+        assert_eq!(
+            Environment::Live.ws_user_base(),
+            "wss://fstream.binance.com/private"
+        );
+        assert!(Environment::Live.is_live() && !Environment::Demo.is_live());
+    }
+}

@@ -1,0 +1,427 @@
+//! A typed `POST /fapi/v1/order` request: built from rampart-core's vocabulary, checked against
+//! the symbol's exchangeInfo filters before anything is sent, encoded as Binance's parameters.
+//!
+//! Binance's rules used here (USDⓈ-M "New Order (TRADE)"):
+//! - `type` and its mandatory parameters: `LIMIT` → timeInForce, quantity, price; `MARKET` →
+//!   quantity; `STOP`/`TAKE_PROFIT` (stop-limit, take-profit limit) → quantity, price, stopPrice;
+//!   `STOP_MARKET`/`TAKE_PROFIT_MARKET` → stopPrice (and quantity unless closePosition);
+//! - `timeInForce` `GTX` is post-only; `reduceOnly` is "true"/"false";
+//! - `workingType` (`MARK_PRICE` or `CONTRACT_PRICE`) is used with the conditional types;
+//! - `newClientOrderId` follows `^[\.A-Z\:/a-z0-9_-]{1,36}$`;
+//! - `newOrderRespType` `RESULT` answers with the order's final state for MARKET/IOC/FOK.
+
+use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
+use rust_decimal::Decimal;
+
+use super::error::VenueError;
+use super::filters::SymbolFilters;
+use super::types::WorkingType;
+
+/// A new order for Binance USDⓈ-M.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderRequest {
+    pub symbol: String,
+    pub side: Side,
+    pub order_type: OrderType,
+    pub quantity: Qty,
+    /// The limit price: required for LIMIT, STOP (stop-limit) and TAKE_PROFIT (limit); refused
+    /// for the market types.
+    pub price: Option<Price>,
+    /// The trigger price: required for the stop and take-profit types; refused otherwise.
+    pub stop_price: Option<Price>,
+    /// For the limit types (GTC when not given); refused for the market types.
+    pub time_in_force: Option<TimeInForce>,
+    pub reduce_only: bool,
+    /// Which price triggers a conditional order (Binance's default is CONTRACT_PRICE).
+    pub working_type: Option<WorkingType>,
+    /// Generated and journaled by the caller before sending; Binance's identity of the order.
+    pub client_order_id: String,
+}
+
+/// Binance's `type` for rampart-core's order type.
+pub const fn wire_type(order_type: OrderType) -> &'static str {
+    match order_type {
+        OrderType::Market => "MARKET",
+        OrderType::Limit => "LIMIT",
+        OrderType::StopMarket => "STOP_MARKET",
+        OrderType::StopLimit => "STOP",
+        OrderType::TakeProfitMarket => "TAKE_PROFIT_MARKET",
+        OrderType::TakeProfitLimit => "TAKE_PROFIT",
+    }
+}
+
+/// Binance's `timeInForce`; post-only is `GTX`.
+pub const fn wire_tif(tif: TimeInForce) -> &'static str {
+    match tif {
+        TimeInForce::Gtc => "GTC",
+        TimeInForce::Ioc => "IOC",
+        TimeInForce::Fok => "FOK",
+        TimeInForce::PostOnly => "GTX",
+    }
+}
+
+/// Binance's `side`.
+pub const fn wire_side(side: Side) -> &'static str {
+    match side {
+        Side::Buy => "BUY",
+        Side::Sell => "SELL",
+    }
+}
+
+/// Whether `id` is a client order id Binance accepts: `^[\.A-Z\:/a-z0-9_-]{1,36}$`.
+pub fn valid_client_order_id(id: &str) -> bool {
+    (1..=36).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".:/_-".contains(&b))
+}
+
+/// Decimal text as Binance takes it: plain notation, no trailing zeros.
+fn text(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+impl OrderRequest {
+    /// Whether the order executes as a market order once live (MARKET_LOT_SIZE applies).
+    fn is_market_kind(&self) -> bool {
+        !self.order_type.has_limit_price()
+    }
+
+    /// The request is consistent in itself: the parameters its type requires and no others.
+    pub fn check_shape(&self) -> Result<(), VenueError> {
+        let invalid = |why: String| Err(VenueError::InvalidRequest(why));
+        let kind = wire_type(self.order_type);
+        if !valid_client_order_id(&self.client_order_id) {
+            return invalid(format!(
+                "the client order id '{}' must be 1 to 36 letters, digits or . : / _ -",
+                self.client_order_id
+            ));
+        }
+        if self.symbol.is_empty() {
+            return invalid("the order has no symbol".into());
+        }
+        match (self.order_type.has_limit_price(), self.price) {
+            (true, None) => return invalid(format!("a {kind} order needs a limit price")),
+            (false, Some(_)) => return invalid(format!("a {kind} order takes no limit price")),
+            _ => {}
+        }
+        match (self.order_type.has_trigger_price(), self.stop_price) {
+            (true, None) => return invalid(format!("a {kind} order needs a stop price")),
+            (false, Some(_)) => return invalid(format!("a {kind} order takes no stop price")),
+            _ => {}
+        }
+        if self.time_in_force.is_some() && !self.order_type.has_limit_price() {
+            return invalid(format!("a {kind} order takes no time in force"));
+        }
+        if self.working_type.is_some() && !self.order_type.has_trigger_price() {
+            return invalid(format!(
+                "a {kind} order has no trigger, so no trigger price type"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Checks the order against the symbol's filters: the shape, TRADING status, price and stop
+    /// price on tick and within PRICE_FILTER, quantity on step within LOT_SIZE (MARKET_LOT_SIZE
+    /// for the market types), MIN_NOTIONAL (skipped for reduce-only orders, which Binance
+    /// exempts) and PERCENT_PRICE. `mark` is the latest mark price when known: without it, the
+    /// notional of a MARKET order and the price band cannot be checked here (Binance still
+    /// checks them).
+    pub fn validate(
+        &self,
+        filters: &SymbolFilters,
+        mark: Option<Decimal>,
+    ) -> Result<(), VenueError> {
+        self.check_shape()?;
+        if filters.symbol != self.symbol {
+            return Err(VenueError::InvalidRequest(format!(
+                "the rules given are for {}, not {}",
+                filters.symbol, self.symbol
+            )));
+        }
+        filters.check_trading()?;
+        if let Some(price) = self.price {
+            filters.check_price(price.get())?;
+        }
+        if let Some(stop) = self.stop_price {
+            filters.check_stop_price(stop.get())?;
+        }
+        let qty = self.quantity.get();
+        filters.check_qty(qty, self.is_market_kind())?;
+        if !self.reduce_only {
+            // The value the venue measures: the limit price; for market types the mark, or the
+            // trigger price of a stop/take-profit market order when no mark is known.
+            let reference = self
+                .price
+                .map(Price::get)
+                .or(mark)
+                .or(self.stop_price.map(Price::get));
+            if let Some(reference) = reference {
+                filters.check_notional(reference, qty)?;
+            }
+        }
+        if let (Some(price), Some(mark)) = (self.price, mark) {
+            filters.check_band(self.side, price.get(), mark)?;
+        }
+        Ok(())
+    }
+
+    /// The parameters in Binance's names, in a fixed order (without recvWindow, timestamp and
+    /// signature, which the client adds).
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        let mut p: Vec<(&'static str, String)> = vec![
+            ("symbol", self.symbol.clone()),
+            ("side", wire_side(self.side).to_owned()),
+            ("type", wire_type(self.order_type).to_owned()),
+        ];
+        if self.order_type.has_limit_price() {
+            let tif = self.time_in_force.unwrap_or(TimeInForce::Gtc);
+            p.push(("timeInForce", wire_tif(tif).to_owned()));
+        }
+        p.push(("quantity", text(self.quantity.get())));
+        if let Some(price) = self.price {
+            p.push(("price", text(price.get())));
+        }
+        if let Some(stop) = self.stop_price {
+            p.push(("stopPrice", text(stop.get())));
+        }
+        if self.reduce_only {
+            p.push(("reduceOnly", "true".to_owned()));
+        }
+        if let Some(working) = self.working_type {
+            p.push(("workingType", working.wire().to_owned()));
+        }
+        p.push(("newClientOrderId", self.client_order_id.clone()));
+        p.push(("newOrderRespType", "RESULT".to_owned()));
+        p
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binance_usdm::filters::FilterViolation;
+    use std::str::FromStr;
+
+    fn filters() -> SymbolFilters {
+        let json = r#"{"symbols":[{"symbol":"BTCUSDT","status":"TRADING","filters":[
+          {"filterType":"PRICE_FILTER","minPrice":"261.10","maxPrice":"809484","tickSize":"0.10"},
+          {"filterType":"LOT_SIZE","minQty":"0.001","maxQty":"1000","stepSize":"0.001"},
+          {"filterType":"MARKET_LOT_SIZE","minQty":"0.001","maxQty":"120","stepSize":"0.001"},
+          {"filterType":"MIN_NOTIONAL","notional":"100"},
+          {"filterType":"PERCENT_PRICE","multiplierUp":"1.0500","multiplierDown":"0.9500","multiplierDecimal":"4"}]}]}"#;
+        SymbolFilters::parse_exchange_info(json.as_bytes())
+            .unwrap()
+            .remove(0)
+    }
+
+    fn p(s: &str) -> Price {
+        s.parse().unwrap()
+    }
+
+    fn q(s: &str) -> Qty {
+        s.parse().unwrap()
+    }
+
+    fn d(s: &str) -> Decimal {
+        Decimal::from_str(s).unwrap()
+    }
+
+    fn order(order_type: OrderType) -> OrderRequest {
+        OrderRequest {
+            symbol: "BTCUSDT".into(),
+            side: Side::Buy,
+            order_type,
+            quantity: q("0.010"),
+            price: order_type.has_limit_price().then(|| p("60000.0")),
+            stop_price: order_type.has_trigger_price().then(|| p("61000.0")),
+            time_in_force: None,
+            reduce_only: false,
+            working_type: None,
+            client_order_id: "rmp-AbCdEfGhIjKlMnOpQrSt".into(),
+        }
+    }
+
+    fn encoded(o: &OrderRequest) -> String {
+        o.params()
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    #[test]
+    fn each_order_type_encodes_to_binance_parameters() {
+        let tail = "newClientOrderId=rmp-AbCdEfGhIjKlMnOpQrSt&newOrderRespType=RESULT";
+        let cases = [
+            (
+                OrderType::Market,
+                "symbol=BTCUSDT&side=BUY&type=MARKET&quantity=0.01",
+            ),
+            (
+                OrderType::Limit,
+                "symbol=BTCUSDT&side=BUY&type=LIMIT&timeInForce=GTC&quantity=0.01&price=60000",
+            ),
+            (
+                OrderType::StopMarket,
+                "symbol=BTCUSDT&side=BUY&type=STOP_MARKET&quantity=0.01&stopPrice=61000",
+            ),
+            (
+                OrderType::StopLimit,
+                "symbol=BTCUSDT&side=BUY&type=STOP&timeInForce=GTC&quantity=0.01&price=60000&stopPrice=61000",
+            ),
+            (
+                OrderType::TakeProfitMarket,
+                "symbol=BTCUSDT&side=BUY&type=TAKE_PROFIT_MARKET&quantity=0.01&stopPrice=61000",
+            ),
+            (
+                OrderType::TakeProfitLimit,
+                "symbol=BTCUSDT&side=BUY&type=TAKE_PROFIT&timeInForce=GTC&quantity=0.01&price=60000&stopPrice=61000",
+            ),
+        ];
+        for (order_type, head) in cases {
+            assert_eq!(encoded(&order(order_type)), format!("{head}&{tail}"));
+        }
+    }
+
+    #[test]
+    fn options_encode_post_only_reduce_only_and_working_type() {
+        let mut o = order(OrderType::Limit);
+        o.side = Side::Sell;
+        o.time_in_force = Some(TimeInForce::PostOnly);
+        o.reduce_only = true;
+        assert_eq!(
+            encoded(&o),
+            "symbol=BTCUSDT&side=SELL&type=LIMIT&timeInForce=GTX&quantity=0.01&price=60000&\
+             reduceOnly=true&newClientOrderId=rmp-AbCdEfGhIjKlMnOpQrSt&newOrderRespType=RESULT"
+        );
+        for (tif, wire) in [
+            (TimeInForce::Gtc, "GTC"),
+            (TimeInForce::Ioc, "IOC"),
+            (TimeInForce::Fok, "FOK"),
+            (TimeInForce::PostOnly, "GTX"),
+        ] {
+            assert_eq!(wire_tif(tif), wire);
+        }
+        let mut s = order(OrderType::StopMarket);
+        s.working_type = Some(WorkingType::MarkPrice);
+        assert!(encoded(&s).contains("&stopPrice=61000&workingType=MARK_PRICE&"));
+    }
+
+    #[test]
+    fn inconsistent_requests_are_refused_before_the_filters() {
+        let f = filters();
+        let mut o = order(OrderType::Limit);
+        o.price = None;
+        assert!(
+            matches!(o.validate(&f, None), Err(VenueError::InvalidRequest(m)) if m.contains("needs a limit price"))
+        );
+        let mut o = order(OrderType::Market);
+        o.price = Some(p("60000"));
+        assert!(matches!(
+            o.check_shape(),
+            Err(VenueError::InvalidRequest(_))
+        ));
+        let mut o = order(OrderType::StopLimit);
+        o.stop_price = None;
+        assert!(
+            matches!(o.check_shape(), Err(VenueError::InvalidRequest(m)) if m.contains("STOP order needs a stop price"))
+        );
+        let mut o = order(OrderType::Market);
+        o.time_in_force = Some(TimeInForce::Ioc);
+        assert!(o.check_shape().is_err());
+        let mut o = order(OrderType::Limit);
+        o.working_type = Some(WorkingType::MarkPrice);
+        assert!(o.check_shape().is_err());
+        for bad in ["", "has space", "x".repeat(37).as_str(), "é"] {
+            let mut o = order(OrderType::Limit);
+            o.client_order_id = bad.into();
+            assert!(o.check_shape().is_err(), "{bad:?}");
+        }
+        assert!(valid_client_order_id("a.B:c/d_e-1"));
+        let mut o = order(OrderType::Limit);
+        o.symbol = "ETHUSDT".into();
+        assert!(o.validate(&f, None).is_err());
+    }
+
+    #[test]
+    fn the_filters_are_checked_with_the_nearest_valid_values_named() {
+        let f = filters();
+        let mark = Some(d("60000"));
+        assert!(order(OrderType::Limit).validate(&f, mark).is_ok());
+        for t in [
+            OrderType::Market,
+            OrderType::StopMarket,
+            OrderType::StopLimit,
+            OrderType::TakeProfitMarket,
+            OrderType::TakeProfitLimit,
+        ] {
+            assert!(order(t).validate(&f, mark).is_ok(), "{t:?}");
+        }
+        let mut o = order(OrderType::Limit);
+        o.price = Some(p("60000.05"));
+        let err = o.validate(&f, mark).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "not sent: price 60000.05 is not a multiple of 0.1: use 60000 or 60000.1"
+        );
+        let mut o = order(OrderType::StopMarket);
+        o.stop_price = Some(p("61000.01"));
+        assert!(matches!(
+            o.validate(&f, mark),
+            Err(VenueError::Validation(FilterViolation::OffStep {
+                field: "stop price",
+                ..
+            }))
+        ));
+        let mut o = order(OrderType::Limit);
+        o.quantity = q("0.0015");
+        assert!(matches!(
+            o.validate(&f, mark),
+            Err(VenueError::Validation(FilterViolation::OffStep {
+                field: "quantity",
+                ..
+            }))
+        ));
+        // MARKET uses MARKET_LOT_SIZE (max 120), LIMIT uses LOT_SIZE (max 1000).
+        let mut o = order(OrderType::Market);
+        o.quantity = q("121");
+        assert!(matches!(
+            o.validate(&f, mark),
+            Err(VenueError::Validation(FilterViolation::AboveMax { .. }))
+        ));
+        let mut o = order(OrderType::Limit);
+        o.quantity = q("121");
+        o.price = Some(p("300"));
+        assert!(o.validate(&f, None).is_ok());
+        // Notional: 0.001 * 60000 = 60 < 100, unless reduce-only.
+        let mut o = order(OrderType::Market);
+        o.quantity = q("0.001");
+        assert!(matches!(
+            o.validate(&f, mark),
+            Err(VenueError::Validation(
+                FilterViolation::NotionalTooSmall { .. }
+            ))
+        ));
+        o.reduce_only = true;
+        assert!(o.validate(&f, mark).is_ok());
+        // Band: a buy above mark * 1.05.
+        let mut o = order(OrderType::Limit);
+        o.price = Some(p("63000.1"));
+        assert!(matches!(
+            o.validate(&f, mark),
+            Err(VenueError::Validation(FilterViolation::OutsideBand { .. }))
+        ));
+        assert!(
+            o.validate(&f, None).is_ok(),
+            "no mark: the band is the venue's check"
+        );
+        // A symbol that is not trading.
+        let mut halted = f.clone();
+        halted.trading = false;
+        assert!(matches!(
+            order(OrderType::Limit).validate(&halted, mark),
+            Err(VenueError::Validation(FilterViolation::NotTrading { .. }))
+        ));
+    }
+}

@@ -1,0 +1,1169 @@
+//! Binance USDⓈ-M market streams over WebSocket: mark price, book ticker and klines, as typed
+//! events with decimal fields, on one combined-stream connection that answers pings and comes
+//! back by itself after any drop.
+//!
+//! What Binance documents (Websocket Market Streams → Connect; "Important WebSocket Change
+//! Notice", 2026-03; the per-stream pages) and this module relies on:
+//! - mainnet is routed by traffic kind: `wss://fstream.binance.com/public` (high-frequency data:
+//!   `@bookTicker`, `@depth`) and `wss://fstream.binance.com/market` (regular data: `@markPrice`,
+//!   `@kline_<interval>`, `@aggTrade`, …); a stream opened on the wrong route stays silent;
+//! - under a base, a raw stream is `/ws/<stream>` and a combined stream is
+//!   `/stream?streams=<a>/<b>/…`, whose every message is wrapped as `{"stream": …, "data": …}`;
+//! - stream names use lowercase symbols; at most 1024 streams per connection (some pages say
+//!   200: stay under that);
+//! - the server pings every 3 minutes and drops a connection that has not answered with a pong
+//!   for 10 minutes; every connection is closed at the 24-hour mark.
+//!
+//! A drop is never silent here: the owner gets `Disconnected`, then `Reconnected` once the
+//! connection (and with it every subscription, as they live in the URL) is back, and should treat
+//! the time between the two as a gap.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer};
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
+
+use super::environment::Environment;
+use crate::tls::{TlsError, check_ws_base, client_config};
+
+/// The most streams one connection may carry (Binance's lower documented figure).
+pub const MAX_STREAMS: usize = 200;
+
+/// The base a stream belongs on in `env`: on Live, `@bookTicker` and `@depth…` go to the Public
+/// route and everything else to the Market route; the testnet and demo hosts take every stream
+/// at their root.
+pub fn base_for(env: Environment, stream: &str) -> &'static str {
+    let kind = stream.split('@').nth(1).unwrap_or("");
+    if kind == "bookTicker" || kind.starts_with("depth") {
+        env.ws_public_base()
+    } else {
+        env.ws_market_base()
+    }
+}
+
+/// `<symbol>@markPrice` (every 3 s) or `<symbol>@markPrice@1s`.
+pub fn mark_price_stream(symbol: &str, every_second: bool) -> String {
+    let symbol = symbol.to_ascii_lowercase();
+    if every_second {
+        format!("{symbol}@markPrice@1s")
+    } else {
+        format!("{symbol}@markPrice")
+    }
+}
+
+/// `<symbol>@bookTicker` (real time).
+pub fn book_ticker_stream(symbol: &str) -> String {
+    format!("{}@bookTicker", symbol.to_ascii_lowercase())
+}
+
+/// `<symbol>@kline_<interval>`, e.g. `btcusdt@kline_1m` (updates every 250 ms).
+pub fn kline_stream(symbol: &str, interval: &str) -> String {
+    format!("{}@kline_{interval}", symbol.to_ascii_lowercase())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Typed events
+
+/// `<symbol>@markPrice`: event `markPriceUpdate`.
+///
+/// ```json
+/// {"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT","p":"11794.15000000",
+///  "i":"11784.62659091","P":"11784.25641265","r":"0.00038167","T":1562306400000}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MarkPrice {
+    /// `E`, ms.
+    #[serde(rename = "E", deserialize_with = "millis")]
+    pub event_time: i64,
+    #[serde(rename = "s")]
+    pub symbol: String,
+    #[serde(rename = "p", deserialize_with = "dec")]
+    pub mark_price: Decimal,
+    #[serde(rename = "i", deserialize_with = "dec")]
+    pub index_price: Decimal,
+    /// `P`: only meaningful in the last hour before a settlement.
+    #[serde(rename = "P", default, deserialize_with = "opt_dec")]
+    pub estimated_settle_price: Option<Decimal>,
+    /// `r`: `None` when the venue sends `""` (a delivery contract).
+    #[serde(rename = "r", default, deserialize_with = "opt_dec")]
+    pub funding_rate: Option<Decimal>,
+    /// `T`, ms: `None` when the venue sends 0 (a delivery contract).
+    #[serde(rename = "T", default, deserialize_with = "opt_millis")]
+    pub next_funding_time: Option<i64>,
+}
+
+/// `<symbol>@bookTicker`: event `bookTicker`, any change of the best bid or ask.
+///
+/// ```json
+/// {"e":"bookTicker","u":400900217,"E":1568014460893,"T":1568014460891,"s":"BNBUSDT",
+///  "b":"25.35190000","B":"31.21000000","a":"25.36520000","A":"40.66000000"}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct BookTicker {
+    /// `u`: the order book update id; larger is newer.
+    #[serde(rename = "u")]
+    pub update_id: u64,
+    #[serde(rename = "E", deserialize_with = "millis")]
+    pub event_time: i64,
+    #[serde(rename = "T", default, deserialize_with = "opt_millis")]
+    pub transaction_time: Option<i64>,
+    #[serde(rename = "s")]
+    pub symbol: String,
+    #[serde(rename = "b", deserialize_with = "dec")]
+    pub bid_price: Decimal,
+    #[serde(rename = "B", deserialize_with = "dec")]
+    pub bid_qty: Decimal,
+    #[serde(rename = "a", deserialize_with = "dec")]
+    pub ask_price: Decimal,
+    #[serde(rename = "A", deserialize_with = "dec")]
+    pub ask_qty: Decimal,
+}
+
+/// `<symbol>@kline_<interval>`: event `kline`, the current candle (every 250 ms while it moves).
+///
+/// ```json
+/// {"e":"kline","E":1638747660000,"s":"BTCUSDT","k":{"t":1638747660000,"T":1638747719999,
+///  "s":"BTCUSDT","i":"1m","f":100,"L":200,"o":"0.0010","c":"0.0020","h":"0.0025",
+///  "l":"0.0015","v":"1000","n":100,"x":false,"q":"1.0000","V":"500","Q":"0.500","B":"123456"}}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "KlineWire")]
+pub struct Kline {
+    pub event_time: i64,
+    pub symbol: String,
+    /// `1m`, `3m`, … `1M`, as the venue names it.
+    pub interval: String,
+    pub open_time: i64,
+    pub close_time: i64,
+    pub open: Decimal,
+    pub high: Decimal,
+    pub low: Decimal,
+    pub close: Decimal,
+    /// `v`: base-asset volume.
+    pub volume: Decimal,
+    /// `q`: quote-asset volume.
+    pub quote_volume: Decimal,
+    pub trades: u64,
+    /// `x`: the candle is final.
+    pub closed: bool,
+}
+
+#[derive(Deserialize)]
+struct KlineWire {
+    #[serde(rename = "E", deserialize_with = "millis")]
+    event_time: i64,
+    #[serde(rename = "s")]
+    symbol: String,
+    k: KlineBody,
+}
+
+#[derive(Deserialize)]
+struct KlineBody {
+    #[serde(rename = "t", deserialize_with = "millis")]
+    open_time: i64,
+    #[serde(rename = "T", deserialize_with = "millis")]
+    close_time: i64,
+    #[serde(rename = "i")]
+    interval: String,
+    #[serde(rename = "o", deserialize_with = "dec")]
+    open: Decimal,
+    #[serde(rename = "h", deserialize_with = "dec")]
+    high: Decimal,
+    #[serde(rename = "l", deserialize_with = "dec")]
+    low: Decimal,
+    #[serde(rename = "c", deserialize_with = "dec")]
+    close: Decimal,
+    #[serde(rename = "v", deserialize_with = "dec")]
+    volume: Decimal,
+    #[serde(rename = "q", default, deserialize_with = "dec")]
+    quote_volume: Decimal,
+    #[serde(rename = "n", default)]
+    trades: u64,
+    #[serde(rename = "x")]
+    closed: bool,
+}
+
+impl From<KlineWire> for Kline {
+    fn from(w: KlineWire) -> Self {
+        Kline {
+            event_time: w.event_time,
+            symbol: w.symbol,
+            interval: w.k.interval,
+            open_time: w.k.open_time,
+            close_time: w.k.close_time,
+            open: w.k.open,
+            high: w.k.high,
+            low: w.k.low,
+            close: w.k.close,
+            volume: w.k.volume,
+            quote_volume: w.k.quote_volume,
+            trades: w.k.trades,
+            closed: w.k.closed,
+        }
+    }
+}
+
+/// What the market stream delivers, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MarketEvent {
+    /// The first connection is up.
+    Connected,
+    MarkPrice(MarkPrice),
+    BookTicker(BookTicker),
+    Kline(Kline),
+    /// A well-formed event of a type this module does not model (e.g. `aggTrade`).
+    Other {
+        event_type: String,
+    },
+    /// A message that could not be read; it was skipped.
+    Malformed(ParseError),
+    /// The connection ended (or a connection attempt failed); a reconnect follows.
+    Disconnected {
+        reason: String,
+    },
+    /// A connection is up again after a drop: events between `Disconnected` and this were lost.
+    Reconnected,
+}
+
+/// A message that is not what Binance documents.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// Not JSON at all.
+    #[error("not JSON: {0}")]
+    NotJson(String),
+    /// JSON without the `e` event type.
+    #[error("no event type in the message")]
+    NoEventType,
+    /// A known event with a missing or malformed field.
+    #[error("{event_type} not understood: {detail}")]
+    BadEvent { event_type: String, detail: String },
+}
+
+/// Reads one market-stream message (raw or combined-stream wrapped; an object or an array of
+/// objects such as `!markPrice@arr`) into its events. Subscription answers
+/// (`{"result":null,"id":1}`) give no event.
+pub fn parse_market(text: &str) -> Result<Vec<MarketEvent>, ParseError> {
+    let payload = unwrap_combined(text)?;
+    if is_request_answer(&payload) {
+        return Ok(Vec::new());
+    }
+    match payload {
+        serde_json::Value::Array(items) => items.into_iter().map(market_event).collect(),
+        one => Ok(vec![market_event(one)?]),
+    }
+}
+
+fn market_event(value: serde_json::Value) -> Result<MarketEvent, ParseError> {
+    let event_type = event_type(&value)?;
+    match event_type.as_str() {
+        "markPriceUpdate" => typed(value, &event_type).map(MarketEvent::MarkPrice),
+        "bookTicker" => typed(value, &event_type).map(MarketEvent::BookTicker),
+        "kline" => typed(value, &event_type).map(MarketEvent::Kline),
+        _ => Ok(MarketEvent::Other { event_type }),
+    }
+}
+
+/// The message's payload: `data` of a combined-stream `{"stream", "data"}` wrapper, else the
+/// message itself.
+pub(crate) fn unwrap_combined(text: &str) -> Result<serde_json::Value, ParseError> {
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ParseError::NotJson(e.to_string()))?;
+    match value {
+        serde_json::Value::Object(mut map)
+            if map.len() == 2 && map.get("stream").is_some_and(|s| s.is_string()) =>
+        {
+            Ok(map.remove("data").unwrap_or(serde_json::Value::Null))
+        }
+        other => Ok(other),
+    }
+}
+
+/// `{"result": …, "id": …}`: the answer to a live SUBSCRIBE/UNSUBSCRIBE/LIST request.
+pub(crate) fn is_request_answer(value: &serde_json::Value) -> bool {
+    value.get("id").is_some() && value.get("e").is_none()
+}
+
+pub(crate) fn event_type(value: &serde_json::Value) -> Result<String, ParseError> {
+    value
+        .get("e")
+        .and_then(|e| e.as_str())
+        .map(str::to_owned)
+        .ok_or(ParseError::NoEventType)
+}
+
+pub(crate) fn typed<T: serde::de::DeserializeOwned>(
+    value: serde_json::Value,
+    event_type: &str,
+) -> Result<T, ParseError> {
+    serde_json::from_value(value).map_err(|e| ParseError::BadEvent {
+        event_type: event_type.to_owned(),
+        detail: e.to_string(),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field readers: decimals from strings only (never through f64), times from numbers (or numeric
+// strings).
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum StrOrNum {
+    Str(String),
+    Num(serde_json::Number),
+}
+
+/// Binance documents its decimals as strings: a JSON number is refused, as is anything
+/// `rust_decimal` cannot hold exactly.
+fn decimal_from<E: serde::de::Error>(text: &str) -> Result<Decimal, E> {
+    Decimal::from_str_exact(text.trim())
+        .map_err(|_| E::custom(format!("'{text}' is not a decimal")))
+}
+
+pub(crate) fn dec<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
+    let text = String::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("expected a decimal string"))?;
+    decimal_from(&text)
+}
+
+/// `""` (and `null`) read as `None`.
+pub(crate) fn opt_dec<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
+    let text = Option::<String>::deserialize(d)
+        .map_err(|_| serde::de::Error::custom("expected a decimal string"))?;
+    match text {
+        None => Ok(None),
+        Some(t) if t.trim().is_empty() => Ok(None),
+        Some(t) => decimal_from(&t).map(Some),
+    }
+}
+
+fn ms_from<E: serde::de::Error>(value: StrOrNum) -> Result<i64, E> {
+    match value {
+        StrOrNum::Num(n) => n
+            .as_i64()
+            .ok_or_else(|| E::custom(format!("{n} is not a time in ms"))),
+        StrOrNum::Str(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| E::custom(format!("'{s}' is not a time in ms"))),
+    }
+}
+
+/// A time in ms: a JSON number, or a numeric string (as `listenKeyExpired` sends it).
+pub(crate) fn millis<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    ms_from(StrOrNum::deserialize(d)?)
+}
+
+/// 0 (and `null`) read as `None`.
+pub(crate) fn opt_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    match Option::<StrOrNum>::deserialize(d)? {
+        None => Ok(None),
+        Some(value) => ms_from(value).map(|ms| (ms != 0).then_some(ms)),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reconnect schedule
+
+/// Bounded exponential backoff with jitter: the n-th delay is drawn from
+/// `[base/2, base]` where `base = min(initial · 2ⁿ, max)`, so delays never exceed `max` and
+/// never fall below `initial / 2`; many clients dropped at once do not all come back at once.
+#[derive(Debug, Clone)]
+pub struct Backoff {
+    initial: Duration,
+    max: Duration,
+    base: Duration,
+    rng: u64,
+}
+
+impl Backoff {
+    pub fn new(initial: Duration, max: Duration) -> Self {
+        let initial = initial.max(Duration::from_millis(1));
+        let seed = RandomState::new().build_hasher().finish() | 1;
+        Self {
+            initial,
+            max: max.max(initial),
+            base: initial,
+            rng: seed,
+        }
+    }
+
+    /// The delay before the next attempt; each call doubles the base up to `max`.
+    pub fn next_delay(&mut self) -> Duration {
+        // xorshift64: jitter needs spread, not secrecy.
+        self.rng ^= self.rng << 13;
+        self.rng ^= self.rng >> 7;
+        self.rng ^= self.rng << 17;
+        let base_ms = u64::try_from(self.base.as_millis()).unwrap_or(u64::MAX);
+        let half = base_ms / 2;
+        let delay = Duration::from_millis(half + self.rng % (base_ms - half + 1));
+        self.base = self.base.saturating_mul(2).min(self.max);
+        delay
+    }
+
+    /// Back to the initial delay (after a connection that held).
+    pub fn reset(&mut self) {
+        self.base = self.initial;
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Connection plumbing shared with the user data stream
+
+/// How a stream connection behaves; the defaults suit Binance.
+#[derive(Debug, Clone)]
+pub struct StreamOptions {
+    /// First reconnect delay (then doubling, jittered).
+    pub backoff_initial: Duration,
+    /// Longest reconnect delay.
+    pub backoff_max: Duration,
+    /// A connection that lived this long resets the backoff.
+    pub stable_after: Duration,
+    /// No frame at all (data or ping) for this long means the connection is dead. The venue
+    /// pings every 3 minutes.
+    pub idle_timeout: Duration,
+    /// TCP + TLS + WebSocket handshake limit.
+    pub connect_timeout: Duration,
+    /// Events buffered for a slow owner before the reader waits.
+    pub channel_capacity: usize,
+    /// TLS for `wss://` (see [`crate::tls::client_config`]); `None` builds the default one
+    /// (OS trust store). Ignored for `ws://` to loopback.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
+}
+
+impl Default for StreamOptions {
+    fn default() -> Self {
+        Self {
+            backoff_initial: Duration::from_millis(100),
+            backoff_max: Duration::from_secs(5),
+            stable_after: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(5 * 60),
+            connect_timeout: Duration::from_secs(10),
+            channel_capacity: 1024,
+            tls: None,
+        }
+    }
+}
+
+/// What can stop a stream from starting.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// No stream names, too many, or a name that would break the URL.
+    #[error("bad stream list: {0}")]
+    BadStreams(String),
+}
+
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A checked base URL with the connector it needs.
+#[derive(Clone)]
+pub(crate) struct Endpoint {
+    pub base: String,
+    connector: Connector,
+}
+
+impl Endpoint {
+    pub fn new(base: &str, tls: Option<Arc<rustls::ClientConfig>>) -> Result<Self, TlsError> {
+        let (base, secure) = check_ws_base(base)?;
+        let connector = if secure {
+            Connector::Rustls(match tls {
+                Some(config) => config,
+                None => client_config(None)?,
+            })
+        } else {
+            Connector::Plain
+        };
+        Ok(Self { base, connector })
+    }
+
+    pub async fn connect(&self, path: &str, timeout: Duration) -> Result<Ws, String> {
+        let url = format!("{}{path}", self.base);
+        let attempt = tokio_tungstenite::connect_async_tls_with_config(
+            url,
+            None,
+            true,
+            Some(self.connector.clone()),
+        );
+        match tokio::time::timeout(timeout, attempt).await {
+            Ok(Ok((ws, _response))) => Ok(ws),
+            Ok(Err(e)) => Err(format!("could not connect: {e}")),
+            Err(_) => Err(format!("no connection within {} s", timeout.as_secs())),
+        }
+    }
+}
+
+/// How waiting for the next message ended.
+pub(crate) enum Next {
+    Text(Utf8Bytes),
+    /// The owner closed the stream or dropped its handle or receiver.
+    Stop,
+    /// The connection is gone; why.
+    Lost(String),
+}
+
+/// Resolves when the owner wants the task to end: `close()`, the handle dropped, or the event
+/// receiver dropped.
+pub(crate) async fn stop_requested<T>(stop: &mut watch::Receiver<bool>, tx: &mpsc::Sender<T>) {
+    tokio::select! {
+        _ = stop.changed() => {}
+        _ = tx.closed() => {}
+    }
+}
+
+/// The next text message; answers pings on the way (tungstenite queues the pong with the ping's
+/// payload, the flush sends it at once).
+pub(crate) async fn next_text<T>(
+    ws: &mut Ws,
+    stop: &mut watch::Receiver<bool>,
+    tx: &mpsc::Sender<T>,
+    idle: Duration,
+) -> Next {
+    loop {
+        let frame = tokio::select! {
+            _ = stop_requested(stop, tx) => return Next::Stop,
+            frame = tokio::time::timeout(idle, ws.next()) => frame,
+        };
+        match frame {
+            Err(_) => return Next::Lost(format!("nothing heard for {} s", idle.as_secs())),
+            Ok(None) => return Next::Lost("the connection ended".into()),
+            Ok(Some(Err(e))) => return Next::Lost(format!("connection error: {e}")),
+            Ok(Some(Ok(Message::Text(text)))) => return Next::Text(text),
+            Ok(Some(Ok(Message::Ping(_)))) => {
+                if let Err(e) = ws.flush().await {
+                    return Next::Lost(format!("could not answer a ping: {e}"));
+                }
+            }
+            Ok(Some(Ok(Message::Close(frame)))) => {
+                return Next::Lost(match frame {
+                    Some(f) => format!("closed by the venue ({}): {}", f.code, f.reason),
+                    None => "closed by the venue".into(),
+                });
+            }
+            Ok(Some(Ok(Message::Binary(bytes)))) => {
+                tracing::warn!(len = bytes.len(), "skipping an unexpected binary frame");
+            }
+            Ok(Some(Ok(Message::Pong(_) | Message::Frame(_)))) => {}
+        }
+    }
+}
+
+/// Sends a close frame, without waiting long for a peer that has gone quiet.
+pub(crate) async fn close_quietly(mut ws: Ws) {
+    let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The market stream
+
+/// A running combined-stream connection. Events arrive on the receiver returned by
+/// [`MarketStream::start`]; dropping this handle (or calling [`close`](Self::close)) ends the
+/// background task.
+#[derive(Debug)]
+pub struct MarketStream {
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl MarketStream {
+    /// Connects to `<base>/stream?streams=<s1>/<s2>/…` (`base` from [`base_for`], e.g.
+    /// `wss://fstream.binance.com/market` for `btcusdt@markPrice@1s`, or the simulator's
+    /// `ws://127.0.0.1:<port>`). Must be called inside
+    /// a tokio runtime. The first event is `Connected` (or `Disconnected` if it could not).
+    pub fn start(
+        base: &str,
+        streams: &[String],
+        options: StreamOptions,
+    ) -> Result<(Self, mpsc::Receiver<MarketEvent>), StreamError> {
+        check_stream_names(streams)?;
+        let endpoint = Endpoint::new(base, options.tls.clone())?;
+        let path = format!("/stream?streams={}", streams.join("/"));
+        let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run_market(endpoint, path, options, tx, stop_rx));
+        Ok((
+            Self {
+                stop,
+                task: Some(task),
+            },
+            rx,
+        ))
+    }
+
+    /// Closes the connection and waits for the background task to end.
+    pub async fn close(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for MarketStream {
+    fn drop(&mut self) {
+        // The task sees the signal, sends a close frame (at most 1 s) and ends.
+        let _ = self.stop.send(true);
+    }
+}
+
+fn check_stream_names(streams: &[String]) -> Result<(), StreamError> {
+    if streams.is_empty() {
+        return Err(StreamError::BadStreams("no streams given".into()));
+    }
+    if streams.len() > MAX_STREAMS {
+        return Err(StreamError::BadStreams(format!(
+            "{} streams; at most {MAX_STREAMS} per connection",
+            streams.len()
+        )));
+    }
+    for name in streams {
+        let ok = !name.is_empty()
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '@' | '_' | '!' | '-' | '.'));
+        if !ok {
+            return Err(StreamError::BadStreams(format!(
+                "'{name}' is not a stream name"
+            )));
+        }
+    }
+    Ok(())
+}
+
+async fn run_market(
+    endpoint: Endpoint,
+    path: String,
+    options: StreamOptions,
+    tx: mpsc::Sender<MarketEvent>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let mut backoff = Backoff::new(options.backoff_initial, options.backoff_max);
+    let mut was_connected = false;
+    loop {
+        let attempt = tokio::select! {
+            _ = stop_requested(&mut stop, &tx) => return,
+            attempt = endpoint.connect(&path, options.connect_timeout) => attempt,
+        };
+        let lost = match attempt {
+            Ok(mut ws) => {
+                let hello = if was_connected {
+                    MarketEvent::Reconnected
+                } else {
+                    MarketEvent::Connected
+                };
+                was_connected = true;
+                if tx.send(hello).await.is_err() {
+                    return close_quietly(ws).await;
+                }
+                let since = Instant::now();
+                let reason = loop {
+                    match next_text(&mut ws, &mut stop, &tx, options.idle_timeout).await {
+                        Next::Stop => return close_quietly(ws).await,
+                        Next::Lost(reason) => break reason,
+                        Next::Text(text) => {
+                            let events = parse_market(&text).unwrap_or_else(|e| {
+                                tracing::warn!(error = %e, "skipping a market-stream message");
+                                vec![MarketEvent::Malformed(e)]
+                            });
+                            for event in events {
+                                if tx.send(event).await.is_err() {
+                                    return close_quietly(ws).await;
+                                }
+                            }
+                        }
+                    }
+                };
+                if since.elapsed() >= options.stable_after {
+                    backoff.reset();
+                }
+                reason
+            }
+            Err(reason) => reason,
+        };
+        tracing::info!(reason = %lost, "market stream down; reconnecting");
+        if tx
+            .send(MarketEvent::Disconnected { reason: lost })
+            .await
+            .is_err()
+        {
+            return;
+        }
+        let delay = backoff.next_delay();
+        tokio::select! {
+            _ = stop_requested(&mut stop, &tx) => return,
+            _ = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    // Binance's documented examples (USDⓈ-M Websocket Market Streams pages), reformatted.
+    const MARK: &str = r#"{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT",
+        "p":"11794.15000000","i":"11784.62659091","P":"11784.25641265",
+        "r":"0.00038167","T":1562306400000}"#;
+    const BOOK: &str = r#"{"e":"bookTicker","u":400900217,"E":1568014460893,
+        "T":1568014460891,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000",
+        "a":"25.36520000","A":"40.66000000"}"#;
+    const KLINE: &str = r#"{"e":"kline","E":1638747660000,"s":"BTCUSDT","k":{
+        "t":1638747660000,"T":1638747719999,"s":"BTCUSDT","i":"1m","f":100,"L":200,
+        "o":"0.0010","c":"0.0020","h":"0.0025","l":"0.0015","v":"1000","n":100,"x":false,
+        "q":"1.0000","V":"500","Q":"0.500","B":"123456"}}"#;
+
+    fn one(text: &str) -> MarketEvent {
+        let mut events = parse_market(text).unwrap();
+        assert_eq!(events.len(), 1);
+        events.remove(0)
+    }
+
+    #[test]
+    fn mark_price_example() {
+        let MarketEvent::MarkPrice(m) = one(MARK) else {
+            panic!()
+        };
+        assert_eq!(
+            m,
+            MarkPrice {
+                event_time: 1562305380000,
+                symbol: "BTCUSDT".into(),
+                mark_price: d("11794.15000000"),
+                index_price: d("11784.62659091"),
+                estimated_settle_price: Some(d("11784.25641265")),
+                funding_rate: Some(d("0.00038167")),
+                next_funding_time: Some(1562306400000),
+            }
+        );
+    }
+
+    #[test]
+    fn mark_price_of_a_delivery_contract_has_no_funding() {
+        let text = r#"{"e":"markPriceUpdate","E":1,"s":"BTCUSDT_251226","p":"1","i":"2",
+            "P":"3","r":"","T":0}"#;
+        let MarketEvent::MarkPrice(m) = one(text) else {
+            panic!()
+        };
+        assert_eq!(m.funding_rate, None);
+        assert_eq!(m.next_funding_time, None);
+    }
+
+    #[test]
+    fn book_ticker_example() {
+        let MarketEvent::BookTicker(b) = one(BOOK) else {
+            panic!()
+        };
+        assert_eq!(
+            b,
+            BookTicker {
+                update_id: 400900217,
+                event_time: 1568014460893,
+                transaction_time: Some(1568014460891),
+                symbol: "BNBUSDT".into(),
+                bid_price: d("25.35190000"),
+                bid_qty: d("31.21000000"),
+                ask_price: d("25.36520000"),
+                ask_qty: d("40.66000000"),
+            }
+        );
+    }
+
+    #[test]
+    fn kline_example() {
+        let MarketEvent::Kline(k) = one(KLINE) else {
+            panic!()
+        };
+        assert_eq!(
+            k,
+            Kline {
+                event_time: 1638747660000,
+                symbol: "BTCUSDT".into(),
+                interval: "1m".into(),
+                open_time: 1638747660000,
+                close_time: 1638747719999,
+                open: d("0.0010"),
+                high: d("0.0025"),
+                low: d("0.0015"),
+                close: d("0.0020"),
+                volume: d("1000"),
+                quote_volume: d("1.0000"),
+                trades: 100,
+                closed: false,
+            }
+        );
+    }
+
+    #[test]
+    fn combined_stream_messages_are_unwrapped() {
+        let wrapped = format!(r#"{{"stream":"btcusdt@markPrice@1s","data":{MARK}}}"#);
+        assert_eq!(one(&wrapped), one(MARK));
+        let wrapped = format!(r#"{{"stream":"bnbusdt@bookTicker","data":{BOOK}}}"#);
+        assert!(matches!(one(&wrapped), MarketEvent::BookTicker(_)));
+        // An array payload (`!markPrice@arr`) gives one event per element.
+        let arr = format!(r#"{{"stream":"!markPrice@arr","data":[{MARK},{MARK}]}}"#);
+        assert_eq!(parse_market(&arr).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn subscription_answers_and_unknown_events_are_not_errors() {
+        assert_eq!(parse_market(r#"{"result":null,"id":1}"#).unwrap(), vec![]);
+        assert_eq!(
+            one(r#"{"e":"aggTrade","E":1,"s":"BTCUSDT"}"#),
+            MarketEvent::Other {
+                event_type: "aggTrade".into()
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_messages_are_typed_errors() {
+        assert!(matches!(
+            parse_market("not json"),
+            Err(ParseError::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_market(r#"{"s":"BTCUSDT"}"#),
+            Err(ParseError::NoEventType)
+        ));
+        // A missing field.
+        let no_mark = r#"{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","i":"1"}"#;
+        let Err(ParseError::BadEvent { event_type, detail }) = parse_market(no_mark) else {
+            panic!()
+        };
+        assert_eq!(event_type, "markPriceUpdate");
+        assert!(detail.contains("`p`"), "{detail}");
+        // A price that is not a number.
+        let bad = BOOK.replace("25.35190000", "abc");
+        assert!(matches!(
+            parse_market(&bad),
+            Err(ParseError::BadEvent { .. })
+        ));
+        // A kline without its body.
+        assert!(matches!(
+            parse_market(r#"{"e":"kline","E":1,"s":"BTCUSDT"}"#),
+            Err(ParseError::BadEvent { .. })
+        ));
+        // Wrong types everywhere.
+        for text in [
+            r#"{"e":"bookTicker","u":"x","E":1,"s":"A","b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"bookTicker","u":1,"E":1.5,"s":"A","b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"markPriceUpdate","E":1,"s":"A","p":[],"i":"1"}"#,
+            // A decimal as a JSON number: Binance documents strings.
+            r#"{"e":"markPriceUpdate","E":1,"s":"A","p":1.5,"i":"1"}"#,
+            r#"[1,2]"#,
+            r#"{"stream":"x","data":null}"#,
+        ] {
+            assert!(parse_market(text).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn stream_names_and_routes() {
+        assert_eq!(mark_price_stream("BTCUSDT", true), "btcusdt@markPrice@1s");
+        assert_eq!(book_ticker_stream("BTCUSDT"), "btcusdt@bookTicker");
+        assert_eq!(kline_stream("ETHUSDT", "1m"), "ethusdt@kline_1m");
+        let live = Environment::Live;
+        let public = "wss://fstream.binance.com/public";
+        let market = "wss://fstream.binance.com/market";
+        assert_eq!(base_for(live, "btcusdt@bookTicker"), public);
+        assert_eq!(base_for(live, "btcusdt@depth@100ms"), public);
+        assert_eq!(base_for(live, "btcusdt@markPrice@1s"), market);
+        assert_eq!(base_for(live, "btcusdt@kline_1m"), market);
+        for env in [Environment::Testnet, Environment::Demo] {
+            assert_eq!(
+                base_for(env, "btcusdt@bookTicker"),
+                "wss://fstream.binancefuture.com"
+            );
+        }
+        assert!(check_stream_names(&["btcusdt@kline_1m".into()]).is_ok());
+        assert!(check_stream_names(&[]).is_err());
+        assert!(check_stream_names(&["a b".into()]).is_err());
+        assert!(check_stream_names(&["a&listenKey=x".into()]).is_err());
+        assert!(check_stream_names(&vec!["a@kline_1m".to_string(); MAX_STREAMS + 1]).is_err());
+    }
+
+    #[test]
+    fn backoff_is_bounded_doubling_and_jittered() {
+        let initial = Duration::from_millis(100);
+        let max = Duration::from_secs(5);
+        let mut b = Backoff::new(initial, max);
+        let first: Vec<Duration> = (0..8).map(|_| b.next_delay()).collect();
+        // Each delay sits in [base/2, base] for base = 100 ms · 2ⁿ capped at 5 s.
+        for (n, delay) in first.iter().enumerate() {
+            let base = (initial * 2u32.pow(n as u32)).min(max);
+            assert!(*delay >= base / 2 && *delay <= base, "{n}: {delay:?}");
+        }
+        for _ in 0..1000 {
+            let delay = b.next_delay();
+            assert!(delay >= max / 2 && delay <= max, "{delay:?}");
+        }
+        b.reset();
+        let delay = b.next_delay();
+        assert!(delay >= initial / 2 && delay <= initial, "{delay:?}");
+        // Jitter: two schedules are not lock-step.
+        let spread: std::collections::HashSet<Duration> = (0..50)
+            .map(|_| {
+                let mut b = Backoff::new(max, max);
+                b.next_delay()
+            })
+            .collect();
+        assert!(spread.len() > 1);
+    }
+
+    #[test]
+    fn plain_ws_to_a_venue_is_refused() {
+        let err = MarketStream::start(
+            "ws://fstream.binance.com/market",
+            &["btcusdt@markPrice".into()],
+            StreamOptions::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, StreamError::Tls(TlsError::InsecureUrl(_))));
+    }
+
+    // Dropping the handle ends the task: the server sees the close frame and the event channel
+    // ends.
+    #[tokio::test]
+    async fn dropping_the_handle_ends_the_task() {
+        use tokio::net::TcpListener;
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            let mut ws = tokio_tungstenite::accept_async(socket).await.unwrap();
+            let mut closed = false;
+            while let Some(Ok(msg)) = ws.next().await {
+                if matches!(msg, Message::Close(_)) {
+                    closed = true;
+                    break;
+                }
+            }
+            closed
+        });
+        let (stream, mut events) = MarketStream::start(
+            &format!("ws://127.0.0.1:{port}"),
+            &[book_ticker_stream("BTCUSDT")],
+            StreamOptions::default(),
+        )
+        .unwrap();
+        let first = tokio::time::timeout(Duration::from_secs(5), events.recv()).await;
+        assert_eq!(first.unwrap(), Some(MarketEvent::Connected));
+        drop(stream);
+        let end = tokio::time::timeout(Duration::from_secs(5), events.recv()).await;
+        assert_eq!(end.unwrap(), None);
+        let closed = tokio::time::timeout(Duration::from_secs(5), server).await;
+        assert!(closed.unwrap().unwrap(), "the server saw a close frame");
+    }
+
+    // wss end to end: a TLS 1.3 WebSocket server on 127.0.0.1 with a self-signed certificate
+    // (as the simulator will have), trusted as the extra root.
+    #[tokio::test]
+    async fn wss_with_the_simulators_certificate() {
+        use crate::tls::tests::{TEST_CERT, TEST_KEY};
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(
+                vec![CertificateDer::from_pem_slice(TEST_CERT.as_bytes()).unwrap()],
+                PrivateKeyDer::from_pem_slice(TEST_KEY.as_bytes()).unwrap(),
+            )
+            .unwrap();
+        let server = std::thread::spawn(move || {
+            let (socket, _) = listener.accept().unwrap();
+            socket
+                .set_read_timeout(Some(Duration::from_secs(10)))
+                .unwrap();
+            let conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();
+            let tls = rustls::StreamOwned::new(conn, socket);
+            let mut ws = tokio_tungstenite::tungstenite::accept(tls).unwrap();
+            ws.send(Message::Text(MARK.into())).unwrap();
+            // Until the client closes.
+            while let Ok(msg) = ws.read() {
+                if msg.is_close() {
+                    break;
+                }
+            }
+        });
+
+        let options = StreamOptions {
+            tls: Some(crate::tls::client_config(Some(TEST_CERT)).unwrap()),
+            ..StreamOptions::default()
+        };
+        let (stream, mut events) = MarketStream::start(
+            &format!("wss://localhost:{port}"),
+            &[mark_price_stream("BTCUSDT", false)],
+            options,
+        )
+        .unwrap();
+        let got = tokio::time::timeout(Duration::from_secs(10), async {
+            vec![events.recv().await, events.recv().await]
+        })
+        .await
+        .unwrap();
+        assert_eq!(got[0], Some(MarketEvent::Connected));
+        assert!(matches!(got[1], Some(MarketEvent::MarkPrice(_))), "{got:?}");
+        stream.close().await;
+        tokio::task::spawn_blocking(move || server.join().unwrap())
+            .await
+            .unwrap();
+    }
+
+    // A real socket: a tiny tokio-tungstenite server on 127.0.0.1 that sends events, pings,
+    // drops the first connection, and serves the second.
+    #[tokio::test]
+    // The handshake callback's error type is tungstenite's, large by design.
+    #[allow(clippy::result_large_err)]
+    async fn reconnects_after_a_drop_and_says_so() {
+        use tokio::net::TcpListener;
+
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (paths_tx, mut paths) = mpsc::unbounded_channel::<String>();
+        let (pong_tx, mut pongs) = mpsc::unbounded_channel::<Vec<u8>>();
+        let server = tokio::spawn(async move {
+            for connection in 0..2u32 {
+                let (socket, _) = listener.accept().await.unwrap();
+                let paths_tx = paths_tx.clone();
+                let mut ws = tokio_tungstenite::accept_hdr_async(
+                    socket,
+                    move |req: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                          resp| {
+                        let _ = paths_tx.send(req.uri().to_string());
+                        Ok(resp)
+                    },
+                )
+                .await
+                .unwrap();
+                ws.send(Message::Ping(b"hb".to_vec().into())).await.unwrap();
+                for _ in 0..3 {
+                    let wrapped = format!(r#"{{"stream":"btcusdt@markPrice@1s","data":{MARK}}}"#);
+                    ws.send(Message::Text(wrapped.into())).await.unwrap();
+                }
+                ws.send(Message::Text("garbage".into())).await.unwrap();
+                // Read until the pong arrives.
+                while let Some(Ok(msg)) = ws.next().await {
+                    if let Message::Pong(payload) = msg {
+                        let _ = pong_tx.send(payload.to_vec());
+                        break;
+                    }
+                }
+                if connection == 0 {
+                    // Drop without a close frame: the client must notice and come back.
+                    drop(ws);
+                } else {
+                    // Hold the second connection until the client closes it.
+                    while let Some(Ok(msg)) = ws.next().await {
+                        if matches!(msg, Message::Close(_)) {
+                            break;
+                        }
+                    }
+                    return;
+                }
+            }
+        });
+
+        let options = StreamOptions {
+            backoff_initial: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(200),
+            ..StreamOptions::default()
+        };
+        let (stream, mut events) = MarketStream::start(
+            &format!("ws://127.0.0.1:{port}"),
+            &[mark_price_stream("BTCUSDT", true)],
+            options,
+        )
+        .unwrap();
+
+        let deadline = Duration::from_secs(10);
+        let mut seen = Vec::new();
+        tokio::time::timeout(deadline, async {
+            // Connected, 3 marks, 1 malformed, Disconnected, Reconnected, 3 marks, 1 malformed.
+            while seen.len() < 11 {
+                let event = events.recv().await.expect("stream ended");
+                seen.push(event);
+            }
+        })
+        .await
+        .expect("events within 10 s");
+
+        let kinds: Vec<&str> = seen
+            .iter()
+            .map(|e| match e {
+                MarketEvent::Connected => "connected",
+                MarketEvent::MarkPrice(_) => "mark",
+                MarketEvent::Malformed(_) => "malformed",
+                MarketEvent::Disconnected { .. } => "disconnected",
+                MarketEvent::Reconnected => "reconnected",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            [
+                "connected",
+                "mark",
+                "mark",
+                "mark",
+                "malformed",
+                "disconnected",
+                "reconnected",
+                "mark",
+                "mark",
+                "mark",
+                "malformed",
+            ]
+        );
+        assert_eq!(
+            paths.recv().await.unwrap(),
+            "/stream?streams=btcusdt@markPrice@1s"
+        );
+        assert_eq!(
+            paths.recv().await.unwrap(),
+            "/stream?streams=btcusdt@markPrice@1s"
+        );
+        assert_eq!(pongs.recv().await.unwrap(), b"hb");
+        assert_eq!(pongs.recv().await.unwrap(), b"hb");
+
+        tokio::time::timeout(Duration::from_secs(5), stream.close())
+            .await
+            .expect("close within 5 s");
+        tokio::time::timeout(Duration::from_secs(5), server)
+            .await
+            .expect("server saw the close")
+            .unwrap();
+        // The task is gone, so the sender is dropped: the channel ends.
+        let rest = tokio::time::timeout(Duration::from_secs(1), async {
+            let mut n = 0;
+            while events.recv().await.is_some() {
+                n += 1;
+            }
+            n
+        })
+        .await
+        .expect("channel closed");
+        assert!(rest <= 1, "{rest} events after close");
+    }
+}
