@@ -2,6 +2,7 @@
 //! a D-Bus session with an unlocked gnome-keyring.
 
 mod app_config;
+mod binance_connector;
 mod binance_sim;
 mod first_screen;
 mod supply_chain;

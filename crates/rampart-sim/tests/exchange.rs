@@ -1,6 +1,7 @@
 //! The simulated exchange over real loopback sockets, with reqwest as a third-party client and
 //! the test's own HMAC-SHA256 / Ed25519 signing: matching, positions, margin, leverage,
-//! countdownCancelAll, limits, listen keys, market data and the events behind the streams.
+//! conditional orders through the Algo Service (more in `algo.rs`), countdownCancelAll, limits,
+//! listen keys, market data and the events behind the streams.
 
 use std::time::Duration;
 
@@ -103,6 +104,13 @@ async fn signed(
 
 async fn order(sim: &SimServer, params: &[(&str, &str)]) -> Answer {
     signed(sim, reqwest::Method::POST, "/fapi/v1/order", params).await
+}
+
+/// `POST /fapi/v1/algoOrder` with `algoType=CONDITIONAL`.
+async fn algo_order(sim: &SimServer, params: &[(&str, &str)]) -> Answer {
+    let mut all = vec![("algoType", "CONDITIONAL")];
+    all.extend_from_slice(params);
+    signed(sim, reqwest::Method::POST, "/fapi/v1/algoOrder", &all).await
 }
 
 async fn public(sim: &SimServer, path_and_query: &str) -> Answer {
@@ -317,50 +325,71 @@ async fn stop_market_triggers_on_the_mark_and_take_profit_closes() {
         ("workingType", "MARK_PRICE"),
     ];
 
-    let mut below = stop.to_vec();
-    below.push(("stopPrice", "59000"));
+    // Conditional orders left the order endpoint for the Algo Service.
+    let mut old_path = stop.to_vec();
+    old_path.push(("stopPrice", "61000"));
     assert_error(
-        &order(&sim, &below).await,
+        &order(&sim, &old_path).await,
+        400,
+        -4120,
+        "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.",
+    );
+
+    let mut below = stop.to_vec();
+    below.push(("triggerPrice", "59000"));
+    assert_error(
+        &algo_order(&sim, &below).await,
         400,
         -2021,
         "Order would immediately trigger.",
     );
 
     let mut above = stop.to_vec();
-    above.push(("stopPrice", "61000"));
-    above.push(("newClientOrderId", "stop-1"));
-    let a = order(&sim, &above).await;
-    assert_eq!(a.body["status"], "NEW", "{}", a.body);
-    assert_eq!(a.body["stopPrice"], "61000");
+    above.push(("triggerPrice", "61000"));
+    above.push(("clientAlgoId", "stop-1"));
+    let a = algo_order(&sim, &above).await;
+    assert_eq!(a.body["algoStatus"], "NEW", "{}", a.body);
+    assert_eq!(a.body["triggerPrice"], "61000.00");
     assert_eq!(a.body["workingType"], "MARK_PRICE");
 
     sim.set_mark_price("BTCUSDT", dec("60999.9"));
-    let (_, o) = sim.order_by_client_id(KEY, "BTCUSDT", "stop-1").unwrap();
-    assert_eq!(o["status"], "NEW");
+    let o = sim.algo_order_by_client_id(KEY, None, "stop-1").unwrap();
+    assert_eq!(o["algoStatus"], "NEW");
     sim.set_mark_price("BTCUSDT", dec("61000"));
-    let (_, o) = sim.order_by_client_id(KEY, "BTCUSDT", "stop-1").unwrap();
-    assert_eq!(o["status"], "FILLED", "{o}");
-    assert_eq!(o["avgPrice"], "61000.1");
-    assert_eq!(o["type"], "STOP_MARKET");
+    let o = sim.algo_order_by_client_id(KEY, None, "stop-1").unwrap();
+    assert_eq!(o["algoStatus"], "FINISHED", "{o}");
+    let order_id = o["actualOrderId"].as_str().unwrap().to_owned();
+    let placed = signed(
+        &sim,
+        reqwest::Method::GET,
+        "/fapi/v1/order",
+        &[("symbol", "BTCUSDT"), ("orderId", &order_id)],
+    )
+    .await;
+    assert_eq!(placed.body["status"], "FILLED", "{}", placed.body);
+    assert_eq!(placed.body["avgPrice"], "61000.1");
+    assert_eq!(placed.body["type"], "MARKET");
 
-    let tp = order(
+    let tp = algo_order(
         &sim,
         &[
             ("symbol", "BTCUSDT"),
             ("side", "SELL"),
             ("type", "TAKE_PROFIT_MARKET"),
-            ("stopPrice", "62000"),
+            ("triggerPrice", "62000"),
             ("closePosition", "true"),
-            ("newClientOrderId", "tp-1"),
+            ("clientAlgoId", "tp-1"),
         ],
     )
     .await;
-    assert_eq!(tp.body["status"], "NEW", "{}", tp.body);
+    assert_eq!(tp.body["algoStatus"], "NEW", "{}", tp.body);
     assert_eq!(tp.body["closePosition"], true);
     sim.set_mark_price("BTCUSDT", dec("62000"));
-    let (_, o) = sim.order_by_client_id(KEY, "BTCUSDT", "tp-1").unwrap();
-    assert_eq!(o["status"], "FILLED", "{o}");
-    assert_eq!(o["avgPrice"], "62000");
+    let o = sim
+        .algo_order_by_client_id(KEY, Some("BTCUSDT"), "tp-1")
+        .unwrap();
+    assert_eq!(o["algoStatus"], "FINISHED", "{o}");
+    assert_eq!(o["actualPrice"], "62000.00000");
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
         Some((Decimal::ZERO, Decimal::ZERO))

@@ -247,28 +247,33 @@ pub trait Venue: Send + Sync {
         refresh: bool,
     ) -> impl Future<Output = Result<Vec<InstrumentRules>>> + Send;
 
-    /// Checks the order against the instrument's rules, then sends it once.
+    /// Checks the order against the instrument's rules, then sends it once, to wherever the
+    /// venue takes its type (conditional types included: Binance USDⓈ-M keeps stop and
+    /// take-profit orders in its Algo Service, apart from regular orders). The ack carries the
+    /// client order id either way.
     fn place_order(&self, order: &OrderRequest) -> impl Future<Output = Result<OrderAck>> + Send;
 
-    /// The order with this client order id; `None` when the venue has no such order (it never
-    /// arrived, or it is older than the venue keeps).
+    /// The order with this client order id, regular or conditional; `None` when the venue has
+    /// no such order (it never arrived, or it is older than the venue keeps).
     fn order_by_client_id(
         &self,
         symbol: &str,
         client_order_id: &str,
     ) -> impl Future<Output = Result<Option<OrderState>>> + Send;
 
-    /// Cancels the order with this client order id; returns its state after the cancel.
+    /// Cancels the order with this client order id, regular or conditional; returns its state
+    /// after the cancel.
     fn cancel_by_client_id(
         &self,
         symbol: &str,
         client_order_id: &str,
     ) -> impl Future<Output = Result<OrderState>> + Send;
 
-    /// Cancels every open order of `symbol`.
+    /// Cancels every open order of `symbol`, conditional orders included.
     fn cancel_all(&self, symbol: &str) -> impl Future<Output = Result<()>> + Send;
 
-    /// Open orders of one symbol, or of all.
+    /// Open orders of one symbol, or of all, conditional orders included (`Open` while they
+    /// wait for their trigger), each once under its client order id.
     fn open_orders(
         &self,
         symbol: Option<&str>,

@@ -72,8 +72,14 @@ pub enum BinanceError {
     FokRejected,
     /// -5022 GTX_ORDER_REJECT
     GtxRejected,
-    /// -4116 DUPLICATED_CLIENT_ORDER_ID
+    /// -4116 DUPLICATED_CLIENT_ORDER_ID (also a `clientAlgoId` already used by an algo order
+    /// that is not finished)
     DuplicateClientOrderId,
+    /// -4061 POSITION_SIDE_NOT_MATCH: `positionSide` LONG/SHORT in One-way Mode
+    PositionSideMismatch,
+    /// -4120: a conditional type sent to `POST /fapi/v1/order` since the Algo Service migration
+    /// (2025-12-09)
+    AlgoOrderOnly,
     /// -4164 MIN_NOTIONAL
     MinNotional(Decimal),
 }
@@ -114,6 +120,8 @@ impl BinanceError {
             Self::OffStep => -4023,
             Self::BelowMultiplierDown => -4024,
             Self::DuplicateClientOrderId => -4116,
+            Self::PositionSideMismatch => -4061,
+            Self::AlgoOrderOnly => -4120,
             Self::MinNotional(_) => -4164,
         }
     }
@@ -155,6 +163,10 @@ impl BinanceError {
             Self::OffStep => "Qty not increased by step size.".into(),
             Self::BelowMultiplierDown => "Price is lower than mark price multiplier floor.".into(),
             Self::DuplicateClientOrderId => "clientOrderId is duplicated".into(),
+            Self::PositionSideMismatch => {
+                "Order's position side does not match user's setting.".into()
+            }
+            Self::AlgoOrderOnly => "Order type not supported for this endpoint. Please use the Algo Order API endpoints instead.".into(),
             Self::MinNotional(min) => {
                 format!(
                     "Order's notional must be no smaller than {min} (unless you choose reduce only)"

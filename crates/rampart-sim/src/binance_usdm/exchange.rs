@@ -1,5 +1,6 @@
 //! The simulated exchange: a seeded price process per symbol, a book around the mark price,
-//! matching (market, limit, IOC/FOK/GTX, stop and take-profit triggers, reduce-only), one-way
+//! matching (market, limit, IOC/FOK/GTX, reduce-only), the Algo Service's conditional orders
+//! (stop and take-profit triggers that place a regular order, see [`super::algo`]), one-way
 //! cross-margin positions with realised PnL into the wallet, and the documented JSON of each
 //! answer and stream event.
 //!
@@ -14,6 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use tokio::sync::broadcast;
 
+use super::algo::{self, Actual, AlgoOrder, Trailing};
 use super::market::{self, Rules};
 use super::{BinanceError, SimConfig, SimEvent, auth};
 
@@ -378,7 +380,7 @@ pub(super) struct Order {
     pub(super) symbol: String,
     pub(super) client_id: String,
     side: Side,
-    /// LIMIT, MARKET, STOP, STOP_MARKET, TAKE_PROFIT, TAKE_PROFIT_MARKET.
+    /// LIMIT or MARKET (conditional types go through the Algo Service).
     order_type: String,
     time_in_force: String,
     qty: Decimal,
@@ -389,8 +391,6 @@ pub(super) struct Order {
     close_position: bool,
     price_protect: bool,
     good_till_date: i64,
-    /// A conditional order whose stop price has been reached.
-    triggered: bool,
     pub(super) status: String,
     executed: Decimal,
     cum_quote: Decimal,
@@ -403,16 +403,13 @@ impl Order {
         matches!(self.status.as_str(), "NEW" | "PARTIALLY_FILLED")
     }
 
-    fn is_conditional(&self) -> bool {
-        self.order_type != "LIMIT" && self.order_type != "MARKET"
+    fn is_market(&self) -> bool {
+        self.order_type == "MARKET"
     }
 
-    /// What the order is once triggered: MARKET or LIMIT.
-    fn working_kind(&self) -> &'static str {
-        match self.order_type.as_str() {
-            "LIMIT" | "STOP" | "TAKE_PROFIT" => "LIMIT",
-            _ => "MARKET",
-        }
+    /// Filled, canceled or expired: nothing more will happen to it.
+    fn is_done(&self) -> bool {
+        !self.is_open()
     }
 
     /// The notional an open order holds initial margin for (none for reduce-only orders).
@@ -487,7 +484,10 @@ pub(super) struct Exchange {
     pub(super) markets: Vec<Market>,
     pub(super) accounts: HashMap<String, Account>,
     pub(super) orders: HashMap<OrderKey, Order>,
+    /// Algo (conditional) orders by algoId.
+    pub(super) algos: HashMap<u64, AlgoOrder>,
     next_order_id: u64,
+    next_algo_id: u64,
     next_trade_id: u64,
     rng: ChaCha8Rng,
     /// countdownCancelAll deadlines: (api key, symbol) → server ms.
@@ -543,7 +543,9 @@ impl Exchange {
             markets,
             accounts,
             orders: HashMap::new(),
+            algos: HashMap::new(),
             next_order_id: 0,
+            next_algo_id: 0,
             next_trade_id: 0,
             rng,
             countdowns: HashMap::new(),
@@ -630,13 +632,47 @@ impl Exchange {
         self.run_triggers(symbol, now);
     }
 
-    /// Triggers conditional orders whose stop price was reached and fills resting limits the
-    /// price moved through, oldest first.
+    /// Fills resting limits the price moved through, oldest first, then triggers the algo
+    /// orders whose trigger price was reached (oldest first), at the prices of this move.
     fn run_triggers(&mut self, symbol: &str, now: i64) {
         let Some(m) = self.market(symbol) else {
             return;
         };
         let (mark, last, bid, ask) = (m.mark, m.last, m.best_bid(), m.best_ask());
+        self.fill_crossed(symbol, bid, ask, now);
+        for a in self
+            .algos
+            .values_mut()
+            .filter(|a| a.symbol == symbol && a.status == "NEW")
+        {
+            a.observe(if a.working_type == "MARK_PRICE" {
+                mark
+            } else {
+                last
+            });
+        }
+        let mut due: Vec<u64> = self
+            .algos
+            .values()
+            .filter(|a| a.symbol == symbol && a.status == "NEW")
+            .filter(|a| {
+                let reference = if a.working_type == "MARK_PRICE" {
+                    mark
+                } else {
+                    last
+                };
+                a.reached(reference)
+            })
+            .map(|a| a.algo_id)
+            .collect();
+        due.sort_unstable();
+        for algo_id in due {
+            self.trigger_algo(algo_id, now);
+        }
+    }
+
+    /// Fills the resting limits of `symbol` that the best bid / ask crossed, oldest first.
+    fn fill_crossed(&mut self, symbol: &str, bid: Decimal, ask: Decimal, now: i64) {
         let mut keys: Vec<(u64, OrderKey)> = self
             .orders
             .iter()
@@ -648,22 +684,6 @@ impl Exchange {
             let Some(order) = self.orders.get(&key) else {
                 continue;
             };
-            if order.is_conditional() && !order.triggered {
-                let reference = if order.working_type == "MARK_PRICE" {
-                    mark
-                } else {
-                    last
-                };
-                if !reached(order, reference) {
-                    continue;
-                }
-                if let Some(o) = self.orders.get_mut(&key) {
-                    o.triggered = true;
-                    o.update_time = now;
-                }
-                self.take(&key, now);
-                continue;
-            }
             // A resting limit fills at its price once the opposite best crosses it.
             let crossed = match order.side {
                 Side::Buy => ask <= order.price,
@@ -706,9 +726,9 @@ impl Exchange {
         (allowed > Decimal::ZERO).then_some(allowed)
     }
 
-    /// Runs an order as a taker against the book: a MARKET (or triggered STOP_MARKET /
-    /// TAKE_PROFIT_MARKET) walks levels until filled; a LIMIT takes the levels at or better
-    /// than its price, then rests (GTC/GTD/GTX) or expires (IOC/FOK).
+    /// Runs an order as a taker against the book: a MARKET walks levels until filled; a LIMIT
+    /// takes the levels at or better than its price, then rests (GTC/GTD/GTX) or expires
+    /// (IOC/FOK).
     fn take(&mut self, key: &OrderKey, now: i64) {
         let Some(order) = self.orders.get(key) else {
             return;
@@ -726,7 +746,7 @@ impl Exchange {
         if order.reduce_only || order.close_position {
             wanted = self.allowed_qty(key, wanted).unwrap_or(Decimal::ZERO);
         }
-        let market_like = order.working_kind() == "MARKET";
+        let market_like = order.is_market();
         let buy = order.side == Side::Buy;
         let limit = order.price;
         let mut fills = Vec::new();
@@ -779,6 +799,7 @@ impl Exchange {
         order.update_time = now;
         let event = self.order_event(key, status, None, now);
         self.publish_user(key, event);
+        self.settle_algo(key, now);
     }
 
     fn publish_user(&self, key: &OrderKey, data: Option<Value>) {
@@ -830,6 +851,9 @@ impl Exchange {
         self.publish_user(key, event);
         let update = self.account_update(&api_key, &symbol, now);
         self.publish_user(key, update);
+        if self.orders.get(key).is_some_and(Order::is_done) {
+            self.settle_algo(key, now);
+        }
     }
 
     /// The documented ORDER_TRADE_UPDATE event for `key` with execution type `x`.
@@ -841,11 +865,7 @@ impl Exchange {
         now: i64,
     ) -> Option<Value> {
         let o = self.orders.get(key)?;
-        let shown_type = if o.is_conditional() && o.triggered {
-            o.working_kind()
-        } else {
-            o.order_type.as_str()
-        };
+        let shown_type = o.order_type.as_str();
         let (last_qty, last_price, maker, realized, trade_id) = match exec {
             Some(e) => (e.qty, e.price, e.maker, e.realized, e.trade_id),
             None => (Decimal::ZERO, Decimal::ZERO, false, Decimal::ZERO, 0),
@@ -967,7 +987,8 @@ impl Exchange {
         wallet + upnl - pim - oim
     }
 
-    /// `POST /fapi/v1/order`.
+    /// `POST /fapi/v1/order`: LIMIT and MARKET. The conditional types answer -4120 since the
+    /// Algo Service migration (see [`Exchange::place_algo`]).
     pub(super) fn place(
         &mut self,
         api_key: &str,
@@ -981,38 +1002,21 @@ impl Exchange {
             _ => return Err(BinanceError::InvalidSide),
         };
         let order_type = auth::required(p, "type")?;
-        let m = self.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
-        let (needs_price, needs_stop) = match order_type {
-            "LIMIT" => (true, false),
-            "MARKET" => (false, false),
-            "STOP" | "TAKE_PROFIT" => (true, true),
-            "STOP_MARKET" | "TAKE_PROFIT_MARKET" => (false, true),
+        let needs_price = match order_type {
+            "LIMIT" => true,
+            "MARKET" => false,
+            t if algo::CONDITIONAL_TYPES.contains(&t) => return Err(BinanceError::AlgoOrderOnly),
             _ => return Err(BinanceError::InvalidOrderType),
         };
-        let flag = |name: &str| -> Result<bool, BinanceError> {
-            match p.get(name).map(String::as_str) {
-                None | Some("false" | "FALSE") => Ok(false),
-                Some("true" | "TRUE") => Ok(true),
-                Some(_) => Err(BinanceError::InvalidParam(name.into())),
-            }
-        };
-        let close_position = flag("closePosition")?;
-        if close_position && !matches!(order_type, "STOP_MARKET" | "TAKE_PROFIT_MARKET") {
+        let m = self.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        let flag = |name: &str| flag(p, name);
+        // Close-All belongs to STOP_MARKET / TAKE_PROFIT_MARKET, now algo orders.
+        if flag("closePosition")? {
             return Err(BinanceError::InvalidParam("closePosition".into()));
         }
         let reduce_only = flag("reduceOnly")?;
         let price_protect = flag("priceProtect")?;
-        if close_position && p.contains_key("quantity") {
-            return Err(BinanceError::NotRequired("quantity".into()));
-        }
-        if close_position && reduce_only {
-            return Err(BinanceError::NotRequired("reduceOnly".into()));
-        }
-        let qty = if close_position {
-            Decimal::ZERO
-        } else {
-            auth::decimal(p, "quantity")?
-        };
+        let qty = auth::decimal(p, "quantity")?;
         let price = if needs_price {
             Some(auth::decimal(p, "price")?)
         } else if p.contains_key("price") {
@@ -1020,35 +1024,15 @@ impl Exchange {
         } else {
             None
         };
-        let stop_price = if needs_stop {
-            auth::decimal(p, "stopPrice")?
-        } else {
-            Decimal::ZERO
-        };
         let time_in_force = match (needs_price, p.get("timeInForce").map(String::as_str)) {
             (true, None) => return Err(BinanceError::Mandatory("timeInForce".into())),
             (_, Some(t @ ("GTC" | "IOC" | "FOK" | "GTX" | "GTD"))) => t,
             (_, Some(_)) => return Err(BinanceError::InvalidTimeInForce),
             (false, None) => "GTC",
         };
-        let good_till_date = if time_in_force == "GTD" {
-            auth::required(p, "goodTillDate")?
-                .parse::<i64>()
-                .map_err(|_| BinanceError::Mandatory("goodTillDate".into()))?
-        } else {
-            0
-        };
-        let working_type = match p.get("workingType").map(String::as_str) {
-            None | Some("CONTRACT_PRICE") => "CONTRACT_PRICE",
-            Some("MARK_PRICE") => "MARK_PRICE",
-            Some(_) => return Err(BinanceError::InvalidParam("workingType".into())),
-        };
-        if !close_position {
-            m.rules.check(price, qty, m.mark, reduce_only)?;
-        }
-        if needs_stop {
-            m.rules.check_price(stop_price)?;
-        }
+        let good_till_date = good_till_date(p, time_in_force)?;
+        let working_type = working_type(p)?;
+        m.rules.check(price, qty, m.mark, reduce_only)?;
 
         let client_id = match p.get("newClientOrderId") {
             Some(id) => {
@@ -1071,24 +1055,8 @@ impl Exchange {
         if reduce_only && (pos * side.sign() >= Decimal::ZERO || qty > pos.abs()) {
             return Err(BinanceError::ReduceOnlyRejected);
         }
-        if close_position && pos * side.sign() >= Decimal::ZERO {
-            return Err(BinanceError::ReduceOnlyRejected);
-        }
-        if needs_stop {
-            let reference = if working_type == "MARK_PRICE" {
-                m.mark
-            } else {
-                m.last
-            };
-            let probe = Order::probe(side, order_type, stop_price);
-            if reached(&probe, reference) {
-                return Err(BinanceError::WouldTrigger);
-            }
-        }
         let (bid, ask) = (m.best_bid(), m.best_ask());
-        if order_type == "LIMIT"
-            && let Some(limit) = price
-        {
+        if let Some(limit) = price {
             let crosses = match side {
                 Side::Buy => limit >= ask,
                 Side::Sell => limit <= bid,
@@ -1101,7 +1069,7 @@ impl Exchange {
             }
         }
         // Initial margin for the part of the order that grows the position.
-        if !reduce_only && !close_position {
+        if !reduce_only {
             let reducing = if pos * side.sign() < Decimal::ZERO {
                 pos.abs().min(qty)
             } else {
@@ -1109,7 +1077,6 @@ impl Exchange {
             };
             let reference = match (price, side) {
                 (Some(p), _) => p,
-                (None, _) if needs_stop => stop_price,
                 (None, Side::Buy) => ask,
                 (None, Side::Sell) => bid,
             };
@@ -1131,26 +1098,22 @@ impl Exchange {
             time_in_force: time_in_force.to_owned(),
             qty,
             price: price.unwrap_or(Decimal::ZERO),
-            stop_price,
+            stop_price: Decimal::ZERO,
             working_type: working_type.to_owned(),
             reduce_only,
-            close_position,
+            close_position: false,
             price_protect,
             good_till_date,
-            triggered: false,
             status: "NEW".to_owned(),
             executed: Decimal::ZERO,
             cum_quote: Decimal::ZERO,
             time: now,
             update_time: now,
         };
-        let conditional = order.is_conditional();
         self.orders.insert(key.clone(), order);
         let event = self.order_event(&key, "NEW", None, now);
         self.publish_user(&key, event);
-        if !conditional {
-            self.take(&key, now);
-        }
+        self.take(&key, now);
         self.orders
             .get(&key)
             .map(Order::to_json)
@@ -1280,53 +1243,456 @@ impl Exchange {
     }
 }
 
-impl Order {
-    /// A stand-in order for the immediate-trigger check.
-    fn probe(side: Side, order_type: &str, stop_price: Decimal) -> Order {
-        Order {
-            order_id: 0,
-            api_key: String::new(),
-            symbol: String::new(),
-            client_id: String::new(),
-            side,
-            order_type: order_type.to_owned(),
-            time_in_force: String::new(),
-            qty: Decimal::ZERO,
-            price: Decimal::ZERO,
-            stop_price,
-            working_type: String::new(),
-            reduce_only: false,
-            close_position: false,
-            price_protect: false,
-            good_till_date: 0,
-            triggered: false,
-            status: String::new(),
-            executed: Decimal::ZERO,
-            cum_quote: Decimal::ZERO,
-            time: 0,
-            update_time: 0,
-        }
-    }
-}
-
-/// Whether a conditional order's stop price is reached at `price`: STOP / STOP_MARKET buy at or
-/// above it, sell at or below; TAKE_PROFIT / TAKE_PROFIT_MARKET the other way.
-fn reached(order: &Order, price: Decimal) -> bool {
-    let stop = matches!(order.order_type.as_str(), "STOP" | "STOP_MARKET");
-    match (stop, order.side) {
-        (true, Side::Buy) | (false, Side::Sell) => price >= order.stop_price,
-        (true, Side::Sell) | (false, Side::Buy) => price <= order.stop_price,
-    }
-}
-
 /// The price an open order's margin is reckoned at.
 fn order_price(order: &Order, mark: Decimal) -> Decimal {
     if !order.price.is_zero() {
         order.price
-    } else if !order.stop_price.is_zero() {
-        order.stop_price
     } else {
         mark
+    }
+}
+
+/// A `"true"` / `"false"` parameter (absent: false).
+fn flag(p: &HashMap<String, String>, name: &str) -> Result<bool, BinanceError> {
+    match p.get(name).map(String::as_str) {
+        None | Some("false" | "FALSE") => Ok(false),
+        Some("true" | "TRUE") => Ok(true),
+        Some(_) => Err(BinanceError::InvalidParam(name.into())),
+    }
+}
+
+/// `goodTillDate`, mandatory with timeInForce GTD (0 otherwise).
+fn good_till_date(p: &HashMap<String, String>, time_in_force: &str) -> Result<i64, BinanceError> {
+    if time_in_force != "GTD" {
+        return Ok(0);
+    }
+    auth::required(p, "goodTillDate")?
+        .parse::<i64>()
+        .map_err(|_| BinanceError::Mandatory("goodTillDate".into()))
+}
+
+/// `workingType`: CONTRACT_PRICE (default) or MARK_PRICE.
+fn working_type(p: &HashMap<String, String>) -> Result<&'static str, BinanceError> {
+    match p.get("workingType").map(String::as_str) {
+        None | Some("CONTRACT_PRICE") => Ok("CONTRACT_PRICE"),
+        Some("MARK_PRICE") => Ok("MARK_PRICE"),
+        Some(_) => Err(BinanceError::InvalidParam("workingType".into())),
+    }
+}
+
+/// The Algo Service: conditional orders that wait outside the book, then place a regular order.
+impl Exchange {
+    /// `POST /fapi/v1/algoOrder` (`algoType=CONDITIONAL`): validated like a new order (symbol,
+    /// side, PRICE_FILTER on `price`, `triggerPrice` and `activatePrice`, LOT_SIZE /
+    /// MIN_NOTIONAL on `quantity`, reduce-only against the position, `clientAlgoId` format and
+    /// uniqueness), refused with -2021 when the trigger condition already holds (a trailing
+    /// stop's `activatePrice` on the wrong side of the latest price); rests NEW and reports
+    /// `ALGO_UPDATE`. Unlike a resting order it holds no margin until it triggers.
+    pub(super) fn place_algo(
+        &mut self,
+        api_key: &str,
+        p: &HashMap<String, String>,
+        now: i64,
+    ) -> Result<Value, BinanceError> {
+        if auth::required(p, "algoType")? != "CONDITIONAL" {
+            return Err(BinanceError::InvalidParam("algoType".into()));
+        }
+        let symbol = auth::required(p, "symbol")?;
+        let side = match auth::required(p, "side")? {
+            "BUY" => Side::Buy,
+            "SELL" => Side::Sell,
+            _ => return Err(BinanceError::InvalidSide),
+        };
+        let order_type = auth::required(p, "type")?;
+        let trailing = order_type == "TRAILING_STOP_MARKET";
+        let needs_price = match order_type {
+            "STOP" | "TAKE_PROFIT" => true,
+            "STOP_MARKET" | "TAKE_PROFIT_MARKET" | "TRAILING_STOP_MARKET" => false,
+            _ => return Err(BinanceError::InvalidOrderType),
+        };
+        let m = self.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        match p.get("positionSide").map(String::as_str) {
+            None | Some("BOTH") => {}
+            Some("LONG" | "SHORT") => return Err(BinanceError::PositionSideMismatch),
+            Some(_) => return Err(BinanceError::InvalidParam("positionSide".into())),
+        }
+        let close_position = flag(p, "closePosition")?;
+        if close_position && (needs_price || trailing) {
+            return Err(BinanceError::InvalidParam("closePosition".into()));
+        }
+        let reduce_only = flag(p, "reduceOnly")?;
+        let price_protect = flag(p, "priceProtect")?;
+        if close_position && p.contains_key("quantity") {
+            return Err(BinanceError::NotRequired("quantity".into()));
+        }
+        if close_position && reduce_only {
+            return Err(BinanceError::NotRequired("reduceOnly".into()));
+        }
+        let qty = if close_position {
+            Decimal::ZERO
+        } else {
+            auth::decimal(p, "quantity")?
+        };
+        let price = if needs_price {
+            Some(auth::decimal(p, "price")?)
+        } else if p.contains_key("price") {
+            return Err(BinanceError::NotRequired("price".into()));
+        } else {
+            None
+        };
+        let trigger_price = if !trailing {
+            auth::decimal(p, "triggerPrice")?
+        } else if p.contains_key("triggerPrice") {
+            return Err(BinanceError::NotRequired("triggerPrice".into()));
+        } else {
+            Decimal::ZERO
+        };
+        let time_in_force = match p.get("timeInForce").map(String::as_str) {
+            None => "GTC",
+            Some(t @ ("GTC" | "IOC" | "FOK" | "GTX" | "GTD")) => t,
+            Some(_) => return Err(BinanceError::InvalidTimeInForce),
+        };
+        let good_till_date = good_till_date(p, time_in_force)?;
+        let working_type = working_type(p)?;
+        if !close_position {
+            m.rules.check(price, qty, m.mark, reduce_only)?;
+        }
+        if !trailing {
+            m.rules.check_price(trigger_price)?;
+        }
+        let reference = if working_type == "MARK_PRICE" {
+            m.mark
+        } else {
+            m.last
+        };
+        let trailing = if trailing {
+            let callback_rate = auth::decimal(p, "callbackRate")?;
+            if callback_rate < Decimal::new(1, 1) || callback_rate > Decimal::from(20) {
+                return Err(BinanceError::InvalidParam("callbackRate".into()));
+            }
+            let activate_price = match p.get("activatePrice") {
+                None => reference,
+                Some(_) => {
+                    let a = auth::decimal(p, "activatePrice")?;
+                    m.rules.check_price(a)?;
+                    // A trailing BUY activates below the latest price, a SELL above it.
+                    let waits = match side {
+                        Side::Buy => a < reference,
+                        Side::Sell => a > reference,
+                    };
+                    if !waits {
+                        return Err(BinanceError::WouldTrigger);
+                    }
+                    a
+                }
+            };
+            Some(Trailing {
+                activate_price,
+                callback_rate,
+                activated: false,
+                extreme: reference,
+            })
+        } else {
+            None
+        };
+        let client_algo_id = match p.get("clientAlgoId") {
+            Some(id) => {
+                auth::check_client_order_id(id)?;
+                id.clone()
+            }
+            None => format!("simalgo{}", self.next_algo_id + 1),
+        };
+        if self
+            .algos
+            .values()
+            .any(|a| a.api_key == api_key && a.client_algo_id == client_algo_id && a.is_live())
+        {
+            return Err(BinanceError::DuplicateClientOrderId);
+        }
+        let pos = self
+            .accounts
+            .get(api_key)
+            .ok_or(BinanceError::RejectedKey)?
+            .position(symbol)
+            .amt;
+        // Reduce-only and Close-All: against an open position on the other side only.
+        if reduce_only && (pos * side.sign() >= Decimal::ZERO || qty > pos.abs()) {
+            return Err(BinanceError::ReduceOnlyRejected);
+        }
+        if close_position && pos * side.sign() >= Decimal::ZERO {
+            return Err(BinanceError::ReduceOnlyRejected);
+        }
+        if trailing.is_none()
+            && algo::trigger_reached(order_type, side.as_str(), trigger_price, reference)
+        {
+            return Err(BinanceError::WouldTrigger);
+        }
+
+        self.next_algo_id += 1;
+        let algo_id = self.next_algo_id;
+        let mut order = AlgoOrder {
+            algo_id,
+            api_key: api_key.to_owned(),
+            client_algo_id,
+            symbol: symbol.to_owned(),
+            side: side.as_str(),
+            order_type: order_type.to_owned(),
+            time_in_force: time_in_force.to_owned(),
+            qty,
+            price,
+            trigger_price,
+            trailing,
+            working_type,
+            reduce_only,
+            close_position,
+            price_protect,
+            good_till_date,
+            status: "NEW",
+            actual_order_id: None,
+            actual_key: None,
+            reject_reason: String::new(),
+            create_time: now,
+            update_time: now,
+            trigger_time: 0,
+        };
+        // A trailing stop without `activatePrice` is active from the latest price on.
+        order.observe(reference);
+        self.algos.insert(algo_id, order);
+        self.publish_algo(algo_id, now);
+        self.algo_json(algo_id).ok_or(BinanceError::NoSuchOrder)
+    }
+
+    /// The trigger condition of `algo_id` holds: TRIGGERING, then the regular order goes to
+    /// the matching engine (TRIGGERED with its `actualOrderId`, FINISHED once it is done), or
+    /// REJECTED with the reason when it cannot be placed.
+    fn trigger_algo(&mut self, algo_id: u64, now: i64) {
+        let Some(a) = self.algos.get_mut(&algo_id) else {
+            return;
+        };
+        a.status = "TRIGGERING";
+        a.trigger_time = now;
+        a.update_time = now;
+        let a = a.clone();
+        self.publish_algo(algo_id, now);
+        let placed = self
+            .working_order(&a)
+            .and_then(|params| self.place(&a.api_key, &params, now));
+        let child =
+            placed.and_then(
+                |v| match (v["orderId"].as_u64(), v["clientOrderId"].as_str()) {
+                    (Some(id), Some(client_id)) => Ok((id, client_id.to_owned())),
+                    _ => Err(BinanceError::NoSuchOrder),
+                },
+            );
+        let Some(stored) = self.algos.get_mut(&algo_id) else {
+            return;
+        };
+        stored.update_time = now;
+        match child {
+            Ok((order_id, client_id)) => {
+                let key = (a.api_key.clone(), a.symbol.clone(), client_id);
+                stored.status = "TRIGGERED";
+                stored.actual_order_id = Some(order_id);
+                stored.actual_key = Some(key.clone());
+                self.publish_algo(algo_id, now);
+                self.settle_algo(&key, now);
+            }
+            Err(err) => {
+                stored.status = "REJECTED";
+                stored.reject_reason = if err == BinanceError::ReduceOnlyRejected {
+                    "Reduce Only reject".to_owned()
+                } else {
+                    err.msg()
+                };
+                self.publish_algo(algo_id, now);
+            }
+        }
+    }
+
+    /// The parameters of the regular order a triggered algo order places: MARKET (LIMIT at
+    /// `price` for STOP / TAKE_PROFIT); a reduce-only or Close-All order takes what still
+    /// reduces the position then, and is rejected when nothing does.
+    fn working_order(&self, a: &AlgoOrder) -> Result<HashMap<String, String>, BinanceError> {
+        let pos = self
+            .accounts
+            .get(&a.api_key)
+            .map_or(Decimal::ZERO, |acc| acc.position(&a.symbol).amt);
+        let sign = if a.side == "BUY" {
+            Decimal::ONE
+        } else {
+            Decimal::NEGATIVE_ONE
+        };
+        let reducible = if pos * sign < Decimal::ZERO {
+            pos.abs()
+        } else {
+            Decimal::ZERO
+        };
+        let reduces = a.reduce_only || a.close_position;
+        let qty = match (a.close_position, a.reduce_only) {
+            (true, _) => reducible,
+            (false, true) => a.qty.min(reducible),
+            (false, false) => a.qty,
+        };
+        if reduces && qty.is_zero() {
+            return Err(BinanceError::ReduceOnlyRejected);
+        }
+        let kind = a.working_kind();
+        let mut p: HashMap<String, String> = [
+            ("symbol", a.symbol.clone()),
+            ("side", a.side.to_owned()),
+            ("type", kind.to_owned()),
+            ("quantity", qty.normalize().to_string()),
+            ("reduceOnly", reduces.to_string()),
+            ("priceProtect", a.price_protect.to_string()),
+            ("workingType", a.working_type.to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect();
+        if kind == "LIMIT" {
+            let price = a.price.unwrap_or(a.trigger_price);
+            p.insert("price".into(), price.to_string());
+            p.insert("timeInForce".into(), a.time_in_force.clone());
+            if a.time_in_force == "GTD" {
+                p.insert("goodTillDate".into(), a.good_till_date.to_string());
+            }
+        }
+        Ok(p)
+    }
+
+    /// A triggered algo order whose regular order `key` is done becomes FINISHED.
+    fn settle_algo(&mut self, key: &OrderKey, now: i64) {
+        if !self.orders.get(key).is_some_and(Order::is_done) {
+            return;
+        }
+        let Some(a) = self
+            .algos
+            .values_mut()
+            .find(|a| a.status == "TRIGGERED" && a.actual_key.as_ref() == Some(key))
+        else {
+            return;
+        };
+        a.status = "FINISHED";
+        a.update_time = now;
+        let algo_id = a.algo_id;
+        self.publish_algo(algo_id, now);
+    }
+
+    /// What the algo order's regular order has done so far.
+    fn actual(&self, a: &AlgoOrder) -> Actual {
+        let Some(o) = a.actual_key.as_ref().and_then(|k| self.orders.get(k)) else {
+            return Actual::default();
+        };
+        Actual {
+            avg_price: o.avg_price(),
+            qty: o.executed,
+            kind: if o.is_market() { "MARKET" } else { "LIMIT" },
+        }
+    }
+
+    /// The price and quantity precisions of `symbol`.
+    fn precisions(&self, symbol: &str) -> (u32, u32) {
+        self.market(symbol)
+            .map_or((8, 8), |m| (m.rules.tick.scale(), m.rules.step.scale()))
+    }
+
+    /// The algo order as the REST endpoints answer it.
+    pub(super) fn algo_json(&self, algo_id: u64) -> Option<Value> {
+        let a = self.algos.get(&algo_id)?;
+        let (px, qx) = self.precisions(&a.symbol);
+        Some(a.to_json(px, qx, &self.actual(a)))
+    }
+
+    fn publish_algo(&self, algo_id: u64, now: i64) {
+        let Some(a) = self.algos.get(&algo_id) else {
+            return;
+        };
+        let (px, qx) = self.precisions(&a.symbol);
+        self.publish(SimEvent::User {
+            api_key: a.api_key.clone(),
+            data: a.event(px, qx, &self.actual(a), now),
+        });
+    }
+
+    /// The account's algo order with this `clientAlgoId` (the latest, as an id may be reused
+    /// once its order is finished), optionally only on `symbol`.
+    pub(super) fn algo_by_client_id(
+        &self,
+        api_key: &str,
+        symbol: Option<&str>,
+        client_algo_id: &str,
+    ) -> Option<u64> {
+        self.algos
+            .values()
+            .filter(|a| {
+                a.api_key == api_key
+                    && a.client_algo_id == client_algo_id
+                    && symbol.is_none_or(|s| a.symbol == s)
+            })
+            .map(|a| a.algo_id)
+            .max()
+    }
+
+    /// The algo order a request names by `algoId` or `clientAlgoId` (one of them mandatory).
+    pub(super) fn named_algo(
+        &self,
+        api_key: &str,
+        p: &HashMap<String, String>,
+    ) -> Result<Option<u64>, BinanceError> {
+        if let Some(client_algo_id) = p.get("clientAlgoId").filter(|c| !c.is_empty()) {
+            return Ok(self.algo_by_client_id(api_key, None, client_algo_id));
+        }
+        let id: u64 = auth::required(p, "algoId")?
+            .parse()
+            .map_err(|_| BinanceError::Mandatory("algoId".into()))?;
+        Ok(self
+            .algos
+            .get(&id)
+            .filter(|a| a.api_key == api_key)
+            .map(|a| a.algo_id))
+    }
+
+    /// Cancels an open algo order and reports it; false when it is not open.
+    pub(super) fn cancel_algo(&mut self, algo_id: u64, now: i64) -> bool {
+        let Some(a) = self.algos.get_mut(&algo_id).filter(|a| a.is_open()) else {
+            return false;
+        };
+        a.status = "CANCELED";
+        a.update_time = now;
+        self.publish_algo(algo_id, now);
+        true
+    }
+
+    /// Cancels every open algo order of `api_key` on `symbol`, oldest first.
+    pub(super) fn cancel_algo_symbol(&mut self, api_key: &str, symbol: &str, now: i64) {
+        let mut ids: Vec<u64> = self
+            .algos
+            .values()
+            .filter(|a| a.api_key == api_key && a.symbol == symbol && a.is_open())
+            .map(|a| a.algo_id)
+            .collect();
+        ids.sort_unstable();
+        for id in ids {
+            self.cancel_algo(id, now);
+        }
+    }
+
+    /// The account's algo orders that pass `keep`, by algoId.
+    pub(super) fn algos_where(
+        &self,
+        api_key: &str,
+        keep: impl Fn(&AlgoOrder) -> bool,
+    ) -> Vec<Value> {
+        let mut ids: Vec<u64> = self
+            .algos
+            .values()
+            .filter(|a| a.api_key == api_key && keep(a))
+            .map(|a| a.algo_id)
+            .collect();
+        ids.sort_unstable();
+        ids.into_iter()
+            .filter_map(|id| self.algo_json(id))
+            .collect()
     }
 }
 

@@ -1,10 +1,13 @@
 //! Binance USDⓈ-M futures (`/fapi`) as a loopback server: server time, exchangeInfo, market data
 //! (premiumIndex, depth, klines) from a seeded price process, signed order entry that matches
-//! against a book around the mark price, positions and balances, listen keys, Binance's
-//! authentication (HMAC and Ed25519), timestamp and filter checks, error codes and messages,
-//! request-weight and order-count limits, and fault knobs. Order, fill, position and price
-//! changes are published as [`SimEvent`]s for the streams (`ws`).
+//! against a book around the mark price, the Algo Service's conditional orders
+//! (`/fapi/v1/algoOrder`: stop / take-profit triggers that place a regular order), positions and
+//! balances, listen keys, Binance's authentication (HMAC and Ed25519), timestamp and filter
+//! checks, error codes and messages, request-weight and order-count limits, and fault knobs.
+//! Order, fill, position and price changes are published as [`SimEvent`]s for the streams
+//! (`ws`).
 
+mod algo;
 mod auth;
 mod errors;
 mod events;
@@ -96,9 +99,10 @@ impl Default for SimConfig {
 /// Fault knobs, settable at start ([`SimConfig::faults`]) and at runtime
 /// ([`SimServer::set_faults`]).
 ///
-/// `every`: for new orders, every `every`-th order request (counting from 1) gets the next
-/// fault in turn: the order is accepted and the connection dropped before the answer; the order
-/// is accepted and a 503 "Unknown error" answered; a 503 is answered and the order is not taken.
+/// `every`: for new orders (`POST /fapi/v1/order` and `POST /fapi/v1/algoOrder`, one count),
+/// every `every`-th order request (counting from 1) gets the next fault in turn: the order is
+/// accepted and the connection dropped before the answer; the order is accepted and a 503
+/// "Unknown error" answered; a 503 is answered and the order is not taken.
 /// `every == 0` turns these off.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Faults {
@@ -357,6 +361,31 @@ impl SimServer {
             .keys()
             .map(|(_, _, id)| id.clone())
             .collect()
+    }
+
+    /// Every accepted algo order's `clientAlgoId` (all accounts), oldest first.
+    pub fn client_algo_ids(&self) -> Vec<String> {
+        let ex = self.inner.exchange();
+        let mut algos: Vec<(u64, String)> = ex
+            .algos
+            .values()
+            .map(|a| (a.algo_id, a.client_algo_id.clone()))
+            .collect();
+        algos.sort();
+        algos.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// The algo order with this `clientAlgoId` (on `symbol`, when given), as
+    /// `GET /fapi/v1/algoOrder` shows it.
+    pub fn algo_order_by_client_id(
+        &self,
+        api_key: &str,
+        symbol: Option<&str>,
+        client_algo_id: &str,
+    ) -> Option<serde_json::Value> {
+        let ex = self.inner.exchange();
+        let id = ex.algo_by_client_id(api_key, symbol, client_algo_id)?;
+        ex.algo_json(id)
     }
 
     /// How many orders the simulator has accepted (all accounts).

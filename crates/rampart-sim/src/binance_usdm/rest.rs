@@ -26,6 +26,18 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
             "/fapi/v1/order",
             post(new_order).get(query_order).delete(cancel_order),
         )
+        .route(
+            "/fapi/v1/algoOrder",
+            post(new_algo_order)
+                .get(query_algo_order)
+                .delete(cancel_algo_order),
+        )
+        .route("/fapi/v1/openAlgoOrders", get(open_algo_orders))
+        .route(
+            "/fapi/v1/algoOpenOrders",
+            axum::routing::delete(cancel_all_algo),
+        )
+        .route("/fapi/v1/allAlgoOrders", get(all_algo_orders))
         .route("/fapi/v1/openOrders", get(open_orders))
         .route("/fapi/v1/allOpenOrders", axum::routing::delete(cancel_all))
         .route("/fapi/v1/countdownCancelAll", post(countdown_cancel_all))
@@ -59,7 +71,12 @@ fn weight_of(method: &Method, path: &str, query: &str) -> (u32, bool) {
     };
     match path {
         "/fapi/v1/order" if method == Method::POST => (1, true),
-        "/fapi/v1/openOrders" if !params.contains_key("symbol") => (40, false),
+        // New Algo Order: 1 on both order counts, 0 on the IP weight.
+        "/fapi/v1/algoOrder" if method == Method::POST => (0, true),
+        "/fapi/v1/openOrders" | "/fapi/v1/openAlgoOrders" if !params.contains_key("symbol") => {
+            (40, false)
+        }
+        "/fapi/v1/allAlgoOrders" => (5, false),
         "/fapi/v2/account"
         | "/fapi/v3/account"
         | "/fapi/v2/balance"
@@ -278,14 +295,17 @@ fn unknown_503() -> Response {
         .into_response()
 }
 
-/// `POST /fapi/v1/order`.
-async fn new_order(
-    State(inner): State<Shared>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-    body: String,
+/// A new-order endpoint behind the fault knob `Faults::every`: the request is refused with a
+/// 503, or `place`d and its answer lost (connection dropped) or replaced by Binance's 503
+/// "Unknown error".
+fn with_order_faults(
+    inner: &Shared,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &str,
+    place: impl FnOnce(&mut Exchange, &auth::Verified, i64) -> Result<Value, BinanceError>,
 ) -> Response {
-    let fault = next_fault(&inner);
+    let fault = next_fault(inner);
     if fault == Some(Fault::Refuse503) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -297,15 +317,11 @@ async fn new_order(
     let result = auth::verify(
         &inner.config.accounts,
         query.as_deref().unwrap_or(""),
-        &headers,
-        &body,
+        headers,
+        body,
         now,
     )
-    .and_then(|request| {
-        inner
-            .exchange()
-            .place(&request.api_key, &request.params, now)
-    });
+    .and_then(|request| place(&mut inner.exchange(), &request, now));
     match (result, fault) {
         (Ok(_), Some(Fault::AcceptThenDrop)) => {
             // Headers go out, then the body stream fails: hyper aborts the connection.
@@ -319,6 +335,161 @@ async fn new_order(
         (Ok(_), Some(Fault::AcceptThenUnknown)) => unknown_503(),
         (result, _) => respond(result),
     }
+}
+
+/// `POST /fapi/v1/order`.
+async fn new_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    with_order_faults(&inner, query, &headers, &body, |ex, request, now| {
+        ex.place(&request.api_key, &request.params, now)
+    })
+}
+
+/// `POST /fapi/v1/algoOrder` (TRADE): a new conditional order, behind the same fault knob.
+async fn new_algo_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    with_order_faults(&inner, query, &headers, &body, |ex, request, now| {
+        ex.place_algo(&request.api_key, &request.params, now)
+    })
+}
+
+/// `GET /fapi/v1/algoOrder` (USER_DATA): by `algoId` or `clientAlgoId`; -2013 when there is
+/// none.
+async fn query_algo_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        let id = ex
+            .named_algo(&request.api_key, &request.params)?
+            .ok_or(BinanceError::NoSuchOrder)?;
+        ex.algo_json(id).ok_or(BinanceError::NoSuchOrder)
+    })
+}
+
+/// `DELETE /fapi/v1/algoOrder` (TRADE): cancels an open algo order by `algoId` or
+/// `clientAlgoId`; -2011 "Unknown order sent." when it is not open or not there.
+async fn cancel_algo_order(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, now| {
+        let id = ex
+            .named_algo(&request.api_key, &request.params)?
+            .ok_or(BinanceError::UnknownOrder)?;
+        if !ex.cancel_algo(id, now) {
+            return Err(BinanceError::UnknownOrder);
+        }
+        let a = ex.algos.get(&id).ok_or(BinanceError::UnknownOrder)?;
+        Ok(json!({
+            "algoId": a.algo_id,
+            "clientAlgoId": a.client_algo_id,
+            "code": "200",
+            "msg": "success",
+        }))
+    })
+}
+
+/// `GET /fapi/v1/openAlgoOrders` (USER_DATA): open algo orders, optionally of one `symbol`,
+/// `algoType` or `algoId`.
+async fn open_algo_orders(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        let p = &request.params;
+        let symbol = p.get("symbol").map(String::as_str);
+        if let Some(symbol) = symbol {
+            ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        }
+        if p.get("algoType").is_some_and(|t| t != "CONDITIONAL") {
+            return Err(BinanceError::InvalidParam("algoType".into()));
+        }
+        let algo_id = optional_number(p, "algoId")?;
+        Ok(Value::Array(ex.algos_where(&request.api_key, |a| {
+            a.is_open()
+                && symbol.is_none_or(|s| a.symbol == s)
+                && algo_id.is_none_or(|id| a.algo_id == id)
+        })))
+    })
+}
+
+/// `DELETE /fapi/v1/algoOpenOrders?symbol=` (TRADE): cancels every open algo order on the
+/// symbol.
+async fn cancel_all_algo(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, now| {
+        let symbol = auth::required(&request.params, "symbol")?;
+        ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        ex.cancel_algo_symbol(&request.api_key, symbol, now);
+        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
+    })
+}
+
+/// `GET /fapi/v1/allAlgoOrders` (USER_DATA): the symbol's algo orders of any status; from
+/// `algoId` on when given (else the most recent), within `startTime` / `endTime` (creation
+/// time), at most `limit` (default 500, max 1000).
+async fn all_algo_orders(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        let p = &request.params;
+        let symbol = auth::required(p, "symbol")?;
+        ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        let from_id = optional_number(p, "algoId")?;
+        let start = optional_number(p, "startTime")?;
+        let end = optional_number(p, "endTime")?;
+        let limit = match optional_number(p, "limit")? {
+            None => 500,
+            Some(n @ 1..=1000) => usize::try_from(n).unwrap_or(1000),
+            Some(_) => return Err(BinanceError::InvalidParam("limit".into())),
+        };
+        let time_ok = |t: i64| {
+            let t = u64::try_from(t).unwrap_or(0);
+            start.is_none_or(|s| t >= s) && end.is_none_or(|e| t <= e)
+        };
+        let all = ex.algos_where(&request.api_key, |a| {
+            a.symbol == symbol && from_id.is_none_or(|id| a.algo_id >= id) && time_ok(a.create_time)
+        });
+        let chosen: Vec<Value> = if from_id.is_some() {
+            all.into_iter().take(limit).collect()
+        } else {
+            let skip = all.len().saturating_sub(limit);
+            all.into_iter().skip(skip).collect()
+        };
+        Ok(Value::Array(chosen))
+    })
+}
+
+/// An optional non-negative integer parameter (-1102 when malformed).
+fn optional_number(p: &HashMap<String, String>, name: &str) -> Result<Option<u64>, BinanceError> {
+    p.get(name)
+        .map(|v| {
+            v.parse::<u64>()
+                .map_err(|_| BinanceError::Mandatory(name.into()))
+        })
+        .transpose()
 }
 
 /// The key of the order a request names by `orderId` or `origClientOrderId`.

@@ -213,6 +213,26 @@ fn rejected_message(code: i64, msg: &str) -> String {
         -2013 => "Binance has no such order: it was never placed, or it is older than Binance \
                   keeps. Refresh the orders."
             .to_owned(),
+        // Since 2025-12-09 the conditional types go to the Algo Service (New Algo Order);
+        // Rampart routes them there, so this means an order reached the old endpoint anyway.
+        -4120 => "Binance no longer takes stop and take-profit orders this way, and refused \
+                  this one; nothing was placed. Update Rampart (it sends them to Binance's \
+                  conditional-order service), then place the order again."
+            .to_owned(),
+        // MAX_STOP_ORDER_EXCEEDED: at most 200 conditional orders across all symbols (change
+        // log 2025-12-29).
+        -4045 => "Too many open stop and take-profit orders on this account (Binance allows 200 \
+                  across all symbols). Cancel some you no longer need, then place it again."
+            .to_owned(),
+        // STOP_ORDER_TRIGGERING: the conditional order is being forwarded to the book.
+        -4117 => "The stop or take-profit order is triggering right now, so it could not be \
+                  changed or cancelled. Refresh the orders in a moment and cancel the order it \
+                  placed if you still want to."
+            .to_owned(),
+        // STRATEGY_INVALID_TRIGGER_PRICE.
+        -4142 => "The take-profit or stop order would trigger immediately. Move its trigger \
+                  price to the other side of the current price."
+            .to_owned(),
         -1006 | -1007 => "Binance did not confirm the request in time; its outcome is unknown \
                           until Rampart has looked it up by its client order id. Do not send it \
                           again by hand."
@@ -274,6 +294,19 @@ mod tests {
             (-4116, "clientOrderId is duplicated", "client order id"),
             (-2011, "Unknown order sent.", "cancel"),
             (-2013, "Order does not exist.", "no such order"),
+            (
+                -4120,
+                "Order type not supported for this endpoint. Please use the Algo Order API \
+                 endpoints instead.",
+                "stop and take-profit",
+            ),
+            (-4045, "Reach max stop order limit.", "200"),
+            (-4117, "stop order is triggering", "triggering"),
+            (
+                -4142,
+                "REJECT: take profit or stop order will be triggered immediately",
+                "trigger price",
+            ),
         ];
         for (code, msg, needle) in cases {
             let text = rejected(*code, msg).trader_message();

@@ -1,5 +1,6 @@
 //! Binance USDⓈ-M futures (`/fapi`).
 
+pub mod algo;
 pub mod environment;
 pub mod error;
 pub mod filters;

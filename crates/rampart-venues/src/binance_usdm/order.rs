@@ -9,6 +9,23 @@
 //! - `workingType` (`MARK_PRICE` or `CONTRACT_PRICE`) is used with the conditional types;
 //! - `newClientOrderId` follows `^[\.A-Z\:/a-z0-9_-]{1,36}$`;
 //! - `newOrderRespType` `RESULT` answers with the order's final state for MARKET/IOC/FOK.
+//!
+//! The conditional types (stop and take-profit, market or limit) no longer go there: since
+//! 2025-12-09 that endpoint answers -4120 for them, and they are sent to New Algo Order
+//! (`POST /fapi/v1/algoOrder`, see [`super::algo`]) with [`OrderRequest::algo_params`]. Its
+//! documented parameter rules, as used there:
+//! - `algoType` (mandatory): "Only support CONDITIONAL";
+//! - `type` (mandatory): "For CONDITIONAL algoType, STOP_MARKET/TAKE_PROFIT_MARKET/STOP/
+//!   TAKE_PROFIT/TRAILING_STOP_MARKET as order type";
+//! - `timeInForce`: "IOC or GTC or FOK, default GTC" (so no post-only `GTX`);
+//! - `quantity`: "Cannot be sent with closePosition=true(Close-All)";
+//! - `triggerPrice` is the trigger (the regular endpoint's `stopPrice`); `price` the limit;
+//! - `workingType`: "triggerPrice triggered by: MARK_PRICE, CONTRACT_PRICE. Default
+//!   CONTRACT_PRICE";
+//! - `reduceOnly`: `"true"` or `"false"` (default `"false"`); "Cannot be sent in Hedge Mode;
+//!   cannot be sent with closePosition=true";
+//! - `clientAlgoId`: the client order id, under the same rule as `newClientOrderId`
+//!   (`^[\.A-Z\:/a-z0-9_-]{1,36}$`).
 
 use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
 use rust_decimal::Decimal;
@@ -118,7 +135,20 @@ impl OrderRequest {
                 "a {kind} order has no trigger, so no trigger price type"
             ));
         }
+        // New Algo Order: timeInForce "IOC or GTC or FOK, default GTC".
+        if self.is_conditional() && self.time_in_force == Some(TimeInForce::PostOnly) {
+            return invalid(format!(
+                "a {kind} order cannot be post-only: Binance's conditional orders take GTC, IOC \
+                 or FOK"
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether the order is conditional (stop or take-profit): Binance takes it through the
+    /// Algo Service (`POST /fapi/v1/algoOrder`), not `POST /fapi/v1/order`.
+    pub fn is_conditional(&self) -> bool {
+        self.order_type.has_trigger_price()
     }
 
     /// Checks the order against the symbol's filters: the shape, TRADING status, price and stop
@@ -194,6 +224,42 @@ impl OrderRequest {
         p.push(("newClientOrderId", self.client_order_id.clone()));
         p.push(("newOrderRespType", "RESULT".to_owned()));
         p
+    }
+
+    /// The parameters of New Algo Order (`POST /fapi/v1/algoOrder`) for a conditional order,
+    /// in a fixed order (without recvWindow, timestamp and signature): `algoType=CONDITIONAL`,
+    /// `stopPrice` becomes `triggerPrice` and `newClientOrderId` becomes `clientAlgoId`.
+    /// `None` for a type that is not conditional (it goes to `POST /fapi/v1/order`).
+    pub fn algo_params(&self) -> Option<Vec<(&'static str, String)>> {
+        if !self.is_conditional() {
+            return None;
+        }
+        let mut p: Vec<(&'static str, String)> = vec![
+            ("algoType", "CONDITIONAL".to_owned()),
+            ("symbol", self.symbol.clone()),
+            ("side", wire_side(self.side).to_owned()),
+            ("type", wire_type(self.order_type).to_owned()),
+        ];
+        if self.order_type.has_limit_price() {
+            // "IOC or GTC or FOK, default GTC": sent explicitly, as for regular orders.
+            let tif = self.time_in_force.unwrap_or(TimeInForce::Gtc);
+            p.push(("timeInForce", wire_tif(tif).to_owned()));
+        }
+        p.push(("quantity", text(self.quantity.get())));
+        if let Some(price) = self.price {
+            p.push(("price", text(price.get())));
+        }
+        if let Some(trigger) = self.stop_price {
+            p.push(("triggerPrice", text(trigger.get())));
+        }
+        if let Some(working) = self.working_type {
+            p.push(("workingType", working.wire().to_owned()));
+        }
+        if self.reduce_only {
+            p.push(("reduceOnly", "true".to_owned()));
+        }
+        p.push(("clientAlgoId", self.client_order_id.clone()));
+        Some(p)
     }
 }
 
@@ -282,6 +348,74 @@ mod tests {
         for (order_type, head) in cases {
             assert_eq!(encoded(&order(order_type)), format!("{head}&{tail}"));
         }
+    }
+
+    fn encoded_algo(o: &OrderRequest) -> String {
+        o.algo_params()
+            .expect("a conditional order")
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+
+    #[test]
+    fn each_conditional_type_encodes_to_algo_parameters() {
+        let head = "algoType=CONDITIONAL&symbol=BTCUSDT&side=BUY";
+        let tail = "clientAlgoId=rmp-AbCdEfGhIjKlMnOpQrSt";
+        let cases = [
+            (
+                OrderType::StopMarket,
+                "type=STOP_MARKET&quantity=0.01&triggerPrice=61000",
+            ),
+            (
+                OrderType::StopLimit,
+                "type=STOP&timeInForce=GTC&quantity=0.01&price=60000&triggerPrice=61000",
+            ),
+            (
+                OrderType::TakeProfitMarket,
+                "type=TAKE_PROFIT_MARKET&quantity=0.01&triggerPrice=61000",
+            ),
+            (
+                OrderType::TakeProfitLimit,
+                "type=TAKE_PROFIT&timeInForce=GTC&quantity=0.01&price=60000&triggerPrice=61000",
+            ),
+        ];
+        for (order_type, middle) in cases {
+            let o = order(order_type);
+            assert!(o.is_conditional());
+            assert_eq!(encoded_algo(&o), format!("{head}&{middle}&{tail}"));
+            // Never the regular endpoint's names for the same things.
+            let text = encoded_algo(&o);
+            assert!(
+                !text.contains("stopPrice") && !text.contains("newClientOrderId"),
+                "{text}"
+            );
+        }
+        for t in [OrderType::Market, OrderType::Limit] {
+            assert!(!order(t).is_conditional());
+            assert_eq!(order(t).algo_params(), None);
+        }
+        // Options: working type, reduce-only, IOC, a sell.
+        let mut o = order(OrderType::StopLimit);
+        o.side = Side::Sell;
+        o.time_in_force = Some(TimeInForce::Ioc);
+        o.working_type = Some(WorkingType::MarkPrice);
+        o.reduce_only = true;
+        assert_eq!(
+            encoded_algo(&o),
+            "algoType=CONDITIONAL&symbol=BTCUSDT&side=SELL&type=STOP&timeInForce=IOC&\
+             quantity=0.01&price=60000&triggerPrice=61000&workingType=MARK_PRICE&\
+             reduceOnly=true&clientAlgoId=rmp-AbCdEfGhIjKlMnOpQrSt"
+        );
+        // Post-only is not offered for conditional orders (GTC, IOC, FOK).
+        o.time_in_force = Some(TimeInForce::PostOnly);
+        assert!(
+            matches!(o.check_shape(), Err(VenueError::InvalidRequest(m)) if m.contains("post-only"))
+        );
+        let mut limit = order(OrderType::Limit);
+        limit.time_in_force = Some(TimeInForce::PostOnly);
+        assert!(limit.check_shape().is_ok());
     }
 
     #[test]

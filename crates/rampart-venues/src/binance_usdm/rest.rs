@@ -17,6 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
+use super::algo::{AlgoCancel, AlgoCodeMsg, AlgoOrder, Placed};
 use super::environment::{self, Environment};
 use super::filters::SymbolFilters;
 use super::limits::{
@@ -136,12 +137,19 @@ fn check_base_url(base: &str) -> Result<String, VenueError> {
     }
 }
 
-/// Whether a request places (or amends) an order: it counts on the order-count limits, and it is
-/// never retried automatically.
+/// Whether a request places (or amends) an order, regular or conditional: it counts on the
+/// order-count limits, and it is never retried automatically.
 fn is_order_placement(method: &Method, path: &str) -> bool {
     (*method == Method::POST || *method == Method::PUT)
-        && matches!(path, "/fapi/v1/order" | "/fapi/v1/batchOrders")
+        && matches!(
+            path,
+            "/fapi/v1/order" | "/fapi/v1/batchOrders" | "/fapi/v1/algoOrder"
+        )
 }
+
+/// The venue's "no such order" code (-2013, "Order does not exist."). Query Algo Order documents
+/// no code of its own for an unknown `clientAlgoId`, so the same code means "none" there.
+const NO_SUCH_ORDER: i64 = -2013;
 
 /// Order Book weight by `limit` ("Adjusted based on the limit": 5, 10, 20, 50 → 2; 100 → 5;
 /// 500 → 10; 1000 → 20); `None` for a limit Binance does not accept.
@@ -625,20 +633,53 @@ impl RestClient {
         self.signed(Method::POST, "/fapi/v1/order", params, 0).await
     }
 
+    /// `POST /fapi/v1/algoOrder` (New Algo Order) with raw parameters (IP weight 0; counted on
+    /// the order limits like a new order). `params` must include `algoType=CONDITIONAL` and
+    /// `clientAlgoId`.
+    pub async fn new_algo_order(
+        &self,
+        params: &[(&str, &str)],
+    ) -> Result<serde_json::Value, VenueError> {
+        self.signed(Method::POST, "/fapi/v1/algoOrder", params, 0)
+            .await
+    }
+
     /// Places a typed order: checked against `filters` (and the PERCENT_PRICE band and market
-    /// notional when `mark` is given) before anything is sent, then `POST /fapi/v1/order` with
-    /// `newOrderRespType=RESULT` (IP weight 0; 1 on each order limit).
+    /// notional when `mark` is given) before anything is sent, then sent once to where Binance
+    /// takes its type:
+    /// - MARKET and LIMIT: `POST /fapi/v1/order` with `newOrderRespType=RESULT`;
+    /// - the conditional types (stop and take-profit, market or limit): `POST
+    ///   /fapi/v1/algoOrder` with [`OrderRequest::algo_params`] (the regular endpoint refuses
+    ///   them with -4120 since 2025-12-09).
+    ///
+    /// IP weight 0 either way; 1 on each order limit. The answer carries the client order id
+    /// the caller journaled ([`Placed::client_order_id`]) whichever way it went.
     pub async fn place_order(
         &self,
         request: &OrderRequest,
         filters: &SymbolFilters,
         mark: Option<Decimal>,
-    ) -> Result<Order, VenueError> {
+    ) -> Result<Placed, VenueError> {
         request.validate(filters, mark)?;
-        let params = request.params();
-        let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        self.signed_typed(Method::POST, "/fapi/v1/order", &borrowed, 0)
-            .await
+        match request.algo_params() {
+            Some(params) => {
+                let borrowed: Vec<(&str, &str)> =
+                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let algo: AlgoOrder = self
+                    .signed_typed(Method::POST, "/fapi/v1/algoOrder", &borrowed, 0)
+                    .await?;
+                Ok(Placed::algo(algo))
+            }
+            None => {
+                let params = request.params();
+                let borrowed: Vec<(&str, &str)> =
+                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let order: Order = self
+                    .signed_typed(Method::POST, "/fapi/v1/order", &borrowed, 0)
+                    .await?;
+                Ok(Placed::order(order))
+            }
+        }
     }
 
     /// `GET /fapi/v1/order` by client order id (weight 1); `Ok(None)` when the venue has no such
@@ -651,9 +692,47 @@ impl RestClient {
         let params = [("symbol", symbol), ("origClientOrderId", client_order_id)];
         match self.signed(Method::GET, "/fapi/v1/order", &params, 1).await {
             Ok(order) => Ok(Some(order)),
-            Err(VenueError::Rejected { code: -2013, .. }) => Ok(None),
+            Err(VenueError::Rejected {
+                code: NO_SUCH_ORDER,
+                ..
+            }) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// Query Order by the venue's `orderId` (weight 1), e.g. the `actualOrderId` a triggered
+    /// conditional order placed; `Ok(None)` for -2013.
+    pub async fn query_order_by_id(
+        &self,
+        symbol: &str,
+        order_id: u64,
+    ) -> Result<Option<Order>, VenueError> {
+        let id = order_id.to_string();
+        let params = [("symbol", symbol), ("orderId", id.as_str())];
+        match self
+            .signed_typed(Method::GET, "/fapi/v1/order", &params, 1)
+            .await
+        {
+            Ok(order) => Ok(Some(order)),
+            Err(VenueError::Rejected {
+                code: NO_SUCH_ORDER,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Cancel Order by the venue's `orderId` (weight 1), e.g. the order a conditional order
+    /// placed when it triggered.
+    pub async fn cancel_order_by_id(
+        &self,
+        symbol: &str,
+        order_id: u64,
+    ) -> Result<Order, VenueError> {
+        let id = order_id.to_string();
+        let params = [("symbol", symbol), ("orderId", id.as_str())];
+        self.signed_typed(Method::DELETE, "/fapi/v1/order", &params, 1)
+            .await
     }
 
     /// Query Order by client order id, typed (weight 1); `Ok(None)` for -2013.
@@ -766,6 +845,88 @@ impl RestClient {
             1,
         )
         .await
+    }
+}
+
+/// Conditional orders (the Algo Service; see [`super::algo`]).
+impl RestClient {
+    /// Query Algo Order by client algo id: `GET /fapi/v1/algoOrder` with `clientAlgoId`
+    /// (weight 1). `Ok(None)` when the venue has no such order (-2013), which includes, as
+    /// documented, one CANCELED or EXPIRED without fills and created more than 3 days ago, and
+    /// any created more than 90 days ago.
+    pub async fn query_algo_order(
+        &self,
+        client_algo_id: &str,
+    ) -> Result<Option<AlgoOrder>, VenueError> {
+        // "Either algoId or clientAlgoId must be sent."
+        let params = [("clientAlgoId", client_algo_id)];
+        match self
+            .signed_typed(Method::GET, "/fapi/v1/algoOrder", &params, 1)
+            .await
+        {
+            Ok(algo) => Ok(Some(algo)),
+            Err(VenueError::Rejected {
+                code: NO_SUCH_ORDER,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Cancel Algo Order by client algo id: `DELETE /fapi/v1/algoOrder` (weight 1). The page
+    /// spells the parameters `algoid` / `clientalgoid` ("Either algoid or clientalgoid must be
+    /// sent"), and so they are sent. Binance answers with the ids and `code` 200 only; query
+    /// the order for its state.
+    pub async fn cancel_algo_order(&self, client_algo_id: &str) -> Result<AlgoCancel, VenueError> {
+        let params = [("clientalgoid", client_algo_id)];
+        let done: AlgoCancel = self
+            .signed_typed(Method::DELETE, "/fapi/v1/algoOrder", &params, 1)
+            .await?;
+        match done.code {
+            200 => Ok(done),
+            code => Err(VenueError::Malformed(format!(
+                "unexpected cancel answer: code {code}: {}",
+                done.msg
+            ))),
+        }
+    }
+
+    /// Current All Algo Open Orders: `GET /fapi/v1/openAlgoOrders`, one symbol (weight 1) or
+    /// every symbol (`None`, weight 40: "Careful when accessing this with no symbol").
+    pub async fn open_algo_orders(
+        &self,
+        symbol: Option<&str>,
+    ) -> Result<Vec<AlgoOrder>, VenueError> {
+        match symbol {
+            Some(s) => {
+                self.signed_typed(Method::GET, "/fapi/v1/openAlgoOrders", &[("symbol", s)], 1)
+                    .await
+            }
+            None => {
+                self.signed_typed(Method::GET, "/fapi/v1/openAlgoOrders", &[], 40)
+                    .await
+            }
+        }
+    }
+
+    /// Cancel All Algo Open Orders of one symbol: `DELETE /fapi/v1/algoOpenOrders` (weight 1),
+    /// answered like Cancel All Open Orders (`code` 200).
+    pub async fn cancel_all_algo_open_orders(&self, symbol: &str) -> Result<(), VenueError> {
+        let done: AlgoCodeMsg = self
+            .signed_typed(
+                Method::DELETE,
+                "/fapi/v1/algoOpenOrders",
+                &[("symbol", symbol)],
+                1,
+            )
+            .await?;
+        match done.code {
+            200 => Ok(()),
+            code => Err(VenueError::Malformed(format!(
+                "unexpected algo cancel-all answer: code {code}: {}",
+                done.msg
+            ))),
+        }
     }
 }
 
@@ -890,7 +1051,7 @@ impl RestClient {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -944,6 +1105,9 @@ mod tests {
         assert!(is_order_placement(&Method::POST, "/fapi/v1/order"));
         assert!(is_order_placement(&Method::PUT, "/fapi/v1/order"));
         assert!(is_order_placement(&Method::POST, "/fapi/v1/batchOrders"));
+        assert!(is_order_placement(&Method::POST, "/fapi/v1/algoOrder"));
+        assert!(!is_order_placement(&Method::DELETE, "/fapi/v1/algoOrder"));
+        assert!(!is_order_placement(&Method::GET, "/fapi/v1/algoOrder"));
         assert!(!is_order_placement(&Method::DELETE, "/fapi/v1/order"));
         assert!(!is_order_placement(&Method::GET, "/fapi/v1/order"));
         assert!(!is_order_placement(&Method::POST, "/fapi/v1/leverage"));
@@ -1009,7 +1173,7 @@ mod tests {
 
     /// A scripted venue on loopback: plain HTTP/1.1 with keep-alive, answering each request with
     /// what `script(method, path, n)` says (`n` counts requests to that method+path from 1).
-    mod scripted {
+    pub(crate) mod scripted {
         use std::collections::HashMap;
         use std::sync::{Arc, Mutex};
 
@@ -1018,14 +1182,35 @@ mod tests {
         pub type Answer = (u16, Vec<(&'static str, String)>, String);
         pub type Script = Arc<dyn Fn(&str, &str, u32) -> Answer + Send + Sync>;
 
+        /// One request as the venue saw it: the query string and the form body, raw.
+        #[derive(Debug, Clone)]
+        pub struct Seen {
+            pub method: String,
+            pub path: String,
+            pub query: String,
+            pub body: String,
+        }
+
         pub struct Venue {
             pub base: String,
             pub counts: Arc<Mutex<HashMap<String, u32>>>,
+            pub seen: Arc<Mutex<Vec<Seen>>>,
         }
 
         impl Venue {
             pub fn count(&self, key: &str) -> u32 {
                 *self.counts.lock().unwrap().get(key).unwrap_or(&0)
+            }
+
+            /// The requests to `method path`, in order.
+            pub fn requests(&self, method: &str, path: &str) -> Vec<Seen> {
+                self.seen
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r.method == method && r.path == path)
+                    .cloned()
+                    .collect()
             }
         }
 
@@ -1033,7 +1218,9 @@ mod tests {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             let base = format!("http://{}", listener.local_addr().unwrap());
             let counts: Arc<Mutex<HashMap<String, u32>>> = Arc::default();
+            let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
             let shared = counts.clone();
+            let shared_seen = seen.clone();
             tokio::spawn(async move {
                 loop {
                     let Ok((mut socket, _)) = listener.accept().await else {
@@ -1041,6 +1228,7 @@ mod tests {
                     };
                     let script = script.clone();
                     let counts = shared.clone();
+                    let seen = shared_seen.clone();
                     tokio::spawn(async move {
                         let mut buf = Vec::new();
                         loop {
@@ -1070,11 +1258,19 @@ mod tests {
                                     Ok(n) => buf.extend_from_slice(&chunk[..n]),
                                 }
                             }
+                            let body = String::from_utf8_lossy(&buf[head_end..head_end + length])
+                                .to_string();
                             buf.drain(..head_end + length);
                             let mut first = head.lines().next().unwrap_or("").split(' ');
                             let method = first.next().unwrap_or("").to_owned();
                             let target = first.next().unwrap_or("");
                             let path = target.split('?').next().unwrap_or("").to_owned();
+                            seen.lock().unwrap().push(Seen {
+                                method: method.clone(),
+                                path: path.clone(),
+                                query: target.split_once('?').map_or("", |(_, q)| q).to_owned(),
+                                body,
+                            });
                             let n = {
                                 let mut c = counts.lock().unwrap();
                                 let e = c.entry(format!("{method} {path}")).or_insert(0);
@@ -1099,11 +1295,11 @@ mod tests {
                     });
                 }
             });
-            Venue { base, counts }
+            Venue { base, counts, seen }
         }
     }
 
-    fn time_answer() -> scripted::Answer {
+    pub(crate) fn time_answer() -> scripted::Answer {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
@@ -1120,7 +1316,8 @@ mod tests {
         )
     }
 
-    const SECRET: &str = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
+    pub(crate) const SECRET: &str =
+        "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
 
     #[tokio::test]
     async fn after_1021_a_read_is_measured_again_and_retried_once_but_an_order_is_not() {
@@ -1294,6 +1491,261 @@ mod tests {
             venue.count("DELETE /fapi/v1/allOpenOrders"),
             1,
             "cancels still go out"
+        );
+    }
+
+    /// An algo order answer (Query Algo Order's documented shape), `NEW`, for `client_id`.
+    pub(crate) fn algo_answer(client_id: &str, order_type: &str) -> String {
+        format!(
+            r#"{{"algoId": 2146760, "clientAlgoId": "{client_id}", "algoType": "CONDITIONAL",
+            "orderType": "{order_type}", "symbol": "BTCUSDT", "side": "BUY",
+            "positionSide": "BOTH", "timeInForce": "GTC", "quantity": "0.010",
+            "algoStatus": "NEW", "actualOrderId": "", "actualPrice": "0.00000",
+            "triggerPrice": "61000.0", "price": "0.0", "icebergQuantity": null,
+            "selfTradePreventionMode": "EXPIRE_MAKER", "workingType": "CONTRACT_PRICE",
+            "priceMatch": "NONE", "closePosition": false, "priceProtect": false,
+            "reduceOnly": false, "createTime": 1750514941540, "updateTime": 1750514941540,
+            "triggerTime": 0, "goodTillDate": 0}}"#
+        )
+    }
+
+    /// A New Order (RESULT) answer for a resting LIMIT order.
+    pub(crate) const LIMIT_ANSWER: &str = r#"{"clientOrderId": "rmp-limit", "cumQty": "0",
+        "cumQuote": "0", "executedQty": "0", "orderId": 22542179, "avgPrice": "0.00000",
+        "origQty": "0.010", "price": "60000", "reduceOnly": false, "side": "BUY",
+        "positionSide": "BOTH", "status": "NEW", "stopPrice": "0", "closePosition": false,
+        "symbol": "BTCUSDT", "timeInForce": "GTC", "type": "LIMIT", "origType": "LIMIT",
+        "updateTime": 1566818724722, "workingType": "CONTRACT_PRICE", "priceProtect": false}"#;
+
+    fn btc_filters() -> SymbolFilters {
+        SymbolFilters::parse_exchange_info(
+            br#"{"symbols":[{"symbol":"BTCUSDT","status":"TRADING","filters":[
+            {"filterType":"PRICE_FILTER","minPrice":"261.10","maxPrice":"809484","tickSize":"0.10"},
+            {"filterType":"LOT_SIZE","minQty":"0.001","maxQty":"1000","stepSize":"0.001"},
+            {"filterType":"MARKET_LOT_SIZE","minQty":"0.001","maxQty":"120","stepSize":"0.001"},
+            {"filterType":"MIN_NOTIONAL","notional":"100"}]}]}"#,
+        )
+        .unwrap()
+        .remove(0)
+    }
+
+    fn typed_order(order_type: rampart_core::OrderType, client_id: &str) -> OrderRequest {
+        OrderRequest {
+            symbol: "BTCUSDT".into(),
+            side: rampart_core::Side::Buy,
+            order_type,
+            quantity: "0.010".parse().unwrap(),
+            price: order_type
+                .has_limit_price()
+                .then(|| "60000".parse().unwrap()),
+            stop_price: order_type
+                .has_trigger_price()
+                .then(|| "61000".parse().unwrap()),
+            time_in_force: None,
+            reduce_only: false,
+            working_type: None,
+            client_order_id: client_id.into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn conditional_orders_go_to_the_algo_service_and_regular_ones_to_the_order_endpoint() {
+        use super::super::algo::Placement;
+        use rampart_core::OrderType;
+        let venue = scripted::start(std::sync::Arc::new(
+            |method: &str, path: &str, n: u32| match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                ("POST", "/fapi/v1/order") => (200, vec![], LIMIT_ANSWER.into()),
+                ("POST", "/fapi/v1/algoOrder") => {
+                    let kind = ["STOP_MARKET", "STOP", "TAKE_PROFIT_MARKET", "TAKE_PROFIT"]
+                        [(n as usize - 1) % 4];
+                    (200, vec![], algo_answer(&format!("rmp-c{n}"), kind))
+                }
+                _ => (404, vec![], r#"{"code": -1, "msg": "no"}"#.into()),
+            },
+        ))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+        let filters = btc_filters();
+
+        // A LIMIT order: the order endpoint, as before.
+        let placed = client
+            .place_order(&typed_order(OrderType::Limit, "rmp-limit"), &filters, None)
+            .await
+            .unwrap();
+        assert_eq!(placed.client_order_id, "rmp-limit");
+        assert!(matches!(placed.placement, Placement::Order(ref o) if o.order_id == 22542179));
+        let sent = venue.requests("POST", "/fapi/v1/order");
+        assert_eq!(sent.len(), 1);
+        assert!(
+            sent[0]
+                .body
+                .starts_with("symbol=BTCUSDT&side=BUY&type=LIMIT&")
+        );
+        assert!(sent[0].body.contains("&newClientOrderId=rmp-limit&"));
+
+        // Each conditional type: the Algo Service, with its parameter names.
+        let kinds = [
+            (OrderType::StopMarket, "STOP_MARKET"),
+            (OrderType::StopLimit, "STOP"),
+            (OrderType::TakeProfitMarket, "TAKE_PROFIT_MARKET"),
+            (OrderType::TakeProfitLimit, "TAKE_PROFIT"),
+        ];
+        for (i, (order_type, wire)) in kinds.into_iter().enumerate() {
+            let id = format!("rmp-c{}", i + 1);
+            let placed = client
+                .place_order(&typed_order(order_type, &id), &filters, None)
+                .await
+                .unwrap();
+            assert_eq!(placed.client_order_id, id);
+            assert!(placed.is_algo());
+            let Placement::Algo(algo) = &placed.placement else {
+                panic!()
+            };
+            assert_eq!(algo.algo_status, super::super::algo::AlgoStatus::New);
+            let body = &venue.requests("POST", "/fapi/v1/algoOrder")[i].body;
+            assert!(
+                body.starts_with(&format!(
+                    "algoType=CONDITIONAL&symbol=BTCUSDT&side=BUY&type={wire}&"
+                )),
+                "{body}"
+            );
+            assert!(body.contains("&triggerPrice=61000&"), "{body}");
+            assert!(body.contains(&format!("&clientAlgoId={id}&")), "{body}");
+            assert!(body.contains("&signature="), "{body}");
+            assert!(!body.contains("stopPrice") && !body.contains("newClientOrderId"));
+        }
+        assert_eq!(venue.count("POST /fapi/v1/algoOrder"), 4);
+        assert_eq!(
+            venue.count("POST /fapi/v1/order"),
+            1,
+            "no conditional order reached the order endpoint"
+        );
+
+        // Validation still comes first: a trigger off the tick sends nothing.
+        let mut off_tick = typed_order(OrderType::StopMarket, "rmp-bad");
+        off_tick.stop_price = Some("61000.05".parse().unwrap());
+        assert!(matches!(
+            client.place_order(&off_tick, &filters, None).await,
+            Err(VenueError::Validation(_))
+        ));
+        let mut post_only = typed_order(OrderType::StopLimit, "rmp-bad2");
+        post_only.time_in_force = Some(rampart_core::TimeInForce::PostOnly);
+        assert!(matches!(
+            client.place_order(&post_only, &filters, None).await,
+            Err(VenueError::InvalidRequest(_))
+        ));
+        assert_eq!(venue.count("POST /fapi/v1/algoOrder"), 4);
+    }
+
+    #[tokio::test]
+    async fn a_conditional_order_refused_for_its_timestamp_is_not_sent_again() {
+        let venue = scripted::start(std::sync::Arc::new(|method: &str, path: &str, _| {
+            match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                _ => stale_timestamp(),
+            }
+        }))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+        let order = typed_order(rampart_core::OrderType::StopMarket, "rmp-s");
+        let err = client
+            .place_order(&order, &btc_filters(), None)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, VenueError::Rejected { code: -1021, .. }));
+        assert_eq!(venue.count("POST /fapi/v1/algoOrder"), 1);
+        assert_eq!(
+            venue.count("GET /fapi/v1/time"),
+            2,
+            "measured again, not re-sent"
+        );
+    }
+
+    #[tokio::test]
+    async fn algo_queries_cancels_and_lists_use_the_documented_requests() {
+        let venue = scripted::start(std::sync::Arc::new(
+            |method: &str, path: &str, n: u32| match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                ("GET", "/fapi/v1/algoOrder") if n == 1 => {
+                    (200, vec![], algo_answer("rmp-s", "STOP_MARKET"))
+                }
+                ("GET", "/fapi/v1/algoOrder") if n == 2 => (
+                    400,
+                    vec![],
+                    r#"{"code": -2013, "msg": "Order does not exist."}"#.into(),
+                ),
+                ("GET", "/fapi/v1/algoOrder") => (200, vec![], "{\"algoId\": 1}".into()),
+                ("DELETE", "/fapi/v1/algoOrder") => (
+                    200,
+                    vec![],
+                    r#"{"algoId": 2146760, "clientAlgoId": "rmp-s", "code": "200",
+                        "msg": "success"}"#
+                        .into(),
+                ),
+                ("GET", "/fapi/v1/openAlgoOrders") => (
+                    200,
+                    vec![],
+                    format!("[{}]", algo_answer("rmp-s", "STOP_MARKET")),
+                ),
+                ("DELETE", "/fapi/v1/algoOpenOrders") => (
+                    200,
+                    vec![],
+                    r#"{"code": 200, "msg": "The operation of cancel all open order is done."}"#
+                        .into(),
+                ),
+                _ => (404, vec![], r#"{"code": -1, "msg": "no"}"#.into()),
+            },
+        ))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+
+        let found = client.query_algo_order("rmp-s").await.unwrap().unwrap();
+        assert_eq!(found.client_algo_id, "rmp-s");
+        assert!(
+            venue.requests("GET", "/fapi/v1/algoOrder")[0]
+                .query
+                .starts_with("clientAlgoId=rmp-s&recvWindow=5000&timestamp=")
+        );
+        assert_eq!(
+            client.query_algo_order("rmp-x").await.unwrap(),
+            None,
+            "-2013"
+        );
+        assert!(matches!(
+            client.query_algo_order("rmp-y").await,
+            Err(VenueError::Malformed(_))
+        ));
+
+        let cancelled = client.cancel_algo_order("rmp-s").await.unwrap();
+        assert_eq!(cancelled.algo_id, 2146760);
+        assert!(
+            venue.requests("DELETE", "/fapi/v1/algoOrder")[0]
+                .query
+                .starts_with("clientalgoid=rmp-s&")
+        );
+
+        assert_eq!(
+            client
+                .open_algo_orders(Some("BTCUSDT"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+        assert_eq!(client.open_algo_orders(None).await.unwrap().len(), 1);
+        let lists = venue.requests("GET", "/fapi/v1/openAlgoOrders");
+        assert!(lists[0].query.starts_with("symbol=BTCUSDT&"));
+        assert!(lists[1].query.starts_with("recvWindow="));
+
+        client.cancel_all_algo_open_orders("BTCUSDT").await.unwrap();
+        assert!(
+            venue.requests("DELETE", "/fapi/v1/algoOpenOrders")[0]
+                .query
+                .starts_with("symbol=BTCUSDT&")
         );
     }
 }

@@ -38,7 +38,7 @@ pub(crate) mod dec {
     }
 }
 
-fn side<'de, D: Deserializer<'de>>(d: D) -> Result<Side, D::Error> {
+pub(crate) fn side<'de, D: Deserializer<'de>>(d: D) -> Result<Side, D::Error> {
     match String::deserialize(d)?.as_str() {
         "BUY" => Ok(Side::Buy),
         "SELL" => Ok(Side::Sell),

@@ -29,11 +29,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
+use super::algo::{AlgoOrder, AlgoStatus};
 use super::error::VenueError;
 use super::rest::RestClient;
 use super::stream::{
     Backoff, Endpoint, Next, ParseError, StreamError, StreamOptions, close_quietly, dec,
-    event_type, is_request_answer, millis, next_text, opt_dec, stop_requested, typed,
+    event_type, is_request_answer, millis, next_text, opt_dec, opt_millis, stop_requested, typed,
     unwrap_combined,
 };
 use super::types::{AssetBalance, Order, PositionRiskV3};
@@ -76,21 +77,26 @@ impl ListenKeys for RestClient {
 pub struct AccountSnapshot {
     /// Every open order, all symbols (`GET /fapi/v1/openOrders`, weight 40).
     pub open_orders: Vec<Order>,
+    /// Every open conditional order, all symbols (`GET /fapi/v1/openAlgoOrders`, weight 40).
+    pub open_algo_orders: Vec<AlgoOrder>,
     /// Symbols with a position or open orders (`GET /fapi/v3/positionRisk`, weight 5).
     pub positions: Vec<PositionRiskV3>,
     /// Every asset (`GET /fapi/v3/balance`, weight 5).
     pub balances: Vec<AssetBalance>,
 }
 
-/// Re-reads open orders, positions and balances (weight 50 in all) for the owner to replace its
-/// state with after [`UserEvent::Resync`]. Keep applying stream events meanwhile, by event time
-/// (`E`), on top of the snapshot: the stream is the newer source once connected.
+/// Re-reads open orders (regular and conditional), positions and balances (weight 90 in all)
+/// for the owner to replace its state with after [`UserEvent::Resync`]. Keep applying stream
+/// events meanwhile, by event time (`E`), on top of the snapshot: the stream is the newer source
+/// once connected.
 pub async fn resync(rest: &RestClient) -> Result<AccountSnapshot, VenueError> {
     let open_orders = rest.list_open_orders(None).await?;
+    let open_algo_orders = rest.open_algo_orders(None).await?;
     let positions = rest.position_risk_v3(None).await?;
     let balances = rest.balances_v3().await?;
     Ok(AccountSnapshot {
         open_orders,
+        open_algo_orders,
         positions,
         balances,
     })
@@ -244,6 +250,186 @@ fn side<'de, D: Deserializer<'de>>(d: D) -> Result<Side, D::Error> {
     }
 }
 
+/// `ALGO_UPDATE`: a conditional order (Algo Service) was created or changed status. Since
+/// 2025-12-15 it also carries the reasons a triggered order was refused (`rm`), which
+/// `CONDITIONAL_ORDER_TRIGGER_REJECT` used to.
+///
+/// ```json
+/// {"e":"ALGO_UPDATE","T":1750515742297,"E":1750515742303,"o":{"caid":"Q5xaq5EGKgXXa0fD7fs0Ip",
+///  "aid":2148719,"at":"CONDITIONAL","o":"TAKE_PROFIT","s":"BNBUSDT","S":"SELL","ps":"BOTH",
+///  "f":"GTC","q":"0.01","X":"CANCELED","ai":"","ap":"0.00000","aq":"0.00000","act":"0",
+///  "tp":"750","p":"750","V":"EXPIRE_MAKER","wt":"CONTRACT_PRICE","pm":"NONE","cp":false,
+///  "pP":false,"R":false,"tt":0,"gtd":0,"rm":"Reduce Only reject"}}
+/// ```
+///
+/// The page's comments call `T` the event time and `E` the transaction time, the other way
+/// round from every other USDⓈ-M event; its example values (`E` ≥ `T`) fit the usual reading,
+/// which is kept here: `E` is the event time the owner orders events by.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "AlgoWire")]
+pub struct AlgoUpdate {
+    pub event_time: i64,
+    pub transaction_time: i64,
+    /// `caid`: the client order id Rampart sent as `clientAlgoId`.
+    pub client_algo_id: String,
+    /// `aid`.
+    pub algo_id: u64,
+    /// `at`: `CONDITIONAL`.
+    pub algo_type: String,
+    /// `o`: `STOP_MARKET`, `STOP`, `TAKE_PROFIT`, `TAKE_PROFIT_MARKET`, `TRAILING_STOP_MARKET`.
+    pub order_type: String,
+    pub symbol: String,
+    pub side: Side,
+    /// `ps`: `BOTH`, `LONG`, `SHORT`.
+    pub position_side: Option<String>,
+    /// `f`.
+    pub time_in_force: Option<String>,
+    /// `q`.
+    pub quantity: Decimal,
+    /// `X`.
+    pub status: AlgoStatus,
+    /// `ai`: the order placed in the matching engine once triggered (`""` before).
+    pub actual_order_id: Option<u64>,
+    /// `ap`: that order's average fill price, once triggered.
+    pub actual_avg_price: Option<Decimal>,
+    /// `aq`: that order's filled quantity, once triggered.
+    pub actual_filled_qty: Option<Decimal>,
+    /// `act`: that order's type in the matching engine, once triggered.
+    pub actual_order_type: Option<String>,
+    /// `tp`.
+    pub trigger_price: Decimal,
+    /// `p`: the limit price (`"0"`-like for the market types).
+    pub price: Option<Decimal>,
+    /// `wt`: `MARK_PRICE` or `CONTRACT_PRICE`.
+    pub working_type: Option<String>,
+    /// `cp`: close-all.
+    pub close_position: bool,
+    /// `pP`.
+    pub price_protect: bool,
+    /// `R`.
+    pub reduce_only: bool,
+    /// `tt`: when it triggered; `None` before.
+    pub trigger_time: Option<i64>,
+    /// `gtd`: auto-cancel time of a GTD order; `None` otherwise.
+    pub good_till_date: Option<i64>,
+    /// `rm`: why it failed, when it did.
+    pub reject_reason: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct AlgoWire {
+    #[serde(rename = "E", deserialize_with = "millis")]
+    event_time: i64,
+    #[serde(rename = "T", deserialize_with = "millis")]
+    transaction_time: i64,
+    o: AlgoBody,
+}
+
+/// `"2148719"`, `2148719`; `""`, `null` or missing are `None`.
+fn opt_order_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Num(u64),
+        Str(String),
+    }
+    match Option::<Raw>::deserialize(d)? {
+        None => Ok(None),
+        Some(Raw::Num(n)) => Ok(Some(n)),
+        Some(Raw::Str(s)) if s.trim().is_empty() => Ok(None),
+        Some(Raw::Str(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not an order id"))),
+    }
+}
+
+/// A text field where `""` (and `"0"` for `act`) means "not applicable".
+fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.filter(|t| !t.trim().is_empty() && t != "0"))
+}
+
+#[derive(Deserialize)]
+struct AlgoBody {
+    caid: String,
+    aid: u64,
+    at: String,
+    o: String,
+    s: String,
+    #[serde(rename = "S", deserialize_with = "side")]
+    side: Side,
+    #[serde(default)]
+    ps: Option<String>,
+    #[serde(default)]
+    f: Option<String>,
+    #[serde(deserialize_with = "dec")]
+    q: Decimal,
+    #[serde(rename = "X")]
+    status: AlgoStatus,
+    #[serde(default, deserialize_with = "opt_order_id")]
+    ai: Option<u64>,
+    #[serde(default, deserialize_with = "opt_dec")]
+    ap: Option<Decimal>,
+    #[serde(default, deserialize_with = "opt_dec")]
+    aq: Option<Decimal>,
+    #[serde(default, deserialize_with = "opt_text")]
+    act: Option<String>,
+    #[serde(deserialize_with = "dec")]
+    tp: Decimal,
+    #[serde(default, deserialize_with = "opt_dec")]
+    p: Option<Decimal>,
+    #[serde(default)]
+    wt: Option<String>,
+    #[serde(default)]
+    cp: bool,
+    #[serde(rename = "pP", default)]
+    price_protect: bool,
+    #[serde(rename = "R", default)]
+    reduce_only: bool,
+    #[serde(default, deserialize_with = "opt_millis")]
+    tt: Option<i64>,
+    #[serde(default, deserialize_with = "opt_millis")]
+    gtd: Option<i64>,
+    #[serde(default, deserialize_with = "opt_text")]
+    rm: Option<String>,
+}
+
+impl From<AlgoWire> for AlgoUpdate {
+    fn from(w: AlgoWire) -> Self {
+        let o = w.o;
+        // Before the trigger, "ap"/"aq" are zeros that say nothing.
+        let triggered = o.ai.is_some();
+        AlgoUpdate {
+            event_time: w.event_time,
+            transaction_time: w.transaction_time,
+            client_algo_id: o.caid,
+            algo_id: o.aid,
+            algo_type: o.at,
+            order_type: o.o,
+            symbol: o.s,
+            side: o.side,
+            position_side: o.ps,
+            time_in_force: o.f,
+            quantity: o.q,
+            status: o.status,
+            actual_order_id: o.ai,
+            actual_avg_price: o.ap.filter(|_| triggered),
+            actual_filled_qty: o.aq.filter(|_| triggered),
+            actual_order_type: o.act,
+            trigger_price: o.tp,
+            price: o.p.filter(|p| !p.is_zero()),
+            working_type: o.wt,
+            close_position: o.cp,
+            price_protect: o.price_protect,
+            reduce_only: o.reduce_only,
+            trigger_time: o.tt,
+            good_till_date: o.gtd,
+            reject_reason: o.rm,
+        }
+    }
+}
+
 /// `ACCOUNT_UPDATE`: balances and/or positions changed. Only changed positions are listed; a
 /// funding fee on a cross position comes with balances only.
 ///
@@ -351,13 +537,17 @@ pub enum UserEvent {
     /// Boxed: by far the largest event.
     OrderUpdate(Box<OrderUpdate>),
     AccountUpdate(AccountUpdate),
+    /// A conditional order (Algo Service) was created or changed status. Boxed, as
+    /// `OrderUpdate`.
+    AlgoUpdate(Box<AlgoUpdate>),
     /// The listen key expired; the stream is getting a new one and reconnecting (a `Resync`
     /// follows).
     ListenKeyExpired {
         event_time: i64,
     },
     /// A well-formed event this module does not model (`MARGIN_CALL`, `ACCOUNT_CONFIG_UPDATE`,
-    /// `TRADE_LITE`, …).
+    /// `TRADE_LITE`, `CONDITIONAL_ORDER_TRIGGER_REJECT` (deprecated since 2025-12-15: its
+    /// reasons are in `ALGO_UPDATE`), …).
     Other {
         event_type: String,
     },
@@ -391,6 +581,7 @@ pub fn parse_user(text: &str) -> Result<Option<UserEvent>, ParseError> {
     let event = match event_type.as_str() {
         "ORDER_TRADE_UPDATE" => UserEvent::OrderUpdate(Box::new(typed(payload, &event_type)?)),
         "ACCOUNT_UPDATE" => UserEvent::AccountUpdate(typed(payload, &event_type)?),
+        "ALGO_UPDATE" => UserEvent::AlgoUpdate(Box::new(typed(payload, &event_type)?)),
         "listenKeyExpired" => {
             let wire: ExpiredWire = typed(payload, &event_type)?;
             UserEvent::ListenKeyExpired {
@@ -665,6 +856,12 @@ mod tests {
               "up":"2850.21200","mt":"isolated","iw":"13200.70726908","ps":"LONG"},
              {"s":"BTCUSDT","pa":"-10","ep":"6563.86000","bep":"6563.6","cr":"-45.04000000",
               "up":"-1423.15600","mt":"isolated","iw":"6570.42511771","ps":"SHORT"}]}}"#;
+    const ALGO: &str = r#"{"e":"ALGO_UPDATE","T":1750515742297,"E":1750515742303,
+        "o":{"caid":"Q5xaq5EGKgXXa0fD7fs0Ip","aid":2148719,"at":"CONDITIONAL",
+        "o":"TAKE_PROFIT","s":"BNBUSDT","S":"SELL","ps":"BOTH","f":"GTC","q":"0.01",
+        "X":"CANCELED","ai":"","ap":"0.00000","aq":"0.00000","act":"0","tp":"750",
+        "p":"750","V":"EXPIRE_MAKER","wt":"CONTRACT_PRICE","pm":"NONE","cp":false,
+        "pP":false,"R":false,"tt":0,"gtd":0,"rm":"Reduce Only reject"}}"#;
     const EXPIRED: &str = r#"{"e":"listenKeyExpired","E":"1736996475556",
         "listenKey":"WsCMN0a4KHUPTQuX6IUnqEZfB1inxmv1qR4kbf1LuEjur5VdbzqvyxqG9TSjVVxv"}"#;
 
@@ -748,6 +945,102 @@ mod tests {
                 position_side: "SHORT".into(),
             }
         );
+    }
+
+    #[test]
+    fn algo_update_example() {
+        let Some(UserEvent::AlgoUpdate(a)) = parse_user(ALGO).unwrap() else {
+            panic!()
+        };
+        assert_eq!(
+            *a,
+            AlgoUpdate {
+                event_time: 1750515742303,
+                transaction_time: 1750515742297,
+                client_algo_id: "Q5xaq5EGKgXXa0fD7fs0Ip".into(),
+                algo_id: 2148719,
+                algo_type: "CONDITIONAL".into(),
+                order_type: "TAKE_PROFIT".into(),
+                symbol: "BNBUSDT".into(),
+                side: Side::Sell,
+                position_side: Some("BOTH".into()),
+                time_in_force: Some("GTC".into()),
+                quantity: d("0.01"),
+                status: AlgoStatus::Canceled,
+                actual_order_id: None,
+                actual_avg_price: None,
+                actual_filled_qty: None,
+                actual_order_type: None,
+                trigger_price: d("750"),
+                price: Some(d("750")),
+                working_type: Some("CONTRACT_PRICE".into()),
+                close_position: false,
+                price_protect: false,
+                reduce_only: false,
+                trigger_time: None,
+                good_till_date: None,
+                reject_reason: Some("Reduce Only reject".into()),
+            }
+        );
+    }
+
+    #[test]
+    fn algo_update_once_triggered_carries_the_order_in_the_book() {
+        let text = ALGO
+            .replace(r#""X":"CANCELED""#, r#""X":"TRIGGERED""#)
+            .replace(r#""ai":"""#, r#""ai":"8886774""#)
+            .replace(r#""ap":"0.00000""#, r#""ap":"751.5""#)
+            .replace(r#""aq":"0.00000""#, r#""aq":"0.01""#)
+            .replace(r#""act":"0""#, r#""act":"LIMIT""#)
+            .replace(r#""tt":0"#, r#""tt":1750515742000"#)
+            .replace(r#","rm":"Reduce Only reject""#, "");
+        let Some(UserEvent::AlgoUpdate(a)) = parse_user(&text).unwrap() else {
+            panic!()
+        };
+        assert_eq!(a.status, AlgoStatus::Triggered);
+        assert_eq!(a.actual_order_id, Some(8886774));
+        assert_eq!(a.actual_avg_price, Some(d("751.5")));
+        assert_eq!(a.actual_filled_qty, Some(d("0.01")));
+        assert_eq!(a.actual_order_type.as_deref(), Some("LIMIT"));
+        assert_eq!(a.trigger_time, Some(1750515742000));
+        assert_eq!(a.reject_reason, None);
+        // Every documented status reads; the order id may come as a number.
+        for (wire, status) in [
+            ("NEW", AlgoStatus::New),
+            ("TRIGGERING", AlgoStatus::Triggering),
+            ("FINISHED", AlgoStatus::Finished),
+            ("REJECTED", AlgoStatus::Rejected),
+            ("EXPIRED", AlgoStatus::Expired),
+        ] {
+            let t = text
+                .replace(r#""X":"TRIGGERED""#, &format!(r#""X":"{wire}""#))
+                .replace(r#""ai":"8886774""#, r#""ai":8886774"#);
+            let Some(UserEvent::AlgoUpdate(a)) = parse_user(&t).unwrap() else {
+                panic!()
+            };
+            assert_eq!((a.status, a.actual_order_id), (status, Some(8886774)));
+        }
+    }
+
+    #[test]
+    fn malformed_algo_updates_are_typed_errors() {
+        for text in [
+            ALGO.replace(r#""X":"CANCELED""#, r#""X":"WORKING""#),
+            ALGO.replace(r#""q":"0.01""#, r#""q":0.01"#),
+            ALGO.replace(r#""tp":"750""#, r#""tp":"high""#),
+            ALGO.replace(r#""S":"SELL""#, r#""S":"SIDEWAYS""#),
+            ALGO.replace(r#""caid":"Q5xaq5EGKgXXa0fD7fs0Ip","#, ""),
+            ALGO.replace(r#""aid":2148719"#, r#""aid":"x""#),
+            ALGO.replace(r#""ai":"""#, r#""ai":"abc""#),
+            ALGO.replace(r#""E":1750515742303,"#, ""),
+            r#"{"e":"ALGO_UPDATE","E":1,"T":1}"#.to_owned(),
+        ] {
+            let result = parse_user(&text);
+            assert!(
+                matches!(&result, Err(ParseError::BadEvent { event_type, .. }) if event_type == "ALGO_UPDATE"),
+                "{text}: {result:?}"
+            );
+        }
     }
 
     #[test]

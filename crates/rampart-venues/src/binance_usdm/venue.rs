@@ -1,5 +1,17 @@
 //! Binance USDⓈ-M behind the venue-neutral [`Venue`] trait: a [`RestClient`] plus the symbols'
 //! exchangeInfo rules, cached and refreshed on demand (and when a symbol is not in the cache).
+//!
+//! Binance keeps conditional orders (stop and take-profit) in its Algo Service, apart from the
+//! regular orders (see [`super::algo`]). The trait hides the split, by client order id:
+//! - `place_order` sends each type where Binance takes it;
+//! - `order_by_client_id` asks the regular endpoint, then the Algo Service;
+//! - `cancel_by_client_id` cancels a regular order, else the conditional one (and, when that has
+//!   already triggered, the order it placed in the book);
+//! - `cancel_all` cancels the conditional orders first (so none triggers meanwhile), then the
+//!   regular ones;
+//! - `open_orders` lists both; a conditional order not triggered yet is `Open` with nothing
+//!   filled, and a triggered one is shown once, under its client id, with the fills of the order
+//!   it placed.
 
 use std::collections::HashMap;
 use std::sync::RwLock;
@@ -8,6 +20,7 @@ use std::time::Duration;
 use rampart_core::{OrderType, Venue as VenueId};
 use rust_decimal::Decimal;
 
+use super::algo::{AlgoOrder, AlgoStatus, Placed, Placement};
 use super::error::VenueError;
 use super::filters::SymbolFilters;
 use super::order::OrderRequest as BinanceOrder;
@@ -39,6 +52,41 @@ impl BinanceUsdm {
     /// The Binance-specific client, for what the neutral trait does not cover.
     pub fn client(&self) -> &RestClient {
         &self.client
+    }
+
+    /// A conditional order's state, with the order it placed in the book when it has triggered.
+    async fn algo_state_now(&self, a: AlgoOrder) -> std::result::Result<OrderState, VenueError> {
+        let actual = match a.actual_order_id {
+            Some(id) => self.client.query_order_by_id(&a.symbol, id).await?,
+            None => None,
+        };
+        Ok(algo_state(a, actual))
+    }
+
+    /// Cancels the conditional order `client_algo_id`; when it has already triggered, cancels
+    /// the order it placed in the book instead. Returns its state after the cancel.
+    async fn cancel_algo(
+        &self,
+        symbol: &str,
+        client_algo_id: &str,
+    ) -> std::result::Result<OrderState, VenueError> {
+        if let Err(e) = self.client.cancel_algo_order(client_algo_id).await {
+            if let Ok(Some(a)) = self.client.query_algo_order(client_algo_id).await
+                && a.algo_status == AlgoStatus::Triggered
+                && let Some(id) = a.actual_order_id
+            {
+                let order = self.client.cancel_order_by_id(symbol, id).await?;
+                return Ok(algo_state(a, Some(order)));
+            }
+            return Err(e);
+        }
+        // The cancel answers with the ids only: read the order back for its state.
+        match self.client.query_algo_order(client_algo_id).await? {
+            Some(a) => self.algo_state_now(a).await,
+            None => Err(VenueError::Malformed(format!(
+                "the conditional order {client_algo_id} was cancelled but cannot be found"
+            ))),
+        }
     }
 
     /// Fetches exchangeInfo and replaces the cache.
@@ -144,6 +192,89 @@ pub fn order_state(o: Order) -> OrderState {
         symbol: o.symbol,
         client_order_id: o.client_order_id,
     }
+}
+
+/// A conditional order in neutral terms, under its client id (`clientAlgoId`) and `algoId`.
+/// `actual` is the order it placed in the matching engine once triggered (`actualOrderId`),
+/// when known: its status, fills and average price are the ones that count then.
+///
+/// Without it: not triggered yet (`NEW`, `TRIGGERING`) or `TRIGGERED` is `Open`; `CANCELED` is
+/// `Cancelled`; `REJECTED` is `Rejected`; `EXPIRED` is `Expired`; `FINISHED` ("filled or
+/// canceled in the matching engine") is `Filled` when the venue reports the whole quantity
+/// executed and `Expired` otherwise.
+pub fn algo_state(a: AlgoOrder, actual: Option<Order>) -> OrderState {
+    let mut state = OrderState {
+        venue_order_id: a.algo_id.to_string(),
+        order_type: order_type(a.order_type),
+        status: OrderStatus::Open,
+        qty: a.quantity,
+        filled_qty: a.executed_qty.unwrap_or_default(),
+        price: non_zero(a.price),
+        trigger_price: non_zero(Some(a.trigger_price)),
+        avg_fill_price: non_zero(a.avg_price),
+        reduce_only: a.reduce_only,
+        updated_ms: a.update_time,
+        side: a.side,
+        symbol: a.symbol,
+        client_order_id: a.client_algo_id,
+    };
+    match (a.algo_status, actual) {
+        (AlgoStatus::Triggered | AlgoStatus::Finished, Some(o)) => {
+            state.status = status(o.status);
+            state.filled_qty = o.executed_qty;
+            state.avg_fill_price = non_zero(o.avg_price);
+            state.updated_ms = state.updated_ms.max(o.update_time);
+        }
+        (s, _) => {
+            state.status = match s {
+                AlgoStatus::New | AlgoStatus::Triggering | AlgoStatus::Triggered => {
+                    if state.filled_qty.is_zero() {
+                        OrderStatus::Open
+                    } else {
+                        OrderStatus::PartiallyFilled
+                    }
+                }
+                AlgoStatus::Canceled => OrderStatus::Cancelled,
+                AlgoStatus::Rejected => OrderStatus::Rejected,
+                AlgoStatus::Expired => OrderStatus::Expired,
+                AlgoStatus::Finished if !state.qty.is_zero() && state.filled_qty >= state.qty => {
+                    OrderStatus::Filled
+                }
+                AlgoStatus::Finished => OrderStatus::Expired,
+            };
+        }
+    }
+    state
+}
+
+/// `place_order`'s answer, regular or conditional, as the neutral acknowledgement.
+pub fn placed_ack(placed: Placed) -> OrderAck {
+    match placed.placement {
+        Placement::Order(o) => OrderAck::from(&order_state(o)),
+        Placement::Algo(a) => OrderAck::from(&algo_state(a, None)),
+    }
+}
+
+/// Open regular and conditional orders as one list, each order once: a triggered conditional
+/// order and the order it placed in the book (`actualOrderId`) are shown as the conditional
+/// order (the client id the engine journaled), with that order's fills.
+pub fn merge_open_orders(regular: Vec<Order>, algos: Vec<AlgoOrder>) -> Vec<OrderState> {
+    let mut regular: Vec<Option<Order>> = regular.into_iter().map(Some).collect();
+    let mut merged = Vec::with_capacity(regular.len() + algos.len());
+    for a in algos {
+        let actual = a.actual_order_id.and_then(|id| {
+            regular
+                .iter_mut()
+                .find(|o| o.as_ref().is_some_and(|o| o.order_id == id))
+                .and_then(Option::take)
+        });
+        let state = algo_state(a, actual);
+        if state.status.is_open() {
+            merged.push(state);
+        }
+    }
+    let rest: Vec<OrderState> = regular.into_iter().flatten().map(order_state).collect();
+    rest.into_iter().chain(merged).collect()
 }
 
 /// A symbol's exchangeInfo filters in neutral terms (sizes are in the base asset).
@@ -262,51 +393,81 @@ impl Venue for BinanceUsdm {
                     .mark_price,
             ),
         };
-        let answer = self
+        let placed = self
             .client
             .place_order(&request, &filters, mark)
             .await
             .map_err(neutral_error)?;
-        Ok(OrderAck::from(&order_state(answer)))
+        Ok(placed_ack(placed))
     }
 
+    /// The regular endpoint first (weight 1), then the Algo Service (weight 1, and 1 more for
+    /// the order a triggered conditional order placed).
     async fn order_by_client_id(
         &self,
         symbol: &str,
         client_order_id: &str,
     ) -> Result<Option<OrderState>> {
-        Ok(self
+        if let Some(order) = self
             .client
             .query_order(symbol, client_order_id)
             .await
             .map_err(neutral_error)?
-            .map(order_state))
+        {
+            return Ok(Some(order_state(order)));
+        }
+        match self
+            .client
+            .query_algo_order(client_order_id)
+            .await
+            .map_err(neutral_error)?
+        {
+            Some(a) => self
+                .algo_state_now(a)
+                .await
+                .map(Some)
+                .map_err(neutral_error),
+            None => Ok(None),
+        }
     }
 
+    /// A regular order first; when Binance has no such open order (-2011, -2013), the
+    /// conditional order with that client id.
     async fn cancel_by_client_id(&self, symbol: &str, client_order_id: &str) -> Result<OrderState> {
-        self.client
-            .cancel_order(symbol, client_order_id)
-            .await
-            .map(order_state)
-            .map_err(neutral_error)
+        match self.client.cancel_order(symbol, client_order_id).await {
+            Ok(order) => Ok(order_state(order)),
+            Err(VenueError::Rejected {
+                code: -2011 | -2013,
+                ..
+            }) => self
+                .cancel_algo(symbol, client_order_id)
+                .await
+                .map_err(neutral_error),
+            Err(e) => Err(neutral_error(e)),
+        }
     }
 
+    /// Conditional orders first (so none triggers into a new order meanwhile), then regular
+    /// ones; both are attempted, and the first failure is reported.
     async fn cancel_all(&self, symbol: &str) -> Result<()> {
-        self.client
-            .cancel_all_open_orders(symbol)
-            .await
-            .map_err(neutral_error)
+        let algo = self.client.cancel_all_algo_open_orders(symbol).await;
+        let regular = self.client.cancel_all_open_orders(symbol).await;
+        algo.and(regular).map_err(neutral_error)
     }
 
+    /// Regular and conditional open orders, merged (weight 1 + 1 for a symbol, 40 + 40 for all).
     async fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<OrderState>> {
-        Ok(self
+        let regular = self
             .client
             .list_open_orders(symbol)
             .await
-            .map_err(neutral_error)?
-            .into_iter()
-            .map(order_state)
-            .collect())
+            .map_err(neutral_error)?;
+        let algos = self
+            .client
+            .open_algo_orders(symbol)
+            .await
+            .map_err(neutral_error)?;
+        Ok(merge_open_orders(regular, algos))
     }
 
     async fn balances(&self) -> Result<Vec<Balance>> {
@@ -531,6 +692,279 @@ mod tests {
         assert_eq!(b.stop_price, neutral.trigger_price);
         assert!(b.reduce_only);
         assert!(b.check_shape().is_ok());
+    }
+
+    fn algo(status: &str, actual: &str, executed: Option<&str>) -> AlgoOrder {
+        let mut json = crate::binance_usdm::rest::tests::algo_answer("rmp-stop", "STOP_MARKET")
+            .replace("\"NEW\"", &format!("\"{status}\""))
+            .replace(
+                "\"actualOrderId\": \"\"",
+                &format!("\"actualOrderId\": \"{actual}\""),
+            );
+        if let Some(q) = executed {
+            json = json.replace(
+                "\"reduceOnly\": false",
+                &format!("\"reduceOnly\": false, \"executedQty\": \"{q}\""),
+            );
+        }
+        serde_json::from_str(&json).unwrap()
+    }
+
+    /// The regular order a triggered conditional order placed: id 8886774, `status`, 0.004 of
+    /// 0.010 filled at 61010.
+    fn actual_order(status: &str) -> Order {
+        let json = crate::binance_usdm::rest::tests::LIMIT_ANSWER
+            .replace("\"rmp-limit\"", "\"x-actual\"")
+            .replace("22542179", "8886774")
+            .replace("\"NEW\"", &format!("\"{status}\""))
+            .replace("\"executedQty\": \"0\"", "\"executedQty\": \"0.004\"")
+            .replace("\"avgPrice\": \"0.00000\"", "\"avgPrice\": \"61010\"")
+            .replace("\"type\": \"LIMIT\"", "\"type\": \"MARKET\"");
+        serde_json::from_str(&json).unwrap()
+    }
+
+    #[test]
+    fn conditional_orders_map_to_neutral_states() {
+        let s = algo_state(algo("NEW", "", None), None);
+        assert_eq!(s.client_order_id, "rmp-stop");
+        assert_eq!(s.venue_order_id, "2146760");
+        assert_eq!(s.order_type, Some(OrderType::StopMarket));
+        assert_eq!(s.status, OrderStatus::Open);
+        assert_eq!((s.qty, s.filled_qty), (d("0.010"), Decimal::ZERO));
+        assert_eq!((s.price, s.trigger_price), (None, Some(d("61000.0"))));
+        for (wire, neutral) in [
+            ("TRIGGERING", OrderStatus::Open),
+            ("TRIGGERED", OrderStatus::Open),
+            ("CANCELED", OrderStatus::Cancelled),
+            ("REJECTED", OrderStatus::Rejected),
+            ("EXPIRED", OrderStatus::Expired),
+            ("FINISHED", OrderStatus::Expired),
+        ] {
+            assert_eq!(
+                algo_state(algo(wire, "", None), None).status,
+                neutral,
+                "{wire}"
+            );
+        }
+        // FINISHED with the whole quantity executed, as the venue reports it.
+        let done = algo_state(algo("FINISHED", "8886774", Some("0.010")), None);
+        assert_eq!(done.status, OrderStatus::Filled);
+        // Triggered, with the order it placed: that order's status and fills count.
+        let live = algo_state(
+            algo("TRIGGERED", "8886774", None),
+            Some(actual_order("PARTIALLY_FILLED")),
+        );
+        assert_eq!(live.client_order_id, "rmp-stop", "the journaled id stays");
+        assert_eq!(live.status, OrderStatus::PartiallyFilled);
+        assert_eq!(live.filled_qty, d("0.004"));
+        assert_eq!(live.avg_fill_price, Some(d("61010")));
+        let ack = placed_ack(Placed::algo(algo("NEW", "", None)));
+        assert_eq!(
+            (ack.client_order_id.as_str(), ack.venue_order_id.as_str()),
+            ("rmp-stop", "2146760")
+        );
+        assert_eq!(ack.status, OrderStatus::Open);
+    }
+
+    #[test]
+    fn open_orders_show_each_order_once() {
+        let resting: Order =
+            serde_json::from_str(crate::binance_usdm::rest::tests::LIMIT_ANSWER).unwrap();
+        let mut waiting = algo("NEW", "", None);
+        waiting.client_algo_id = "rmp-wait".into();
+        let merged = merge_open_orders(
+            vec![resting, actual_order("PARTIALLY_FILLED")],
+            vec![
+                waiting,
+                algo("TRIGGERED", "8886774", None),
+                algo("CANCELED", "", None),
+            ],
+        );
+        let ids: Vec<(&str, OrderStatus)> = merged
+            .iter()
+            .map(|s| (s.client_order_id.as_str(), s.status))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                ("rmp-limit", OrderStatus::Open),
+                ("rmp-wait", OrderStatus::Open),
+                ("rmp-stop", OrderStatus::PartiallyFilled),
+            ],
+            "the triggered order's book order is folded into it; a cancelled one is dropped"
+        );
+    }
+
+    /// The trait over a scripted venue: a stop order goes to the Algo Service, and lookups,
+    /// cancels and lists fall through to it.
+    #[tokio::test]
+    async fn the_trait_covers_conditional_orders() {
+        use crate::binance_usdm::rest::tests::{
+            LIMIT_ANSWER, SECRET, algo_answer, scripted, time_answer,
+        };
+        const INFO: &str = r#"{"rateLimits": [], "symbols":[{"symbol":"BTCUSDT",
+            "status":"TRADING","filters":[
+            {"filterType":"PRICE_FILTER","minPrice":"261.10","maxPrice":"809484","tickSize":"0.10"},
+            {"filterType":"LOT_SIZE","minQty":"0.001","maxQty":"1000","stepSize":"0.001"},
+            {"filterType":"MARKET_LOT_SIZE","minQty":"0.001","maxQty":"120","stepSize":"0.001"},
+            {"filterType":"MIN_NOTIONAL","notional":"100"}]}]}"#;
+        let unknown = |code: i64, msg: &str| {
+            (
+                400,
+                vec![],
+                format!(r#"{{"code": {code}, "msg": "{msg}"}}"#),
+            )
+        };
+        let venue = scripted::start(std::sync::Arc::new(move |method: &str, path: &str, n| {
+            let stop = algo_answer("rmp-stop", "STOP_MARKET");
+            match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                ("GET", "/fapi/v1/exchangeInfo") => (200, vec![], INFO.into()),
+                ("POST", "/fapi/v1/algoOrder") => (200, vec![], stop),
+                ("GET", "/fapi/v1/order") => unknown(-2013, "Order does not exist."),
+                ("DELETE", "/fapi/v1/order") => unknown(-2011, "Unknown order sent."),
+                ("GET", "/fapi/v1/algoOrder") if n <= 1 => (200, vec![], stop),
+                ("GET", "/fapi/v1/algoOrder") => {
+                    (200, vec![], stop.replace("\"NEW\"", "\"CANCELED\""))
+                }
+                ("DELETE", "/fapi/v1/algoOrder") => (
+                    200,
+                    vec![],
+                    r#"{"algoId": 2146760, "clientAlgoId": "rmp-stop", "code": "200",
+                        "msg": "success"}"#
+                        .into(),
+                ),
+                ("GET", "/fapi/v1/openOrders") => (200, vec![], format!("[{LIMIT_ANSWER}]")),
+                ("GET", "/fapi/v1/openAlgoOrders") => (200, vec![], format!("[{stop}]")),
+                ("DELETE", "/fapi/v1/allOpenOrders" | "/fapi/v1/algoOpenOrders") => (
+                    200,
+                    vec![],
+                    r#"{"code": 200, "msg": "The operation of cancel all open order is done."}"#
+                        .into(),
+                ),
+                _ => unknown(-1, "not scripted"),
+            }
+        }))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        let binance = BinanceUsdm::new(client);
+        Venue::sync_clock(&binance).await.unwrap();
+
+        let order = OrderRequest {
+            symbol: "BTCUSDT".into(),
+            client_order_id: "rmp-stop".into(),
+            side: Side::Buy,
+            order_type: OrderType::StopMarket,
+            qty: "0.010".parse().unwrap(),
+            price: None,
+            trigger_price: Some(Price::from_str("61000").unwrap()),
+            time_in_force: None,
+            reduce_only: false,
+            trigger_by: Some(TriggerBy::Mark),
+            reference_price: Some(Price::from_str("60000").unwrap()),
+        };
+        let ack = Venue::place_order(&binance, &order).await.unwrap();
+        assert_eq!(ack.client_order_id, "rmp-stop");
+        assert_eq!(ack.venue_order_id, "2146760");
+        assert_eq!(ack.status, OrderStatus::Open);
+        assert_eq!(venue.count("POST /fapi/v1/algoOrder"), 1);
+        assert_eq!(venue.count("POST /fapi/v1/order"), 0);
+        let body = &venue.requests("POST", "/fapi/v1/algoOrder")[0].body;
+        assert!(body.contains("&workingType=MARK_PRICE&"), "{body}");
+
+        // Not a regular order (-2013): found in the Algo Service.
+        let found = Venue::order_by_client_id(&binance, "BTCUSDT", "rmp-stop")
+            .await
+            .unwrap()
+            .expect("found");
+        assert_eq!(
+            (found.status, found.venue_order_id.as_str()),
+            (OrderStatus::Open, "2146760")
+        );
+        assert_eq!(venue.count("GET /fapi/v1/order"), 1);
+
+        // Not a regular order (-2011): cancelled in the Algo Service, then read back.
+        let cancelled = Venue::cancel_by_client_id(&binance, "BTCUSDT", "rmp-stop")
+            .await
+            .unwrap();
+        assert_eq!(cancelled.status, OrderStatus::Cancelled);
+        assert_eq!(venue.count("DELETE /fapi/v1/algoOrder"), 1);
+
+        Venue::cancel_all(&binance, "BTCUSDT").await.unwrap();
+        assert_eq!(venue.count("DELETE /fapi/v1/algoOpenOrders"), 1);
+        assert_eq!(venue.count("DELETE /fapi/v1/allOpenOrders"), 1);
+
+        let open = Venue::open_orders(&binance, Some("BTCUSDT")).await.unwrap();
+        let ids: Vec<&str> = open.iter().map(|o| o.client_order_id.as_str()).collect();
+        assert_eq!(ids, ["rmp-limit", "rmp-stop"]);
+    }
+
+    /// A conditional order that has triggered: its state comes with the fills of the order it
+    /// placed in the book, and cancelling it cancels that order.
+    #[tokio::test]
+    async fn a_triggered_conditional_order_is_read_and_cancelled_through_its_book_order() {
+        use crate::binance_usdm::rest::tests::{
+            LIMIT_ANSWER, SECRET, algo_answer, scripted, time_answer,
+        };
+        let book_order = |status: &str| {
+            LIMIT_ANSWER
+                .replace("\"rmp-limit\"", "\"x-actual\"")
+                .replace("22542179", "8886774")
+                .replace("\"NEW\"", &format!("\"{status}\""))
+                .replace("\"executedQty\": \"0\"", "\"executedQty\": \"0.004\"")
+        };
+        let venue = scripted::start(std::sync::Arc::new(move |method: &str, path: &str, _| {
+            let triggered = algo_answer("rmp-stop", "STOP")
+                .replace("\"NEW\"", "\"TRIGGERED\"")
+                .replace("\"actualOrderId\": \"\"", "\"actualOrderId\": \"8886774\"");
+            let refused = |code: i64, msg: &str| {
+                (
+                    400,
+                    vec![],
+                    format!(r#"{{"code": {code}, "msg": "{msg}"}}"#),
+                )
+            };
+            match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                ("GET", "/fapi/v1/algoOrder") => (200, vec![], triggered),
+                ("DELETE", "/fapi/v1/algoOrder") => refused(-2011, "Unknown order sent."),
+                ("GET", "/fapi/v1/order") => (200, vec![], book_order("PARTIALLY_FILLED")),
+                ("DELETE", "/fapi/v1/order") => (200, vec![], book_order("CANCELED")),
+                _ => refused(-1, "not scripted"),
+            }
+        }))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+        let binance = BinanceUsdm::new(client);
+
+        // Looked up by orderId (not by the client id, which the book order does not carry).
+        let algo = binance
+            .client()
+            .query_algo_order("rmp-stop")
+            .await
+            .unwrap()
+            .unwrap();
+        let state = binance.algo_state_now(algo).await.unwrap();
+        assert_eq!(state.client_order_id, "rmp-stop");
+        assert_eq!(state.status, OrderStatus::PartiallyFilled);
+        assert_eq!(state.filled_qty, d("0.004"));
+        let lookup = &venue.requests("GET", "/fapi/v1/order")[0].query;
+        assert!(
+            lookup.starts_with("symbol=BTCUSDT&orderId=8886774&"),
+            "{lookup}"
+        );
+
+        // The Algo Service no longer cancels it: the order in the book is cancelled instead.
+        let cancelled = binance.cancel_algo("BTCUSDT", "rmp-stop").await.unwrap();
+        assert_eq!(cancelled.client_order_id, "rmp-stop");
+        assert_eq!(cancelled.status, OrderStatus::Cancelled);
+        assert_eq!(cancelled.filled_qty, d("0.004"));
+        let cancel = &venue.requests("DELETE", "/fapi/v1/order")[0].query;
+        assert!(
+            cancel.starts_with("symbol=BTCUSDT&orderId=8886774&"),
+            "{cancel}"
+        );
     }
 
     /// The trait is usable as an object, and a venue with nothing cached and nothing reachable
