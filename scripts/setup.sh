@@ -25,6 +25,13 @@ packages=(pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2
 if [ "$mode" = test ]; then
   # A virtual display, the WebKit WebDriver, a private D-Bus session and a Secret Service.
   packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools)
+  # The protocol check (tests/ccxt) runs a third-party client in a Python venv: python3 and, on
+  # Debian/Ubuntu, python3-venv for `python3 -m venv`.
+  if ! command -v python3 >/dev/null; then
+    packages+=(python3 python3-venv)
+  elif ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    packages+=(python3-venv)
+  fi
 fi
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)

@@ -16,6 +16,28 @@ and trusts only the certificate file the simulator prints as `CERT: <path>`.
 
 A 404 (or 405) from the simulator means "endpoint not built yet": a FAIL, or a skip with
 --allow-missing. ccxt's own behaviour is pinned by tests/ccxt/requirements.txt.
+
+What ccxt 4.5.90's binanceusdm calls (ccxt/binance.py), with the options set below
+(fetchMarkets types ['linear'], fetchCurrencies False, fetchMargins False):
+  fetch_time            GET /fapi/v1/time
+  load_markets          GET /fapi/v1/exchangeInfo
+  fetch_mark_price,
+  fetch_funding_rate    GET /fapi/v1/premiumIndex?symbol=
+  fetch_order_book      GET /fapi/v1/depth
+  fetch_ohlcv           GET /fapi/v1/klines
+  fetch_balance         GET /fapi/v3/account (useV2: /fapi/v2/account)
+  set_leverage          POST /fapi/v1/leverage
+  create_order          POST /fapi/v1/order (newOrderRespType=RESULT, newClientOrderId);
+                        with triggerPrice: POST /fapi/v1/algoOrder (algoType=CONDITIONAL)
+  fetch_order           GET /fapi/v1/order (orderId or origClientOrderId)
+  fetch_open_orders     GET /fapi/v1/openOrders?symbol=
+  cancel_order          DELETE /fapi/v1/order
+  cancel_all_orders     DELETE /fapi/v1/allOpenOrders?symbol=
+  fetch_positions       GET /fapi/v1/leverageBracket (once, cached), then
+                        GET /fapi/v3/positionRisk (useV2: /fapi/v2/positionRisk;
+                        method=account: /fapi/v3/account)
+Error codes become ccxt exceptions through ccxt's tables; the per-API table is chosen by host
+(https://fapi.binance.com/ -> 'linear'), so the loopback /fapi URL is given the same table.
 """
 
 import argparse
@@ -738,6 +760,38 @@ def run_checks(sim, args, holder):
         return f"2 orders {ids} canceled, none open"
 
     c.check("cancel_all_orders", cancel_all)
+
+    def trigger_orders():
+        # ccxt sends conditional orders (triggerPrice/stopPrice) to the algo endpoints:
+        # POST/GET/DELETE /fapi/v1/algoOrder, GET /fapi/v1/openAlgoOrders,
+        # DELETE /fapi/v1/algoOpenOrders (with algoType=CONDITIONAL, clientAlgoId, algoId).
+        trig = (mark * dec("1.03") / tick).to_integral_value(rounding="ROUND_CEILING") * tick
+        cid = f"ccxtAlg{run}"
+        o = ex.create_order(S, "market", "buy", float(amount), None,
+                            {"triggerPrice": float(trig), "clientOrderId": cid})
+        sent = urllib.parse.parse_qs(ex.trace[-1]["request_body"] or "")
+        require(ex.trace[-1]["path"] == "/fapi/v1/algoOrder", f"ccxt used {ex.trace[-1]['path']}")
+        require(sent.get("algoType") == ["CONDITIONAL"] and sent.get("type") == ["STOP_MARKET"]
+                and sent.get("clientAlgoId") == [cid], f"ccxt sent {sent}")
+        require(o["id"] and o["clientOrderId"] == cid and o["status"] == "open",
+                f"id {o['id']} clientOrderId {o['clientOrderId']} status {o['status']}")
+        require(o["triggerPrice"] is not None and dec(o["triggerPrice"]) == trig,
+                f"triggerPrice {o['triggerPrice']} (sent {trig})")
+        got = ex.fetch_order(o["id"], S, {"trigger": True})
+        require(got["id"] == o["id"] and got["status"] == "open", f"fetch_order: {got['id']} {got['status']}")
+        listed = [x["id"] for x in ex.fetch_open_orders(S, None, None, {"trigger": True})]
+        require(o["id"] in listed, f"{o['id']} not in open algo orders {listed}")
+        ex.cancel_order(o["id"], S, {"trigger": True})
+        st = ex.fetch_order(o["id"], S, {"trigger": True})["status"]
+        require(st == "canceled", f"after cancel_order: {st}")
+        o2 = ex.create_order(S, "market", "buy", float(amount), None, {"triggerPrice": float(trig)})
+        ex.cancel_all_orders(S, {"trigger": True})
+        left = ex.fetch_open_orders(S, None, None, {"trigger": True})
+        require(not left, f"open algo orders after cancel_all_orders: {[x['id'] for x in left]}")
+        require(ex.fetch_order(o2["id"], S, {"trigger": True})["status"] == "canceled", "second one not canceled")
+        return f"STOP_MARKET buy trigger {trig}: created, fetched, listed, canceled; cancel_all_orders(trigger) emptied the list"
+
+    c.check("trigger orders (algoOrder endpoints)", trigger_orders, optional=True)
 
     market_cid = f"ccxtMkt{run}"
 

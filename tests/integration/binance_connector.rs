@@ -16,14 +16,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
 use rampart_venues::binance_usdm::algo::{AlgoStatus, Placement};
-use rampart_venues::binance_usdm::signer::{append_signature, encode_params};
 use rampart_venues::binance_usdm::stream::{
     MarketEvent, MarketStream, StreamOptions, book_ticker_stream, mark_price_stream,
 };
 use rampart_venues::binance_usdm::types::{Order, OrderStatus as WireStatus, WorkingType};
 use rampart_venues::binance_usdm::user_stream::{UserEvent, UserStream, UserStreamOptions, resync};
 use rampart_venues::binance_usdm::{
-    BinanceUsdm, ClientOptions, FilterViolation, HoldReason, OrderRequest, RestClient, Signer,
+    BinanceUsdm, ClientOptions, FilterViolation, HoldReason, OrderRequest, RestClient,
     SymbolFilters, VenueError,
 };
 use rampart_venues::venue::{self, OrderStatus, TriggerBy, Venue};
@@ -32,6 +31,8 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use tokio::time::timeout;
+
+use super::binance_sim::post_order;
 
 const KEY: &str = "vmYTEuxrUSrSd3nY6xQ27B4Kj5RgzzqEwcHbRh9e3PnjPzfpJ6KD4nfdBqfMmj6c";
 const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
@@ -129,6 +130,18 @@ fn order(
     }
 }
 
+/// A 0.002 BTCUSDT LIMIT buy at 59000: below a 60000 mark, it rests.
+fn resting_bid(id: &str) -> OrderRequest {
+    order(
+        id,
+        Side::Buy,
+        OrderType::Limit,
+        "0.002",
+        Some("59000"),
+        None,
+    )
+}
+
 /// Places a MARKET or LIMIT order (checked against `filters` at `mark`) that must go to
 /// `POST /fapi/v1/order`, and returns the venue's answer.
 async fn place(
@@ -182,8 +195,7 @@ async fn raw_order(
     timestamp: i64,
     recv_window: &str,
 ) -> (u16, Value) {
-    let ts = timestamp.to_string();
-    let body = encode_params([
+    let params = [
         ("symbol", BTC),
         ("side", "BUY"),
         ("type", "LIMIT"),
@@ -192,19 +204,10 @@ async fn raw_order(
         ("price", "59000"),
         ("newClientOrderId", id),
         ("recvWindow", recv_window),
-        ("timestamp", &ts),
-    ]);
-    let signature = Signer::from_secret(secret).unwrap().sign("", &body);
-    let response = reqwest::Client::new()
-        .post(format!("{base}/fapi/v1/order"))
-        .header("X-MBX-APIKEY", KEY)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(append_signature(&body, &signature))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap())
+    ];
+    let client = reqwest::Client::new();
+    let (status, body, _) = post_order(&client, base, KEY, secret, &params, timestamp).await;
+    (status, body)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,14 +324,7 @@ async fn limits_rest_and_fill_cancels_work_and_bad_orders_are_refused_with_reaso
     let filters = btc_filters(&client).await;
 
     // A LIMIT GTC buy below the mark rests.
-    let mut bid = order(
-        "rest-1",
-        Side::Buy,
-        OrderType::Limit,
-        "0.002",
-        Some("59000"),
-        None,
-    );
+    let mut bid = resting_bid("rest-1");
     bid.time_in_force = Some(TimeInForce::Gtc);
     let placed = place(&client, &bid, &filters, "60000").await;
     assert_eq!(placed.status, WireStatus::New);
@@ -556,14 +552,7 @@ async fn the_user_stream_delivers_order_and_account_events_and_resyncs_after_a_d
     // handshake returns: give it a moment so no event races the subscription.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
-    let rest = order(
-        "us-rest-1",
-        Side::Buy,
-        OrderType::Limit,
-        "0.002",
-        Some("59000"),
-        None,
-    );
+    let rest = resting_bid("us-rest-1");
     place(&client, &rest, &filters, "60000").await;
     let new = until(&mut events, 20, "the resting order's NEW", |e| match e {
         UserEvent::OrderUpdate(o) if o.client_order_id == "us-rest-1" => Some(o.clone()),
@@ -1134,16 +1123,22 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
 // ---------------------------------------------------------------------------------------------
 // 8. The clock
 
-#[tokio::test]
-async fn requests_are_signed_with_venue_time_when_the_venue_clock_is_off() {
-    // The venue runs 3 s ahead. With a 2 s recvWindow a request stamped with the local clock
-    // is too old; one stamped with venue time is accepted.
+/// A simulator whose clock runs `offset_ms` ahead of the local one; BTCUSDT's mark at 60000.
+async fn start_with_clock_off(offset_ms: i64) -> SimServer {
     let sim = start(SimConfig {
-        clock_offset_ms: 3000,
+        clock_offset_ms: offset_ms,
         ..config()
     })
     .await;
     sim.set_mark_price(BTC, d("60000"));
+    sim
+}
+
+#[tokio::test]
+async fn requests_are_signed_with_venue_time_when_the_venue_clock_is_off() {
+    // The venue runs 3 s ahead. With a 2 s recvWindow a request stamped with the local clock
+    // is too old; one stamped with venue time is accepted.
+    let sim = start_with_clock_off(3000).await;
     let options = ClientOptions {
         recv_window_ms: 2000,
         ..ClientOptions::default()
@@ -1153,20 +1148,7 @@ async fn requests_are_signed_with_venue_time_when_the_venue_clock_is_off() {
     assert!((offset - 3000).abs() <= 200, "measured {offset} ms");
     assert_eq!(client.clock_offset_ms(), Some(offset));
     let filters = btc_filters(&client).await;
-    let placed = place(
-        &client,
-        &order(
-            "clock-1",
-            Side::Buy,
-            OrderType::Limit,
-            "0.002",
-            Some("59000"),
-            None,
-        ),
-        &filters,
-        "60000",
-    )
-    .await;
+    let placed = place(&client, &resting_bid("clock-1"), &filters, "60000").await;
     assert_eq!(placed.status, WireStatus::New);
     client.account_v3().await.unwrap();
 
@@ -1183,30 +1165,12 @@ async fn requests_are_signed_with_venue_time_when_the_venue_clock_is_off() {
 
     // The venue runs 3 s behind: a local timestamp is "from the future" (≥ serverTime + 1000)
     // whatever the recvWindow; the connector's is not.
-    let sim = start(SimConfig {
-        clock_offset_ms: -3000,
-        ..config()
-    })
-    .await;
-    sim.set_mark_price(BTC, d("60000"));
+    let sim = start_with_clock_off(-3000).await;
     let client = connect(&sim).await;
     let offset = client.clock_offset_ms().unwrap();
     assert!((offset + 3000).abs() <= 200, "measured {offset} ms");
     let filters = btc_filters(&client).await;
-    let placed = place(
-        &client,
-        &order(
-            "clock-2",
-            Side::Buy,
-            OrderType::Limit,
-            "0.002",
-            Some("59000"),
-            None,
-        ),
-        &filters,
-        "60000",
-    )
-    .await;
+    let placed = place(&client, &resting_bid("clock-2"), &filters, "60000").await;
     assert_eq!(placed.status, WireStatus::New);
     let (status, body) = raw_order(&sim.base_url(), SECRET, "raw-ahead", local_ms(), "5000").await;
     assert_eq!(
@@ -1249,14 +1213,7 @@ async fn an_ed25519_key_signs_orders_the_venue_accepts_and_a_foreign_key_is_refu
 
     let client = connect_with(&sim, ED_KEY, &private_pem).await;
     let filters = btc_filters(&client).await;
-    let bid = order(
-        "ed-1",
-        Side::Buy,
-        OrderType::Limit,
-        "0.002",
-        Some("59000"),
-        None,
-    );
+    let bid = resting_bid("ed-1");
     let placed = place(&client, &bid, &filters, "60000").await;
     assert_eq!(placed.status, WireStatus::New);
     assert!(sim.order_by_client_id(ED_KEY, BTC, "ed-1").is_some());

@@ -5,11 +5,13 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-#[tokio::test]
-async fn serves_on_loopback_and_prints_its_url() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rampart"))
+/// `rampart sim <extra> --listen 127.0.0.1:0` with one account, its standard output piped.
+fn sim_on_loopback(extra: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rampart"));
+    command
+        .arg("sim")
+        .args(extra)
         .args([
-            "sim",
             "--listen",
             "127.0.0.1:0",
             "--api-key",
@@ -17,10 +19,13 @@ async fn serves_on_loopback_and_prints_its_url() {
             "--api-secret",
             "simsecret",
         ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+        .stdout(Stdio::piped());
+    command
+}
+
+#[tokio::test]
+async fn serves_on_loopback_and_prints_its_url() {
+    let mut child = sim_on_loopback(&[]).stderr(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let deadline = Instant::now() + Duration::from_secs(20);
     let url = loop {
@@ -90,18 +95,7 @@ impl Drop for KillOnDrop {
 #[tokio::test]
 async fn serves_tls_13_with_the_certificate_it_prints() {
     let mut child = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_rampart"))
-            .args([
-                "sim",
-                "--tls",
-                "--listen",
-                "127.0.0.1:0",
-                "--api-key",
-                "simkey",
-                "--api-secret",
-                "simsecret",
-            ])
-            .stdout(Stdio::piped())
+        sim_on_loopback(&["--tls"])
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),

@@ -3,115 +3,22 @@
 //! placed, queried, listed and cancelled, triggers that place a regular order, `ALGO_UPDATE`
 //! events, limits and fault knobs.
 
-use hmac::{Hmac, Mac};
-use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimEvent, SimServer};
+mod common;
+
+use common::{
+    Answer, KEY, algo_order, assert_error, dec, market, order, quiet_config, signed, sim_with,
+    try_signed,
+};
+use rampart_sim::binance_usdm::{Faults, SimEvent, SimServer};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use sha2::Sha256;
 use tokio::sync::broadcast::Receiver;
-
-const KEY: &str = "algotestkey";
-const SECRET: &str = "algotestsecret00000000000000000000000000000000000000000000000000";
-
-fn dec(s: &str) -> Decimal {
-    s.parse().unwrap()
-}
 
 /// A simulator whose prices move only when the test moves them; BTCUSDT's mark at 60000.
 async fn sim() -> SimServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let sim = SimServer::start(
-        listener,
-        SimConfig {
-            accounts: vec![SimAccount {
-                api_key: KEY.into(),
-                api_secret: SECRET.into(),
-            }],
-            tick_interval_ms: 0,
-            seed: 11,
-            ..Default::default()
-        },
-    )
-    .unwrap();
+    let sim = sim_with(quiet_config(11)).await;
     sim.set_mark_price("BTCUSDT", dec("60000"));
     sim
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-struct Answer {
-    status: u16,
-    body: Value,
-    headers: reqwest::header::HeaderMap,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<u64> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().parse().unwrap())
-    }
-}
-
-/// A SIGNED request (HMAC-SHA256 of the query string); `Err` when the connection broke.
-async fn try_signed(
-    sim: &SimServer,
-    method: reqwest::Method,
-    path: &str,
-    params: &[(&str, &str)],
-) -> Result<Answer, reqwest::Error> {
-    let mut query: String = params
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    if !query.is_empty() {
-        query.push('&');
-    }
-    query.push_str(&format!("recvWindow=5000&timestamp={}", now_ms()));
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(query.as_bytes());
-    let signature = hex::encode(mac.finalize().into_bytes());
-    let url = format!("{}{path}?{query}&signature={signature}", sim.base_url());
-    let response = reqwest::Client::new()
-        .request(method, url)
-        .header("X-MBX-APIKEY", KEY)
-        .send()
-        .await?;
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await?;
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Ok(Answer {
-        status,
-        body,
-        headers,
-    })
-}
-
-async fn signed(
-    sim: &SimServer,
-    method: reqwest::Method,
-    path: &str,
-    params: &[(&str, &str)],
-) -> Answer {
-    try_signed(sim, method, path, params).await.unwrap()
-}
-
-async fn order(sim: &SimServer, params: &[(&str, &str)]) -> Answer {
-    signed(sim, reqwest::Method::POST, "/fapi/v1/order", params).await
-}
-
-/// `POST /fapi/v1/algoOrder` with `algoType=CONDITIONAL` first.
-async fn algo_order(sim: &SimServer, params: &[(&str, &str)]) -> Answer {
-    let mut all = vec![("algoType", "CONDITIONAL")];
-    all.extend_from_slice(params);
-    signed(sim, reqwest::Method::POST, "/fapi/v1/algoOrder", &all).await
 }
 
 async fn query_algo(sim: &SimServer, params: &[(&str, &str)]) -> Answer {
@@ -122,24 +29,9 @@ async fn cancel_algo(sim: &SimServer, params: &[(&str, &str)]) -> Answer {
     signed(sim, reqwest::Method::DELETE, "/fapi/v1/algoOrder", params).await
 }
 
-fn assert_error(a: &Answer, status: u16, code: i64, msg: &str) {
-    assert_eq!(a.status, status, "{}", a.body);
-    assert_eq!(a.body["code"], code, "{}", a.body);
-    assert_eq!(a.body["msg"], msg, "{}", a.body);
-}
-
 /// Buys `qty` BTCUSDT at market.
 async fn go_long(sim: &SimServer, qty: &str) {
-    let a = order(
-        sim,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", qty),
-        ],
-    )
-    .await;
+    let a = market(sim, "BUY", qty).await;
     assert_eq!(a.body["status"], "FILLED", "{}", a.body);
 }
 
@@ -506,10 +398,13 @@ async fn open_algo_orders_cancel_all_and_all_algo_orders() {
         .map(|o| o["clientAlgoId"].as_str().unwrap())
         .collect();
     assert_eq!(ids, ["b-1", "b-2"]);
-    let before = btc.header("X-MBX-USED-WEIGHT-1M").unwrap();
+    let before = btc.header_number("X-MBX-USED-WEIGHT-1M").unwrap();
     let all = signed(&sim, reqwest::Method::GET, "/fapi/v1/openAlgoOrders", &[]).await;
     assert_eq!(all.body.as_array().unwrap().len(), 3);
-    assert_eq!(all.header("X-MBX-USED-WEIGHT-1M").unwrap(), before + 40);
+    assert_eq!(
+        all.header_number("X-MBX-USED-WEIGHT-1M").unwrap(),
+        before + 40
+    );
 
     let c = signed(
         &sim,
@@ -717,16 +612,7 @@ async fn a_reduce_only_stop_with_nothing_to_reduce_is_rejected_on_trigger() {
     .await;
     assert_eq!(a.body["algoStatus"], "NEW", "{}", a.body);
     // The position is closed by hand before the stop triggers.
-    let close = order(
-        &sim,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "SELL"),
-            ("type", "MARKET"),
-            ("quantity", "0.01"),
-        ],
-    )
-    .await;
+    let close = market(&sim, "SELL", "0.01").await;
     assert_eq!(close.body["status"], "FILLED", "{}", close.body);
     let mut rx = sim.subscribe();
     sim.set_mark_price("BTCUSDT", dec("59000"));
@@ -759,8 +645,8 @@ async fn new_algo_orders_count_as_orders_not_as_weight() {
         )
         .await;
         assert_eq!(a.status, 200, "{}", a.body);
-        counts.push(a.header("X-MBX-ORDER-COUNT-1M").unwrap());
-        weights.push(a.header("X-MBX-USED-WEIGHT-1M").unwrap());
+        counts.push(a.header_number("X-MBX-ORDER-COUNT-1M").unwrap());
+        weights.push(a.header_number("X-MBX-USED-WEIGHT-1M").unwrap());
         assert!(a.header("X-MBX-ORDER-COUNT-10S").is_some());
     }
     assert_eq!(counts[1], counts[0] + 1);

@@ -3,114 +3,24 @@
 //! conditional orders through the Algo Service (more in `algo.rs`), countdownCancelAll, limits,
 //! listen keys, market data and the events behind the streams.
 
+mod common;
+
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
+use common::{
+    Answer, KEY, algo_order, answer, assert_error, dec, market, now_ms, order, quiet_config,
+    signed, sim_with,
+};
 use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimEvent, SimServer};
 use rust_decimal::Decimal;
-use serde_json::Value;
-use sha2::Sha256;
 
-const KEY: &str = "exchangetestkey";
-const SECRET: &str = "exchangetestsecret0000000000000000000000000000000000000000000000";
-
-fn dec(s: &str) -> Decimal {
-    s.parse().unwrap()
+fn config() -> SimConfig {
+    quiet_config(7)
 }
 
 /// A simulator whose prices move only when the test moves them.
-async fn sim_with(config: SimConfig) -> SimServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    SimServer::start(listener, config).unwrap()
-}
-
-fn config() -> SimConfig {
-    SimConfig {
-        accounts: vec![SimAccount {
-            api_key: KEY.into(),
-            api_secret: SECRET.into(),
-        }],
-        tick_interval_ms: 0,
-        seed: 7,
-        ..Default::default()
-    }
-}
-
 async fn sim() -> SimServer {
     sim_with(config()).await
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-}
-
-struct Answer {
-    status: u16,
-    body: Value,
-    headers: reqwest::header::HeaderMap,
-}
-
-impl Answer {
-    fn header(&self, name: &str) -> Option<String> {
-        self.headers
-            .get(name)
-            .map(|v| v.to_str().unwrap().to_owned())
-    }
-}
-
-async fn answer(response: reqwest::Response) -> Answer {
-    let status = response.status().as_u16();
-    let headers = response.headers().clone();
-    let text = response.text().await.unwrap();
-    let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Answer {
-        status,
-        body,
-        headers,
-    }
-}
-
-/// A SIGNED request (HMAC-SHA256 of the query string), every parameter in the query string.
-async fn signed(
-    sim: &SimServer,
-    method: reqwest::Method,
-    path: &str,
-    params: &[(&str, &str)],
-) -> Answer {
-    let mut query: String = params
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
-    if !query.is_empty() {
-        query.push('&');
-    }
-    query.push_str(&format!("recvWindow=5000&timestamp={}", now_ms()));
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(query.as_bytes());
-    let signature = hex::encode(mac.finalize().into_bytes());
-    let url = format!("{}{path}?{query}&signature={signature}", sim.base_url());
-    let response = reqwest::Client::new()
-        .request(method, url)
-        .header("X-MBX-APIKEY", KEY)
-        .send()
-        .await
-        .unwrap();
-    answer(response).await
-}
-
-async fn order(sim: &SimServer, params: &[(&str, &str)]) -> Answer {
-    signed(sim, reqwest::Method::POST, "/fapi/v1/order", params).await
-}
-
-/// `POST /fapi/v1/algoOrder` with `algoType=CONDITIONAL`.
-async fn algo_order(sim: &SimServer, params: &[(&str, &str)]) -> Answer {
-    let mut all = vec![("algoType", "CONDITIONAL")];
-    all.extend_from_slice(params);
-    signed(sim, reqwest::Method::POST, "/fapi/v1/algoOrder", &all).await
 }
 
 async fn public(sim: &SimServer, path_and_query: &str) -> Answer {
@@ -130,12 +40,6 @@ async fn user_key(sim: &SimServer, method: reqwest::Method) -> Answer {
     answer(response).await
 }
 
-fn assert_error(a: &Answer, status: u16, code: i64, msg: &str) {
-    assert_eq!(a.status, status, "{}", a.body);
-    assert_eq!(a.body["code"], code, "{}", a.body);
-    assert_eq!(a.body["msg"], msg, "{}", a.body);
-}
-
 #[tokio::test]
 async fn a_market_order_walks_the_book_and_the_position_follows_the_mark() {
     let sim = sim_with(SimConfig {
@@ -146,16 +50,7 @@ async fn a_market_order_walks_the_book_and_the_position_follows_the_mark() {
     assert!(sim.set_mark_price("BTCUSDT", dec("60000")));
 
     // Best ask 60000.1 holds 0.5, the next level (60000.2) 1.0.
-    let a = order(
-        &sim,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.8"),
-        ],
-    )
-    .await;
+    let a = market(&sim, "BUY", "0.8").await;
     assert_eq!(a.status, 200, "{}", a.body);
     assert_eq!(a.body["status"], "FILLED");
     assert_eq!(a.body["executedQty"], "0.8");
@@ -210,16 +105,7 @@ async fn a_market_order_walks_the_book_and_the_position_follows_the_mark() {
     assert_eq!(balance.body[0]["crossUnPnl"], "799.89");
 
     // Closing at the bid: 0.5 @ 61000 and 0.3 @ 60999.9 realise 799.86 into the wallet.
-    let a = order(
-        &sim,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "SELL"),
-            ("type", "MARKET"),
-            ("quantity", "0.8"),
-        ],
-    )
-    .await;
+    let a = market(&sim, "SELL", "0.8").await;
     assert_eq!(a.body["status"], "FILLED", "{}", a.body);
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
@@ -416,16 +302,7 @@ async fn reduce_only_post_only_fok_ioc_and_margin_are_enforced() {
     .await;
     assert_error(&a, 400, -2022, "ReduceOnly Order is rejected.");
 
-    let long = order(
-        &sim,
-        &[
-            ("symbol", "BTCUSDT"),
-            ("side", "BUY"),
-            ("type", "MARKET"),
-            ("quantity", "0.01"),
-        ],
-    )
-    .await;
+    let long = market(&sim, "BUY", "0.01").await;
     assert_eq!(long.body["status"], "FILLED", "{}", long.body);
     let too_big = order(
         &sim,

@@ -2,75 +2,25 @@
 //! loopback sockets: market streams raw and combined as the price moves, live subscriptions, the
 //! user data stream after a signed order, listen keys ending and dropped connections.
 //!
-//! Requests are signed here with this file's own HMAC code, from Binance's documented rule:
+//! Requests are signed with the tests' own HMAC code (`common::sign`), from Binance's documented rule:
 //! `signature` = HMAC-SHA256 (hex) keyed with the API secret, over `totalParams`, the query
 //! string concatenated with the request body.
 
-use std::time::Duration;
+mod common;
 
-use futures_util::{SinkExt, StreamExt};
-use hmac::{Hmac, Mac};
-use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
+use common::{Client, KEY, WAIT, account, closes, connect, next_json, now_ms, sign, sim_with};
+use futures_util::SinkExt;
+use rampart_sim::binance_usdm::{SimConfig, SimServer};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use sha2::Sha256;
 use tokio_tungstenite::tungstenite::Message;
 
-const KEY: &str = "streamtestkey0000000000000000000000000000000000000000000000000000";
-const SECRET: &str = "streamtestsecret000000000000000000000000000000000000000000000000";
-
-/// How long any single expectation may take.
-const WAIT: Duration = Duration::from_secs(20);
-
-type Client =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
 async fn sim() -> SimServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let config = SimConfig {
-        accounts: vec![SimAccount {
-            api_key: KEY.into(),
-            api_secret: SECRET.into(),
-        }],
+    sim_with(SimConfig {
+        accounts: vec![account()],
         ..Default::default()
-    };
-    SimServer::start(listener, config).unwrap()
-}
-
-async fn connect(url: String) -> Client {
-    let (client, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
-        .await
-        .expect("handshake in time")
-        .expect("handshake accepted");
-    client
-}
-
-/// The next text frame as JSON, skipping pings and pongs.
-async fn next_json(client: &mut Client) -> Value {
-    loop {
-        let frame = tokio::time::timeout(WAIT, client.next())
-            .await
-            .expect("a frame in time")
-            .expect("the connection is open")
-            .expect("a valid frame");
-        match frame {
-            Message::Text(text) => return serde_json::from_str(text.as_str()).unwrap(),
-            Message::Ping(_) | Message::Pong(_) => {}
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
-}
-
-/// True when the server ends the connection (close frame or dropped link) in time.
-async fn closes(client: &mut Client) -> bool {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while let Ok(frame) = tokio::time::timeout_at(deadline, client.next()).await {
-        match frame {
-            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return true,
-            Some(Ok(_)) => {}
-        }
-    }
-    false
+    })
+    .await
 }
 
 /// Checks one `markPriceUpdate` payload's shape and returns its mark price.
@@ -187,19 +137,6 @@ async fn live_subscribe_adds_a_stream() {
         mark_price_of(&frame);
     }
     server.stop().await;
-}
-
-fn sign(total_params: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(total_params.as_bytes());
-    hex::encode(mac.finalize().into_bytes())
-}
-
-fn now_ms() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
 }
 
 async fn new_listen_key(http: &reqwest::Client, base: &str) -> String {

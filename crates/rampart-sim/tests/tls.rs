@@ -2,17 +2,17 @@
 //! (a TLS 1.2-only client is refused), REST over https:// and streams over wss://, and a stop
 //! that ends it.
 
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
-use futures_util::{SinkExt, StreamExt};
+use std::sync::Arc;
+
+use common::{WAIT, closes, next_json};
+use futures_util::SinkExt;
 use rampart_sim::binance_usdm::{SimConfig, SimServer};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
-
-const WAIT: Duration = Duration::from_secs(20);
 
 async fn tls_sim() -> SimServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -132,32 +132,17 @@ async fn streams_work_over_wss() {
         .send(Message::text(r#"{"method":"LIST_SUBSCRIPTIONS","id":7}"#))
         .await
         .unwrap();
-    let answer = loop {
-        let frame = tokio::time::timeout(WAIT, client.next())
-            .await
-            .expect("an answer in time")
-            .expect("open")
-            .expect("a valid frame");
-        if let Message::Text(text) = frame {
-            break serde_json::from_str::<Value>(text.as_str()).unwrap();
-        }
-    };
+    let answer = next_json(&mut client).await;
     assert_eq!(answer, json!({ "result": [], "id": 7 }));
 
     // stop() ends the upgraded connection as well as the listener.
     tokio::time::timeout(WAIT, server.stop())
         .await
         .expect("stop returns in time");
-    let ended = tokio::time::timeout(WAIT, async {
-        loop {
-            match client.next().await {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(_)) => {}
-            }
-        }
-    })
-    .await;
-    assert!(ended.is_ok(), "the wss connection ended with the server");
+    assert!(
+        closes(&mut client).await,
+        "the wss connection ended with the server"
+    );
 }
 
 #[tokio::test]

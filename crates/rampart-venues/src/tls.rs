@@ -149,15 +149,14 @@ eIBX2XPQSqLksGLu5ytKm9yfTv2fkZyUoAkZMINfcNg/7yzfqT7GOSI3
 -----END PRIVATE KEY-----
 ";
 
-    /// A one-connection TLS server on 127.0.0.1 speaking only `version`; it writes "ok".
-    fn tls_server(version: &'static rustls::SupportedProtocolVersion) -> u16 {
+    /// A server configuration speaking only `version`, with [`TEST_CERT`] and [`TEST_KEY`].
+    pub(crate) fn test_server_config(
+        version: &'static rustls::SupportedProtocolVersion,
+    ) -> rustls::ServerConfig {
         use rustls::pki_types::PrivateKeyDer;
-        use std::io::Write;
 
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
         let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
+        rustls::ServerConfig::builder_with_provider(provider)
             .with_protocol_versions(&[version])
             .unwrap()
             .with_no_client_auth()
@@ -165,7 +164,16 @@ eIBX2XPQSqLksGLu5ytKm9yfTv2fkZyUoAkZMINfcNg/7yzfqT7GOSI3
                 vec![CertificateDer::from_pem_slice(TEST_CERT.as_bytes()).unwrap()],
                 PrivateKeyDer::from_pem_slice(TEST_KEY.as_bytes()).unwrap(),
             )
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A one-connection TLS server on 127.0.0.1 speaking only `version`; it writes "ok".
+    fn tls_server(version: &'static rustls::SupportedProtocolVersion) -> u16 {
+        use std::io::Write;
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let config = test_server_config(version);
         std::thread::spawn(move || {
             let (socket, _) = listener.accept().unwrap();
             let conn = rustls::ServerConnection::new(Arc::new(config)).unwrap();

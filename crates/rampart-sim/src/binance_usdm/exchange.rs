@@ -996,11 +996,7 @@ impl Exchange {
         now: i64,
     ) -> Result<Value, BinanceError> {
         let symbol = auth::required(p, "symbol")?;
-        let side = match auth::required(p, "side")? {
-            "BUY" => Side::Buy,
-            "SELL" => Side::Sell,
-            _ => return Err(BinanceError::InvalidSide),
-        };
+        let side = side(p)?;
         let order_type = auth::required(p, "type")?;
         let needs_price = match order_type {
             "LIMIT" => true,
@@ -1017,13 +1013,7 @@ impl Exchange {
         let reduce_only = flag("reduceOnly")?;
         let price_protect = flag("priceProtect")?;
         let qty = auth::decimal(p, "quantity")?;
-        let price = if needs_price {
-            Some(auth::decimal(p, "price")?)
-        } else if p.contains_key("price") {
-            return Err(BinanceError::NotRequired("price".into()));
-        } else {
-            None
-        };
+        let price = price(p, needs_price)?;
         let time_in_force = match (needs_price, p.get("timeInForce").map(String::as_str)) {
             (true, None) => return Err(BinanceError::Mandatory("timeInForce".into())),
             (_, Some(t @ ("GTC" | "IOC" | "FOK" | "GTX" | "GTD"))) => t,
@@ -1261,6 +1251,26 @@ fn flag(p: &HashMap<String, String>, name: &str) -> Result<bool, BinanceError> {
     }
 }
 
+/// `side`: BUY or SELL.
+fn side(p: &HashMap<String, String>) -> Result<Side, BinanceError> {
+    match auth::required(p, "side")? {
+        "BUY" => Ok(Side::Buy),
+        "SELL" => Ok(Side::Sell),
+        _ => Err(BinanceError::InvalidSide),
+    }
+}
+
+/// `price`: mandatory for the order types that `need` one, refused for the others.
+fn price(p: &HashMap<String, String>, need: bool) -> Result<Option<Decimal>, BinanceError> {
+    if need {
+        Ok(Some(auth::decimal(p, "price")?))
+    } else if p.contains_key("price") {
+        Err(BinanceError::NotRequired("price".into()))
+    } else {
+        Ok(None)
+    }
+}
+
 /// `goodTillDate`, mandatory with timeInForce GTD (0 otherwise).
 fn good_till_date(p: &HashMap<String, String>, time_in_force: &str) -> Result<i64, BinanceError> {
     if time_in_force != "GTD" {
@@ -1298,11 +1308,7 @@ impl Exchange {
             return Err(BinanceError::InvalidParam("algoType".into()));
         }
         let symbol = auth::required(p, "symbol")?;
-        let side = match auth::required(p, "side")? {
-            "BUY" => Side::Buy,
-            "SELL" => Side::Sell,
-            _ => return Err(BinanceError::InvalidSide),
-        };
+        let side = side(p)?;
         let order_type = auth::required(p, "type")?;
         let trailing = order_type == "TRAILING_STOP_MARKET";
         let needs_price = match order_type {
@@ -1333,13 +1339,7 @@ impl Exchange {
         } else {
             auth::decimal(p, "quantity")?
         };
-        let price = if needs_price {
-            Some(auth::decimal(p, "price")?)
-        } else if p.contains_key("price") {
-            return Err(BinanceError::NotRequired("price".into()));
-        } else {
-            None
-        };
+        let price = price(p, needs_price)?;
         let trigger_price = if !trailing {
             auth::decimal(p, "triggerPrice")?
         } else if p.contains_key("triggerPrice") {

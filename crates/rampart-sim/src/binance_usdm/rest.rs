@@ -251,6 +251,44 @@ fn signed(
     respond(result)
 }
 
+/// The `symbol` parameter, which must be a listed market.
+fn listed_symbol<'p>(
+    ex: &Exchange,
+    p: &'p HashMap<String, String>,
+) -> Result<&'p str, BinanceError> {
+    let symbol = auth::required(p, "symbol")?;
+    ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+    Ok(symbol)
+}
+
+/// The optional `symbol` parameter, which must be a listed market when given.
+fn optional_listed_symbol<'p>(
+    ex: &Exchange,
+    p: &'p HashMap<String, String>,
+) -> Result<Option<&'p str>, BinanceError> {
+    let symbol = p.get("symbol").map(String::as_str);
+    if let Some(symbol) = symbol {
+        ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+    }
+    Ok(symbol)
+}
+
+/// The two cancel-all endpoints (regular and algo orders): `cancel(exchange, api_key, symbol,
+/// now)` cancels the account's open orders on the listed `symbol`, answered with code 200.
+fn cancel_all_on_symbol(
+    inner: &Shared,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &str,
+    cancel: fn(&mut Exchange, &str, &str, i64),
+) -> Response {
+    signed(inner, query, headers, body, |ex, request, now| {
+        let symbol = listed_symbol(ex, &request.params)?;
+        cancel(ex, &request.api_key, symbol, now);
+        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
+    })
+}
+
 async fn time(State(inner): State<Shared>) -> Response {
     axum::Json(json!({ "serverTime": inner.now_ms() })).into_response()
 }
@@ -412,10 +450,7 @@ async fn open_algo_orders(
 ) -> Response {
     signed(&inner, query, &headers, &body, |ex, request, _| {
         let p = &request.params;
-        let symbol = p.get("symbol").map(String::as_str);
-        if let Some(symbol) = symbol {
-            ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
-        }
+        let symbol = optional_listed_symbol(ex, p)?;
         if p.get("algoType").is_some_and(|t| t != "CONDITIONAL") {
             return Err(BinanceError::InvalidParam("algoType".into()));
         }
@@ -436,12 +471,7 @@ async fn cancel_all_algo(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    signed(&inner, query, &headers, &body, |ex, request, now| {
-        let symbol = auth::required(&request.params, "symbol")?;
-        ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
-        ex.cancel_algo_symbol(&request.api_key, symbol, now);
-        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
-    })
+    cancel_all_on_symbol(&inner, query, &headers, &body, Exchange::cancel_algo_symbol)
 }
 
 /// `GET /fapi/v1/allAlgoOrders` (USER_DATA): the symbol's algo orders of any status; from
@@ -455,8 +485,7 @@ async fn all_algo_orders(
 ) -> Response {
     signed(&inner, query, &headers, &body, |ex, request, _| {
         let p = &request.params;
-        let symbol = auth::required(p, "symbol")?;
-        ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
+        let symbol = listed_symbol(ex, p)?;
         let from_id = optional_number(p, "algoId")?;
         let start = optional_number(p, "startTime")?;
         let end = optional_number(p, "endTime")?;
@@ -559,10 +588,7 @@ async fn open_orders(
     body: String,
 ) -> Response {
     signed(&inner, query, &headers, &body, |ex, request, _| {
-        let symbol = request.params.get("symbol").map(String::as_str);
-        if let Some(symbol) = symbol {
-            ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
-        }
+        let symbol = optional_listed_symbol(ex, &request.params)?;
         let mut open: Vec<&super::exchange::Order> = ex
             .orders
             .values()
@@ -582,12 +608,7 @@ async fn cancel_all(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    signed(&inner, query, &headers, &body, |ex, request, now| {
-        let symbol = auth::required(&request.params, "symbol")?;
-        ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
-        ex.cancel_symbol(&request.api_key, symbol, now);
-        Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))
-    })
+    cancel_all_on_symbol(&inner, query, &headers, &body, Exchange::cancel_symbol)
 }
 
 /// `POST /fapi/v1/countdownCancelAll`: cancels all open orders of `symbol` when
@@ -675,10 +696,7 @@ fn position_risk(
     v3: bool,
 ) -> Response {
     signed(inner, query, headers, body, |ex, request, _| {
-        let symbol = request.params.get("symbol").map(String::as_str);
-        if let Some(symbol) = symbol {
-            ex.market(symbol).ok_or(BinanceError::InvalidSymbol)?;
-        }
+        let symbol = optional_listed_symbol(ex, &request.params)?;
         Ok(views::position_risk(ex, &request.api_key, symbol, v3))
     })
 }

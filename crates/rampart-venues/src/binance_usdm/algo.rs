@@ -74,8 +74,9 @@ pub enum AlgoType {
 }
 
 /// An id Binance may send as a number or a numeric string; `""`, `null` and a missing field
-/// are `None` (`actualOrderId` is `""` until the order is triggered).
-fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+/// are `None` (`actualOrderId` is `""` until the order is triggered; `ALGO_UPDATE`'s `ai`
+/// likewise).
+pub(super) fn opt_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Raw {

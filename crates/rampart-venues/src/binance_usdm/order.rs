@@ -196,14 +196,13 @@ impl OrderRequest {
         Ok(())
     }
 
-    /// The parameters in Binance's names, in a fixed order (without recvWindow, timestamp and
-    /// signature, which the client adds).
-    pub fn params(&self) -> Vec<(&'static str, String)> {
-        let mut p: Vec<(&'static str, String)> = vec![
-            ("symbol", self.symbol.clone()),
-            ("side", wire_side(self.side).to_owned()),
-            ("type", wire_type(self.order_type).to_owned()),
-        ];
+    /// The parameters New Order and New Algo Order share, in this order: `symbol`, `side`,
+    /// `type`, `timeInForce` for a type with a limit price (Binance's default GTC is sent
+    /// explicitly; algo orders take "IOC or GTC or FOK, default GTC"), `quantity`, `price`.
+    fn push_shared_params(&self, p: &mut Vec<(&'static str, String)>) {
+        p.push(("symbol", self.symbol.clone()));
+        p.push(("side", wire_side(self.side).to_owned()));
+        p.push(("type", wire_type(self.order_type).to_owned()));
         if self.order_type.has_limit_price() {
             let tif = self.time_in_force.unwrap_or(TimeInForce::Gtc);
             p.push(("timeInForce", wire_tif(tif).to_owned()));
@@ -212,6 +211,13 @@ impl OrderRequest {
         if let Some(price) = self.price {
             p.push(("price", text(price.get())));
         }
+    }
+
+    /// The parameters in Binance's names, in a fixed order (without recvWindow, timestamp and
+    /// signature, which the client adds).
+    pub fn params(&self) -> Vec<(&'static str, String)> {
+        let mut p: Vec<(&'static str, String)> = Vec::new();
+        self.push_shared_params(&mut p);
         if let Some(stop) = self.stop_price {
             p.push(("stopPrice", text(stop.get())));
         }
@@ -234,21 +240,8 @@ impl OrderRequest {
         if !self.is_conditional() {
             return None;
         }
-        let mut p: Vec<(&'static str, String)> = vec![
-            ("algoType", "CONDITIONAL".to_owned()),
-            ("symbol", self.symbol.clone()),
-            ("side", wire_side(self.side).to_owned()),
-            ("type", wire_type(self.order_type).to_owned()),
-        ];
-        if self.order_type.has_limit_price() {
-            // "IOC or GTC or FOK, default GTC": sent explicitly, as for regular orders.
-            let tif = self.time_in_force.unwrap_or(TimeInForce::Gtc);
-            p.push(("timeInForce", wire_tif(tif).to_owned()));
-        }
-        p.push(("quantity", text(self.quantity.get())));
-        if let Some(price) = self.price {
-            p.push(("price", text(price.get())));
-        }
+        let mut p: Vec<(&'static str, String)> = vec![("algoType", "CONDITIONAL".to_owned())];
+        self.push_shared_params(&mut p);
         if let Some(trigger) = self.stop_price {
             p.push(("triggerPrice", text(trigger.get())));
         }

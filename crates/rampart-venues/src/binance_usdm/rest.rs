@@ -580,6 +580,33 @@ impl RestClient {
     ) -> Result<T, VenueError> {
         parse_json(&self.signed_bytes(method, path, params, weight).await?)
     }
+
+    /// A typed SIGNED `GET` of the open orders of one symbol (weight 1) or of every symbol
+    /// (`None`, weight 40), as Current All Open Orders and its algo counterpart weigh them.
+    async fn open_on<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        symbol: Option<&str>,
+    ) -> Result<T, VenueError> {
+        match symbol {
+            Some(s) => {
+                self.signed_typed(Method::GET, path, &[("symbol", s)], 1)
+                    .await
+            }
+            None => self.signed_typed(Method::GET, path, &[], 40).await,
+        }
+    }
+}
+
+/// Checks the `code` 200 that Binance's cancel answers carry; another code is a malformed
+/// `what` answer.
+fn code_200(what: &str, code: i64, msg: &str) -> Result<(), VenueError> {
+    match code {
+        200 => Ok(()),
+        code => Err(VenueError::Malformed(format!(
+            "unexpected {what} answer: code {code}: {msg}"
+        ))),
+    }
 }
 
 impl RestClient {
@@ -777,16 +804,7 @@ impl RestClient {
 
     /// Current All Open Orders, typed: one symbol (weight 1) or every symbol (`None`, weight 40).
     pub async fn list_open_orders(&self, symbol: Option<&str>) -> Result<Vec<Order>, VenueError> {
-        match symbol {
-            Some(s) => {
-                self.signed_typed(Method::GET, "/fapi/v1/openOrders", &[("symbol", s)], 1)
-                    .await
-            }
-            None => {
-                self.signed_typed(Method::GET, "/fapi/v1/openOrders", &[], 40)
-                    .await
-            }
-        }
+        self.open_on("/fapi/v1/openOrders", symbol).await
     }
 
     /// `DELETE /fapi/v1/allOpenOrders` for one symbol (weight 1).
@@ -799,13 +817,7 @@ impl RestClient {
                 1,
             )
             .await?;
-        match done.code {
-            200 => Ok(()),
-            code => Err(VenueError::Malformed(format!(
-                "unexpected cancel-all answer: code {code}: {}",
-                done.msg
-            ))),
-        }
+        code_200("cancel-all", done.code, &done.msg)
     }
 
     /// Auto-Cancel All Open Orders, the dead-man's switch: `POST /fapi/v1/countdownCancelAll`
@@ -882,13 +894,8 @@ impl RestClient {
         let done: AlgoCancel = self
             .signed_typed(Method::DELETE, "/fapi/v1/algoOrder", &params, 1)
             .await?;
-        match done.code {
-            200 => Ok(done),
-            code => Err(VenueError::Malformed(format!(
-                "unexpected cancel answer: code {code}: {}",
-                done.msg
-            ))),
-        }
+        code_200("cancel", done.code, &done.msg)?;
+        Ok(done)
     }
 
     /// Current All Algo Open Orders: `GET /fapi/v1/openAlgoOrders`, one symbol (weight 1) or
@@ -897,16 +904,7 @@ impl RestClient {
         &self,
         symbol: Option<&str>,
     ) -> Result<Vec<AlgoOrder>, VenueError> {
-        match symbol {
-            Some(s) => {
-                self.signed_typed(Method::GET, "/fapi/v1/openAlgoOrders", &[("symbol", s)], 1)
-                    .await
-            }
-            None => {
-                self.signed_typed(Method::GET, "/fapi/v1/openAlgoOrders", &[], 40)
-                    .await
-            }
-        }
+        self.open_on("/fapi/v1/openAlgoOrders", symbol).await
     }
 
     /// Cancel All Algo Open Orders of one symbol: `DELETE /fapi/v1/algoOpenOrders` (weight 1),
@@ -920,13 +918,7 @@ impl RestClient {
                 1,
             )
             .await?;
-        match done.code {
-            200 => Ok(()),
-            code => Err(VenueError::Malformed(format!(
-                "unexpected algo cancel-all answer: code {code}: {}",
-                done.msg
-            ))),
-        }
+        code_200("algo cancel-all", done.code, &done.msg)
     }
 }
 

@@ -19,6 +19,7 @@
 //! the time between the two as a gap.
 
 use std::collections::hash_map::RandomState;
+use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -559,6 +560,44 @@ pub(crate) async fn next_text<T>(
     }
 }
 
+/// A stream's background task and its stop signal, shared by [`MarketStream`] and
+/// `UserStream`. Dropping it signals the task to end (it sends a close frame, at most 1 s; a
+/// user stream's may also delete its listen key); [`close`](Self::close) also waits for it.
+#[derive(Debug)]
+pub(crate) struct StreamTask {
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl StreamTask {
+    /// Spawns `run(stop)`; `stop` turns true when the task should end.
+    pub(crate) fn spawn<F>(run: impl FnOnce(watch::Receiver<bool>) -> F) -> Self
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let (stop, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(run(stop_rx));
+        Self {
+            stop,
+            task: Some(task),
+        }
+    }
+
+    /// Signals the task to end and waits for it.
+    pub(crate) async fn close(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for StreamTask {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
 /// Sends a close frame, without waiting long for a peer that has gone quiet.
 pub(crate) async fn close_quietly(mut ws: Ws) {
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
@@ -572,8 +611,7 @@ pub(crate) async fn close_quietly(mut ws: Ws) {
 /// background task.
 #[derive(Debug)]
 pub struct MarketStream {
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    task: StreamTask,
 }
 
 impl MarketStream {
@@ -590,30 +628,13 @@ impl MarketStream {
         let endpoint = Endpoint::new(base, options.tls.clone())?;
         let path = format!("/stream?streams={}", streams.join("/"));
         let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
-        let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(run_market(endpoint, path, options, tx, stop_rx));
-        Ok((
-            Self {
-                stop,
-                task: Some(task),
-            },
-            rx,
-        ))
+        let task = StreamTask::spawn(|stop| run_market(endpoint, path, options, tx, stop));
+        Ok((Self { task }, rx))
     }
 
     /// Closes the connection and waits for the background task to end.
-    pub async fn close(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for MarketStream {
-    fn drop(&mut self) {
-        // The task sees the signal, sends a close frame (at most 1 s) and ends.
-        let _ = self.stop.send(true);
+    pub async fn close(self) {
+        self.task.close().await;
     }
 }
 
@@ -708,11 +729,24 @@ async fn run_market(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn d(s: &str) -> Decimal {
         s.parse().unwrap()
+    }
+
+    /// The first `n` events of a stream, all within 10 s.
+    pub(crate) async fn first_events<T>(events: &mut mpsc::Receiver<T>, n: usize) -> Vec<T> {
+        let mut seen = Vec::new();
+        tokio::time::timeout(Duration::from_secs(10), async {
+            while seen.len() < n {
+                seen.push(events.recv().await.expect("stream ended"));
+            }
+        })
+        .await
+        .expect("events within 10 s");
+        seen
     }
 
     // Binance's documented examples (USDⓈ-M Websocket Market Streams pages), reformatted.
@@ -975,22 +1009,11 @@ mod tests {
     // (as the simulator will have), trusted as the extra root.
     #[tokio::test]
     async fn wss_with_the_simulators_certificate() {
-        use crate::tls::tests::{TEST_CERT, TEST_KEY};
-        use rustls::pki_types::pem::PemObject;
-        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use crate::tls::tests::{TEST_CERT, test_server_config};
 
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let port = listener.local_addr().unwrap().port();
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_protocol_versions(&[&rustls::version::TLS13])
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(
-                vec![CertificateDer::from_pem_slice(TEST_CERT.as_bytes()).unwrap()],
-                PrivateKeyDer::from_pem_slice(TEST_KEY.as_bytes()).unwrap(),
-            )
-            .unwrap();
+        let config = test_server_config(&rustls::version::TLS13);
         let server = std::thread::spawn(move || {
             let (socket, _) = listener.accept().unwrap();
             socket
@@ -1097,17 +1120,8 @@ mod tests {
         )
         .unwrap();
 
-        let deadline = Duration::from_secs(10);
-        let mut seen = Vec::new();
-        tokio::time::timeout(deadline, async {
-            // Connected, 3 marks, 1 malformed, Disconnected, Reconnected, 3 marks, 1 malformed.
-            while seen.len() < 11 {
-                let event = events.recv().await.expect("stream ended");
-                seen.push(event);
-            }
-        })
-        .await
-        .expect("events within 10 s");
+        // Connected, 3 marks, 1 malformed, Disconnected, Reconnected, 3 marks, 1 malformed.
+        let seen = first_events(&mut events, 11).await;
 
         let kinds: Vec<&str> = seen
             .iter()

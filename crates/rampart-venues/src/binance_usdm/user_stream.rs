@@ -26,16 +26,15 @@ use rampart_core::Side;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 use tokio::sync::{mpsc, watch};
-use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::algo::{AlgoOrder, AlgoStatus};
+use super::algo::{AlgoOrder, AlgoStatus, opt_id};
 use super::error::VenueError;
 use super::rest::RestClient;
 use super::stream::{
-    Backoff, Endpoint, Next, ParseError, StreamError, StreamOptions, close_quietly, dec,
-    event_type, is_request_answer, millis, next_text, opt_dec, opt_millis, stop_requested, typed,
-    unwrap_combined,
+    Backoff, Endpoint, Next, ParseError, StreamError, StreamOptions, StreamTask, close_quietly,
+    dec, event_type, is_request_answer, millis, next_text, opt_dec, opt_millis, stop_requested,
+    typed, unwrap_combined,
 };
 use super::types::{AssetBalance, Order, PositionRiskV3};
 
@@ -325,26 +324,6 @@ struct AlgoWire {
     o: AlgoBody,
 }
 
-/// `"2148719"`, `2148719`; `""`, `null` or missing are `None`.
-fn opt_order_id<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Num(u64),
-        Str(String),
-    }
-    match Option::<Raw>::deserialize(d)? {
-        None => Ok(None),
-        Some(Raw::Num(n)) => Ok(Some(n)),
-        Some(Raw::Str(s)) if s.trim().is_empty() => Ok(None),
-        Some(Raw::Str(s)) => s
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not an order id"))),
-    }
-}
-
 /// A text field where `""` (and `"0"` for `act`) means "not applicable".
 fn opt_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     Ok(Option::<String>::deserialize(d)?.filter(|t| !t.trim().is_empty() && t != "0"))
@@ -367,7 +346,7 @@ struct AlgoBody {
     q: Decimal,
     #[serde(rename = "X")]
     status: AlgoStatus,
-    #[serde(default, deserialize_with = "opt_order_id")]
+    #[serde(default, deserialize_with = "opt_id")]
     ai: Option<u64>,
     #[serde(default, deserialize_with = "opt_dec")]
     ap: Option<Decimal>,
@@ -623,8 +602,7 @@ impl Default for UserStreamOptions {
 /// [`close`](Self::close), deletes the listen key when so configured, in the background).
 #[derive(Debug)]
 pub struct UserStream {
-    stop: watch::Sender<bool>,
-    task: Option<JoinHandle<()>>,
+    task: StreamTask,
 }
 
 impl UserStream {
@@ -638,9 +616,8 @@ impl UserStream {
     ) -> Result<(Self, mpsc::Receiver<UserEvent>), StreamError> {
         let endpoint = Endpoint::new(ws_base, options.stream.tls.clone())?;
         let (tx, rx) = mpsc::channel(options.stream.channel_capacity.max(1));
-        let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            let had_key = run_user(&*keys, endpoint, &options, &tx, stop_rx).await;
+        let task = StreamTask::spawn(|stop| async move {
+            let had_key = run_user(&*keys, endpoint, &options, &tx, stop).await;
             if options.close_listen_key
                 && had_key
                 && let Err(e) = keys.close().await
@@ -648,27 +625,12 @@ impl UserStream {
                 tracing::info!(error = %e, "could not delete the listen key");
             }
         });
-        Ok((
-            Self {
-                stop,
-                task: Some(task),
-            },
-            rx,
-        ))
+        Ok((Self { task }, rx))
     }
 
     /// Closes the connection, deletes the listen key (when configured) and waits for both.
-    pub async fn close(mut self) {
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-}
-
-impl Drop for UserStream {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
+    pub async fn close(self) {
+        self.task.close().await;
     }
 }
 
@@ -1227,15 +1189,8 @@ mod tests {
         let (stream, mut events) =
             UserStream::start(keys.clone(), &format!("ws://127.0.0.1:{port}"), options).unwrap();
 
-        let mut seen = Vec::new();
-        tokio::time::timeout(Duration::from_secs(10), async {
-            // Resync, order, expired, disconnected, Resync, account, disconnected (-1125), Resync.
-            while seen.len() < 8 {
-                seen.push(events.recv().await.expect("stream ended"));
-            }
-        })
-        .await
-        .expect("events within 10 s");
+        // Resync, order, expired, disconnected, Resync, account, disconnected (-1125), Resync.
+        let seen = crate::binance_usdm::stream::tests::first_events(&mut events, 8).await;
         let kinds: Vec<&str> = seen
             .iter()
             .map(|e| match e {
