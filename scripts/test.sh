@@ -35,6 +35,10 @@ step "Rust tests: unit, keychain, bindings freshness, end to end (Xvfb + D-Bus +
 xvfb-run -a -s "-screen 0 1280x800x24" scripts/with-keyring.sh \
   cargo test --workspace --locked 2>&1 | tee "$log_dir/cargo.txt"
 
+step "protocol check: ccxt's binanceusdm (a third-party client) against the simulator, http and TLS"
+tests/ccxt/run.sh 2>&1 | tee "$log_dir/ccxt.txt"
+tests/ccxt/run.sh --tls 2>&1 | tee -a "$log_dir/ccxt.txt"
+
 step "screenshots"
 ls -l target/e2e/*.png
 
@@ -44,5 +48,7 @@ read -r rust_passed rust_failed < <(sed -E 's/\x1b\[[0-9;]*m//g' "$log_dir/cargo
 read -r ui_passed ui_failed < <(node -e '
   const r = require(process.argv[1]);
   console.log(r.numPassedTests, r.numFailedTests);' "$log_dir/vitest.json")
+read -r ccxt_passed ccxt_failed < <(awk '/^ccxt: [0-9]+ passed, [0-9]+ failed$/ { p += $2; f += $4 }
+  END { print p + 0, f + 0 }' "$log_dir/ccxt.txt")
 echo
-echo "rampart: $((rust_passed + ui_passed)) passed, $((rust_failed + ui_failed)) failed"
+echo "rampart: $((rust_passed + ui_passed + ccxt_passed)) passed, $((rust_failed + ui_failed + ccxt_failed)) failed"

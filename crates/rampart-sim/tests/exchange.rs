@@ -70,7 +70,8 @@ async fn a_market_order_walks_the_book_and_the_position_follows_the_mark() {
     )
     .await;
     assert_eq!(risk.status, 200, "{}", risk.body);
-    assert_eq!(risk.header("X-MBX-USED-WEIGHT-1M").as_deref(), Some("6"));
+    // The order cost no IP weight (only order counts); positionRisk v3 costs 5.
+    assert_eq!(risk.header("X-MBX-USED-WEIGHT-1M").as_deref(), Some("5"));
     let p = &risk.body[0];
     assert_eq!(p["symbol"], "BTCUSDT");
     assert_eq!(p["positionAmt"], "0.8");
@@ -499,8 +500,8 @@ async fn count_down_cancel_all_fires_and_zero_stops_it() {
     );
     assert_eq!(
         a.header("X-MBX-USED-WEIGHT-1M").as_deref(),
-        Some("12"),
-        "1 + 1 + 10"
+        Some("10"),
+        "two orders (0 IP weight each) + countdownCancelAll (10)"
     );
     signed(
         &sim,

@@ -534,7 +534,9 @@ impl Exchange {
                         wallet: config.usdt_balance,
                         leverage: HashMap::new(),
                         positions: HashMap::new(),
-                        update_time: 0,
+                        // Funded at start: Binance reports 0 only for assets never used, and
+                        // clients (ccxt among them) drop such rows from the balance.
+                        update_time: now,
                     },
                 )
             })

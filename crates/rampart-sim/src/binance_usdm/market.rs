@@ -106,6 +106,40 @@ pub(super) fn max_notional(leverage: u32) -> Decimal {
     }
 }
 
+/// The brackets behind [`max_notional`], in leverageBracket's shape: bracket number, the
+/// leverage allowed, the notional floor and cap, the maintenance margin ratio and the
+/// maintenance amount (`cum`, 0: one maintenance rate per symbol, as [`maint_margin_rate`]).
+/// Numbers are JSON numbers, as Binance sends them.
+pub(super) fn leverage_brackets(symbol: &str) -> Value {
+    const TABLE: [(u32, u64, u64); 6] = [
+        (125, 0, 50_000),
+        (100, 50_000, 600_000),
+        (50, 600_000, 3_000_000),
+        (20, 3_000_000, 12_000_000),
+        (10, 12_000_000, 70_000_000),
+        (5, 70_000_000, 300_000_000),
+    ];
+    let ratio = maint_margin_rate(symbol).to_string();
+    let ratio = ratio
+        .parse::<serde_json::Number>()
+        .map_or(Value::String(ratio), Value::Number);
+    let brackets: Vec<Value> = TABLE
+        .iter()
+        .enumerate()
+        .map(|(i, (leverage, floor, cap))| {
+            json!({
+                "bracket": i + 1,
+                "initialLeverage": leverage,
+                "notionalCap": cap,
+                "notionalFloor": floor,
+                "maintMarginRatio": ratio,
+                "cum": 0,
+            })
+        })
+        .collect();
+    json!({ "symbol": symbol, "notionalCoef": 1, "brackets": brackets })
+}
+
 /// The simulator's starting mark price for `symbol`.
 pub(super) fn mark_price(symbol: &str) -> Decimal {
     match symbol {

@@ -42,6 +42,7 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         .route("/fapi/v1/allOpenOrders", axum::routing::delete(cancel_all))
         .route("/fapi/v1/countdownCancelAll", post(countdown_cancel_all))
         .route("/fapi/v1/leverage", post(leverage))
+        .route("/fapi/v1/leverageBracket", get(leverage_bracket))
         .route("/fapi/v2/account", get(account_v2))
         .route("/fapi/v3/account", get(account_v3))
         .route("/fapi/v2/balance", get(balance))
@@ -70,7 +71,9 @@ fn weight_of(method: &Method, path: &str, query: &str) -> (u32, bool) {
             .unwrap_or(default)
     };
     match path {
-        "/fapi/v1/order" if method == Method::POST => (1, true),
+        // New Order: "1 on 10s order rate limit(X-MBX-ORDER-COUNT-10S); 1 on 1min order rate
+        // limit(X-MBX-ORDER-COUNT-1M); 0 on IP rate limit(x-mbx-used-weight-1m)".
+        "/fapi/v1/order" if method == Method::POST => (0, true),
         // New Algo Order: 1 on both order counts, 0 on the IP weight.
         "/fapi/v1/algoOrder" if method == Method::POST => (0, true),
         "/fapi/v1/openOrders" | "/fapi/v1/openAlgoOrders" if !params.contains_key("symbol") => {
@@ -636,6 +639,31 @@ async fn countdown_cancel_all(
         }
         Ok(json!({ "symbol": symbol, "countdownTime": countdown.to_string() }))
     })
+}
+
+/// `GET /fapi/v1/leverageBracket` (USER_DATA, weight 1): the notional and leverage brackets,
+/// a list of `{symbol, notionalCoef, brackets}`, or that one object when `symbol` is sent.
+async fn leverage_bracket(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(
+        &inner,
+        query,
+        &headers,
+        &body,
+        |ex, request, _| match optional_listed_symbol(ex, &request.params)? {
+            Some(symbol) => Ok(market::leverage_brackets(symbol)),
+            None => Ok(Value::Array(
+                market::SYMBOLS
+                    .iter()
+                    .map(|s| market::leverage_brackets(s))
+                    .collect(),
+            )),
+        },
+    )
 }
 
 /// `POST /fapi/v1/leverage`.
