@@ -153,39 +153,13 @@ pub struct AlgoOrder {
     pub good_till_date: Option<i64>,
 }
 
-/// A `code` Binance documents as a string in one answer (`"code": "200"`, Cancel Algo Order)
-/// and as a number in another (`"code": 200`, the cancel-all answers).
-fn code<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Raw {
-        Num(i64),
-        Str(String),
-    }
-    match Raw::deserialize(d)? {
-        Raw::Num(n) => Ok(n),
-        Raw::Str(s) => s
-            .trim()
-            .parse()
-            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a code"))),
-    }
-}
-
 /// Cancel Algo Order's answer: `{"algoId", "clientAlgoId", "code": "200", "msg": "success"}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AlgoCancel {
     pub algo_id: u64,
     pub client_algo_id: String,
-    #[serde(deserialize_with = "code")]
-    pub code: i64,
-    pub msg: String,
-}
-
-/// Cancel All Algo Open Orders' answer: `{"code": 200, "msg": …}`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct AlgoCodeMsg {
-    #[serde(deserialize_with = "code")]
+    #[serde(deserialize_with = "types::code")]
     pub code: i64,
     pub msg: String,
 }
@@ -353,7 +327,7 @@ mod tests {
             )
             .is_err()
         );
-        let all: AlgoCodeMsg = serde_json::from_str(
+        let all: types::CodeMsg = serde_json::from_str(
             r#"{"code": 200, "msg": "The operation of cancel all open order is done."}"#,
         )
         .unwrap();

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use super::algo::{AlgoCancel, AlgoCodeMsg, AlgoOrder, Placed};
+use super::algo::{AlgoCancel, AlgoOrder, Placed};
 use super::environment::{self, Environment};
 use super::filters::SymbolFilters;
 use super::limits::{
@@ -910,7 +910,7 @@ impl RestClient {
     /// Cancel All Algo Open Orders of one symbol: `DELETE /fapi/v1/algoOpenOrders` (weight 1),
     /// answered like Cancel All Open Orders (`code` 200).
     pub async fn cancel_all_algo_open_orders(&self, symbol: &str) -> Result<(), VenueError> {
-        let done: AlgoCodeMsg = self
+        let done: CodeMsg = self
             .signed_typed(
                 Method::DELETE,
                 "/fapi/v1/algoOpenOrders",

@@ -564,9 +564,29 @@ pub struct Countdown {
     pub countdown_time: u64,
 }
 
-/// Cancel All Open Orders (`DELETE /fapi/v1/allOpenOrders`): `{"code": 200, "msg": …}`.
+/// A `code` Binance documents as a string in one answer (`"code": "200"`, Cancel Algo Order)
+/// and as a number in another (`"code": 200`, the cancel-all answers).
+pub(crate) fn code<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        Num(i64),
+        Str(String),
+    }
+    match Raw::deserialize(d)? {
+        Raw::Num(n) => Ok(n),
+        Raw::Str(s) => s
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom(format!("'{s}' is not a code"))),
+    }
+}
+
+/// The cancel-all answers (`DELETE /fapi/v1/allOpenOrders` and `/fapi/v1/algoOpenOrders`):
+/// `{"code": 200, "msg": …}`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct CodeMsg {
+    #[serde(deserialize_with = "code")]
     pub code: i64,
     pub msg: String,
 }
