@@ -20,6 +20,14 @@ const COMMANDS: &[&str] = &[
     "security_settings",
     "set_idle_lock",
     "reset_mfa",
+    "trading_status",
+    "list_instruments",
+    "place_order",
+    "cancel_order",
+    "cancel_all_orders",
+    "open_orders",
+    "positions",
+    "balances",
 ];
 
 fn main() {

@@ -9,7 +9,9 @@ use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::status::Preflight;
-use rampart_engine::{AddAccountRequest, Desk};
+use rampart_core::trading::{Balance, InstrumentRules, OrderState, Position};
+use rampart_engine::orders::{OrderTicket, PlacedOrder};
+use rampart_engine::{AddAccountRequest, Desk, OrderRef, TradingStatus};
 use tauri::State;
 
 type DeskState<'a> = State<'a, Arc<Desk>>;
@@ -22,7 +24,7 @@ pub async fn preflight(desk: DeskState<'_>) -> Result<Preflight, ApiError> {
 
 #[tauri::command]
 pub async fn session_status(desk: DeskState<'_>) -> Result<SessionStatus, ApiError> {
-    desk.run(|d| d.status()).await
+    desk.run(|d| d.session_status()).await
 }
 
 #[tauri::command]
@@ -35,17 +37,17 @@ pub async fn complete_enrolment(
     desk: DeskState<'_>,
     code: String,
 ) -> Result<RecoveryCodesView, ApiError> {
-    desk.run(move |d| d.complete_enrolment(&code)).await
+    desk.complete_enrolment(code).await
 }
 
 #[tauri::command]
 pub async fn unlock(desk: DeskState<'_>, code: String) -> Result<SessionStatus, ApiError> {
-    desk.run(move |d| d.unlock(&code)).await
+    desk.unlock(code).await
 }
 
 #[tauri::command]
 pub async fn lock(desk: DeskState<'_>) -> Result<SessionStatus, ApiError> {
-    desk.run(|d| d.lock()).await
+    desk.lock().await
 }
 
 #[tauri::command]
@@ -55,7 +57,7 @@ pub async fn touch(desk: DeskState<'_>) -> Result<(), ApiError> {
 
 #[tauri::command]
 pub async fn list_accounts(desk: DeskState<'_>) -> Result<Vec<AccountView>, ApiError> {
-    desk.run(|d| d.accounts()).await
+    desk.run(|d| d.list_accounts()).await
 }
 
 #[tauri::command]
@@ -95,11 +97,64 @@ pub async fn set_idle_lock(
     minutes: u32,
     code: String,
 ) -> Result<SecuritySettings, ApiError> {
-    desk.run(move |d| d.set_idle_lock_minutes(minutes, &code))
-        .await
+    desk.run(move |d| d.set_idle_lock(minutes, &code)).await
 }
 
 #[tauri::command]
 pub async fn reset_mfa(desk: DeskState<'_>, code: String) -> Result<SessionStatus, ApiError> {
     desk.run(move |d| d.reset_mfa(&code)).await
+}
+
+#[tauri::command]
+pub async fn trading_status(desk: DeskState<'_>) -> Result<Vec<TradingStatus>, ApiError> {
+    desk.trading_status().await
+}
+
+#[tauri::command]
+pub async fn list_instruments(
+    desk: DeskState<'_>,
+    account_id: String,
+) -> Result<Vec<InstrumentRules>, ApiError> {
+    desk.list_instruments(&account_id).await
+}
+
+#[tauri::command]
+pub async fn place_order(
+    desk: DeskState<'_>,
+    account_id: String,
+    ticket: OrderTicket,
+) -> Result<PlacedOrder, ApiError> {
+    desk.place_order(&account_id, &ticket).await
+}
+
+#[tauri::command]
+pub async fn cancel_order(desk: DeskState<'_>, order: OrderRef) -> Result<OrderState, ApiError> {
+    desk.cancel_order(&order).await
+}
+
+#[tauri::command]
+pub async fn cancel_all_orders(
+    desk: DeskState<'_>,
+    account_id: String,
+    symbol: Option<String>,
+) -> Result<(), ApiError> {
+    desk.cancel_all_orders(&account_id, symbol.as_deref()).await
+}
+
+#[tauri::command]
+pub async fn open_orders(
+    desk: DeskState<'_>,
+    account_id: String,
+) -> Result<Vec<OrderState>, ApiError> {
+    desk.open_orders(&account_id).await
+}
+
+#[tauri::command]
+pub async fn positions(desk: DeskState<'_>, account_id: String) -> Result<Vec<Position>, ApiError> {
+    desk.positions(&account_id).await
+}
+
+#[tauri::command]
+pub async fn balances(desk: DeskState<'_>, account_id: String) -> Result<Vec<Balance>, ApiError> {
+    desk.balances(&account_id).await
 }

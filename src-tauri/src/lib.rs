@@ -38,6 +38,14 @@ pub fn run() -> ExitCode {
             commands::security_settings,
             commands::set_idle_lock,
             commands::reset_mfa,
+            commands::trading_status,
+            commands::list_instruments,
+            commands::place_order,
+            commands::cancel_order,
+            commands::cancel_all_orders,
+            commands::open_orders,
+            commands::positions,
+            commands::balances,
         ])
         .run(tauri::generate_context!());
     match result {

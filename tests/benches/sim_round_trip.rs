@@ -80,6 +80,7 @@ async fn run() {
             time_in_force: None,
             reduce_only: false,
             working_type: None,
+            position_side: rampart_core::trading::PositionSide::Net,
             client_order_id: format!("bench-{i}"),
         };
         let started = Instant::now();

@@ -144,6 +144,56 @@ fn every_registered_handler_is_in_the_app_manifest() {
     assert_eq!(handlers, manifest_commands());
 }
 
+/// One name per command from the UI to the desk (issue 8): the UI's typed command map
+/// (`interface Commands` in ui/src/lib/ipc.ts) lists exactly the registered commands, and each
+/// command in src-tauri/src/commands.rs is one call to the `Desk` method of the same name.
+#[test]
+fn the_ui_command_map_and_the_desk_use_the_registered_names() {
+    let ipc = read("ui/src/lib/ipc.ts");
+    let start = ipc
+        .find("export interface Commands {")
+        .expect("interface Commands in ipc.ts");
+    let body = &ipc[start..];
+    let body = &body[body.find('{').unwrap() + 1..body.find("\n}").expect("end of Commands")];
+    let ui: BTreeSet<String> = body
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .split_once(':')
+                .map(|(name, _)| name.trim().to_owned())
+        })
+        .filter(|name| !name.is_empty() && !name.starts_with("//") && !name.contains(' '))
+        .collect();
+    assert_eq!(
+        ui,
+        manifest_commands(),
+        "ipc.ts Commands vs build.rs COMMANDS"
+    );
+
+    let commands = read("src-tauri/src/commands.rs");
+    let mut seen = BTreeSet::new();
+    for chunk in commands.split("#[tauri::command]").skip(1) {
+        let name = chunk
+            .split("pub async fn ")
+            .nth(1)
+            .and_then(|rest| rest.split('(').next())
+            .expect("a command function")
+            .to_owned();
+        let body = &chunk[chunk.find('{').expect("a body")..];
+        let delegates = [format!("desk.{name}("), format!("d.{name}(")];
+        assert!(
+            delegates.iter().any(|d| body.contains(d.as_str())),
+            "command {name} must call the desk method of the same name:\n{body}"
+        );
+        seen.insert(name);
+    }
+    assert_eq!(
+        seen,
+        manifest_commands(),
+        "commands.rs vs build.rs COMMANDS"
+    );
+}
+
 /// Tauri enables the web inspector in debug builds only, unless its `devtools` feature is on.
 #[test]
 fn devtools_stay_out_of_release_builds() {

@@ -126,6 +126,7 @@ fn order(
         time_in_force: None,
         reduce_only: false,
         working_type: None,
+        position_side: rampart_core::trading::PositionSide::Net,
         client_order_id: id.into(),
     }
 }
@@ -943,7 +944,17 @@ fn neutral(id: &str, side: Side, order_type: OrderType, qty: &str) -> venue::Ord
         time_in_force: None,
         reduce_only: false,
         trigger_by: None,
+        margin_mode: None,
+        position_side: venue::PositionSide::Net,
         reference_price: None,
+    }
+}
+
+/// The one order the venue has under `id`.
+async fn found(binance: &BinanceUsdm, id: &str) -> venue::OrderState {
+    match binance.order_by_client_id(BTC, id).await.unwrap() {
+        venue::ClientIdLookup::Found(state) => state,
+        other => panic!("{id}: {other:?}"),
     }
 }
 
@@ -994,23 +1005,16 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
         (ack.status, ack.client_order_id.as_str()),
         (OrderStatus::Open, "v-rest-1")
     );
-    let state = binance
-        .order_by_client_id(BTC, "v-rest-1")
-        .await
-        .unwrap()
-        .unwrap();
+    let state = found(&binance, "v-rest-1").await;
     assert_eq!(state.order_type, Some(OrderType::Limit));
     assert_eq!(
         (state.qty, state.price, state.filled_qty),
         (d("0.002"), Some(d("59000")), d("0"))
     );
     assert_eq!(state.venue_order_id, ack.venue_order_id);
-    assert!(
-        binance
-            .order_by_client_id(BTC, "never-sent")
-            .await
-            .unwrap()
-            .is_none()
+    assert_eq!(
+        binance.order_by_client_id(BTC, "never-sent").await.unwrap(),
+        venue::ClientIdLookup::NotFound
     );
 
     // A market buy fills; the position shows it with the leverage in force.
@@ -1034,13 +1038,28 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
     assert_eq!(p.leverage, Some(d("20")));
     assert!(binance.positions(Some("ETHUSDT")).await.unwrap().is_empty());
 
-    assert_eq!(binance.set_leverage(BTC, 10).await.unwrap(), 10);
+    let leverage = |l: i64| venue::LeverageRequest {
+        symbol: BTC.into(),
+        leverage: venue::Leverage::both(Decimal::from(l)),
+        margin_mode: None,
+    };
+    assert_eq!(
+        binance.set_leverage(&leverage(10)).await.unwrap(),
+        venue::Leverage::both(d("10"))
+    );
     assert_eq!(
         binance.positions(Some(BTC)).await.unwrap()[0].leverage,
         Some(d("10"))
     );
-    let err = binance.set_leverage(BTC, 126).await.unwrap_err();
+    let err = binance.set_leverage(&leverage(126)).await.unwrap_err();
     assert!(err.not_sent, "{err:?}");
+    let mut split = leverage(10);
+    split.leverage.sell = d("5");
+    assert!(binance.set_leverage(&split).await.unwrap_err().not_sent);
+    let mut fractional = leverage(10);
+    fractional.leverage = venue::Leverage::both(d("12.5"));
+    let err = binance.set_leverage(&fractional).await.unwrap_err();
+    assert!(err.message.contains("use 12 or 13"), "{err:?}");
 
     let balances = binance.balances().await.unwrap();
     let usdt = balances.iter().find(|b| b.asset == "USDT").unwrap();
@@ -1072,27 +1091,35 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
     );
 
     // The dead-man's switch, turned off in time, leaves orders alone.
+    let btc_scope = venue::DeadMansScope::Symbol(BTC.into());
     binance
-        .dead_mans_switch(BTC, Duration::from_millis(300))
+        .dead_mans_switch(&btc_scope, Duration::from_millis(300))
         .await
         .unwrap();
-    binance.dead_mans_switch(BTC, Duration::ZERO).await.unwrap();
+    binance
+        .dead_mans_switch(&btc_scope, Duration::ZERO)
+        .await
+        .unwrap();
+    assert!(
+        binance
+            .dead_mans_switch(&venue::DeadMansScope::Account, Duration::from_secs(10))
+            .await
+            .unwrap_err()
+            .not_sent,
+        "Binance's switch is per symbol"
+    );
     tokio::time::sleep(Duration::from_millis(500)).await;
     let open = binance.open_orders(Some(BTC)).await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
 
     // Left to run out, it cancels every open order of the symbol.
     binance
-        .dead_mans_switch(BTC, Duration::from_millis(200))
+        .dead_mans_switch(&btc_scope, Duration::from_millis(200))
         .await
         .unwrap();
     let open = poll_open_orders(&binance, <[_]>::is_empty).await;
     assert!(open.is_empty(), "still open after 2 s: {open:?}");
-    let state = binance
-        .order_by_client_id(BTC, "v-rest-1")
-        .await
-        .unwrap()
-        .unwrap();
+    let state = found(&binance, "v-rest-1").await;
     assert_eq!(state.status, OrderStatus::Cancelled);
     // The position is untouched: the switch cancels orders, it does not close positions.
     assert_eq!(

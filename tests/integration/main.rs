@@ -5,6 +5,7 @@ mod app_config;
 mod binance_connector;
 mod binance_sim;
 mod first_screen;
+mod order_engine;
 mod supply_chain;
 mod vault_flow;
 mod webview_sandbox;

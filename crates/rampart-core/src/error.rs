@@ -35,6 +35,19 @@ pub enum ErrorCode {
     TooManyAttempts,
     /// No account with that id.
     AccountNotFound,
+    /// The order breaks its instrument's rules or is inconsistent; nothing was sent.
+    InvalidOrder,
+    /// The venue refused the order (or cancel) with its own code; the message says why.
+    OrderRejected,
+    /// Nothing was sent: the rate budget, the venue's clock or the connection's set-up held it.
+    NotSent,
+    /// An earlier order's outcome is not known yet: Rampart is checking with the exchange, and
+    /// new orders on that account and symbol wait until it knows.
+    CheckingWithExchange,
+    /// The account's venue cannot be reached or is not connected.
+    VenueUnavailable,
+    /// No order with that client order id on the account.
+    OrderNotFound,
     /// A bug: something that should not happen did. The message says what to report.
     Internal,
 }
@@ -54,6 +67,12 @@ impl ErrorCode {
             Self::CodeAlreadyUsed => "code_already_used",
             Self::TooManyAttempts => "too_many_attempts",
             Self::AccountNotFound => "account_not_found",
+            Self::InvalidOrder => "invalid_order",
+            Self::OrderRejected => "order_rejected",
+            Self::NotSent => "not_sent",
+            Self::CheckingWithExchange => "checking_with_exchange",
+            Self::VenueUnavailable => "venue_unavailable",
+            Self::OrderNotFound => "order_not_found",
             Self::Internal => "internal",
         }
     }
@@ -113,6 +132,12 @@ mod tests {
             ErrorCode::CodeAlreadyUsed,
             ErrorCode::TooManyAttempts,
             ErrorCode::AccountNotFound,
+            ErrorCode::InvalidOrder,
+            ErrorCode::OrderRejected,
+            ErrorCode::NotSent,
+            ErrorCode::CheckingWithExchange,
+            ErrorCode::VenueUnavailable,
+            ErrorCode::OrderNotFound,
             ErrorCode::Internal,
         ] {
             assert_eq!(

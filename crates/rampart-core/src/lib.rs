@@ -9,6 +9,7 @@ pub mod market;
 pub mod money;
 pub mod session;
 pub mod status;
+pub mod trading;
 
 pub use error::{ApiError, ErrorCode};
 pub use market::{OrderType, Side, TimeInForce, Venue};

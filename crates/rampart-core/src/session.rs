@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::Venue;
+pub use crate::trading::Environment;
 
 /// The shortest and longest idle time before the app locks itself.
 pub const IDLE_LOCK_MINUTES: std::ops::RangeInclusive<u32> = 1..=60;
@@ -51,15 +52,6 @@ pub struct EnrolmentView {
 #[ts(rename_all = "camelCase")]
 pub struct RecoveryCodesView {
     pub codes: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "snake_case")]
-#[ts(rename_all = "snake_case")]
-pub enum Environment {
-    Live,
-    Testnet,
-    Demo,
 }
 
 /// An exchange account as listed: no secret, only a masked key and a fingerprint.

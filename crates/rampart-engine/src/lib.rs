@@ -5,14 +5,17 @@
 //! [`Desk::require_unlocked`], so a locked app refuses in Rust, whatever the UI shows.
 
 mod clock;
+pub mod demo;
 mod files;
 pub mod orders;
 mod preflight;
 mod session;
+mod trading;
 
 pub use clock::{Clock, SystemClock};
 pub use preflight::{DATA_DIR_WRITE_TEST, KEYCHAIN_PROBE_TIMEOUT};
 pub use session::{AddAccountRequest, IDLE_CHECK_INTERVAL};
+pub use trading::{OrderRef, TradingStatus};
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -27,6 +30,7 @@ pub struct Desk {
     data_dir: PathBuf,
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
+    trading: Mutex<trading::Trading>,
 }
 
 /// What lives only in memory.
@@ -74,6 +78,7 @@ impl Desk {
             data_dir,
             clock,
             state: Mutex::default(),
+            trading: Mutex::default(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! Enrolment, unlock, lock, step-up, accounts and security settings.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use rampart_core::session::{
@@ -79,6 +80,13 @@ fn code_error(err: CodeError) -> ApiError {
     }
 }
 
+/// A new account id: 12 hex digits.
+pub(crate) fn new_account_id() -> String {
+    let mut raw = [0_u8; 6];
+    rand::rng().fill_bytes(&mut raw);
+    hex::encode(raw)
+}
+
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     chars
@@ -136,7 +144,7 @@ impl Desk {
     }
 
     /// Where the app stands: enrol, unlock, or unlocked. Locks an idle session first.
-    pub fn status(&self) -> Result<SessionStatus, ApiError> {
+    pub fn session_status(&self) -> Result<SessionStatus, ApiError> {
         let settings = self.settings_now()?;
         self.expire_idle_with(&settings);
         let phase = if self.state().session.is_some() {
@@ -181,12 +189,14 @@ impl Desk {
             .is_some_and(|s| now.saturating_sub(s.last_activity) >= limit)
         {
             state.session = None;
+            drop(state);
+            self.disconnect_accounts();
             tracing::info!("locked after {} idle minutes", settings.idle_lock_minutes);
         }
     }
 
     /// Refuses with `locked` unless a session is open and not idle-expired; counts as activity.
-    fn require_unlocked(&self) -> Result<(), ApiError> {
+    pub(crate) fn require_unlocked(&self) -> Result<(), ApiError> {
         let settings = self.settings_now()?;
         self.expire_idle_with(&settings);
         let now = self.clock.now();
@@ -227,8 +237,43 @@ impl Desk {
         Ok(view)
     }
 
-    /// Activates the enrolment with a valid code; unlocks and returns the recovery codes (once).
-    pub fn complete_enrolment(&self, code: &str) -> Result<RecoveryCodesView, ApiError> {
+    /// Activates the enrolment with a valid code, unlocks, connects the accounts (creating the
+    /// Demo account) and returns the recovery codes (once).
+    pub async fn complete_enrolment(
+        self: &Arc<Self>,
+        code: String,
+    ) -> Result<RecoveryCodesView, ApiError> {
+        let codes = self
+            .run(move |d| d.complete_enrolment_blocking(&code))
+            .await?;
+        self.connect_after_unlock().await;
+        Ok(codes)
+    }
+
+    /// Unlocks with a TOTP code or a recovery code, then connects the accounts; orders whose
+    /// outcome was unknown when Rampart last stopped are resolved with their venues before
+    /// their accounts take new ones.
+    pub async fn unlock(self: &Arc<Self>, code: String) -> Result<SessionStatus, ApiError> {
+        let status = self.run(move |d| d.unlock_blocking(&code)).await?;
+        self.connect_after_unlock().await;
+        Ok(status)
+    }
+
+    /// Locks now: the in-memory data key is dropped (zeroized) and the venue connections (which
+    /// hold the keys in memory) are closed.
+    pub async fn lock(self: &Arc<Self>) -> Result<SessionStatus, ApiError> {
+        self.run(|d| d.lock_blocking()).await
+    }
+
+    async fn connect_after_unlock(self: &Arc<Self>) {
+        // The unlock itself has succeeded; a connection problem is shown per account.
+        if let Err(err) = self.connect_accounts().await {
+            tracing::error!(%err, "accounts could not be connected after unlock");
+        }
+    }
+
+    /// The blocking part of [`Desk::complete_enrolment`] (keychain): activates and unlocks.
+    pub fn complete_enrolment_blocking(&self, code: &str) -> Result<RecoveryCodesView, ApiError> {
         if self.vault.is_enrolled()? {
             return Err(invalid("An authenticator is already set up."));
         }
@@ -249,8 +294,8 @@ impl Desk {
         })
     }
 
-    /// Unlocks with a TOTP code or a recovery code.
-    pub fn unlock(&self, code: &str) -> Result<SessionStatus, ApiError> {
+    /// The blocking part of [`Desk::unlock`] (keychain): checks the code and opens the session.
+    pub fn unlock_blocking(&self, code: &str) -> Result<SessionStatus, ApiError> {
         if self.state().session.is_none() {
             let data_key = self
                 .vault
@@ -259,15 +304,17 @@ impl Desk {
             self.open_session(data_key);
             tracing::info!("unlocked");
         }
-        self.status()
+        self.session_status()
     }
 
-    /// Locks now: the in-memory data key is dropped (zeroized).
-    pub fn lock(&self) -> Result<SessionStatus, ApiError> {
-        if self.state().session.take().is_some() {
+    /// The blocking part of [`Desk::lock`].
+    pub fn lock_blocking(&self) -> Result<SessionStatus, ApiError> {
+        let was_open = self.state().session.take().is_some();
+        self.disconnect_accounts();
+        if was_open {
             tracing::info!("locked");
         }
-        self.status()
+        self.session_status()
     }
 
     /// Records user activity (keys, clicks) for the idle lock.
@@ -293,15 +340,15 @@ impl Desk {
             .map_err(code_error)
     }
 
-    fn accounts_path(&self) -> std::path::PathBuf {
+    pub(crate) fn accounts_path(&self) -> std::path::PathBuf {
         self.data_dir.join(ACCOUNTS_FILE)
     }
 
-    fn load_accounts(&self) -> Result<Vec<AccountView>, ApiError> {
+    pub(crate) fn load_accounts(&self) -> Result<Vec<AccountView>, ApiError> {
         Ok(read_json(&self.accounts_path())?.unwrap_or_default())
     }
 
-    pub fn accounts(&self) -> Result<Vec<AccountView>, ApiError> {
+    pub fn list_accounts(&self) -> Result<Vec<AccountView>, ApiError> {
         self.require_unlocked()?;
         self.load_accounts()
     }
@@ -326,10 +373,8 @@ impl Desk {
         }
         self.step_up(&request.code)?;
 
-        let mut raw = [0_u8; 6];
-        rand::rng().fill_bytes(&mut raw);
         let account = AccountView {
-            id: hex::encode(raw),
+            id: new_account_id(),
             venue: request.venue,
             label,
             environment: request.environment,
@@ -395,11 +440,7 @@ impl Desk {
         self.settings_now()
     }
 
-    pub fn set_idle_lock_minutes(
-        &self,
-        minutes: u32,
-        code: &str,
-    ) -> Result<SecuritySettings, ApiError> {
+    pub fn set_idle_lock(&self, minutes: u32, code: &str) -> Result<SecuritySettings, ApiError> {
         self.require_unlocked()?;
         if !IDLE_LOCK_MINUTES.contains(&minutes) {
             return Err(invalid(format!(
@@ -422,8 +463,9 @@ impl Desk {
         self.step_up(code)?;
         self.vault.reset_mfa()?;
         self.state().session = None;
+        self.disconnect_accounts();
         tracing::warn!("authenticator reset");
-        self.status()
+        self.session_status()
     }
 }
 

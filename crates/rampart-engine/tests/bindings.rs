@@ -12,8 +12,10 @@ use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::status::Preflight;
+use rampart_core::trading::{Balance, InstrumentRules, OrderState, Position};
 use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
-use rampart_engine::AddAccountRequest;
+use rampart_engine::orders::{OrderTicket, PlacedOrder};
+use rampart_engine::{AddAccountRequest, OrderRef, TradingStatus};
 use ts_rs::{Config, TS};
 
 fn committed_dir() -> PathBuf {
@@ -36,6 +38,14 @@ fn render_all(out: &Path) {
     TimeInForce::export_all(&cfg).unwrap();
     Price::export_all(&cfg).unwrap();
     Qty::export_all(&cfg).unwrap();
+    TradingStatus::export_all(&cfg).unwrap();
+    InstrumentRules::export_all(&cfg).unwrap();
+    OrderTicket::export_all(&cfg).unwrap();
+    PlacedOrder::export_all(&cfg).unwrap();
+    OrderRef::export_all(&cfg).unwrap();
+    OrderState::export_all(&cfg).unwrap();
+    Position::export_all(&cfg).unwrap();
+    Balance::export_all(&cfg).unwrap();
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, String> {

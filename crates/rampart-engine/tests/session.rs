@@ -67,23 +67,26 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
     );
 
     // First run: nothing is reachable before enrolment.
-    assert_eq!(desk.status().unwrap().phase, LockPhase::NeedsEnrolment);
-    assert_eq!(desk.accounts().unwrap_err().code, ErrorCode::Locked);
+    assert_eq!(
+        desk.session_status().unwrap().phase,
+        LockPhase::NeedsEnrolment
+    );
+    assert_eq!(desk.list_accounts().unwrap_err().code, ErrorCode::Locked);
     let view = desk.begin_enrolment().unwrap();
     assert_eq!(view.secret_base32.len(), 32);
     assert!(view.otpauth_url.contains("issuer=Rampart"));
     let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
     let code = |c: &TestClock| seed.code_at(c.now());
     assert_eq!(
-        desk.complete_enrolment("12345").unwrap_err().code,
+        desk.complete_enrolment_blocking("12345").unwrap_err().code,
         ErrorCode::InvalidInput
     );
-    let recovery = desk.complete_enrolment(&code(&clock)).unwrap();
+    let recovery = desk.complete_enrolment_blocking(&code(&clock)).unwrap();
     assert_eq!(recovery.codes.len(), 10);
-    assert_eq!(desk.status().unwrap().phase, LockPhase::Unlocked);
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Unlocked);
 
     // Lock; five wrong codes; the wait is reported and enforced.
-    desk.lock().unwrap();
+    desk.lock_blocking().unwrap();
     assert_eq!(desk.touch().unwrap_err().code, ErrorCode::Locked);
     clock.advance(60);
     let right = code(&clock);
@@ -93,11 +96,14 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
         "000000"
     };
     for _ in 0..5 {
-        assert_eq!(desk.unlock(wrong).unwrap_err().code, ErrorCode::WrongCode);
+        assert_eq!(
+            desk.unlock_blocking(wrong).unwrap_err().code,
+            ErrorCode::WrongCode
+        );
     }
-    assert_eq!(desk.status().unwrap().wait_seconds, Some(30));
+    assert_eq!(desk.session_status().unwrap().wait_seconds, Some(30));
     assert_eq!(
-        desk.unlock(&right).unwrap_err().code,
+        desk.unlock_blocking(&right).unwrap_err().code,
         ErrorCode::TooManyAttempts
     );
     // A restart does not clear the wait (it lives in the keychain), even with the data directory
@@ -109,15 +115,15 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
         Keychain::with_namespace(&ns),
         clock.clone(),
     );
-    assert_eq!(desk.status().unwrap().phase, LockPhase::Locked);
-    assert_eq!(desk.status().unwrap().wait_seconds, Some(30));
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Locked);
+    assert_eq!(desk.session_status().unwrap().wait_seconds, Some(30));
     assert_eq!(
-        desk.unlock(&right).unwrap_err().code,
+        desk.unlock_blocking(&right).unwrap_err().code,
         ErrorCode::TooManyAttempts
     );
     clock.advance(30);
     assert_eq!(
-        desk.unlock(&code(&clock)).unwrap().phase,
+        desk.unlock_blocking(&code(&clock)).unwrap().phase,
         LockPhase::Unlocked
     );
 
@@ -146,10 +152,10 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
         Keychain::with_namespace(&ns),
         clock.clone(),
     );
-    assert_eq!(desk.status().unwrap().phase, LockPhase::Locked);
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Locked);
     clock.advance(30);
-    desk.unlock(&code(&clock)).unwrap();
-    let listed = desk.accounts().unwrap();
+    desk.unlock_blocking(&code(&clock)).unwrap();
+    let listed = desk.list_accounts().unwrap();
     assert_eq!(
         listed.iter().map(|x| x.label.as_str()).collect::<Vec<_>>(),
         ["Binance main", "Binance alt"]
@@ -157,9 +163,9 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
 
     // Idle lock after the default 10 minutes.
     clock.advance(10 * 60);
-    assert_eq!(desk.status().unwrap().phase, LockPhase::Locked);
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Locked);
     clock.advance(30);
-    desk.unlock(&code(&clock)).unwrap();
+    desk.unlock_blocking(&code(&clock)).unwrap();
 
     // Remove one: its keychain entry goes too.
     clock.advance(30);
@@ -181,28 +187,29 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
     // A shorter idle lock, after a fresh code; out-of-range values are refused.
     clock.advance(30);
     assert_eq!(
-        desk.set_idle_lock_minutes(0, &code(&clock))
-            .unwrap_err()
-            .code,
+        desk.set_idle_lock(0, &code(&clock)).unwrap_err().code,
         ErrorCode::InvalidInput
     );
     assert_eq!(
-        desk.set_idle_lock_minutes(1, &code(&clock))
+        desk.set_idle_lock(1, &code(&clock))
             .unwrap()
             .idle_lock_minutes,
         1
     );
     clock.advance(59);
-    assert_eq!(desk.status().unwrap().phase, LockPhase::Unlocked);
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Unlocked);
     clock.advance(1);
-    assert_eq!(desk.status().unwrap().phase, LockPhase::Locked);
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Locked);
     clock.advance(30);
-    desk.unlock(&code(&clock)).unwrap();
+    desk.unlock_blocking(&code(&clock)).unwrap();
 
     // Clean up this test's keychain entries.
     clock.advance(30);
     desk.remove_account(&b.id, &code(&clock)).unwrap();
     clock.advance(30);
     desk.reset_mfa(&code(&clock)).unwrap();
-    assert_eq!(desk.status().unwrap().phase, LockPhase::NeedsEnrolment);
+    assert_eq!(
+        desk.session_status().unwrap().phase,
+        LockPhase::NeedsEnrolment
+    );
 }

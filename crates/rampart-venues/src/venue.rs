@@ -15,177 +15,12 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use rampart_core::{OrderType, Price, Qty, Side, TimeInForce, Venue as VenueId};
-use rust_decimal::Decimal;
-
-/// One instrument's trading rules. A zero bound means "no bound" (as Binance sends it).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InstrumentRules {
-    pub symbol: String,
-    /// Whether new orders are accepted now.
-    pub trading: bool,
-    pub tick_size: Decimal,
-    pub min_price: Decimal,
-    pub max_price: Decimal,
-    pub step_size: Decimal,
-    pub min_qty: Decimal,
-    /// For limit orders.
-    pub max_qty: Decimal,
-    /// For market orders (where the venue has a separate limit; else `max_qty`).
-    pub max_market_qty: Decimal,
-    /// Minimum order value in the quote currency (0 when the venue has none).
-    pub min_notional: Decimal,
-    /// Base units per contract when sizes are in contracts; `None` when sizes are in the base
-    /// asset.
-    pub contract_size: Option<Decimal>,
-}
-
-/// Which price a conditional order watches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TriggerBy {
-    Mark,
-    Last,
-}
-
-/// A new order, venue-neutral.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderRequest {
-    pub symbol: String,
-    /// Generated and journaled by the engine before the first byte is sent.
-    pub client_order_id: String,
-    pub side: Side,
-    pub order_type: OrderType,
-    pub qty: Qty,
-    /// The limit price, for the limit types.
-    pub price: Option<Price>,
-    /// The trigger price, for the stop and take-profit types.
-    pub trigger_price: Option<Price>,
-    /// For the limit types; the venue's default (good till cancelled) when `None`.
-    pub time_in_force: Option<TimeInForce>,
-    pub reduce_only: bool,
-    pub trigger_by: Option<TriggerBy>,
-    /// The mark price the engine last saw, for the pre-trade checks (price band, market order
-    /// value); the connector fetches one when `None`.
-    pub reference_price: Option<Price>,
-}
-
-/// Where an order is, in words every venue maps onto.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderStatus {
-    /// Resting (or waiting for its trigger), nothing filled.
-    Open,
-    PartiallyFilled,
-    Filled,
-    /// Cancelled by the trader (or by a cancel-all / dead-man's switch).
-    Cancelled,
-    /// Ended by the venue without (completely) filling: IOC/FOK leftovers, post-only that would
-    /// take, self-trade prevention.
-    Expired,
-    /// Refused by the venue after acceptance.
-    Rejected,
-}
-
-impl OrderStatus {
-    /// Whether the order can still fill.
-    pub fn is_open(self) -> bool {
-        matches!(self, OrderStatus::Open | OrderStatus::PartiallyFilled)
-    }
-}
-
-/// The venue's acknowledgement of a new order.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderAck {
-    pub venue_order_id: String,
-    pub client_order_id: String,
-    pub status: OrderStatus,
-    pub filled_qty: Decimal,
-    pub avg_fill_price: Option<Decimal>,
-}
-
-/// An order as the venue knows it now.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderState {
-    pub symbol: String,
-    pub venue_order_id: String,
-    pub client_order_id: String,
-    pub side: Side,
-    /// `None` for a type Rampart does not place (an order from another tool).
-    pub order_type: Option<OrderType>,
-    pub status: OrderStatus,
-    pub qty: Decimal,
-    pub filled_qty: Decimal,
-    pub price: Option<Decimal>,
-    pub trigger_price: Option<Decimal>,
-    pub avg_fill_price: Option<Decimal>,
-    pub reduce_only: bool,
-    /// Venue time of the last change (ms since the Unix epoch).
-    pub updated_ms: i64,
-}
-
-impl From<&OrderState> for OrderAck {
-    fn from(o: &OrderState) -> Self {
-        OrderAck {
-            venue_order_id: o.venue_order_id.clone(),
-            client_order_id: o.client_order_id.clone(),
-            status: o.status,
-            filled_qty: o.filled_qty,
-            avg_fill_price: o.avg_fill_price,
-        }
-    }
-}
-
-/// One asset of the account.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Balance {
-    pub asset: String,
-    /// Wallet balance (deposits, realized PnL, fees).
-    pub wallet: Decimal,
-    /// What new orders may use.
-    pub available: Decimal,
-    pub unrealized_pnl: Decimal,
-}
-
-/// An open position; `qty` is signed (negative is short).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Position {
-    pub symbol: String,
-    pub qty: Decimal,
-    pub entry_price: Decimal,
-    pub mark_price: Decimal,
-    pub unrealized_pnl: Decimal,
-    pub leverage: Option<Decimal>,
-    /// `None` when the venue reports no liquidation price.
-    pub liquidation_price: Option<Decimal>,
-}
-
-/// One price level of a book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct BookLevel {
-    pub price: Decimal,
-    pub qty: Decimal,
-}
-
-/// An order-book snapshot, best levels first.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderBook {
-    pub symbol: String,
-    pub bids: Vec<BookLevel>,
-    pub asks: Vec<BookLevel>,
-    /// The venue's sequence number, to join the book to a diff stream.
-    pub update_id: u64,
-    pub time_ms: i64,
-}
-
-/// Mark price and funding of a perpetual.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct MarkPrice {
-    pub symbol: String,
-    pub mark: Decimal,
-    pub index: Option<Decimal>,
-    pub funding_rate: Option<Decimal>,
-    pub next_funding_ms: Option<i64>,
-    pub time_ms: i64,
-}
+use rampart_core::Venue as VenueId;
+pub use rampart_core::trading::{
+    Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, InstrumentRules,
+    Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest,
+    OrderState, OrderStatus, Position, PositionSide, TriggerBy, VenueCapabilities,
+};
 
 /// What kind of failure, venue-neutral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -224,6 +59,9 @@ pub struct Error {
     pub outcome_unknown: bool,
     /// Whether nothing left this machine.
     pub not_sent: bool,
+    /// For [`ErrorKind::RateLimited`]: venue time (ms) before which nothing should be sent again
+    /// (the venue's Retry-After or ban, or our own budget's next window).
+    pub retry_at_ms: Option<i64>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -236,6 +74,18 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub trait Venue: Send + Sync {
     /// Which venue this is.
     fn venue(&self) -> VenueId;
+
+    /// What this venue can do (categories, dead man's switch, leverage, hedge mode, client ids).
+    fn capabilities(&self) -> VenueCapabilities;
+
+    /// The venue's time now (ms since the Unix epoch) from the measured clock offset; `None`
+    /// until the clock has been measured.
+    fn venue_time_ms(&self) -> Option<i64>;
+
+    /// How long after its timestamp a signed request is still accepted (Binance's and Bybit's
+    /// recvWindow, OKX's 30 s, Deribit's 60 s). An order the venue has not seen once this has
+    /// passed since it was signed can no longer arrive.
+    fn request_validity(&self) -> Duration;
 
     /// Measures the venue's clock (venue − local, ms). Called when the account connects; later
     /// signing re-measures by itself when the offset ages or the venue refuses a timestamp.
@@ -253,13 +103,13 @@ pub trait Venue: Send + Sync {
     /// client order id either way.
     fn place_order(&self, order: &OrderRequest) -> impl Future<Output = Result<OrderAck>> + Send;
 
-    /// The order with this client order id, regular or conditional; `None` when the venue has
-    /// no such order (it never arrived, or it is older than the venue keeps).
+    /// The order(s) with this client order id, regular or conditional. Where the venue does not
+    /// keep client ids unique (Deribit's labels) the answer can be [`ClientIdLookup::Several`].
     fn order_by_client_id(
         &self,
         symbol: &str,
         client_order_id: &str,
-    ) -> impl Future<Output = Result<Option<OrderState>>> + Send;
+    ) -> impl Future<Output = Result<ClientIdLookup>> + Send;
 
     /// Cancels the order with this client order id, regular or conditional; returns its state
     /// after the cancel.
@@ -269,8 +119,9 @@ pub trait Venue: Send + Sync {
         client_order_id: &str,
     ) -> impl Future<Output = Result<OrderState>> + Send;
 
-    /// Cancels every open order of `symbol`, conditional orders included.
-    fn cancel_all(&self, symbol: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Cancels every open order of `symbol`, or of the whole account, conditional orders
+    /// included.
+    fn cancel_all(&self, symbol: Option<&str>) -> impl Future<Output = Result<()>> + Send;
 
     /// Open orders of one symbol, or of all, conditional orders included (`Open` while they
     /// wait for their trigger), each once under its client order id.
@@ -286,7 +137,7 @@ pub trait Venue: Send + Sync {
     fn positions(&self, symbol: Option<&str>)
     -> impl Future<Output = Result<Vec<Position>>> + Send;
 
-    /// Mark price and funding of `symbol`.
+    /// Mark price (and funding, and an option's implied volatility) of `symbol`.
     fn mark_price(&self, symbol: &str) -> impl Future<Output = Result<MarkPrice>> + Send;
 
     /// An order-book snapshot with at least `depth` levels a side where the venue allows (the
@@ -297,15 +148,27 @@ pub trait Venue: Send + Sync {
         depth: u32,
     ) -> impl Future<Output = Result<OrderBook>> + Send;
 
-    /// Sets the leverage of `symbol`; returns the leverage now in force.
-    fn set_leverage(&self, symbol: &str, leverage: u32)
-    -> impl Future<Output = Result<u32>> + Send;
+    /// Sets the leverage of a symbol; returns the leverage now in force. A venue with one figure
+    /// refuses different buy and sell values.
+    fn set_leverage(
+        &self,
+        request: &LeverageRequest,
+    ) -> impl Future<Output = Result<Leverage>> + Send;
 
-    /// Dead-man's switch: every open order of `symbol` is cancelled unless this is called again
-    /// within `countdown`; `Duration::ZERO` turns it off.
-    fn dead_mans_switch(
+    /// Switches a symbol between cross and isolated margin (where the venue keeps the mode per
+    /// symbol; OKX takes it per order instead and answers `Ok` when nothing needs changing).
+    fn set_margin_mode(
         &self,
         symbol: &str,
+        mode: MarginMode,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Dead man's switch: the orders `scope` covers are cancelled unless this is called again
+    /// within `countdown`; `Duration::ZERO` turns it off. The venue accepts only the scope its
+    /// [`VenueCapabilities::dead_mans_switch`] names.
+    fn dead_mans_switch(
+        &self,
+        scope: &DeadMansScope,
         countdown: Duration,
     ) -> impl Future<Output = Result<()>> + Send;
 }
@@ -313,10 +176,13 @@ pub trait Venue: Send + Sync {
 /// A boxed, `Send` future: what [`DynVenue`]'s methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
-/// [`Venue`] as a trait object (`Box<dyn DynVenue>`), for an engine holding several venues;
+/// [`Venue`] as a trait object (`Arc<dyn DynVenue>`), for an engine holding several venues;
 /// every [`Venue`] is one.
 pub trait DynVenue: Send + Sync {
     fn venue(&self) -> VenueId;
+    fn capabilities(&self) -> VenueCapabilities;
+    fn venue_time_ms(&self) -> Option<i64>;
+    fn request_validity(&self) -> Duration;
     fn sync_clock(&self) -> BoxFuture<'_, Result<i64>>;
     fn instruments(&self, refresh: bool) -> BoxFuture<'_, Result<Vec<InstrumentRules>>>;
     fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<OrderAck>>;
@@ -324,23 +190,28 @@ pub trait DynVenue: Send + Sync {
         &'a self,
         symbol: &'a str,
         client_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<OrderState>>>;
+    ) -> BoxFuture<'a, Result<ClientIdLookup>>;
     fn cancel_by_client_id<'a>(
         &'a self,
         symbol: &'a str,
         client_order_id: &'a str,
     ) -> BoxFuture<'a, Result<OrderState>>;
-    fn cancel_all<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<()>>;
+    fn cancel_all<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<()>>;
     fn open_orders<'a>(&'a self, symbol: Option<&'a str>)
     -> BoxFuture<'a, Result<Vec<OrderState>>>;
     fn balances(&self) -> BoxFuture<'_, Result<Vec<Balance>>>;
     fn positions<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Position>>>;
     fn mark_price<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>>;
     fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>>;
-    fn set_leverage<'a>(&'a self, symbol: &'a str, leverage: u32) -> BoxFuture<'a, Result<u32>>;
-    fn dead_mans_switch<'a>(
+    fn set_leverage<'a>(&'a self, request: &'a LeverageRequest) -> BoxFuture<'a, Result<Leverage>>;
+    fn set_margin_mode<'a>(
         &'a self,
         symbol: &'a str,
+        mode: MarginMode,
+    ) -> BoxFuture<'a, Result<()>>;
+    fn dead_mans_switch<'a>(
+        &'a self,
+        scope: &'a DeadMansScope,
         countdown: Duration,
     ) -> BoxFuture<'a, Result<()>>;
 }
@@ -348,6 +219,15 @@ pub trait DynVenue: Send + Sync {
 impl<T: Venue> DynVenue for T {
     fn venue(&self) -> VenueId {
         Venue::venue(self)
+    }
+    fn capabilities(&self) -> VenueCapabilities {
+        Venue::capabilities(self)
+    }
+    fn venue_time_ms(&self) -> Option<i64> {
+        Venue::venue_time_ms(self)
+    }
+    fn request_validity(&self) -> Duration {
+        Venue::request_validity(self)
     }
     fn sync_clock(&self) -> BoxFuture<'_, Result<i64>> {
         Box::pin(Venue::sync_clock(self))
@@ -362,7 +242,7 @@ impl<T: Venue> DynVenue for T {
         &'a self,
         symbol: &'a str,
         client_order_id: &'a str,
-    ) -> BoxFuture<'a, Result<Option<OrderState>>> {
+    ) -> BoxFuture<'a, Result<ClientIdLookup>> {
         Box::pin(Venue::order_by_client_id(self, symbol, client_order_id))
     }
     fn cancel_by_client_id<'a>(
@@ -372,7 +252,7 @@ impl<T: Venue> DynVenue for T {
     ) -> BoxFuture<'a, Result<OrderState>> {
         Box::pin(Venue::cancel_by_client_id(self, symbol, client_order_id))
     }
-    fn cancel_all<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<()>> {
+    fn cancel_all<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<()>> {
         Box::pin(Venue::cancel_all(self, symbol))
     }
     fn open_orders<'a>(
@@ -393,14 +273,21 @@ impl<T: Venue> DynVenue for T {
     fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>> {
         Box::pin(Venue::order_book(self, symbol, depth))
     }
-    fn set_leverage<'a>(&'a self, symbol: &'a str, leverage: u32) -> BoxFuture<'a, Result<u32>> {
-        Box::pin(Venue::set_leverage(self, symbol, leverage))
+    fn set_leverage<'a>(&'a self, request: &'a LeverageRequest) -> BoxFuture<'a, Result<Leverage>> {
+        Box::pin(Venue::set_leverage(self, request))
+    }
+    fn set_margin_mode<'a>(
+        &'a self,
+        symbol: &'a str,
+        mode: MarginMode,
+    ) -> BoxFuture<'a, Result<()>> {
+        Box::pin(Venue::set_margin_mode(self, symbol, mode))
     }
     fn dead_mans_switch<'a>(
         &'a self,
-        symbol: &'a str,
+        scope: &'a DeadMansScope,
         countdown: Duration,
     ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(Venue::dead_mans_switch(self, symbol, countdown))
+        Box::pin(Venue::dead_mans_switch(self, scope, countdown))
     }
 }

@@ -10,6 +10,14 @@ import type { Preflight } from "./bindings/Preflight";
 import type { RecoveryCodesView } from "./bindings/RecoveryCodesView";
 import type { SecuritySettings } from "./bindings/SecuritySettings";
 import type { SessionStatus } from "./bindings/SessionStatus";
+import type { Balance } from "./bindings/Balance";
+import type { InstrumentRules } from "./bindings/InstrumentRules";
+import type { OrderRef } from "./bindings/OrderRef";
+import type { OrderState } from "./bindings/OrderState";
+import type { OrderTicket } from "./bindings/OrderTicket";
+import type { PlacedOrder } from "./bindings/PlacedOrder";
+import type { Position } from "./bindings/Position";
+import type { TradingStatus } from "./bindings/TradingStatus";
 
 type None = Record<string, never>;
 
@@ -29,6 +37,14 @@ export interface Commands {
   security_settings: { args: None; result: SecuritySettings };
   set_idle_lock: { args: { minutes: number; code: string }; result: SecuritySettings };
   reset_mfa: { args: { code: string }; result: SessionStatus };
+  trading_status: { args: None; result: TradingStatus[] };
+  list_instruments: { args: { accountId: string }; result: InstrumentRules[] };
+  place_order: { args: { accountId: string; ticket: OrderTicket }; result: PlacedOrder };
+  cancel_order: { args: { order: OrderRef }; result: OrderState };
+  cancel_all_orders: { args: { accountId: string; symbol: string | null }; result: null };
+  open_orders: { args: { accountId: string }; result: OrderState[] };
+  positions: { args: { accountId: string }; result: Position[] };
+  balances: { args: { accountId: string }; result: Balance[] };
 }
 
 export type CommandName = keyof Commands;
@@ -47,6 +63,12 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   code_already_used: true,
   too_many_attempts: true,
   account_not_found: true,
+  invalid_order: true,
+  order_rejected: true,
+  not_sent: true,
+  checking_with_exchange: true,
+  venue_unavailable: true,
+  order_not_found: true,
   internal: true,
 };
 

@@ -17,16 +17,7 @@
 //! - The split is documented for production only; the testnet and demo stream hosts are given as
 //!   their root (`/ws/<stream>`, `/ws/<listenKey>`), as their documentation shows them.
 
-/// A Binance USDⓈ-M environment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Environment {
-    /// Real money: `fapi.binance.com`.
-    Live,
-    /// The futures testnet: `testnet.binancefuture.com`.
-    Testnet,
-    /// Binance Demo Trading: `demo-fapi.binance.com`.
-    Demo,
-}
+pub use rampart_core::trading::Environment;
 
 /// Production REST base URL.
 pub const LIVE_REST: &str = "https://fapi.binance.com";
@@ -45,11 +36,23 @@ pub const LIVE_WS_PRIVATE: &str = "wss://fstream.binance.com/private";
 /// Trading's streams are documented under the same host.
 pub const TESTNET_WS: &str = "wss://fstream.binancefuture.com";
 
-impl Environment {
-    pub const ALL: [Environment; 3] = [Environment::Live, Environment::Testnet, Environment::Demo];
-
+/// Binance USDⓈ-M's addresses for each of Rampart's environments: Live is `fapi.binance.com`,
+/// Testnet the futures testnet (`testnet.binancefuture.com`), Demo Binance's Demo Trading
+/// (`demo-fapi.binance.com`).
+pub trait BinanceEndpoints: Copy {
     /// The REST base URL (no trailing slash).
-    pub const fn rest_base(self) -> &'static str {
+    fn rest_base(self) -> &'static str;
+    /// Base URL for high-frequency public streams (`<symbol>@depth…`, `@bookTicker`).
+    fn ws_public_base(self) -> &'static str;
+    /// Base URL for regular market streams (`<symbol>@markPrice`, `@kline_<interval>`,
+    /// `@aggTrade`, tickers).
+    fn ws_market_base(self) -> &'static str;
+    /// Base URL for the user data stream (a listenKey from `POST /fapi/v1/listenKey`).
+    fn ws_user_base(self) -> &'static str;
+}
+
+impl BinanceEndpoints for Environment {
+    fn rest_base(self) -> &'static str {
         match self {
             Environment::Live => LIVE_REST,
             Environment::Testnet => TESTNET_REST,
@@ -57,34 +60,25 @@ impl Environment {
         }
     }
 
-    /// Base URL for high-frequency public streams (`<symbol>@depth…`, `@bookTicker`).
-    pub const fn ws_public_base(self) -> &'static str {
+    fn ws_public_base(self) -> &'static str {
         match self {
             Environment::Live => LIVE_WS_PUBLIC,
             Environment::Testnet | Environment::Demo => TESTNET_WS,
         }
     }
 
-    /// Base URL for regular market streams (`<symbol>@markPrice`, `@kline_<interval>`,
-    /// `@aggTrade`, tickers).
-    pub const fn ws_market_base(self) -> &'static str {
+    fn ws_market_base(self) -> &'static str {
         match self {
             Environment::Live => LIVE_WS_MARKET,
             Environment::Testnet | Environment::Demo => TESTNET_WS,
         }
     }
 
-    /// Base URL for the user data stream (a listenKey from `POST /fapi/v1/listenKey`).
-    pub const fn ws_user_base(self) -> &'static str {
+    fn ws_user_base(self) -> &'static str {
         match self {
             Environment::Live => LIVE_WS_PRIVATE,
             Environment::Testnet | Environment::Demo => TESTNET_WS,
         }
-    }
-
-    /// Whether orders here move real money.
-    pub const fn is_live(self) -> bool {
-        matches!(self, Environment::Live)
     }
 }
 
@@ -94,7 +88,7 @@ mod tests {
 
     #[test]
     fn every_environment_is_https_and_wss_on_binance_hosts() {
-        for env in Environment::ALL {
+        for env in [Environment::Live, Environment::Testnet, Environment::Demo] {
             assert!(env.rest_base().starts_with("https://"), "{env:?}");
             for ws in [
                 env.ws_public_base(),

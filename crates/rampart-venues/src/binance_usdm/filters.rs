@@ -63,10 +63,23 @@ enum RawFilter {
 }
 
 #[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RawSymbol {
     symbol: String,
     status: String,
     filters: Vec<RawFilter>,
+    #[serde(default)]
+    base_asset: String,
+    #[serde(default)]
+    quote_asset: String,
+    #[serde(default)]
+    margin_asset: String,
+    /// `PERPETUAL`, `CURRENT_QUARTER`, `NEXT_QUARTER`, … (empty when not sent).
+    #[serde(default)]
+    contract_type: String,
+    /// Delivery time of a dated contract (ms); perpetuals carry a date far in the future.
+    #[serde(default)]
+    delivery_date: i64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -105,6 +118,12 @@ pub struct SymbolFilters {
     pub min_notional: Decimal,
     /// (multiplierUp, multiplierDown) around the mark price.
     pub percent_price: Option<(Decimal, Decimal)>,
+    pub base_asset: String,
+    pub quote_asset: String,
+    /// The asset margin and PnL are counted in (`marginAsset`).
+    pub margin_asset: String,
+    /// `None` for a perpetual; the delivery time (ms) of a dated contract.
+    pub delivery_ms: Option<i64>,
 }
 
 /// An order that breaks a rule, in words a trader can act on.
@@ -227,7 +246,17 @@ impl SymbolFilters {
         };
         let price = price.ok_or_else(|| missing("PRICE_FILTER"))?;
         let lot = lot.ok_or_else(|| missing("LOT_SIZE"))?;
+        let delivery_ms = (!raw.contract_type.is_empty() && raw.contract_type != "PERPETUAL")
+            .then_some(raw.delivery_date);
         Ok(SymbolFilters {
+            delivery_ms,
+            margin_asset: if raw.margin_asset.is_empty() {
+                raw.quote_asset.clone()
+            } else {
+                raw.margin_asset
+            },
+            base_asset: raw.base_asset,
+            quote_asset: raw.quote_asset,
             trading: raw.status == "TRADING",
             market_lot: market_lot.unwrap_or(lot),
             symbol: raw.symbol,

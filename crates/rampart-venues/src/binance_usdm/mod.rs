@@ -13,7 +13,7 @@ pub mod types;
 pub mod user_stream;
 pub mod venue;
 
-pub use environment::Environment;
+pub use environment::{BinanceEndpoints, Environment};
 pub use error::{HoldReason, VenueError};
 pub use filters::{FilterViolation, SymbolFilters};
 pub use order::OrderRequest;

@@ -8,7 +8,9 @@
 //! - `timeInForce` `GTX` is post-only; `reduceOnly` is "true"/"false";
 //! - `workingType` (`MARK_PRICE` or `CONTRACT_PRICE`) is used with the conditional types;
 //! - `newClientOrderId` follows `^[\.A-Z\:/a-z0-9_-]{1,36}$`;
-//! - `newOrderRespType` `RESULT` answers with the order's final state for MARKET/IOC/FOK.
+//! - `newOrderRespType` `RESULT` answers with the order's final state for MARKET/IOC/FOK;
+//! - `positionSide`: "Default BOTH for One-way Mode; LONG or SHORT for Hedge Mode. It must be
+//!   sent in Hedge Mode"; `reduceOnly` "cannot be sent in Hedge Mode".
 //!
 //! The conditional types (stop and take-profit, market or limit) no longer go there: since
 //! 2025-12-09 that endpoint answers -4120 for them, and they are sent to New Algo Order
@@ -27,6 +29,7 @@
 //! - `clientAlgoId`: the client order id, under the same rule as `newClientOrderId`
 //!   (`^[\.A-Z\:/a-z0-9_-]{1,36}$`).
 
+use rampart_core::trading::PositionSide;
 use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
 use rust_decimal::Decimal;
 
@@ -51,6 +54,8 @@ pub struct OrderRequest {
     pub reduce_only: bool,
     /// Which price triggers a conditional order (Binance's default is CONTRACT_PRICE).
     pub working_type: Option<WorkingType>,
+    /// `Net` in one-way mode (Binance's BOTH, not sent); `Long`/`Short` in hedge mode.
+    pub position_side: PositionSide,
     /// Generated and journaled by the caller before sending; Binance's identity of the order.
     pub client_order_id: String,
 }
@@ -116,6 +121,13 @@ impl OrderRequest {
         }
         if self.symbol.is_empty() {
             return invalid("the order has no symbol".into());
+        }
+        if self.reduce_only && self.position_side != PositionSide::Net {
+            return invalid(
+                "reduce-only cannot be used in hedge mode: close the long or short position with \
+                 an order on its side instead"
+                    .into(),
+            );
         }
         match (self.order_type.has_limit_price(), self.price) {
             (true, None) => return invalid(format!("a {kind} order needs a limit price")),
@@ -211,6 +223,11 @@ impl OrderRequest {
         if let Some(price) = self.price {
             p.push(("price", text(price.get())));
         }
+        match self.position_side {
+            PositionSide::Net => {}
+            PositionSide::Long => p.push(("positionSide", "LONG".to_owned())),
+            PositionSide::Short => p.push(("positionSide", "SHORT".to_owned())),
+        }
     }
 
     /// The parameters in Binance's names, in a fixed order (without recvWindow, timestamp and
@@ -297,6 +314,7 @@ mod tests {
             time_in_force: None,
             reduce_only: false,
             working_type: None,
+            position_side: PositionSide::Net,
             client_order_id: "rmp-AbCdEfGhIjKlMnOpQrSt".into(),
         }
     }

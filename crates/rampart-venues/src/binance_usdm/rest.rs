@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
 use super::algo::{AlgoCancel, AlgoOrder, Placed};
-use super::environment::{self, Environment};
+use super::environment::{self, BinanceEndpoints, Environment};
 use super::filters::SymbolFilters;
 use super::limits::{
     DEFAULT_ORDERS_PER_10S, DEFAULT_ORDERS_PER_MINUTE, DEFAULT_WEIGHT_PER_MINUTE, Hold,
@@ -189,6 +189,7 @@ pub struct RestClient {
     api_key: Zeroizing<String>,
     signer: Signer,
     recv_window: String,
+    recv_window_ms: u64,
     clock_max_age_ms: i64,
     margin_percent: u32,
     clock: Mutex<ClockOffset>,
@@ -261,6 +262,7 @@ impl RestClient {
             api_key: Zeroizing::new(api_key.to_owned()),
             signer: Signer::from_secret(api_secret)?,
             recv_window: options.recv_window_ms.to_string(),
+            recv_window_ms: u64::from(options.recv_window_ms),
             clock_max_age_ms: i64::try_from(options.clock_max_age.as_millis()).unwrap_or(i64::MAX),
             margin_percent: margin,
             clock: Mutex::new(ClockOffset::default()),
@@ -294,6 +296,11 @@ impl RestClient {
     /// What we allow ourselves in new orders per 10 s and per minute (limits less margin).
     pub fn order_allowances(&self) -> (u32, u32) {
         lock(&self.orders).allowances()
+    }
+
+    /// How long after its timestamp Binance accepts a signed request (`recvWindow`, ms).
+    pub fn recv_window_ms(&self) -> u64 {
+        self.recv_window_ms
     }
 
     /// The measured offset (venue − local, ms), if measured and not invalidated.
@@ -559,18 +566,6 @@ impl RestClient {
         }
     }
 
-    /// A SIGNED request answered as JSON. After -1021 the clock is measured again and a request
-    /// that is not an order is sent once more; an order is never re-sent automatically.
-    pub async fn signed(
-        &self,
-        method: Method,
-        path: &str,
-        params: &[(&str, &str)],
-        weight: u32,
-    ) -> Result<serde_json::Value, VenueError> {
-        parse_json(&self.signed_bytes(method, path, params, weight).await?)
-    }
-
     async fn signed_typed<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -651,26 +646,6 @@ impl RestClient {
 
 /// Orders.
 impl RestClient {
-    /// `POST /fapi/v1/order` with raw parameters (IP weight 0; 1 on the 10 s and the 1 minute
-    /// order limits). `params` must include `newClientOrderId`.
-    pub async fn new_order(
-        &self,
-        params: &[(&str, &str)],
-    ) -> Result<serde_json::Value, VenueError> {
-        self.signed(Method::POST, "/fapi/v1/order", params, 0).await
-    }
-
-    /// `POST /fapi/v1/algoOrder` (New Algo Order) with raw parameters (IP weight 0; counted on
-    /// the order limits like a new order). `params` must include `algoType=CONDITIONAL` and
-    /// `clientAlgoId`.
-    pub async fn new_algo_order(
-        &self,
-        params: &[(&str, &str)],
-    ) -> Result<serde_json::Value, VenueError> {
-        self.signed(Method::POST, "/fapi/v1/algoOrder", params, 0)
-            .await
-    }
-
     /// Places a typed order: checked against `filters` (and the PERCENT_PRICE band and market
     /// notional when `mark` is given) before anything is sent, then sent once to where Binance
     /// takes its type:
@@ -709,24 +684,6 @@ impl RestClient {
         }
     }
 
-    /// `GET /fapi/v1/order` by client order id (weight 1); `Ok(None)` when the venue has no such
-    /// order (-2013).
-    pub async fn order_by_client_id(
-        &self,
-        symbol: &str,
-        client_order_id: &str,
-    ) -> Result<Option<serde_json::Value>, VenueError> {
-        let params = [("symbol", symbol), ("origClientOrderId", client_order_id)];
-        match self.signed(Method::GET, "/fapi/v1/order", &params, 1).await {
-            Ok(order) => Ok(Some(order)),
-            Err(VenueError::Rejected {
-                code: NO_SUCH_ORDER,
-                ..
-            }) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
     /// Query Order by the venue's `orderId` (weight 1), e.g. the `actualOrderId` a triggered
     /// conditional order placed; `Ok(None)` for -2013.
     pub async fn query_order_by_id(
@@ -762,44 +719,36 @@ impl RestClient {
             .await
     }
 
-    /// Query Order by client order id, typed (weight 1); `Ok(None)` for -2013.
+    /// Query Order by client order id (`GET /fapi/v1/order`, weight 1); `Ok(None)` when the
+    /// venue has no such order (-2013).
     pub async fn query_order(
         &self,
         symbol: &str,
         client_order_id: &str,
     ) -> Result<Option<Order>, VenueError> {
-        match self.order_by_client_id(symbol, client_order_id).await? {
-            Some(value) => from_value(value).map(Some),
-            None => Ok(None),
+        let params = [("symbol", symbol), ("origClientOrderId", client_order_id)];
+        match self
+            .signed_typed(Method::GET, "/fapi/v1/order", &params, 1)
+            .await
+        {
+            Ok(order) => Ok(Some(order)),
+            Err(VenueError::Rejected {
+                code: NO_SUCH_ORDER,
+                ..
+            }) => Ok(None),
+            Err(e) => Err(e),
         }
     }
 
-    /// `DELETE /fapi/v1/order` by client order id (weight 1).
-    pub async fn cancel_by_client_id(
-        &self,
-        symbol: &str,
-        client_order_id: &str,
-    ) -> Result<serde_json::Value, VenueError> {
-        let params = [("symbol", symbol), ("origClientOrderId", client_order_id)];
-        self.signed(Method::DELETE, "/fapi/v1/order", &params, 1)
-            .await
-    }
-
-    /// Cancel Order by client order id, typed (weight 1).
+    /// Cancel Order by client order id (`DELETE /fapi/v1/order`, weight 1).
     pub async fn cancel_order(
         &self,
         symbol: &str,
         client_order_id: &str,
     ) -> Result<Order, VenueError> {
-        from_value(self.cancel_by_client_id(symbol, client_order_id).await?)
-    }
-
-    /// `GET /fapi/v1/openOrders` for one symbol (weight 1).
-    pub async fn open_orders(&self, symbol: &str) -> Result<Vec<serde_json::Value>, VenueError> {
-        let list = self
-            .signed(Method::GET, "/fapi/v1/openOrders", &[("symbol", symbol)], 1)
-            .await?;
-        from_value(list)
+        let params = [("symbol", symbol), ("origClientOrderId", client_order_id)];
+        self.signed_typed(Method::DELETE, "/fapi/v1/order", &params, 1)
+            .await
     }
 
     /// Current All Open Orders, typed: one symbol (weight 1) or every symbol (`None`, weight 40).
@@ -857,6 +806,20 @@ impl RestClient {
             1,
         )
         .await
+    }
+
+    /// Change Margin Type: `POST /fapi/v1/marginType` (weight 1), `margin_type` `ISOLATED` or
+    /// `CROSSED`. Binance answers -4046 when the symbol is already in that mode.
+    pub async fn set_margin_type(&self, symbol: &str, margin_type: &str) -> Result<(), VenueError> {
+        let done: CodeMsg = self
+            .signed_typed(
+                Method::POST,
+                "/fapi/v1/marginType",
+                &[("symbol", symbol), ("marginType", margin_type)],
+                1,
+            )
+            .await?;
+        code_200("margin type", done.code, &done.msg)
     }
 }
 
@@ -1045,6 +1008,17 @@ impl RestClient {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    /// `POST /fapi/v1/order` with raw parameters, past the typed request's checks: for the
+    /// budget and error-path tests, which script the venue's answers.
+    async fn raw_order(
+        client: &RestClient,
+        params: &[(&str, &str)],
+    ) -> Result<serde_json::Value, VenueError> {
+        client
+            .signed_typed(Method::POST, "/fapi/v1/order", params, 0)
+            .await
+    }
 
     #[test]
     fn plain_http_only_to_loopback() {
@@ -1330,10 +1304,12 @@ pub(crate) mod tests {
         assert_eq!(venue.count("GET /fapi/v2/balance"), 2);
         assert_eq!(venue.count("GET /fapi/v1/time"), 2);
         // An order: the error comes back, the order is not sent again; the clock is measured.
-        let err = client
-            .new_order(&[("symbol", "BTCUSDT"), ("newClientOrderId", "c-1")])
-            .await
-            .unwrap_err();
+        let err = raw_order(
+            &client,
+            &[("symbol", "BTCUSDT"), ("newClientOrderId", "c-1")],
+        )
+        .await
+        .unwrap_err();
         assert!(matches!(err, VenueError::Rejected { code: -1021, .. }));
         assert_eq!(venue.count("POST /fapi/v1/order"), 1);
         assert_eq!(venue.count("GET /fapi/v1/time"), 3);
@@ -1400,16 +1376,20 @@ pub(crate) mod tests {
         let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
         client.sync_clock().await.unwrap();
         // The venue's order count (1080 this minute) fills our allowance: the next order is held.
-        let first = client
-            .new_order(&[("symbol", "BTCUSDT"), ("newClientOrderId", "c-1")])
-            .await;
+        let first = raw_order(
+            &client,
+            &[("symbol", "BTCUSDT"), ("newClientOrderId", "c-1")],
+        )
+        .await;
         assert!(matches!(
             first,
             Err(VenueError::Rejected { code: -2019, .. })
         ));
-        let second = client
-            .new_order(&[("symbol", "BTCUSDT"), ("newClientOrderId", "c-2")])
-            .await;
+        let second = raw_order(
+            &client,
+            &[("symbol", "BTCUSDT"), ("newClientOrderId", "c-2")],
+        )
+        .await;
         assert!(
             matches!(
                 second,
@@ -1463,12 +1443,12 @@ pub(crate) mod tests {
         .await;
         let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
         client.sync_clock().await.unwrap();
-        let first = client.new_order(&[("newClientOrderId", "c-1")]).await;
+        let first = raw_order(&client, &[("newClientOrderId", "c-1")]).await;
         assert!(
             matches!(first, Err(VenueError::RateLimited { .. })),
             "{first:?}"
         );
-        let second = client.new_order(&[("newClientOrderId", "c-2")]).await;
+        let second = raw_order(&client, &[("newClientOrderId", "c-2")]).await;
         assert!(matches!(
             second,
             Err(VenueError::Held {
@@ -1536,6 +1516,7 @@ pub(crate) mod tests {
             time_in_force: None,
             reduce_only: false,
             working_type: None,
+            position_side: rampart_core::trading::PositionSide::Net,
             client_order_id: client_id.into(),
         }
     }

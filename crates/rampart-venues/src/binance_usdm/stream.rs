@@ -35,7 +35,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 
-use super::environment::Environment;
+use super::environment::{BinanceEndpoints, Environment};
 use crate::tls::{TlsError, check_ws_base, client_config};
 
 /// The most streams one connection may carry (Binance's lower documented figure).

@@ -25,11 +25,16 @@ use super::error::VenueError;
 use super::filters::SymbolFilters;
 use super::order::OrderRequest as BinanceOrder;
 use super::rest::RestClient;
-use super::types::{self, Order, PositionRiskV2, PremiumIndex, WireOrderType, WorkingType};
-use crate::venue::{
-    Balance, BookLevel, Error, ErrorKind, InstrumentRules, MarkPrice, OrderAck, OrderBook,
-    OrderRequest, OrderState, OrderStatus, Position, Result, TriggerBy, Venue,
+use super::types::{
+    self, MarginType, Order, PositionRiskV2, PremiumIndex, WireOrderType, WorkingType,
 };
+use crate::venue::{
+    Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, Error, ErrorKind,
+    InstrumentRules, Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook,
+    OrderRequest, OrderState, OrderStatus, Position, PositionSide, Result, TriggerBy, Venue,
+    VenueCapabilities,
+};
+use rampart_core::trading::{ContractKind, ProductCategory};
 
 /// The order-book sizes `GET /fapi/v1/depth` accepts.
 const DEPTH_LIMITS: [u32; 7] = [5, 10, 20, 50, 100, 500, 1000];
@@ -137,6 +142,13 @@ pub fn neutral_error(e: VenueError) -> Error {
         VenueError::VenueFailure { body, .. } => (None, Some(body.clone())),
         _ => (None, None),
     };
+    let retry_at_ms = match &e {
+        VenueError::Held { until, .. } => Some(*until),
+        VenueError::RateLimited { retry_after_secs } | VenueError::Banned { retry_after_secs } => {
+            Some(local_ms().saturating_add(i64::from(*retry_after_secs) * 1_000))
+        }
+        _ => None,
+    };
     Error {
         venue: VenueId::BinanceUsdm,
         kind,
@@ -145,6 +157,33 @@ pub fn neutral_error(e: VenueError) -> Error {
         message: e.trader_message(),
         outcome_unknown: e.outcome_unknown(),
         not_sent: e.not_sent(),
+        retry_at_ms,
+    }
+}
+
+/// An error answering a sent order. A malformed answer says nothing about whether Binance took
+/// the order, so the order's outcome is unknown (resolved by its client order id).
+fn order_error(e: VenueError) -> Error {
+    let malformed = matches!(e, VenueError::Malformed(_));
+    let mut error = neutral_error(e);
+    if malformed {
+        error.outcome_unknown = true;
+    }
+    error
+}
+
+fn local_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// Binance's `positionSide` in neutral terms (BOTH is one-way mode's single position).
+fn position_side(side: Option<types::PositionSide>) -> PositionSide {
+    match side {
+        None | Some(types::PositionSide::Both) => PositionSide::Net,
+        Some(types::PositionSide::Long) => PositionSide::Long,
+        Some(types::PositionSide::Short) => PositionSide::Short,
     }
 }
 
@@ -187,6 +226,7 @@ pub fn order_state(o: Order) -> OrderState {
         trigger_price: non_zero(o.stop_price),
         avg_fill_price: non_zero(o.avg_price),
         reduce_only: o.reduce_only,
+        position_side: position_side(o.position_side),
         updated_ms: o.update_time,
         side: o.side,
         symbol: o.symbol,
@@ -213,6 +253,7 @@ pub fn algo_state(a: AlgoOrder, actual: Option<Order>) -> OrderState {
         trigger_price: non_zero(Some(a.trigger_price)),
         avg_fill_price: non_zero(a.avg_price),
         reduce_only: a.reduce_only,
+        position_side: position_side(a.position_side),
         updated_ms: a.update_time,
         side: a.side,
         symbol: a.symbol,
@@ -277,10 +318,24 @@ pub fn merge_open_orders(regular: Vec<Order>, algos: Vec<AlgoOrder>) -> Vec<Orde
     rest.into_iter().chain(merged).collect()
 }
 
-/// A symbol's exchangeInfo filters in neutral terms (sizes are in the base asset).
+/// A symbol's exchangeInfo filters in neutral terms (sizes are in the base asset; every
+/// USDⓈ-M contract is linear, margined in its `marginAsset`).
 pub fn instrument_rules(f: &SymbolFilters) -> InstrumentRules {
     InstrumentRules {
         symbol: f.symbol.clone(),
+        category: ProductCategory::Linear,
+        kind: if f.delivery_ms.is_some() {
+            ContractKind::Dated
+        } else {
+            ContractKind::Perpetual
+        },
+        base_asset: f.base_asset.clone(),
+        quote_asset: f.quote_asset.clone(),
+        settle_asset: f.margin_asset.clone(),
+        tick_steps: Vec::new(),
+        expiry_ms: f.delivery_ms,
+        option: None,
+        max_leverage: None,
         trading: f.trading,
         tick_size: f.price.step,
         min_price: f.price.min,
@@ -300,6 +355,12 @@ pub fn position(p: PositionRiskV2) -> Option<Position> {
         return None;
     }
     Some(Position {
+        position_side: position_side(Some(p.position_side)),
+        margin_mode: Some(match p.margin_type {
+            MarginType::Cross => MarginMode::Cross,
+            MarginType::Isolated => MarginMode::Isolated,
+        }),
+        greeks: None,
         qty: p.position_amt,
         entry_price: p.entry_price,
         mark_price: p.mark_price,
@@ -317,6 +378,7 @@ pub fn mark_price(p: PremiumIndex) -> MarkPrice {
         index: Some(p.index_price),
         funding_rate: p.last_funding_rate,
         next_funding_ms: (p.next_funding_time > 0).then_some(p.next_funding_time),
+        mark_iv: None,
         time_ms: p.time,
         symbol: p.symbol,
     }
@@ -335,8 +397,11 @@ pub fn binance_order(o: &OrderRequest) -> BinanceOrder {
         reduce_only: o.reduce_only,
         working_type: o.trigger_by.map(|t| match t {
             TriggerBy::Mark => WorkingType::MarkPrice,
-            TriggerBy::Last => WorkingType::ContractPrice,
+            // Binance triggers on the mark or the last (contract) price only: `place_order`
+            // refuses `Index` before this is built.
+            TriggerBy::Last | TriggerBy::Index => WorkingType::ContractPrice,
         }),
+        position_side: o.position_side,
         client_order_id: o.client_order_id.clone(),
     }
 }
@@ -349,9 +414,82 @@ fn depth_limit(depth: u32) -> u32 {
         .unwrap_or(1000)
 }
 
+/// Binance's countdown cancel-all: "The endpoint should be called repeatedly as heartbeats";
+/// `countdownTime` in milliseconds, 0 cancels the countdown; the system checks "approximately
+/// every 10 milliseconds". Per symbol.
+const COUNTDOWN_MAX_MS: u64 = 24 * 60 * 60 * 1000;
+
+fn validation(message: String) -> Error {
+    neutral_error(VenueError::InvalidRequest(message))
+}
+
+/// A Binance leverage: one whole number for both sides ("target initial leverage: int from 1
+/// to 125").
+fn whole_leverage(leverage: &Leverage) -> std::result::Result<u32, Error> {
+    if leverage.buy != leverage.sell {
+        return Err(validation(
+            "Binance keeps one leverage per symbol for both sides: choose one figure".into(),
+        ));
+    }
+    let whole = leverage.buy.normalize();
+    if whole.scale() != 0 {
+        return Err(validation(format!(
+            "Binance takes whole-number leverage: use {} or {}",
+            whole.floor(),
+            whole.ceil()
+        )));
+    }
+    u32::try_from(whole.mantissa())
+        .ok()
+        .filter(|l| (1..=125).contains(l))
+        .ok_or_else(|| validation(format!("leverage {whole} is outside Binance's 1 to 125")))
+}
+
+impl BinanceUsdm {
+    /// Every symbol with an open order, regular or conditional.
+    async fn symbols_with_open_orders(&self) -> Result<Vec<String>> {
+        let mut symbols: Vec<String> = Venue::open_orders(self, None)
+            .await?
+            .into_iter()
+            .map(|o| o.symbol)
+            .collect();
+        symbols.sort();
+        symbols.dedup();
+        Ok(symbols)
+    }
+}
+
 impl Venue for BinanceUsdm {
     fn venue(&self) -> VenueId {
         VenueId::BinanceUsdm
+    }
+
+    fn capabilities(&self) -> VenueCapabilities {
+        VenueCapabilities {
+            categories: vec![ProductCategory::Linear],
+            dead_mans_switch: Some(DeadMansSwitchInfo {
+                scope: DeadMansScope::Symbol(String::new()),
+                min_countdown_ms: 1,
+                max_countdown_ms: COUNTDOWN_MAX_MS,
+                note: Some(
+                    "Per symbol; cancels regular orders, not conditional (algo) orders".into(),
+                ),
+            }),
+            split_leverage: false,
+            hedge_mode: true,
+            margin_mode_per_order: false,
+            unique_client_ids: true,
+        }
+    }
+
+    fn venue_time_ms(&self) -> Option<i64> {
+        self.client
+            .clock_offset_ms()
+            .map(|offset| local_ms().saturating_add(offset))
+    }
+
+    fn request_validity(&self) -> Duration {
+        Duration::from_millis(self.client.recv_window_ms())
     }
 
     async fn sync_clock(&self) -> Result<i64> {
@@ -377,6 +515,12 @@ impl Venue for BinanceUsdm {
     }
 
     async fn place_order(&self, order: &OrderRequest) -> Result<OrderAck> {
+        if order.trigger_by == Some(TriggerBy::Index) {
+            return Err(validation(
+                "Binance triggers conditional orders on the mark or the last price, not the index"
+                    .into(),
+            ));
+        }
         let request = binance_order(order);
         request.check_shape().map_err(neutral_error)?;
         let filters = self
@@ -397,24 +541,25 @@ impl Venue for BinanceUsdm {
             .client
             .place_order(&request, &filters, mark)
             .await
-            .map_err(neutral_error)?;
+            .map_err(order_error)?;
         Ok(placed_ack(placed))
     }
 
     /// The regular endpoint first (weight 1), then the Algo Service (weight 1, and 1 more for
-    /// the order a triggered conditional order placed).
+    /// the order a triggered conditional order placed). Binance keeps client ids unique among
+    /// open orders, so a lookup finds one order at most.
     async fn order_by_client_id(
         &self,
         symbol: &str,
         client_order_id: &str,
-    ) -> Result<Option<OrderState>> {
+    ) -> Result<ClientIdLookup> {
         if let Some(order) = self
             .client
             .query_order(symbol, client_order_id)
             .await
             .map_err(neutral_error)?
         {
-            return Ok(Some(order_state(order)));
+            return Ok(ClientIdLookup::Found(order_state(order)));
         }
         match self
             .client
@@ -425,9 +570,9 @@ impl Venue for BinanceUsdm {
             Some(a) => self
                 .algo_state_now(a)
                 .await
-                .map(Some)
+                .map(ClientIdLookup::Found)
                 .map_err(neutral_error),
-            None => Ok(None),
+            None => Ok(ClientIdLookup::NotFound),
         }
     }
 
@@ -448,11 +593,22 @@ impl Venue for BinanceUsdm {
     }
 
     /// Conditional orders first (so none triggers into a new order meanwhile), then regular
-    /// ones; both are attempted, and the first failure is reported.
-    async fn cancel_all(&self, symbol: &str) -> Result<()> {
-        let algo = self.client.cancel_all_algo_open_orders(symbol).await;
-        let regular = self.client.cancel_all_open_orders(symbol).await;
-        algo.and(regular).map_err(neutral_error)
+    /// ones; both are attempted, and the first failure is reported. Binance cancels per symbol:
+    /// for the whole account, every symbol with an open order is cancelled in turn.
+    async fn cancel_all(&self, symbol: Option<&str>) -> Result<()> {
+        let symbols = match symbol {
+            Some(s) => vec![s.to_owned()],
+            None => self.symbols_with_open_orders().await?,
+        };
+        let mut first_failure = None;
+        for symbol in &symbols {
+            let algo = self.client.cancel_all_algo_open_orders(symbol).await;
+            let regular = self.client.cancel_all_open_orders(symbol).await;
+            if let Err(e) = algo.and(regular) {
+                first_failure.get_or_insert(neutral_error(e));
+            }
+        }
+        first_failure.map_or(Ok(()), Err)
     }
 
     /// Regular and conditional open orders, merged (weight 1 + 1 for a symbol, 40 + 40 for all).
@@ -525,16 +681,42 @@ impl Venue for BinanceUsdm {
         })
     }
 
-    async fn set_leverage(&self, symbol: &str, leverage: u32) -> Result<u32> {
+    async fn set_leverage(&self, request: &LeverageRequest) -> Result<Leverage> {
+        let leverage = whole_leverage(&request.leverage)?;
         self.client
-            .set_leverage(symbol, leverage)
+            .set_leverage(&request.symbol, leverage)
             .await
-            .map(|l| l.leverage)
+            .map(|l| Leverage::both(Decimal::from(l.leverage)))
             .map_err(neutral_error)
     }
 
-    async fn dead_mans_switch(&self, symbol: &str, countdown: Duration) -> Result<()> {
+    /// `POST /fapi/v1/marginType` (`marginType`: ISOLATED or CROSSED). Binance answers -4046
+    /// "No need to change margin type." when the symbol is already in that mode: that is
+    /// success here.
+    async fn set_margin_mode(&self, symbol: &str, mode: MarginMode) -> Result<()> {
+        let wire = match mode {
+            MarginMode::Cross => "CROSSED",
+            MarginMode::Isolated => "ISOLATED",
+        };
+        match self.client.set_margin_type(symbol, wire).await {
+            Ok(()) | Err(VenueError::Rejected { code: -4046, .. }) => Ok(()),
+            Err(e) => Err(neutral_error(e)),
+        }
+    }
+
+    async fn dead_mans_switch(&self, scope: &DeadMansScope, countdown: Duration) -> Result<()> {
+        let DeadMansScope::Symbol(symbol) = scope else {
+            return Err(validation(
+                "Binance's dead man's switch (countdown cancel-all) works per symbol: name one"
+                    .into(),
+            ));
+        };
         let ms = u64::try_from(countdown.as_millis()).unwrap_or(u64::MAX);
+        if ms > COUNTDOWN_MAX_MS {
+            return Err(validation(format!(
+                "a countdown of {ms} ms is longer than Rampart sends ({COUNTDOWN_MAX_MS} ms)"
+            )));
+        }
         self.client
             .countdown_cancel_all(symbol, ms)
             .await
@@ -685,6 +867,8 @@ mod tests {
             time_in_force: None,
             reduce_only: true,
             trigger_by: Some(TriggerBy::Mark),
+            margin_mode: None,
+            position_side: PositionSide::Net,
             reference_price: None,
         };
         let b = binance_order(&neutral);
@@ -861,6 +1045,8 @@ mod tests {
             time_in_force: None,
             reduce_only: false,
             trigger_by: Some(TriggerBy::Mark),
+            margin_mode: None,
+            position_side: PositionSide::Net,
             reference_price: Some(Price::from_str("60000").unwrap()),
         };
         let ack = Venue::place_order(&binance, &order).await.unwrap();
@@ -873,10 +1059,13 @@ mod tests {
         assert!(body.contains("&workingType=MARK_PRICE&"), "{body}");
 
         // Not a regular order (-2013): found in the Algo Service.
-        let found = Venue::order_by_client_id(&binance, "BTCUSDT", "rmp-stop")
-            .await
-            .unwrap()
-            .expect("found");
+        let ClientIdLookup::Found(found) =
+            Venue::order_by_client_id(&binance, "BTCUSDT", "rmp-stop")
+                .await
+                .unwrap()
+        else {
+            panic!("found")
+        };
         assert_eq!(
             (found.status, found.venue_order_id.as_str()),
             (OrderStatus::Open, "2146760")
@@ -890,7 +1079,7 @@ mod tests {
         assert_eq!(cancelled.status, OrderStatus::Cancelled);
         assert_eq!(venue.count("DELETE /fapi/v1/algoOrder"), 1);
 
-        Venue::cancel_all(&binance, "BTCUSDT").await.unwrap();
+        Venue::cancel_all(&binance, Some("BTCUSDT")).await.unwrap();
         assert_eq!(venue.count("DELETE /fapi/v1/algoOpenOrders"), 1);
         assert_eq!(venue.count("DELETE /fapi/v1/allOpenOrders"), 1);
 

@@ -1,0 +1,83 @@
+//! The Demo venue: Rampart's exchange simulator running in this process on loopback, speaking
+//! Binance USDⓈ-M's protocol, with its own generated credentials kept in the keychain like any
+//! account's. It needs no network: a new user can trade on it right after unlocking.
+
+use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
+use rampart_vault::{Credentials, SecretString};
+use rand::Rng;
+use rust_decimal::Decimal;
+
+/// The Demo account's starting USDT balance.
+pub const DEMO_BALANCE_USDT: i64 = 100_000;
+
+/// The label the Demo account is created with.
+pub const DEMO_LABEL: &str = "Demo";
+
+fn random_token(len: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .collect()
+}
+
+/// New credentials for a Demo account: 64 letters and digits each, as Binance's HMAC keys look.
+pub fn new_credentials() -> Credentials {
+    Credentials {
+        api_key: SecretString::new(random_token(64)),
+        api_secret: SecretString::new(random_token(64)),
+        passphrase: None,
+    }
+}
+
+/// The simulator serving the Demo account, while the app runs.
+pub struct DemoExchange {
+    server: SimServer,
+    api_key: String,
+}
+
+impl std::fmt::Debug for DemoExchange {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoExchange")
+            .field("addr", &self.server.addr())
+            .finish_non_exhaustive()
+    }
+}
+
+impl DemoExchange {
+    /// Starts the simulator on a free loopback port for one account. Must run inside a tokio
+    /// runtime.
+    pub fn start(credentials: &Credentials) -> std::io::Result<Self> {
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        let config = SimConfig {
+            accounts: vec![SimAccount {
+                api_key: credentials.api_key.expose().to_owned(),
+                api_secret: credentials.api_secret.expose().to_owned(),
+            }],
+            usdt_balance: Decimal::from(DEMO_BALANCE_USDT),
+            seed: rand::rng().random(),
+            ..SimConfig::default()
+        };
+        let server = SimServer::start(listener, config)?;
+        tracing::info!(addr = %server.addr(), "Demo exchange started on loopback");
+        Ok(DemoExchange {
+            server,
+            api_key: credentials.api_key.expose().to_owned(),
+        })
+    }
+
+    /// Whether this simulator serves the account with these credentials.
+    pub fn serves(&self, credentials: &Credentials) -> bool {
+        self.api_key == credentials.api_key.expose()
+    }
+
+    pub fn base_url(&self) -> String {
+        self.server.base_url()
+    }
+
+    pub fn server(&self) -> &SimServer {
+        &self.server
+    }
+}

@@ -1,0 +1,698 @@
+//! [`OrderEngine`]: the connected accounts, the order path and the state of orders in flight.
+//!
+//! Lock discipline: everything about orders in flight (which are pending, which are unknown,
+//! which accounts are still recovering) lives in one [`Book`] behind one mutex, and every
+//! read-check-write of it (may this order go? mark it in flight) happens in one critical
+//! section. The mutex is never held across an await or a disk write.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::Duration;
+
+use rampart_core::Venue as VenueId;
+use rampart_core::trading::{
+    Balance, ClientIdLookup, InstrumentRules, OrderRequest, OrderState, Position, VenueCapabilities,
+};
+use rampart_venues::venue::{DynVenue, ErrorKind};
+use serde::{Deserialize, Serialize};
+use tokio::sync::watch;
+use tokio::task::AbortHandle;
+use ts_rs::TS;
+
+use super::journal::{Intent, OrderJournal, Outcome};
+use super::resolve::ResolvePolicy;
+use super::{OrderError, OrderTicket, PlacedOrder, PlacedStatus, new_client_order_id, validate};
+
+/// Where an account's connection stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case", tag = "state", content = "message")]
+#[ts(rename_all = "snake_case", tag = "state", content = "message")]
+pub enum ConnectionState {
+    /// Measuring the venue's clock and reading its instruments.
+    Connecting,
+    Ready,
+    /// The connection failed; the message says why and what to do.
+    Failed(String),
+}
+
+/// An order whose outcome is not known yet, as the status bar lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct PendingOrderView {
+    pub client_order_id: String,
+    pub symbol: String,
+    /// "Checking with the exchange" and why.
+    pub message: String,
+}
+
+/// One account's trading state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct AccountStatus {
+    pub account_id: String,
+    pub venue: VenueId,
+    pub connection: ConnectionState,
+    /// Venue − local clock (ms), once measured.
+    #[ts(type = "number | null")]
+    pub clock_offset_ms: Option<i64>,
+    /// Orders still being checked with the exchange; new orders on their symbols wait.
+    pub checking: Vec<PendingOrderView>,
+    /// Whether orders sent before the last restart are still being resolved (no new order on
+    /// this account until they are).
+    pub recovering: bool,
+}
+
+/// The pre-trade checks' answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Approved,
+    /// Not sent; the reason says why, with the figures.
+    Refused(String),
+}
+
+/// Where the risk guard plugs into the order path: after the instrument's rules, before the
+/// intent is journaled and signed.
+pub trait PreTradeHook: Send + Sync {
+    fn check(&self, account_id: &str, ticket: &OrderTicket, rules: &InstrumentRules) -> Verdict;
+}
+
+/// The hook before any pre-trade check is configured: every order that passes its instrument's
+/// rules is approved.
+#[derive(Debug, Default)]
+pub struct NoPreTradeChecks;
+
+impl PreTradeHook for NoPreTradeChecks {
+    fn check(&self, _: &str, _: &OrderTicket, _: &InstrumentRules) -> Verdict {
+        Verdict::Approved
+    }
+}
+
+/// A connected account.
+pub(super) struct Account {
+    pub(super) id: String,
+    /// The account's venue as the trader knows it (Demo runs Binance's protocol in process).
+    venue_id: VenueId,
+    pub(super) venue: Arc<dyn DynVenue>,
+    capabilities: VenueCapabilities,
+    connection: watch::Sender<ConnectionState>,
+    rules: RwLock<HashMap<String, InstrumentRules>>,
+}
+
+/// An order between its intent and its outcome.
+#[derive(Debug, Clone)]
+struct Pending {
+    intent: Intent,
+    /// `Some(reason)` once its answer was lost.
+    unknown: Option<String>,
+}
+
+/// Orders in flight: one lock for all of it.
+#[derive(Default)]
+struct Book {
+    pending: HashMap<String, Pending>,
+    /// Accounts whose journaled orders from before a restart are still being resolved.
+    recovering: HashSet<String>,
+    /// Journaled intents whose account is not connected (yet): resolved when it connects.
+    waiting: Vec<Intent>,
+    /// Resolver tasks per account, aborted when the account is detached.
+    resolvers: HashMap<String, Vec<AbortHandle>>,
+}
+
+impl Book {
+    /// Why a new order on `account`/`symbol` must wait, if it must.
+    fn blocked(&self, account: &str, symbol: &str) -> Option<String> {
+        if self.recovering.contains(account) {
+            return Some(
+                "Checking with the exchange: orders sent before Rampart last stopped are being \
+                 looked up. New orders on this account wait until that is done."
+                    .to_owned(),
+            );
+        }
+        self.pending
+            .values()
+            .find(|p| {
+                p.unknown.is_some() && p.intent.account_id == account && p.intent.symbol == symbol
+            })
+            .map(|p| {
+                format!(
+                    "Checking with the exchange: the answer to order {} on {symbol} was lost, \
+                     and new orders on {symbol} wait until the exchange has said whether it has \
+                     it.",
+                    p.intent.client_order_id
+                )
+            })
+    }
+}
+
+/// The order path for every connected account.
+pub struct OrderEngine {
+    pub(super) journal: OrderJournal,
+    accounts: RwLock<HashMap<String, Arc<Account>>>,
+    book: Mutex<Book>,
+    hook: Box<dyn PreTradeHook>,
+    pub(super) policy: ResolvePolicy,
+}
+
+impl std::fmt::Debug for OrderEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OrderEngine")
+            .field("journal", &self.journal.path())
+            .finish_non_exhaustive()
+    }
+}
+
+/// How long a place call waits for a connecting account before saying it is not ready.
+const READY_WAIT: Duration = Duration::from_secs(10);
+
+fn local_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl OrderEngine {
+    /// An engine over `journal` (opened by the caller, with the intents it returned passed as
+    /// `unresolved`): those are resolved as soon as their accounts are attached, and until then
+    /// their accounts take no new orders.
+    pub fn new(
+        journal: OrderJournal,
+        unresolved: Vec<Intent>,
+        hook: Box<dyn PreTradeHook>,
+        policy: ResolvePolicy,
+    ) -> Arc<Self> {
+        let book = Book {
+            recovering: unresolved.iter().map(|i| i.account_id.clone()).collect(),
+            waiting: unresolved,
+            ..Book::default()
+        };
+        Arc::new(OrderEngine {
+            journal,
+            accounts: RwLock::new(HashMap::new()),
+            book: Mutex::new(book),
+            hook,
+            policy,
+        })
+    }
+
+    fn book(&self) -> MutexGuard<'_, Book> {
+        // Every change to the book is a handful of map operations with no await and no I/O in
+        // between, so a panic elsewhere cannot leave it half-updated: recovering is safe.
+        self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn account(&self, id: &str) -> Result<Arc<Account>, OrderError> {
+        self.accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned()
+            .ok_or_else(|| OrderError::UnknownAccount(id.to_owned()))
+    }
+
+    /// Connects an account: measures the clock, reads the instruments, then resolves any
+    /// journaled order of it from before a restart. Returns at once; the connection proceeds
+    /// in the background ([`OrderEngine::status`] tells where it stands).
+    pub fn attach(self: &Arc<Self>, account_id: &str, venue_id: VenueId, venue: Arc<dyn DynVenue>) {
+        let (connection, _) = watch::channel(ConnectionState::Connecting);
+        let account = Arc::new(Account {
+            id: account_id.to_owned(),
+            venue_id,
+            capabilities: venue.capabilities(),
+            venue,
+            connection,
+            rules: RwLock::new(HashMap::new()),
+        });
+        self.accounts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(account_id.to_owned(), Arc::clone(&account));
+        let engine = Arc::clone(self);
+        let task = tokio::spawn(async move { engine.connect(account).await });
+        self.book()
+            .resolvers
+            .entry(account_id.to_owned())
+            .or_default()
+            .push(task.abort_handle());
+    }
+
+    async fn connect(self: Arc<Self>, account: Arc<Account>) {
+        let connected = async {
+            account.venue.sync_clock().await?;
+            let rules = account.venue.instruments(false).await?;
+            Ok::<_, rampart_venues::venue::Error>(rules)
+        }
+        .await;
+        match connected {
+            Ok(rules) => {
+                *account.rules.write().unwrap_or_else(|p| p.into_inner()) =
+                    rules.into_iter().map(|r| (r.symbol.clone(), r)).collect();
+                account.connection.send_replace(ConnectionState::Ready);
+            }
+            Err(e) => {
+                tracing::warn!(account = %account.id, error = %e.message, "account did not connect");
+                account
+                    .connection
+                    .send_replace(ConnectionState::Failed(e.message.clone()));
+            }
+        }
+        // Journaled orders of this account from before a restart: resolve them now (the
+        // resolver measures the clock again by itself when it is not known).
+        let waiting: Vec<Intent> = {
+            let mut book = self.book();
+            let (mine, others) = std::mem::take(&mut book.waiting)
+                .into_iter()
+                .partition(|i| i.account_id == account.id);
+            book.waiting = others;
+            for intent in &mine {
+                book.pending.insert(
+                    intent.client_order_id.clone(),
+                    Pending {
+                        intent: intent.clone(),
+                        unknown: Some("sent before Rampart last stopped".into()),
+                    },
+                );
+            }
+            mine
+        };
+        let recovery = waiting
+            .into_iter()
+            .map(|intent| Arc::clone(&self).resolve_until_known(Arc::clone(&account), intent));
+        futures_util::future::join_all(recovery).await;
+        self.book().recovering.remove(&account.id);
+    }
+
+    /// Disconnects an account: its resolvers stop (its unresolved orders stay in the journal and
+    /// are resolved when it is attached again).
+    pub fn detach(&self, account_id: &str) {
+        self.accounts
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(account_id);
+        let mut book = self.book();
+        for handle in book.resolvers.remove(account_id).unwrap_or_default() {
+            handle.abort();
+        }
+        let unresolved: Vec<Intent> = book
+            .pending
+            .values()
+            .filter(|p| p.intent.account_id == account_id)
+            .map(|p| p.intent.clone())
+            .collect();
+        for intent in &unresolved {
+            book.pending.remove(&intent.client_order_id);
+        }
+        if !unresolved.is_empty() {
+            book.recovering.insert(account_id.to_owned());
+            book.waiting.extend(unresolved);
+        }
+    }
+
+    /// Disconnects every account (at lock: the connectors hold the keys in memory).
+    pub fn detach_all(&self) {
+        let ids: Vec<String> = self
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect();
+        for id in ids {
+            self.detach(&id);
+        }
+    }
+
+    /// Waits (up to [`READY_WAIT`]) for a connecting account.
+    async fn ready(&self, account: &Account) -> Result<(), OrderError> {
+        let mut rx = account.connection.subscribe();
+        let waited = tokio::time::timeout(
+            READY_WAIT,
+            rx.wait_for(|s| !matches!(s, ConnectionState::Connecting)),
+        )
+        .await;
+        let state = account.connection.borrow().clone();
+        match (waited, state) {
+            (_, ConnectionState::Ready) => Ok(()),
+            (_, ConnectionState::Failed(why)) => Err(OrderError::Unavailable(format!(
+                "The account is not connected: {why}"
+            ))),
+            _ => Err(OrderError::Unavailable(
+                "The account is still connecting to the exchange; try again in a moment.".into(),
+            )),
+        }
+    }
+
+    /// The instrument's rules, from the account's cache (read again from the venue once when
+    /// the symbol is not in it).
+    async fn rules(&self, account: &Account, symbol: &str) -> Result<InstrumentRules, OrderError> {
+        let cached = account
+            .rules
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(symbol)
+            .cloned();
+        if let Some(rules) = cached {
+            return Ok(rules);
+        }
+        let all = account
+            .venue
+            .instruments(true)
+            .await
+            .map_err(OrderError::Venue)?;
+        let mut cache = account.rules.write().unwrap_or_else(|p| p.into_inner());
+        *cache = all.into_iter().map(|r| (r.symbol.clone(), r)).collect();
+        cache.get(symbol).cloned().ok_or_else(|| {
+            OrderError::Invalid(format!(
+                "{symbol} is not an instrument on this account's venue."
+            ))
+        })
+    }
+
+    /// Every instrument of the account.
+    pub async fn instruments(&self, account_id: &str) -> Result<Vec<InstrumentRules>, OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        let mut all: Vec<InstrumentRules> = account
+            .rules
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        all.sort_by(|a, b| a.symbol.cmp(&b.symbol));
+        Ok(all)
+    }
+
+    /// Places an order: rules, pre-trade checks, intent on disk, sent once. A lost answer is
+    /// "checking with the exchange", resolved in the background by client order id.
+    pub async fn place(
+        self: &Arc<Self>,
+        account_id: &str,
+        ticket: &OrderTicket,
+    ) -> Result<PlacedOrder, OrderError> {
+        let account = self.account(account_id)?;
+        if let Some(why) = self.book().blocked(account_id, &ticket.symbol) {
+            return Err(OrderError::CheckingWithExchange(why));
+        }
+        self.ready(&account).await?;
+        let rules = self.rules(&account, &ticket.symbol).await?;
+        validate::check(ticket, &rules, &account.capabilities, None)
+            .map_err(|e| OrderError::Invalid(e.0))?;
+        if let Verdict::Refused(why) = self.hook.check(account_id, ticket, &rules) {
+            return Err(OrderError::Refused(why));
+        }
+        let intent = Intent {
+            client_order_id: new_client_order_id(),
+            account_id: account_id.to_owned(),
+            venue: account.venue_id,
+            symbol: ticket.symbol.clone(),
+            side: ticket.side,
+            order_type: ticket.order_type,
+            qty: ticket.qty.get(),
+            price: ticket.price.map(|p| p.get()),
+            trigger_price: ticket.trigger_price.map(|p| p.get()),
+            time_in_force: ticket.time_in_force,
+            reduce_only: ticket.reduce_only,
+            trigger_by: ticket.trigger_by,
+            margin_mode: ticket.margin_mode,
+            position_side: ticket.position_side,
+            sent_at_ms: account.venue.venue_time_ms().unwrap_or_else(local_ms),
+            recv_window_ms: u64::try_from(account.venue.request_validity().as_millis())
+                .unwrap_or(u64::MAX),
+        };
+        let cid = intent.client_order_id.clone();
+        // One critical section: still not blocked (an unknown may have appeared meanwhile),
+        // then in flight.
+        {
+            let mut book = self.book();
+            if let Some(why) = book.blocked(account_id, &ticket.symbol) {
+                return Err(OrderError::CheckingWithExchange(why));
+            }
+            book.pending.insert(
+                cid.clone(),
+                Pending {
+                    intent: intent.clone(),
+                    unknown: None,
+                },
+            );
+        }
+        if let Err(e) = self.journal.record_intent(&intent) {
+            self.book().pending.remove(&cid);
+            return Err(e.into());
+        }
+        let request = OrderRequest {
+            symbol: ticket.symbol.clone(),
+            client_order_id: cid.clone(),
+            side: ticket.side,
+            order_type: ticket.order_type,
+            qty: ticket.qty,
+            price: ticket.price,
+            trigger_price: ticket.trigger_price,
+            time_in_force: ticket.time_in_force,
+            reduce_only: ticket.reduce_only,
+            trigger_by: ticket.trigger_by,
+            margin_mode: ticket.margin_mode,
+            position_side: ticket.position_side,
+            reference_price: None,
+        };
+        let sent = account.venue.place_order(&request).await;
+        self.settle(&account, intent, sent)
+    }
+
+    /// Journals what the venue answered and turns it into the place call's answer.
+    fn settle(
+        self: &Arc<Self>,
+        account: &Arc<Account>,
+        intent: Intent,
+        sent: rampart_venues::venue::Result<rampart_core::trading::OrderAck>,
+    ) -> Result<PlacedOrder, OrderError> {
+        let cid = intent.client_order_id.clone();
+        let finish = |outcome: &Outcome| -> Result<(), OrderError> {
+            let written = self.journal.record_outcome(&cid, outcome);
+            self.book().pending.remove(&cid);
+            written.map_err(OrderError::from)
+        };
+        match sent {
+            Ok(ack) => {
+                finish(&Outcome::Accepted {
+                    venue_order_id: ack.venue_order_id.clone(),
+                    status: ack.status,
+                })?;
+                Ok(PlacedOrder {
+                    account_id: account.id.clone(),
+                    client_order_id: cid,
+                    status: PlacedStatus::Accepted,
+                    message: format!("Order {} accepted ({:?}).", ack.venue_order_id, ack.status),
+                    ack: Some(ack),
+                })
+            }
+            Err(e) if e.not_sent => {
+                finish(&Outcome::NotSent {
+                    message: e.message.clone(),
+                })?;
+                Err(OrderError::NotSent(e))
+            }
+            // A definite refusal: the venue answered with its code (a 429 included: Binance
+            // documents that a rate-limited request is not processed).
+            Err(e)
+                if !e.outcome_unknown
+                    && matches!(
+                        e.kind,
+                        ErrorKind::Rejected | ErrorKind::Validation | ErrorKind::RateLimited
+                    ) =>
+            {
+                finish(&Outcome::Rejected {
+                    venue_code: e.venue_code.clone(),
+                    message: e.message.clone(),
+                })?;
+                Err(OrderError::Rejected(e))
+            }
+            // Everything else may or may not have reached the venue: unknown, never "failed".
+            Err(e) => {
+                let reason = e.message.clone();
+                // The order is pending already; an unwritten note only loses the reason, the
+                // intent itself is on disk and unresolved either way.
+                if let Err(j) = self.journal.record_unknown(&cid, &reason) {
+                    tracing::error!(%j, "could not journal an unknown outcome");
+                }
+                if let Some(p) = self.book().pending.get_mut(&cid) {
+                    p.unknown = Some(reason.clone());
+                }
+                let engine = Arc::clone(self);
+                let task_account = Arc::clone(account);
+                let task = tokio::spawn(async move {
+                    engine.resolve_until_known(task_account, intent).await;
+                });
+                self.book()
+                    .resolvers
+                    .entry(account.id.clone())
+                    .or_default()
+                    .push(task.abort_handle());
+                Ok(PlacedOrder {
+                    account_id: account.id.clone(),
+                    client_order_id: cid,
+                    status: PlacedStatus::CheckingWithExchange,
+                    ack: None,
+                    message: format!(
+                        "Checking with the exchange: the answer was lost ({reason}). Rampart \
+                         is asking the exchange about this order by its client order id; do not \
+                         send it again."
+                    ),
+                })
+            }
+        }
+    }
+
+    /// Records a resolved outcome and lifts the block it held.
+    pub(super) fn resolved(&self, intent: &Intent, outcome: &Outcome) {
+        if let Err(e) = self
+            .journal
+            .record_outcome(&intent.client_order_id, outcome)
+        {
+            // Still resolved in memory; the journal keeps the intent, so it is looked up again
+            // after a restart (a harmless second lookup).
+            tracing::error!(%e, "could not journal a resolved outcome");
+        }
+        self.book().pending.remove(&intent.client_order_id);
+        tracing::info!(
+            client_order_id = %intent.client_order_id,
+            ?outcome,
+            "order outcome resolved with the exchange"
+        );
+    }
+
+    /// Cancels one order by its client order id.
+    pub async fn cancel(
+        &self,
+        account_id: &str,
+        symbol: &str,
+        client_order_id: &str,
+    ) -> Result<OrderState, OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        account
+            .venue
+            .cancel_by_client_id(symbol, client_order_id)
+            .await
+            .map_err(classify)
+    }
+
+    /// Cancels every open order of the account (of one symbol, or all).
+    pub async fn cancel_all(
+        &self,
+        account_id: &str,
+        symbol: Option<&str>,
+    ) -> Result<(), OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        account.venue.cancel_all(symbol).await.map_err(classify)
+    }
+
+    /// The order with this client order id, as the venue knows it now.
+    pub async fn order(
+        &self,
+        account_id: &str,
+        symbol: &str,
+        client_order_id: &str,
+    ) -> Result<OrderState, OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        match account
+            .venue
+            .order_by_client_id(symbol, client_order_id)
+            .await
+            .map_err(classify)?
+        {
+            ClientIdLookup::Found(o) => Ok(o),
+            ClientIdLookup::Several(mut all) => {
+                all.sort_by_key(|o| std::cmp::Reverse(o.updated_ms));
+                all.into_iter()
+                    .next()
+                    .ok_or_else(|| not_found(client_order_id))
+            }
+            ClientIdLookup::NotFound => Err(not_found(client_order_id)),
+        }
+    }
+
+    pub async fn open_orders(
+        &self,
+        account_id: &str,
+        symbol: Option<&str>,
+    ) -> Result<Vec<OrderState>, OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        account.venue.open_orders(symbol).await.map_err(classify)
+    }
+
+    pub async fn positions(&self, account_id: &str) -> Result<Vec<Position>, OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        account.venue.positions(None).await.map_err(classify)
+    }
+
+    pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        account.venue.balances().await.map_err(classify)
+    }
+
+    /// Every attached account's connection and the orders still being checked.
+    pub fn status(&self) -> Vec<AccountStatus> {
+        let accounts: Vec<Arc<Account>> = self
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let book = self.book();
+        let mut all: Vec<AccountStatus> = accounts
+            .iter()
+            .map(|a| AccountStatus {
+                account_id: a.id.clone(),
+                venue: a.venue_id,
+                connection: a.connection.borrow().clone(),
+                clock_offset_ms: a.venue.venue_time_ms().map(|t| t - local_ms()),
+                checking: book
+                    .pending
+                    .values()
+                    .filter(|p| p.intent.account_id == a.id && p.unknown.is_some())
+                    .map(|p| PendingOrderView {
+                        client_order_id: p.intent.client_order_id.clone(),
+                        symbol: p.intent.symbol.clone(),
+                        message: format!(
+                            "Checking with the exchange ({})",
+                            p.unknown.as_deref().unwrap_or("answer lost")
+                        ),
+                    })
+                    .collect(),
+                recovering: book.recovering.contains(&a.id),
+            })
+            .collect();
+        all.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        all
+    }
+
+    /// How many orders are between intent and outcome (in flight or unknown).
+    pub fn pending_count(&self) -> usize {
+        self.book().pending.len()
+    }
+}
+
+fn not_found(client_order_id: &str) -> OrderError {
+    OrderError::NotFound(format!(
+        "The exchange has no order {client_order_id} on this account."
+    ))
+}
+
+/// A venue failure for a request that is not a new order (cancel, query, list).
+fn classify(e: rampart_venues::venue::Error) -> OrderError {
+    if e.not_sent {
+        OrderError::NotSent(e)
+    } else if e.kind == ErrorKind::Rejected {
+        OrderError::Rejected(e)
+    } else {
+        OrderError::Venue(e)
+    }
+}

@@ -1,0 +1,272 @@
+//! Trading on the desk: the accounts' venue connections (made at unlock, dropped at lock), the
+//! Demo venue, and the order commands, each a call into the [`OrderEngine`].
+
+use std::sync::Arc;
+
+use rampart_core::session::{AccountView, Environment};
+use rampart_core::trading::{Balance, InstrumentRules, OrderState, Position};
+use rampart_core::{ApiError, ErrorCode, Venue};
+use rampart_vault::Credentials;
+use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
+use rampart_venues::venue::DynVenue;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::Desk;
+use crate::demo::{self, DemoExchange};
+use crate::files::write_json;
+use crate::orders::{
+    AccountStatus, ConnectionState, NoPreTradeChecks, OrderEngine, OrderJournal, OrderTicket,
+    PlacedOrder, ResolvePolicy,
+};
+
+const JOURNAL_FILE: &str = "orders.journal";
+
+/// The trading side of the desk: the engine (with its journal, open for the app's lifetime) and
+/// the Demo venue's simulator.
+#[derive(Default)]
+pub(crate) struct Trading {
+    engine: Option<Arc<OrderEngine>>,
+    demo: Option<DemoExchange>,
+}
+
+/// An account's trading state as the status bar shows it: the account's label and venue next to
+/// its connection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct TradingStatus {
+    pub account: AccountView,
+    pub status: AccountStatus,
+}
+
+/// Which order a cancel or lookup is about.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct OrderRef {
+    pub account_id: String,
+    pub symbol: String,
+    pub client_order_id: String,
+}
+
+fn unavailable(message: impl Into<String>) -> ApiError {
+    ApiError::new(ErrorCode::VenueUnavailable, message)
+}
+
+impl Desk {
+    fn trading(&self) -> std::sync::MutexGuard<'_, Trading> {
+        // Trading holds two Options, each replaced in one assignment: a panic elsewhere cannot
+        // leave it half-written.
+        self.trading.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The order engine, opening the journal on first use (its unresolved intents are resolved
+    /// as their accounts connect).
+    fn order_engine(&self) -> Result<Arc<OrderEngine>, ApiError> {
+        let mut trading = self.trading();
+        if let Some(engine) = &trading.engine {
+            return Ok(Arc::clone(engine));
+        }
+        let (journal, unresolved) = OrderJournal::open(&self.data_dir.join(JOURNAL_FILE))
+            .map_err(|e| ApiError::new(ErrorCode::DataDirUnavailable, e.to_string()))?;
+        if !unresolved.is_empty() {
+            tracing::warn!(
+                count = unresolved.len(),
+                "orders sent before the last stop have no known outcome; checking with the exchange"
+            );
+        }
+        let engine = OrderEngine::new(
+            journal,
+            unresolved,
+            Box::new(NoPreTradeChecks),
+            ResolvePolicy::default(),
+        );
+        trading.engine = Some(Arc::clone(&engine));
+        Ok(engine)
+    }
+
+    /// The engine while unlocked.
+    fn unlocked_engine(&self) -> Result<Arc<OrderEngine>, ApiError> {
+        self.require_unlocked()?;
+        self.trading()
+            .engine
+            .clone()
+            .ok_or_else(|| unavailable("Trading is starting; try again in a moment."))
+    }
+
+    /// On the first unlock (no accounts file yet): a Demo account, with generated credentials in
+    /// the keychain like any account's. Then every account with its credentials.
+    fn accounts_to_connect(&self) -> Result<Vec<(AccountView, Credentials)>, ApiError> {
+        self.require_unlocked()?;
+        let mut accounts = self.load_accounts()?;
+        if !self.accounts_path().exists() {
+            let credentials = demo::new_credentials();
+            let account = AccountView {
+                id: crate::session::new_account_id(),
+                venue: Venue::Demo,
+                label: demo::DEMO_LABEL.into(),
+                environment: Environment::Demo,
+                masked_key: credentials.masked_key(),
+                fingerprint: credentials.fingerprint(),
+                created_at: self.clock.now_millis(),
+            };
+            self.vault.store_credentials(&account.id, &credentials)?;
+            accounts.push(account.clone());
+            if let Err(err) = write_json(&self.accounts_path(), &accounts) {
+                let _ = self.vault.delete_credentials(&account.id);
+                return Err(err);
+            }
+            tracing::info!(account = %account.id, "Demo account created");
+        }
+        let mut plan = Vec::with_capacity(accounts.len());
+        for account in accounts {
+            match self.vault.credentials(&account.id)? {
+                Some(credentials) => plan.push((account, credentials)),
+                None => tracing::warn!(account = %account.id, "no credentials in the keychain"),
+            }
+        }
+        Ok(plan)
+    }
+
+    /// A connector for one account: the Demo venue's simulator in process, or the venue itself.
+    fn connector(
+        &self,
+        account: &AccountView,
+        credentials: &Credentials,
+    ) -> Result<Arc<dyn DynVenue>, String> {
+        let key = credentials.api_key.expose();
+        let secret = credentials.api_secret.expose();
+        let client = match account.venue {
+            Venue::Demo => {
+                let mut trading = self.trading();
+                if !trading.demo.as_ref().is_some_and(|d| d.serves(credentials)) {
+                    let exchange = DemoExchange::start(credentials)
+                        .map_err(|e| format!("the Demo exchange could not start: {e}"))?;
+                    trading.demo = Some(exchange);
+                }
+                let base = trading
+                    .demo
+                    .as_ref()
+                    .map(DemoExchange::base_url)
+                    .ok_or("the Demo exchange is not running")?;
+                RestClient::new(&base, key, secret)
+            }
+            Venue::BinanceUsdm => RestClient::for_environment(
+                account.environment,
+                key,
+                secret,
+                &ClientOptions::default(),
+            ),
+            other => {
+                return Err(format!(
+                    "{} accounts can be stored but not traded yet: Rampart's {} connector is \
+                     not in this version.",
+                    other.display_name(),
+                    other.display_name()
+                ));
+            }
+        };
+        let client = client.map_err(|e| e.trader_message())?;
+        Ok(Arc::new(BinanceUsdm::new(client)))
+    }
+
+    /// Connects every account (after unlock). Accounts connect in the background; orders
+    /// journaled before a restart are resolved before their accounts take new ones.
+    pub(crate) async fn connect_accounts(self: &Arc<Self>) -> Result<(), ApiError> {
+        let plan = self.run(|d| d.accounts_to_connect()).await?;
+        let engine = self.run(|d| d.order_engine()).await?;
+        for (account, credentials) in plan {
+            match self.connector(&account, &credentials) {
+                Ok(venue) => engine.attach(&account.id, account.venue, venue),
+                Err(why) => {
+                    tracing::warn!(account = %account.id, %why, "account not connected");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Drops every venue connection (their keys live in the connectors' memory).
+    pub(crate) fn disconnect_accounts(&self) {
+        if let Some(engine) = &self.trading().engine {
+            engine.detach_all();
+        }
+    }
+
+    /// Each account's connection, clock offset and orders being checked with the exchange.
+    pub async fn trading_status(&self) -> Result<Vec<TradingStatus>, ApiError> {
+        let engine = self.unlocked_engine()?;
+        let accounts = self.load_accounts()?;
+        let statuses = engine.status();
+        Ok(accounts
+            .into_iter()
+            .map(|account| {
+                let status = statuses
+                    .iter()
+                    .find(|s| s.account_id == account.id)
+                    .cloned()
+                    .unwrap_or_else(|| AccountStatus {
+                        account_id: account.id.clone(),
+                        venue: account.venue,
+                        connection: ConnectionState::Failed(format!(
+                            "{} accounts are not traded in this version.",
+                            account.venue.display_name()
+                        )),
+                        clock_offset_ms: None,
+                        checking: Vec::new(),
+                        recovering: false,
+                    });
+                TradingStatus { account, status }
+            })
+            .collect())
+    }
+
+    pub async fn list_instruments(
+        &self,
+        account_id: &str,
+    ) -> Result<Vec<InstrumentRules>, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.instruments(account_id).await?)
+    }
+
+    pub async fn place_order(
+        &self,
+        account_id: &str,
+        ticket: &OrderTicket,
+    ) -> Result<PlacedOrder, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.place(account_id, ticket).await?)
+    }
+
+    pub async fn cancel_order(&self, order: &OrderRef) -> Result<OrderState, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine
+            .cancel(&order.account_id, &order.symbol, &order.client_order_id)
+            .await?)
+    }
+
+    pub async fn cancel_all_orders(
+        &self,
+        account_id: &str,
+        symbol: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.cancel_all(account_id, symbol).await?)
+    }
+
+    pub async fn open_orders(&self, account_id: &str) -> Result<Vec<OrderState>, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.open_orders(account_id, None).await?)
+    }
+
+    pub async fn positions(&self, account_id: &str) -> Result<Vec<Position>, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.positions(account_id).await?)
+    }
+
+    pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.balances(account_id).await?)
+    }
+}

@@ -1,0 +1,360 @@
+//! The engine's order path (issue 8) against the simulator over real loopback sockets: every
+//! order goes through the Venue trait, is journaled before it is sent, and an order whose answer
+//! was lost is resolved by client order id — after faults, after a crash, never twice.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rampart_core::{OrderType, Side, Venue as VenueId};
+use rampart_engine::orders::{
+    ConnectionState, NoPreTradeChecks, OrderEngine, OrderError, OrderJournal, OrderTicket,
+    PlacedStatus, ResolvePolicy,
+};
+use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimServer};
+use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
+use rampart_venues::venue::DynVenue;
+
+const KEY: &str = "eng0Key0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const SECRET: &str = "eng0Secret0bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+const BTC: &str = "BTCUSDT";
+
+/// A short request validity, so that "not found" can mean "not placed" within a second or two.
+const RECV_WINDOW_MS: u32 = 500;
+
+fn fast_policy() -> ResolvePolicy {
+    ResolvePolicy {
+        not_placed_margin: Duration::from_millis(300),
+        confirm_after: Duration::from_millis(200),
+        first_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(500),
+    }
+}
+
+async fn start_sim(faults: Faults) -> SimServer {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    SimServer::start(
+        listener,
+        SimConfig {
+            accounts: vec![SimAccount {
+                api_key: KEY.into(),
+                api_secret: SECRET.into(),
+            }],
+            faults,
+            tick_interval_ms: 0,
+            order_limit_per_10s: 10_000,
+            order_limit_per_minute: 10_000,
+            ..SimConfig::default()
+        },
+    )
+    .unwrap()
+}
+
+fn connector(sim: &SimServer) -> Arc<dyn DynVenue> {
+    let options = ClientOptions {
+        recv_window_ms: RECV_WINDOW_MS,
+        request_timeout: Duration::from_secs(2),
+        ..ClientOptions::default()
+    };
+    let client = RestClient::with_options(&sim.base_url(), KEY, SECRET, &options).unwrap();
+    Arc::new(BinanceUsdm::new(client))
+}
+
+fn open_engine(journal: &Path) -> Arc<OrderEngine> {
+    let (journal, unresolved) = OrderJournal::open(journal).unwrap();
+    OrderEngine::new(
+        journal,
+        unresolved,
+        Box::new(NoPreTradeChecks),
+        fast_policy(),
+    )
+}
+
+/// Waits (bounded) until `done` holds for the engine.
+async fn until(engine: &OrderEngine, what: &str, done: impl Fn(&OrderEngine) -> bool) {
+    let started = Instant::now();
+    while !done(engine) {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}: {:?}",
+            engine.status()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn ready(engine: &OrderEngine) {
+    until(engine, "the account to connect", |e| {
+        e.status()
+            .iter()
+            .all(|s| s.connection == ConnectionState::Ready && !s.recovering)
+    })
+    .await;
+}
+
+fn market(side: Side, qty: &str) -> OrderTicket {
+    OrderTicket {
+        symbol: BTC.into(),
+        side,
+        order_type: OrderType::Market,
+        qty: qty.parse().unwrap(),
+        price: None,
+        trigger_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        trigger_by: None,
+        margin_mode: None,
+        position_side: Default::default(),
+    }
+}
+
+fn limit(qty: &str, price: &str) -> OrderTicket {
+    OrderTicket {
+        order_type: OrderType::Limit,
+        price: Some(price.parse().unwrap()),
+        ..market(Side::Buy, qty)
+    }
+}
+
+/// Each client order id the venue took, with how many times it took it.
+fn taken_by_venue(sim: &SimServer) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for id in sim.client_order_ids() {
+        *counts.entry(id).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// 300 orders while the simulator drops the connection after accepting, answers "unknown" 503s
+/// after accepting, or fails before accepting (every 7th order, in turn). Every lost answer is
+/// "checking with the exchange" — never Rejected or NotPlaced on the spot — and blocks its
+/// symbol until the resolver has the venue's answer; then each order is Accepted (the venue has
+/// it, once) or NotPlaced (the venue never took it). None is sent twice.
+#[tokio::test]
+async fn orders_with_lost_answers_are_resolved_by_client_id_and_none_is_sent_twice() {
+    const ORDERS: usize = 300;
+    const EVERY: u32 = 7;
+    let sim = start_sim(Faults {
+        every: EVERY,
+        ..Faults::default()
+    })
+    .await;
+    sim.set_mark_price(BTC, "60000".parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("orders.journal");
+    let engine = open_engine(&journal);
+    engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+    ready(&engine).await;
+
+    let mut accepted = Vec::new();
+    let mut checking = Vec::new();
+    for i in 0..ORDERS {
+        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        let placed = engine
+            .place("acc", &market(side, "0.002"))
+            .await
+            .unwrap_or_else(|e| panic!("order {i}: {e}"));
+        match placed.status {
+            PlacedStatus::Accepted => accepted.push(placed.client_order_id),
+            PlacedStatus::CheckingWithExchange => {
+                // While it is unknown, the symbol takes no new order, and nothing is sent.
+                let before = sim.order_count();
+                match engine.place("acc", &market(side, "0.002")).await {
+                    Err(OrderError::CheckingWithExchange(why)) => {
+                        assert!(why.contains("Checking with the exchange"), "{why}")
+                    }
+                    // It may already be resolved (the venue had it and answered the first query).
+                    Ok(p) => {
+                        assert_eq!(engine.pending_count(), 0);
+                        accepted.push(p.client_order_id);
+                    }
+                    Err(other) => panic!("order {i}: {other}"),
+                }
+                if engine.pending_count() > 0 {
+                    assert_eq!(sim.order_count(), before, "nothing sent while checking");
+                }
+                checking.push(placed.client_order_id);
+                until(&engine, "the unknown order to resolve", |e| {
+                    e.pending_count() == 0
+                })
+                .await;
+            }
+        }
+    }
+    let faults = ORDERS / EVERY as usize;
+    assert_eq!(checking.len(), faults, "every injected fault is an unknown");
+
+    let taken = taken_by_venue(&sim);
+    assert!(
+        taken.values().all(|&n| n == 1),
+        "a client order id taken twice"
+    );
+    for id in &accepted {
+        assert_eq!(
+            taken.get(id),
+            Some(&1),
+            "{id} accepted but not on the venue"
+        );
+    }
+    // Of the unknowns, exactly the ones the venue took are on it; the others were resolved
+    // NotPlaced (the journal has no unresolved intent left).
+    let on_venue = checking.iter().filter(|id| taken.contains_key(*id)).count();
+    let failed_before_accepting = (1..=faults).filter(|k| k % 3 == 0).count();
+    assert_eq!(on_venue, faults - failed_before_accepting);
+    assert_eq!(taken.len(), accepted.len() + on_venue);
+    drop(engine);
+    let (_, unresolved) = OrderJournal::open(&journal).unwrap();
+    assert!(unresolved.is_empty(), "{unresolved:?}");
+    sim.stop().await;
+}
+
+/// Runs the crash child until it kills itself at `point`; returns the client order id of the
+/// intent it journaled.
+async fn crash_child(sim: &SimServer, journal: &Path, point: &str) -> String {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_order-crash-child"))
+        .args([
+            sim.base_url().as_str(),
+            KEY,
+            SECRET,
+            journal.to_str().unwrap(),
+            point,
+        ])
+        .output();
+    let output = tokio::time::timeout(Duration::from_secs(60), output)
+        .await
+        .expect("the child finishes")
+        .unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(
+        output.status.signal(),
+        Some(9),
+        "the child dies by SIGKILL at {point}: {output:?}"
+    );
+    let text = std::fs::read_to_string(journal).unwrap();
+    let intents: Vec<&str> = text.lines().filter(|l| l.contains("\"intent\"")).collect();
+    assert_eq!(intents.len(), 1, "one intent on disk: {text}");
+    assert!(
+        !text.contains("\"resolved\""),
+        "no outcome was journaled: {text}"
+    );
+    let record: serde_json::Value = serde_json::from_str(intents[0]).unwrap();
+    record["clientOrderId"].as_str().unwrap().to_owned()
+}
+
+/// The process is killed after the intent is on disk and before the order is sent, and again
+/// (another run) after the venue took the order but before the answer was journaled. After a
+/// restart the engine resolves each from the journal before its account takes a new order: the
+/// first is NotPlaced (the venue never saw it, and it can no longer arrive), the second is the
+/// venue's order, found by its client order id. Neither is sent twice.
+#[tokio::test]
+async fn orders_in_flight_at_a_crash_are_resolved_at_restart_and_never_sent_twice() {
+    let sim = start_sim(Faults::default()).await;
+    for point in ["before-send", "after-send"] {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("orders.journal");
+        let cid = crash_child(&sim, &journal, point).await;
+        let on_venue_before = taken_by_venue(&sim).get(&cid).copied();
+        match point {
+            "before-send" => assert_eq!(on_venue_before, None, "nothing was sent"),
+            _ => assert_eq!(on_venue_before, Some(1), "the venue took it once"),
+        }
+
+        // Restart: the journal's unresolved intent blocks the account until it is resolved.
+        let engine = open_engine(&journal);
+        assert_eq!(
+            engine.pending_count(),
+            0,
+            "not pending until the account connects"
+        );
+        engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+        let before = sim.order_count();
+        match engine.place("acc", &limit("0.002", "59000")).await {
+            Err(OrderError::CheckingWithExchange(why)) => {
+                assert!(why.contains("before Rampart last stopped"), "{why}")
+            }
+            other => panic!("{point}: a new order before recovery: {other:?}"),
+        }
+        assert_eq!(sim.order_count(), before, "nothing sent while recovering");
+        ready(&engine).await;
+        assert_eq!(engine.pending_count(), 0);
+        assert_eq!(
+            taken_by_venue(&sim).get(&cid).copied(),
+            on_venue_before,
+            "{point}: the journaled order was not sent again"
+        );
+        let (_, unresolved) = OrderJournal::open(&journal).unwrap();
+        assert!(unresolved.is_empty(), "{point}: {unresolved:?}");
+        let text = std::fs::read_to_string(&journal).unwrap();
+        assert!(text.is_empty(), "compacted after resolution: {text}");
+        // Resolved: the account trades again.
+        let placed = engine.place("acc", &limit("0.002", "59000")).await.unwrap();
+        assert_eq!(placed.status, PlacedStatus::Accepted);
+        engine.detach_all();
+    }
+    sim.stop().await;
+}
+
+/// A burst of concurrent places on one account: each is journaled and sent once under its own
+/// client order id; while an order's answer is lost, a concurrent burst on its symbol is refused
+/// whole, and nothing of it reaches the venue.
+#[tokio::test]
+async fn concurrent_places_are_each_sent_once_and_an_unknown_refuses_a_whole_burst() {
+    let sim = start_sim(Faults::default()).await;
+    sim.set_mark_price(BTC, "60000".parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("orders.journal"));
+    engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+    ready(&engine).await;
+
+    let burst: Vec<_> = (0..32)
+        .map(|_| {
+            let engine = Arc::clone(&engine);
+            tokio::spawn(async move { engine.place("acc", &limit("0.002", "59000")).await })
+        })
+        .collect();
+    let mut ids = Vec::new();
+    for task in burst {
+        let placed = task.await.unwrap().unwrap();
+        assert_eq!(placed.status, PlacedStatus::Accepted);
+        ids.push(placed.client_order_id);
+    }
+    let taken = taken_by_venue(&sim);
+    assert_eq!(taken.len(), 32);
+    assert!(ids.iter().all(|id| taken.get(id) == Some(&1)));
+
+    // The next order's answer is lost after the venue took it: the simulator's 33rd order
+    // request is its first fault, which accepts the order and drops the connection.
+    sim.set_faults(Faults {
+        every: 33,
+        ..Faults::default()
+    });
+    let lost = engine.place("acc", &limit("0.002", "59000")).await.unwrap();
+    sim.set_faults(Faults::default());
+    assert_eq!(lost.status, PlacedStatus::CheckingWithExchange);
+    let before = sim.order_count();
+    let burst: Vec<_> = (0..16)
+        .map(|_| {
+            let engine = Arc::clone(&engine);
+            tokio::spawn(async move { engine.place("acc", &limit("0.002", "59000")).await })
+        })
+        .collect();
+    let mut refused = 0;
+    for task in burst {
+        match task.await.unwrap() {
+            Err(OrderError::CheckingWithExchange(_)) => refused += 1,
+            // Resolved meanwhile: the venue answered the first lookup.
+            Ok(_) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    if refused == 16 {
+        assert_eq!(sim.order_count(), before, "nothing of the burst was sent");
+    }
+    until(&engine, "the lost order to resolve", |e| {
+        e.pending_count() == 0
+    })
+    .await;
+    assert_eq!(taken_by_venue(&sim).get(&lost.client_order_id), Some(&1));
+    sim.stop().await;
+}
