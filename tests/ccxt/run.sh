@@ -40,7 +40,9 @@ if [[ -z "${RAMPART_BIN:-}" ]]; then
         echo "ccxt: 0 passed, 1 failed"
         exit 1
     fi
-    export RAMPART_BIN="$repo/target/debug/rampart"
+    # Cargo puts the binary under $CARGO_TARGET_DIR when one is set (a shared or per-worktree
+    # target directory), else under target/.
+    export RAMPART_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/rampart"
 fi
 
 exec "$venv/bin/python" "$repo/tests/ccxt/check_binance_usdm.py" "$@"

@@ -263,3 +263,282 @@ async fn stop_ends_stream_connections_too() {
         .expect("stop returns in time");
     assert!(closes(&mut raw).await);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Routed paths, book streams and trades (issue 8: "Streams as Binance serves them now").
+
+/// Sends a `LIST_SUBSCRIPTIONS` and returns its answer, skipping any event before it. Once
+/// answered, the connection's task is running: it hears every event published after this.
+async fn list(client: &mut Client, id: u64) -> Value {
+    client
+        .send(Message::text(format!(
+            r#"{{"method":"LIST_SUBSCRIPTIONS","id":{id}}}"#
+        )))
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let frame = next_json(client).await;
+        if frame.get("id").is_some() {
+            return frame;
+        }
+    }
+    panic!("no answer to LIST_SUBSCRIPTIONS in 200 frames");
+}
+
+async fn quiet_sim() -> SimServer {
+    sim_with(common::quiet_config(3)).await
+}
+
+/// `GET /fapi/v1/depth?symbol=BTCUSDT&limit=1000`.
+async fn rest_depth(server: &SimServer) -> Value {
+    let url = format!(
+        "{}/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
+        server.base_url()
+    );
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// `[["price","qty"], …]` as decimals.
+fn levels(list: &Value) -> Levels {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                common::dec(l[0].as_str().unwrap()),
+                common::dec(l[1].as_str().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// Price levels, `(price, qty)`, best first.
+type Levels = Vec<(Decimal, Decimal)>;
+
+/// A book kept by Binance's "How to manage a local order book correctly".
+struct LocalBook {
+    last_u: u64,
+    bids: std::collections::BTreeMap<Decimal, Decimal>,
+    asks: std::collections::BTreeMap<Decimal, Decimal>,
+}
+
+impl LocalBook {
+    fn from_snapshot(snapshot: &Value) -> LocalBook {
+        LocalBook {
+            last_u: snapshot["lastUpdateId"].as_u64().unwrap(),
+            bids: levels(&snapshot["bids"]).into_iter().collect(),
+            asks: levels(&snapshot["asks"]).into_iter().collect(),
+        }
+    }
+
+    fn apply(&mut self, event: &Value) {
+        for (side, book) in [("b", &mut self.bids), ("a", &mut self.asks)] {
+            for (price, qty) in levels(&event[side]) {
+                if qty.is_zero() {
+                    book.remove(&price);
+                } else {
+                    book.insert(price, qty);
+                }
+            }
+        }
+        self.last_u = event["u"].as_u64().unwrap();
+    }
+
+    /// Bids best first, asks best first.
+    fn sides(&self) -> (Levels, Levels) {
+        let bids = self.bids.iter().rev().map(|(p, q)| (*p, *q)).collect();
+        let asks = self.asks.iter().map(|(p, q)| (*p, *q)).collect();
+        (bids, asks)
+    }
+}
+
+#[tokio::test]
+async fn the_documented_local_order_book_procedure_tracks_the_rest_book() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    // 1. Open the stream; 2. buffer its events.
+    let mut stream = connect(format!("{ws}/public/stream?streams=btcusdt@depth@100ms")).await;
+    assert_eq!(
+        list(&mut stream, 1).await["result"],
+        json!(["btcusdt@depth@100ms"])
+    );
+    server.step_prices(5);
+    // 3. The snapshot, while events keep coming.
+    let snapshot = rest_depth(&server).await;
+    let last_update_id = snapshot["lastUpdateId"].as_u64().unwrap();
+    server.step_prices(5);
+    // A move that surely changes the book, then the book it must end at.
+    let mark = server.mark_price("BTCUSDT").unwrap();
+    server.set_mark_price("BTCUSDT", mark + Decimal::new(25, 1));
+    let end = rest_depth(&server).await;
+    let end_id = end["lastUpdateId"].as_u64().unwrap();
+
+    let mut book = LocalBook::from_snapshot(&snapshot);
+    let mut first = true;
+    let mut previous_u = 0;
+    for _ in 0..100 {
+        let frame = next_json(&mut stream).await;
+        assert_eq!(frame["stream"], "btcusdt@depth@100ms", "{frame}");
+        let event = &frame["data"];
+        assert_eq!(event["e"], "depthUpdate");
+        let (big_u, u, pu) = (
+            event["U"].as_u64().unwrap(),
+            event["u"].as_u64().unwrap(),
+            event["pu"].as_u64().unwrap(),
+        );
+        assert!(big_u <= u, "{event}");
+        if !first || previous_u != 0 {
+            assert_eq!(pu, previous_u, "pu is the previous event's u: {event}");
+        }
+        previous_u = u;
+        // 4. Drop events older than the snapshot.
+        if u < last_update_id {
+            continue;
+        }
+        // 5. The first one applied straddles the snapshot.
+        if first {
+            assert!(big_u <= last_update_id && last_update_id <= u, "{event}");
+            first = false;
+        }
+        book.apply(event);
+        if u >= end_id {
+            break;
+        }
+    }
+    assert_eq!(book.last_u, end_id, "the stream reached the final book");
+    let (bids, asks) = book.sides();
+    assert_eq!(bids, levels(&end["bids"]), "bids match GET /fapi/v1/depth");
+    assert_eq!(asks, levels(&end["asks"]), "asks match GET /fapi/v1/depth");
+    assert!(bids[0].0 < asks[0].0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn partial_depth_carries_the_best_levels() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    let mut client = connect(format!("{ws}/public/ws/btcusdt@depth5@100ms")).await;
+    list(&mut client, 1).await;
+    server.set_mark_price("BTCUSDT", common::dec("60100"));
+    let event = next_json(&mut client).await;
+    assert_eq!(event["e"], "depthUpdate", "{event}");
+    let rest = rest_depth(&server).await;
+    assert_eq!(levels(&event["b"]), levels(&rest["bids"])[..5].to_vec());
+    assert_eq!(levels(&event["a"]), levels(&rest["asks"])[..5].to_vec());
+    assert_eq!(event["u"], rest["lastUpdateId"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn routes_carry_only_their_kind_of_stream() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    // Book data on /market stays silent; mark prices arrive.
+    let mut market = connect(format!(
+        "{ws}/market/stream?streams=btcusdt@depth/btcusdt@markPrice"
+    ))
+    .await;
+    let mut public = connect(format!("{ws}/public/ws/btcusdt@depth")).await;
+    list(&mut market, 1).await;
+    list(&mut public, 1).await;
+    server.set_mark_price("BTCUSDT", common::dec("60010"));
+    server.set_mark_price("BTCUSDT", common::dec("60020"));
+    let first = next_json(&mut market).await;
+    assert_eq!(first["stream"], "btcusdt@markPrice", "{first}");
+    let second = next_json(&mut market).await;
+    assert_eq!(
+        second["stream"], "btcusdt@markPrice",
+        "no depth between two mark prices on /market: {second}"
+    );
+    // /public carries the depth of both moves.
+    for _ in 0..2 {
+        assert_eq!(next_json(&mut public).await["e"], "depthUpdate");
+    }
+    // Market streams on /public stay silent too: only the subscription answer comes back.
+    public
+        .send(Message::text(
+            r#"{"method":"SUBSCRIBE","params":["btcusdt@markPrice"],"id":2}"#,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_json(&mut public).await,
+        json!({ "result": null, "id": 2 })
+    );
+    server.set_mark_price("BTCUSDT", common::dec("60030"));
+    assert_eq!(next_json(&mut public).await["e"], "depthUpdate");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn agg_trades_follow_a_fill() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    let mut trades = connect(format!("{ws}/market/ws/btcusdt@aggTrade")).await;
+    list(&mut trades, 1).await;
+    // Best ask 60000.1 holds 0.5, the next level 1.0: a buy of 0.7 takes two levels.
+    let placed = common::market(&server, "BUY", "0.7").await;
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    let one = next_json(&mut trades).await;
+    let two = next_json(&mut trades).await;
+    for (event, price, qty) in [(&one, "60000.10", "0.500"), (&two, "60000.20", "0.200")] {
+        assert_eq!(event["e"], "aggTrade", "{event}");
+        assert_eq!(event["s"], "BTCUSDT");
+        assert_eq!(event["p"], price);
+        assert_eq!(event["q"], qty);
+        assert_eq!(event["m"], false, "a taker buy: the buyer is not the maker");
+        assert_eq!(event["f"], event["l"]);
+    }
+    assert!(two["a"].as_u64().unwrap() > one["a"].as_u64().unwrap());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn private_route_takes_the_listen_key_in_the_query_and_filters_events() {
+    let server = quiet_sim().await;
+    let http = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    let key = new_listen_key(&http, &server.base_url()).await;
+    let ws = server.ws_base_url();
+    let mut orders = connect(format!(
+        "{ws}/private/ws?listenKey={key}&events=ORDER_TRADE_UPDATE"
+    ))
+    .await;
+    let mut everything = connect(format!("{ws}/private/ws/{key}")).await;
+    list(&mut orders, 1).await;
+    list(&mut everything, 1).await;
+    let placed = common::market(&server, "BUY", "0.7").await;
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    // Two fills: TRADE, ACCOUNT_UPDATE, TRADE (FILLED), ACCOUNT_UPDATE.
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let event = next_json(&mut orders).await;
+        assert_eq!(
+            event["e"], "ORDER_TRADE_UPDATE",
+            "only the events asked for: {event}"
+        );
+        seen.push(event["o"]["X"].as_str().unwrap().to_owned());
+        if event["o"]["X"] == "FILLED" {
+            break;
+        }
+    }
+    assert_eq!(seen.last().map(String::as_str), Some("FILLED"), "{seen:?}");
+    let mut account_updates = 0;
+    for _ in 0..20 {
+        let event = next_json(&mut everything).await;
+        if event["e"] == "ACCOUNT_UPDATE" {
+            account_updates += 1;
+            if account_updates == 2 {
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        account_updates, 2,
+        "without events=, every event type arrives"
+    );
+    // A market stream on /private stays silent; an unknown key is refused at the handshake.
+    let refused =
+        tokio_tungstenite::connect_async(format!("{ws}/private/ws?listenKey=nosuchkey")).await;
+    assert!(refused.is_err(), "an unknown listen key is refused");
+    server.stop().await;
+}

@@ -102,6 +102,9 @@ pub(super) struct Market {
     pub(super) funding_rate: Decimal,
     /// Book update id, bumped on every price change or trade.
     pub(super) update_id: u64,
+    /// The `u` of the last diff depth event published (the next one's `pu`); see
+    /// [`super::book_streams`].
+    pub(super) depth_u: u64,
     candles: Vec<Candle>,
 }
 
@@ -126,15 +129,18 @@ impl Market {
     }
 
     /// Level `i` (0 = best) on one side: (price, size). Bids step down a tick per level, asks
-    /// up; level `i` holds `(i + 1)` times the symbol's level size.
+    /// up. A price keeps its size while the mark moves (see [`super::book_streams::size_at`]:
+    /// at the starting mark level `i` holds `(i + 1)` times the symbol's level size), so a move
+    /// changes only the levels that cross sides or enter and leave the book's depth, as the
+    /// diff depth stream reports.
     pub(super) fn level(&self, buy_side: bool, i: usize) -> (Decimal, Decimal) {
         let n = Decimal::from(i as u64);
-        let size = market::level_size(self.symbol) * (n + Decimal::ONE);
-        if buy_side {
-            (self.best_bid() - self.rules.tick * n, size)
+        let price = if buy_side {
+            self.best_bid() - self.rules.tick * n
         } else {
-            (self.best_ask() + self.rules.tick * n, size)
-        }
+            self.best_ask() + self.rules.tick * n
+        };
+        (price, super::book_streams::size_at(self, buy_side, price))
     }
 
     fn next_funding_time(now: i64) -> i64 {
@@ -520,6 +526,7 @@ impl Exchange {
                     last: mark,
                     funding_rate: Decimal::new(1, 4),
                     update_id: 1,
+                    depth_u: 1,
                     candles,
                 }
             })
@@ -609,6 +616,7 @@ impl Exchange {
 
     fn move_mark(&mut self, i: usize, mark: Decimal, now: i64) {
         let m = &mut self.markets[i];
+        let before = m.mark;
         m.mark = mark;
         m.last = mark;
         m.update_id += 1;
@@ -617,6 +625,7 @@ impl Exchange {
         let mark_event = m.mark_price_event(now);
         let book_event = m.book_ticker_event(now);
         let kline_event = m.kline_event(now);
+        let depth_events = super::book_streams::depth_events(m, before, now);
         self.publish(SimEvent::Market {
             stream: format!("{lower}@markPrice"),
             data: mark_event,
@@ -630,6 +639,9 @@ impl Exchange {
                 stream: format!("{lower}@kline_1m"),
                 data,
             });
+        }
+        for event in depth_events {
+            self.publish(event);
         }
         self.run_triggers(symbol, now);
     }
@@ -837,6 +849,15 @@ impl Exchange {
             if let Some(c) = m.current_candle(now) {
                 c.trade(price, qty, side == Side::Buy);
             }
+            let buyer_is_maker = (side == Side::Buy) == maker;
+            let trade = super::book_streams::Trade {
+                id: trade_id,
+                price,
+                qty,
+                buyer_is_maker,
+            };
+            let event = super::book_streams::agg_trade_event(m, &trade, now);
+            self.publish(event);
         }
         let realized = match self.accounts.get_mut(&api_key) {
             Some(account) => apply_fill(account, &symbol, side.sign() * qty, price, now),

@@ -5,10 +5,11 @@
 //! balances, listen keys, Binance's authentication (HMAC and Ed25519), timestamp and filter
 //! checks, error codes and messages, request-weight and order-count limits, and fault knobs.
 //! Order, fill, position and price changes are published as [`SimEvent`]s for the streams
-//! (`ws`).
+//! (`ws`), with the diff and partial depth and aggregate trades (`book_streams`).
 
 mod algo;
 mod auth;
+mod book_streams;
 mod errors;
 mod events;
 mod exchange;
@@ -339,9 +340,12 @@ impl SimServer {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// The stream base: `ws://127.0.0.1:PORT`, or `wss://…` under TLS. Raw streams and user data
-    /// at `{ws_base_url}/ws/<streamName or listenKey>`, combined streams at
-    /// `{ws_base_url}/stream?streams=<a>/<b>`.
+    /// The stream base: `ws://127.0.0.1:PORT`, or `wss://…` under TLS. Binance's routed paths
+    /// under it: `/public` (book data: `@depth…`, `@bookTicker`), `/market` (`@markPrice`,
+    /// `@kline_…`, `@aggTrade`, …), each with `/ws/<streamName>` and
+    /// `/stream?streams=<a>/<b>`, and `/private/ws?listenKey=<key>&events=<E1>/<E2>` (or
+    /// `/private/ws/<listenKey>`) for user data; the unrouted `/ws/…` and `/stream?…` carry
+    /// everything.
     pub fn ws_base_url(&self) -> String {
         let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
         format!("{scheme}://{}", self.addr)
