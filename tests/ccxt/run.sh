@@ -45,4 +45,10 @@ if [[ -z "${RAMPART_BIN:-}" ]]; then
     export RAMPART_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/rampart"
 fi
 
-exec "$venv/bin/python" "$repo/tests/ccxt/check_binance_usdm.py" "$@"
+# REST check, then the WebSocket check (ccxt.pro); each prints its own `ccxt: N passed, M failed`.
+status=0
+"$venv/bin/python" "$repo/tests/ccxt/check_binance_usdm.py" "$@" || status=$?
+ws_args=()
+for a in "$@"; do [[ "$a" == "--tls" ]] && ws_args+=(--tls); done
+"$venv/bin/python" "$repo/tests/ccxt/check_binance_usdm_ws.py" "${ws_args[@]}" || status=$?
+exit "$status"
