@@ -542,3 +542,166 @@ async fn private_route_takes_the_listen_key_in_the_query_and_filters_events() {
     assert!(refused.is_err(), "an unknown listen key is refused");
     server.stop().await;
 }
+
+// ---------------------------------------------------------------------------------------------
+// The 24hr rolling window ticker (`<symbol>@ticker`, "Individual Symbol Ticker Streams").
+
+/// A field of a ticker payload that Binance sends as a decimal string.
+fn decimal_field(event: &Value, field: &str) -> Decimal {
+    let text = event[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} is a string in {event}"));
+    common::dec(text)
+}
+
+/// The next frame on `client` that is a BTCUSDT `24hrTicker` satisfying `wanted`; tickers come
+/// every 2 s, so at most 5 of them are read.
+async fn next_ticker(client: &mut Client, wanted: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..5 {
+        let event = next_json(client).await;
+        assert_eq!(event["e"], "24hrTicker", "{event}");
+        assert_eq!(event["s"], "BTCUSDT", "{event}");
+        if wanted(&event) {
+            return event;
+        }
+    }
+    panic!("no wanted ticker in 5");
+}
+
+#[tokio::test]
+async fn the_24hr_ticker_sums_the_last_day_of_candles_and_names_the_last_trades() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    let mut market = connect(format!("{ws}/market/ws/btcusdt@ticker")).await;
+    let mut legacy = connect(format!("{ws}/stream?streams=btcusdt@ticker")).await;
+    let mut public = connect(format!("{ws}/public/ws/btcusdt@ticker")).await;
+    let mut trades = connect(format!("{ws}/market/ws/btcusdt@aggTrade")).await;
+    let mut mini = connect(format!("{ws}/market/ws/btcusdt@miniTicker")).await;
+    for client in [
+        &mut market,
+        &mut legacy,
+        &mut public,
+        &mut trades,
+        &mut mini,
+    ] {
+        list(client, 1).await;
+    }
+
+    // Two fills (two book levels), then the first ticker that counts them.
+    let placed = common::market(&server, "BUY", "0.7").await;
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    let first = next_json(&mut trades).await;
+    let second = next_json(&mut trades).await;
+    assert_eq!(
+        (first["e"].as_str(), second["e"].as_str()),
+        (Some("aggTrade"), Some("aggTrade"))
+    );
+    let last_id = second["a"].as_i64().unwrap();
+    let ticker = next_ticker(&mut market, |t| t["L"].as_i64() == Some(last_id)).await;
+
+    // Every documented field, numbers as numbers and prices and quantities as strings.
+    for field in ["E", "O", "C", "F", "L", "n"] {
+        assert!(ticker[field].is_i64(), "{field} is a number in {ticker}");
+    }
+    for field in ["p", "P", "w", "c", "Q", "o", "h", "l", "v", "q"] {
+        decimal_field(&ticker, field);
+    }
+    assert_eq!(ticker["F"], first["a"], "first trade id: {ticker}");
+    assert_eq!(
+        decimal_field(&ticker, "Q"),
+        common::dec(second["q"].as_str().unwrap()),
+        "last quantity"
+    );
+    assert_eq!(
+        decimal_field(&ticker, "c"),
+        common::dec(second["p"].as_str().unwrap()),
+        "last price"
+    );
+
+    // The window: the 1440 one-minute candles up to the event (nothing moves in a quiet
+    // simulator, so GET /fapi/v1/klines shows the same candles).
+    let (open_time, event_time) = (ticker["O"].as_i64().unwrap(), ticker["E"].as_i64().unwrap());
+    assert_eq!(ticker["C"], ticker["E"]);
+    assert_eq!(open_time, event_time - event_time % 60_000 - 1439 * 60_000);
+    let url = format!(
+        "{}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime={open_time}&endTime={event_time}&limit=1500",
+        server.base_url()
+    );
+    let candles: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let candles = candles.as_array().unwrap();
+    assert_eq!(candles.len(), 1440, "one candle a minute for 24 hours");
+    let column = |i: usize| -> Vec<Decimal> {
+        candles
+            .iter()
+            .map(|c| common::dec(c[i].as_str().unwrap()))
+            .collect()
+    };
+    let (opens, highs, lows, closes) = (column(1), column(2), column(3), column(4));
+    let volume: Decimal = column(5).iter().sum();
+    let quote: Decimal = column(7).iter().sum();
+    let count: u64 = candles.iter().map(|c| c[8].as_u64().unwrap()).sum();
+    let open = opens[0];
+    let close = *closes.last().unwrap();
+    assert_eq!(decimal_field(&ticker, "o"), open);
+    assert_eq!(decimal_field(&ticker, "c"), close);
+    assert_eq!(
+        decimal_field(&ticker, "h"),
+        highs.iter().copied().max().unwrap()
+    );
+    assert_eq!(
+        decimal_field(&ticker, "l"),
+        lows.iter().copied().min().unwrap()
+    );
+    assert_eq!(decimal_field(&ticker, "v"), volume);
+    assert_eq!(decimal_field(&ticker, "q"), quote);
+    assert_eq!(ticker["n"].as_u64(), Some(count));
+    assert_eq!(decimal_field(&ticker, "p"), close - open);
+    assert_eq!(
+        decimal_field(&ticker, "P"),
+        ((close - open) / open * Decimal::ONE_HUNDRED).round_dp(3)
+    );
+    // The weighted average at the price precision (BTCUSDT's prices carry 2 decimals).
+    assert_eq!(decimal_field(&ticker, "w"), (quote / volume).round_dp(2));
+
+    // The mini ticker of the same moment: the same window, fewer fields.
+    let mut same = Value::Null;
+    for _ in 0..5 {
+        same = next_json(&mut mini).await;
+        if same["E"] == ticker["E"] {
+            break;
+        }
+    }
+    assert_eq!(same["e"], "24hrMiniTicker", "{same}");
+    let mut keys: Vec<&str> = same
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["E", "c", "e", "h", "l", "o", "q", "s", "v"],
+        "{same}"
+    );
+    for field in ["E", "s", "c", "o", "h", "l", "v", "q"] {
+        assert_eq!(same[field], ticker[field], "{field}: {same} vs {ticker}");
+    }
+
+    // The legacy combined path carries it too; the Public route (book data) does not.
+    let wrapped = next_json(&mut legacy).await;
+    assert_eq!(wrapped["stream"], "btcusdt@ticker", "{wrapped}");
+    assert_eq!(wrapped["data"]["e"], "24hrTicker", "{wrapped}");
+    let silent = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        futures_util::StreamExt::next(&mut public),
+    )
+    .await;
+    assert!(silent.is_err(), "no ticker on /public: {silent:?}");
+
+    // Pushed every 2 seconds ("Update Speed: 2000ms").
+    let next = next_ticker(&mut market, |_| true).await;
+    let gap = next["E"].as_i64().unwrap() - event_time;
+    assert!((1_500..=3_000).contains(&gap), "{gap} ms between tickers");
+    server.stop().await;
+}

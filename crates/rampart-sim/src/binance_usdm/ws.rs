@@ -32,7 +32,9 @@
 //!
 //! Book streams (see `book_streams`): `<symbol>@depth`, `@depth@100ms`, `@depth@500ms` (diff
 //! depth, one event per book change whatever the speed asked), `<symbol>@depth<5|10|20>` with
-//! the same speed suffixes (partial depth); `<symbol>@aggTrade` for every fill.
+//! the same speed suffixes (partial depth); `<symbol>@aggTrade` for every fill;
+//! `<symbol>@ticker` and `<symbol>@miniTicker`, the 24hr rolling window tickers (`24hrTicker`,
+//! `24hrMiniTicker`), every 2 seconds (Market route and the unrouted paths).
 //!
 //! Stream names are matched as given (Binance's are lower-case symbols, e.g.
 //! `btcusdt@markPrice`); an unknown market stream is accepted and stays silent, as Binance does.
