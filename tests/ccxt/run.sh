@@ -40,7 +40,15 @@ if [[ -z "${RAMPART_BIN:-}" ]]; then
         echo "ccxt: 0 passed, 1 failed"
         exit 1
     fi
-    export RAMPART_BIN="$repo/target/debug/rampart"
+    # Cargo puts the binary under $CARGO_TARGET_DIR when one is set (a shared or per-worktree
+    # target directory), else under target/.
+    export RAMPART_BIN="${CARGO_TARGET_DIR:-$repo/target}/debug/rampart"
 fi
 
-exec "$venv/bin/python" "$repo/tests/ccxt/check_binance_usdm.py" "$@"
+# REST check, then the WebSocket check (ccxt.pro); each prints its own `ccxt: N passed, M failed`.
+status=0
+"$venv/bin/python" "$repo/tests/ccxt/check_binance_usdm.py" "$@" || status=$?
+ws_args=()
+for a in "$@"; do [[ "$a" == "--tls" ]] && ws_args+=(--tls); done
+"$venv/bin/python" "$repo/tests/ccxt/check_binance_usdm_ws.py" "${ws_args[@]}" || status=$?
+exit "$status"

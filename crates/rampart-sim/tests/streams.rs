@@ -263,3 +263,445 @@ async fn stop_ends_stream_connections_too() {
         .expect("stop returns in time");
     assert!(closes(&mut raw).await);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Routed paths, book streams and trades (issue 8: "Streams as Binance serves them now").
+
+/// Sends a `LIST_SUBSCRIPTIONS` and returns its answer, skipping any event before it. Once
+/// answered, the connection's task is running: it hears every event published after this.
+async fn list(client: &mut Client, id: u64) -> Value {
+    client
+        .send(Message::text(format!(
+            r#"{{"method":"LIST_SUBSCRIPTIONS","id":{id}}}"#
+        )))
+        .await
+        .unwrap();
+    for _ in 0..200 {
+        let frame = next_json(client).await;
+        if frame.get("id").is_some() {
+            return frame;
+        }
+    }
+    panic!("no answer to LIST_SUBSCRIPTIONS in 200 frames");
+}
+
+async fn quiet_sim() -> SimServer {
+    sim_with(common::quiet_config(3)).await
+}
+
+/// `GET /fapi/v1/depth?symbol=BTCUSDT&limit=1000`.
+async fn rest_depth(server: &SimServer) -> Value {
+    let url = format!(
+        "{}/fapi/v1/depth?symbol=BTCUSDT&limit=1000",
+        server.base_url()
+    );
+    reqwest::get(url).await.unwrap().json().await.unwrap()
+}
+
+/// `[["price","qty"], …]` as decimals.
+fn levels(list: &Value) -> Levels {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                common::dec(l[0].as_str().unwrap()),
+                common::dec(l[1].as_str().unwrap()),
+            )
+        })
+        .collect()
+}
+
+/// Price levels, `(price, qty)`, best first.
+type Levels = Vec<(Decimal, Decimal)>;
+
+/// A book kept by Binance's "How to manage a local order book correctly".
+struct LocalBook {
+    last_u: u64,
+    bids: std::collections::BTreeMap<Decimal, Decimal>,
+    asks: std::collections::BTreeMap<Decimal, Decimal>,
+}
+
+impl LocalBook {
+    fn from_snapshot(snapshot: &Value) -> LocalBook {
+        LocalBook {
+            last_u: snapshot["lastUpdateId"].as_u64().unwrap(),
+            bids: levels(&snapshot["bids"]).into_iter().collect(),
+            asks: levels(&snapshot["asks"]).into_iter().collect(),
+        }
+    }
+
+    fn apply(&mut self, event: &Value) {
+        for (side, book) in [("b", &mut self.bids), ("a", &mut self.asks)] {
+            for (price, qty) in levels(&event[side]) {
+                if qty.is_zero() {
+                    book.remove(&price);
+                } else {
+                    book.insert(price, qty);
+                }
+            }
+        }
+        self.last_u = event["u"].as_u64().unwrap();
+    }
+
+    /// Bids best first, asks best first.
+    fn sides(&self) -> (Levels, Levels) {
+        let bids = self.bids.iter().rev().map(|(p, q)| (*p, *q)).collect();
+        let asks = self.asks.iter().map(|(p, q)| (*p, *q)).collect();
+        (bids, asks)
+    }
+}
+
+#[tokio::test]
+async fn the_documented_local_order_book_procedure_tracks_the_rest_book() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    // 1. Open the stream; 2. buffer its events.
+    let mut stream = connect(format!("{ws}/public/stream?streams=btcusdt@depth@100ms")).await;
+    assert_eq!(
+        list(&mut stream, 1).await["result"],
+        json!(["btcusdt@depth@100ms"])
+    );
+    server.step_prices(5);
+    // 3. The snapshot, while events keep coming.
+    let snapshot = rest_depth(&server).await;
+    let last_update_id = snapshot["lastUpdateId"].as_u64().unwrap();
+    server.step_prices(5);
+    // A move that surely changes the book, then the book it must end at.
+    let mark = server.mark_price("BTCUSDT").unwrap();
+    server.set_mark_price("BTCUSDT", mark + Decimal::new(25, 1));
+    let end = rest_depth(&server).await;
+    let end_id = end["lastUpdateId"].as_u64().unwrap();
+
+    let mut book = LocalBook::from_snapshot(&snapshot);
+    let mut first = true;
+    let mut previous_u = 0;
+    for _ in 0..100 {
+        let frame = next_json(&mut stream).await;
+        assert_eq!(frame["stream"], "btcusdt@depth@100ms", "{frame}");
+        let event = &frame["data"];
+        assert_eq!(event["e"], "depthUpdate");
+        let (big_u, u, pu) = (
+            event["U"].as_u64().unwrap(),
+            event["u"].as_u64().unwrap(),
+            event["pu"].as_u64().unwrap(),
+        );
+        assert!(big_u <= u, "{event}");
+        if !first || previous_u != 0 {
+            assert_eq!(pu, previous_u, "pu is the previous event's u: {event}");
+        }
+        previous_u = u;
+        // 4. Drop events older than the snapshot.
+        if u < last_update_id {
+            continue;
+        }
+        // 5. The first one applied straddles the snapshot.
+        if first {
+            assert!(big_u <= last_update_id && last_update_id <= u, "{event}");
+            first = false;
+        }
+        book.apply(event);
+        if u >= end_id {
+            break;
+        }
+    }
+    assert_eq!(book.last_u, end_id, "the stream reached the final book");
+    let (bids, asks) = book.sides();
+    assert_eq!(bids, levels(&end["bids"]), "bids match GET /fapi/v1/depth");
+    assert_eq!(asks, levels(&end["asks"]), "asks match GET /fapi/v1/depth");
+    assert!(bids[0].0 < asks[0].0);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn partial_depth_carries_the_best_levels() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    let mut client = connect(format!("{ws}/public/ws/btcusdt@depth5@100ms")).await;
+    list(&mut client, 1).await;
+    server.set_mark_price("BTCUSDT", common::dec("60100"));
+    let event = next_json(&mut client).await;
+    assert_eq!(event["e"], "depthUpdate", "{event}");
+    let rest = rest_depth(&server).await;
+    assert_eq!(levels(&event["b"]), levels(&rest["bids"])[..5].to_vec());
+    assert_eq!(levels(&event["a"]), levels(&rest["asks"])[..5].to_vec());
+    assert_eq!(event["u"], rest["lastUpdateId"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn routes_carry_only_their_kind_of_stream() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    // Book data on /market stays silent; mark prices arrive.
+    let mut market = connect(format!(
+        "{ws}/market/stream?streams=btcusdt@depth/btcusdt@markPrice"
+    ))
+    .await;
+    let mut public = connect(format!("{ws}/public/ws/btcusdt@depth")).await;
+    list(&mut market, 1).await;
+    list(&mut public, 1).await;
+    server.set_mark_price("BTCUSDT", common::dec("60010"));
+    server.set_mark_price("BTCUSDT", common::dec("60020"));
+    let first = next_json(&mut market).await;
+    assert_eq!(first["stream"], "btcusdt@markPrice", "{first}");
+    let second = next_json(&mut market).await;
+    assert_eq!(
+        second["stream"], "btcusdt@markPrice",
+        "no depth between two mark prices on /market: {second}"
+    );
+    // /public carries the depth of both moves.
+    for _ in 0..2 {
+        assert_eq!(next_json(&mut public).await["e"], "depthUpdate");
+    }
+    // Market streams on /public stay silent too: only the subscription answer comes back.
+    public
+        .send(Message::text(
+            r#"{"method":"SUBSCRIBE","params":["btcusdt@markPrice"],"id":2}"#,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_json(&mut public).await,
+        json!({ "result": null, "id": 2 })
+    );
+    server.set_mark_price("BTCUSDT", common::dec("60030"));
+    assert_eq!(next_json(&mut public).await["e"], "depthUpdate");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn agg_trades_follow_a_fill() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    let mut trades = connect(format!("{ws}/market/ws/btcusdt@aggTrade")).await;
+    list(&mut trades, 1).await;
+    // Best ask 60000.1 holds 0.5, the next level 1.0: a buy of 0.7 takes two levels.
+    let placed = common::market(&server, "BUY", "0.7").await;
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    let one = next_json(&mut trades).await;
+    let two = next_json(&mut trades).await;
+    for (event, price, qty) in [(&one, "60000.10", "0.500"), (&two, "60000.20", "0.200")] {
+        assert_eq!(event["e"], "aggTrade", "{event}");
+        assert_eq!(event["s"], "BTCUSDT");
+        assert_eq!(event["p"], price);
+        assert_eq!(event["q"], qty);
+        assert_eq!(event["m"], false, "a taker buy: the buyer is not the maker");
+        assert_eq!(event["f"], event["l"]);
+    }
+    assert!(two["a"].as_u64().unwrap() > one["a"].as_u64().unwrap());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn private_route_takes_the_listen_key_in_the_query_and_filters_events() {
+    let server = quiet_sim().await;
+    let http = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    let key = new_listen_key(&http, &server.base_url()).await;
+    let ws = server.ws_base_url();
+    let mut orders = connect(format!(
+        "{ws}/private/ws?listenKey={key}&events=ORDER_TRADE_UPDATE"
+    ))
+    .await;
+    let mut everything = connect(format!("{ws}/private/ws/{key}")).await;
+    list(&mut orders, 1).await;
+    list(&mut everything, 1).await;
+    let placed = common::market(&server, "BUY", "0.7").await;
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    // Two fills: TRADE, ACCOUNT_UPDATE, TRADE (FILLED), ACCOUNT_UPDATE.
+    let mut seen = Vec::new();
+    for _ in 0..20 {
+        let event = next_json(&mut orders).await;
+        assert_eq!(
+            event["e"], "ORDER_TRADE_UPDATE",
+            "only the events asked for: {event}"
+        );
+        seen.push(event["o"]["X"].as_str().unwrap().to_owned());
+        if event["o"]["X"] == "FILLED" {
+            break;
+        }
+    }
+    assert_eq!(seen.last().map(String::as_str), Some("FILLED"), "{seen:?}");
+    let mut account_updates = 0;
+    for _ in 0..20 {
+        let event = next_json(&mut everything).await;
+        if event["e"] == "ACCOUNT_UPDATE" {
+            account_updates += 1;
+            if account_updates == 2 {
+                break;
+            }
+        }
+    }
+    assert_eq!(
+        account_updates, 2,
+        "without events=, every event type arrives"
+    );
+    // A market stream on /private stays silent; an unknown key is refused at the handshake.
+    let refused =
+        tokio_tungstenite::connect_async(format!("{ws}/private/ws?listenKey=nosuchkey")).await;
+    assert!(refused.is_err(), "an unknown listen key is refused");
+    server.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The 24hr rolling window ticker (`<symbol>@ticker`, "Individual Symbol Ticker Streams").
+
+/// A field of a ticker payload that Binance sends as a decimal string.
+fn decimal_field(event: &Value, field: &str) -> Decimal {
+    let text = event[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("{field} is a string in {event}"));
+    common::dec(text)
+}
+
+/// The next frame on `client` that is a BTCUSDT `24hrTicker` satisfying `wanted`; tickers come
+/// every 2 s, so at most 5 of them are read.
+async fn next_ticker(client: &mut Client, wanted: impl Fn(&Value) -> bool) -> Value {
+    for _ in 0..5 {
+        let event = next_json(client).await;
+        assert_eq!(event["e"], "24hrTicker", "{event}");
+        assert_eq!(event["s"], "BTCUSDT", "{event}");
+        if wanted(&event) {
+            return event;
+        }
+    }
+    panic!("no wanted ticker in 5");
+}
+
+#[tokio::test]
+async fn the_24hr_ticker_sums_the_last_day_of_candles_and_names_the_last_trades() {
+    let server = quiet_sim().await;
+    let ws = server.ws_base_url();
+    let mut market = connect(format!("{ws}/market/ws/btcusdt@ticker")).await;
+    let mut legacy = connect(format!("{ws}/stream?streams=btcusdt@ticker")).await;
+    let mut public = connect(format!("{ws}/public/ws/btcusdt@ticker")).await;
+    let mut trades = connect(format!("{ws}/market/ws/btcusdt@aggTrade")).await;
+    let mut mini = connect(format!("{ws}/market/ws/btcusdt@miniTicker")).await;
+    for client in [
+        &mut market,
+        &mut legacy,
+        &mut public,
+        &mut trades,
+        &mut mini,
+    ] {
+        list(client, 1).await;
+    }
+
+    // Two fills (two book levels), then the first ticker that counts them.
+    let placed = common::market(&server, "BUY", "0.7").await;
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    let first = next_json(&mut trades).await;
+    let second = next_json(&mut trades).await;
+    assert_eq!(
+        (first["e"].as_str(), second["e"].as_str()),
+        (Some("aggTrade"), Some("aggTrade"))
+    );
+    let last_id = second["a"].as_i64().unwrap();
+    let ticker = next_ticker(&mut market, |t| t["L"].as_i64() == Some(last_id)).await;
+
+    // Every documented field, numbers as numbers and prices and quantities as strings.
+    for field in ["E", "O", "C", "F", "L", "n"] {
+        assert!(ticker[field].is_i64(), "{field} is a number in {ticker}");
+    }
+    for field in ["p", "P", "w", "c", "Q", "o", "h", "l", "v", "q"] {
+        decimal_field(&ticker, field);
+    }
+    assert_eq!(ticker["F"], first["a"], "first trade id: {ticker}");
+    assert_eq!(
+        decimal_field(&ticker, "Q"),
+        common::dec(second["q"].as_str().unwrap()),
+        "last quantity"
+    );
+    assert_eq!(
+        decimal_field(&ticker, "c"),
+        common::dec(second["p"].as_str().unwrap()),
+        "last price"
+    );
+
+    // The window: the 1440 one-minute candles up to the event (nothing moves in a quiet
+    // simulator, so GET /fapi/v1/klines shows the same candles).
+    let (open_time, event_time) = (ticker["O"].as_i64().unwrap(), ticker["E"].as_i64().unwrap());
+    assert_eq!(ticker["C"], ticker["E"]);
+    assert_eq!(open_time, event_time - event_time % 60_000 - 1439 * 60_000);
+    let url = format!(
+        "{}/fapi/v1/klines?symbol=BTCUSDT&interval=1m&startTime={open_time}&endTime={event_time}&limit=1500",
+        server.base_url()
+    );
+    let candles: Value = reqwest::get(url).await.unwrap().json().await.unwrap();
+    let candles = candles.as_array().unwrap();
+    assert_eq!(candles.len(), 1440, "one candle a minute for 24 hours");
+    let column = |i: usize| -> Vec<Decimal> {
+        candles
+            .iter()
+            .map(|c| common::dec(c[i].as_str().unwrap()))
+            .collect()
+    };
+    let (opens, highs, lows, closes) = (column(1), column(2), column(3), column(4));
+    let volume: Decimal = column(5).iter().sum();
+    let quote: Decimal = column(7).iter().sum();
+    let count: u64 = candles.iter().map(|c| c[8].as_u64().unwrap()).sum();
+    let open = opens[0];
+    let close = *closes.last().unwrap();
+    assert_eq!(decimal_field(&ticker, "o"), open);
+    assert_eq!(decimal_field(&ticker, "c"), close);
+    assert_eq!(
+        decimal_field(&ticker, "h"),
+        highs.iter().copied().max().unwrap()
+    );
+    assert_eq!(
+        decimal_field(&ticker, "l"),
+        lows.iter().copied().min().unwrap()
+    );
+    assert_eq!(decimal_field(&ticker, "v"), volume);
+    assert_eq!(decimal_field(&ticker, "q"), quote);
+    assert_eq!(ticker["n"].as_u64(), Some(count));
+    assert_eq!(decimal_field(&ticker, "p"), close - open);
+    assert_eq!(
+        decimal_field(&ticker, "P"),
+        ((close - open) / open * Decimal::ONE_HUNDRED).round_dp(3)
+    );
+    // The weighted average at the price precision (BTCUSDT's prices carry 2 decimals).
+    assert_eq!(decimal_field(&ticker, "w"), (quote / volume).round_dp(2));
+
+    // The mini ticker of the same moment: the same window, fewer fields.
+    let mut same = Value::Null;
+    for _ in 0..5 {
+        same = next_json(&mut mini).await;
+        if same["E"] == ticker["E"] {
+            break;
+        }
+    }
+    assert_eq!(same["e"], "24hrMiniTicker", "{same}");
+    let mut keys: Vec<&str> = same
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["E", "c", "e", "h", "l", "o", "q", "s", "v"],
+        "{same}"
+    );
+    for field in ["E", "s", "c", "o", "h", "l", "v", "q"] {
+        assert_eq!(same[field], ticker[field], "{field}: {same} vs {ticker}");
+    }
+
+    // The legacy combined path carries it too; the Public route (book data) does not.
+    let wrapped = next_json(&mut legacy).await;
+    assert_eq!(wrapped["stream"], "btcusdt@ticker", "{wrapped}");
+    assert_eq!(wrapped["data"]["e"], "24hrTicker", "{wrapped}");
+    let silent = tokio::time::timeout(
+        std::time::Duration::from_millis(300),
+        futures_util::StreamExt::next(&mut public),
+    )
+    .await;
+    assert!(silent.is_err(), "no ticker on /public: {silent:?}");
+
+    // Pushed every 2 seconds ("Update Speed: 2000ms").
+    let next = next_ticker(&mut market, |_| true).await;
+    let gap = next["E"].as_i64().unwrap() - event_time;
+    assert!((1_500..=3_000).contains(&gap), "{gap} ms between tickers");
+    server.stop().await;
+}

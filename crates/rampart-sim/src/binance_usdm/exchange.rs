@@ -7,7 +7,7 @@
 //! Everything is `rust_decimal`; the random walk draws whole ticks from a ChaCha8 generator
 //! seeded from [`super::SimConfig::seed`], so a seed gives the same prices every run.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -27,6 +27,8 @@ const FUNDING_INTERVAL: i64 = 8 * 60 * MINUTE;
 const HISTORY_MINUTES: i64 = 1_500;
 /// How many 1m candles are kept.
 const MAX_CANDLES: usize = 20_000;
+/// The rolling window of the `<symbol>@ticker` statistics: 24 hours.
+const DAY: i64 = 24 * 60 * MINUTE;
 /// The deepest level a taker order walks (the book is synthetic and this deep on each side).
 pub(super) const BOOK_LEVELS: usize = 1_000;
 
@@ -85,6 +87,11 @@ impl Candle {
     }
 }
 
+/// A trade id as a JSON number (ids stay far below `i64::MAX`).
+fn id_number(id: u64) -> i64 {
+    i64::try_from(id).unwrap_or(i64::MAX)
+}
+
 /// `d` with exactly `scale` decimals, as Binance prints prices and quantities.
 fn fixed(d: Decimal, scale: u32) -> String {
     let mut d = d;
@@ -102,7 +109,15 @@ pub(super) struct Market {
     pub(super) funding_rate: Decimal,
     /// Book update id, bumped on every price change or trade.
     pub(super) update_id: u64,
+    /// The `u` of the last diff depth event published (the next one's `pu`); see
+    /// [`super::book_streams`].
+    pub(super) depth_u: u64,
     candles: Vec<Candle>,
+    /// The quantity of the last trade (an execution or the price process's volume).
+    last_qty: Decimal,
+    /// (time, trade id) of the executions of the last 24 hours, oldest first: the ticker's
+    /// first and last trade ids.
+    trade_ids: VecDeque<(i64, u64)>,
 }
 
 impl Market {
@@ -126,15 +141,18 @@ impl Market {
     }
 
     /// Level `i` (0 = best) on one side: (price, size). Bids step down a tick per level, asks
-    /// up; level `i` holds `(i + 1)` times the symbol's level size.
+    /// up. A price keeps its size while the mark moves (see [`super::book_streams::size_at`]:
+    /// at the starting mark level `i` holds `(i + 1)` times the symbol's level size), so a move
+    /// changes only the levels that cross sides or enter and leave the book's depth, as the
+    /// diff depth stream reports.
     pub(super) fn level(&self, buy_side: bool, i: usize) -> (Decimal, Decimal) {
         let n = Decimal::from(i as u64);
-        let size = market::level_size(self.symbol) * (n + Decimal::ONE);
-        if buy_side {
-            (self.best_bid() - self.rules.tick * n, size)
+        let price = if buy_side {
+            self.best_bid() - self.rules.tick * n
         } else {
-            (self.best_ask() + self.rules.tick * n, size)
-        }
+            self.best_ask() + self.rules.tick * n
+        };
+        (price, super::book_streams::size_at(self, buy_side, price))
     }
 
     fn next_funding_time(now: i64) -> i64 {
@@ -220,6 +238,68 @@ impl Market {
                 "B": "0"
             }
         }))
+    }
+
+    /// The `24hrTicker` payload of `<symbol>@ticker` ("24hr rolling window ticker statistics
+    /// for a single symbol"), from the 1m candles of the last 24 hours: the window opens at the
+    /// start of the oldest of the 1440 minutes up to `now` (`O`) and closes now (`C`); `o`, `h`,
+    /// `l`, `v`, `q` and `n` are the candles' open, high, low, volumes and trade count, `c` the
+    /// last price, `Q` the last trade's quantity, `w` = `q` / `v` (the last price when nothing
+    /// traded), `p` = `c` - `o` and `P` = `p` / `o` in percent (3 decimals). The candles count
+    /// the price process's volume, which carries no trade ids: `F` and `L` are the ids of the
+    /// first and last execution in the window (the ids `aggTrade` and the user stream report),
+    /// -1 when there was none. Call [`Market::current_candle`] first so the window is current.
+    fn ticker_event(&self, now: i64) -> Value {
+        let minute = now - now.rem_euclid(MINUTE);
+        let start = minute - (DAY - MINUTE);
+        let window: Vec<&Candle> = self
+            .candles
+            .iter()
+            .filter(|c| c.open_time >= start)
+            .collect();
+        let open = window.first().map_or(self.last, |c| c.open);
+        let open_time = window.first().map_or(minute, |c| c.open_time);
+        let high = window.iter().map(|c| c.high).max().unwrap_or(self.last);
+        let low = window.iter().map(|c| c.low).min().unwrap_or(self.last);
+        let volume: Decimal = window.iter().map(|c| c.volume).sum();
+        let quote: Decimal = window.iter().map(|c| c.quote_volume).sum();
+        let trades: u64 = window.iter().map(|c| c.trades).sum();
+        let close = self.last;
+        let change = close - open;
+        let percent = if open.is_zero() {
+            Decimal::ZERO
+        } else {
+            (change / open * Decimal::ONE_HUNDRED).round_dp(3)
+        };
+        let weighted = if volume.is_zero() {
+            close
+        } else {
+            (quote / volume).round_dp(self.rules.tick.scale())
+        };
+        // Oldest first: the first in the window, and the newest when it is in the window.
+        let in_window = |(t, id): &(i64, u64)| (*t >= open_time).then(|| id_number(*id));
+        let first_id = self.trade_ids.iter().find_map(in_window).unwrap_or(-1);
+        let last_id = self.trade_ids.back().and_then(in_window).unwrap_or(-1);
+        json!({
+            "e": "24hrTicker",
+            "E": now,
+            "s": self.symbol,
+            "p": self.px(change),
+            "P": fixed(percent, 3),
+            "w": self.px(weighted),
+            "c": self.px(close),
+            "Q": self.qty(self.last_qty),
+            "o": self.px(open),
+            "h": self.px(high),
+            "l": self.px(low),
+            "v": self.qty(volume),
+            "q": fixed(quote, 8),
+            "O": open_time,
+            "C": now,
+            "F": first_id,
+            "L": last_id,
+            "n": trades,
+        })
     }
 
     /// `GET /fapi/v1/premiumIndex` for this symbol.
@@ -520,7 +600,10 @@ impl Exchange {
                     last: mark,
                     funding_rate: Decimal::new(1, 4),
                     update_id: 1,
+                    depth_u: 1,
                     candles,
+                    last_qty: Decimal::ZERO,
+                    trade_ids: VecDeque::new(),
                 }
             })
             .collect();
@@ -586,10 +669,36 @@ impl Exchange {
             let m = &mut self.markets[i];
             m.index = index;
             m.funding_rate = funding;
+            m.last_qty = volume;
             if let Some(c) = m.current_candle(now) {
                 c.trade(mark, volume, ticks >= 0);
             }
             self.move_mark(i, mark, now);
+        }
+    }
+
+    /// Publishes every symbol's `<symbol>@ticker` (24hr rolling window statistics) and
+    /// `<symbol>@miniTicker` (the same window's `24hrMiniTicker`: `e`, `E`, `s`, `c`, `o`, `h`,
+    /// `l`, `v`, `q`, as "Individual Symbol Mini Ticker Stream" gives it).
+    pub(super) fn publish_tickers(&mut self, now: i64) {
+        for i in 0..self.markets.len() {
+            let m = &mut self.markets[i];
+            m.current_candle(now);
+            let lower = lower(m.symbol);
+            let ticker = m.ticker_event(now);
+            let mut mini = serde_json::Map::new();
+            mini.insert("e".into(), json!("24hrMiniTicker"));
+            for field in ["E", "s", "c", "o", "h", "l", "v", "q"] {
+                mini.insert(field.into(), ticker[field].clone());
+            }
+            self.publish(SimEvent::Market {
+                stream: format!("{lower}@ticker"),
+                data: ticker,
+            });
+            self.publish(SimEvent::Market {
+                stream: format!("{lower}@miniTicker"),
+                data: Value::Object(mini),
+            });
         }
     }
 
@@ -609,6 +718,7 @@ impl Exchange {
 
     fn move_mark(&mut self, i: usize, mark: Decimal, now: i64) {
         let m = &mut self.markets[i];
+        let before = m.mark;
         m.mark = mark;
         m.last = mark;
         m.update_id += 1;
@@ -617,6 +727,7 @@ impl Exchange {
         let mark_event = m.mark_price_event(now);
         let book_event = m.book_ticker_event(now);
         let kline_event = m.kline_event(now);
+        let depth_events = super::book_streams::depth_events(m, before, now);
         self.publish(SimEvent::Market {
             stream: format!("{lower}@markPrice"),
             data: mark_event,
@@ -630,6 +741,9 @@ impl Exchange {
                 stream: format!("{lower}@kline_1m"),
                 data,
             });
+        }
+        for event in depth_events {
+            self.publish(event);
         }
         self.run_triggers(symbol, now);
     }
@@ -833,10 +947,28 @@ impl Exchange {
         if let Some(i) = self.market_index(&symbol) {
             let m = &mut self.markets[i];
             m.last = price;
+            m.last_qty = qty;
             m.update_id += 1;
+            m.trade_ids.push_back((now, trade_id));
+            while m
+                .trade_ids
+                .front()
+                .is_some_and(|(t, _)| *t < now - DAY - MINUTE)
+            {
+                m.trade_ids.pop_front();
+            }
             if let Some(c) = m.current_candle(now) {
                 c.trade(price, qty, side == Side::Buy);
             }
+            let buyer_is_maker = (side == Side::Buy) == maker;
+            let trade = super::book_streams::Trade {
+                id: trade_id,
+                price,
+                qty,
+                buyer_is_maker,
+            };
+            let event = super::book_streams::agg_trade_event(m, &trade, now);
+            self.publish(event);
         }
         let realized = match self.accounts.get_mut(&api_key) {
             Some(account) => apply_fill(account, &symbol, side.sign() * qty, price, now),

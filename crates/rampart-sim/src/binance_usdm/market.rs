@@ -84,7 +84,8 @@ pub(super) fn maint_margin_rate(symbol: &str) -> Decimal {
     }
 }
 
-/// The resting size of each simulated book level (level `i` holds `(i + 1)` times it).
+/// The resting size unit of the simulated book (at the starting mark, level `i` holds
+/// `(i + 1)` times it; see `book_streams::size_at`).
 pub(super) fn level_size(symbol: &str) -> Decimal {
     match symbol {
         "BTCUSDT" => d(5, 1),

@@ -5,10 +5,11 @@
 //! balances, listen keys, Binance's authentication (HMAC and Ed25519), timestamp and filter
 //! checks, error codes and messages, request-weight and order-count limits, and fault knobs.
 //! Order, fill, position and price changes are published as [`SimEvent`]s for the streams
-//! (`ws`).
+//! (`ws`), with the diff and partial depth and aggregate trades (`book_streams`).
 
 mod algo;
 mod auth;
+mod book_streams;
 mod errors;
 mod events;
 mod exchange;
@@ -242,20 +243,38 @@ fn wall_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The background clock: moves prices every `tick_interval_ms` and checks countdowns and
-/// listen keys about every 10 ms (Binance checks countdowns "approximately every 10
-/// milliseconds"). Aborted when the [`SimServer`] stops or is dropped.
+/// How often `<symbol>@ticker` and `<symbol>@miniTicker` are pushed: "Update Speed: 2000ms"
+/// (USDⓈ-M "Individual Symbol Ticker Streams"; the mini ticker's page says 2s).
+pub(super) const TICKER_INTERVAL_MS: u64 = 2_000;
+
+/// The background clock: moves prices every `tick_interval_ms`, publishes each symbol's 24hr
+/// tickers (full and mini) every [`TICKER_INTERVAL_MS`] (whether or not the price process runs, as Binance
+/// pushes it on its own clock), and checks countdowns and listen keys about every 10 ms
+/// (Binance checks countdowns "approximately every 10 milliseconds"). Aborted when the
+/// [`SimServer`] stops or is dropped.
 async fn run_clock(inner: Shared) {
+    use std::time::Duration;
     let interval = inner.config.tick_interval_ms;
-    let mut beat = tokio::time::interval(std::time::Duration::from_millis(10));
+    let mut beat = tokio::time::interval(Duration::from_millis(10));
     beat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut next_step = tokio::time::Instant::now() + std::time::Duration::from_millis(interval);
+    let start = tokio::time::Instant::now();
+    let mut next_step = start + Duration::from_millis(interval);
+    let mut next_ticker = start + Duration::from_millis(TICKER_INTERVAL_MS);
     loop {
         beat.tick().await;
-        if interval > 0 && tokio::time::Instant::now() >= next_step {
-            next_step += std::time::Duration::from_millis(interval);
+        let instant = tokio::time::Instant::now();
+        if interval > 0 && instant >= next_step {
+            next_step += Duration::from_millis(interval);
             let now = inner.now_ms();
             inner.exchange().step(now);
+        }
+        if instant >= next_ticker {
+            // Skip missed beats rather than burst: one ticker per interval at most.
+            while next_ticker <= instant {
+                next_ticker += Duration::from_millis(TICKER_INTERVAL_MS);
+            }
+            let now = inner.now_ms();
+            inner.exchange().publish_tickers(now);
         }
         inner.housekeep();
     }
@@ -339,9 +358,12 @@ impl SimServer {
         format!("{scheme}://{}", self.addr)
     }
 
-    /// The stream base: `ws://127.0.0.1:PORT`, or `wss://…` under TLS. Raw streams and user data
-    /// at `{ws_base_url}/ws/<streamName or listenKey>`, combined streams at
-    /// `{ws_base_url}/stream?streams=<a>/<b>`.
+    /// The stream base: `ws://127.0.0.1:PORT`, or `wss://…` under TLS. Binance's routed paths
+    /// under it: `/public` (book data: `@depth…`, `@bookTicker`), `/market` (`@markPrice`,
+    /// `@kline_…`, `@aggTrade`, `@ticker`, `@miniTicker`, …), each with `/ws/<streamName>` and
+    /// `/stream?streams=<a>/<b>`, and `/private/ws?listenKey=<key>&events=<E1>/<E2>` (or
+    /// `/private/ws/<listenKey>`) for user data; the unrouted `/ws/…` and `/stream?…` carry
+    /// everything.
     pub fn ws_base_url(&self) -> String {
         let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
         format!("{scheme}://{}", self.addr)

@@ -17,6 +17,25 @@
 //! - at most 10 incoming messages a second and 1024 streams per connection; a connection lives
 //!   at most 24 hours.
 //!
+//! The routed paths of Binance's "Base URL Split" (USDⓈ-M, 2026): "Public (high-frequency
+//! public market data) wss://fstream.binance.com/public", "Market (regular market data)
+//! wss://fstream.binance.com/market", "Private (user data streams)
+//! wss://fstream.binance.com/private"; "Both access modes remain supported: ws mode
+//! (path-based subscription), stream mode (?streams=; Private uses listenKey + events)", e.g.
+//! `/public/ws/btcusdt@depth`, `/market/stream?streams=btcusdt@markPrice`,
+//! `/private/ws?listenKey=<listenKey>&events=ORDER_TRADE_UPDATE`. A stream opened on the wrong
+//! route is accepted and stays silent, as Binance's does ([`Route::carries`]): book data
+//! (`@depth…`, `@bookTicker`) on `/public`, everything else (`@markPrice`, `@kline_…`,
+//! `@aggTrade`, tickers) on `/market`, listen keys on `/private`. The unrouted `/ws` and
+//! `/stream` still carry everything (Binance has retired them; the simulator keeps them for
+//! older clients).
+//!
+//! Book streams (see `book_streams`): `<symbol>@depth`, `@depth@100ms`, `@depth@500ms` (diff
+//! depth, one event per book change whatever the speed asked), `<symbol>@depth<5|10|20>` with
+//! the same speed suffixes (partial depth); `<symbol>@aggTrade` for every fill;
+//! `<symbol>@ticker` and `<symbol>@miniTicker`, the 24hr rolling window tickers (`24hrTicker`,
+//! `24hrMiniTicker`), every 2 seconds (Market route and the unrouted paths).
+//!
 //! Stream names are matched as given (Binance's are lower-case symbols, e.g.
 //! `btcusdt@markPrice`); an unknown market stream is accepted and stays silent, as Binance does.
 //! A path segment without `@` is read as a listen key: one that is not (or no longer) valid is
@@ -78,50 +97,148 @@ pub(super) fn routes() -> Router<Shared> {
 
 /// The stream routes with other timing (tests shorten the ping interval).
 pub(super) fn routes_with(timing: Timing) -> Router<Shared> {
-    Router::new()
-        .route("/ws", get(raw_empty))
-        .route("/ws/{stream}", get(raw))
-        .route("/stream", get(combined))
-        .layer(Extension(timing))
+    let mut router = Router::new();
+    for route in [
+        Route::Unrouted,
+        Route::Public,
+        Route::Market,
+        Route::Private,
+    ] {
+        let prefix = route.prefix();
+        router = router
+            .route(
+                &format!("{prefix}/ws"),
+                get(move |state, timing, query, upgrade| {
+                    raw_empty(route, state, timing, query, upgrade)
+                }),
+            )
+            .route(
+                &format!("{prefix}/ws/{{stream}}"),
+                get(move |state, timing, path, query, upgrade| {
+                    raw(route, state, timing, path, query, upgrade)
+                }),
+            )
+            .route(
+                &format!("{prefix}/stream"),
+                get(move |state, timing, query, upgrade| {
+                    combined(route, state, timing, query, upgrade)
+                }),
+            );
+    }
+    router.layer(Extension(timing))
 }
 
-async fn raw_empty(
-    State(inner): State<Shared>,
-    Extension(timing): Extension<Timing>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    open(inner, timing, upgrade, &[], false)
+/// Which of Binance's routed paths a connection came in on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    /// `/ws`, `/stream`: every market stream and listen key.
+    Unrouted,
+    /// `/public/…`: high-frequency book data.
+    Public,
+    /// `/market/…`: regular market data.
+    Market,
+    /// `/private/…`: user data by listen key.
+    Private,
 }
 
-async fn raw(
-    State(inner): State<Shared>,
-    Extension(timing): Extension<Timing>,
-    Path(stream): Path<String>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    open(inner, timing, upgrade, &[stream], false)
+impl Route {
+    fn prefix(self) -> &'static str {
+        match self {
+            Route::Unrouted => "",
+            Route::Public => "/public",
+            Route::Market => "/market",
+            Route::Private => "/private",
+        }
+    }
+
+    /// Whether a connection on this route receives `stream` (a market stream name or a listen
+    /// key). "Public … for example @depth"; "Market … for example @aggTrade and @markPrice";
+    /// book tickers are book data, on Public.
+    fn carries(self, stream: &str) -> bool {
+        if !is_market_stream(stream) {
+            return matches!(self, Route::Unrouted | Route::Private);
+        }
+        let kind = stream.split('@').nth(1).unwrap_or("");
+        let book = kind.starts_with("depth") || kind == "bookTicker";
+        match self {
+            Route::Unrouted => true,
+            Route::Public => book,
+            Route::Market => !book,
+            Route::Private => false,
+        }
+    }
 }
 
-#[derive(Deserialize)]
-struct CombinedQuery {
+/// The query of any stream URL: `streams=<a>/<b>` (stream mode), and on `/private`
+/// `listenKey=<k1>/<k2>` with `events=<E1>/<E2>`.
+#[derive(Deserialize, Default)]
+struct StreamQuery {
     streams: Option<String>,
+    #[serde(rename = "listenKey")]
+    listen_key: Option<String>,
+    events: Option<String>,
 }
 
-async fn combined(
-    State(inner): State<Shared>,
-    Extension(timing): Extension<Timing>,
-    Query(query): Query<CombinedQuery>,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    let streams: Vec<String> = query
-        .streams
-        .as_deref()
-        .unwrap_or("")
+/// `a/b/c` as names, empty parts dropped.
+fn split_names(list: Option<&str>) -> Vec<String> {
+    list.unwrap_or("")
         .split('/')
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
-        .collect();
-    open(inner, timing, upgrade, &streams, true)
+        .collect()
+}
+
+/// What a URL asks for: its streams (and listen keys), and the user event types wanted.
+fn requested(route: Route, mut streams: Vec<String>, query: &StreamQuery) -> Opening {
+    let mut events = None;
+    if route == Route::Private {
+        streams.extend(split_names(query.listen_key.as_deref()));
+        let wanted = split_names(query.events.as_deref());
+        if !wanted.is_empty() {
+            events = Some(wanted);
+        }
+    }
+    Opening { streams, events }
+}
+
+struct Opening {
+    streams: Vec<String>,
+    events: Option<Vec<String>>,
+}
+
+async fn raw_empty(
+    route: Route,
+    State(inner): State<Shared>,
+    Extension(timing): Extension<Timing>,
+    Query(query): Query<StreamQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let opening = requested(route, Vec::new(), &query);
+    open(inner, timing, upgrade, route, opening, false)
+}
+
+async fn raw(
+    route: Route,
+    State(inner): State<Shared>,
+    Extension(timing): Extension<Timing>,
+    Path(stream): Path<String>,
+    Query(query): Query<StreamQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let opening = requested(route, vec![stream], &query);
+    open(inner, timing, upgrade, route, opening, false)
+}
+
+async fn combined(
+    route: Route,
+    State(inner): State<Shared>,
+    Extension(timing): Extension<Timing>,
+    Query(query): Query<StreamQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let streams = split_names(query.streams.as_deref());
+    let opening = requested(route, streams, &query);
+    open(inner, timing, upgrade, route, opening, true)
 }
 
 /// Checks the requested streams, then upgrades.
@@ -129,20 +246,24 @@ fn open(
     inner: Shared,
     timing: Timing,
     upgrade: WebSocketUpgrade,
-    streams: &[String],
+    route: Route,
+    opening: Opening,
     combined: bool,
 ) -> Response {
+    let streams = opening.streams;
     if streams.len() > MAX_STREAMS {
         let msg = format!("A single connection can listen to a maximum of {MAX_STREAMS} streams.");
         return (StatusCode::BAD_REQUEST, msg).into_response();
     }
     let mut conn = Conn {
         inner,
+        route,
         combined,
         streams: Vec::new(),
         owners: HashMap::new(),
+        events: opening.events,
     };
-    for stream in streams {
+    for stream in &streams {
         if !conn.add(stream) {
             let body = json!({ "code": -1125, "msg": "This listenKey does not exist." });
             return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
@@ -157,24 +278,67 @@ fn is_market_stream(name: &str) -> bool {
     name.contains('@') || name.starts_with('!')
 }
 
-/// The published stream a subscription listens to: `<symbol>@markPrice@1s` is the 1-second
-/// variant of `<symbol>@markPrice`, which the simulator publishes under the plain name.
-fn source_of(stream: &str) -> &str {
-    stream
+/// The published stream a subscription listens to, and how many book levels a side it keeps
+/// (partial depth below 20):
+/// - `<symbol>@markPrice@1s` is the 1-second variant of `<symbol>@markPrice`, which the
+///   simulator publishes under the plain name;
+/// - `<symbol>@depth@100ms` and `@depth@500ms` are `<symbol>@depth` ("pushed every 250
+///   milliseconds, 500 milliseconds, 100 milliseconds"): the simulator sends each change as it
+///   happens, whatever the speed asked;
+/// - `<symbol>@depth<5|10|20>`, with or without `@100ms`/`@500ms`, are cut from
+///   `<symbol>@depth20`.
+fn source_of(stream: &str) -> (String, Option<usize>) {
+    let base = stream
+        .strip_suffix("@100ms")
+        .or_else(|| stream.strip_suffix("@500ms"))
+        .filter(|s| s.contains("@depth"))
+        .unwrap_or(stream);
+    if let Some(mark) = base
         .strip_suffix("@1s")
         .filter(|s| s.ends_with("@markPrice"))
-        .unwrap_or(stream)
+    {
+        return (mark.to_owned(), None);
+    }
+    if let Some((symbol, kind)) = base.rsplit_once('@') {
+        let levels = match kind {
+            "depth5" => Some(5),
+            "depth10" => Some(10),
+            "depth20" => Some(super::book_streams::PARTIAL_LEVELS),
+            _ => None,
+        };
+        if let Some(levels) = levels {
+            let source = format!("{symbol}@depth{}", super::book_streams::PARTIAL_LEVELS);
+            return (source, Some(levels));
+        }
+    }
+    (base.to_owned(), None)
+}
+
+/// `data` with its `b` and `a` lists cut to `levels` entries (partial depth).
+fn keep_levels(data: &Value, levels: usize) -> Value {
+    let mut data = data.clone();
+    for side in ["b", "a"] {
+        if let Some(list) = data.get_mut(side).and_then(Value::as_array_mut) {
+            list.truncate(levels);
+        }
+    }
+    data
 }
 
 /// One stream connection's subscriptions.
 struct Conn {
     inner: Shared,
+    /// The routed path the connection came in on: what it may receive.
+    route: Route,
     /// Whether events are wrapped as `{"stream", "data"}` (the `combined` property).
     combined: bool,
     /// Subscribed stream names and listen keys, in the order they were subscribed.
     streams: Vec<String>,
     /// The owner (API key) of each subscribed listen key.
     owners: HashMap<String, String>,
+    /// `/private`'s `events=`: the user event types delivered (`listenKeyExpired` always is);
+    /// `None`, every type.
+    events: Option<Vec<String>>,
 }
 
 impl Conn {
@@ -183,7 +347,7 @@ impl Conn {
         if self.streams.iter().any(|s| s == stream) {
             return true;
         }
-        if !is_market_stream(stream) {
+        if !is_market_stream(stream) && self.route.carries(stream) {
             match self.inner.listen_key_owner(stream) {
                 Some(owner) => {
                     self.owners.insert(stream.to_owned(), owner);
@@ -214,16 +378,30 @@ impl Conn {
     fn deliver(&self, event: &SimEvent) -> (Vec<Message>, bool) {
         match event {
             SimEvent::Market { stream, data } => {
-                let frames = self
-                    .streams
-                    .iter()
-                    .filter(|s| source_of(s) == stream)
-                    .map(|s| self.frame(s, data))
-                    .collect();
+                let mut frames = Vec::new();
+                for s in &self.streams {
+                    let (source, levels) = source_of(s);
+                    if source != *stream || !self.route.carries(s) {
+                        continue;
+                    }
+                    match levels {
+                        Some(n) => frames.push(self.frame(s, &keep_levels(data, n))),
+                        None => frames.push(self.frame(s, data)),
+                    }
+                }
                 (frames, false)
             }
             SimEvent::User { api_key, data } => {
                 let expired = data["e"] == "listenKeyExpired";
+                let wanted = self.events.as_ref().is_none_or(|events| {
+                    expired
+                        || events
+                            .iter()
+                            .any(|e| data["e"].as_str() == Some(e.as_str()))
+                });
+                if !wanted {
+                    return (Vec::new(), false);
+                }
                 let named = data["listenKey"].as_str();
                 let keys: Vec<&String> = self
                     .owners

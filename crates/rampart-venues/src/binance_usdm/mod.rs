@@ -1,6 +1,7 @@
 //! Binance USDⓈ-M futures (`/fapi`).
 
 pub mod algo;
+pub mod book;
 pub mod environment;
 pub mod error;
 pub mod filters;

@@ -1,6 +1,11 @@
-//! Binance USDⓈ-M market streams over WebSocket: mark price, book ticker and klines, as typed
-//! events with decimal fields, on one combined-stream connection that answers pings and comes
-//! back by itself after any drop.
+//! Binance USDⓈ-M market streams over WebSocket: mark price, book ticker, klines, diff and partial
+//! depth and aggregate trades, as typed events with decimal fields, on one combined-stream
+//! connection that answers pings, takes live `SUBSCRIBE`/`UNSUBSCRIBE` ([`MarketStream::subscribe`])
+//! and comes back by itself after any drop, with every stream subscribed at the time.
+//!
+//! Live requests ("Live Subscribing/Unsubscribing to streams"): `{"method": "SUBSCRIBE",
+//! "params": ["btcusdt@aggTrade", …], "id": 1}` is answered `{"result": null, "id": 1}`; an
+//! error as `{"error": {"code": n, "msg": "…"}, "id": 1}`.
 //!
 //! What Binance documents (Websocket Market Streams → Connect; "Important WebSocket Change
 //! Notice", 2026-03; the per-stream pages) and this module relies on:
@@ -66,6 +71,17 @@ pub fn mark_price_stream(symbol: &str, every_second: bool) -> String {
 /// `<symbol>@bookTicker` (real time).
 pub fn book_ticker_stream(symbol: &str) -> String {
     format!("{}@bookTicker", symbol.to_ascii_lowercase())
+}
+
+/// `<symbol>@depth@100ms`: the diff depth stream at its fastest ("Update Speed: 250ms, 500ms,
+/// 100ms").
+pub fn diff_depth_stream(symbol: &str) -> String {
+    format!("{}@depth@100ms", symbol.to_ascii_lowercase())
+}
+
+/// `<symbol>@aggTrade` ("Update Speed: 100ms").
+pub fn agg_trade_stream(symbol: &str) -> String {
+    format!("{}@aggTrade", symbol.to_ascii_lowercase())
 }
 
 /// `<symbol>@kline_<interval>`, e.g. `btcusdt@kline_1m` (updates every 250 ms).
@@ -215,6 +231,73 @@ impl From<KlineWire> for Kline {
     }
 }
 
+/// One `[price, quantity]` pair of a depth event: the absolute quantity at that price, 0 when
+/// the level is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct DepthLevel(
+    #[serde(deserialize_with = "dec")] pub Decimal,
+    #[serde(deserialize_with = "dec")] pub Decimal,
+);
+
+/// `<symbol>@depth…` (diff) and `<symbol>@depth<5|10|20>…` (partial): event `depthUpdate`.
+///
+/// ```json
+/// {"e":"depthUpdate","E":123456789,"T":123456788,"s":"BTCUSDT","U":157,"u":160,"pu":149,
+///  "b":[["0.0024","10"]],"a":[["0.0026","100"]]}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct DepthUpdate {
+    #[serde(rename = "E", deserialize_with = "millis")]
+    pub event_time: i64,
+    #[serde(rename = "T", default, deserialize_with = "opt_millis")]
+    pub transaction_time: Option<i64>,
+    #[serde(rename = "s")]
+    pub symbol: String,
+    /// `U`: "First update ID in event".
+    #[serde(rename = "U")]
+    pub first_update_id: u64,
+    /// `u`: "Final update ID in event".
+    #[serde(rename = "u")]
+    pub final_update_id: u64,
+    /// `pu`: "Final update Id in last stream (ie `u` in last stream)".
+    #[serde(rename = "pu")]
+    pub previous_final_update_id: u64,
+    #[serde(rename = "b")]
+    pub bids: Vec<DepthLevel>,
+    #[serde(rename = "a")]
+    pub asks: Vec<DepthLevel>,
+}
+
+/// `<symbol>@aggTrade`: event `aggTrade`, fills "aggregated for fills with same price and
+/// taking side every 100 milliseconds".
+///
+/// ```json
+/// {"e":"aggTrade","E":123456789,"s":"BTCUSDT","a":5933014,"p":"0.001","q":"100","f":100,
+///  "l":105,"T":123456785,"m":true}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AggTrade {
+    #[serde(rename = "E", deserialize_with = "millis")]
+    pub event_time: i64,
+    #[serde(rename = "s")]
+    pub symbol: String,
+    #[serde(rename = "a")]
+    pub aggregate_id: u64,
+    #[serde(rename = "p", deserialize_with = "dec")]
+    pub price: Decimal,
+    #[serde(rename = "q", deserialize_with = "dec")]
+    pub qty: Decimal,
+    #[serde(rename = "f")]
+    pub first_trade_id: u64,
+    #[serde(rename = "l")]
+    pub last_trade_id: u64,
+    #[serde(rename = "T", deserialize_with = "millis")]
+    pub trade_time: i64,
+    /// `m`: "Is the buyer the market maker?" (true: the taker sold).
+    #[serde(rename = "m")]
+    pub buyer_is_maker: bool,
+}
+
 /// What the market stream delivers, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MarketEvent {
@@ -223,7 +306,9 @@ pub enum MarketEvent {
     MarkPrice(MarkPrice),
     BookTicker(BookTicker),
     Kline(Kline),
-    /// A well-formed event of a type this module does not model (e.g. `aggTrade`).
+    Depth(DepthUpdate),
+    AggTrade(AggTrade),
+    /// A well-formed event of a type this module does not model (e.g. `forceOrder`).
     Other {
         event_type: String,
     },
@@ -271,6 +356,8 @@ fn market_event(value: serde_json::Value) -> Result<MarketEvent, ParseError> {
         "markPriceUpdate" => typed(value, &event_type).map(MarketEvent::MarkPrice),
         "bookTicker" => typed(value, &event_type).map(MarketEvent::BookTicker),
         "kline" => typed(value, &event_type).map(MarketEvent::Kline),
+        "depthUpdate" => typed(value, &event_type).map(MarketEvent::Depth),
+        "aggTrade" => typed(value, &event_type).map(MarketEvent::AggTrade),
         _ => Ok(MarketEvent::Other { event_type }),
     }
 }
@@ -464,6 +551,12 @@ pub enum StreamError {
     /// No stream names, too many, or a name that would break the URL.
     #[error("bad stream list: {0}")]
     BadStreams(String),
+    /// The venue refused a live `SUBSCRIBE`/`UNSUBSCRIBE` (its code and message).
+    #[error("the venue refused the subscription change ({code}): {msg}")]
+    Refused { code: i64, msg: String },
+    /// The stream's task has ended (the stream was closed or its events dropped).
+    #[error("the market stream has ended; start a new one")]
+    Ended,
 }
 
 pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
@@ -612,13 +705,21 @@ pub(crate) async fn close_quietly(mut ws: Ws) {
 #[derive(Debug)]
 pub struct MarketStream {
     task: StreamTask,
+    changes: mpsc::Sender<Change>,
+}
+
+/// A live subscription change for the stream's task, and where to say how it went.
+struct Change {
+    subscribe: bool,
+    streams: Vec<String>,
+    done: tokio::sync::oneshot::Sender<Result<(), StreamError>>,
 }
 
 impl MarketStream {
     /// Connects to `<base>/stream?streams=<s1>/<s2>/…` (`base` from [`base_for`], e.g.
     /// `wss://fstream.binance.com/market` for `btcusdt@markPrice@1s`, or the simulator's
-    /// `ws://127.0.0.1:<port>`). Must be called inside
-    /// a tokio runtime. The first event is `Connected` (or `Disconnected` if it could not).
+    /// `ws://127.0.0.1:<port>/market`). Must be called inside a tokio runtime. The first event
+    /// is `Connected` (or `Disconnected` if it could not).
     pub fn start(
         base: &str,
         streams: &[String],
@@ -626,10 +727,39 @@ impl MarketStream {
     ) -> Result<(Self, mpsc::Receiver<MarketEvent>), StreamError> {
         check_stream_names(streams)?;
         let endpoint = Endpoint::new(base, options.tls.clone())?;
-        let path = format!("/stream?streams={}", streams.join("/"));
         let (tx, rx) = mpsc::channel(options.channel_capacity.max(1));
-        let task = StreamTask::spawn(|stop| run_market(endpoint, path, options, tx, stop));
-        Ok((Self { task }, rx))
+        let (changes, changes_rx) = mpsc::channel(16);
+        let streams = streams.to_vec();
+        let task =
+            StreamTask::spawn(|stop| run_market(endpoint, streams, options, tx, changes_rx, stop));
+        Ok((Self { task, changes }, rx))
+    }
+
+    /// Adds streams to the open connection with a live `SUBSCRIBE` (no new connection); returns
+    /// once the venue has acknowledged it. While the connection is down the streams are noted
+    /// and come with the next one.
+    pub async fn subscribe(&self, streams: &[String]) -> Result<(), StreamError> {
+        self.change(true, streams).await
+    }
+
+    /// Removes streams with a live `UNSUBSCRIBE`; returns once the venue has acknowledged it.
+    pub async fn unsubscribe(&self, streams: &[String]) -> Result<(), StreamError> {
+        self.change(false, streams).await
+    }
+
+    async fn change(&self, subscribe: bool, streams: &[String]) -> Result<(), StreamError> {
+        check_stream_names(streams)?;
+        let (done, answer) = tokio::sync::oneshot::channel();
+        let change = Change {
+            subscribe,
+            streams: streams.to_vec(),
+            done,
+        };
+        self.changes
+            .send(change)
+            .await
+            .map_err(|_| StreamError::Ended)?;
+        answer.await.map_err(|_| StreamError::Ended)?
     }
 
     /// Closes the connection and waits for the background task to end.
@@ -638,10 +768,96 @@ impl MarketStream {
     }
 }
 
-fn check_stream_names(streams: &[String]) -> Result<(), StreamError> {
-    if streams.is_empty() {
-        return Err(StreamError::BadStreams("no streams given".into()));
+/// The streams a connection subscribes to and the live requests waiting for their answer.
+struct Subscriptions {
+    streams: Vec<String>,
+    next_id: u64,
+    waiting: Vec<(u64, tokio::sync::oneshot::Sender<Result<(), StreamError>>)>,
+}
+
+impl Subscriptions {
+    /// The URL path for a new connection: every current stream in the URL.
+    fn path(&self) -> String {
+        if self.streams.is_empty() {
+            "/ws".to_owned()
+        } else {
+            format!("/stream?streams={}", self.streams.join("/"))
+        }
     }
+
+    /// Applies `change` to the list; the request to send when connected.
+    fn apply(&mut self, change: &Change) -> Result<String, StreamError> {
+        if change.subscribe {
+            let new: Vec<&String> = change
+                .streams
+                .iter()
+                .filter(|s| !self.streams.contains(s))
+                .collect();
+            if self.streams.len() + new.len() > MAX_STREAMS {
+                return Err(StreamError::BadStreams(format!(
+                    "{} streams; at most {MAX_STREAMS} per connection",
+                    self.streams.len() + new.len()
+                )));
+            }
+            let new: Vec<String> = new.into_iter().cloned().collect();
+            self.streams.extend(new);
+        } else {
+            self.streams.retain(|s| !change.streams.contains(s));
+        }
+        self.next_id += 1;
+        let method = if change.subscribe {
+            "SUBSCRIBE"
+        } else {
+            "UNSUBSCRIBE"
+        };
+        Ok(
+            serde_json::json!({ "method": method, "params": change.streams, "id": self.next_id })
+                .to_string(),
+        )
+    }
+
+    /// Settles the request a `{"result"…,"id"}` or `{"error"…,"id"}` answer is for.
+    fn answered(&mut self, text: &str) {
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(text) else {
+            return;
+        };
+        let Some(id) = value.get("id").and_then(serde_json::Value::as_u64) else {
+            return;
+        };
+        if value.get("e").is_some() {
+            return;
+        }
+        let Some(at) = self.waiting.iter().position(|(n, _)| *n == id) else {
+            return;
+        };
+        let (_, done) = self.waiting.swap_remove(at);
+        let outcome = match value.get("error") {
+            None => Ok(()),
+            Some(error) => Err(StreamError::Refused {
+                code: error
+                    .get("code")
+                    .and_then(serde_json::Value::as_i64)
+                    .unwrap_or(0),
+                msg: error
+                    .get("msg")
+                    .and_then(serde_json::Value::as_str)
+                    .unwrap_or("no message")
+                    .to_owned(),
+            }),
+        };
+        let _ = done.send(outcome);
+    }
+
+    /// The connection went down: a request sent on it will not be answered, but the list
+    /// already holds its change and the next connection's URL carries it.
+    fn connection_lost(&mut self) {
+        for (_, done) in self.waiting.drain(..) {
+            let _ = done.send(Ok(()));
+        }
+    }
+}
+
+fn check_stream_names(streams: &[String]) -> Result<(), StreamError> {
     if streams.len() > MAX_STREAMS {
         return Err(StreamError::BadStreams(format!(
             "{} streams; at most {MAX_STREAMS} per connection",
@@ -664,14 +880,21 @@ fn check_stream_names(streams: &[String]) -> Result<(), StreamError> {
 
 async fn run_market(
     endpoint: Endpoint,
-    path: String,
+    streams: Vec<String>,
     options: StreamOptions,
     tx: mpsc::Sender<MarketEvent>,
+    mut changes: mpsc::Receiver<Change>,
     mut stop: watch::Receiver<bool>,
 ) {
     let mut backoff = Backoff::new(options.backoff_initial, options.backoff_max);
     let mut was_connected = false;
+    let mut subs = Subscriptions {
+        streams,
+        next_id: 0,
+        waiting: Vec::new(),
+    };
     loop {
+        let path = subs.path();
         let attempt = tokio::select! {
             _ = stop_requested(&mut stop, &tx) => return,
             attempt = endpoint.connect(&path, options.connect_timeout) => attempt,
@@ -689,10 +912,29 @@ async fn run_market(
                 }
                 let since = Instant::now();
                 let reason = loop {
-                    match next_text(&mut ws, &mut stop, &tx, options.idle_timeout).await {
+                    let next = tokio::select! {
+                        next = next_text(&mut ws, &mut stop, &tx, options.idle_timeout) => next,
+                        Some(change) = changes.recv() => {
+                            match subs.apply(&change) {
+                                Err(e) => {
+                                    let _ = change.done.send(Err(e));
+                                }
+                                Ok(request) => {
+                                    if let Err(e) = ws.send(Message::text(request)).await {
+                                        subs.waiting.push((subs.next_id, change.done));
+                                        break format!("could not send a subscription: {e}");
+                                    }
+                                    subs.waiting.push((subs.next_id, change.done));
+                                }
+                            }
+                            continue;
+                        }
+                    };
+                    match next {
                         Next::Stop => return close_quietly(ws).await,
                         Next::Lost(reason) => break reason,
                         Next::Text(text) => {
+                            subs.answered(&text);
                             let events = parse_market(&text).unwrap_or_else(|e| {
                                 tracing::warn!(error = %e, "skipping a market-stream message");
                                 vec![MarketEvent::Malformed(e)]
@@ -705,6 +947,7 @@ async fn run_market(
                         }
                     }
                 };
+                subs.connection_lost();
                 if since.elapsed() >= options.stable_after {
                     backoff.reset();
                 }
@@ -721,9 +964,17 @@ async fn run_market(
             return;
         }
         let delay = backoff.next_delay();
-        tokio::select! {
-            _ = stop_requested(&mut stop, &tx) => return,
-            _ = tokio::time::sleep(delay) => {}
+        let until = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                _ = stop_requested(&mut stop, &tx) => return,
+                _ = tokio::time::sleep_until(until) => break,
+                // While down, changes only edit the list the next connection opens with.
+                Some(change) = changes.recv() => {
+                    let outcome = subs.apply(&change).map(|_| ());
+                    let _ = change.done.send(outcome);
+                }
+            }
         }
     }
 }
@@ -857,9 +1108,9 @@ pub(crate) mod tests {
     fn subscription_answers_and_unknown_events_are_not_errors() {
         assert_eq!(parse_market(r#"{"result":null,"id":1}"#).unwrap(), vec![]);
         assert_eq!(
-            one(r#"{"e":"aggTrade","E":1,"s":"BTCUSDT"}"#),
+            one(r#"{"e":"forceOrder","E":1,"o":{}}"#),
             MarketEvent::Other {
-                event_type: "aggTrade".into()
+                event_type: "forceOrder".into()
             }
         );
     }
@@ -925,7 +1176,10 @@ pub(crate) mod tests {
             );
         }
         assert!(check_stream_names(&["btcusdt@kline_1m".into()]).is_ok());
-        assert!(check_stream_names(&[]).is_err());
+        assert!(
+            check_stream_names(&[]).is_ok(),
+            "a connection may start empty"
+        );
         assert!(check_stream_names(&["a b".into()]).is_err());
         assert!(check_stream_names(&["a&listenKey=x".into()]).is_err());
         assert!(check_stream_names(&vec!["a@kline_1m".to_string(); MAX_STREAMS + 1]).is_err());

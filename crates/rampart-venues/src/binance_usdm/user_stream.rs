@@ -8,7 +8,10 @@
 //!   extends it. `PUT` extends it by 60 minutes (keep-alive: every 30 minutes here); when `PUT`
 //!   answers -1125 ("This listenKey does not exist.") a new one must be made with `POST`.
 //!   `DELETE` closes the stream and invalidates the key;
-//! - the stream is `<base>/ws/<listenKey>`, base `wss://fstream.binance.com/private` on mainnet
+//! - on mainnet's Private route the stream is `<base>/ws?listenKey=<listenKey>&events=<E1>/<E2>`,
+//!   base `wss://fstream.binance.com/private` ("Private (listenKey + events)
+//!   wss://fstream.binance.com/private/ws?listenKey=<listenKey>&events=ORDER_TRADE_UPDATE"):
+//!   [`USER_EVENTS`] are asked for; on the testnet and demo roots it is `<base>/ws/<listenKey>`
 //!   ([`Environment::ws_user_base`](super::Environment::ws_user_base) for each environment);
 //! - `listenKeyExpired` is pushed when the key in use expires; nothing more arrives on that
 //!   connection until a valid key is used;
@@ -635,6 +638,27 @@ impl UserStream {
 }
 
 /// The listen key for logs: enough to tell two apart, not enough to open the stream.
+/// The user event types asked for on the Private route: the ones [`parse_user`] reads, with
+/// leverage changes and margin calls (passed on as `Other`). `listenKeyExpired` comes whatever
+/// is asked.
+pub const USER_EVENTS: [&str; 5] = [
+    "ORDER_TRADE_UPDATE",
+    "ACCOUNT_UPDATE",
+    "ALGO_UPDATE",
+    "ACCOUNT_CONFIG_UPDATE",
+    "MARGIN_CALL",
+];
+
+/// The stream path for `key` under `base`: the Private route's query form on a `/private`
+/// base, the path form elsewhere.
+fn user_path(base: &str, key: &str) -> String {
+    if base.trim_end_matches('/').ends_with("/private") {
+        format!("/ws?listenKey={key}&events={}", USER_EVENTS.join("/"))
+    } else {
+        format!("/ws/{key}")
+    }
+}
+
 fn redact(key: &str) -> String {
     format!("{}…", key.chars().take(4).collect::<String>())
 }
@@ -685,7 +709,7 @@ async fn run_user<K: ListenKeys>(
             }
             Ok(key) => {
                 had_key = true;
-                let path = format!("/ws/{key}");
+                let path = user_path(&endpoint.base, &key);
                 let attempt = tokio::select! {
                     _ = stop_requested(&mut stop, tx) => return had_key,
                     attempt = endpoint.connect(&path, options.stream.connect_timeout) => attempt,
