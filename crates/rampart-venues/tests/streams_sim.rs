@@ -306,22 +306,37 @@ async fn an_agg_trade_arrives_after_a_fill() {
         .subscribe(&[agg_trade_stream("BTCUSDT")])
         .await
         .unwrap();
+    let filters = rest
+        .exchange_info()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.symbol == "BTCUSDT")
+        .unwrap();
+    let order = rampart_venues::binance_usdm::OrderRequest {
+        symbol: "BTCUSDT".into(),
+        side: rampart_core::Side::Sell,
+        order_type: rampart_core::OrderType::Market,
+        quantity: "0.3".parse().unwrap(),
+        price: None,
+        stop_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        working_type: None,
+        position_side: rampart_core::trading::PositionSide::Net,
+        client_order_id: "agg-trade-1".into(),
+    };
     let placed = rest
-        .signed(
-            reqwest::Method::POST,
-            "/fapi/v1/order",
-            &[
-                ("symbol", "BTCUSDT"),
-                ("side", "SELL"),
-                ("type", "MARKET"),
-                ("quantity", "0.3"),
-                ("newClientOrderId", "agg-trade-1"),
-            ],
-            0,
-        )
+        .place_order(&order, &filters, Some(d("60000")))
         .await
         .unwrap();
-    assert_eq!(placed["status"], "FILLED", "{placed}");
+    let rampart_venues::binance_usdm::algo::Placement::Order(placed) = placed.placement else {
+        panic!("a market order goes to the regular endpoint")
+    };
+    assert_eq!(
+        placed.status,
+        rampart_venues::binance_usdm::types::OrderStatus::Filled
+    );
     let trade = next_where(&mut events, |e| match e {
         MarketEvent::AggTrade(t) => Some(t.clone()),
         _ => None,
