@@ -27,6 +27,7 @@ const COMMANDS: &[&str] = &[
     "cancel_all_orders",
     "open_orders",
     "positions",
+    "mark_price",
     "balances",
 ];
 

@@ -9,7 +9,7 @@ use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::status::Preflight;
-use rampart_core::trading::{Balance, InstrumentRules, OrderState, Position};
+use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderState, Position};
 use rampart_engine::orders::{OrderTicket, PlacedOrder};
 use rampart_engine::{AddAccountRequest, Desk, OrderRef, TradingStatus};
 use tauri::State;
@@ -152,6 +152,15 @@ pub async fn open_orders(
 #[tauri::command]
 pub async fn positions(desk: DeskState<'_>, account_id: String) -> Result<Vec<Position>, ApiError> {
     desk.positions(&account_id).await
+}
+
+#[tauri::command]
+pub async fn mark_price(
+    desk: DeskState<'_>,
+    account_id: String,
+    symbol: String,
+) -> Result<MarkPrice, ApiError> {
+    desk.mark_price(&account_id, &symbol).await
 }
 
 #[tauri::command]

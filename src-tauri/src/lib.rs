@@ -45,6 +45,7 @@ pub fn run() -> ExitCode {
             commands::cancel_all_orders,
             commands::open_orders,
             commands::positions,
+            commands::mark_price,
             commands::balances,
         ])
         .run(tauri::generate_context!());

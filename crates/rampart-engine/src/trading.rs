@@ -1,10 +1,11 @@
 //! Trading on the desk: the accounts' venue connections (made at unlock, dropped at lock), the
 //! Demo venue, and the order commands, each a call into the [`OrderEngine`].
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use rampart_core::session::{AccountView, Environment};
-use rampart_core::trading::{Balance, InstrumentRules, OrderState, Position};
+use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderState, Position};
 use rampart_core::{ApiError, ErrorCode, Venue};
 use rampart_vault::Credentials;
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
@@ -23,11 +24,12 @@ use crate::orders::{
 const JOURNAL_FILE: &str = "orders.journal";
 
 /// The trading side of the desk: the engine (with its journal, open for the app's lifetime) and
-/// the Demo venue's simulator.
+/// one simulator per Demo account (keyed by account id), kept running across lock and unlock so
+/// that a Demo account's orders and positions last as long as the app runs.
 #[derive(Default)]
 pub(crate) struct Trading {
     engine: Option<Arc<OrderEngine>>,
-    demo: Option<DemoExchange>,
+    demo: HashMap<String, DemoExchange>,
 }
 
 /// An account's trading state as the status bar shows it: the account's label and venue next to
@@ -140,14 +142,18 @@ impl Desk {
         let client = match account.venue {
             Venue::Demo => {
                 let mut trading = self.trading();
-                if !trading.demo.as_ref().is_some_and(|d| d.serves(credentials)) {
+                let running = trading
+                    .demo
+                    .get(&account.id)
+                    .is_some_and(|d| d.serves(credentials));
+                if !running {
                     let exchange = DemoExchange::start(credentials)
                         .map_err(|e| format!("the Demo exchange could not start: {e}"))?;
-                    trading.demo = Some(exchange);
+                    trading.demo.insert(account.id.clone(), exchange);
                 }
                 let base = trading
                     .demo
-                    .as_ref()
+                    .get(&account.id)
                     .map(DemoExchange::base_url)
                     .ok_or("the Demo exchange is not running")?;
                 RestClient::new(&base, key, secret)
@@ -263,6 +269,11 @@ impl Desk {
     pub async fn positions(&self, account_id: &str) -> Result<Vec<Position>, ApiError> {
         let engine = self.unlocked_engine()?;
         Ok(engine.positions(account_id).await?)
+    }
+
+    pub async fn mark_price(&self, account_id: &str, symbol: &str) -> Result<MarkPrice, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.mark_price(account_id, symbol).await?)
     }
 
     pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, ApiError> {

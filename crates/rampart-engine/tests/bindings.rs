@@ -12,7 +12,7 @@ use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::status::Preflight;
-use rampart_core::trading::{Balance, InstrumentRules, OrderState, Position};
+use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderState, Position};
 use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
 use rampart_engine::orders::{OrderTicket, PlacedOrder};
 use rampart_engine::{AddAccountRequest, OrderRef, TradingStatus};
@@ -46,6 +46,7 @@ fn render_all(out: &Path) {
     OrderState::export_all(&cfg).unwrap();
     Position::export_all(&cfg).unwrap();
     Balance::export_all(&cfg).unwrap();
+    MarkPrice::export_all(&cfg).unwrap();
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, String> {

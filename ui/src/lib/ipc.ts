@@ -11,6 +11,7 @@ import type { RecoveryCodesView } from "./bindings/RecoveryCodesView";
 import type { SecuritySettings } from "./bindings/SecuritySettings";
 import type { SessionStatus } from "./bindings/SessionStatus";
 import type { Balance } from "./bindings/Balance";
+import type { MarkPrice } from "./bindings/MarkPrice";
 import type { InstrumentRules } from "./bindings/InstrumentRules";
 import type { OrderRef } from "./bindings/OrderRef";
 import type { OrderState } from "./bindings/OrderState";
@@ -44,6 +45,7 @@ export interface Commands {
   cancel_all_orders: { args: { accountId: string; symbol: string | null }; result: null };
   open_orders: { args: { accountId: string }; result: OrderState[] };
   positions: { args: { accountId: string }; result: Position[] };
+  mark_price: { args: { accountId: string; symbol: string }; result: MarkPrice };
   balances: { args: { accountId: string }; result: Balance[] };
 }
 

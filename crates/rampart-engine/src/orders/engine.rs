@@ -11,7 +11,8 @@ use std::time::Duration;
 
 use rampart_core::Venue as VenueId;
 use rampart_core::trading::{
-    Balance, ClientIdLookup, InstrumentRules, OrderRequest, OrderState, Position, VenueCapabilities,
+    Balance, ClientIdLookup, InstrumentRules, MarkPrice, OrderRequest, OrderState, Position,
+    VenueCapabilities,
 };
 use rampart_venues::venue::{DynVenue, ErrorKind};
 use serde::{Deserialize, Serialize};
@@ -629,6 +630,16 @@ impl OrderEngine {
         let account = self.account(account_id)?;
         self.ready(&account).await?;
         account.venue.positions(None).await.map_err(classify)
+    }
+
+    pub async fn mark_price(
+        &self,
+        account_id: &str,
+        symbol: &str,
+    ) -> Result<MarkPrice, OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        account.venue.mark_price(symbol).await.map_err(classify)
     }
 
     pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, OrderError> {

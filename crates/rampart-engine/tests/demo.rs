@@ -1,0 +1,145 @@
+//! Issue 8, item 6: a fresh install has a Demo account on its first unlock, backed by the
+//! simulator in process on loopback, with its own credentials in the real OS keychain (a private
+//! gnome-keyring via `make test`); it places and cancels an order with no exchange keys and no
+//! network, and its connection is dropped at lock and made again at unlock.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rampart_core::session::{Environment, LockPhase};
+use rampart_core::trading::OrderStatus;
+use rampart_core::{ErrorCode, OrderType, Side, Venue};
+use rampart_engine::orders::{ConnectionState, OrderTicket, PlacedStatus};
+use rampart_engine::{Clock, Desk, OrderRef};
+use rampart_vault::Keychain;
+use rampart_vault::totp::TotpSeed;
+use rust_decimal::Decimal;
+
+struct TestClock(AtomicU64);
+
+impl Clock for TestClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+async fn until_ready(desk: &Desk, account_id: &str) {
+    let started = Instant::now();
+    loop {
+        let status = desk.trading_status().await.unwrap();
+        let mine = status
+            .iter()
+            .find(|s| s.account.id == account_id)
+            .expect("the account is listed");
+        match &mine.status.connection {
+            ConnectionState::Ready => return,
+            ConnectionState::Failed(why) => panic!("the Demo account did not connect: {why}"),
+            ConnectionState::Connecting => {}
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "still connecting"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network() {
+    let ns = format!("rampart-test-demo-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let desk = Arc::new(Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    ));
+    let view = desk.begin_enrolment().unwrap();
+    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
+    desk.complete_enrolment(seed.code_at(clock.now()))
+        .await
+        .unwrap();
+
+    // The Demo account exists, labelled as such, with its credentials in the keychain only.
+    let accounts = desk.list_accounts().unwrap();
+    assert_eq!(accounts.len(), 1, "{accounts:?}");
+    let demo = &accounts[0];
+    assert_eq!(
+        (demo.venue, demo.environment, demo.label.as_str()),
+        (Venue::Demo, Environment::Demo, "Demo")
+    );
+    let on_disk = std::fs::read_to_string(dir.path().join("accounts.json")).unwrap();
+    assert!(on_disk.contains(&demo.masked_key));
+    until_ready(&desk, &demo.id).await;
+
+    let balances = desk.balances(&demo.id).await.unwrap();
+    let usdt = balances.iter().find(|b| b.asset == "USDT").unwrap();
+    assert_eq!(usdt.wallet, Decimal::from(100_000));
+    let instruments = desk.list_instruments(&demo.id).await.unwrap();
+    let btc = instruments.iter().find(|r| r.symbol == "BTCUSDT").unwrap();
+
+    // A resting limit buy 2 % under the mark, on the tick; then cancelled.
+    let mark = desk.mark_price(&demo.id, "BTCUSDT").await.unwrap().mark;
+    let price = (mark * Decimal::new(98, 2) / btc.tick_size).floor() * btc.tick_size;
+    let ticket = OrderTicket {
+        symbol: "BTCUSDT".into(),
+        side: Side::Buy,
+        order_type: OrderType::Limit,
+        qty: "0.01".parse().unwrap(),
+        price: Some(price.normalize().to_string().parse().unwrap()),
+        trigger_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        trigger_by: None,
+        margin_mode: None,
+        position_side: Default::default(),
+    };
+    let placed = desk.place_order(&demo.id, &ticket).await.unwrap();
+    assert_eq!(placed.status, PlacedStatus::Accepted, "{placed:?}");
+    assert!(placed.client_order_id.starts_with("rmp"));
+    let open = desk.open_orders(&demo.id).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].client_order_id, placed.client_order_id);
+    let cancelled = desk
+        .cancel_order(&OrderRef {
+            account_id: demo.id.clone(),
+            symbol: "BTCUSDT".into(),
+            client_order_id: placed.client_order_id.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert!(desk.open_orders(&demo.id).await.unwrap().is_empty());
+
+    // An off-tick price is refused before anything is sent, naming the nearest valid prices.
+    let mut off_tick = ticket.clone();
+    off_tick.price = Some(
+        (price + btc.tick_size / Decimal::from(2))
+            .normalize()
+            .to_string()
+            .parse()
+            .unwrap(),
+    );
+    let err = desk.place_order(&demo.id, &off_tick).await.unwrap_err();
+    assert_eq!(err.code, ErrorCode::InvalidOrder);
+    assert!(err.message.contains(" or "), "{}", err.message);
+
+    // Locked: nothing trades. Unlocked again: the same Demo exchange, reconnected.
+    desk.lock().await.unwrap();
+    assert_eq!(
+        desk.place_order(&demo.id, &ticket).await.unwrap_err().code,
+        ErrorCode::Locked
+    );
+    clock.0.fetch_add(60, Ordering::SeqCst);
+    let status = desk.unlock(seed.code_at(clock.now())).await.unwrap();
+    assert_eq!(status.phase, LockPhase::Unlocked);
+    until_ready(&desk, &demo.id).await;
+    let placed = desk.place_order(&demo.id, &ticket).await.unwrap();
+    assert_eq!(placed.status, PlacedStatus::Accepted);
+    desk.cancel_all_orders(&demo.id, None).await.unwrap();
+    assert!(desk.open_orders(&demo.id).await.unwrap().is_empty());
+    // Still one Demo account: the second unlock did not add another.
+    assert_eq!(desk.list_accounts().unwrap().len(), 1);
+    desk.lock().await.unwrap();
+}
