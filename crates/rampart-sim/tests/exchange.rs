@@ -871,7 +871,9 @@ async fn the_order_count_limit_answers_429_with_1015() {
             -1015,
             "Too many new orders; current limit is 2 orders per MINUTE.",
         );
-        assert!(third.header("Retry-After").is_some());
+        // "If you have exceeded this, you will receive a 429 error without the Retry-After
+        // header" (Binance, limits).
+        assert!(third.header("Retry-After").is_none());
     }
     assert_eq!(counts[0].as_deref(), Some("1"));
     sim.stop().await;
@@ -901,4 +903,136 @@ async fn dropping_the_server_stops_its_price_process() {
     })
     .await;
     assert!(closed.is_ok(), "the price process outlived its server");
+}
+
+/// "newClientOrderId: A unique id among open orders" (Binance, New Order): refused with -4116
+/// while the first order with the id rests, accepted again once it is canceled; the venue's
+/// own record then counts two acceptances, and a query by the id finds the latest order.
+#[tokio::test]
+async fn a_client_order_id_is_unique_among_open_orders_only_and_every_acceptance_is_recorded() {
+    let sim = sim().await;
+    let resting = [
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "LIMIT"),
+        ("timeInForce", "GTC"),
+        ("quantity", "0.01"),
+        ("price", "59000"),
+        ("newClientOrderId", "again-1"),
+    ];
+    let first = order(&sim, &resting).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let duplicate = order(&sim, &resting).await;
+    assert_error(&duplicate, 400, -4116, "clientOrderId is duplicated");
+    assert_eq!(sim.accepted_count(KEY, "again-1"), 1);
+
+    let cancel = signed(
+        &sim,
+        reqwest::Method::DELETE,
+        "/fapi/v1/order",
+        &[("symbol", "BTCUSDT"), ("origClientOrderId", "again-1")],
+    )
+    .await;
+    assert_eq!(cancel.body["status"], "CANCELED", "{}", cancel.body);
+    let second = order(&sim, &resting).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_ne!(second.body["orderId"], first.body["orderId"]);
+    assert_eq!(sim.accepted_count(KEY, "again-1"), 2);
+    assert_eq!(sim.accepted_count(KEY, "never-sent"), 0);
+    let record = sim.accepted_orders();
+    assert_eq!(record.len(), 1);
+    assert_eq!(record[0].0.client_order_id, "again-1");
+    assert_eq!(record[0].1, 2);
+    assert_eq!(sim.order_count(), 2);
+
+    let found = signed(
+        &sim,
+        reqwest::Method::GET,
+        "/fapi/v1/order",
+        &[("symbol", "BTCUSDT"), ("origClientOrderId", "again-1")],
+    )
+    .await;
+    assert_eq!(found.body["orderId"], second.body["orderId"]);
+    assert_eq!(found.body["status"], "NEW");
+    let open = signed(&sim, reqwest::Method::GET, "/fapi/v1/openOrders", &[]).await;
+    assert_eq!(open.body.as_array().map(Vec::len), Some(1), "{}", open.body);
+    sim.stop().await;
+}
+
+/// Binance counts request weight per IP, shared by every account on it ("The limits on the API
+/// are based on the IPs, not the API keys"), and new orders per account ("the default order
+/// limit per account/sub-account is 1,200/min"): two accounts on one loopback IP share the
+/// weight, each has its own order count.
+#[tokio::test]
+async fn weight_is_counted_per_ip_and_orders_per_account() {
+    const OTHER: &str = "simtestother00000000000000000000000000000000000000000000000000000";
+    let mut config = SimConfig {
+        order_limit_per_minute: 1,
+        ..config()
+    };
+    config.accounts.push(SimAccount {
+        api_key: OTHER.into(),
+        api_secret: common::SECRET.into(),
+    });
+    let sim = sim_with(config).await;
+    let resting = [
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "LIMIT"),
+        ("timeInForce", "GTC"),
+        ("quantity", "0.01"),
+        ("price", "59000"),
+    ];
+    let post = |key: &'static str| {
+        let sim = &sim;
+        async move {
+            common::try_signed_as(sim, key, reqwest::Method::POST, "/fapi/v1/order", &resting)
+                .await
+                .unwrap()
+        }
+    };
+    let first = post(KEY).await;
+    let other_first = post(OTHER).await;
+    let second = post(KEY).await;
+    // A minute boundary in between would reset the counts.
+    if first.header("X-MBX-ORDER-COUNT-1M").as_deref() == Some("1") && second.status != 200 {
+        assert_eq!(other_first.status, 200, "{}", other_first.body);
+        assert_eq!(
+            other_first.header("X-MBX-ORDER-COUNT-1M").as_deref(),
+            Some("1")
+        );
+        assert_error(
+            &second,
+            429,
+            -1015,
+            "Too many new orders; current limit is 1 orders per MINUTE.",
+        );
+    }
+
+    // Weight: each account's reads add to the one count of the IP.
+    let read = |key: &'static str| {
+        let sim = &sim;
+        async move {
+            common::try_signed_as(sim, key, reqwest::Method::GET, "/fapi/v3/balance", &[])
+                .await
+                .unwrap()
+        }
+    };
+    let a = read(KEY)
+        .await
+        .header_number("X-MBX-USED-WEIGHT-1M")
+        .unwrap();
+    let b = read(OTHER)
+        .await
+        .header_number("X-MBX-USED-WEIGHT-1M")
+        .unwrap();
+    let c = read(KEY)
+        .await
+        .header_number("X-MBX-USED-WEIGHT-1M")
+        .unwrap();
+    if a < b {
+        assert_eq!(b, a + 5, "the other account's read counts on the same IP");
+        assert_eq!(c, b + 5);
+    }
+    sim.stop().await;
 }

@@ -13,6 +13,7 @@ mod errors;
 mod events;
 mod exchange;
 mod market;
+mod orders;
 mod rest;
 mod tls;
 mod views;
@@ -32,6 +33,7 @@ use tokio::sync::oneshot;
 
 pub use errors::BinanceError;
 pub use events::SimEvent;
+pub use orders::AcceptedOrder;
 
 /// One funded account the simulator accepts (its USDT wallet starts at
 /// [`SimConfig::usdt_balance`]).
@@ -120,18 +122,36 @@ struct ListenKey {
     expires_at: i64,
 }
 
-/// This minute's request weight and order count (one IP on loopback), and any ban.
+/// One IP's request weight this minute, and any ban. Binance counts weight per IP, shared by
+/// every account and tool on it ("The limits on the API are based on the IPs, not the API
+/// keys"; a client that keeps sending after a 429 is banned with 418, "from 2 minutes to 3
+/// days").
 #[derive(Debug, Default)]
-struct Limits {
+struct IpWeight {
     minute: i64,
     weight: u32,
+    /// A 429 was answered this minute: the next request over the limit is banned (418).
+    warned: bool,
+    banned_until: i64,
+}
+
+/// One account's new-order counts: per minute and per 10 seconds. Binance counts orders per
+/// account ("the default order limit per account/sub-account is 1,200/min", with "an additional
+/// 10-second limit, default at 300/10s").
+#[derive(Debug, Default)]
+struct OrderCounts {
+    minute: i64,
     orders: u32,
     /// The start of the current 10-second window (ms) and the orders in it.
     ten_seconds: i64,
     orders_10s: u32,
-    /// A 429 was answered this minute: the next request over the limit is banned (418).
-    warned: bool,
-    banned_until: i64,
+}
+
+/// The rate-limit state: weight by peer IP, order counts by API key.
+#[derive(Debug, Default)]
+struct Limits {
+    by_ip: HashMap<std::net::IpAddr, IpWeight>,
+    by_account: HashMap<String, OrderCounts>,
 }
 
 /// The simulator's shared state: what every handler, the stream side and the background
@@ -304,11 +324,15 @@ impl SimServer {
             (task, Some(identity.cert_pem))
         } else {
             let task = tokio::spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
+                // The peer address reaches the handlers: request weight is counted per IP.
+                let served = axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
                 if let Err(err) = served {
                     tracing::error!(%err, "simulator stopped");
                 }
@@ -353,14 +377,32 @@ impl SimServer {
         self.cert_pem.clone()
     }
 
-    /// Every accepted order's client order id (all accounts), for duplicate checks.
+    /// Every accepted order's client order id (all accounts), oldest first; an id appears once
+    /// per acceptance.
     pub fn client_order_ids(&self) -> Vec<String> {
         self.inner
             .exchange()
             .orders
-            .keys()
-            .map(|(_, _, id)| id.clone())
+            .all()
+            .into_iter()
+            .map(|o| o.client_id.clone())
             .collect()
+    }
+
+    /// How many times the simulator accepted a regular order with this client order id from
+    /// this account (any symbol). Binance lets an id be used again once the earlier order is no
+    /// longer open, so this can exceed 1; it is the venue's own record, for counting duplicates.
+    pub fn accepted_count(&self, api_key: &str, client_order_id: &str) -> usize {
+        self.inner
+            .exchange()
+            .orders
+            .accepted_count(api_key, client_order_id)
+    }
+
+    /// The whole acceptance record: each (account, client order id) and how many times it was
+    /// accepted, sorted.
+    pub fn accepted_orders(&self) -> Vec<(AcceptedOrder, usize)> {
+        self.inner.exchange().orders.accepted()
     }
 
     /// Every accepted algo order's `clientAlgoId` (all accounts), oldest first.
@@ -393,18 +435,16 @@ impl SimServer {
         self.inner.exchange().orders.len()
     }
 
-    /// The accepted order with this client id, if any, as `GET /fapi/v1/order` shows it.
+    /// The latest accepted order with this client id, if any, as `GET /fapi/v1/order` shows it.
     pub fn order_by_client_id(
         &self,
         api_key: &str,
         symbol: &str,
         client_id: &str,
     ) -> Option<(u64, serde_json::Value)> {
-        self.inner
-            .exchange()
-            .orders
-            .get(&(api_key.to_owned(), symbol.to_owned(), client_id.to_owned()))
-            .map(|o| (o.order_id, o.to_json()))
+        let ex = self.inner.exchange();
+        let id = ex.orders.latest_by_client_id(api_key, symbol, client_id)?;
+        ex.orders.get(id).map(|o| (o.order_id, o.to_json()))
     }
 
     /// Moves `symbol`'s mark (with index and last price, and the book around it) to `price`
