@@ -430,6 +430,22 @@ impl SimServer {
         ex.algo_json(id)
     }
 
+    /// Places a regular order through the order-entry function `POST /fapi/v1/order` runs
+    /// (validation, margin, matching, events), without HTTP, signature or rate limits: for
+    /// benchmarks of the exchange itself. `params` are the endpoint's parameters.
+    pub fn place_order_in_process(
+        &self,
+        api_key: &str,
+        params: &[(&str, &str)],
+    ) -> Result<serde_json::Value, BinanceError> {
+        let params: HashMap<String, String> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let now = self.inner.now_ms();
+        self.inner.exchange().place(api_key, &params, now)
+    }
+
     /// How many orders the simulator has accepted (all accounts).
     pub fn order_count(&self) -> usize {
         self.inner.exchange().orders.len()
