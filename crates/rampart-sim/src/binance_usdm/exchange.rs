@@ -331,6 +331,45 @@ pub(super) struct Account {
     pub(super) leverage: HashMap<String, u32>,
     pub(super) positions: HashMap<String, Position>,
     pub(super) update_time: i64,
+    /// Every execution of the account's orders, oldest first (`GET /fapi/v1/userTrades`).
+    pub(super) trades: Vec<AccountTrade>,
+}
+
+/// One execution of an account's order, as Account Trade List shows it.
+#[derive(Debug, Clone)]
+pub(super) struct AccountTrade {
+    pub(super) id: u64,
+    pub(super) order_id: u64,
+    pub(super) symbol: String,
+    side: Side,
+    price: Decimal,
+    qty: Decimal,
+    realized_pnl: Decimal,
+    maker: bool,
+    pub(super) time: i64,
+}
+
+impl AccountTrade {
+    /// The documented row: commission is 0 in USDT (the simulator charges no fees, as its
+    /// ORDER_TRADE_UPDATE events say with `"n": "0"`).
+    pub(super) fn to_json(&self) -> Value {
+        json!({
+            "buyer": self.side == Side::Buy,
+            "commission": "0",
+            "commissionAsset": "USDT",
+            "id": self.id,
+            "maker": self.maker,
+            "orderId": self.order_id,
+            "price": self.price.normalize().to_string(),
+            "qty": self.qty.normalize().to_string(),
+            "quoteQty": (self.price * self.qty).normalize().to_string(),
+            "realizedPnl": self.realized_pnl.round_dp(8).normalize().to_string(),
+            "side": self.side.as_str(),
+            "positionSide": "BOTH",
+            "symbol": self.symbol,
+            "time": self.time,
+        })
+    }
 }
 
 const DEFAULT_LEVERAGE: u32 = 20;
@@ -392,7 +431,7 @@ pub(super) struct Order {
     pub(super) status: String,
     executed: Decimal,
     cum_quote: Decimal,
-    time: i64,
+    pub(super) time: i64,
     update_time: i64,
     /// The algo order whose trigger placed this order, if any.
     parent_algo: Option<u64>,
@@ -560,6 +599,7 @@ impl Exchange {
                         // Funded at start: Binance reports 0 only for assets never used, and
                         // clients (ccxt among them) drop such rows from the balance.
                         update_time: now,
+                        trades: Vec::new(),
                     },
                 )
             })
@@ -863,7 +903,21 @@ impl Exchange {
             }
         }
         let realized = match self.accounts.get_mut(&api_key) {
-            Some(account) => apply_fill(account, &symbol, side.sign() * qty, price, now),
+            Some(account) => {
+                let realized = apply_fill(account, &symbol, side.sign() * qty, price, now);
+                account.trades.push(AccountTrade {
+                    id: trade_id,
+                    order_id: id,
+                    symbol: symbol.clone(),
+                    side,
+                    price,
+                    qty,
+                    realized_pnl: realized,
+                    maker,
+                    time: now,
+                });
+                realized
+            }
             None => Decimal::ZERO,
         };
         let execution = Execution {

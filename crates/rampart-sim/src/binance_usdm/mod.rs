@@ -114,6 +114,20 @@ pub struct Faults {
     /// Every `fail_5xx_every`-th REST request (any endpoint, counting from 1) is answered
     /// 503 without acting on it; 0 turns it off.
     pub fail_5xx_every: u32,
+    /// Every `query_fault_every`-th Query Order request (`GET /fapi/v1/order`, counting from 1)
+    /// fails, alternately: a 503 (-1001 "Internal error; unable to process your request.
+    /// Please try again."), then a connection dropped before the answer. 0 turns it off.
+    pub query_fault_every: u32,
+    /// For this long (ms) after an order is accepted, Query Order does not see it: by
+    /// `origClientOrderId` or `orderId` it answers -2013 "Order does not exist." (a venue whose
+    /// query side lags its matching engine). 0 turns it off.
+    pub invisible_for_ms: u64,
+    /// Every `slow_answer_every`-th new-order request (the `every` count) is taken at once and
+    /// answered only after [`Faults::slow_answer_ms`]: set that past the client's timeout to
+    /// make an order whose answer never reaches the client. 0 turns it off.
+    pub slow_answer_every: u32,
+    /// The delay (ms) of a slow answer; see [`Faults::slow_answer_every`].
+    pub slow_answer_ms: u64,
 }
 
 /// A listen key's owner (API key) and when it lapses (server ms).
@@ -168,8 +182,10 @@ pub(super) struct Inner {
     exchange: Mutex<exchange::Exchange>,
     faults: Mutex<Faults>,
     limits: Mutex<Limits>,
-    /// New-order requests so far (for `Faults::every`).
+    /// New-order requests so far (for `Faults::every` and `Faults::slow_answer_every`).
     order_requests: AtomicU64,
+    /// Query Order requests so far (for `Faults::query_fault_every`).
+    order_queries: AtomicU64,
     /// REST requests so far (for `Faults::fail_5xx_every`).
     requests: AtomicU64,
     /// Draws listen keys.
@@ -197,6 +213,7 @@ impl Inner {
             exchange: Mutex::new(exchange),
             limits: Mutex::default(),
             order_requests: AtomicU64::new(0),
+            order_queries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             key_counter: AtomicU64::new(0),
         })
@@ -504,6 +521,14 @@ impl SimServer {
         let ex = self.inner.exchange();
         let p = ex.accounts.get(api_key)?.position(symbol);
         Some((p.amt, p.entry))
+    }
+
+    /// How many REST requests reached the simulator (every endpoint, refused ones included):
+    /// lets a test see that a client sent nothing.
+    pub fn rest_requests(&self) -> u64 {
+        self.inner
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The fault knobs in force.

@@ -39,6 +39,7 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         )
         .route("/fapi/v1/allAlgoOrders", get(all_algo_orders))
         .route("/fapi/v1/openOrders", get(open_orders))
+        .route("/fapi/v1/userTrades", get(user_trades))
         .route("/fapi/v1/allOpenOrders", axum::routing::delete(cancel_all))
         .route("/fapi/v1/countdownCancelAll", post(countdown_cancel_all))
         .route("/fapi/v1/leverage", post(leverage))
@@ -79,7 +80,8 @@ fn weight_of(method: &Method, path: &str, query: &str) -> (u32, bool) {
         "/fapi/v1/openOrders" | "/fapi/v1/openAlgoOrders" if !params.contains_key("symbol") => {
             (40, false)
         }
-        "/fapi/v1/allAlgoOrders" => (5, false),
+        // Account Trade List: "Request Weight 5".
+        "/fapi/v1/allAlgoOrders" | "/fapi/v1/userTrades" => (5, false),
         "/fapi/v2/account"
         | "/fapi/v3/account"
         | "/fapi/v2/balance"
@@ -364,17 +366,33 @@ enum Fault {
     Refuse503,
 }
 
-fn next_fault(inner: &Shared) -> Option<Fault> {
-    let every = u64::from(inner.faults().every);
+/// The faults of one new-order request: one of [`Fault`] in turn every `Faults::every`-th
+/// request, and whether its answer is held back (`Faults::slow_answer_every`).
+fn next_fault(inner: &Shared) -> (Option<Fault>, Option<std::time::Duration>) {
+    let faults = inner.faults();
+    let every = u64::from(faults.every);
+    let slow_every = u64::from(faults.slow_answer_every);
     let n = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let slow = (slow_every > 0 && n.is_multiple_of(slow_every))
+        .then(|| std::time::Duration::from_millis(faults.slow_answer_ms));
     if every == 0 || !n.is_multiple_of(every) {
-        return None;
+        return (None, slow);
     }
-    Some(match (n / every) % 3 {
+    let fault = match (n / every) % 3 {
         1 => Fault::AcceptThenDrop,
         2 => Fault::AcceptThenUnknown,
         _ => Fault::Refuse503,
-    })
+    };
+    (Some(fault), slow)
+}
+
+/// An answer whose headers go out and whose body then fails: hyper aborts the connection, so
+/// the client sees it dropped before the answer.
+fn dropped_connection() -> Response {
+    let broken = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("fault: connection dropped"))
+    });
+    axum::body::Body::from_stream(broken).into_response()
 }
 
 /// Binance's 503 whose outcome is unknown: "the API successfully sent the request but not get a
@@ -390,14 +408,14 @@ fn unknown_503() -> Response {
 /// A new-order endpoint behind the fault knob `Faults::every`: the request is refused with a
 /// 503, or `place`d and its answer lost (connection dropped) or replaced by Binance's 503
 /// "Unknown error".
-fn with_order_faults(
+async fn with_order_faults(
     inner: &Shared,
     query: Option<String>,
     headers: &HeaderMap,
     body: &str,
     place: impl FnOnce(&mut Exchange, &auth::Verified, i64) -> Result<Value, BinanceError>,
 ) -> Response {
-    let fault = next_fault(inner);
+    let (fault, slow) = next_fault(inner);
     if fault == Some(Fault::Refuse503) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -414,16 +432,12 @@ fn with_order_faults(
         now,
     )
     .and_then(|request| place(&mut inner.exchange(), &request, now));
+    if let Some(delay) = slow {
+        // The order is taken (or refused) now; its answer leaves only after the delay.
+        tokio::time::sleep(delay).await;
+    }
     match (result, fault) {
-        (Ok(_), Some(Fault::AcceptThenDrop)) => {
-            // Headers go out, then the body stream fails: hyper aborts the connection.
-            let broken = futures_util::stream::once(async {
-                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
-                    "fault: connection dropped",
-                ))
-            });
-            axum::body::Body::from_stream(broken).into_response()
-        }
+        (Ok(_), Some(Fault::AcceptThenDrop)) => dropped_connection(),
         (Ok(_), Some(Fault::AcceptThenUnknown)) => unknown_503(),
         (result, _) => respond(result),
     }
@@ -439,6 +453,7 @@ async fn new_order(
     with_order_faults(&inner, query, &headers, &body, |ex, request, now| {
         ex.place(&request.api_key, &request.params, now)
     })
+    .await
 }
 
 /// `POST /fapi/v1/algoOrder` (TRADE): a new conditional order, behind the same fault knob.
@@ -451,6 +466,7 @@ async fn new_algo_order(
     with_order_faults(&inner, query, &headers, &body, |ex, request, now| {
         ex.place_algo(&request.api_key, &request.params, now)
     })
+    .await
 }
 
 /// `GET /fapi/v1/algoOrder` (USER_DATA): by `algoId` or `clientAlgoId`; -2013 when there is
@@ -592,18 +608,36 @@ fn named_order(
     Ok(ex.orders.owned(api_key, symbol, id))
 }
 
-/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none).
+/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none), behind
+/// the fault knobs `Faults::query_fault_every` (a 503 or a dropped connection in turn) and
+/// `Faults::invisible_for_ms` (a young order is not found yet).
 async fn query_order(
     State(inner): State<Shared>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    signed(&inner, query, &headers, &body, |ex, request, _| {
+    let faults = inner.faults();
+    let every = u64::from(faults.query_fault_every);
+    let n = inner.order_queries.fetch_add(1, Ordering::Relaxed) + 1;
+    if every > 0 && n.is_multiple_of(every) {
+        return if (n / every) % 2 == 1 {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({ "code": -1001, "msg": "Internal error; unable to process your request. Please try again." })),
+            )
+                .into_response()
+        } else {
+            dropped_connection()
+        };
+    }
+    let invisible_ms = i64::try_from(faults.invisible_for_ms).unwrap_or(i64::MAX);
+    signed(&inner, query, &headers, &body, |ex, request, now| {
         let id =
             named_order(ex, &request.api_key, &request.params)?.ok_or(BinanceError::NoSuchOrder)?;
         ex.orders
             .get(id)
+            .filter(|o| now >= o.time.saturating_add(invisible_ms))
             .map(|o| o.to_json())
             .ok_or(BinanceError::NoSuchOrder)
     })
@@ -653,6 +687,75 @@ async fn open_orders(
                 .collect(),
         };
         Ok(Value::Array(open))
+    })
+}
+
+/// Seven days in ms: Account Trade List's longest window.
+const SEVEN_DAYS_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// `GET /fapi/v1/userTrades` (Account Trade List, USER_DATA, weight 5): the account's trades on
+/// `symbol`, oldest first. As documented: `orderId` narrows to one order; `fromId` gives the
+/// trades from that id on and "cannot be sent with startTime or endTime" (-1128); "If startTime
+/// and endTime are both not sent, then the last 7 days' data will be returned"; "The time
+/// between startTime and endTime cannot be longer than 7 days" (-1127; -1023 when start is
+/// after end); `limit` "Default 500; max 1000". With only one of startTime / endTime the window
+/// is the 7 days from / up to it (Binance does not say; this is the simulator's choice). Without
+/// `fromId`, the latest `limit` trades of the window.
+async fn user_trades(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, now| {
+        let p = &request.params;
+        let symbol = listed_symbol(ex, p)?;
+        let order_id = optional_number(p, "orderId")?;
+        let from_id = optional_number(p, "fromId")?;
+        let time = |name: &str| -> Result<Option<i64>, BinanceError> {
+            optional_number(p, name)?
+                .map(|t| i64::try_from(t).map_err(|_| BinanceError::Mandatory(name.into())))
+                .transpose()
+        };
+        let (start, end) = (time("startTime")?, time("endTime")?);
+        let limit = match p.get("limit") {
+            None => 500,
+            Some(l) => match l.parse::<usize>() {
+                Ok(n @ 1..=1000) => n,
+                _ => return Err(BinanceError::InvalidParam("limit".into())),
+            },
+        };
+        if from_id.is_some() && (start.is_some() || end.is_some()) {
+            return Err(BinanceError::ParamCombination);
+        }
+        let window = match (start, end) {
+            (Some(s), Some(e)) if s > e => return Err(BinanceError::StartAfterEnd),
+            (Some(s), Some(e)) if e - s > SEVEN_DAYS_MS => {
+                return Err(BinanceError::IntervalTooBig(168));
+            }
+            (Some(s), Some(e)) => Some((s, e)),
+            (Some(s), None) => Some((s, s.saturating_add(SEVEN_DAYS_MS))),
+            (None, Some(e)) => Some((e.saturating_sub(SEVEN_DAYS_MS), e)),
+            (None, None) if from_id.is_none() => Some((now - SEVEN_DAYS_MS, now)),
+            (None, None) => None,
+        };
+        let Some(account) = ex.accounts.get(&request.api_key) else {
+            return Err(BinanceError::RejectedKey);
+        };
+        let matching = account.trades.iter().filter(|t| {
+            t.symbol == symbol
+                && order_id.is_none_or(|id| t.order_id == id)
+                && from_id.is_none_or(|id| t.id >= id)
+                && window.is_none_or(|(s, e)| t.time >= s && t.time <= e)
+        });
+        let rows: Vec<Value> = if from_id.is_some() {
+            matching.take(limit).map(|t| t.to_json()).collect()
+        } else {
+            let all: Vec<&super::exchange::AccountTrade> = matching.collect();
+            let skip = all.len().saturating_sub(limit);
+            all[skip..].iter().map(|t| t.to_json()).collect()
+        };
+        Ok(Value::Array(rows))
     })
 }
 
