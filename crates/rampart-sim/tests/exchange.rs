@@ -1036,3 +1036,104 @@ async fn weight_is_counted_per_ip_and_orders_per_account() {
     }
     sim.stop().await;
 }
+
+/// The query-side fault knobs: a young order is invisible to Query Order (-2013) until
+/// `invisible_for_ms` has passed; every `query_fault_every`-th query fails (503, then a dropped
+/// connection); a slow answer arrives after `slow_answer_ms`, with the order already taken.
+#[tokio::test]
+async fn query_faults_invisible_orders_and_slow_answers() {
+    let sim = sim().await;
+    sim.set_faults(Faults {
+        invisible_for_ms: 300,
+        ..Faults::default()
+    });
+    let resting = [
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "LIMIT"),
+        ("timeInForce", "GTC"),
+        ("quantity", "0.01"),
+        ("price", "59000"),
+        ("newClientOrderId", "young-1"),
+    ];
+    let accepted_at = std::time::Instant::now();
+    assert_eq!(order(&sim, &resting).await.status, 200);
+    let by_client_id = [("symbol", "BTCUSDT"), ("origClientOrderId", "young-1")];
+    let query = || signed(&sim, reqwest::Method::GET, "/fapi/v1/order", &by_client_id);
+    assert_error(&query().await, 400, -2013, "Order does not exist.");
+    // Visible once the window has passed (bounded poll).
+    let mut found = None;
+    for _ in 0..200 {
+        let a = query().await;
+        if a.status == 200 {
+            found = Some(a);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let found = found.expect("visible after the window");
+    assert!(accepted_at.elapsed() >= Duration::from_millis(300));
+    assert_eq!(found.body["clientOrderId"], "young-1");
+
+    sim.set_faults(Faults {
+        query_fault_every: 2,
+        ..Faults::default()
+    });
+    let mut failures = 0;
+    let mut dropped = 0;
+    for _ in 0..4 {
+        match common::try_signed(&sim, reqwest::Method::GET, "/fapi/v1/order", &by_client_id).await
+        {
+            Ok(a) if a.status == 200 => {}
+            Ok(a) => {
+                assert_eq!(a.status, 503, "{}", a.body);
+                failures += 1;
+            }
+            Err(_) => dropped += 1,
+        }
+    }
+    assert_eq!(
+        (failures, dropped),
+        (1, 1),
+        "every 2nd query: a 503, then a drop"
+    );
+
+    sim.set_faults(Faults {
+        slow_answer_every: 1,
+        slow_answer_ms: 400,
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    // The order is on the book while its answer is still held back.
+    let taken_after = async {
+        for _ in 0..200 {
+            if sim.accepted_count(KEY, "slow-1") == 1 {
+                return Some(started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        None
+    };
+    let answer = order(
+        &sim,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "LIMIT"),
+            ("timeInForce", "GTC"),
+            ("quantity", "0.01"),
+            ("price", "59000"),
+            ("newClientOrderId", "slow-1"),
+        ],
+    );
+    let (slow, taken_after) = tokio::join!(answer, taken_after);
+    assert_eq!(slow.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    let taken_after = taken_after.expect("taken");
+    assert!(
+        taken_after < Duration::from_millis(400),
+        "taken at once: {taken_after:?}"
+    );
+    assert_eq!(sim.accepted_count(KEY, "slow-1"), 1);
+    sim.stop().await;
+}
