@@ -65,7 +65,7 @@ pub async fn add_account(
     desk: DeskState<'_>,
     request: AddAccountRequest,
 ) -> Result<AccountView, ApiError> {
-    desk.run(move |d| d.add_account(request)).await
+    desk.add_account(request).await
 }
 
 #[tauri::command]
@@ -83,7 +83,7 @@ pub async fn remove_account(
     id: String,
     code: String,
 ) -> Result<Vec<AccountView>, ApiError> {
-    desk.run(move |d| d.remove_account(&id, &code)).await
+    desk.remove_account(id, code).await
 }
 
 #[tauri::command]

@@ -3,6 +3,7 @@
 
 mod app_config;
 mod binance_connector;
+mod binance_limits;
 mod binance_sim;
 mod first_screen;
 mod order_engine;

@@ -117,13 +117,14 @@ fn limit(qty: &str, price: &str) -> OrderTicket {
     }
 }
 
-/// Each client order id the venue took, with how many times it took it.
+/// Each client order id the venue took, with how many times it took it: the simulator's own
+/// acceptance record, which can hold an id twice (a map of orders could not).
 fn taken_by_venue(sim: &SimServer) -> HashMap<String, usize> {
-    let mut counts = HashMap::new();
-    for id in sim.client_order_ids() {
-        *counts.entry(id).or_insert(0) += 1;
-    }
-    counts
+    sim.accepted_orders()
+        .into_iter()
+        .filter(|(order, _)| order.api_key == KEY)
+        .map(|(order, n)| (order.client_order_id, n))
+        .collect()
 }
 
 /// 300 orders while the simulator drops the connection after accepting, answers "unknown" 503s

@@ -79,6 +79,8 @@ async fn ipc_responses(app: &App) -> Vec<String> {
                ['security_settings', {}], ['touch', {}],
                ['rename_account', { id: 'no-such-id', label: 'x' }],
                ['remove_account', { id: 'no-such-id', code: '000000' }],
+               ['trading_status', {}],
+               ['open_orders', { accountId: 'no-such-id' }],
              ];
              Promise.all(calls.map(([cmd, args]) =>
                window.__TAURI_INTERNALS__.invoke(cmd, args).then(
@@ -102,6 +104,14 @@ async fn add_account(
     secret: &str,
     expect: &str,
 ) {
+    // The built-in simulator's venue: at the next unlock every account connects, and a test
+    // reaches nothing but loopback.
+    app.eval(
+        "for (const [id, v] of [['add-venue', 'demo'], ['add-environment', 'demo']]) { \
+           const s = document.querySelector(`[data-testid=${id}]`); s.value = v; \
+           s.dispatchEvent(new Event('change')); } return true;",
+    )
+    .await;
     app.type_into("[data-testid=add-label]", label).await;
     app.type_into("[data-testid=add-key]", key).await;
     app.type_into("[data-testid=add-secret]", secret).await;
@@ -110,6 +120,47 @@ async fn add_account(
     app.click("[data-testid=add-submit]").await;
     app.wait_text("[data-testid=account-count]", |t| t == expect)
         .await;
+}
+
+/// Issue 8: from a fresh install, the Demo account places a resting limit order and cancels it,
+/// through the same IPC bridge the UI uses.
+async fn demo_places_and_cancels_through_the_page(app: &App) {
+    let value = app
+        .driver()
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const invoke = window.__TAURI_INTERNALS__.invoke;
+             (async () => {
+               const [demo] = await invoke('list_accounts', {});
+               const rules = (await invoke('list_instruments', { accountId: demo.id }))
+                 .find((r) => r.symbol === 'BTCUSDT');
+               const mark = Number((await invoke('mark_price',
+                 { accountId: demo.id, symbol: 'BTCUSDT' })).mark);
+               const tick = Number(rules.tickSize);
+               const price = (Math.floor(mark * 0.98 / tick) * tick).toFixed(1);
+               const placed = await invoke('place_order', { accountId: demo.id, ticket: {
+                 symbol: 'BTCUSDT', side: 'buy', orderType: 'limit', qty: '0.01', price } });
+               const open = await invoke('open_orders', { accountId: demo.id });
+               const cancelled = await invoke('cancel_order', { order: {
+                 accountId: demo.id, symbol: 'BTCUSDT', clientOrderId: placed.clientOrderId } });
+               const after = await invoke('open_orders', { accountId: demo.id });
+               return { venue: demo.venue, status: placed.status, id: placed.clientOrderId,
+                        open: open.map((o) => o.clientOrderId), cancelled: cancelled.status,
+                        after: after.length };
+             })().then(done, (e) => done({ error: JSON.stringify(e) }));",
+            Vec::new(),
+        )
+        .await
+        .expect("trade on the Demo account over IPC")
+        .json()
+        .clone();
+    assert_eq!(value["venue"], "demo", "{value}");
+    assert_eq!(value["status"], "accepted", "{value}");
+    let id = value["id"].as_str().unwrap_or_default();
+    assert!(id.starts_with("rmp") && id.len() == 27, "{value}");
+    assert_eq!(value["open"], serde_json::json!([id]), "{value}");
+    assert_eq!(value["cancelled"], "cancelled", "{value}");
+    assert_eq!(value["after"], 0, "{value}");
 }
 
 fn assert_no_canary(what: &str, text: &str) {
@@ -164,6 +215,18 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     app.click("[data-testid=recovery-done]").await;
     app.wait_for("[data-testid=add-account]").await;
 
+    // First unlock: the Demo account is there, marked as such, and connects with no network.
+    app.wait_text("[data-testid=account-count]", |t| t == "1 account")
+        .await;
+    app.wait_for("[data-testid=account-row][data-label='Demo'] [data-testid=demo-badge]")
+        .await;
+    app.wait_text(
+        "[data-testid=account-row][data-label='Demo'] [data-testid=connection]",
+        |t| t.starts_with("Connected"),
+    )
+    .await;
+    demo_places_and_cancels_through_the_page(&app).await;
+
     // Lock, then five wrong codes: the wait is shown and enforced.
     app.click("[data-testid=lock]").await;
     app.wait_for("[data-testid=unlock]").await;
@@ -201,26 +264,10 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     app.wait_for("[data-testid=add-account]").await;
 
     // Two accounts on the same venue, each after a fresh code.
-    add_account(
-        &app,
-        &mut phone,
-        "Binance main",
-        KEY_A,
-        SECRET_A,
-        "1 account",
-    )
-    .await;
-    add_account(
-        &app,
-        &mut phone,
-        "Binance alt",
-        KEY_B,
-        SECRET_B,
-        "2 accounts",
-    )
-    .await;
+    add_account(&app, &mut phone, "Sim main", KEY_A, SECRET_A, "2 accounts").await;
+    add_account(&app, &mut phone, "Sim alt", KEY_B, SECRET_B, "3 accounts").await;
     let masked = app
-        .text("[data-testid=account-row][data-label='Binance main'] [data-testid=masked-key]")
+        .text("[data-testid=account-row][data-label='Sim main'] [data-testid=masked-key]")
         .await;
     assert_eq!(masked, "KeyA…A001");
     app.screenshot("accounts").await;
@@ -233,20 +280,17 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
         .await;
     app.click("[data-testid=unlock-submit]").await;
-    app.wait_text("[data-testid=account-count]", |t| t == "2 accounts")
+    app.wait_text("[data-testid=account-count]", |t| t == "3 accounts")
         .await;
     let id_a = app
         .attr(
-            "[data-testid=account-row][data-label='Binance main']",
+            "[data-testid=account-row][data-label='Sim main']",
             "data-id",
         )
         .await
         .unwrap();
     let id_b = app
-        .attr(
-            "[data-testid=account-row][data-label='Binance alt']",
-            "data-id",
-        )
+        .attr("[data-testid=account-row][data-label='Sim alt']", "data-id")
         .await
         .unwrap();
 
@@ -263,12 +307,12 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     );
 
     // Remove one: its keychain entry goes with it.
-    app.click("[data-testid=account-row][data-label='Binance main'] [data-testid=remove]")
+    app.click("[data-testid=account-row][data-label='Sim main'] [data-testid=remove]")
         .await;
     app.type_into("[data-testid=remove-code]", &phone.fresh_code().await)
         .await;
     app.click("[data-testid=remove-confirm]").await;
-    app.wait_text("[data-testid=account-count]", |t| t == "1 account")
+    app.wait_text("[data-testid=account-count]", |t| t == "2 accounts")
         .await;
     assert!(
         !app.secret_tool(&["search", "--all", "--unlock", "service", &service_a])

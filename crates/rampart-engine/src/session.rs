@@ -355,7 +355,10 @@ impl Desk {
 
     /// Validates, asks for a fresh code, stores the credentials in the keychain and the label in
     /// the data directory. Either both are written or neither.
-    pub fn add_account(&self, request: AddAccountRequest) -> Result<AccountView, ApiError> {
+    pub fn add_account_blocking(
+        &self,
+        request: AddAccountRequest,
+    ) -> Result<AccountView, ApiError> {
         self.require_unlocked()?;
         let label = clean_label(&request.label)?;
         request
@@ -419,7 +422,11 @@ impl Desk {
     }
 
     /// Removes the account and its keychain entry, after a fresh code.
-    pub fn remove_account(&self, id: &str, code: &str) -> Result<Vec<AccountView>, ApiError> {
+    pub fn remove_account_blocking(
+        &self,
+        id: &str,
+        code: &str,
+    ) -> Result<Vec<AccountView>, ApiError> {
         self.require_unlocked()?;
         let mut accounts = self.load_accounts()?;
         let index = accounts

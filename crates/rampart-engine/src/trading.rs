@@ -177,18 +177,69 @@ impl Desk {
         Ok(Arc::new(BinanceUsdm::new(client)))
     }
 
+    /// Validates, asks for a fresh code, stores the credentials in the keychain and the label in
+    /// the data directory (both or neither), then connects the account.
+    pub async fn add_account(
+        self: &Arc<Self>,
+        request: crate::AddAccountRequest,
+    ) -> Result<AccountView, ApiError> {
+        let account = self.run(move |d| d.add_account_blocking(request)).await?;
+        let id = account.id.clone();
+        let credentials = self.run(move |d| d.vault_credentials(&id)).await?;
+        self.connect_one(&account, &credentials)?;
+        Ok(account)
+    }
+
+    /// Removes the account and its keychain entry after a fresh code; its connection (and a
+    /// Demo account's simulator) goes with it.
+    pub async fn remove_account(
+        self: &Arc<Self>,
+        id: String,
+        code: String,
+    ) -> Result<Vec<AccountView>, ApiError> {
+        let removed = id.clone();
+        let left = self
+            .run(move |d| d.remove_account_blocking(&id, &code))
+            .await?;
+        let mut trading = self.trading();
+        if let Some(engine) = &trading.engine {
+            engine.detach(&removed);
+        }
+        trading.demo.remove(&removed);
+        Ok(left)
+    }
+
+    fn vault_credentials(&self, id: &str) -> Result<Credentials, ApiError> {
+        self.vault.credentials(id)?.ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::KeychainFailure,
+                "The account's credentials are missing from the OS keychain. Remove the account \
+                 and add it again.",
+            )
+        })
+    }
+
+    /// Connects one account, unless its venue cannot trade yet (the status says why).
+    fn connect_one(
+        &self,
+        account: &AccountView,
+        credentials: &Credentials,
+    ) -> Result<(), ApiError> {
+        let engine = self.order_engine()?;
+        match self.connector(account, credentials) {
+            Ok(venue) => engine.attach(&account.id, account.venue, venue),
+            Err(why) => tracing::warn!(account = %account.id, %why, "account not connected"),
+        }
+        Ok(())
+    }
+
     /// Connects every account (after unlock). Accounts connect in the background; orders
     /// journaled before a restart are resolved before their accounts take new ones.
     pub(crate) async fn connect_accounts(self: &Arc<Self>) -> Result<(), ApiError> {
         let plan = self.run(|d| d.accounts_to_connect()).await?;
-        let engine = self.run(|d| d.order_engine()).await?;
+        self.run(|d| d.order_engine().map(drop)).await?;
         for (account, credentials) in plan {
-            match self.connector(&account, &credentials) {
-                Ok(venue) => engine.attach(&account.id, account.venue, venue),
-                Err(why) => {
-                    tracing::warn!(account = %account.id, %why, "account not connected");
-                }
-            }
+            self.connect_one(&account, &credentials)?;
         }
         Ok(())
     }

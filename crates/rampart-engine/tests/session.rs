@@ -130,17 +130,17 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
     // Two accounts, each after a fresh code; a replayed code is refused.
     clock.advance(30);
     let a = desk
-        .add_account(request("Binance main", 'a', SECRET_A, code(&clock)))
+        .add_account_blocking(request("Binance main", 'a', SECRET_A, code(&clock)))
         .unwrap();
     assert_eq!(
-        desk.add_account(request("Binance alt", 'b', SECRET_B, code(&clock)))
+        desk.add_account_blocking(request("Binance alt", 'b', SECRET_B, code(&clock)))
             .unwrap_err()
             .code,
         ErrorCode::CodeAlreadyUsed
     );
     clock.advance(30);
     let b = desk
-        .add_account(request("Binance alt", 'b', SECRET_B, code(&clock)))
+        .add_account_blocking(request("Binance alt", 'b', SECRET_B, code(&clock)))
         .unwrap();
     assert_eq!(a.masked_key, "aaaa…aaaa");
     assert!(secret_tool_search(&format!("{ns}.account.{}", a.id)).contains(SECRET_A));
@@ -169,7 +169,7 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
 
     // Remove one: its keychain entry goes too.
     clock.advance(30);
-    let left = desk.remove_account(&a.id, &code(&clock)).unwrap();
+    let left = desk.remove_account_blocking(&a.id, &code(&clock)).unwrap();
     assert_eq!(left.len(), 1);
     assert!(!secret_tool_search(&format!("{ns}.account.{}", a.id)).contains(SECRET_A));
     assert!(secret_tool_search(&format!("{ns}.account.{}", b.id)).contains(SECRET_B));
@@ -205,7 +205,7 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
 
     // Clean up this test's keychain entries.
     clock.advance(30);
-    desk.remove_account(&b.id, &code(&clock)).unwrap();
+    desk.remove_account_blocking(&b.id, &code(&clock)).unwrap();
     clock.advance(30);
     desk.reset_mfa(&code(&clock)).unwrap();
     assert_eq!(

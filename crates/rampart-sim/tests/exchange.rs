@@ -885,7 +885,9 @@ async fn the_order_count_limit_answers_429_with_1015() {
             -1015,
             "Too many new orders; current limit is 2 orders per MINUTE.",
         );
-        assert!(third.header("Retry-After").is_some());
+        // "If you have exceeded this, you will receive a 429 error without the Retry-After
+        // header" (Binance, limits).
+        assert!(third.header("Retry-After").is_none());
     }
     assert_eq!(counts[0].as_deref(), Some("1"));
     sim.stop().await;
@@ -915,4 +917,237 @@ async fn dropping_the_server_stops_its_price_process() {
     })
     .await;
     assert!(closed.is_ok(), "the price process outlived its server");
+}
+
+/// "newClientOrderId: A unique id among open orders" (Binance, New Order): refused with -4116
+/// while the first order with the id rests, accepted again once it is canceled; the venue's
+/// own record then counts two acceptances, and a query by the id finds the latest order.
+#[tokio::test]
+async fn a_client_order_id_is_unique_among_open_orders_only_and_every_acceptance_is_recorded() {
+    let sim = sim().await;
+    let resting = [
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "LIMIT"),
+        ("timeInForce", "GTC"),
+        ("quantity", "0.01"),
+        ("price", "59000"),
+        ("newClientOrderId", "again-1"),
+    ];
+    let first = order(&sim, &resting).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let duplicate = order(&sim, &resting).await;
+    assert_error(&duplicate, 400, -4116, "clientOrderId is duplicated");
+    assert_eq!(sim.accepted_count(KEY, "again-1"), 1);
+
+    let cancel = signed(
+        &sim,
+        reqwest::Method::DELETE,
+        "/fapi/v1/order",
+        &[("symbol", "BTCUSDT"), ("origClientOrderId", "again-1")],
+    )
+    .await;
+    assert_eq!(cancel.body["status"], "CANCELED", "{}", cancel.body);
+    let second = order(&sim, &resting).await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    assert_ne!(second.body["orderId"], first.body["orderId"]);
+    assert_eq!(sim.accepted_count(KEY, "again-1"), 2);
+    assert_eq!(sim.accepted_count(KEY, "never-sent"), 0);
+    let record = sim.accepted_orders();
+    assert_eq!(record.len(), 1);
+    assert_eq!(record[0].0.client_order_id, "again-1");
+    assert_eq!(record[0].1, 2);
+    assert_eq!(sim.order_count(), 2);
+
+    let found = signed(
+        &sim,
+        reqwest::Method::GET,
+        "/fapi/v1/order",
+        &[("symbol", "BTCUSDT"), ("origClientOrderId", "again-1")],
+    )
+    .await;
+    assert_eq!(found.body["orderId"], second.body["orderId"]);
+    assert_eq!(found.body["status"], "NEW");
+    let open = signed(&sim, reqwest::Method::GET, "/fapi/v1/openOrders", &[]).await;
+    assert_eq!(open.body.as_array().map(Vec::len), Some(1), "{}", open.body);
+    sim.stop().await;
+}
+
+/// Binance counts request weight per IP, shared by every account on it ("The limits on the API
+/// are based on the IPs, not the API keys"), and new orders per account ("the default order
+/// limit per account/sub-account is 1,200/min"): two accounts on one loopback IP share the
+/// weight, each has its own order count.
+#[tokio::test]
+async fn weight_is_counted_per_ip_and_orders_per_account() {
+    const OTHER: &str = "simtestother00000000000000000000000000000000000000000000000000000";
+    let mut config = SimConfig {
+        order_limit_per_minute: 1,
+        ..config()
+    };
+    config.accounts.push(SimAccount {
+        api_key: OTHER.into(),
+        api_secret: common::SECRET.into(),
+    });
+    let sim = sim_with(config).await;
+    let resting = [
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "LIMIT"),
+        ("timeInForce", "GTC"),
+        ("quantity", "0.01"),
+        ("price", "59000"),
+    ];
+    let post = |key: &'static str| {
+        let sim = &sim;
+        async move {
+            common::try_signed_as(sim, key, reqwest::Method::POST, "/fapi/v1/order", &resting)
+                .await
+                .unwrap()
+        }
+    };
+    let first = post(KEY).await;
+    let other_first = post(OTHER).await;
+    let second = post(KEY).await;
+    // A minute boundary in between would reset the counts.
+    if first.header("X-MBX-ORDER-COUNT-1M").as_deref() == Some("1") && second.status != 200 {
+        assert_eq!(other_first.status, 200, "{}", other_first.body);
+        assert_eq!(
+            other_first.header("X-MBX-ORDER-COUNT-1M").as_deref(),
+            Some("1")
+        );
+        assert_error(
+            &second,
+            429,
+            -1015,
+            "Too many new orders; current limit is 1 orders per MINUTE.",
+        );
+    }
+
+    // Weight: each account's reads add to the one count of the IP.
+    let read = |key: &'static str| {
+        let sim = &sim;
+        async move {
+            common::try_signed_as(sim, key, reqwest::Method::GET, "/fapi/v3/balance", &[])
+                .await
+                .unwrap()
+        }
+    };
+    let a = read(KEY)
+        .await
+        .header_number("X-MBX-USED-WEIGHT-1M")
+        .unwrap();
+    let b = read(OTHER)
+        .await
+        .header_number("X-MBX-USED-WEIGHT-1M")
+        .unwrap();
+    let c = read(KEY)
+        .await
+        .header_number("X-MBX-USED-WEIGHT-1M")
+        .unwrap();
+    if a < b {
+        assert_eq!(b, a + 5, "the other account's read counts on the same IP");
+        assert_eq!(c, b + 5);
+    }
+    sim.stop().await;
+}
+
+/// The query-side fault knobs: a young order is invisible to Query Order (-2013) until
+/// `invisible_for_ms` has passed; every `query_fault_every`-th query fails (503, then a dropped
+/// connection); a slow answer arrives after `slow_answer_ms`, with the order already taken.
+#[tokio::test]
+async fn query_faults_invisible_orders_and_slow_answers() {
+    let sim = sim().await;
+    sim.set_faults(Faults {
+        invisible_for_ms: 300,
+        ..Faults::default()
+    });
+    let resting = [
+        ("symbol", "BTCUSDT"),
+        ("side", "BUY"),
+        ("type", "LIMIT"),
+        ("timeInForce", "GTC"),
+        ("quantity", "0.01"),
+        ("price", "59000"),
+        ("newClientOrderId", "young-1"),
+    ];
+    let accepted_at = std::time::Instant::now();
+    assert_eq!(order(&sim, &resting).await.status, 200);
+    let by_client_id = [("symbol", "BTCUSDT"), ("origClientOrderId", "young-1")];
+    let query = || signed(&sim, reqwest::Method::GET, "/fapi/v1/order", &by_client_id);
+    assert_error(&query().await, 400, -2013, "Order does not exist.");
+    // Visible once the window has passed (bounded poll).
+    let mut found = None;
+    for _ in 0..200 {
+        let a = query().await;
+        if a.status == 200 {
+            found = Some(a);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let found = found.expect("visible after the window");
+    assert!(accepted_at.elapsed() >= Duration::from_millis(300));
+    assert_eq!(found.body["clientOrderId"], "young-1");
+
+    sim.set_faults(Faults {
+        query_fault_every: 2,
+        ..Faults::default()
+    });
+    let mut failures = 0;
+    let mut dropped = 0;
+    for _ in 0..4 {
+        match common::try_signed(&sim, reqwest::Method::GET, "/fapi/v1/order", &by_client_id).await
+        {
+            Ok(a) if a.status == 200 => {}
+            Ok(a) => {
+                assert_eq!(a.status, 503, "{}", a.body);
+                failures += 1;
+            }
+            Err(_) => dropped += 1,
+        }
+    }
+    assert_eq!(
+        (failures, dropped),
+        (1, 1),
+        "every 2nd query: a 503, then a drop"
+    );
+
+    sim.set_faults(Faults {
+        slow_answer_every: 1,
+        slow_answer_ms: 400,
+        ..Faults::default()
+    });
+    let started = std::time::Instant::now();
+    // The order is on the book while its answer is still held back.
+    let taken_after = async {
+        for _ in 0..200 {
+            if sim.accepted_count(KEY, "slow-1") == 1 {
+                return Some(started.elapsed());
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        None
+    };
+    let answer = order(
+        &sim,
+        &[
+            ("symbol", "BTCUSDT"),
+            ("side", "BUY"),
+            ("type", "LIMIT"),
+            ("timeInForce", "GTC"),
+            ("quantity", "0.01"),
+            ("price", "59000"),
+            ("newClientOrderId", "slow-1"),
+        ],
+    );
+    let (slow, taken_after) = tokio::join!(answer, taken_after);
+    assert_eq!(slow.status, 200);
+    assert!(started.elapsed() >= Duration::from_millis(400));
+    let taken_after = taken_after.expect("taken");
+    assert!(
+        taken_after < Duration::from_millis(400),
+        "taken at once: {taken_after:?}"
+    );
+    assert_eq!(sim.accepted_count(KEY, "slow-1"), 1);
+    sim.stop().await;
 }

@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { credentialLabels, environmentName, formatWait, groupsOfFour, venueName } from "./format";
+import type { AccountStatus } from "./bindings/AccountStatus";
+import {
+  connectionText,
+  credentialLabels,
+  environmentName,
+  formatWait,
+  groupsOfFour,
+  isDemo,
+  venueName,
+} from "./format";
 
 describe("format", () => {
   it("counts down in seconds, then minutes", () => {
@@ -21,5 +30,35 @@ describe("format", () => {
     expect(credentialLabels("okx").passphrase).toBe(true);
     expect(credentialLabels("deribit").key).toBe("Client ID");
     expect(credentialLabels("binance_usdm").passphrase).toBe(false);
+  });
+});
+
+describe("connectionText", () => {
+  const base: AccountStatus = {
+    accountId: "a1",
+    venue: "demo",
+    connection: { state: "ready" },
+    clockOffsetMs: 12,
+    checking: [],
+    recovering: false,
+  };
+
+  it("says connected with the venue clock's offset", () => {
+    expect(connectionText(base)).toBe("Connected · clock +12 ms");
+    expect(connectionText({ ...base, clockOffsetMs: -3 })).toBe("Connected · clock -3 ms");
+    expect(connectionText({ ...base, clockOffsetMs: null })).toBe("Connected");
+  });
+
+  it("says why an account is not connected, and when it is still checking", () => {
+    expect(connectionText({ ...base, connection: { state: "failed", message: "no route" } })).toBe(
+      "Not connected: no route",
+    );
+    expect(connectionText({ ...base, connection: { state: "connecting" } })).toBe("Connecting…");
+    expect(connectionText({ ...base, recovering: true })).toBe("Checking with the exchange");
+  });
+
+  it("marks the built-in simulator's accounts as Demo", () => {
+    expect(isDemo({ venue: "demo" })).toBe(true);
+    expect(isDemo({ venue: "binance_usdm" })).toBe(false);
   });
 });

@@ -1,4 +1,6 @@
 // Small display helpers shared by the screens.
+import type { AccountStatus } from "./bindings/AccountStatus";
+import type { AccountView } from "./bindings/AccountView";
 import type { Environment } from "./bindings/Environment";
 import type { Venue } from "./bindings/Venue";
 
@@ -18,6 +20,27 @@ export const ENVIRONMENTS: ReadonlyArray<{ id: Environment; name: string }> = [
 
 export function venueName(venue: Venue): string {
   return VENUES.find((v) => v.id === venue)?.name ?? venue;
+}
+
+/** Whether the account trades on the built-in simulator (no real money, no network). */
+export function isDemo(account: Pick<AccountView, "venue">): boolean {
+  return account.venue === "demo";
+}
+
+/** An account's connection in a few words, with the venue clock's offset once measured. */
+export function connectionText(status: AccountStatus): string {
+  const c = status.connection;
+  if (c.state === "failed") {
+    return `Not connected: ${c.message}`;
+  }
+  if (c.state === "connecting") {
+    return "Connecting…";
+  }
+  if (status.recovering) {
+    return "Checking with the exchange";
+  }
+  const offset = status.clockOffsetMs;
+  return offset === null ? "Connected" : `Connected · clock ${offset >= 0 ? "+" : ""}${offset} ms`;
 }
 
 export function environmentName(environment: Environment): string {

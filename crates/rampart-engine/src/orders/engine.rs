@@ -214,8 +214,17 @@ impl OrderEngine {
 
     /// Connects an account: measures the clock, reads the instruments, then resolves any
     /// journaled order of it from before a restart. Returns at once; the connection proceeds
-    /// in the background ([`OrderEngine::status`] tells where it stands).
+    /// in the background ([`OrderEngine::status`] tells where it stands). An account already
+    /// attached stays as it is.
     pub fn attach(self: &Arc<Self>, account_id: &str, venue_id: VenueId, venue: Arc<dyn DynVenue>) {
+        if self
+            .accounts
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(account_id)
+        {
+            return;
+        }
         let (connection, _) = watch::channel(ConnectionState::Connecting);
         let account = Arc::new(Account {
             id: account_id.to_owned(),

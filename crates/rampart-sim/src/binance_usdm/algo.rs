@@ -110,9 +110,8 @@ pub(super) struct AlgoOrder {
     pub(super) price_protect: bool,
     pub(super) good_till_date: i64,
     pub(super) status: &'static str,
-    /// The regular order placed on trigger: its order id and its key in the matching engine.
+    /// The regular order placed on trigger (its orderId).
     pub(super) actual_order_id: Option<u64>,
-    pub(super) actual_key: Option<(String, String, String)>,
     /// Why the order was rejected on trigger (`rm` in ALGO_UPDATE), empty otherwise.
     pub(super) reject_reason: String,
     pub(super) create_time: i64,

@@ -40,10 +40,11 @@ fn ticks(price: Decimal, tick: Decimal) -> i64 {
     (price / tick).trunc().to_i64().unwrap_or(0)
 }
 
-/// The resting size at `price` on one side: `(1 + k mod BOOK_LEVELS)` units, where `k` is the
+/// The resting size at `price` on one side: `(1 + |k| mod BOOK_LEVELS)` units, where `k` is the
 /// price's distance in ticks from the side's best price at the symbol's starting mark. At the
 /// starting mark, level `i` holds `(i + 1)` units; afterwards a price keeps its size for as
-/// long as it stays on the same side.
+/// long as it stays on the same side, and prices near the starting mark stay thin whichever
+/// way the mark has moved (a price that crossed sides is `|k|` ticks past the old touch).
 pub(super) fn size_at(m: &Market, buy_side: bool, price: Decimal) -> Decimal {
     let tick = m.rules.tick;
     let anchor = market::mark_price(m.symbol);
@@ -53,7 +54,7 @@ pub(super) fn size_at(m: &Market, buy_side: bool, price: Decimal) -> Decimal {
         ticks(price - anchor - tick, tick)
     };
     let levels = i64::try_from(BOOK_LEVELS).unwrap_or(i64::MAX);
-    let units = Decimal::from(1 + k.rem_euclid(levels));
+    let units = Decimal::from(1 + (k.unsigned_abs() % levels.unsigned_abs()));
     market::level_size(m.symbol) * units
 }
 

@@ -10,6 +10,12 @@ use serde_json::json;
 pub enum BinanceError {
     /// -1021 INVALID_TIMESTAMP
     Timestamp,
+    /// -1023 START_TIME_GREATER_THAN_END_TIME
+    StartAfterEnd,
+    /// -1127 LOOKUP_INTERVAL_TOO_BIG: more than this many hours between startTime and endTime
+    IntervalTooBig(u32),
+    /// -1128 OPTIONAL_PARAMS_BAD_COMBO: e.g. `fromId` with `startTime` or `endTime`
+    ParamCombination,
     /// -1022 INVALID_SIGNATURE
     Signature,
     /// -1102 MANDATORY_PARAM_EMPTY_OR_MALFORMED
@@ -88,6 +94,9 @@ impl BinanceError {
     pub fn code(&self) -> i32 {
         match self {
             Self::Timestamp => -1021,
+            Self::StartAfterEnd => -1023,
+            Self::IntervalTooBig(_) => -1127,
+            Self::ParamCombination => -1128,
             Self::Signature => -1022,
             Self::Mandatory(_) => -1102,
             Self::NotRequired(_) => -1106,
@@ -130,6 +139,11 @@ impl BinanceError {
         match self {
             Self::Timestamp => "Timestamp for this request is outside of the recvWindow.".into(),
             Self::Signature => "Signature for this request is not valid.".into(),
+            Self::StartAfterEnd => "Start time is greater than end time.".into(),
+            Self::IntervalTooBig(hours) => {
+                format!("More than {hours} hours between startTime and endTime.")
+            }
+            Self::ParamCombination => "Combination of optional parameters invalid.".into(),
             Self::Mandatory(p) => {
                 format!("Mandatory parameter '{p}' was not sent, was empty/null, or malformed.")
             }

@@ -7,7 +7,7 @@
 //! Everything is `rust_decimal`; the random walk draws whole ticks from a ChaCha8 generator
 //! seeded from [`super::SimConfig::seed`], so a seed gives the same prices every run.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeSet, HashMap, VecDeque};
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -17,6 +17,7 @@ use tokio::sync::broadcast;
 
 use super::algo::{self, Actual, AlgoOrder, Trailing};
 use super::market::{self, Rules};
+use super::orders::OrderStore;
 use super::{BinanceError, SimConfig, SimEvent, auth};
 
 /// One minute in ms.
@@ -31,9 +32,6 @@ const MAX_CANDLES: usize = 20_000;
 const DAY: i64 = 24 * 60 * MINUTE;
 /// The deepest level a taker order walks (the book is synthetic and this deep on each side).
 pub(super) const BOOK_LEVELS: usize = 1_000;
-
-/// Key of an order: (api key, symbol, client order id).
-pub(super) type OrderKey = (String, String, String);
 
 /// One 1-minute candle.
 #[derive(Debug, Clone)]
@@ -413,6 +411,45 @@ pub(super) struct Account {
     pub(super) leverage: HashMap<String, u32>,
     pub(super) positions: HashMap<String, Position>,
     pub(super) update_time: i64,
+    /// Every execution of the account's orders, oldest first (`GET /fapi/v1/userTrades`).
+    pub(super) trades: Vec<AccountTrade>,
+}
+
+/// One execution of an account's order, as Account Trade List shows it.
+#[derive(Debug, Clone)]
+pub(super) struct AccountTrade {
+    pub(super) id: u64,
+    pub(super) order_id: u64,
+    pub(super) symbol: String,
+    side: Side,
+    price: Decimal,
+    qty: Decimal,
+    realized_pnl: Decimal,
+    maker: bool,
+    pub(super) time: i64,
+}
+
+impl AccountTrade {
+    /// The documented row: commission is 0 in USDT (the simulator charges no fees, as its
+    /// ORDER_TRADE_UPDATE events say with `"n": "0"`).
+    pub(super) fn to_json(&self) -> Value {
+        json!({
+            "buyer": self.side == Side::Buy,
+            "commission": "0",
+            "commissionAsset": "USDT",
+            "id": self.id,
+            "maker": self.maker,
+            "orderId": self.order_id,
+            "price": self.price.normalize().to_string(),
+            "qty": self.qty.normalize().to_string(),
+            "quoteQty": (self.price * self.qty).normalize().to_string(),
+            "realizedPnl": self.realized_pnl.round_dp(8).normalize().to_string(),
+            "side": self.side.as_str(),
+            "positionSide": "BOTH",
+            "symbol": self.symbol,
+            "time": self.time,
+        })
+    }
 }
 
 const DEFAULT_LEVERAGE: u32 = 20;
@@ -474,8 +511,10 @@ pub(super) struct Order {
     pub(super) status: String,
     executed: Decimal,
     cum_quote: Decimal,
-    time: i64,
+    pub(super) time: i64,
     update_time: i64,
+    /// The algo order whose trigger placed this order, if any.
+    parent_algo: Option<u64>,
 }
 
 impl Order {
@@ -550,6 +589,25 @@ impl Order {
     }
 }
 
+/// One account's margin figures, all at the mark price.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Margins {
+    pub(super) wallet: Decimal,
+    pub(super) unrealized_pnl: Decimal,
+    /// Initial margin of the positions.
+    pub(super) position_initial: Decimal,
+    /// Initial margin held by open orders.
+    pub(super) open_order_initial: Decimal,
+    pub(super) maintenance: Decimal,
+}
+
+impl Margins {
+    /// availableBalance: wallet + unrealised PnL − position and open-order initial margin.
+    pub(super) fn available(&self) -> Decimal {
+        self.wallet + self.unrealized_pnl - self.position_initial - self.open_order_initial
+    }
+}
+
 /// One execution to report: (quantity, price, maker?, realised PnL, trade id).
 struct Execution {
     qty: Decimal,
@@ -563,9 +621,13 @@ struct Execution {
 pub(super) struct Exchange {
     pub(super) markets: Vec<Market>,
     pub(super) accounts: HashMap<String, Account>,
-    pub(super) orders: HashMap<OrderKey, Order>,
+    /// Every accepted regular order, with the indexes of the open ones.
+    pub(super) orders: OrderStore,
     /// Algo (conditional) orders by algoId.
     pub(super) algos: HashMap<u64, AlgoOrder>,
+    /// The algo orders waiting for their trigger (status NEW), per symbol: what a price move
+    /// checks.
+    waiting_algos: HashMap<&'static str, BTreeSet<u64>>,
     next_order_id: u64,
     next_algo_id: u64,
     next_trade_id: u64,
@@ -620,6 +682,7 @@ impl Exchange {
                         // Funded at start: Binance reports 0 only for assets never used, and
                         // clients (ccxt among them) drop such rows from the balance.
                         update_time: now,
+                        trades: Vec::new(),
                     },
                 )
             })
@@ -627,8 +690,9 @@ impl Exchange {
         Exchange {
             markets,
             accounts,
-            orders: HashMap::new(),
+            orders: OrderStore::default(),
             algos: HashMap::new(),
+            waiting_algos: HashMap::new(),
             next_order_id: 0,
             next_algo_id: 0,
             next_trade_id: 0,
@@ -756,21 +820,24 @@ impl Exchange {
         };
         let (mark, last, bid, ask) = (m.mark, m.last, m.best_bid(), m.best_ask());
         self.fill_crossed(symbol, bid, ask, now);
-        for a in self
-            .algos
-            .values_mut()
-            .filter(|a| a.symbol == symbol && a.status == "NEW")
-        {
-            a.observe(if a.working_type == "MARK_PRICE" {
-                mark
-            } else {
-                last
-            });
+        let waiting: Vec<u64> = self
+            .waiting_algos
+            .get(symbol)
+            .map(|ids| ids.iter().copied().collect())
+            .unwrap_or_default();
+        for id in &waiting {
+            if let Some(a) = self.algos.get_mut(id) {
+                a.observe(if a.working_type == "MARK_PRICE" {
+                    mark
+                } else {
+                    last
+                });
+            }
         }
-        let mut due: Vec<u64> = self
-            .algos
-            .values()
-            .filter(|a| a.symbol == symbol && a.status == "NEW")
+        let mut due: Vec<u64> = waiting
+            .iter()
+            .filter_map(|id| self.algos.get(id))
+            .filter(|a| a.status == "NEW")
             .filter(|a| {
                 let reference = if a.working_type == "MARK_PRICE" {
                     mark
@@ -789,15 +856,8 @@ impl Exchange {
 
     /// Fills the resting limits of `symbol` that the best bid / ask crossed, oldest first.
     fn fill_crossed(&mut self, symbol: &str, bid: Decimal, ask: Decimal, now: i64) {
-        let mut keys: Vec<(u64, OrderKey)> = self
-            .orders
-            .iter()
-            .filter(|(_, o)| o.symbol == symbol && o.is_open())
-            .map(|(k, o)| (o.order_id, k.clone()))
-            .collect();
-        keys.sort();
-        for (_, key) in keys {
-            let Some(order) = self.orders.get(&key) else {
+        for id in self.orders.open_ids_on_symbol(symbol) {
+            let Some(order) = self.orders.get(id) else {
                 continue;
             };
             // A resting limit fills at its price once the opposite best crosses it.
@@ -807,24 +867,24 @@ impl Exchange {
             };
             if crossed {
                 let (qty, price) = (order.remaining(), order.price);
-                self.fill_resting(&key, qty, price, now);
+                self.fill_resting(id, qty, price, now);
             }
         }
     }
 
     /// Fills part or all of a resting (maker) order at `price`.
-    fn fill_resting(&mut self, key: &OrderKey, qty: Decimal, price: Decimal, now: i64) {
-        let Some(qty) = self.allowed_qty(key, qty) else {
-            self.finish(key, "EXPIRED", now);
+    fn fill_resting(&mut self, id: u64, qty: Decimal, price: Decimal, now: i64) {
+        let Some(qty) = self.allowed_qty(id, qty) else {
+            self.finish(id, "EXPIRED", now);
             return;
         };
-        self.execute(key, qty, price, true, now);
+        self.execute(id, qty, price, true, now);
     }
 
     /// For a reduce-only or close-position order: the part of `qty` that still reduces the
     /// position (`None` when nothing does).
-    fn allowed_qty(&self, key: &OrderKey, qty: Decimal) -> Option<Decimal> {
-        let order = self.orders.get(key)?;
+    fn allowed_qty(&self, id: u64, qty: Decimal) -> Option<Decimal> {
+        let order = self.orders.get(id)?;
         if !order.reduce_only && !order.close_position {
             return Some(qty);
         }
@@ -845,8 +905,8 @@ impl Exchange {
     /// Runs an order as a taker against the book: a MARKET walks levels until filled; a LIMIT
     /// takes the levels at or better than its price, then rests (GTC/GTD/GTX) or expires
     /// (IOC/FOK).
-    fn take(&mut self, key: &OrderKey, now: i64) {
-        let Some(order) = self.orders.get(key) else {
+    fn take(&mut self, id: u64, now: i64) {
+        let Some(order) = self.orders.get(id) else {
             return;
         };
         let Some(m) = self.market(&order.symbol) else {
@@ -860,7 +920,7 @@ impl Exchange {
             order.remaining()
         };
         if order.reduce_only || order.close_position {
-            wanted = self.allowed_qty(key, wanted).unwrap_or(Decimal::ZERO);
+            wanted = self.allowed_qty(id, wanted).unwrap_or(Decimal::ZERO);
         }
         let market_like = order.is_market();
         let buy = order.side == Side::Buy;
@@ -883,65 +943,69 @@ impl Exchange {
             left -= q;
         }
         if wanted.is_zero() {
-            self.finish(key, "EXPIRED", now);
+            self.finish(id, "EXPIRED", now);
             return;
         }
-        if order.close_position
-            && let Some(o) = self.orders.get_mut(key)
-        {
-            o.qty = wanted;
+        if order.close_position {
+            self.orders.update(id, |o| o.qty = wanted);
         }
         for (q, price) in fills {
-            self.execute(key, q, price, false, now);
+            self.execute(id, q, price, false, now);
         }
-        let Some(order) = self.orders.get(key) else {
+        let Some(order) = self.orders.get(id) else {
             return;
         };
         if order.is_open() && (market_like || matches!(order.time_in_force.as_str(), "IOC" | "FOK"))
         {
-            self.finish(key, "EXPIRED", now);
+            self.finish(id, "EXPIRED", now);
         }
     }
 
     /// Ends an open order with `status` (CANCELED or EXPIRED) and reports it.
-    pub(super) fn finish(&mut self, key: &OrderKey, status: &str, now: i64) {
-        let Some(order) = self.orders.get_mut(key) else {
-            return;
-        };
-        if !order.is_open() {
+    pub(super) fn finish(&mut self, id: u64, status: &str, now: i64) {
+        let ended = self.orders.update(id, |order| {
+            if !order.is_open() {
+                return false;
+            }
+            order.status = status.to_owned();
+            order.update_time = now;
+            true
+        });
+        if ended != Some(true) {
             return;
         }
-        order.status = status.to_owned();
-        order.update_time = now;
-        let event = self.order_event(key, status, None, now);
-        self.publish_user(key, event);
-        self.settle_algo(key, now);
+        let event = self.order_event(id, status, None, now);
+        self.publish_user(id, event);
+        self.settle_algo(id, now);
     }
 
-    fn publish_user(&self, key: &OrderKey, data: Option<Value>) {
-        if let Some(data) = data {
-            self.publish(SimEvent::User {
-                api_key: key.0.clone(),
-                data,
-            });
-        }
+    /// Publishes `data` to the user stream of the account that owns order `id`.
+    fn publish_user(&self, id: u64, data: Option<Value>) {
+        let (Some(data), Some(order)) = (data, self.orders.get(id)) else {
+            return;
+        };
+        self.publish(SimEvent::User {
+            api_key: order.api_key.clone(),
+            data,
+        });
     }
 
     /// One execution of `qty` at `price`: updates the order, the position and the wallet, and
     /// reports ORDER_TRADE_UPDATE (TRADE) and ACCOUNT_UPDATE.
-    fn execute(&mut self, key: &OrderKey, qty: Decimal, price: Decimal, maker: bool, now: i64) {
-        let Some(order) = self.orders.get_mut(key) else {
+    fn execute(&mut self, id: u64, qty: Decimal, price: Decimal, maker: bool, now: i64) {
+        let Some((side, symbol, api_key)) = self.orders.update(id, |order| {
+            order.executed += qty;
+            order.cum_quote += qty * price;
+            order.update_time = now;
+            order.status = if order.executed >= order.qty {
+                "FILLED".to_owned()
+            } else {
+                "PARTIALLY_FILLED".to_owned()
+            };
+            (order.side, order.symbol.clone(), order.api_key.clone())
+        }) else {
             return;
         };
-        order.executed += qty;
-        order.cum_quote += qty * price;
-        order.update_time = now;
-        order.status = if order.executed >= order.qty {
-            "FILLED".to_owned()
-        } else {
-            "PARTIALLY_FILLED".to_owned()
-        };
-        let (side, symbol, api_key) = (order.side, order.symbol.clone(), order.api_key.clone());
         self.next_trade_id += 1;
         let trade_id = self.next_trade_id;
         if let Some(i) = self.market_index(&symbol) {
@@ -971,7 +1035,21 @@ impl Exchange {
             self.publish(event);
         }
         let realized = match self.accounts.get_mut(&api_key) {
-            Some(account) => apply_fill(account, &symbol, side.sign() * qty, price, now),
+            Some(account) => {
+                let realized = apply_fill(account, &symbol, side.sign() * qty, price, now);
+                account.trades.push(AccountTrade {
+                    id: trade_id,
+                    order_id: id,
+                    symbol: symbol.clone(),
+                    side,
+                    price,
+                    qty,
+                    realized_pnl: realized,
+                    maker,
+                    time: now,
+                });
+                realized
+            }
             None => Decimal::ZERO,
         };
         let execution = Execution {
@@ -981,24 +1059,18 @@ impl Exchange {
             realized,
             trade_id,
         };
-        let event = self.order_event(key, "TRADE", Some(&execution), now);
-        self.publish_user(key, event);
+        let event = self.order_event(id, "TRADE", Some(&execution), now);
+        self.publish_user(id, event);
         let update = self.account_update(&api_key, &symbol, now);
-        self.publish_user(key, update);
-        if self.orders.get(key).is_some_and(Order::is_done) {
-            self.settle_algo(key, now);
+        self.publish_user(id, update);
+        if self.orders.get(id).is_some_and(Order::is_done) {
+            self.settle_algo(id, now);
         }
     }
 
     /// The documented ORDER_TRADE_UPDATE event for `key` with execution type `x`.
-    fn order_event(
-        &self,
-        key: &OrderKey,
-        x: &str,
-        exec: Option<&Execution>,
-        now: i64,
-    ) -> Option<Value> {
-        let o = self.orders.get(key)?;
+    fn order_event(&self, id: u64, x: &str, exec: Option<&Execution>, now: i64) -> Option<Value> {
+        let o = self.orders.get(id)?;
         let shown_type = o.order_type.as_str();
         let (last_qty, last_price, maker, realized, trade_id) = match exec {
             Some(e) => (e.qty, e.price, e.maker, e.realized, e.trade_id),
@@ -1079,22 +1151,25 @@ impl Exchange {
         }))
     }
 
-    /// Margin figures of one account: (unrealised PnL, position initial margin, open-order
-    /// initial margin, maintenance margin), all at the mark price.
-    pub(super) fn margins(&self, api_key: &str) -> (Decimal, Decimal, Decimal, Decimal) {
+    /// The account's margin figures at the mark price (all zero for an unknown account). The
+    /// open-order part reads only the account's open orders, one symbol at a time.
+    pub(super) fn margins(&self, api_key: &str) -> Margins {
         let Some(account) = self.accounts.get(api_key) else {
-            return Default::default();
+            return Margins::default();
         };
-        let (mut upnl, mut pim, mut oim, mut mm) = Default::default();
+        let mut margins = Margins {
+            wallet: account.wallet,
+            ..Margins::default()
+        };
         for m in &self.markets {
             let pos = account.position(m.symbol);
             let lev = Decimal::from(account.leverage(m.symbol));
-            upnl += pos.amt * (m.mark - pos.entry);
-            pim += pos.amt.abs() * m.mark / lev;
-            mm += pos.amt.abs() * m.mark * market::maint_margin_rate(m.symbol);
-            oim += self.open_order_margin(api_key, m.symbol, m.mark, lev);
+            margins.unrealized_pnl += pos.amt * (m.mark - pos.entry);
+            margins.position_initial += pos.amt.abs() * m.mark / lev;
+            margins.maintenance += pos.amt.abs() * m.mark * market::maint_margin_rate(m.symbol);
+            margins.open_order_initial += self.open_order_margin(api_key, m.symbol, m.mark, lev);
         }
-        (upnl, pim, oim, mm)
+        margins
     }
 
     fn open_order_margin(
@@ -1105,20 +1180,14 @@ impl Exchange {
         lev: Decimal,
     ) -> Decimal {
         self.orders
-            .values()
-            .filter(|o| o.api_key == api_key && o.symbol == symbol && o.is_open())
+            .open_on(api_key, symbol)
             .map(|o| o.margin_at(mark) / lev)
             .sum()
     }
 
     /// availableBalance: wallet + unrealised PnL − position and open-order initial margin.
     pub(super) fn available(&self, api_key: &str) -> Decimal {
-        let wallet = self
-            .accounts
-            .get(api_key)
-            .map_or(Decimal::ZERO, |a| a.wallet);
-        let (upnl, pim, oim, _) = self.margins(api_key);
-        wallet + upnl - pim - oim
+        self.margins(api_key).available()
     }
 
     /// `POST /fapi/v1/order`: LIMIT and MARKET. The conditional types answer -4120 since the
@@ -1165,8 +1234,8 @@ impl Exchange {
             }
             None => format!("sim{}", self.next_order_id + 1),
         };
-        let key = (api_key.to_owned(), symbol.to_owned(), client_id.clone());
-        if self.orders.contains_key(&key) {
+        // "A unique id among open orders": refused only while an order with this id is open.
+        if self.orders.is_open_client_id(api_key, symbol, &client_id) {
             return Err(BinanceError::DuplicateClientOrderId);
         }
         let account = self
@@ -1212,8 +1281,9 @@ impl Exchange {
         }
 
         self.next_order_id += 1;
+        let id = self.next_order_id;
         let order = Order {
-            order_id: self.next_order_id,
+            order_id: id,
             api_key: api_key.to_owned(),
             symbol: symbol.to_owned(),
             client_id,
@@ -1233,13 +1303,14 @@ impl Exchange {
             cum_quote: Decimal::ZERO,
             time: now,
             update_time: now,
+            parent_algo: None,
         };
-        self.orders.insert(key.clone(), order);
-        let event = self.order_event(&key, "NEW", None, now);
-        self.publish_user(&key, event);
-        self.take(&key, now);
+        self.orders.insert(order);
+        let event = self.order_event(id, "NEW", None, now);
+        self.publish_user(id, event);
+        self.take(id, now);
         self.orders
-            .get(&key)
+            .get(id)
             .map(Order::to_json)
             .ok_or(BinanceError::NoSuchOrder)
     }
@@ -1275,15 +1346,8 @@ impl Exchange {
 
     /// Cancels every open order of `api_key` on `symbol`.
     pub(super) fn cancel_symbol(&mut self, api_key: &str, symbol: &str, now: i64) {
-        let mut keys: Vec<(u64, OrderKey)> = self
-            .orders
-            .iter()
-            .filter(|((k, s, _), o)| k == api_key && s == symbol && o.is_open())
-            .map(|(k, o)| (o.order_id, k.clone()))
-            .collect();
-        keys.sort();
-        for (_, key) in keys {
-            self.finish(&key, "CANCELED", now);
+        for id in self.orders.open_ids_on(api_key, symbol) {
+            self.finish(id, "CANCELED", now);
         }
     }
 
@@ -1583,7 +1647,6 @@ impl Exchange {
             good_till_date,
             status: "NEW",
             actual_order_id: None,
-            actual_key: None,
             reject_reason: String::new(),
             create_time: now,
             update_time: now,
@@ -1591,6 +1654,13 @@ impl Exchange {
         };
         // A trailing stop without `activatePrice` is active from the latest price on.
         order.observe(reference);
+        if let Some(m) = self.market(&order.symbol) {
+            let symbol = m.symbol;
+            self.waiting_algos
+                .entry(symbol)
+                .or_default()
+                .insert(algo_id);
+        }
         self.algos.insert(algo_id, order);
         self.publish_algo(algo_id, now);
         self.algo_json(algo_id).ok_or(BinanceError::NoSuchOrder)
@@ -1604,6 +1674,9 @@ impl Exchange {
             return;
         };
         a.status = "TRIGGERING";
+        if let Some(ids) = self.waiting_algos.get_mut(a.symbol.as_str()) {
+            ids.remove(&algo_id);
+        }
         a.trigger_time = now;
         a.update_time = now;
         let a = a.clone();
@@ -1611,25 +1684,19 @@ impl Exchange {
         let placed = self
             .working_order(&a)
             .and_then(|params| self.place(&a.api_key, &params, now));
-        let child =
-            placed.and_then(
-                |v| match (v["orderId"].as_u64(), v["clientOrderId"].as_str()) {
-                    (Some(id), Some(client_id)) => Ok((id, client_id.to_owned())),
-                    _ => Err(BinanceError::NoSuchOrder),
-                },
-            );
+        let child = placed.and_then(|v| v["orderId"].as_u64().ok_or(BinanceError::NoSuchOrder));
         let Some(stored) = self.algos.get_mut(&algo_id) else {
             return;
         };
         stored.update_time = now;
         match child {
-            Ok((order_id, client_id)) => {
-                let key = (a.api_key.clone(), a.symbol.clone(), client_id);
+            Ok(order_id) => {
                 stored.status = "TRIGGERED";
                 stored.actual_order_id = Some(order_id);
-                stored.actual_key = Some(key.clone());
+                self.orders
+                    .update(order_id, |o| o.parent_algo = Some(algo_id));
                 self.publish_algo(algo_id, now);
-                self.settle_algo(&key, now);
+                self.settle_algo(order_id, now);
             }
             Err(err) => {
                 stored.status = "REJECTED";
@@ -1694,15 +1761,20 @@ impl Exchange {
         Ok(p)
     }
 
-    /// A triggered algo order whose regular order `key` is done becomes FINISHED.
-    fn settle_algo(&mut self, key: &OrderKey, now: i64) {
-        if !self.orders.get(key).is_some_and(Order::is_done) {
+    /// A triggered algo order whose regular order `order_id` is done becomes FINISHED.
+    fn settle_algo(&mut self, order_id: u64, now: i64) {
+        let Some(algo_id) = self
+            .orders
+            .get(order_id)
+            .filter(|o| o.is_done())
+            .and_then(|o| o.parent_algo)
+        else {
             return;
-        }
+        };
         let Some(a) = self
             .algos
-            .values_mut()
-            .find(|a| a.status == "TRIGGERED" && a.actual_key.as_ref() == Some(key))
+            .get_mut(&algo_id)
+            .filter(|a| a.status == "TRIGGERED")
         else {
             return;
         };
@@ -1714,7 +1786,7 @@ impl Exchange {
 
     /// What the algo order's regular order has done so far.
     fn actual(&self, a: &AlgoOrder) -> Actual {
-        let Some(o) = a.actual_key.as_ref().and_then(|k| self.orders.get(k)) else {
+        let Some(o) = a.actual_order_id.and_then(|id| self.orders.get(id)) else {
             return Actual::default();
         };
         Actual {
@@ -1793,6 +1865,9 @@ impl Exchange {
         };
         a.status = "CANCELED";
         a.update_time = now;
+        if let Some(ids) = self.waiting_algos.get_mut(a.symbol.as_str()) {
+            ids.remove(&algo_id);
+        }
         self.publish_algo(algo_id, now);
         true
     }

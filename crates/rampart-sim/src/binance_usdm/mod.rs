@@ -14,6 +14,7 @@ mod errors;
 mod events;
 mod exchange;
 mod market;
+mod orders;
 mod rest;
 mod tls;
 mod views;
@@ -33,6 +34,7 @@ use tokio::sync::oneshot;
 
 pub use errors::BinanceError;
 pub use events::SimEvent;
+pub use orders::AcceptedOrder;
 
 /// One funded account the simulator accepts (its USDT wallet starts at
 /// [`SimConfig::usdt_balance`]).
@@ -113,6 +115,20 @@ pub struct Faults {
     /// Every `fail_5xx_every`-th REST request (any endpoint, counting from 1) is answered
     /// 503 without acting on it; 0 turns it off.
     pub fail_5xx_every: u32,
+    /// Every `query_fault_every`-th Query Order request (`GET /fapi/v1/order`, counting from 1)
+    /// fails, alternately: a 503 (-1001 "Internal error; unable to process your request.
+    /// Please try again."), then a connection dropped before the answer. 0 turns it off.
+    pub query_fault_every: u32,
+    /// For this long (ms) after an order is accepted, Query Order does not see it: by
+    /// `origClientOrderId` or `orderId` it answers -2013 "Order does not exist." (a venue whose
+    /// query side lags its matching engine). 0 turns it off.
+    pub invisible_for_ms: u64,
+    /// Every `slow_answer_every`-th new-order request (the `every` count) is taken at once and
+    /// answered only after [`Faults::slow_answer_ms`]: set that past the client's timeout to
+    /// make an order whose answer never reaches the client. 0 turns it off.
+    pub slow_answer_every: u32,
+    /// The delay (ms) of a slow answer; see [`Faults::slow_answer_every`].
+    pub slow_answer_ms: u64,
 }
 
 /// A listen key's owner (API key) and when it lapses (server ms).
@@ -121,18 +137,36 @@ struct ListenKey {
     expires_at: i64,
 }
 
-/// This minute's request weight and order count (one IP on loopback), and any ban.
+/// One IP's request weight this minute, and any ban. Binance counts weight per IP, shared by
+/// every account and tool on it ("The limits on the API are based on the IPs, not the API
+/// keys"; a client that keeps sending after a 429 is banned with 418, "from 2 minutes to 3
+/// days").
 #[derive(Debug, Default)]
-struct Limits {
+struct IpWeight {
     minute: i64,
     weight: u32,
+    /// A 429 was answered this minute: the next request over the limit is banned (418).
+    warned: bool,
+    banned_until: i64,
+}
+
+/// One account's new-order counts: per minute and per 10 seconds. Binance counts orders per
+/// account ("the default order limit per account/sub-account is 1,200/min", with "an additional
+/// 10-second limit, default at 300/10s").
+#[derive(Debug, Default)]
+struct OrderCounts {
+    minute: i64,
     orders: u32,
     /// The start of the current 10-second window (ms) and the orders in it.
     ten_seconds: i64,
     orders_10s: u32,
-    /// A 429 was answered this minute: the next request over the limit is banned (418).
-    warned: bool,
-    banned_until: i64,
+}
+
+/// The rate-limit state: weight by peer IP, order counts by API key.
+#[derive(Debug, Default)]
+struct Limits {
+    by_ip: HashMap<std::net::IpAddr, IpWeight>,
+    by_account: HashMap<String, OrderCounts>,
 }
 
 /// The simulator's shared state: what every handler, the stream side and the background
@@ -149,8 +183,10 @@ pub(super) struct Inner {
     exchange: Mutex<exchange::Exchange>,
     faults: Mutex<Faults>,
     limits: Mutex<Limits>,
-    /// New-order requests so far (for `Faults::every`).
+    /// New-order requests so far (for `Faults::every` and `Faults::slow_answer_every`).
     order_requests: AtomicU64,
+    /// Query Order requests so far (for `Faults::query_fault_every`).
+    order_queries: AtomicU64,
     /// REST requests so far (for `Faults::fail_5xx_every`).
     requests: AtomicU64,
     /// Draws listen keys.
@@ -178,6 +214,7 @@ impl Inner {
             exchange: Mutex::new(exchange),
             limits: Mutex::default(),
             order_requests: AtomicU64::new(0),
+            order_queries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             key_counter: AtomicU64::new(0),
         })
@@ -323,11 +360,15 @@ impl SimServer {
             (task, Some(identity.cert_pem))
         } else {
             let task = tokio::spawn(async move {
-                let served = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = rx.await;
-                    })
-                    .await;
+                // The peer address reaches the handlers: request weight is counted per IP.
+                let served = axum::serve(
+                    listener,
+                    app.into_make_service_with_connect_info::<SocketAddr>(),
+                )
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
                 if let Err(err) = served {
                     tracing::error!(%err, "simulator stopped");
                 }
@@ -375,14 +416,32 @@ impl SimServer {
         self.cert_pem.clone()
     }
 
-    /// Every accepted order's client order id (all accounts), for duplicate checks.
+    /// Every accepted order's client order id (all accounts), oldest first; an id appears once
+    /// per acceptance.
     pub fn client_order_ids(&self) -> Vec<String> {
         self.inner
             .exchange()
             .orders
-            .keys()
-            .map(|(_, _, id)| id.clone())
+            .all()
+            .into_iter()
+            .map(|o| o.client_id.clone())
             .collect()
+    }
+
+    /// How many times the simulator accepted a regular order with this client order id from
+    /// this account (any symbol). Binance lets an id be used again once the earlier order is no
+    /// longer open, so this can exceed 1; it is the venue's own record, for counting duplicates.
+    pub fn accepted_count(&self, api_key: &str, client_order_id: &str) -> usize {
+        self.inner
+            .exchange()
+            .orders
+            .accepted_count(api_key, client_order_id)
+    }
+
+    /// The whole acceptance record: each (account, client order id) and how many times it was
+    /// accepted, sorted.
+    pub fn accepted_orders(&self) -> Vec<(AcceptedOrder, usize)> {
+        self.inner.exchange().orders.accepted()
     }
 
     /// Every accepted algo order's `clientAlgoId` (all accounts), oldest first.
@@ -410,23 +469,37 @@ impl SimServer {
         ex.algo_json(id)
     }
 
+    /// Places a regular order through the order-entry function `POST /fapi/v1/order` runs
+    /// (validation, margin, matching, events), without HTTP, signature or rate limits: for
+    /// benchmarks of the exchange itself. `params` are the endpoint's parameters.
+    pub fn place_order_in_process(
+        &self,
+        api_key: &str,
+        params: &[(&str, &str)],
+    ) -> Result<serde_json::Value, BinanceError> {
+        let params: HashMap<String, String> = params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        let now = self.inner.now_ms();
+        self.inner.exchange().place(api_key, &params, now)
+    }
+
     /// How many orders the simulator has accepted (all accounts).
     pub fn order_count(&self) -> usize {
         self.inner.exchange().orders.len()
     }
 
-    /// The accepted order with this client id, if any, as `GET /fapi/v1/order` shows it.
+    /// The latest accepted order with this client id, if any, as `GET /fapi/v1/order` shows it.
     pub fn order_by_client_id(
         &self,
         api_key: &str,
         symbol: &str,
         client_id: &str,
     ) -> Option<(u64, serde_json::Value)> {
-        self.inner
-            .exchange()
-            .orders
-            .get(&(api_key.to_owned(), symbol.to_owned(), client_id.to_owned()))
-            .map(|o| (o.order_id, o.to_json()))
+        let ex = self.inner.exchange();
+        let id = ex.orders.latest_by_client_id(api_key, symbol, client_id)?;
+        ex.orders.get(id).map(|o| (o.order_id, o.to_json()))
     }
 
     /// Moves `symbol`'s mark (with index and last price, and the book around it) to `price`
@@ -470,6 +543,14 @@ impl SimServer {
         let ex = self.inner.exchange();
         let p = ex.accounts.get(api_key)?.position(symbol);
         Some((p.amt, p.entry))
+    }
+
+    /// How many REST requests reached the simulator (every endpoint, refused ones included):
+    /// lets a test see that a client sent nothing.
+    pub fn rest_requests(&self) -> u64 {
+        self.inner
+            .requests
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// The fault knobs in force.

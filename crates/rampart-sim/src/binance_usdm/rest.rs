@@ -39,6 +39,7 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         )
         .route("/fapi/v1/allAlgoOrders", get(all_algo_orders))
         .route("/fapi/v1/openOrders", get(open_orders))
+        .route("/fapi/v1/userTrades", get(user_trades))
         .route("/fapi/v1/allOpenOrders", axum::routing::delete(cancel_all))
         .route("/fapi/v1/countdownCancelAll", post(countdown_cancel_all))
         .route("/fapi/v1/leverage", post(leverage))
@@ -79,7 +80,8 @@ fn weight_of(method: &Method, path: &str, query: &str) -> (u32, bool) {
         "/fapi/v1/openOrders" | "/fapi/v1/openAlgoOrders" if !params.contains_key("symbol") => {
             (40, false)
         }
-        "/fapi/v1/allAlgoOrders" => (5, false),
+        // Account Trade List: "Request Weight 5".
+        "/fapi/v1/allAlgoOrders" | "/fapi/v1/userTrades" => (5, false),
         "/fapi/v2/account"
         | "/fapi/v3/account"
         | "/fapi/v2/balance"
@@ -123,6 +125,138 @@ fn too_many(status: StatusCode, code: i32, msg: String, seconds: i64) -> Respons
     )
 }
 
+/// The IP a request came from (the peer address; loopback when the server was started without
+/// connection info).
+fn peer_ip(request: &Request) -> std::net::IpAddr {
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), |c| {
+            c.0.ip()
+        })
+}
+
+/// "Way too many requests; IP(…) banned until …" (HTTP 418, -1003).
+fn banned(ip: std::net::IpAddr, until: i64, now: i64) -> Response {
+    too_many(
+        StatusCode::IM_A_TEAPOT,
+        TOO_MANY_REQUESTS,
+        format!(
+            "Way too many requests; IP({ip}) banned until {until}. Please use the websocket for live updates to avoid bans."
+        ),
+        (until - now + 999) / 1000,
+    )
+}
+
+/// -1003 TOO_MANY_REQUESTS (429 over the weight limit, 418 when banned).
+const TOO_MANY_REQUESTS: i32 = -1003;
+/// -1015 TOO_MANY_ORDERS.
+const TOO_MANY_ORDERS: i32 = -1015;
+
+/// "Too many new orders; current limit is %s orders per %s." (HTTP 429, -1015) without a
+/// Retry-After header: Binance's limits page says an order-count 429 comes "without the
+/// Retry-After header".
+fn too_many_orders(limit: u32, per: &str) -> Response {
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(json!({
+            "code": TOO_MANY_ORDERS,
+            "msg": format!("Too many new orders; current limit is {limit} orders per {per}."),
+        })),
+    )
+        .into_response()
+}
+
+/// What a request used: the IP's weight this minute and, for an order, the account's order
+/// counts (minute, 10 seconds).
+struct Usage {
+    weight: u32,
+    orders: Option<(u32, u32)>,
+}
+
+/// Counts and enforces the limits: weight and bans per peer IP (shared by every account on it),
+/// order counts per account (the `X-MBX-APIKEY` the request carries).
+/// A refusal is the whole answer (boxed: a `Response` is large next to [`Usage`]).
+fn count(inner: &Shared, request: &Request, now: i64) -> Result<Usage, Box<Response>> {
+    let (weight, is_order) = weight_of(
+        request.method(),
+        request.uri().path(),
+        request.uri().query().unwrap_or(""),
+    );
+    let ip = peer_ip(request);
+    let mut limits = lock(&inner.limits);
+    let minute = now - now.rem_euclid(60_000);
+    let to_next_minute = (minute + 60_000 - now + 999) / 1000;
+    let by_ip = limits.by_ip.entry(ip).or_default();
+    if by_ip.minute != minute {
+        by_ip.minute = minute;
+        by_ip.weight = 0;
+        by_ip.warned = false;
+    }
+    if now < by_ip.banned_until {
+        return Err(Box::new(banned(ip, by_ip.banned_until, now)));
+    }
+    let limit = inner.config.request_weight_limit;
+    if by_ip.weight + weight > limit {
+        if by_ip.warned {
+            // Kept sending while limited: banned, from 2 minutes (Binance's shortest ban).
+            by_ip.banned_until = now + 120_000;
+            return Err(Box::new(banned(ip, by_ip.banned_until, now)));
+        }
+        by_ip.warned = true;
+        return Err(Box::new(too_many(
+            StatusCode::TOO_MANY_REQUESTS,
+            TOO_MANY_REQUESTS,
+            format!(
+                "Too many requests; current limit of IP({ip}) is {limit} requests per minute. Please use the websocket for live updates to avoid polling the API."
+            ),
+            to_next_minute,
+        )));
+    }
+    by_ip.weight += weight;
+    let used = by_ip.weight;
+    if !is_order {
+        return Ok(Usage {
+            weight: used,
+            orders: None,
+        });
+    }
+    let account = request
+        .headers()
+        .get("X-MBX-APIKEY")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let counts = limits.by_account.entry(account).or_default();
+    if counts.minute != minute {
+        counts.minute = minute;
+        counts.orders = 0;
+    }
+    let ten_seconds = now - now.rem_euclid(10_000);
+    if counts.ten_seconds != ten_seconds {
+        counts.ten_seconds = ten_seconds;
+        counts.orders_10s = 0;
+    }
+    if counts.orders >= inner.config.order_limit_per_minute {
+        return Err(Box::new(too_many_orders(
+            inner.config.order_limit_per_minute,
+            "MINUTE",
+        )));
+    }
+    if counts.orders_10s >= inner.config.order_limit_per_10s {
+        return Err(Box::new(too_many_orders(
+            inner.config.order_limit_per_10s,
+            "TEN_SECONDS",
+        )));
+    }
+    counts.orders += 1;
+    counts.orders_10s += 1;
+    Ok(Usage {
+        weight: used,
+        orders: Some((counts.orders, counts.orders_10s)),
+    })
+}
+
 /// Counts and enforces the limits, applies the fault knobs, and sets the usage headers.
 async fn gate(State(inner): State<Shared>, request: Request, next: Next) -> Response {
     let faults = inner.faults();
@@ -137,95 +271,14 @@ async fn gate(State(inner): State<Shared>, request: Request, next: Next) -> Resp
         )
             .into_response();
     }
-    let (weight, is_order) = weight_of(
-        request.method(),
-        request.uri().path(),
-        request.uri().query().unwrap_or(""),
-    );
-    let now = inner.now_ms();
-    let (used, orders, orders_10s) = {
-        let mut limits = lock(&inner.limits);
-        let minute = now - now.rem_euclid(60_000);
-        if limits.minute != minute {
-            limits.minute = minute;
-            limits.weight = 0;
-            limits.orders = 0;
-            limits.warned = false;
-        }
-        let ten_seconds = now - now.rem_euclid(10_000);
-        if limits.ten_seconds != ten_seconds {
-            limits.ten_seconds = ten_seconds;
-            limits.orders_10s = 0;
-        }
-        let to_next_minute = (minute + 60_000 - now + 999) / 1000;
-        if now < limits.banned_until {
-            let until = limits.banned_until;
-            return too_many(
-                StatusCode::IM_A_TEAPOT,
-                -1003,
-                format!(
-                    "Way too many requests; IP(127.0.0.1) banned until {until}. Please use the websocket for live updates to avoid bans."
-                ),
-                (until - now + 999) / 1000,
-            );
-        }
-        let limit = inner.config.request_weight_limit;
-        if limits.weight + weight > limit {
-            if limits.warned {
-                // Kept sending while limited: banned, from 2 minutes (Binance's shortest ban).
-                let until = now + 120_000;
-                limits.banned_until = until;
-                return too_many(
-                    StatusCode::IM_A_TEAPOT,
-                    -1003,
-                    format!(
-                        "Way too many requests; IP(127.0.0.1) banned until {until}. Please use the websocket for live updates to avoid bans."
-                    ),
-                    120,
-                );
-            }
-            limits.warned = true;
-            return too_many(
-                StatusCode::TOO_MANY_REQUESTS,
-                -1003,
-                format!(
-                    "Too many requests; current limit of IP(127.0.0.1) is {limit} requests per minute. Please use the websocket for live updates to avoid polling the API."
-                ),
-                to_next_minute,
-            );
-        }
-        if is_order && limits.orders >= inner.config.order_limit_per_minute {
-            let order_limit = inner.config.order_limit_per_minute;
-            return too_many(
-                StatusCode::TOO_MANY_REQUESTS,
-                -1015,
-                format!("Too many new orders; current limit is {order_limit} orders per MINUTE."),
-                to_next_minute,
-            );
-        }
-        if is_order && limits.orders_10s >= inner.config.order_limit_per_10s {
-            let order_limit = inner.config.order_limit_per_10s;
-            let to_next_window = (ten_seconds + 10_000 - now + 999) / 1000;
-            return too_many(
-                StatusCode::TOO_MANY_REQUESTS,
-                -1015,
-                format!(
-                    "Too many new orders; current limit is {order_limit} orders per TEN_SECONDS."
-                ),
-                to_next_window,
-            );
-        }
-        limits.weight += weight;
-        if is_order {
-            limits.orders += 1;
-            limits.orders_10s += 1;
-        }
-        (limits.weight, limits.orders, limits.orders_10s)
+    let usage = match count(&inner, &request, inner.now_ms()) {
+        Ok(usage) => usage,
+        Err(refused) => return *refused,
     };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(used));
-    if is_order {
+    headers.insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(usage.weight));
+    if let Some((orders, orders_10s)) = usage.orders {
         headers.insert("X-MBX-ORDER-COUNT-1M", HeaderValue::from(orders));
         headers.insert("X-MBX-ORDER-COUNT-10S", HeaderValue::from(orders_10s));
     }
@@ -313,17 +366,33 @@ enum Fault {
     Refuse503,
 }
 
-fn next_fault(inner: &Shared) -> Option<Fault> {
-    let every = u64::from(inner.faults().every);
+/// The faults of one new-order request: one of [`Fault`] in turn every `Faults::every`-th
+/// request, and whether its answer is held back (`Faults::slow_answer_every`).
+fn next_fault(inner: &Shared) -> (Option<Fault>, Option<std::time::Duration>) {
+    let faults = inner.faults();
+    let every = u64::from(faults.every);
+    let slow_every = u64::from(faults.slow_answer_every);
     let n = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
+    let slow = (slow_every > 0 && n.is_multiple_of(slow_every))
+        .then(|| std::time::Duration::from_millis(faults.slow_answer_ms));
     if every == 0 || !n.is_multiple_of(every) {
-        return None;
+        return (None, slow);
     }
-    Some(match (n / every) % 3 {
+    let fault = match (n / every) % 3 {
         1 => Fault::AcceptThenDrop,
         2 => Fault::AcceptThenUnknown,
         _ => Fault::Refuse503,
-    })
+    };
+    (Some(fault), slow)
+}
+
+/// An answer whose headers go out and whose body then fails: hyper aborts the connection, so
+/// the client sees it dropped before the answer.
+fn dropped_connection() -> Response {
+    let broken = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other("fault: connection dropped"))
+    });
+    axum::body::Body::from_stream(broken).into_response()
 }
 
 /// Binance's 503 whose outcome is unknown: "the API successfully sent the request but not get a
@@ -339,14 +408,14 @@ fn unknown_503() -> Response {
 /// A new-order endpoint behind the fault knob `Faults::every`: the request is refused with a
 /// 503, or `place`d and its answer lost (connection dropped) or replaced by Binance's 503
 /// "Unknown error".
-fn with_order_faults(
+async fn with_order_faults(
     inner: &Shared,
     query: Option<String>,
     headers: &HeaderMap,
     body: &str,
     place: impl FnOnce(&mut Exchange, &auth::Verified, i64) -> Result<Value, BinanceError>,
 ) -> Response {
-    let fault = next_fault(inner);
+    let (fault, slow) = next_fault(inner);
     if fault == Some(Fault::Refuse503) {
         return (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -363,16 +432,12 @@ fn with_order_faults(
         now,
     )
     .and_then(|request| place(&mut inner.exchange(), &request, now));
+    if let Some(delay) = slow {
+        // The order is taken (or refused) now; its answer leaves only after the delay.
+        tokio::time::sleep(delay).await;
+    }
     match (result, fault) {
-        (Ok(_), Some(Fault::AcceptThenDrop)) => {
-            // Headers go out, then the body stream fails: hyper aborts the connection.
-            let broken = futures_util::stream::once(async {
-                Err::<axum::body::Bytes, std::io::Error>(std::io::Error::other(
-                    "fault: connection dropped",
-                ))
-            });
-            axum::body::Body::from_stream(broken).into_response()
-        }
+        (Ok(_), Some(Fault::AcceptThenDrop)) => dropped_connection(),
         (Ok(_), Some(Fault::AcceptThenUnknown)) => unknown_503(),
         (result, _) => respond(result),
     }
@@ -388,6 +453,7 @@ async fn new_order(
     with_order_faults(&inner, query, &headers, &body, |ex, request, now| {
         ex.place(&request.api_key, &request.params, now)
     })
+    .await
 }
 
 /// `POST /fapi/v1/algoOrder` (TRADE): a new conditional order, behind the same fault knob.
@@ -400,6 +466,7 @@ async fn new_algo_order(
     with_order_faults(&inner, query, &headers, &body, |ex, request, now| {
         ex.place_algo(&request.api_key, &request.params, now)
     })
+    .await
 }
 
 /// `GET /fapi/v1/algoOrder` (USER_DATA): by `algoId` or `clientAlgoId`; -2013 when there is
@@ -524,39 +591,53 @@ fn optional_number(p: &HashMap<String, String>, name: &str) -> Result<Option<u64
         .transpose()
 }
 
-/// The key of the order a request names by `orderId` or `origClientOrderId`.
+/// The `orderId` of the order a request names by `orderId` or `origClientOrderId` (the latest
+/// order with that client id, as an id may be used again once its order is closed).
 fn named_order(
     ex: &Exchange,
     api_key: &str,
     p: &HashMap<String, String>,
-) -> Result<Option<super::exchange::OrderKey>, BinanceError> {
+) -> Result<Option<u64>, BinanceError> {
     let symbol = auth::required(p, "symbol")?;
     if let Some(client_id) = p.get("origClientOrderId") {
-        let key = (api_key.to_owned(), symbol.to_owned(), client_id.clone());
-        return Ok(ex.orders.contains_key(&key).then_some(key));
+        return Ok(ex.orders.latest_by_client_id(api_key, symbol, client_id));
     }
     let id: u64 = auth::required(p, "orderId")?
         .parse()
         .map_err(|_| BinanceError::Mandatory("orderId".into()))?;
-    Ok(ex
-        .orders
-        .iter()
-        .find(|((key, sym, _), o)| key == api_key && sym == symbol && o.order_id == id)
-        .map(|(key, _)| key.clone()))
+    Ok(ex.orders.owned(api_key, symbol, id))
 }
 
-/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none).
+/// `GET /fapi/v1/order`: by `orderId` or `origClientOrderId` (-2013 when there is none), behind
+/// the fault knobs `Faults::query_fault_every` (a 503 or a dropped connection in turn) and
+/// `Faults::invisible_for_ms` (a young order is not found yet).
 async fn query_order(
     State(inner): State<Shared>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    signed(&inner, query, &headers, &body, |ex, request, _| {
-        let key =
+    let faults = inner.faults();
+    let every = u64::from(faults.query_fault_every);
+    let n = inner.order_queries.fetch_add(1, Ordering::Relaxed) + 1;
+    if every > 0 && n.is_multiple_of(every) {
+        return if (n / every) % 2 == 1 {
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({ "code": -1001, "msg": "Internal error; unable to process your request. Please try again." })),
+            )
+                .into_response()
+        } else {
+            dropped_connection()
+        };
+    }
+    let invisible_ms = i64::try_from(faults.invisible_for_ms).unwrap_or(i64::MAX);
+    signed(&inner, query, &headers, &body, |ex, request, now| {
+        let id =
             named_order(ex, &request.api_key, &request.params)?.ok_or(BinanceError::NoSuchOrder)?;
         ex.orders
-            .get(&key)
+            .get(id)
+            .filter(|o| now >= o.time.saturating_add(invisible_ms))
             .map(|o| o.to_json())
             .ok_or(BinanceError::NoSuchOrder)
     })
@@ -570,14 +651,14 @@ async fn cancel_order(
     body: String,
 ) -> Response {
     signed(&inner, query, &headers, &body, |ex, request, now| {
-        let key = named_order(ex, &request.api_key, &request.params)?
+        let id = named_order(ex, &request.api_key, &request.params)?
             .ok_or(BinanceError::UnknownOrder)?;
-        if !ex.orders.get(&key).is_some_and(|o| o.is_open()) {
+        if !ex.orders.get(id).is_some_and(|o| o.is_open()) {
             return Err(BinanceError::UnknownOrder);
         }
-        ex.finish(&key, "CANCELED", now);
+        ex.finish(id, "CANCELED", now);
         ex.orders
-            .get(&key)
+            .get(id)
             .map(|o| o.to_json())
             .ok_or(BinanceError::UnknownOrder)
     })
@@ -592,15 +673,89 @@ async fn open_orders(
 ) -> Response {
     signed(&inner, query, &headers, &body, |ex, request, _| {
         let symbol = optional_listed_symbol(ex, &request.params)?;
-        let mut open: Vec<&super::exchange::Order> = ex
-            .orders
-            .values()
-            .filter(|o| {
-                o.api_key == request.api_key && symbol.is_none_or(|s| o.symbol == s) && o.is_open()
-            })
-            .collect();
-        open.sort_by_key(|o| o.order_id);
-        Ok(Value::Array(open.iter().map(|o| o.to_json()).collect()))
+        let open: Vec<Value> = match symbol {
+            Some(s) => ex
+                .orders
+                .open_on(&request.api_key, s)
+                .map(|o| o.to_json())
+                .collect(),
+            None => ex
+                .orders
+                .open_of(&request.api_key)
+                .into_iter()
+                .map(|o| o.to_json())
+                .collect(),
+        };
+        Ok(Value::Array(open))
+    })
+}
+
+/// Seven days in ms: Account Trade List's longest window.
+const SEVEN_DAYS_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// `GET /fapi/v1/userTrades` (Account Trade List, USER_DATA, weight 5): the account's trades on
+/// `symbol`, oldest first. As documented: `orderId` narrows to one order; `fromId` gives the
+/// trades from that id on and "cannot be sent with startTime or endTime" (-1128); "If startTime
+/// and endTime are both not sent, then the last 7 days' data will be returned"; "The time
+/// between startTime and endTime cannot be longer than 7 days" (-1127; -1023 when start is
+/// after end); `limit` "Default 500; max 1000". With only one of startTime / endTime the window
+/// is the 7 days from / up to it (Binance does not say; this is the simulator's choice). Without
+/// `fromId`, the latest `limit` trades of the window.
+async fn user_trades(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, now| {
+        let p = &request.params;
+        let symbol = listed_symbol(ex, p)?;
+        let order_id = optional_number(p, "orderId")?;
+        let from_id = optional_number(p, "fromId")?;
+        let time = |name: &str| -> Result<Option<i64>, BinanceError> {
+            optional_number(p, name)?
+                .map(|t| i64::try_from(t).map_err(|_| BinanceError::Mandatory(name.into())))
+                .transpose()
+        };
+        let (start, end) = (time("startTime")?, time("endTime")?);
+        let limit = match p.get("limit") {
+            None => 500,
+            Some(l) => match l.parse::<usize>() {
+                Ok(n @ 1..=1000) => n,
+                _ => return Err(BinanceError::InvalidParam("limit".into())),
+            },
+        };
+        if from_id.is_some() && (start.is_some() || end.is_some()) {
+            return Err(BinanceError::ParamCombination);
+        }
+        let window = match (start, end) {
+            (Some(s), Some(e)) if s > e => return Err(BinanceError::StartAfterEnd),
+            (Some(s), Some(e)) if e - s > SEVEN_DAYS_MS => {
+                return Err(BinanceError::IntervalTooBig(168));
+            }
+            (Some(s), Some(e)) => Some((s, e)),
+            (Some(s), None) => Some((s, s.saturating_add(SEVEN_DAYS_MS))),
+            (None, Some(e)) => Some((e.saturating_sub(SEVEN_DAYS_MS), e)),
+            (None, None) if from_id.is_none() => Some((now - SEVEN_DAYS_MS, now)),
+            (None, None) => None,
+        };
+        let Some(account) = ex.accounts.get(&request.api_key) else {
+            return Err(BinanceError::RejectedKey);
+        };
+        let matching = account.trades.iter().filter(|t| {
+            t.symbol == symbol
+                && order_id.is_none_or(|id| t.order_id == id)
+                && from_id.is_none_or(|id| t.id >= id)
+                && window.is_none_or(|(s, e)| t.time >= s && t.time <= e)
+        });
+        let rows: Vec<Value> = if from_id.is_some() {
+            matching.take(limit).map(|t| t.to_json()).collect()
+        } else {
+            let all: Vec<&super::exchange::AccountTrade> = matching.collect();
+            let skip = all.len().saturating_sub(limit);
+            all[skip..].iter().map(|t| t.to_json()).collect()
+        };
+        Ok(Value::Array(rows))
     })
 }
 

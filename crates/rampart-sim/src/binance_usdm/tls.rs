@@ -75,7 +75,10 @@ pub(super) fn serve(
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         });
-        let served = server.handle(handle).serve(app.into_make_service()).await;
+        let served = server
+            .handle(handle)
+            .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .await;
         watch.abort();
         if let Err(err) = served {
             tracing::error!(%err, "simulator (TLS) stopped");

@@ -42,14 +42,10 @@ fn positions(ex: &Exchange, api_key: &str) -> Vec<PositionView> {
             let notional = pos.amt * m.mark;
             let open_order_initial: Decimal = ex
                 .orders
-                .values()
-                .filter(|o| o.api_key == api_key && o.symbol == m.symbol && o.is_open())
+                .open_on(api_key, m.symbol)
                 .map(|o| o.margin_at(m.mark) / lev)
                 .sum();
-            let has_open_orders = ex
-                .orders
-                .values()
-                .any(|o| o.api_key == api_key && o.symbol == m.symbol && o.is_open());
+            let has_open_orders = ex.orders.open_on(api_key, m.symbol).next().is_some();
             let initial_pos = notional.abs() / lev;
             PositionView {
                 symbol: m.symbol,
@@ -70,20 +66,21 @@ fn positions(ex: &Exchange, api_key: &str) -> Vec<PositionView> {
         .collect()
 }
 
-/// Wallet-level totals: (wallet, upnl, position IM, open-order IM, maint, available).
-fn totals(ex: &Exchange, api_key: &str) -> (Decimal, Decimal, Decimal, Decimal, Decimal, Decimal) {
-    let wallet = ex.accounts.get(api_key).map_or(Decimal::ZERO, |a| a.wallet);
-    let (upnl, pim, oim, mm) = ex.margins(api_key);
-    (wallet, upnl, pim, oim, mm, ex.available(api_key))
-}
-
 fn update_time(ex: &Exchange, api_key: &str) -> i64 {
     ex.accounts.get(api_key).map_or(0, |a| a.update_time)
 }
 
 /// `GET /fapi/v2/account` (`v3 == false`) or `GET /fapi/v3/account`.
 pub(super) fn account(ex: &Exchange, api_key: &str, v3: bool) -> Value {
-    let (wallet, upnl, pim, oim, mm, available) = totals(ex, api_key);
+    let m = ex.margins(api_key);
+    let (wallet, upnl, pim, oim, mm) = (
+        m.wallet,
+        m.unrealized_pnl,
+        m.position_initial,
+        m.open_order_initial,
+        m.maintenance,
+    );
+    let available = m.available();
     let max_withdraw = available.min(wallet).max(Decimal::ZERO);
     let updated = update_time(ex, api_key);
     let mut asset = json!({
@@ -179,7 +176,8 @@ pub(super) fn account(ex: &Exchange, api_key: &str, v3: bool) -> Value {
 
 /// `GET /fapi/v2/balance` and `/fapi/v3/balance` (the same shape).
 pub(super) fn balance(ex: &Exchange, api_key: &str) -> Value {
-    let (wallet, upnl, _, _, _, available) = totals(ex, api_key);
+    let m = ex.margins(api_key);
+    let (wallet, upnl, available) = (m.wallet, m.unrealized_pnl, m.available());
     json!([{
         "accountAlias": "SgsR",
         "asset": "USDT",

@@ -114,6 +114,18 @@ pub async fn try_signed(
     path: &str,
     params: &[(&str, &str)],
 ) -> Result<Answer, reqwest::Error> {
+    try_signed_as(sim, KEY, method, path, params).await
+}
+
+/// [`try_signed`] sent with `api_key` in `X-MBX-APIKEY` (an account registered with
+/// [`SECRET`]).
+pub async fn try_signed_as(
+    sim: &SimServer,
+    api_key: &str,
+    method: reqwest::Method,
+    path: &str,
+    params: &[(&str, &str)],
+) -> Result<Answer, reqwest::Error> {
     let mut query: String = params
         .iter()
         .map(|(k, v)| format!("{k}={v}"))
@@ -127,7 +139,7 @@ pub async fn try_signed(
     let url = format!("{}{path}?{query}&signature={signature}", sim.base_url());
     let response = reqwest::Client::new()
         .request(method, url)
-        .header("X-MBX-APIKEY", KEY)
+        .header("X-MBX-APIKEY", api_key)
         .send()
         .await?;
     try_answer(response).await

@@ -12,6 +12,9 @@
 //! responses in `X-MBX-ORDER-COUNT-10S` and `X-MBX-ORDER-COUNT-1M`. [`OrderBudget`] holds an order
 //! that would exceed either window instead of sending it.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
 use serde::Deserialize;
 
 /// Milliseconds in the venue's weight window (one minute, aligned to the minute).
@@ -124,6 +127,41 @@ impl WeightBudget {
     pub fn used(&self) -> u32 {
         self.used
     }
+}
+
+/// A weight budget shared by every client of one host.
+pub type SharedWeightBudget = Arc<Mutex<WeightBudget>>;
+
+/// The weight budgets in use, by host (scheme, host, port). Weak: a budget lives as long as a
+/// client of its host does.
+fn registry() -> &'static Mutex<HashMap<String, Weak<Mutex<WeightBudget>>>> {
+    static REGISTRY: OnceLock<Mutex<HashMap<String, Weak<Mutex<WeightBudget>>>>> = OnceLock::new();
+    REGISTRY.get_or_init(Mutex::default)
+}
+
+/// The weight budget (and 429/418 pause) of the host `origin` names, shared by every client of
+/// that host in this process: Binance counts request weight per IP, not per API key ("The
+/// limits on the API are based on the IPs, not the API keys"; "Every request will contain
+/// X-MBX-USED-WEIGHT-(intervalNum)(intervalLetter) in the response headers which has the
+/// current used weight for the IP"), and bans the IP, every account on it, with 418 when it
+/// keeps sending after a 429. Two accounts on one desk therefore spend one budget and stop
+/// together after a 429. Order counts stay per account ([`OrderBudget`]).
+///
+/// `origin` is the scheme, host and port (`https://fapi.binance.com:443`); a new budget starts
+/// at Binance's default limit less `margin_percent`.
+pub fn weight_budget_for(origin: &str, margin_percent: u32) -> SharedWeightBudget {
+    // A panic while holding the registry lock leaves at worst a stale weak entry.
+    let mut budgets = registry().lock().unwrap_or_else(|p| p.into_inner());
+    budgets.retain(|_, budget| budget.strong_count() > 0);
+    if let Some(budget) = budgets.get(origin).and_then(Weak::upgrade) {
+        return budget;
+    }
+    let budget = Arc::new(Mutex::new(WeightBudget::new(
+        DEFAULT_WEIGHT_PER_MINUTE,
+        margin_percent,
+    )));
+    budgets.insert(origin.to_owned(), Arc::downgrade(&budget));
+    budget
 }
 
 /// `limit` less `margin_percent` of it (at least 1 when the limit is not 0).
@@ -371,6 +409,25 @@ mod tests {
         assert!(b.reserve(1, T + 3).is_err());
         b.observe_used(3, T + 4); // lower than ours: ignored
         assert_eq!(b.used(), 2160);
+    }
+
+    #[test]
+    fn clients_of_one_host_share_one_budget_and_other_hosts_do_not() {
+        let a = weight_budget_for("http://127.0.0.1:1", 10);
+        let b = weight_budget_for("http://127.0.0.1:1", 10);
+        let other = weight_budget_for("http://127.0.0.1:2", 10);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert!(!Arc::ptr_eq(&a, &other));
+        a.lock().unwrap().on_too_many_requests(30, T);
+        assert_eq!(
+            b.lock().unwrap().reserve(1, T + 1),
+            Err(Hold::RetryAfter { until: T + 30_000 })
+        );
+        assert!(other.lock().unwrap().reserve(1, T + 1).is_ok());
+        // Once every client of a host is gone, its budget goes too.
+        drop((a, b));
+        let fresh = weight_budget_for("http://127.0.0.1:1", 10);
+        assert!(fresh.lock().unwrap().reserve(1, T + 1).is_ok());
     }
 
     #[test]

@@ -21,14 +21,14 @@ use super::algo::{AlgoCancel, AlgoOrder, Placed};
 use super::environment::{self, BinanceEndpoints, Environment};
 use super::filters::SymbolFilters;
 use super::limits::{
-    DEFAULT_ORDERS_PER_10S, DEFAULT_ORDERS_PER_MINUTE, DEFAULT_WEIGHT_PER_MINUTE, Hold,
-    OrderBudget, RateLimits, WeightBudget, order_count_headers, used_weight_header,
+    DEFAULT_ORDERS_PER_10S, DEFAULT_ORDERS_PER_MINUTE, Hold, OrderBudget, RateLimits,
+    SharedWeightBudget, order_count_headers, used_weight_header, weight_budget_for,
 };
 use super::order::OrderRequest;
 use super::signer::{Signer, append_signature, encode_params};
 use super::types::{
-    AccountInfo, AssetBalance, CodeMsg, Countdown, Depth, Kline, KlineInterval, LeverageChange,
-    ListenKeyBody, Order, PositionRiskV2, PositionRiskV3, PremiumIndex,
+    AccountInfo, AccountTrade, AssetBalance, CodeMsg, Countdown, Depth, Kline, KlineInterval,
+    LeverageChange, ListenKeyBody, Order, PositionRiskV2, PositionRiskV3, PremiumIndex,
 };
 use crate::clock::{ClockOffset, Sample};
 
@@ -137,6 +137,20 @@ fn check_base_url(base: &str) -> Result<String, VenueError> {
     }
 }
 
+/// The scheme, host and port of a checked base URL (the port spelled out, so `https://h` and
+/// `https://h:443` name the same host): the key of the shared weight budget.
+fn origin(base: &str) -> String {
+    match reqwest::Url::parse(base) {
+        Ok(url) => format!(
+            "{}://{}:{}",
+            url.scheme(),
+            url.host_str().unwrap_or_default(),
+            url.port_or_known_default().unwrap_or(0)
+        ),
+        Err(_) => base.to_owned(),
+    }
+}
+
 /// Whether a request places (or amends) an order, regular or conditional: it counts on the
 /// order-count limits, and it is never retried automatically.
 fn is_order_placement(method: &Method, path: &str) -> bool {
@@ -182,6 +196,86 @@ fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, VenueE
     serde_json::from_value(value).map_err(|e| VenueError::Malformed(e.to_string()))
 }
 
+/// Account Trade List's longest window between `startTime` and `endTime`: 7 days.
+const TRADE_WINDOW_MS: i64 = 7 * 24 * 60 * 60 * 1000;
+
+/// The parameters of Account Trade List (`GET /fapi/v1/userTrades`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TradeQuery {
+    pub symbol: String,
+    /// Only this order's trades.
+    pub order_id: Option<u64>,
+    /// Venue time (ms).
+    pub start_time: Option<i64>,
+    /// Venue time (ms).
+    pub end_time: Option<i64>,
+    /// Trades from this trade id on; "cannot be sent with startTime or endTime".
+    pub from_id: Option<u64>,
+    /// "Default 500; max 1000."
+    pub limit: Option<u32>,
+}
+
+impl TradeQuery {
+    /// The latest trades (up to 500 of the last 7 days) on `symbol`.
+    pub fn symbol(symbol: &str) -> Self {
+        Self {
+            symbol: symbol.to_owned(),
+            ..Self::default()
+        }
+    }
+
+    /// Binance's documented constraints: `fromId` "cannot be sent with startTime or endTime";
+    /// "The time between startTime and endTime cannot be longer than 7 days"; `limit` "max
+    /// 1000". A query that breaks one is refused here, unsent.
+    pub fn check(&self) -> Result<(), VenueError> {
+        if self.symbol.is_empty() {
+            return Err(VenueError::InvalidRequest(
+                "a trade list needs a symbol".into(),
+            ));
+        }
+        if self.from_id.is_some() && (self.start_time.is_some() || self.end_time.is_some()) {
+            return Err(VenueError::InvalidRequest(
+                "fromId cannot be sent with startTime or endTime".into(),
+            ));
+        }
+        if let (Some(start), Some(end)) = (self.start_time, self.end_time) {
+            if start > end {
+                return Err(VenueError::InvalidRequest(
+                    "startTime is after endTime".into(),
+                ));
+            }
+            if end - start > TRADE_WINDOW_MS {
+                return Err(VenueError::InvalidRequest(
+                    "more than 7 days between startTime and endTime".into(),
+                ));
+            }
+        }
+        if self.limit.is_some_and(|l| !(1..=1000).contains(&l)) {
+            return Err(VenueError::InvalidRequest(
+                "the trade list limit is 1 to 1000".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn params(&self) -> Vec<(&'static str, String)> {
+        let mut params = vec![("symbol", self.symbol.clone())];
+        let optional = [
+            ("orderId", self.order_id.map(|v| v.to_string())),
+            ("startTime", self.start_time.map(|v| v.to_string())),
+            ("endTime", self.end_time.map(|v| v.to_string())),
+            ("fromId", self.from_id.map(|v| v.to_string())),
+            ("limit", self.limit.map(|v| v.to_string())),
+        ];
+        params.extend(
+            optional
+                .into_iter()
+                .filter_map(|(name, value)| value.map(|v| (name, v))),
+        );
+        params
+    }
+}
+
 /// One account's connection to Binance USDⓈ-M.
 pub struct RestClient {
     http: reqwest::Client,
@@ -193,7 +287,10 @@ pub struct RestClient {
     clock_max_age_ms: i64,
     margin_percent: u32,
     clock: Mutex<ClockOffset>,
-    weight: Mutex<WeightBudget>,
+    /// Request weight and the 429/418 pause: per IP at Binance, so shared with every other
+    /// client of the same host in this process.
+    weight: SharedWeightBudget,
+    /// Order counts: per account at Binance, so this client's own.
     orders: Mutex<OrderBudget>,
 }
 
@@ -235,6 +332,8 @@ impl RestClient {
         options: &ClientOptions,
     ) -> Result<Self, VenueError> {
         let base = check_base_url(base_url)?;
+        // Shared with every other client of this host: Binance counts request weight per IP.
+        let weight = weight_budget_for(&origin(&base), options.margin_percent);
         let mut builder = reqwest::Client::builder()
             .tls_backend_rustls()
             .tls_version_min(reqwest::tls::Version::TLS_1_3)
@@ -266,7 +365,7 @@ impl RestClient {
             clock_max_age_ms: i64::try_from(options.clock_max_age.as_millis()).unwrap_or(i64::MAX),
             margin_percent: margin,
             clock: Mutex::new(ClockOffset::default()),
-            weight: Mutex::new(WeightBudget::new(DEFAULT_WEIGHT_PER_MINUTE, margin)),
+            weight,
             orders: Mutex::new(OrderBudget::new(
                 DEFAULT_ORDERS_PER_10S,
                 DEFAULT_ORDERS_PER_MINUTE,
@@ -291,6 +390,12 @@ impl RestClient {
     /// What we allow ourselves per minute of request weight (limit less margin).
     pub fn weight_allowance(&self) -> u32 {
         lock(&self.weight).allowance()
+    }
+
+    /// Request weight spent this minute by every client of this host (the budget is shared:
+    /// Binance counts weight per IP).
+    pub fn weight_used(&self) -> u32 {
+        lock(&self.weight).used()
     }
 
     /// What we allow ourselves in new orders per 10 s and per minute (limits less margin).
@@ -754,6 +859,20 @@ impl RestClient {
     /// Current All Open Orders, typed: one symbol (weight 1) or every symbol (`None`, weight 40).
     pub async fn list_open_orders(&self, symbol: Option<&str>) -> Result<Vec<Order>, VenueError> {
         self.open_on("/fapi/v1/openOrders", symbol).await
+    }
+
+    /// Account Trade List, `GET /fapi/v1/userTrades` (weight 5): the account's trades on one
+    /// symbol, oldest first. The documented rules are checked before anything is sent
+    /// ([`TradeQuery::check`]).
+    pub async fn account_trades(
+        &self,
+        query: &TradeQuery,
+    ) -> Result<Vec<AccountTrade>, VenueError> {
+        query.check()?;
+        let params = query.params();
+        let borrowed: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        self.signed_typed(Method::GET, "/fapi/v1/userTrades", &borrowed, 5)
+            .await
     }
 
     /// `DELETE /fapi/v1/allOpenOrders` for one symbol (weight 1).

@@ -188,6 +188,41 @@ pub struct Order {
     pub update_time: i64,
 }
 
+/// One trade of Account Trade List (`GET /fapi/v1/userTrades`), documented as:
+///
+/// ```json
+/// {"buyer": false, "commission": "-0.07819010", "commissionAsset": "USDT", "id": 698759,
+///  "maker": false, "orderId": 25851813, "price": "7819.01", "qty": "0.002",
+///  "quoteQty": "15.63802", "realizedPnl": "-0.91539999", "side": "SELL",
+///  "positionSide": "SHORT", "symbol": "BTCUSDT", "time": 1569514978020}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountTrade {
+    /// The trade id (`fromId` pages by it).
+    pub id: u64,
+    pub order_id: u64,
+    pub symbol: String,
+    #[serde(deserialize_with = "side")]
+    pub side: Side,
+    pub position_side: PositionSide,
+    pub buyer: bool,
+    pub maker: bool,
+    #[serde(deserialize_with = "dec::string")]
+    pub price: Decimal,
+    #[serde(deserialize_with = "dec::string")]
+    pub qty: Decimal,
+    #[serde(deserialize_with = "dec::string")]
+    pub quote_qty: Decimal,
+    /// Signed as Binance sends it (the documented example shows a negative commission).
+    #[serde(deserialize_with = "dec::string")]
+    pub commission: Decimal,
+    pub commission_asset: String,
+    #[serde(deserialize_with = "dec::string")]
+    pub realized_pnl: Decimal,
+    pub time: i64,
+}
+
 /// One asset of Futures Account Balance V2 / V3 (`GET /fapi/v2/balance`, `GET /fapi/v3/balance`;
 /// the two answer the same shape).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -596,6 +631,43 @@ pub struct CodeMsg {
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ListenKeyBody {
     pub listen_key: String,
+}
+
+#[cfg(test)]
+mod account_trade_tests {
+    use super::*;
+
+    /// Account Trade List's documented response example.
+    const DOCUMENTED: &str = r#"[{"buyer": false, "commission": "-0.07819010",
+        "commissionAsset": "USDT", "id": 698759, "maker": false, "orderId": 25851813,
+        "price": "7819.01", "qty": "0.002", "quoteQty": "15.63802",
+        "realizedPnl": "-0.91539999", "side": "SELL", "positionSide": "SHORT",
+        "symbol": "BTCUSDT", "time": 1569514978020}]"#;
+
+    #[test]
+    fn the_documented_trade_row_parses_to_decimals() {
+        let rows: Vec<AccountTrade> = serde_json::from_str(DOCUMENTED).unwrap();
+        let t = &rows[0];
+        assert_eq!(t.id, 698759);
+        assert_eq!(t.order_id, 25851813);
+        assert_eq!(t.side, Side::Sell);
+        assert_eq!(t.position_side, PositionSide::Short);
+        assert!(!t.buyer && !t.maker);
+        assert_eq!(t.price, Decimal::new(781901, 2));
+        assert_eq!(t.qty, Decimal::new(2, 3));
+        assert_eq!(t.quote_qty, Decimal::new(1563802, 5));
+        assert_eq!(t.commission, Decimal::new(-7819010, 8));
+        assert_eq!(t.realized_pnl, Decimal::new(-91539999, 8));
+        assert_eq!(t.time, 1569514978020);
+    }
+
+    #[test]
+    fn a_number_where_a_decimal_string_is_documented_is_refused() {
+        let bad = DOCUMENTED.replace(r#""price": "7819.01""#, r#""price": 7819.01"#);
+        assert!(serde_json::from_str::<Vec<AccountTrade>>(&bad).is_err());
+        let no_side = DOCUMENTED.replace(r#""side": "SELL", "#, "");
+        assert!(serde_json::from_str::<Vec<AccountTrade>>(&no_side).is_err());
+    }
 }
 
 #[cfg(test)]
