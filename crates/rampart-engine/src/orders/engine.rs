@@ -353,6 +353,13 @@ impl OrderEngine {
         }
     }
 
+    /// The account, once connected (waiting for a connecting one).
+    async fn connected(&self, account_id: &str) -> Result<Arc<Account>, OrderError> {
+        let account = self.account(account_id)?;
+        self.ready(&account).await?;
+        Ok(account)
+    }
+
     /// The instrument's rules, from the account's cache (read again from the venue once when
     /// the symbol is not in it).
     async fn rules(&self, account: &Account, symbol: &str) -> Result<InstrumentRules, OrderError> {
@@ -381,8 +388,7 @@ impl OrderEngine {
 
     /// Every instrument of the account.
     pub async fn instruments(&self, account_id: &str) -> Result<Vec<InstrumentRules>, OrderError> {
-        let account = self.account(account_id)?;
-        self.ready(&account).await?;
+        let account = self.connected(account_id).await?;
         let mut all: Vec<InstrumentRules> = account
             .rules
             .read()
@@ -579,8 +585,7 @@ impl OrderEngine {
         symbol: &str,
         client_order_id: &str,
     ) -> Result<OrderState, OrderError> {
-        let account = self.account(account_id)?;
-        self.ready(&account).await?;
+        let account = self.connected(account_id).await?;
         account
             .venue
             .cancel_by_client_id(symbol, client_order_id)
@@ -594,8 +599,7 @@ impl OrderEngine {
         account_id: &str,
         symbol: Option<&str>,
     ) -> Result<(), OrderError> {
-        let account = self.account(account_id)?;
-        self.ready(&account).await?;
+        let account = self.connected(account_id).await?;
         account.venue.cancel_all(symbol).await.map_err(classify)
     }
 
@@ -606,8 +610,7 @@ impl OrderEngine {
         symbol: &str,
         client_order_id: &str,
     ) -> Result<OrderState, OrderError> {
-        let account = self.account(account_id)?;
-        self.ready(&account).await?;
+        let account = self.connected(account_id).await?;
         match account
             .venue
             .order_by_client_id(symbol, client_order_id)
@@ -630,14 +633,12 @@ impl OrderEngine {
         account_id: &str,
         symbol: Option<&str>,
     ) -> Result<Vec<OrderState>, OrderError> {
-        let account = self.account(account_id)?;
-        self.ready(&account).await?;
+        let account = self.connected(account_id).await?;
         account.venue.open_orders(symbol).await.map_err(classify)
     }
 
     pub async fn positions(&self, account_id: &str) -> Result<Vec<Position>, OrderError> {
-        let account = self.account(account_id)?;
-        self.ready(&account).await?;
+        let account = self.connected(account_id).await?;
         account.venue.positions(None).await.map_err(classify)
     }
 
@@ -646,14 +647,12 @@ impl OrderEngine {
         account_id: &str,
         symbol: &str,
     ) -> Result<MarkPrice, OrderError> {
-        let account = self.account(account_id)?;
-        self.ready(&account).await?;
+        let account = self.connected(account_id).await?;
         account.venue.mark_price(symbol).await.map_err(classify)
     }
 
     pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, OrderError> {
-        let account = self.account(account_id)?;
-        self.ready(&account).await?;
+        let account = self.connected(account_id).await?;
         account.venue.balances().await.map_err(classify)
     }
 
