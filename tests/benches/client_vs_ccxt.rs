@@ -4,13 +4,14 @@
 //! binary, a child process on a loopback port): 0.002 BTCUSDT, sides alternating, one order in
 //! flight, warm-up orders first, then each order timed on its own.
 //!
-//! Runs, in this order, against one simulator over plain HTTP: ccxt, Rampart, and a raw client
+//! Runs, against one simulator over plain HTTP: ccxt and Rampart taking turns (ccxt, Rampart,
+//! Rampart, ccxt: the simulator's per-order work grows with the orders it keeps, so both see
+//! the same states on average), with a raw client's turns before and after them
 //! (Rampart prepares the order with `RestClient::prepare_order`, then writes the request on a
 //! kept-open socket and reads the answer with no HTTP library): the raw client's time is the
 //! simulator's and the loopback's, the floor every client shares. The simulator's CPU time per
-//! order (from /proc/<pid>/task/*/schedstat) is printed for each run. Then Rampart against a
-//! `rampart sim --tls` (TLS 1.3, trusting the certificate the simulator prints), and ccxt there
-//! too.
+//! order (from /proc/<pid>/task/*/schedstat) is printed for each run. Then the same turns
+//! against a `rampart sim --tls` (TLS 1.3, trusting the certificate the simulator prints).
 //!
 //! Environment: RAMPART_BIN (default <target>/release/rampart), CCXT_PYTHON (default
 //! target/ccxt-venv/bin/python), BENCH_WARM_UP (200), BENCH_ORDERS (2000), SIM_THREADS (passed
@@ -176,6 +177,15 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 impl Run {
+    /// Another turn of the same client: its latencies added, the simulator's CPU averaged.
+    fn merge(&mut self, other: Run) {
+        self.latencies.extend(other.latencies);
+        self.sim_cpu_per_order = match (self.sim_cpu_per_order, other.sim_cpu_per_order) {
+            (Some(a), Some(b)) => Some((a + b) / 2),
+            (a, b) => a.or(b),
+        };
+    }
+
     fn p(&self, p: f64) -> Duration {
         let mut sorted = self.latencies.clone();
         sorted.sort();
@@ -397,36 +407,32 @@ fn main() {
     println!(
         "MARKET 0.002 BTCUSDT, sides alternating, one in flight, {warm_up} warm-up + {orders} timed orders per client, against `rampart sim` (release) on loopback"
     );
+    // The simulator keeps every order it was sent and some of its work grows with them, so
+    // the two clients take turns in ABBA order (each half of each client's orders), and both
+    // see the simulator in the same states on average.
+    let half = orders / 2;
     let plain = Sim::start(false);
-    let ccxt_http = ccxt(
-        &plain,
-        warm_up,
-        orders,
-        "ccxt 4.5.90 binanceusdm (async), http",
-    );
-    let rampart_http = runtime.block_on(rampart(
-        &plain,
-        warm_up,
-        orders,
-        "Rampart RestClient::place_order, http",
-    ));
-    let floor = runtime.block_on(raw(&plain, warm_up, orders));
+    let ccxt_label = "ccxt 4.5.90 binanceusdm (async), http";
+    let rampart_label = "Rampart RestClient::place_order, http";
+    let mut floor = runtime.block_on(raw(&plain, warm_up, half));
+    let mut ccxt_http = ccxt(&plain, warm_up, half, ccxt_label);
+    let mut rampart_http = runtime.block_on(rampart(&plain, warm_up, half, rampart_label));
+    rampart_http.merge(runtime.block_on(rampart(&plain, warm_up, half, rampart_label)));
+    ccxt_http.merge(ccxt(&plain, warm_up, half, ccxt_label));
+    floor.merge(runtime.block_on(raw(&plain, warm_up, half)));
     drop(plain);
     let tls = Sim::start(true);
-    let rampart_tls = runtime.block_on(rampart(
-        &tls,
-        warm_up,
-        orders,
-        "Rampart RestClient::place_order, TLS 1.3",
-    ));
-    let ccxt_tls = ccxt(
-        &tls,
-        warm_up,
-        orders,
-        "ccxt 4.5.90 binanceusdm (async), TLS",
-    );
+    let ccxt_label = "ccxt 4.5.90 binanceusdm (async), TLS";
+    let rampart_label = "Rampart RestClient::place_order, TLS 1.3";
+    let mut ccxt_tls = ccxt(&tls, warm_up, half, ccxt_label);
+    let mut rampart_tls = runtime.block_on(rampart(&tls, warm_up, half, rampart_label));
+    rampart_tls.merge(runtime.block_on(rampart(&tls, warm_up, half, rampart_label)));
+    ccxt_tls.merge(ccxt(&tls, warm_up, half, ccxt_label));
     drop(tls);
-    for run in [&ccxt_http, &rampart_http, &floor, &rampart_tls, &ccxt_tls] {
+    println!(
+        "{half} orders per turn, turns in this order on one simulator process per scheme: (raw,) ccxt, Rampart, Rampart, ccxt(, raw)"
+    );
+    for run in [&ccxt_http, &rampart_http, &floor, &ccxt_tls, &rampart_tls] {
         run.print();
     }
     let ratio = rampart_http.p(0.5).as_secs_f64() / ccxt_http.p(0.5).as_secs_f64();
