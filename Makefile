@@ -1,5 +1,5 @@
 # The two commands the README gives; each installs what is missing first (scripts/setup.sh).
-.PHONY: run test ui bindings
+.PHONY: run test ui bindings bench
 
 ## Build Rampart (release) and start it.
 run:
@@ -17,3 +17,7 @@ ui:
 ## Regenerate the TypeScript bindings from the Rust IPC types.
 bindings:
 	RAMPART_WRITE_BINDINGS=1 cargo test -p rampart-engine --test bindings
+
+## Benchmarks (not part of test): ccxt vs Rampart against one simulator, the engine's order path.
+bench:
+	scripts/bench.sh

@@ -57,6 +57,23 @@ struct Sim {
     /// Seeds the price process: the same seed gives the same prices (default 0).
     #[arg(long)]
     seed: Option<u64>,
+    /// How often prices move (ms); 0 keeps them still (they then move only on request).
+    #[arg(long, default_value_t = 250)]
+    tick_ms: u64,
+    /// ORDERS per 10 seconds before HTTP 429 -1015, as published in exchangeInfo (Binance's
+    /// default 300); raise it to measure latency rather than the venue's pace.
+    #[arg(long, default_value_t = 300)]
+    orders_per_10s: u32,
+    /// ORDERS per minute, as published in exchangeInfo (Binance's default 1200).
+    #[arg(long, default_value_t = 1200)]
+    orders_per_minute: u32,
+    /// REQUEST_WEIGHT per minute, as published in exchangeInfo (Binance's default 2400).
+    #[arg(long, default_value_t = 2400)]
+    weight_per_minute: u32,
+    /// Threads serving requests: 1 serves everything on one thread (the least hand-over between
+    /// threads for one client on loopback); by default one per CPU.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 fn sim(args: Sim) -> Result<(), String> {
@@ -70,7 +87,18 @@ fn sim(args: Sim) -> Result<(), String> {
     if args.api_key.trim().is_empty() || args.api_secret.trim().is_empty() {
         return Err("--api-key and --api-secret must not be empty".into());
     }
-    let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("could not start: {e}"))?;
+    let runtime = match args.threads {
+        Some(0) => return Err("--threads must be at least 1".into()),
+        Some(1) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+        None => tokio::runtime::Runtime::new(),
+    }
+    .map_err(|e| format!("could not start: {e}"))?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
@@ -80,6 +108,10 @@ fn sim(args: Sim) -> Result<(), String> {
                 api_key: args.api_key,
                 api_secret: args.api_secret,
             }],
+            tick_interval_ms: args.tick_ms,
+            order_limit_per_10s: args.orders_per_10s,
+            order_limit_per_minute: args.orders_per_minute,
+            request_weight_limit: args.weight_per_minute,
             ..Default::default()
         };
         if let Some(seed) = args.seed {

@@ -18,6 +18,6 @@ pub use environment::{BinanceEndpoints, Environment};
 pub use error::{HoldReason, VenueError};
 pub use filters::{FilterViolation, SymbolFilters};
 pub use order::OrderRequest;
-pub use rest::{ClientOptions, RestClient};
+pub use rest::{ClientOptions, OrderEndpoint, PreparedOrder, RestClient};
 pub use signer::{Signer, SignerError};
 pub use venue::BinanceUsdm;

@@ -25,7 +25,7 @@ use super::limits::{
     SharedWeightBudget, order_count_headers, used_weight_header, weight_budget_for,
 };
 use super::order::OrderRequest;
-use super::signer::{Signer, append_signature, encode_params};
+use super::signer::{Signer, encode_params, push_signature};
 use super::types::{
     AccountInfo, AccountTrade, AssetBalance, CodeMsg, Countdown, Depth, Kline, KlineInterval,
     LeverageChange, ListenKeyBody, Order, PositionRiskV2, PositionRiskV3, PremiumIndex,
@@ -33,6 +33,78 @@ use super::types::{
 use crate::clock::{ClockOffset, Sample};
 
 pub use super::error::{HoldReason, VenueError};
+
+/// The header that carries the API key on SIGNED and USER_STREAM requests.
+const API_KEY_HEADER: &str = "X-MBX-APIKEY";
+
+/// Where a signed request's parameters go: the query string (GET, DELETE) or a form body
+/// (POST, PUT).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Placement {
+    Query,
+    Body,
+}
+
+/// Where Binance takes a new order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderEndpoint {
+    /// New Order, `POST /fapi/v1/order` (MARKET and LIMIT).
+    Order,
+    /// New Algo Order, `POST /fapi/v1/algoOrder` (the conditional types).
+    Algo,
+}
+
+impl OrderEndpoint {
+    pub const fn path(self) -> &'static str {
+        match self {
+            OrderEndpoint::Order => "/fapi/v1/order",
+            OrderEndpoint::Algo => "/fapi/v1/algoOrder",
+        }
+    }
+}
+
+/// A new order checked, encoded and signed with venue time, and counted on the order budget:
+/// the request [`RestClient::send_order`] writes, byte for byte (`POST`, [`Self::path`], the
+/// form body [`Self::body`], the API key in `X-MBX-APIKEY`). Its signature is valid for
+/// recvWindow, so `Debug` leaves the body out.
+pub struct PreparedOrder<'a> {
+    endpoint: OrderEndpoint,
+    body: String,
+    api_key: &'a str,
+}
+
+impl PreparedOrder<'_> {
+    pub fn method(&self) -> Method {
+        Method::POST
+    }
+
+    pub fn endpoint(&self) -> OrderEndpoint {
+        self.endpoint
+    }
+
+    pub fn path(&self) -> &'static str {
+        self.endpoint.path()
+    }
+
+    /// The form-encoded parameters, `recvWindow`, `timestamp` and `signature` last.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The header name and the API key it carries.
+    pub fn api_key_header(&self) -> (&'static str, &str) {
+        (API_KEY_HEADER, self.api_key)
+    }
+}
+
+impl std::fmt::Debug for PreparedOrder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedOrder")
+            .field("path", &self.path())
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
 
 /// Binance's documented USDⓈ-M REST base URLs (see [`Environment`]).
 pub const MAINNET: &str = environment::LIVE_REST;
@@ -280,6 +352,9 @@ impl TradeQuery {
 pub struct RestClient {
     http: reqwest::Client,
     base: String,
+    /// New Order's and New Algo Order's URLs, parsed once.
+    order_url: reqwest::Url,
+    algo_url: reqwest::Url,
     api_key: Zeroizing<String>,
     signer: Signer,
     recv_window: String,
@@ -355,8 +430,14 @@ impl RestClient {
             .build()
             .map_err(|e| VenueError::Config(describe(e)))?;
         let margin = options.margin_percent;
+        let endpoint_url = |endpoint: OrderEndpoint| {
+            reqwest::Url::parse(&format!("{base}{}", endpoint.path()))
+                .map_err(|_| VenueError::InsecureUrl(base_url.into()))
+        };
         Ok(Self {
             http,
+            order_url: endpoint_url(OrderEndpoint::Order)?,
+            algo_url: endpoint_url(OrderEndpoint::Algo)?,
             base,
             api_key: Zeroizing::new(api_key.to_owned()),
             signer: Signer::from_secret(api_secret)?,
@@ -448,37 +529,49 @@ impl RestClient {
         order: bool,
     ) -> Result<bytes::Bytes, VenueError> {
         self.reserve(weight, order)?;
+        self.transmit(request, order).await
+    }
+
+    /// Sends a request whose weight (and order) the budgets have already taken, and reads the
+    /// answer: the budgets learn the venue's counts, a 429/418 pauses them, an error answer
+    /// becomes a typed error.
+    async fn transmit(
+        &self,
+        request: reqwest::RequestBuilder,
+        order: bool,
+    ) -> Result<bytes::Bytes, VenueError> {
         let response = request
             .send()
             .await
             .map_err(|e| VenueError::Connectivity(describe(e)))?;
         let status = response.status();
-        let headers: Vec<(String, String)> = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| {
-                v.to_str()
-                    .ok()
-                    .map(|v| (k.as_str().to_owned(), v.to_owned()))
-            })
-            .collect();
-        let pairs = || headers.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        // The few headers the budgets read, looked up in place (no copy of every header per
+        // request); each as a (name, value) pair, the shape the limits' readers take.
+        let header = |name: &'static str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| (name, v))
+        };
         let now = self.budget_now();
-        if let Some(used) = used_weight_header(pairs()) {
+        if let Some(used) = used_weight_header(header("x-mbx-used-weight-1m")) {
             lock(&self.weight).observe_used(used, now);
         }
         if order {
-            let (ten, minute) = order_count_headers(pairs());
+            let counts = header("x-mbx-order-count-10s")
+                .into_iter()
+                .chain(header("x-mbx-order-count-1m"));
+            let (ten, minute) = order_count_headers(counts);
             lock(&self.orders).observe_counts(ten, minute, now);
         }
+        let retry_after: Option<u32> =
+            header("retry-after").and_then(|(_, v)| v.trim().parse().ok());
         let body = response
             .bytes()
             .await
             .map_err(|e| VenueError::Connectivity(describe(e)))?;
         if status == StatusCode::TOO_MANY_REQUESTS || status.as_u16() == 418 {
-            let retry_after: Option<u32> = pairs()
-                .find(|(k, _)| k.eq_ignore_ascii_case("retry-after"))
-                .and_then(|(_, v)| v.trim().parse().ok());
             let code = serde_json::from_slice::<ErrorBody>(&body)
                 .ok()
                 .map(|e| e.code);
@@ -620,27 +713,43 @@ impl RestClient {
         weight: u32,
         order: bool,
     ) -> Result<bytes::Bytes, VenueError> {
-        let timestamp = self.signing_time().await?.to_string();
-        let mut all = params.to_vec();
-        all.push(("recvWindow", &self.recv_window));
-        all.push(("timestamp", &timestamp));
-        let total = encode_params(all);
+        let timestamp = self.signing_time().await?;
         let url = format!("{}{path}", self.base);
         let request = if *method == Method::GET || *method == Method::DELETE {
-            let signature = self.signer.sign(&total, "");
-            self.http.request(
-                method.clone(),
-                format!("{url}?{}", append_signature(&total, &signature)),
-            )
+            let query = self.signed_params(params.iter().copied(), timestamp, Placement::Query);
+            self.http.request(method.clone(), format!("{url}?{query}"))
         } else {
-            let signature = self.signer.sign("", &total);
+            let body = self.signed_params(params.iter().copied(), timestamp, Placement::Body);
             self.http
                 .request(method.clone(), url)
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(append_signature(&total, &signature))
+                .body(body)
         };
-        let request = request.header("X-MBX-APIKEY", self.api_key.as_str());
+        let request = request.header(API_KEY_HEADER, self.api_key.as_str());
         self.send(request, weight, order).await
+    }
+
+    /// `params` in order, then `recvWindow` and `timestamp`, form-encoded, with `&signature=`
+    /// appended: Binance's totalParams is the query string followed by the body, so the same
+    /// text is signed as `query` (for GET/DELETE) or as `body` (for POST/PUT).
+    fn signed_params<'p>(
+        &self,
+        params: impl IntoIterator<Item = (&'p str, &'p str)>,
+        timestamp: i64,
+        placement: Placement,
+    ) -> String {
+        let timestamp = timestamp.to_string();
+        let mut total = form_urlencoded::Serializer::new(String::with_capacity(256));
+        total.extend_pairs(params);
+        total.append_pair("recvWindow", &self.recv_window);
+        total.append_pair("timestamp", &timestamp);
+        let mut total = total.finish();
+        let signature = match placement {
+            Placement::Query => self.signer.sign(&total, ""),
+            Placement::Body => self.signer.sign("", &total),
+        };
+        push_signature(&mut total, &signature);
+        total
     }
 
     /// A SIGNED request, with the -1021 rule: when the venue says the timestamp is outside
@@ -664,6 +773,30 @@ impl RestClient {
             }
             Err(e @ VenueError::Rejected { code: -1021, .. }) => {
                 // An order: measure again now so the trader's next attempt is signed right.
+                let _ = self.sync_clock().await;
+                Err(e)
+            }
+            other => other,
+        }
+    }
+
+    /// Sends a prepared order once: the socket write and the answer, nothing else (the order
+    /// was checked, signed and counted on the order budget by [`RestClient::prepare_order`]).
+    /// A -1021 answer (timestamp outside recvWindow) measures the clock again for the next
+    /// order; the order itself is never re-sent.
+    async fn send_prepared(&self, prepared: PreparedOrder<'_>) -> Result<bytes::Bytes, VenueError> {
+        let url = match prepared.endpoint {
+            OrderEndpoint::Order => self.order_url.clone(),
+            OrderEndpoint::Algo => self.algo_url.clone(),
+        };
+        let request = self
+            .http
+            .post(url)
+            .header(API_KEY_HEADER, prepared.api_key)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(prepared.body);
+        match self.transmit(request, true).await {
+            Err(e @ VenueError::Rejected { code: -1021, .. }) => {
                 let _ = self.sync_clock().await;
                 Err(e)
             }
@@ -721,7 +854,7 @@ impl RestClient {
         let request = self
             .http
             .request(method, format!("{}{path}", self.base))
-            .header("X-MBX-APIKEY", self.api_key.as_str());
+            .header(API_KEY_HEADER, self.api_key.as_str());
         parse_json(&self.send(request, weight, false).await?)
     }
 
@@ -751,9 +884,10 @@ impl RestClient {
 
 /// Orders.
 impl RestClient {
-    /// Places a typed order: checked against `filters` (and the PERCENT_PRICE band and market
-    /// notional when `mark` is given) before anything is sent, then sent once to where Binance
-    /// takes its type:
+    /// Places a typed order: [`RestClient::prepare_order`] (checked against `filters`, and the
+    /// PERCENT_PRICE band and market notional when `mark` is given, before anything is sent;
+    /// signed with venue time; counted on the order budget), then [`RestClient::send_order`],
+    /// once, to where Binance takes its type:
     /// - MARKET and LIMIT: `POST /fapi/v1/order` with `newOrderRespType=RESULT`;
     /// - the conditional types (stop and take-profit, market or limit): `POST
     ///   /fapi/v1/algoOrder` with [`OrderRequest::algo_params`] (the regular endpoint refuses
@@ -767,25 +901,49 @@ impl RestClient {
         filters: &SymbolFilters,
         mark: Option<Decimal>,
     ) -> Result<Placed, VenueError> {
+        let prepared = self.prepare_order(request, filters, mark).await?;
+        self.send_order(prepared).await
+    }
+
+    /// Everything [`RestClient::place_order`] does before the first byte is written: checks the
+    /// order against `filters` (and `mark`), chooses the endpoint (regular or Algo Service),
+    /// adds `recvWindow` and `timestamp` (venue time; the clock is measured again first when
+    /// its offset has aged), form-encodes and signs the parameters, and takes one order from
+    /// the order budget (so prepare only what is sent). Nothing goes on the wire unless the
+    /// clock had to be measured again.
+    pub async fn prepare_order(
+        &self,
+        request: &OrderRequest,
+        filters: &SymbolFilters,
+        mark: Option<Decimal>,
+    ) -> Result<PreparedOrder<'_>, VenueError> {
         request.validate(filters, mark)?;
-        match request.algo_params() {
-            Some(params) => {
-                let borrowed: Vec<(&str, &str)> =
-                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                let algo: AlgoOrder = self
-                    .signed_typed(Method::POST, "/fapi/v1/algoOrder", &borrowed, 0)
-                    .await?;
-                Ok(Placed::algo(algo))
-            }
-            None => {
-                let params = request.params();
-                let borrowed: Vec<(&str, &str)> =
-                    params.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                let order: Order = self
-                    .signed_typed(Method::POST, "/fapi/v1/order", &borrowed, 0)
-                    .await?;
-                Ok(Placed::order(order))
-            }
+        let (endpoint, params) = match request.algo_params() {
+            Some(params) => (OrderEndpoint::Algo, params),
+            None => (OrderEndpoint::Order, request.params()),
+        };
+        let timestamp = self.signing_time().await?;
+        let body = self.signed_params(
+            params.iter().map(|(k, v)| (*k, v.as_str())),
+            timestamp,
+            Placement::Body,
+        );
+        self.reserve(0, true)?;
+        Ok(PreparedOrder {
+            endpoint,
+            body,
+            api_key: self.api_key.as_str(),
+        })
+    }
+
+    /// Sends an order [`RestClient::prepare_order`] prepared, once, and reads the typed answer
+    /// (the order, or the conditional order the Algo Service took).
+    pub async fn send_order(&self, prepared: PreparedOrder<'_>) -> Result<Placed, VenueError> {
+        let endpoint = prepared.endpoint;
+        let body = self.send_prepared(prepared).await?;
+        match endpoint {
+            OrderEndpoint::Algo => Ok(Placed::algo(parse_json(&body)?)),
+            OrderEndpoint::Order => Ok(Placed::order(parse_json(&body)?)),
         }
     }
 

@@ -91,12 +91,20 @@ pub fn encode_params<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -
 
 /// `query` with `&signature=<url-encoded signature>` appended.
 pub fn append_signature(query: &str, signature: &str) -> String {
-    let pair = encode_params([("signature", signature)]);
-    if query.is_empty() {
-        pair
-    } else {
-        format!("{query}&{pair}")
+    let mut total = String::with_capacity(query.len() + signature.len() + 16);
+    total.push_str(query);
+    push_signature(&mut total, signature);
+    total
+}
+
+/// Appends `&signature=<url-encoded signature>` to `total` in place (no `&` when it is empty).
+pub fn push_signature(total: &mut String, signature: &str) {
+    if !total.is_empty() {
+        total.push('&');
     }
+    total.extend(form_urlencoded::byte_serialize(b"signature"));
+    total.push('=');
+    total.extend(form_urlencoded::byte_serialize(signature.as_bytes()));
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use super::algo::{AlgoOrder, AlgoStatus, Placed, Placement};
 use super::error::VenueError;
 use super::filters::SymbolFilters;
 use super::order::OrderRequest as BinanceOrder;
-use super::rest::RestClient;
+use super::rest::{PreparedOrder, RestClient};
 use super::types::{
     self, MarginType, Order, PositionRiskV2, PremiumIndex, WireOrderType, WorkingType,
 };
@@ -92,6 +92,40 @@ impl BinanceUsdm {
                 "the conditional order {client_algo_id} was cancelled but cannot be found"
             ))),
         }
+    }
+
+    /// Everything `place_order` does before the first byte is written: the neutral order as
+    /// Binance's typed request, its shape, the symbol's cached filters (exchangeInfo fetched
+    /// when the symbol is not cached), the mark price (the order's `reference_price`, else
+    /// fetched from the venue), then [`RestClient::prepare_order`]: checked, encoded, signed
+    /// with venue time, counted on the order budget.
+    pub async fn prepare_order(&self, order: &OrderRequest) -> Result<PreparedOrder<'_>> {
+        if order.trigger_by == Some(TriggerBy::Index) {
+            return Err(validation(
+                "Binance triggers conditional orders on the mark or the last price, not the index"
+                    .into(),
+            ));
+        }
+        let request = binance_order(order);
+        request.check_shape().map_err(neutral_error)?;
+        let filters = self
+            .filters_for(&order.symbol)
+            .await
+            .map_err(neutral_error)?;
+        let mark = match order.reference_price {
+            Some(p) => Some(p.get()),
+            None => Some(
+                self.client
+                    .mark_price(&order.symbol)
+                    .await
+                    .map_err(neutral_error)?
+                    .mark_price,
+            ),
+        };
+        self.client
+            .prepare_order(&request, &filters, mark)
+            .await
+            .map_err(order_error)
     }
 
     /// Fetches exchangeInfo and replaces the cache.
@@ -514,32 +548,13 @@ impl Venue for BinanceUsdm {
         Ok(rules)
     }
 
+    /// [`BinanceUsdm::prepare_order`], then the prepared request sent once
+    /// ([`RestClient::send_order`]).
     async fn place_order(&self, order: &OrderRequest) -> Result<OrderAck> {
-        if order.trigger_by == Some(TriggerBy::Index) {
-            return Err(validation(
-                "Binance triggers conditional orders on the mark or the last price, not the index"
-                    .into(),
-            ));
-        }
-        let request = binance_order(order);
-        request.check_shape().map_err(neutral_error)?;
-        let filters = self
-            .filters_for(&order.symbol)
-            .await
-            .map_err(neutral_error)?;
-        let mark = match order.reference_price {
-            Some(p) => Some(p.get()),
-            None => Some(
-                self.client
-                    .mark_price(&order.symbol)
-                    .await
-                    .map_err(neutral_error)?
-                    .mark_price,
-            ),
-        };
+        let prepared = self.prepare_order(order).await?;
         let placed = self
             .client
-            .place_order(&request, &filters, mark)
+            .send_order(prepared)
             .await
             .map_err(order_error)?;
         Ok(placed_ack(placed))
