@@ -98,7 +98,7 @@ pub(super) struct Account {
     pub(super) venue: Arc<dyn DynVenue>,
     capabilities: VenueCapabilities,
     connection: watch::Sender<ConnectionState>,
-    rules: RwLock<HashMap<String, InstrumentRules>>,
+    rules: RwLock<HashMap<String, Arc<InstrumentRules>>>,
 }
 
 /// An order between its intent and its outcome.
@@ -256,8 +256,10 @@ impl OrderEngine {
         .await;
         match connected {
             Ok(rules) => {
-                *account.rules.write().unwrap_or_else(|p| p.into_inner()) =
-                    rules.into_iter().map(|r| (r.symbol.clone(), r)).collect();
+                *account.rules.write().unwrap_or_else(|p| p.into_inner()) = rules
+                    .into_iter()
+                    .map(|r| (r.symbol.clone(), Arc::new(r)))
+                    .collect();
                 account.connection.send_replace(ConnectionState::Ready);
             }
             Err(e) => {
@@ -335,6 +337,9 @@ impl OrderEngine {
 
     /// Waits (up to [`READY_WAIT`]) for a connecting account.
     async fn ready(&self, account: &Account) -> Result<(), OrderError> {
+        if *account.connection.borrow() == ConnectionState::Ready {
+            return Ok(());
+        }
         let mut rx = account.connection.subscribe();
         let waited = tokio::time::timeout(
             READY_WAIT,
@@ -362,7 +367,11 @@ impl OrderEngine {
 
     /// The instrument's rules, from the account's cache (read again from the venue once when
     /// the symbol is not in it).
-    async fn rules(&self, account: &Account, symbol: &str) -> Result<InstrumentRules, OrderError> {
+    async fn rules(
+        &self,
+        account: &Account,
+        symbol: &str,
+    ) -> Result<Arc<InstrumentRules>, OrderError> {
         let cached = account
             .rules
             .read()
@@ -378,7 +387,10 @@ impl OrderEngine {
             .await
             .map_err(OrderError::Venue)?;
         let mut cache = account.rules.write().unwrap_or_else(|p| p.into_inner());
-        *cache = all.into_iter().map(|r| (r.symbol.clone(), r)).collect();
+        *cache = all
+            .into_iter()
+            .map(|r| (r.symbol.clone(), Arc::new(r)))
+            .collect();
         cache.get(symbol).cloned().ok_or_else(|| {
             OrderError::Invalid(format!(
                 "{symbol} is not an instrument on this account's venue."
@@ -394,7 +406,7 @@ impl OrderEngine {
             .read()
             .unwrap_or_else(|p| p.into_inner())
             .values()
-            .cloned()
+            .map(|r| InstrumentRules::clone(r))
             .collect();
         all.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         Ok(all)

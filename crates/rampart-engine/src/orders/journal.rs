@@ -3,8 +3,12 @@
 //! order sent just before a crash, a kill or a power cut is resolved with the venue before
 //! anything else is sent on its account and symbol.
 //!
-//! Format: JSON lines, appended and synced one record at a time. A crash while a line is being
-//! written can leave that last line torn; reading ignores a torn last line (the record being
+//! Format: JSON lines, appended one record at a time. An intent is synced to disk (fdatasync)
+//! before its order is sent. Outcomes and "unknown" notes are written (to the kernel, which keeps
+//! them through a crash of the process) but not synced on their own: the next intent's sync
+//! carries them to disk. Only a power cut between an outcome and the next intent can lose an
+//! outcome, and a lost outcome costs one more lookup by client order id at the next open, never
+//! a duplicate. A crash while a line is being written can leave that last line torn; reading ignores a torn last line (the record being
 //! written is lost, which for an intent means its order was never sent). Damage anywhere else
 //! is an error: the journal is not guessed at.
 //!
@@ -85,6 +89,31 @@ enum Record {
     },
 }
 
+/// A record as written: the same wire shape as [`Record`], borrowing instead of cloning.
+#[derive(Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+enum RecordRef<'a> {
+    Intent(&'a Intent),
+    Unknown {
+        client_order_id: &'a str,
+        reason: &'a str,
+    },
+    Resolved {
+        client_order_id: &'a str,
+        #[serde(flatten)]
+        outcome: &'a Outcome,
+    },
+}
+
+/// Whether a write waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Durability {
+    /// fdatasync before returning: for intents, which must be on disk before sending.
+    Synced,
+    /// Handed to the kernel (survives a crash of the process); synced by the next intent.
+    Written,
+}
+
 /// Why the journal cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
@@ -148,7 +177,7 @@ impl OrderJournal {
         &self.path
     }
 
-    fn append(&self, record: &Record) -> Result<(), JournalError> {
+    fn append(&self, record: &RecordRef<'_>, durability: Durability) -> Result<(), JournalError> {
         let mut line = serde_json::to_vec(record).map_err(|e| JournalError::Io {
             path: self.path.clone(),
             action: "encoded",
@@ -158,34 +187,43 @@ impl OrderJournal {
         // A panic while holding the lock cannot leave a half-written record in memory: the
         // record is written in one call and the file is append-only.
         let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        file.write_all(&line)
-            .and_then(|()| file.sync_data())
-            .map_err(io(&self.path, "written"))
+        file.write_all(&line).map_err(io(&self.path, "written"))?;
+        match durability {
+            Durability::Synced => file.sync_data().map_err(io(&self.path, "synced")),
+            Durability::Written => Ok(()),
+        }
     }
 
-    /// Records an intent; returns once it is on disk.
+    /// Records an intent; returns once it (and every record written before it) is on disk.
     pub fn record_intent(&self, intent: &Intent) -> Result<(), JournalError> {
-        self.append(&Record::Intent(intent.clone()))
+        self.append(&RecordRef::Intent(intent), Durability::Synced)
     }
 
-    /// Records that an order's answer was lost.
+    /// Records that an order's answer was lost (written; synced with the next intent).
     pub fn record_unknown(&self, client_order_id: &str, reason: &str) -> Result<(), JournalError> {
-        self.append(&Record::Unknown {
-            client_order_id: client_order_id.to_owned(),
-            reason: reason.to_owned(),
-        })
+        self.append(
+            &RecordRef::Unknown {
+                client_order_id,
+                reason,
+            },
+            Durability::Written,
+        )
     }
 
-    /// Records an order's outcome; its intent is then resolved.
+    /// Records an order's outcome; its intent is then resolved (written; synced with the next
+    /// intent).
     pub fn record_outcome(
         &self,
         client_order_id: &str,
         outcome: &Outcome,
     ) -> Result<(), JournalError> {
-        self.append(&Record::Resolved {
-            client_order_id: client_order_id.to_owned(),
-            outcome: outcome.clone(),
-        })
+        self.append(
+            &RecordRef::Resolved {
+                client_order_id,
+                outcome,
+            },
+            Durability::Written,
+        )
     }
 }
 
