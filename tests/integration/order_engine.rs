@@ -359,3 +359,29 @@ async fn concurrent_places_are_each_sent_once_and_an_unknown_refuses_a_whole_bur
     assert_eq!(taken_by_venue(&sim).get(&lost.client_order_id), Some(&1));
     sim.stop().await;
 }
+
+/// A failure on the way to sending (here the mark price the checks need cannot be fetched: the
+/// venue went away after the account connected) is "not sent", never "checking with the
+/// exchange": nothing blocks the symbol and no lookup starts, because the order never left.
+#[tokio::test]
+async fn a_failure_before_the_order_leaves_is_not_sent_not_unknown() {
+    let sim = start_sim(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("orders.journal");
+    let engine = open_engine(&journal);
+    engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+    ready(&engine).await;
+    sim.stop().await;
+    match engine.place("acc", &market(Side::Buy, "0.002")).await {
+        Err(OrderError::NotSent(e)) => assert!(e.not_sent && !e.outcome_unknown, "{e:?}"),
+        other => panic!("expected not sent, got {other:?}"),
+    }
+    assert_eq!(engine.pending_count(), 0);
+    assert!(engine.status()[0].checking.is_empty());
+    drop(engine);
+    let (_, unresolved) = OrderJournal::open(&journal).unwrap();
+    assert!(
+        unresolved.is_empty(),
+        "journaled as not sent: {unresolved:?}"
+    );
+}

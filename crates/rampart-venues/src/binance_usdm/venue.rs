@@ -107,25 +107,25 @@ impl BinanceUsdm {
             ));
         }
         let request = binance_order(order);
-        request.check_shape().map_err(neutral_error)?;
+        request.check_shape().map_err(before_sending)?;
         let filters = self
             .filters_for(&order.symbol)
             .await
-            .map_err(neutral_error)?;
+            .map_err(before_sending)?;
         let mark = match order.reference_price {
             Some(p) => Some(p.get()),
             None => Some(
                 self.client
                     .mark_price(&order.symbol)
                     .await
-                    .map_err(neutral_error)?
+                    .map_err(before_sending)?
                     .mark_price,
             ),
         };
         self.client
             .prepare_order(&request, &filters, mark)
             .await
-            .map_err(order_error)
+            .map_err(before_sending)
     }
 
     /// Fetches exchangeInfo and replaces the cache.
@@ -193,6 +193,15 @@ pub fn neutral_error(e: VenueError) -> Error {
         not_sent: e.not_sent(),
         retry_at_ms,
     }
+}
+
+/// An error on the way to sending an order (its rules, the mark price, the clock, the budget,
+/// the signature): the order itself has not left this machine, whatever the failed step was.
+fn before_sending(e: VenueError) -> Error {
+    let mut error = neutral_error(e);
+    error.not_sent = true;
+    error.outcome_unknown = false;
+    error
 }
 
 /// An error answering a sent order. A malformed answer says nothing about whether Binance took
