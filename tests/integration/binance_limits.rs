@@ -13,7 +13,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use rampart_core::{OrderType, Price, Qty, Side};
-use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimServer};
+use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimPosition, SimServer};
 use rampart_venues::binance_usdm::algo::Placement;
 use rampart_venues::binance_usdm::rest::TradeQuery;
 use rampart_venues::binance_usdm::signer::{append_signature, encode_params};
@@ -241,7 +241,10 @@ async fn the_account_trade_list_returns_the_fills_as_typed_rows() {
     let sold: Vec<_> = trades.iter().filter(|t| t.order_id == sell_id).collect();
     assert!(sold.iter().all(|t| t.side == Side::Sell && !t.buyer));
     assert_eq!(sold.iter().map(|t| t.qty).sum::<Decimal>(), d("0.004"));
-    let (position, entry) = sim.position(KEY, BTC).unwrap();
+    let SimPosition {
+        amt: position,
+        entry,
+    } = sim.position(KEY, BTC).unwrap();
     assert_eq!(position, d("0.006"));
     let realized: Decimal = sold.iter().map(|t| t.realized_pnl).sum();
     let expected: Decimal = sold.iter().map(|t| (t.price - entry) * t.qty).sum();

@@ -11,7 +11,7 @@ use common::{
     Answer, KEY, algo_order, answer, assert_error, dec, market, now_ms, order, quiet_config,
     signed, sim_with,
 };
-use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimEvent, SimServer};
+use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimEvent, SimPosition, SimServer};
 use rust_decimal::Decimal;
 
 fn config() -> SimConfig {
@@ -110,7 +110,10 @@ async fn a_market_order_walks_the_book_and_the_position_follows_the_mark() {
     assert_eq!(a.body["status"], "FILLED", "{}", a.body);
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((Decimal::ZERO, Decimal::ZERO))
+        Some(SimPosition {
+            amt: Decimal::ZERO,
+            entry: Decimal::ZERO,
+        })
     );
     assert_eq!(sim.wallet_balance(KEY), Some(dec("10799.86")));
     sim.stop().await;
@@ -159,7 +162,10 @@ async fn a_resting_limit_fills_when_the_price_moves_through_it_and_the_events_sa
     assert_eq!(q.body["executedQty"], "0.01");
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((dec("0.01"), dec("59000")))
+        Some(SimPosition {
+            amt: dec("0.01"),
+            entry: dec("59000"),
+        })
     );
 
     let mut user = Vec::new();
@@ -279,7 +285,10 @@ async fn stop_market_triggers_on_the_mark_and_take_profit_closes() {
     assert_eq!(o["actualPrice"], "62000.00000");
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((Decimal::ZERO, Decimal::ZERO))
+        Some(SimPosition {
+            amt: Decimal::ZERO,
+            entry: Decimal::ZERO,
+        })
     );
     // 0.01 × (62000 − 61000.1)
     assert_eq!(sim.wallet_balance(KEY), Some(dec("100009.999")));

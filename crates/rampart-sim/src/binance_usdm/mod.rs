@@ -5,11 +5,10 @@
 //! balances, listen keys, Binance's authentication (HMAC and Ed25519), timestamp and filter
 //! checks, error codes and messages, request-weight and order-count limits, and fault knobs.
 //! Order, fill, position and price changes are published as [`SimEvent`]s for the streams
-//! (`ws`), with the diff and partial depth and aggregate trades (`book_streams`).
+//! (`ws`), with the diff and partial depth and aggregate trades (`ws::book_streams`).
 
 mod algo;
 mod auth;
-mod book_streams;
 mod errors;
 mod events;
 mod exchange;
@@ -56,6 +55,15 @@ impl SimAccount {
             .starts_with("-----BEGIN PUBLIC KEY-----")
             .then_some(self.api_secret.as_str())
     }
+}
+
+/// An account's one-way position on a symbol, as Position Information shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimPosition {
+    /// `positionAmt`: signed, negative when short.
+    pub amt: Decimal,
+    /// `entryPrice` (0 when flat).
+    pub entry: Decimal,
 }
 
 /// What the simulator serves and how it misbehaves.
@@ -538,11 +546,14 @@ impl SimServer {
         self.inner.exchange().set_wallet(api_key, balance, now)
     }
 
-    /// The account's position on `symbol`: (positionAmt, entryPrice).
-    pub fn position(&self, api_key: &str, symbol: &str) -> Option<(Decimal, Decimal)> {
+    /// The account's position on `symbol`.
+    pub fn position(&self, api_key: &str, symbol: &str) -> Option<SimPosition> {
         let ex = self.inner.exchange();
         let p = ex.accounts.get(api_key)?.position(symbol);
-        Some((p.amt, p.entry))
+        Some(SimPosition {
+            amt: p.amt,
+            entry: p.entry,
+        })
     }
 
     /// How many REST requests reached the simulator (every endpoint, refused ones included):
