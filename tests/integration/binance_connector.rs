@@ -16,11 +16,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimPosition, SimServer};
 use rampart_venues::binance_usdm::algo::{AlgoStatus, Placement};
-use rampart_venues::binance_usdm::stream::{
-    MarketEvent, MarketStream, StreamOptions, book_ticker_stream, mark_price_stream,
-};
 use rampart_venues::binance_usdm::types::{Order, OrderStatus as WireStatus, WorkingType};
-use rampart_venues::binance_usdm::user_stream::{UserEvent, UserStream, UserStreamOptions, resync};
+use rampart_venues::binance_usdm::ws::connection::StreamOptions;
+use rampart_venues::binance_usdm::ws::market_stream::{
+    MarketStream, book_ticker_stream, mark_price_stream,
+};
+use rampart_venues::binance_usdm::ws::parse::MarketEvent;
+use rampart_venues::binance_usdm::ws::user_stream::{
+    UserEvent, UserStream, UserStreamOptions, resync,
+};
 use rampart_venues::binance_usdm::{
     BinanceUsdm, ClientOptions, FilterViolation, HoldReason, OrderRequest, RestClient,
     SymbolFilters, VenueError,
@@ -261,10 +265,13 @@ async fn a_market_buy_over_tls_fills_from_the_book_and_its_pnl_lands_in_the_wall
     let v2 = client.position_risk_v2(Some(BTC)).await.unwrap();
     assert_eq!(v2.len(), 1, "{v2:?}");
     assert_eq!((v2[0].position_amt, v2[0].entry_price), (d("0.010"), entry));
-    assert_eq!(sim.position(KEY, BTC), Some(SimPosition {
+    assert_eq!(
+        sim.position(KEY, BTC),
+        Some(SimPosition {
             amt: d("0.010"),
             entry,
-        }));
+        })
+    );
 
     // The mark rises: unrealised PnL = qty × (mark − entry), exactly.
     assert!(sim.set_mark_price(BTC, d("60500")));
@@ -350,10 +357,13 @@ async fn limits_rest_and_fill_cancels_work_and_bad_orders_are_refused_with_reaso
     let done = client.query_order(BTC, "rest-1").await.unwrap().unwrap();
     assert_eq!(done.status, WireStatus::Filled);
     assert_eq!(done.avg_price, Some(d("59000")));
-    assert_eq!(sim.position(KEY, BTC), Some(SimPosition {
+    assert_eq!(
+        sim.position(KEY, BTC),
+        Some(SimPosition {
             amt: d("0.002"),
             entry: d("59000"),
-        }));
+        })
+    );
     assert!(client.list_open_orders(Some(BTC)).await.unwrap().is_empty());
     // (The stop-market sell is the next test: conditional orders go to the Algo Service.)
     sim.set_mark_price(BTC, d("58000"));
@@ -500,10 +510,13 @@ async fn a_reduce_only_stop_market_waits_in_the_algo_service_and_closes_when_the
     let waiting = client.query_algo_order("stop-1").await.unwrap().unwrap();
     assert_eq!(waiting.algo_status, AlgoStatus::New);
     assert_eq!(waiting.actual_order_id, None);
-    assert_eq!(sim.position(KEY, BTC), Some(SimPosition {
+    assert_eq!(
+        sim.position(KEY, BTC),
+        Some(SimPosition {
             amt: d("0.002"),
             entry,
-        }));
+        })
+    );
 
     // At the stop: it fires a MARKET sell that closes the long at the best bid (the mark).
     sim.set_mark_price(BTC, d("59000"));
@@ -527,10 +540,13 @@ async fn a_reduce_only_stop_market_waits_in_the_algo_service_and_closes_when_the
         (closed.executed_qty, closed.avg_price),
         (d("0.002"), Some(d("59000")))
     );
-    assert_eq!(sim.position(KEY, BTC), Some(SimPosition {
+    assert_eq!(
+        sim.position(KEY, BTC),
+        Some(SimPosition {
             amt: d("0"),
             entry: d("0"),
-        }));
+        })
+    );
     // Realised: 0.002 × (59000 − 60000.1).
     assert_eq!(sim.wallet_balance(KEY), Some(d("99997.9998")));
     assert!(client.open_algo_orders(Some(BTC)).await.unwrap().is_empty());

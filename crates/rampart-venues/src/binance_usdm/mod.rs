@@ -9,10 +9,9 @@ pub mod limits;
 pub mod order;
 pub mod rest;
 pub mod signer;
-pub mod stream;
 pub mod types;
-pub mod user_stream;
 pub mod venue;
+pub mod ws;
 
 pub use environment::{BinanceEndpoints, Environment};
 pub use error::{HoldReason, VenueError};

@@ -12,7 +12,7 @@
 //!   base `wss://fstream.binance.com/private` ("Private (listenKey + events)
 //!   wss://fstream.binance.com/private/ws?listenKey=<listenKey>&events=ORDER_TRADE_UPDATE"):
 //!   [`USER_EVENTS`] are asked for; on the testnet and demo roots it is `<base>/ws/<listenKey>`
-//!   ([`Environment::ws_user_base`](super::Environment::ws_user_base) for each environment);
+//!   ([`Environment::ws_user_base`](super::super::Environment::ws_user_base) for each environment);
 //! - `listenKeyExpired` is pushed when the key in use expires; nothing more arrives on that
 //!   connection until a valid key is used;
 //! - a connection lives at most 24 hours; the server pings every 3 minutes.
@@ -31,15 +31,18 @@ use serde::{Deserialize, Deserializer};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior};
 
-use super::algo::{AlgoOrder, AlgoStatus, opt_id};
-use super::error::VenueError;
-use super::rest::RestClient;
-use super::stream::{
-    Backoff, Endpoint, Next, ParseError, StreamError, StreamOptions, StreamTask, close_quietly,
-    dec, event_type, is_request_answer, millis, next_text, opt_dec, opt_millis, stop_requested,
-    typed, unwrap_combined,
+use super::super::algo::{AlgoOrder, AlgoStatus, opt_id};
+use super::super::error::VenueError;
+use super::super::rest::RestClient;
+use super::super::types::{AssetBalance, Order, PositionRiskV3};
+use super::connection::{
+    Backoff, Endpoint, Next, StreamError, StreamOptions, StreamTask, Ws, close_quietly, next_text,
+    stop_requested,
 };
-use super::types::{AssetBalance, Order, PositionRiskV3};
+use super::parse::{
+    ParseError, dec, event_type, is_request_answer, millis, opt_dec, opt_millis, typed,
+    unwrap_combined,
+};
 
 /// Keep-alive cadence Binance recommends for a key valid 60 minutes.
 pub const KEEPALIVE_EVERY: Duration = Duration::from_secs(30 * 60);
@@ -747,7 +750,7 @@ async fn run_user<K: ListenKeys>(
 async fn serve<K: ListenKeys>(
     keys: &K,
     key: &str,
-    mut ws: super::stream::Ws,
+    mut ws: Ws,
     options: &UserStreamOptions,
     tx: &mpsc::Sender<UserEvent>,
     stop: &mut watch::Receiver<bool>,
@@ -1214,7 +1217,8 @@ mod tests {
             UserStream::start(keys.clone(), &format!("ws://127.0.0.1:{port}"), options).unwrap();
 
         // Resync, order, expired, disconnected, Resync, account, disconnected (-1125), Resync.
-        let seen = crate::binance_usdm::stream::tests::first_events(&mut events, 8).await;
+        let seen =
+            crate::binance_usdm::ws::market_stream::tests::first_events(&mut events, 8).await;
         let kinds: Vec<&str> = seen
             .iter()
             .map(|e| match e {
