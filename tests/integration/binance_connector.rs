@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimPosition, SimServer};
 use rampart_venues::binance_usdm::algo::{AlgoStatus, Placement};
-use rampart_venues::binance_usdm::types::{Order, OrderStatus as WireStatus, WorkingType};
+use rampart_venues::binance_usdm::models::{Order, OrderStatus as WireStatus, WorkingType};
 use rampart_venues::binance_usdm::ws::connection::StreamOptions;
 use rampart_venues::binance_usdm::ws::market_stream::{
     MarketStream, book_ticker_stream, mark_price_stream,

@@ -382,7 +382,7 @@ async fn the_rest_client_places_and_finds_orders_by_client_id() {
 /// Cancel one by client order id, list open orders, cancel all — connector against simulator.
 #[tokio::test]
 async fn cancel_open_orders_and_cancel_all() {
-    use rampart_venues::binance_usdm::types::OrderStatus;
+    use rampart_venues::binance_usdm::models::OrderStatus;
     use rampart_venues::binance_usdm::{RestClient, VenueError};
 
     let sim = sim().await;
@@ -395,7 +395,7 @@ async fn cancel_open_orders_and_cancel_all() {
             .await
             .unwrap();
     }
-    let open = |list: Vec<rampart_venues::binance_usdm::types::Order>| -> Vec<String> {
+    let open = |list: Vec<rampart_venues::binance_usdm::models::Order>| -> Vec<String> {
         let mut ids: Vec<String> = list.into_iter().map(|o| o.client_order_id).collect();
         ids.sort();
         ids

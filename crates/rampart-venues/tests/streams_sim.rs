@@ -337,7 +337,7 @@ async fn an_agg_trade_arrives_after_a_fill() {
     };
     assert_eq!(
         placed.status,
-        rampart_venues::binance_usdm::types::OrderStatus::Filled
+        rampart_venues::binance_usdm::models::OrderStatus::Filled
     );
     let trade = next_where(&mut events, |e| match e {
         MarketEvent::AggTrade(t) => Some(t.clone()),

@@ -27,8 +27,8 @@ use rust_decimal::Decimal;
 use tokio::sync::{mpsc, watch};
 
 use super::VenueError;
+use super::models::Depth;
 use super::rest::RestClient;
-use super::types::Depth;
 use super::ws::connection::{StreamError, StreamOptions, StreamTask};
 use super::ws::market_stream::{MarketStream, diff_depth_stream};
 use super::ws::parse::{DepthLevel, DepthUpdate, MarketEvent};

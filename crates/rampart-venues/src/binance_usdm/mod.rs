@@ -2,14 +2,15 @@
 
 pub mod algo;
 pub mod book;
+pub mod convert;
 pub mod environment;
 pub mod error;
 pub mod filters;
 pub mod limits;
+pub mod models;
 pub mod order;
 pub mod rest;
 pub mod signer;
-pub mod types;
 pub mod venue;
 pub mod ws;
 
@@ -20,3 +21,6 @@ pub use order::OrderRequest;
 pub use rest::{ClientOptions, RestClient};
 pub use signer::{Signer, SignerError};
 pub use venue::BinanceUsdm;
+
+/// The wire shapes under their former name, for `rest` and `order`, which import them from here.
+pub use models as types;

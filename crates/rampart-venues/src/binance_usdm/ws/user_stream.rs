@@ -33,8 +33,8 @@ use tokio::time::{Instant, MissedTickBehavior};
 
 use super::super::algo::{AlgoOrder, AlgoStatus, opt_id};
 use super::super::error::VenueError;
+use super::super::models::{AssetBalance, Order, PositionRiskV3};
 use super::super::rest::RestClient;
-use super::super::types::{AssetBalance, Order, PositionRiskV3};
 use super::connection::{
     Backoff, Endpoint, Next, StreamError, StreamOptions, StreamTask, Ws, close_quietly, next_text,
     stop_requested,
