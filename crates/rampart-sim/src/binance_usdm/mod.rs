@@ -199,6 +199,9 @@ pub(super) struct Inner {
     requests: AtomicU64,
     /// Draws listen keys.
     key_counter: AtomicU64,
+    /// Stream connections that have subscribed to the events so far (see
+    /// [`SimServer::stream_subscriptions`]).
+    pub(super) stream_subscriptions: AtomicU64,
 }
 
 pub(super) type Shared = Arc<Inner>;
@@ -225,6 +228,7 @@ impl Inner {
             order_queries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             key_counter: AtomicU64::new(0),
+            stream_subscriptions: AtomicU64::new(0),
         })
     }
 
@@ -508,6 +512,25 @@ impl SimServer {
         let ex = self.inner.exchange();
         let id = ex.orders.latest_by_client_id(api_key, symbol, client_id)?;
         ex.orders.get(id).map(|o| (o.order_id, o.to_json()))
+    }
+
+    /// The countdownCancelAll deadline of `api_key` on `symbol` (server ms), `None` when no
+    /// countdown runs (never set, stopped with `countdownTime=0`, or fired).
+    pub fn countdown_deadline(&self, api_key: &str, symbol: &str) -> Option<i64> {
+        self.inner
+            .exchange()
+            .countdowns
+            .get(&(api_key.to_owned(), symbol.to_owned()))
+            .copied()
+    }
+
+    /// How many stream connections have subscribed to the simulator's events so far. A
+    /// connection subscribes just after its handshake, so a test that must not lose an event
+    /// to that gap waits until this count has grown.
+    pub fn stream_subscriptions(&self) -> u64 {
+        self.inner
+            .stream_subscriptions
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Moves `symbol`'s mark (with index and last price, and the book around it) to `price`

@@ -35,6 +35,9 @@ pub(super) async fn close(
 /// hit, its listen key lapses or the simulator drops every stream connection.
 pub(super) async fn run(mut socket: WebSocket, mut conn: Conn, timing: Timing) {
     let mut events = conn.inner.subscribe();
+    conn.inner
+        .stream_subscriptions
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut generation = conn.inner.ws_generation.subscribe();
     generation.borrow_and_update();
     let start = Instant::now();

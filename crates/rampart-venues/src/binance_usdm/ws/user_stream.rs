@@ -1248,8 +1248,14 @@ mod tests {
         assert_eq!(paths.recv().await.unwrap(), "/ws/k3");
 
         // A keep-alive on the third connection succeeds and changes nothing.
-        tokio::time::sleep(Duration::from_millis(400)).await;
-        assert!(keys.keepalives.load(Ordering::SeqCst) >= 2);
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while keys.keepalives.load(Ordering::SeqCst) < 2 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no second keep-alive within 5 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         assert_eq!(keys.created.load(Ordering::SeqCst), 3);
 
         tokio::time::timeout(Duration::from_secs(5), stream.close())

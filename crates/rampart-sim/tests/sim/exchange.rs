@@ -3,11 +3,10 @@
 //! conditional orders through the Algo Service (more in `algo.rs`), countdownCancelAll, limits,
 //! listen keys, market data and the events behind the streams.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use super::support;
+use super::support::{
     Answer, KEY, algo_order, answer, assert_error, dec, market, now_ms, order, quiet_config,
     signed, sim_with,
 };
@@ -527,11 +526,23 @@ async fn count_down_cancel_all_fires_and_zero_stops_it() {
     )
     .await;
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, btc) = sim.order_by_client_id(KEY, "BTCUSDT", "cd-btc").unwrap();
-    assert_eq!(btc["status"], "CANCELED");
-    let (_, eth) = sim.order_by_client_id(KEY, "ETHUSDT", "cd-eth").unwrap();
-    assert_eq!(eth["status"], "NEW");
+    // ETHUSDT's countdown is stopped at once; BTCUSDT's fires after its 100 ms.
+    assert_eq!(sim.countdown_deadline(KEY, "ETHUSDT"), None);
+    let status = |symbol: &str, id: &str| {
+        sim.order_by_client_id(KEY, symbol, id).unwrap().1["status"].clone()
+    };
+    support::eventually("BTCUSDT's countdown cancels its order", || {
+        status("BTCUSDT", "cd-btc") == "CANCELED"
+    })
+    .await;
+    assert_eq!(sim.countdown_deadline(KEY, "BTCUSDT"), None);
+    // Past the deadline the stopped countdown had (set after BTCUSDT's), ETHUSDT's order stays.
+    support::holds_for(
+        Duration::from_millis(150),
+        "the stopped countdown cancelled",
+        || status("ETHUSDT", "cd-eth") == "NEW",
+    )
+    .await;
 
     let open = signed(&sim, reqwest::Method::GET, "/fapi/v1/openOrders", &[]).await;
     assert_eq!(open.body.as_array().unwrap().len(), 1);
@@ -995,7 +1006,7 @@ async fn weight_is_counted_per_ip_and_orders_per_account() {
     };
     config.accounts.push(SimAccount {
         api_key: OTHER.into(),
-        api_secret: common::SECRET.into(),
+        api_secret: support::SECRET.into(),
     });
     let sim = sim_with(config).await;
     let resting = [
@@ -1009,7 +1020,7 @@ async fn weight_is_counted_per_ip_and_orders_per_account() {
     let post = |key: &'static str| {
         let sim = &sim;
         async move {
-            common::try_signed_as(sim, key, reqwest::Method::POST, "/fapi/v1/order", &resting)
+            support::try_signed_as(sim, key, reqwest::Method::POST, "/fapi/v1/order", &resting)
                 .await
                 .unwrap()
         }
@@ -1036,7 +1047,7 @@ async fn weight_is_counted_per_ip_and_orders_per_account() {
     let read = |key: &'static str| {
         let sim = &sim;
         async move {
-            common::try_signed_as(sim, key, reqwest::Method::GET, "/fapi/v3/balance", &[])
+            support::try_signed_as(sim, key, reqwest::Method::GET, "/fapi/v3/balance", &[])
                 .await
                 .unwrap()
         }
@@ -1105,7 +1116,7 @@ async fn query_faults_invisible_orders_and_slow_answers() {
     let mut failures = 0;
     let mut dropped = 0;
     for _ in 0..4 {
-        match common::try_signed(&sim, reqwest::Method::GET, "/fapi/v1/order", &by_client_id).await
+        match support::try_signed(&sim, reqwest::Method::GET, "/fapi/v1/order", &by_client_id).await
         {
             Ok(a) if a.status == 200 => {}
             Ok(a) => {

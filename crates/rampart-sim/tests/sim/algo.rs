@@ -3,9 +3,7 @@
 //! placed, queried, listed and cancelled, triggers that place a regular order, `ALGO_UPDATE`
 //! events, limits and fault knobs.
 
-mod common;
-
-use common::{
+use super::support::{
     Answer, KEY, algo_order, assert_error, dec, market, order, quiet_config, signed, sim_with,
     try_signed,
 };
