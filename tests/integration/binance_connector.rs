@@ -37,16 +37,13 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 use super::binance_sim::post_order;
+use super::support::{
+    BTC, KEY, SECRET, btc_filters, d, holds_for, listener, one_account, order, start, start_tls,
+    until_stream_subscriptions,
+};
 
-const KEY: &str = "vmYTEuxrUSrSd3nY6xQ27B4Kj5RgzzqEwcHbRh9e3PnjPzfpJ6KD4nfdBqfMmj6c";
-const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-const BTC: &str = "BTCUSDT";
 /// The longest any single wait on the network or a stream may take.
 const WAIT: Duration = Duration::from_secs(5);
-
-fn d(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap()
-}
 
 fn local_ms() -> i64 {
     SystemTime::now()
@@ -58,26 +55,11 @@ fn local_ms() -> i64 {
 /// One HMAC account, prices still unless a test moves them, Binance's default limits.
 fn config() -> SimConfig {
     SimConfig {
-        accounts: vec![SimAccount {
-            api_key: KEY.into(),
-            api_secret: SECRET.into(),
-        }],
+        accounts: one_account(),
         tick_interval_ms: 0,
         seed: 7,
         ..Default::default()
     }
-}
-
-async fn listener() -> tokio::net::TcpListener {
-    tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
-}
-
-async fn start(config: SimConfig) -> SimServer {
-    SimServer::start(listener().await, config).unwrap()
-}
-
-async fn start_tls(config: SimConfig) -> SimServer {
-    SimServer::start_tls(listener().await, config).unwrap()
 }
 
 /// The options a desk uses for this simulator: trust its certificate when it serves TLS.
@@ -99,40 +81,6 @@ async fn connect_with(sim: &SimServer, api_key: &str, secret: &str) -> RestClien
 
 async fn connect(sim: &SimServer) -> RestClient {
     connect_with(sim, KEY, SECRET).await
-}
-
-async fn btc_filters(client: &RestClient) -> SymbolFilters {
-    client
-        .exchange_info()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|f| f.symbol == BTC)
-        .unwrap()
-}
-
-/// A typed BTCUSDT order; `price`/`stop` as text, `None` when the type takes none.
-fn order(
-    id: &str,
-    side: Side,
-    order_type: OrderType,
-    qty: &str,
-    price: Option<&str>,
-    stop: Option<&str>,
-) -> OrderRequest {
-    OrderRequest {
-        symbol: BTC.into(),
-        side,
-        order_type,
-        quantity: Qty::from_str(qty).unwrap(),
-        price: price.map(|p| Price::from_str(p).unwrap()),
-        stop_price: stop.map(|p| Price::from_str(p).unwrap()),
-        time_in_force: None,
-        reduce_only: false,
-        working_type: None,
-        position_side: rampart_core::trading::PositionSide::Net,
-        client_order_id: id.into(),
-    }
 }
 
 /// A 0.002 BTCUSDT LIMIT buy at 59000: below a 60000 mark, it rests.
@@ -578,8 +526,8 @@ async fn the_user_stream_delivers_order_and_account_events_and_resyncs_after_a_d
     let first = recv(&mut events, "the first event").await;
     assert_eq!(first, UserEvent::Resync);
     // The simulator subscribes its side once the upgrade completes, just after the client's
-    // handshake returns: give it a moment so no event races the subscription.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // handshake returns: wait for that so no event races the subscription.
+    until_stream_subscriptions(&sim, 1).await;
 
     let rest = resting_bid("us-rest-1");
     place(&client, &rest, &filters, "60000").await;
@@ -660,8 +608,8 @@ async fn the_user_stream_delivers_order_and_account_events_and_resyncs_after_a_d
     );
     assert_eq!(snapshot.balances[0].balance, d("100000"));
 
-    // Events still arrive on the new connection.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Events still arrive on the new connection (once the simulator has subscribed it).
+    until_stream_subscriptions(&sim, 2).await;
     client.cancel_order(BTC, "us-rest-1").await.unwrap();
     let cancelled = until(
         &mut events,
@@ -1139,7 +1087,18 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
             .not_sent,
         "Binance's switch is per symbol"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Stopped: the simulator holds no deadline, and the order stays open past the 300 ms the
+    // switch was first set to.
+    assert_eq!(sim.countdown_deadline(KEY, BTC), None);
+    holds_for(
+        Duration::from_millis(500),
+        "the stopped switch cancelled",
+        || {
+            sim.order_by_client_id(KEY, BTC, "v-rest-1")
+                .is_some_and(|(_, o)| o["status"] == "NEW")
+        },
+    )
+    .await;
     let open = binance.open_orders(Some(BTC)).await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
 
