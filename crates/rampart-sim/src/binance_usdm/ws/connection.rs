@@ -7,7 +7,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use tokio::sync::broadcast::error::RecvError;
 use tokio::time::Instant;
 
-use super::subscriptions::Conn;
+use super::subscriptions::Subscriptions;
 use super::{MESSAGES_PER_SECOND, Timing};
 
 /// Sends one frame; false when the client is gone or does not take it in time.
@@ -33,7 +33,7 @@ pub(super) async fn close(
 
 /// One connection's life: events out, requests in, pings, until the client leaves, a limit is
 /// hit, its listen key lapses or the simulator drops every stream connection.
-pub(super) async fn run(mut socket: WebSocket, mut conn: Conn, timing: Timing) {
+pub(super) async fn run(mut socket: WebSocket, mut conn: Subscriptions, timing: Timing) {
     let mut events = conn.inner.subscribe();
     conn.inner
         .stream_subscriptions

@@ -14,7 +14,7 @@ use serde_json::json;
 use super::super::Shared;
 
 use super::connection::run;
-use super::subscriptions::{Conn, is_market_stream};
+use super::subscriptions::{Subscriptions, is_market_stream};
 use super::{MAX_STREAMS, Timing};
 
 /// Which of Binance's routed paths a connection came in on.
@@ -144,7 +144,7 @@ pub(super) fn open(
         let msg = format!("A single connection can listen to a maximum of {MAX_STREAMS} streams.");
         return (StatusCode::BAD_REQUEST, msg).into_response();
     }
-    let mut conn = Conn {
+    let mut conn = Subscriptions {
         inner,
         route,
         combined,

@@ -67,7 +67,7 @@ pub(super) fn keep_levels(data: &Value, levels: usize) -> Value {
 }
 
 /// One stream connection's subscriptions.
-pub(super) struct Conn {
+pub(super) struct Subscriptions {
     pub(super) inner: Shared,
     /// The routed path the connection came in on: what it may receive.
     pub(super) route: Route,
@@ -82,7 +82,7 @@ pub(super) struct Conn {
     pub(super) events: Option<Vec<String>>,
 }
 
-impl Conn {
+impl Subscriptions {
     /// Adds a stream; false when it names a listen key that is not valid.
     pub(super) fn add(&mut self, stream: &str) -> bool {
         if self.streams.iter().any(|s| s == stream) {
@@ -175,14 +175,19 @@ impl Conn {
     /// Answers one live request (a text frame).
     pub(super) fn request(&mut self, text: &str) -> Value {
         match self.handle(text) {
-            Ok((result, id)) => json!({ "result": result, "id": id }),
-            Err((code, msg, id)) => json!({ "error": { "code": code, "msg": msg }, "id": id }),
+            Ok(Answer { result, id }) => json!({ "result": result, "id": id }),
+            Err(Refusal { code, msg, id }) => {
+                json!({ "error": { "code": code, "msg": msg }, "id": id })
+            }
         }
     }
 
-    pub(super) fn handle(&mut self, text: &str) -> Result<(Value, Value), (i64, String, Value)> {
-        let value: Value = serde_json::from_str(text)
-            .map_err(|e| (3, format!("Invalid JSON: {e}"), Value::Null))?;
+    pub(super) fn handle(&mut self, text: &str) -> Result<Answer, Refusal> {
+        let value: Value = serde_json::from_str(text).map_err(|e| Refusal {
+            code: INVALID_JSON,
+            msg: format!("Invalid JSON: {e}"),
+            id: Value::Null,
+        })?;
         let raw_id = value.get("id").cloned();
         // Binance's request ids are unsigned integers ("request ID must be an unsigned
         // integer" when one is missing or of another type).
@@ -190,12 +195,25 @@ impl Conn {
             Some(Value::Number(n)) if n.is_u64() => Value::Number(n.clone()),
             _ => {
                 let msg = "Invalid request: request ID must be an unsigned integer";
-                return Err((2, msg.into(), Value::Null));
+                return Err(Refusal {
+                    code: INVALID_REQUEST,
+                    msg: msg.into(),
+                    id: Value::Null,
+                });
             }
         };
-        let request: Request = serde_json::from_value(value)
-            .map_err(|e| (2, format!("Invalid request: {e}"), id.clone()))?;
-        let fail = |code: i64, msg: &str| Err((code, msg.to_owned(), id.clone()));
+        let request: Request = serde_json::from_value(value).map_err(|e| Refusal {
+            code: INVALID_REQUEST,
+            msg: format!("Invalid request: {e}"),
+            id: id.clone(),
+        })?;
+        let fail = |code: i64, msg: &str| {
+            Err(Refusal {
+                code,
+                msg: msg.to_owned(),
+                id: id.clone(),
+            })
+        };
         let result = match request.method {
             Method::Subscribe | Method::Unsubscribe => {
                 let mut names = Vec::with_capacity(request.params.len());
@@ -203,7 +221,10 @@ impl Conn {
                     match param.as_str() {
                         Some(name) => names.push(name),
                         None => {
-                            return fail(2, "Invalid request: stream names must be strings");
+                            return fail(
+                                INVALID_REQUEST,
+                                "Invalid request: stream names must be strings",
+                            );
                         }
                     }
                 }
@@ -217,7 +238,7 @@ impl Conn {
                         .filter(|n| !self.streams.iter().any(|s| s == *n))
                         .count();
                     if self.streams.len() + new > MAX_STREAMS {
-                        return fail(4, "Too many subscriptions");
+                        return fail(TOO_MANY_SUBSCRIPTIONS, "Too many subscriptions");
                     }
                     for name in names {
                         // A listen key that is not valid is acknowledged and stays silent,
@@ -231,41 +252,69 @@ impl Conn {
             }
             Method::ListSubscriptions => {
                 if !request.params.is_empty() {
-                    return fail(2, "Invalid request: too many parameters");
+                    return fail(INVALID_REQUEST, "Invalid request: too many parameters");
                 }
                 json!(self.streams)
             }
             Method::SetProperty => {
                 if request.params.len() > 2 {
-                    return fail(2, "Invalid request: too many parameters");
+                    return fail(INVALID_REQUEST, "Invalid request: too many parameters");
                 }
                 let Some(name) = request.params.first().and_then(Value::as_str) else {
-                    return fail(2, "Invalid request: property name must be a string");
+                    return fail(
+                        INVALID_REQUEST,
+                        "Invalid request: property name must be a string",
+                    );
                 };
                 if name != "combined" {
-                    return fail(0, "Unknown property");
+                    return fail(UNKNOWN_PROPERTY, "Unknown property");
                 }
                 let Some(on) = request.params.get(1).and_then(Value::as_bool) else {
-                    return fail(1, "Invalid value type: expected Boolean");
+                    return fail(INVALID_VALUE_TYPE, "Invalid value type: expected Boolean");
                 };
                 self.combined = on;
                 Value::Null
             }
             Method::GetProperty => {
                 if request.params.len() > 1 {
-                    return fail(2, "Invalid request: too many parameters");
+                    return fail(INVALID_REQUEST, "Invalid request: too many parameters");
                 }
                 let Some(name) = request.params.first().and_then(Value::as_str) else {
-                    return fail(2, "Invalid request: property name must be a string");
+                    return fail(
+                        INVALID_REQUEST,
+                        "Invalid request: property name must be a string",
+                    );
                 };
                 if name != "combined" {
-                    return fail(0, "Unknown property");
+                    return fail(UNKNOWN_PROPERTY, "Unknown property");
                 }
                 Value::Bool(self.combined)
             }
         };
-        Ok((result, id))
+        Ok(Answer { result, id })
     }
+}
+
+/// The live-request error codes Binance's "Error Messages" lists.
+pub(super) const UNKNOWN_PROPERTY: i64 = 0;
+pub(super) const INVALID_VALUE_TYPE: i64 = 1;
+pub(super) const INVALID_REQUEST: i64 = 2;
+pub(super) const INVALID_JSON: i64 = 3;
+pub(super) const TOO_MANY_SUBSCRIPTIONS: i64 = 4;
+
+/// A live request's result, with the request's id.
+pub(super) struct Answer {
+    pub(super) result: Value,
+    pub(super) id: Value,
+}
+
+/// A refused live request: the code and message, with the request's id (`null` when it had
+/// none that counts).
+#[derive(Debug)]
+pub(super) struct Refusal {
+    pub(super) code: i64,
+    pub(super) msg: String,
+    pub(super) id: Value,
 }
 
 /// A live request, as Binance reads it.
