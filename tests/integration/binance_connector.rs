@@ -22,9 +22,8 @@ use rampart_venues::binance_usdm::ws::market_stream::{
     MarketStream, book_ticker_stream, mark_price_stream,
 };
 use rampart_venues::binance_usdm::ws::parse::MarketEvent;
-use rampart_venues::binance_usdm::ws::user_stream::{
-    UserEvent, UserStream, UserStreamOptions, resync,
-};
+use rampart_venues::binance_usdm::ws::user_events::UserEvent;
+use rampart_venues::binance_usdm::ws::user_stream::{UserStream, UserStreamOptions, resync};
 use rampart_venues::binance_usdm::{
     BinanceUsdm, ClientOptions, FilterViolation, HoldReason, OrderRequest, RestClient,
     SymbolFilters, VenueError,

@@ -27,7 +27,7 @@ use super::convert::{
     merge_open_orders, neutral_error, order_error, order_state, placed_ack, position, validation,
     whole_leverage,
 };
-use super::error::VenueError;
+use super::error::{NO_NEED_TO_CHANGE_MARGIN_TYPE, NO_SUCH_ORDER, UNKNOWN_ORDER, VenueError};
 use super::filters::SymbolFilters;
 use super::models;
 use super::rest::RestClient;
@@ -261,7 +261,7 @@ impl Venue for BinanceUsdm {
         match self.client.cancel_order(symbol, client_order_id).await {
             Ok(order) => Ok(order_state(order)),
             Err(VenueError::Rejected {
-                code: -2011 | -2013,
+                code: UNKNOWN_ORDER | NO_SUCH_ORDER,
                 ..
             }) => self
                 .cancel_algo(symbol, client_order_id)
@@ -378,7 +378,11 @@ impl Venue for BinanceUsdm {
             MarginMode::Isolated => "ISOLATED",
         };
         match self.client.set_margin_type(symbol, wire).await {
-            Ok(()) | Err(VenueError::Rejected { code: -4046, .. }) => Ok(()),
+            Ok(())
+            | Err(VenueError::Rejected {
+                code: NO_NEED_TO_CHANGE_MARGIN_TYPE,
+                ..
+            }) => Ok(()),
             Err(e) => Err(neutral_error(e)),
         }
     }

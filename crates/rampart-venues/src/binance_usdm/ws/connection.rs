@@ -250,3 +250,36 @@ impl Drop for StreamTask {
 pub(crate) async fn close_quietly(mut ws: Ws) {
     let _ = tokio::time::timeout(Duration::from_secs(1), ws.close(None)).await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_bounded_doubling_and_jittered() {
+        let initial = Duration::from_millis(100);
+        let max = Duration::from_secs(5);
+        let mut b = Backoff::new(initial, max);
+        let first: Vec<Duration> = (0..8).map(|_| b.next_delay()).collect();
+        // Each delay sits in [base/2, base] for base = 100 ms · 2ⁿ capped at 5 s.
+        for (n, delay) in first.iter().enumerate() {
+            let base = (initial * 2u32.pow(n as u32)).min(max);
+            assert!(*delay >= base / 2 && *delay <= base, "{n}: {delay:?}");
+        }
+        for _ in 0..1000 {
+            let delay = b.next_delay();
+            assert!(delay >= max / 2 && delay <= max, "{delay:?}");
+        }
+        b.reset();
+        let delay = b.next_delay();
+        assert!(delay >= initial / 2 && delay <= initial, "{delay:?}");
+        // Jitter: two schedules are not lock-step.
+        let spread: std::collections::HashSet<Duration> = (0..50)
+            .map(|_| {
+                let mut b = Backoff::new(max, max);
+                b.next_delay()
+            })
+            .collect();
+        assert!(spread.len() > 1);
+    }
+}

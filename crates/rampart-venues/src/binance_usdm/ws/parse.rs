@@ -374,3 +374,168 @@ pub(crate) fn opt_millis<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>,
 
 // ---------------------------------------------------------------------------------------------
 // Reconnect schedule
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    pub(in crate::binance_usdm::ws) const MARK: &str = r#"{"e":"markPriceUpdate","E":1562305380000,"s":"BTCUSDT",
+        "p":"11794.15000000","i":"11784.62659091","P":"11784.25641265",
+        "r":"0.00038167","T":1562306400000}"#;
+    const BOOK: &str = r#"{"e":"bookTicker","u":400900217,"E":1568014460893,
+        "T":1568014460891,"s":"BNBUSDT","b":"25.35190000","B":"31.21000000",
+        "a":"25.36520000","A":"40.66000000"}"#;
+    const KLINE: &str = r#"{"e":"kline","E":1638747660000,"s":"BTCUSDT","k":{
+        "t":1638747660000,"T":1638747719999,"s":"BTCUSDT","i":"1m","f":100,"L":200,
+        "o":"0.0010","c":"0.0020","h":"0.0025","l":"0.0015","v":"1000","n":100,"x":false,
+        "q":"1.0000","V":"500","Q":"0.500","B":"123456"}}"#;
+
+    fn one(text: &str) -> MarketEvent {
+        let mut events = parse_market(text).unwrap();
+        assert_eq!(events.len(), 1);
+        events.remove(0)
+    }
+
+    #[test]
+    fn mark_price_example() {
+        let MarketEvent::MarkPrice(m) = one(MARK) else {
+            panic!()
+        };
+        assert_eq!(
+            m,
+            MarkPrice {
+                event_time: 1562305380000,
+                symbol: "BTCUSDT".into(),
+                mark_price: d("11794.15000000"),
+                index_price: d("11784.62659091"),
+                estimated_settle_price: Some(d("11784.25641265")),
+                funding_rate: Some(d("0.00038167")),
+                next_funding_time: Some(1562306400000),
+            }
+        );
+    }
+
+    #[test]
+    fn mark_price_of_a_delivery_contract_has_no_funding() {
+        let text = r#"{"e":"markPriceUpdate","E":1,"s":"BTCUSDT_251226","p":"1","i":"2",
+            "P":"3","r":"","T":0}"#;
+        let MarketEvent::MarkPrice(m) = one(text) else {
+            panic!()
+        };
+        assert_eq!(m.funding_rate, None);
+        assert_eq!(m.next_funding_time, None);
+    }
+
+    #[test]
+    fn book_ticker_example() {
+        let MarketEvent::BookTicker(b) = one(BOOK) else {
+            panic!()
+        };
+        assert_eq!(
+            b,
+            BookTicker {
+                update_id: 400900217,
+                event_time: 1568014460893,
+                transaction_time: Some(1568014460891),
+                symbol: "BNBUSDT".into(),
+                bid_price: d("25.35190000"),
+                bid_qty: d("31.21000000"),
+                ask_price: d("25.36520000"),
+                ask_qty: d("40.66000000"),
+            }
+        );
+    }
+
+    #[test]
+    fn kline_example() {
+        let MarketEvent::Kline(k) = one(KLINE) else {
+            panic!()
+        };
+        assert_eq!(
+            k,
+            Kline {
+                event_time: 1638747660000,
+                symbol: "BTCUSDT".into(),
+                interval: "1m".into(),
+                open_time: 1638747660000,
+                close_time: 1638747719999,
+                open: d("0.0010"),
+                high: d("0.0025"),
+                low: d("0.0015"),
+                close: d("0.0020"),
+                volume: d("1000"),
+                quote_volume: d("1.0000"),
+                trades: 100,
+                closed: false,
+            }
+        );
+    }
+
+    #[test]
+    fn combined_stream_messages_are_unwrapped() {
+        let wrapped = format!(r#"{{"stream":"btcusdt@markPrice@1s","data":{MARK}}}"#);
+        assert_eq!(one(&wrapped), one(MARK));
+        let wrapped = format!(r#"{{"stream":"bnbusdt@bookTicker","data":{BOOK}}}"#);
+        assert!(matches!(one(&wrapped), MarketEvent::BookTicker(_)));
+        // An array payload (`!markPrice@arr`) gives one event per element.
+        let arr = format!(r#"{{"stream":"!markPrice@arr","data":[{MARK},{MARK}]}}"#);
+        assert_eq!(parse_market(&arr).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn subscription_answers_and_unknown_events_are_not_errors() {
+        assert_eq!(parse_market(r#"{"result":null,"id":1}"#).unwrap(), vec![]);
+        assert_eq!(
+            one(r#"{"e":"forceOrder","E":1,"o":{}}"#),
+            MarketEvent::Other {
+                event_type: "forceOrder".into()
+            }
+        );
+    }
+
+    #[test]
+    fn malformed_messages_are_typed_errors() {
+        assert!(matches!(
+            parse_market("not json"),
+            Err(ParseError::NotJson(_))
+        ));
+        assert!(matches!(
+            parse_market(r#"{"s":"BTCUSDT"}"#),
+            Err(ParseError::NoEventType)
+        ));
+        // A missing field.
+        let no_mark = r#"{"e":"markPriceUpdate","E":1,"s":"BTCUSDT","i":"1"}"#;
+        let Err(ParseError::BadEvent { event_type, detail }) = parse_market(no_mark) else {
+            panic!()
+        };
+        assert_eq!(event_type, "markPriceUpdate");
+        assert!(detail.contains("`p`"), "{detail}");
+        // A price that is not a number.
+        let bad = BOOK.replace("25.35190000", "abc");
+        assert!(matches!(
+            parse_market(&bad),
+            Err(ParseError::BadEvent { .. })
+        ));
+        // A kline without its body.
+        assert!(matches!(
+            parse_market(r#"{"e":"kline","E":1,"s":"BTCUSDT"}"#),
+            Err(ParseError::BadEvent { .. })
+        ));
+        // Wrong types everywhere.
+        for text in [
+            r#"{"e":"bookTicker","u":"x","E":1,"s":"A","b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"bookTicker","u":1,"E":1.5,"s":"A","b":"1","B":"1","a":"1","A":"1"}"#,
+            r#"{"e":"markPriceUpdate","E":1,"s":"A","p":[],"i":"1"}"#,
+            // A decimal as a JSON number: Binance documents strings.
+            r#"{"e":"markPriceUpdate","E":1,"s":"A","p":1.5,"i":"1"}"#,
+            r#"[1,2]"#,
+            r#"{"stream":"x","data":null}"#,
+        ] {
+            assert!(parse_market(text).is_err(), "{text}");
+        }
+    }
+}
