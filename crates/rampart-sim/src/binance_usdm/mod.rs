@@ -12,9 +12,9 @@ mod auth;
 mod errors;
 mod events;
 mod exchange;
+mod http;
 mod market;
 mod orders;
-mod rest;
 mod tls;
 mod views;
 mod ws;
@@ -331,7 +331,7 @@ async fn run_clock(inner: Shared) {
 
 /// Every REST route of the simulator, with its state.
 pub(super) fn router(inner: Shared) -> Router {
-    rest::routes(inner.clone())
+    http::routes(inner.clone())
         .merge(ws::routes())
         .with_state(inner)
 }
