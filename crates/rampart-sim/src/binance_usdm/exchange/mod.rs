@@ -6,6 +6,11 @@
 //!
 //! Everything is `rust_decimal`; the random walk draws whole ticks from a ChaCha8 generator
 //! seeded from [`super::SimConfig::seed`], so a seed gives the same prices every run.
+//!
+//! One file per concern, each adding to [`Exchange`]: `market_data` (the price process, candles,
+//! the book and the market events of a move), `matching` (orders, placing, taking, fills,
+//! cancels), `accounts` (positions, wallets, margin, leverage, liquidation price), `triggers`
+//! (the Algo Service) and `wire` (the documented JSON of answers and events).
 
 mod accounts;
 mod market_data;

@@ -1,6 +1,10 @@
 //! The REST endpoints and what stands in front of them: Binance's request-weight and order-count
 //! limits (X-MBX-USED-WEIGHT-1M, X-MBX-ORDER-COUNT-1M, 429 then 418 with Retry-After) and the
 //! latency / 5xx fault knobs.
+//!
+//! One file per endpoint group: `market_data`, `orders`, `algo_orders`, `account`,
+//! `user_stream` (listen keys); `limits` is the gate every request passes. This file holds the
+//! routes and the helpers the groups share (signed requests, the `symbol` parameter, answers).
 
 mod account;
 mod algo_orders;
