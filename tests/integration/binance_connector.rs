@@ -14,13 +14,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
-use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
+use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimPosition, SimServer};
 use rampart_venues::binance_usdm::algo::{AlgoStatus, Placement};
-use rampart_venues::binance_usdm::stream::{
-    MarketEvent, MarketStream, StreamOptions, book_ticker_stream, mark_price_stream,
+use rampart_venues::binance_usdm::models::{Order, OrderStatus as WireStatus, WorkingType};
+use rampart_venues::binance_usdm::ws::connection::StreamOptions;
+use rampart_venues::binance_usdm::ws::market_stream::{
+    MarketStream, book_ticker_stream, mark_price_stream,
 };
-use rampart_venues::binance_usdm::types::{Order, OrderStatus as WireStatus, WorkingType};
-use rampart_venues::binance_usdm::user_stream::{UserEvent, UserStream, UserStreamOptions, resync};
+use rampart_venues::binance_usdm::ws::parse::MarketEvent;
+use rampart_venues::binance_usdm::ws::user_events::UserEvent;
+use rampart_venues::binance_usdm::ws::user_stream::{UserStream, UserStreamOptions, resync};
 use rampart_venues::binance_usdm::{
     BinanceUsdm, ClientOptions, FilterViolation, HoldReason, OrderRequest, RestClient,
     SymbolFilters, VenueError,
@@ -33,16 +36,13 @@ use tokio::sync::mpsc;
 use tokio::time::timeout;
 
 use super::binance_sim::post_order;
+use super::support::{
+    BTC, KEY, SECRET, btc_filters, d, holds_for, listener, one_account, order, start, start_tls,
+    until_stream_subscriptions,
+};
 
-const KEY: &str = "vmYTEuxrUSrSd3nY6xQ27B4Kj5RgzzqEwcHbRh9e3PnjPzfpJ6KD4nfdBqfMmj6c";
-const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-const BTC: &str = "BTCUSDT";
 /// The longest any single wait on the network or a stream may take.
 const WAIT: Duration = Duration::from_secs(5);
-
-fn d(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap()
-}
 
 fn local_ms() -> i64 {
     SystemTime::now()
@@ -54,26 +54,11 @@ fn local_ms() -> i64 {
 /// One HMAC account, prices still unless a test moves them, Binance's default limits.
 fn config() -> SimConfig {
     SimConfig {
-        accounts: vec![SimAccount {
-            api_key: KEY.into(),
-            api_secret: SECRET.into(),
-        }],
+        accounts: one_account(),
         tick_interval_ms: 0,
         seed: 7,
         ..Default::default()
     }
-}
-
-async fn listener() -> tokio::net::TcpListener {
-    tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
-}
-
-async fn start(config: SimConfig) -> SimServer {
-    SimServer::start(listener().await, config).unwrap()
-}
-
-async fn start_tls(config: SimConfig) -> SimServer {
-    SimServer::start_tls(listener().await, config).unwrap()
 }
 
 /// The options a desk uses for this simulator: trust its certificate when it serves TLS.
@@ -95,40 +80,6 @@ async fn connect_with(sim: &SimServer, api_key: &str, secret: &str) -> RestClien
 
 async fn connect(sim: &SimServer) -> RestClient {
     connect_with(sim, KEY, SECRET).await
-}
-
-async fn btc_filters(client: &RestClient) -> SymbolFilters {
-    client
-        .exchange_info()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|f| f.symbol == BTC)
-        .unwrap()
-}
-
-/// A typed BTCUSDT order; `price`/`stop` as text, `None` when the type takes none.
-fn order(
-    id: &str,
-    side: Side,
-    order_type: OrderType,
-    qty: &str,
-    price: Option<&str>,
-    stop: Option<&str>,
-) -> OrderRequest {
-    OrderRequest {
-        symbol: BTC.into(),
-        side,
-        order_type,
-        quantity: Qty::from_str(qty).unwrap(),
-        price: price.map(|p| Price::from_str(p).unwrap()),
-        stop_price: stop.map(|p| Price::from_str(p).unwrap()),
-        time_in_force: None,
-        reduce_only: false,
-        working_type: None,
-        position_side: rampart_core::trading::PositionSide::Net,
-        client_order_id: id.into(),
-    }
 }
 
 /// A 0.002 BTCUSDT LIMIT buy at 59000: below a 60000 mark, it rests.
@@ -261,7 +212,13 @@ async fn a_market_buy_over_tls_fills_from_the_book_and_its_pnl_lands_in_the_wall
     let v2 = client.position_risk_v2(Some(BTC)).await.unwrap();
     assert_eq!(v2.len(), 1, "{v2:?}");
     assert_eq!((v2[0].position_amt, v2[0].entry_price), (d("0.010"), entry));
-    assert_eq!(sim.position(KEY, BTC), Some((d("0.010"), entry)));
+    assert_eq!(
+        sim.position(KEY, BTC),
+        Some(SimPosition {
+            amt: d("0.010"),
+            entry,
+        })
+    );
 
     // The mark rises: unrealised PnL = qty × (mark − entry), exactly.
     assert!(sim.set_mark_price(BTC, d("60500")));
@@ -347,7 +304,13 @@ async fn limits_rest_and_fill_cancels_work_and_bad_orders_are_refused_with_reaso
     let done = client.query_order(BTC, "rest-1").await.unwrap().unwrap();
     assert_eq!(done.status, WireStatus::Filled);
     assert_eq!(done.avg_price, Some(d("59000")));
-    assert_eq!(sim.position(KEY, BTC), Some((d("0.002"), d("59000"))));
+    assert_eq!(
+        sim.position(KEY, BTC),
+        Some(SimPosition {
+            amt: d("0.002"),
+            entry: d("59000"),
+        })
+    );
     assert!(client.list_open_orders(Some(BTC)).await.unwrap().is_empty());
     // (The stop-market sell is the next test: conditional orders go to the Algo Service.)
     sim.set_mark_price(BTC, d("58000"));
@@ -494,7 +457,13 @@ async fn a_reduce_only_stop_market_waits_in_the_algo_service_and_closes_when_the
     let waiting = client.query_algo_order("stop-1").await.unwrap().unwrap();
     assert_eq!(waiting.algo_status, AlgoStatus::New);
     assert_eq!(waiting.actual_order_id, None);
-    assert_eq!(sim.position(KEY, BTC), Some((d("0.002"), entry)));
+    assert_eq!(
+        sim.position(KEY, BTC),
+        Some(SimPosition {
+            amt: d("0.002"),
+            entry,
+        })
+    );
 
     // At the stop: it fires a MARKET sell that closes the long at the best bid (the mark).
     sim.set_mark_price(BTC, d("59000"));
@@ -518,7 +487,13 @@ async fn a_reduce_only_stop_market_waits_in_the_algo_service_and_closes_when_the
         (closed.executed_qty, closed.avg_price),
         (d("0.002"), Some(d("59000")))
     );
-    assert_eq!(sim.position(KEY, BTC), Some((d("0"), d("0"))));
+    assert_eq!(
+        sim.position(KEY, BTC),
+        Some(SimPosition {
+            amt: d("0"),
+            entry: d("0"),
+        })
+    );
     // Realised: 0.002 × (59000 − 60000.1).
     assert_eq!(sim.wallet_balance(KEY), Some(d("99997.9998")));
     assert!(client.open_algo_orders(Some(BTC)).await.unwrap().is_empty());
@@ -550,8 +525,8 @@ async fn the_user_stream_delivers_order_and_account_events_and_resyncs_after_a_d
     let first = recv(&mut events, "the first event").await;
     assert_eq!(first, UserEvent::Resync);
     // The simulator subscribes its side once the upgrade completes, just after the client's
-    // handshake returns: give it a moment so no event races the subscription.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // handshake returns: wait for that so no event races the subscription.
+    until_stream_subscriptions(&sim, 1).await;
 
     let rest = resting_bid("us-rest-1");
     place(&client, &rest, &filters, "60000").await;
@@ -632,8 +607,8 @@ async fn the_user_stream_delivers_order_and_account_events_and_resyncs_after_a_d
     );
     assert_eq!(snapshot.balances[0].balance, d("100000"));
 
-    // Events still arrive on the new connection.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Events still arrive on the new connection (once the simulator has subscribed it).
+    until_stream_subscriptions(&sim, 2).await;
     client.cancel_order(BTC, "us-rest-1").await.unwrap();
     let cancelled = until(
         &mut events,
@@ -1111,7 +1086,18 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
             .not_sent,
         "Binance's switch is per symbol"
     );
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Stopped: the simulator holds no deadline, and the order stays open past the 300 ms the
+    // switch was first set to.
+    assert_eq!(sim.countdown_deadline(KEY, BTC), None);
+    holds_for(
+        Duration::from_millis(500),
+        "the stopped switch cancelled",
+        || {
+            sim.order_by_client_id(KEY, BTC, "v-rest-1")
+                .is_some_and(|(_, o)| o["status"] == "NEW")
+        },
+    )
+    .await;
     let open = binance.open_orders(Some(BTC)).await.unwrap();
     assert_eq!(open.len(), 1, "{open:?}");
 

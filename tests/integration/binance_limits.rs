@@ -13,54 +13,24 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use rampart_core::{OrderType, Price, Qty, Side};
-use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimServer};
+use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimPosition, SimServer};
 use rampart_venues::binance_usdm::algo::Placement;
 use rampart_venues::binance_usdm::rest::TradeQuery;
 use rampart_venues::binance_usdm::signer::{append_signature, encode_params};
 use rampart_venues::binance_usdm::{
     BinanceUsdm, ClientOptions, HoldReason, RestClient, Signer, SymbolFilters, VenueError,
 };
-use rampart_venues::venue;
 use rust_decimal::Decimal;
 
-const KEY: &str = "lim1TEuxrUSrSd3nY6xQ27B4Kj5RgzzqEwcHbRh9e3PnjPzfpJ6KD4nfdBqfMmj6c";
-const SECRET: &str = "lim1PtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-const KEY_2: &str = "lim2TEuxrUSrSd3nY6xQ27B4Kj5RgzzqEwcHbRh9e3PnjPzfpJ6KD4nfdBqfMmj6c";
-const SECRET_2: &str = "lim2PtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
-const BTC: &str = "BTCUSDT";
-
-fn d(text: &str) -> Decimal {
-    Decimal::from_str(text).unwrap()
-}
+use super::support::{BTC, KEY, KEY_2, SECRET, SECRET_2, account, d, order, start};
 
 fn accounts() -> Vec<SimAccount> {
-    vec![
-        SimAccount {
-            api_key: KEY.into(),
-            api_secret: SECRET.into(),
-        },
-        SimAccount {
-            api_key: KEY_2.into(),
-            api_secret: SECRET_2.into(),
-        },
-    ]
+    vec![account(KEY, SECRET), account(KEY_2, SECRET_2)]
 }
 
 /// A typed MARKET order of `qty` BTCUSDT with client order id `id`.
 fn market_order(side: Side, qty: &str, id: &str) -> rampart_venues::binance_usdm::OrderRequest {
-    rampart_venues::binance_usdm::OrderRequest {
-        symbol: BTC.into(),
-        side,
-        order_type: OrderType::Market,
-        quantity: Qty::from_str(qty).unwrap(),
-        price: None,
-        stop_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        working_type: None,
-        position_side: venue::PositionSide::Net,
-        client_order_id: id.into(),
-    }
+    order(id, side, OrderType::Market, qty, None, None)
 }
 
 /// BTCUSDT's filters, read without a client (whose budget would adopt exchangeInfo's limits).
@@ -103,11 +73,6 @@ async fn signed_get_code(sim: &SimServer, path: &str, params: &[(&str, &str)]) -
         .await
         .unwrap();
     body["code"].as_i64().unwrap_or_default()
-}
-
-async fn start(config: SimConfig) -> SimServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    SimServer::start(listener, config).unwrap()
 }
 
 /// Issue 8: the weight budget and the 429 pause belong to the host (Binance counts weight per
@@ -241,7 +206,10 @@ async fn the_account_trade_list_returns_the_fills_as_typed_rows() {
     let sold: Vec<_> = trades.iter().filter(|t| t.order_id == sell_id).collect();
     assert!(sold.iter().all(|t| t.side == Side::Sell && !t.buyer));
     assert_eq!(sold.iter().map(|t| t.qty).sum::<Decimal>(), d("0.004"));
-    let (position, entry) = sim.position(KEY, BTC).unwrap();
+    let SimPosition {
+        amt: position,
+        entry,
+    } = sim.position(KEY, BTC).unwrap();
     assert_eq!(position, d("0.006"));
     let realized: Decimal = sold.iter().map(|t| t.realized_pnl).sum();
     let expected: Decimal = sold.iter().map(|t| (t.price - entry) * t.qty).sum();

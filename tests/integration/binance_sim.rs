@@ -2,11 +2,14 @@
 //! two were written apart (rampart-sim shares no code with rampart-venues), so agreement here
 //! means both follow Binance's documented rule.
 
-use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimServer};
+use rampart_sim::binance_usdm::{Faults, SimConfig, SimServer};
 use rampart_venues::binance_usdm::signer::{append_signature, encode_params};
 use rampart_venues::binance_usdm::{Signer, SymbolFilters};
 use serde_json::Value;
 
+use super::support::{account, btc_filters, order, start};
+
+// Binance's documented example key and secret: its published signature examples verify with them.
 const KEY: &str = "dbefbc809e3e83c283a984c3a1459732ea7db1360ca80c5c2c8867408d28cc83";
 const SECRET: &str = "2b5eb11e18796d12d88f13dc27dbbd02c2cc51ff7059765ed9821957d82bb4d9";
 
@@ -15,23 +18,16 @@ async fn sim() -> SimServer {
 }
 
 async fn sim_with(faults: Faults) -> SimServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    SimServer::start(
-        listener,
-        SimConfig {
-            accounts: vec![SimAccount {
-                api_key: KEY.into(),
-                api_secret: SECRET.into(),
-            }],
-            faults,
-            // The venue's published order limits are Binance's; the fault run raises them (in
-            // exchangeInfo too, which the connector adopts) so it measures faults, not pacing.
-            order_limit_per_10s: 10_000,
-            order_limit_per_minute: 10_000,
-            ..Default::default()
-        },
-    )
-    .unwrap()
+    start(SimConfig {
+        accounts: vec![account(KEY, SECRET)],
+        faults,
+        // The venue's published order limits are Binance's; the fault run raises them (in
+        // exchangeInfo too, which the connector adopts) so it measures faults, not pacing.
+        order_limit_per_10s: 10_000,
+        order_limit_per_minute: 10_000,
+        ..Default::default()
+    })
+    .await
 }
 
 async fn server_time(client: &reqwest::Client, base: &str) -> i64 {
@@ -286,29 +282,14 @@ fn without<'a>(base: &[(&'a str, &'a str)], key: &str) -> Vec<(&'a str, &'a str)
 
 /// A typed GTC limit buy of 0.002 BTCUSDT at 59000 with client order id `id`.
 fn limit_buy(id: &str) -> rampart_venues::binance_usdm::OrderRequest {
-    rampart_venues::binance_usdm::OrderRequest {
-        symbol: "BTCUSDT".into(),
-        side: rampart_core::Side::Buy,
-        order_type: rampart_core::OrderType::Limit,
-        quantity: "0.002".parse().unwrap(),
-        price: Some("59000.0".parse().unwrap()),
-        stop_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        working_type: None,
-        position_side: rampart_core::trading::PositionSide::Net,
-        client_order_id: id.into(),
-    }
-}
-
-async fn btc_rules(client: &rampart_venues::binance_usdm::RestClient) -> SymbolFilters {
-    client
-        .exchange_info()
-        .await
-        .unwrap()
-        .into_iter()
-        .find(|f| f.symbol == "BTCUSDT")
-        .unwrap()
+    order(
+        id,
+        rampart_core::Side::Buy,
+        rampart_core::OrderType::Limit,
+        "0.002",
+        Some("59000.0"),
+        None,
+    )
 }
 
 /// The connector's REST client against the simulator: clock, exchangeInfo, place and query by
@@ -327,7 +308,7 @@ async fn the_rest_client_places_and_finds_orders_by_client_id() {
     let offset = client.sync_clock().await.unwrap();
     assert!(offset.abs() < 1_000, "loopback offset {offset} ms");
     assert_eq!(client.exchange_info().await.unwrap().len(), 3);
-    let rules = btc_rules(&client).await;
+    let rules = btc_filters(&client).await;
 
     let placed = client
         .place_order(&limit_buy("rampart-rest-1"), &rules, None)
@@ -382,20 +363,20 @@ async fn the_rest_client_places_and_finds_orders_by_client_id() {
 /// Cancel one by client order id, list open orders, cancel all — connector against simulator.
 #[tokio::test]
 async fn cancel_open_orders_and_cancel_all() {
-    use rampart_venues::binance_usdm::types::OrderStatus;
+    use rampart_venues::binance_usdm::models::OrderStatus;
     use rampart_venues::binance_usdm::{RestClient, VenueError};
 
     let sim = sim().await;
     let client = RestClient::new(&sim.base_url(), KEY, SECRET).unwrap();
     client.sync_clock().await.unwrap();
-    let rules = btc_rules(&client).await;
+    let rules = btc_filters(&client).await;
     for id in ["c-1", "c-2", "c-3"] {
         client
             .place_order(&limit_buy(id), &rules, None)
             .await
             .unwrap();
     }
-    let open = |list: Vec<rampart_venues::binance_usdm::types::Order>| -> Vec<String> {
+    let open = |list: Vec<rampart_venues::binance_usdm::models::Order>| -> Vec<String> {
         let mut ids: Vec<String> = list.into_iter().map(|o| o.client_order_id).collect();
         ids.sort();
         ids

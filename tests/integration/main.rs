@@ -8,5 +8,6 @@ mod binance_sim;
 mod first_screen;
 mod order_engine;
 mod supply_chain;
+mod support;
 mod vault_flow;
 mod webview_sandbox;

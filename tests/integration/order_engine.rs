@@ -12,13 +12,11 @@ use rampart_engine::orders::{
     ConnectionState, NoPreTradeChecks, OrderEngine, OrderError, OrderJournal, OrderTicket,
     PlacedStatus, ResolvePolicy,
 };
-use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimServer};
+use rampart_sim::binance_usdm::{Faults, SimConfig, SimServer};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
 use rampart_venues::venue::DynVenue;
 
-const KEY: &str = "eng0Key0aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-const SECRET: &str = "eng0Secret0bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-const BTC: &str = "BTCUSDT";
+use super::support::{BTC, KEY, SECRET, one_account, start};
 
 /// A short request validity, so that "not found" can mean "not placed" within a second or two.
 const RECV_WINDOW_MS: u32 = 500;
@@ -33,22 +31,15 @@ fn fast_policy() -> ResolvePolicy {
 }
 
 async fn start_sim(faults: Faults) -> SimServer {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    SimServer::start(
-        listener,
-        SimConfig {
-            accounts: vec![SimAccount {
-                api_key: KEY.into(),
-                api_secret: SECRET.into(),
-            }],
-            faults,
-            tick_interval_ms: 0,
-            order_limit_per_10s: 10_000,
-            order_limit_per_minute: 10_000,
-            ..SimConfig::default()
-        },
-    )
-    .unwrap()
+    start(SimConfig {
+        accounts: one_account(),
+        faults,
+        tick_interval_ms: 0,
+        order_limit_per_10s: 10_000,
+        order_limit_per_minute: 10_000,
+        ..SimConfig::default()
+    })
+    .await
 }
 
 fn connector(sim: &SimServer) -> Arc<dyn DynVenue> {

@@ -8,9 +8,11 @@ use futures_util::{SinkExt, StreamExt};
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
 use rampart_venues::binance_usdm::RestClient;
 use rampart_venues::binance_usdm::book::{BookOptions, BookStatus, OrderBookStream};
-use rampart_venues::binance_usdm::stream::{
-    MarketEvent, MarketStream, StreamOptions, agg_trade_stream, mark_price_stream,
+use rampart_venues::binance_usdm::ws::connection::StreamOptions;
+use rampart_venues::binance_usdm::ws::market_stream::{
+    MarketStream, agg_trade_stream, mark_price_stream,
 };
+use rampart_venues::binance_usdm::ws::parse::MarketEvent;
 use rust_decimal::Decimal;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
@@ -335,7 +337,7 @@ async fn an_agg_trade_arrives_after_a_fill() {
     };
     assert_eq!(
         placed.status,
-        rampart_venues::binance_usdm::types::OrderStatus::Filled
+        rampart_venues::binance_usdm::models::OrderStatus::Filled
     );
     let trade = next_where(&mut events, |e| match e {
         MarketEvent::AggTrade(t) => Some(t.clone()),

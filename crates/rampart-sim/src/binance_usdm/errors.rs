@@ -6,6 +6,23 @@ use axum::response::{IntoResponse, Response};
 use rust_decimal::Decimal;
 use serde_json::json;
 
+/// -1000 UNKNOWN: the answer of an order whose outcome the venue does not know (HTTP 503).
+pub(super) const UNKNOWN: i32 = -1000;
+/// -1001 DISCONNECTED: an internal error; the request was not acted on (HTTP 503).
+pub(super) const DISCONNECTED: i32 = -1001;
+/// -1001's message.
+pub(super) const INTERNAL_ERROR_MSG: &str =
+    "Internal error; unable to process your request. Please try again.";
+
+/// A 503 with Binance's `{"code", "msg"}` body, as the fault knobs answer.
+pub(super) fn service_unavailable(code: i32, msg: &str) -> Response {
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        axum::Json(json!({ "code": code, "msg": msg })),
+    )
+        .into_response()
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BinanceError {
     /// -1021 INVALID_TIMESTAMP

@@ -5,17 +5,16 @@
 //! balances, listen keys, Binance's authentication (HMAC and Ed25519), timestamp and filter
 //! checks, error codes and messages, request-weight and order-count limits, and fault knobs.
 //! Order, fill, position and price changes are published as [`SimEvent`]s for the streams
-//! (`ws`), with the diff and partial depth and aggregate trades (`book_streams`).
+//! (`ws`), with the diff and partial depth and aggregate trades (`ws::book_streams`).
 
 mod algo;
 mod auth;
-mod book_streams;
 mod errors;
 mod events;
 mod exchange;
+mod http;
 mod market;
 mod orders;
-mod rest;
 mod tls;
 mod views;
 mod ws;
@@ -56,6 +55,15 @@ impl SimAccount {
             .starts_with("-----BEGIN PUBLIC KEY-----")
             .then_some(self.api_secret.as_str())
     }
+}
+
+/// An account's one-way position on a symbol, as Position Information shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SimPosition {
+    /// `positionAmt`: signed, negative when short.
+    pub amt: Decimal,
+    /// `entryPrice` (0 when flat).
+    pub entry: Decimal,
 }
 
 /// What the simulator serves and how it misbehaves.
@@ -191,6 +199,9 @@ pub(super) struct Inner {
     requests: AtomicU64,
     /// Draws listen keys.
     key_counter: AtomicU64,
+    /// Stream connections that have subscribed to the events so far (see
+    /// [`SimServer::stream_subscriptions`]).
+    pub(super) stream_subscriptions: AtomicU64,
 }
 
 pub(super) type Shared = Arc<Inner>;
@@ -217,6 +228,7 @@ impl Inner {
             order_queries: AtomicU64::new(0),
             requests: AtomicU64::new(0),
             key_counter: AtomicU64::new(0),
+            stream_subscriptions: AtomicU64::new(0),
         })
     }
 
@@ -319,7 +331,7 @@ async fn run_clock(inner: Shared) {
 
 /// Every REST route of the simulator, with its state.
 pub(super) fn router(inner: Shared) -> Router {
-    rest::routes(inner.clone())
+    http::routes(inner.clone())
         .merge(ws::routes())
         .with_state(inner)
 }
@@ -502,6 +514,25 @@ impl SimServer {
         ex.orders.get(id).map(|o| (o.order_id, o.to_json()))
     }
 
+    /// The countdownCancelAll deadline of `api_key` on `symbol` (server ms), `None` when no
+    /// countdown runs (never set, stopped with `countdownTime=0`, or fired).
+    pub fn countdown_deadline(&self, api_key: &str, symbol: &str) -> Option<i64> {
+        self.inner
+            .exchange()
+            .countdowns
+            .get(&(api_key.to_owned(), symbol.to_owned()))
+            .copied()
+    }
+
+    /// How many stream connections have subscribed to the simulator's events so far. A
+    /// connection subscribes just after its handshake, so a test that must not lose an event
+    /// to that gap waits until this count has grown.
+    pub fn stream_subscriptions(&self) -> u64 {
+        self.inner
+            .stream_subscriptions
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// Moves `symbol`'s mark (with index and last price, and the book around it) to `price`
     /// and runs triggers and fills at once. False for an unknown symbol.
     pub fn set_mark_price(&self, symbol: &str, price: Decimal) -> bool {
@@ -538,11 +569,14 @@ impl SimServer {
         self.inner.exchange().set_wallet(api_key, balance, now)
     }
 
-    /// The account's position on `symbol`: (positionAmt, entryPrice).
-    pub fn position(&self, api_key: &str, symbol: &str) -> Option<(Decimal, Decimal)> {
+    /// The account's position on `symbol`.
+    pub fn position(&self, api_key: &str, symbol: &str) -> Option<SimPosition> {
         let ex = self.inner.exchange();
         let p = ex.accounts.get(api_key)?.position(symbol);
-        Some((p.amt, p.entry))
+        Some(SimPosition {
+            amt: p.amt,
+            entry: p.entry,
+        })
     }
 
     /// How many REST requests reached the simulator (every endpoint, refused ones included):

@@ -27,7 +27,7 @@ use rampart_core::Side;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer};
 
-use super::types::{self, Order, PositionSide, WireOrderType, WireTimeInForce, WorkingType, dec};
+use super::models::{self, Order, PositionSide, WireOrderType, WireTimeInForce, WorkingType, dec};
 
 /// `algoStatus` (the same values in REST answers and in `ALGO_UPDATE`'s `X`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -113,7 +113,7 @@ pub struct AlgoOrder {
     /// `STOP_MARKET`, `STOP`, `TAKE_PROFIT`, `TAKE_PROFIT_MARKET`, `TRAILING_STOP_MARKET`.
     pub order_type: WireOrderType,
     pub symbol: String,
-    #[serde(deserialize_with = "types::side")]
+    #[serde(deserialize_with = "models::side")]
     pub side: Side,
     #[serde(default)]
     pub position_side: Option<PositionSide>,
@@ -159,7 +159,7 @@ pub struct AlgoOrder {
 pub struct AlgoCancel {
     pub algo_id: u64,
     pub client_algo_id: String,
-    #[serde(deserialize_with = "types::code")]
+    #[serde(deserialize_with = "models::code")]
     pub code: i64,
     pub msg: String,
 }
@@ -327,7 +327,7 @@ mod tests {
             )
             .is_err()
         );
-        let all: types::CodeMsg = serde_json::from_str(
+        let all: models::CodeMsg = serde_json::from_str(
             r#"{"code": 200, "msg": "The operation of cancel all open order is done."}"#,
         )
         .unwrap();

@@ -27,12 +27,11 @@ use rust_decimal::Decimal;
 use tokio::sync::{mpsc, watch};
 
 use super::VenueError;
+use super::models::Depth;
 use super::rest::RestClient;
-use super::stream::{
-    DepthLevel, DepthUpdate, MarketEvent, MarketStream, StreamError, StreamOptions, StreamTask,
-    diff_depth_stream,
-};
-use super::types::Depth;
+use super::ws::connection::{StreamError, StreamOptions, StreamTask};
+use super::ws::market_stream::{MarketStream, diff_depth_stream};
+use super::ws::parse::{DepthLevel, DepthUpdate, MarketEvent};
 
 /// Where REST snapshots come from. [`RestClient`] implements it (`limit=1000`).
 pub trait DepthSnapshots: Send + Sync + 'static {

@@ -76,6 +76,14 @@ pub enum VenueError {
 /// -1007 TIMEOUT): the request may have been executed.
 const STATUS_UNKNOWN_CODES: [i64; 2] = [-1006, -1007];
 
+/// -2011 "Unknown order sent.": no open order with that id to cancel.
+pub(crate) const UNKNOWN_ORDER: i64 = -2011;
+/// -2013 "Order does not exist.". Query Algo Order documents no code of its own for an unknown
+/// `clientAlgoId`, so the same code means "none" there.
+pub(crate) const NO_SUCH_ORDER: i64 = -2013;
+/// -4046 "No need to change margin type.": the symbol already has that margin type.
+pub(crate) const NO_NEED_TO_CHANGE_MARGIN_TYPE: i64 = -4046;
+
 impl VenueError {
     /// Whether an order sent with this error may or may not have reached the venue.
     pub fn outcome_unknown(&self) -> bool {

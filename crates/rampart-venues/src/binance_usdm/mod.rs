@@ -2,17 +2,17 @@
 
 pub mod algo;
 pub mod book;
+pub mod convert;
 pub mod environment;
 pub mod error;
 pub mod filters;
 pub mod limits;
+pub mod models;
 pub mod order;
 pub mod rest;
 pub mod signer;
-pub mod stream;
-pub mod types;
-pub mod user_stream;
 pub mod venue;
+pub mod ws;
 
 pub use environment::{BinanceEndpoints, Environment};
 pub use error::{HoldReason, VenueError};

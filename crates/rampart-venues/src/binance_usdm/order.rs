@@ -35,7 +35,7 @@ use rust_decimal::Decimal;
 
 use super::error::VenueError;
 use super::filters::SymbolFilters;
-use super::types::WorkingType;
+use super::models::WorkingType;
 
 /// A new order for Binance USDⓈ-M.
 #[derive(Debug, Clone, PartialEq, Eq)]

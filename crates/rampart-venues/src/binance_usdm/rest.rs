@@ -24,14 +24,15 @@ use super::limits::{
     DEFAULT_ORDERS_PER_10S, DEFAULT_ORDERS_PER_MINUTE, Hold, OrderBudget, RateLimits,
     SharedWeightBudget, order_count_headers, used_weight_header, weight_budget_for,
 };
-use super::order::OrderRequest;
-use super::signer::{Signer, encode_params, push_signature};
-use super::types::{
+use super::models::{
     AccountInfo, AccountTrade, AssetBalance, CodeMsg, Countdown, Depth, Kline, KlineInterval,
     LeverageChange, ListenKeyBody, Order, PositionRiskV2, PositionRiskV3, PremiumIndex,
 };
+use super::order::OrderRequest;
+use super::signer::{Signer, encode_params, push_signature};
 use crate::clock::{ClockOffset, Sample};
 
+use super::error::NO_SUCH_ORDER;
 pub use super::error::{HoldReason, VenueError};
 
 /// The header that carries the API key on SIGNED and USER_STREAM requests.
@@ -232,10 +233,6 @@ fn is_order_placement(method: &Method, path: &str) -> bool {
             "/fapi/v1/order" | "/fapi/v1/batchOrders" | "/fapi/v1/algoOrder"
         )
 }
-
-/// The venue's "no such order" code (-2013, "Order does not exist."). Query Algo Order documents
-/// no code of its own for an unknown `clientAlgoId`, so the same code means "none" there.
-const NO_SUCH_ORDER: i64 = -2013;
 
 /// Order Book weight by `limit` ("Adjusted based on the limit": 5, 10, 20, 50 → 2; 100 → 5;
 /// 500 → 10; 1000 → 20); `None` for a limit Binance does not accept.

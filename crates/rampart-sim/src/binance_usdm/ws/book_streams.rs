@@ -20,12 +20,12 @@
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
-use super::SimEvent;
-use super::exchange::{BOOK_LEVELS, Market};
-use super::market;
+use super::super::SimEvent;
+use super::super::exchange::{BOOK_LEVELS, Market};
+use super::super::market;
 
 /// Levels a partial depth event carries; `@depth5` and `@depth10` are cut from it.
-pub(super) const PARTIAL_LEVELS: usize = 20;
+pub(in crate::binance_usdm) const PARTIAL_LEVELS: usize = 20;
 
 /// `d` with `scale` decimals, as Binance prints prices and quantities.
 fn fixed(d: Decimal, scale: u32) -> String {
@@ -45,7 +45,7 @@ fn ticks(price: Decimal, tick: Decimal) -> i64 {
 /// starting mark, level `i` holds `(i + 1)` units; afterwards a price keeps its size for as
 /// long as it stays on the same side, and prices near the starting mark stay thin whichever
 /// way the mark has moved (a price that crossed sides is `|k|` ticks past the old touch).
-pub(super) fn size_at(m: &Market, buy_side: bool, price: Decimal) -> Decimal {
+pub(in crate::binance_usdm) fn size_at(m: &Market, buy_side: bool, price: Decimal) -> Decimal {
     let tick = m.rules.tick;
     let anchor = market::mark_price(m.symbol);
     let k = if buy_side {
@@ -117,15 +117,19 @@ fn top(m: &Market, buy_side: bool, n: usize) -> Vec<Value> {
     let (px, qty) = (m.rules.tick.scale(), m.rules.step.scale());
     (0..n)
         .map(|i| m.level(buy_side, i))
-        .filter(|(p, _)| *p > Decimal::ZERO)
-        .map(|(p, q)| json!([fixed(p, px), fixed(q, qty)]))
+        .filter(|l| l.price > Decimal::ZERO)
+        .map(|l| json!([fixed(l.price, px), fixed(l.size, qty)]))
         .collect()
 }
 
 /// The depth events of one mark move (called after `m.mark` and `m.update_id` changed):
 /// `<symbol>@depth` with the changed levels and `<symbol>@depth20` with the best levels. None
 /// when no level changed (the ids move on into the next event's range).
-pub(super) fn depth_events(m: &mut Market, before: Decimal, now: i64) -> Vec<SimEvent> {
+pub(in crate::binance_usdm) fn depth_events(
+    m: &mut Market,
+    before: Decimal,
+    now: i64,
+) -> Vec<SimEvent> {
     let bids = side_changes(m, before, true);
     let asks = side_changes(m, before, false);
     if bids.is_empty() && asks.is_empty() {
@@ -160,18 +164,18 @@ pub(super) fn depth_events(m: &mut Market, before: Decimal, now: i64) -> Vec<Sim
 }
 
 /// One execution, as the trade streams report it.
-pub(super) struct Trade {
-    pub(super) id: u64,
-    pub(super) price: Decimal,
-    pub(super) qty: Decimal,
+pub(in crate::binance_usdm) struct Trade {
+    pub(in crate::binance_usdm) id: u64,
+    pub(in crate::binance_usdm) price: Decimal,
+    pub(in crate::binance_usdm) qty: Decimal,
     /// "Is the buyer the market maker?"
-    pub(super) buyer_is_maker: bool,
+    pub(in crate::binance_usdm) buyer_is_maker: bool,
 }
 
 /// `<symbol>@aggTrade` for one execution. The simulator matches each order against the book
 /// level by level, one trade per level, so an aggregate holds one trade (`f` = `l`) and its
 /// id is the trade id.
-pub(super) fn agg_trade_event(m: &Market, trade: &Trade, now: i64) -> SimEvent {
+pub(in crate::binance_usdm) fn agg_trade_event(m: &Market, trade: &Trade, now: i64) -> SimEvent {
     let (px, qty) = (m.rules.tick.scale(), m.rules.step.scale());
     SimEvent::Market {
         stream: format!("{}@aggTrade", m.symbol.to_ascii_lowercase()),

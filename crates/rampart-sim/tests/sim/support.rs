@@ -2,10 +2,6 @@
 //! port, signing and sending REST requests as a third-party client (reqwest and the tests' own
 //! HMAC-SHA256 code, from Binance's documented rule), and reading WebSocket frames with a
 //! timeout.
-//!
-//! Each test binary uses only some of these, hence `dead_code` is allowed.
-
-#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -227,4 +223,28 @@ pub async fn closes(client: &mut Client) -> bool {
         }
     }
     false
+}
+
+/// Waits until `done` holds, checking every 5 ms; panics with `what` after [`WAIT`].
+pub async fn eventually(what: &str, done: impl Fn() -> bool) {
+    let until = std::time::Instant::now() + WAIT;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < until,
+            "not within {WAIT:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// Checks `holds` every 5 ms for `within`; panics with `what` the first time it does not hold.
+pub async fn holds_for(within: Duration, what: &str, holds: impl Fn() -> bool) {
+    let until = std::time::Instant::now() + within;
+    loop {
+        assert!(holds(), "{what}");
+        if std::time::Instant::now() >= until {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
 }

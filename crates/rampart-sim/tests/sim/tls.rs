@@ -2,11 +2,9 @@
 //! (a TLS 1.2-only client is refused), REST over https:// and streams over wss://, and a stop
 //! that ends it.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{WAIT, closes, next_json};
+use super::support::{WAIT, closes, next_json};
 use futures_util::SinkExt;
 use rampart_sim::binance_usdm::{SimConfig, SimServer};
 use rustls::pki_types::CertificateDer;

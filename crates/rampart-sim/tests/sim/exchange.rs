@@ -3,15 +3,14 @@
 //! conditional orders through the Algo Service (more in `algo.rs`), countdownCancelAll, limits,
 //! listen keys, market data and the events behind the streams.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{
+use super::support;
+use super::support::{
     Answer, KEY, algo_order, answer, assert_error, dec, market, now_ms, order, quiet_config,
     signed, sim_with,
 };
-use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimEvent, SimServer};
+use rampart_sim::binance_usdm::{Faults, SimAccount, SimConfig, SimEvent, SimPosition, SimServer};
 use rust_decimal::Decimal;
 
 fn config() -> SimConfig {
@@ -110,7 +109,10 @@ async fn a_market_order_walks_the_book_and_the_position_follows_the_mark() {
     assert_eq!(a.body["status"], "FILLED", "{}", a.body);
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((Decimal::ZERO, Decimal::ZERO))
+        Some(SimPosition {
+            amt: Decimal::ZERO,
+            entry: Decimal::ZERO,
+        })
     );
     assert_eq!(sim.wallet_balance(KEY), Some(dec("10799.86")));
     sim.stop().await;
@@ -159,7 +161,10 @@ async fn a_resting_limit_fills_when_the_price_moves_through_it_and_the_events_sa
     assert_eq!(q.body["executedQty"], "0.01");
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((dec("0.01"), dec("59000")))
+        Some(SimPosition {
+            amt: dec("0.01"),
+            entry: dec("59000"),
+        })
     );
 
     let mut user = Vec::new();
@@ -279,7 +284,10 @@ async fn stop_market_triggers_on_the_mark_and_take_profit_closes() {
     assert_eq!(o["actualPrice"], "62000.00000");
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((Decimal::ZERO, Decimal::ZERO))
+        Some(SimPosition {
+            amt: Decimal::ZERO,
+            entry: Decimal::ZERO,
+        })
     );
     // 0.01 × (62000 − 61000.1)
     assert_eq!(sim.wallet_balance(KEY), Some(dec("100009.999")));
@@ -518,11 +526,23 @@ async fn count_down_cancel_all_fires_and_zero_stops_it() {
     )
     .await;
 
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, btc) = sim.order_by_client_id(KEY, "BTCUSDT", "cd-btc").unwrap();
-    assert_eq!(btc["status"], "CANCELED");
-    let (_, eth) = sim.order_by_client_id(KEY, "ETHUSDT", "cd-eth").unwrap();
-    assert_eq!(eth["status"], "NEW");
+    // ETHUSDT's countdown is stopped at once; BTCUSDT's fires after its 100 ms.
+    assert_eq!(sim.countdown_deadline(KEY, "ETHUSDT"), None);
+    let status = |symbol: &str, id: &str| {
+        sim.order_by_client_id(KEY, symbol, id).unwrap().1["status"].clone()
+    };
+    support::eventually("BTCUSDT's countdown cancels its order", || {
+        status("BTCUSDT", "cd-btc") == "CANCELED"
+    })
+    .await;
+    assert_eq!(sim.countdown_deadline(KEY, "BTCUSDT"), None);
+    // Past the deadline the stopped countdown had (set after BTCUSDT's), ETHUSDT's order stays.
+    support::holds_for(
+        Duration::from_millis(150),
+        "the stopped countdown cancelled",
+        || status("ETHUSDT", "cd-eth") == "NEW",
+    )
+    .await;
 
     let open = signed(&sim, reqwest::Method::GET, "/fapi/v1/openOrders", &[]).await;
     assert_eq!(open.body.as_array().unwrap().len(), 1);
@@ -986,7 +1006,7 @@ async fn weight_is_counted_per_ip_and_orders_per_account() {
     };
     config.accounts.push(SimAccount {
         api_key: OTHER.into(),
-        api_secret: common::SECRET.into(),
+        api_secret: support::SECRET.into(),
     });
     let sim = sim_with(config).await;
     let resting = [
@@ -1000,7 +1020,7 @@ async fn weight_is_counted_per_ip_and_orders_per_account() {
     let post = |key: &'static str| {
         let sim = &sim;
         async move {
-            common::try_signed_as(sim, key, reqwest::Method::POST, "/fapi/v1/order", &resting)
+            support::try_signed_as(sim, key, reqwest::Method::POST, "/fapi/v1/order", &resting)
                 .await
                 .unwrap()
         }
@@ -1027,7 +1047,7 @@ async fn weight_is_counted_per_ip_and_orders_per_account() {
     let read = |key: &'static str| {
         let sim = &sim;
         async move {
-            common::try_signed_as(sim, key, reqwest::Method::GET, "/fapi/v3/balance", &[])
+            support::try_signed_as(sim, key, reqwest::Method::GET, "/fapi/v3/balance", &[])
                 .await
                 .unwrap()
         }
@@ -1096,7 +1116,7 @@ async fn query_faults_invisible_orders_and_slow_answers() {
     let mut failures = 0;
     let mut dropped = 0;
     for _ in 0..4 {
-        match common::try_signed(&sim, reqwest::Method::GET, "/fapi/v1/order", &by_client_id).await
+        match support::try_signed(&sim, reqwest::Method::GET, "/fapi/v1/order", &by_client_id).await
         {
             Ok(a) if a.status == 200 => {}
             Ok(a) => {

@@ -3,13 +3,11 @@
 //! placed, queried, listed and cancelled, triggers that place a regular order, `ALGO_UPDATE`
 //! events, limits and fault knobs.
 
-mod common;
-
-use common::{
+use super::support::{
     Answer, KEY, algo_order, assert_error, dec, market, order, quiet_config, signed, sim_with,
     try_signed,
 };
-use rampart_sim::binance_usdm::{Faults, SimEvent, SimServer};
+use rampart_sim::binance_usdm::{Faults, SimEvent, SimPosition, SimServer};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use tokio::sync::broadcast::Receiver;
@@ -97,7 +95,10 @@ async fn a_stop_market_sell_rests_then_triggers_on_the_mark_and_closes_the_long(
     go_long(&sim, "0.01").await;
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((dec("0.01"), dec("60000.1")))
+        Some(SimPosition {
+            amt: dec("0.01"),
+            entry: dec("60000.1"),
+        })
     );
     let mut rx = sim.subscribe();
 
@@ -178,7 +179,10 @@ async fn a_stop_market_sell_rests_then_triggers_on_the_mark_and_closes_the_long(
     assert_eq!(placed.body["avgPrice"], "59000");
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((Decimal::ZERO, Decimal::ZERO))
+        Some(SimPosition {
+            amt: Decimal::ZERO,
+            entry: Decimal::ZERO,
+        })
     );
     // Bought at 60000.1, stopped out at 59000: 0.01 × −1000.1.
     assert_eq!(sim.wallet_balance(KEY), Some(dec("99989.999")));
@@ -279,7 +283,10 @@ async fn a_stop_limit_places_a_limit_order_that_finishes_when_filled() {
     assert_eq!(o["actualPrice"], "60990.00000");
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((dec("0.01"), dec("60990")))
+        Some(SimPosition {
+            amt: dec("0.01"),
+            entry: dec("60990"),
+        })
     );
     sim.stop().await;
 }
@@ -354,7 +361,7 @@ async fn cancel_by_client_algo_id_or_algo_id_and_unknown_ids() {
     );
     // Nothing triggers once cancelled.
     sim.set_mark_price("BTCUSDT", dec("65000"));
-    assert_eq!(sim.position(KEY, "BTCUSDT").unwrap().0, dec("0.02"));
+    assert_eq!(sim.position(KEY, "BTCUSDT").unwrap().amt, dec("0.02"));
     sim.stop().await;
 }
 
@@ -623,7 +630,7 @@ async fn a_reduce_only_stop_with_nothing_to_reduce_is_rejected_on_trigger() {
     assert_eq!(algo_statuses(&events), ["TRIGGERING", "REJECTED"]);
     let rejected = events.iter().rfind(|e| e["e"] == "ALGO_UPDATE").unwrap();
     assert_eq!(rejected["o"]["rm"], "Reduce Only reject");
-    assert_eq!(sim.position(KEY, "BTCUSDT").unwrap().0, Decimal::ZERO);
+    assert_eq!(sim.position(KEY, "BTCUSDT").unwrap().amt, Decimal::ZERO);
     sim.stop().await;
 }
 
@@ -759,7 +766,10 @@ async fn a_trailing_stop_activates_then_fires_when_the_price_comes_back_by_the_c
     assert_eq!(o["actualPrice"], "61380.00000", "{o}");
     assert_eq!(
         sim.position(KEY, "BTCUSDT"),
-        Some((Decimal::ZERO, Decimal::ZERO))
+        Some(SimPosition {
+            amt: Decimal::ZERO,
+            entry: Decimal::ZERO,
+        })
     );
     sim.stop().await;
 }

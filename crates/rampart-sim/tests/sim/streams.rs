@@ -2,13 +2,14 @@
 //! loopback sockets: market streams raw and combined as the price moves, live subscriptions, the
 //! user data stream after a signed order, listen keys ending and dropped connections.
 //!
-//! Requests are signed with the tests' own HMAC code (`common::sign`), from Binance's documented rule:
+//! Requests are signed with the tests' own HMAC code (`support::sign`), from Binance's documented rule:
 //! `signature` = HMAC-SHA256 (hex) keyed with the API secret, over `totalParams`, the query
 //! string concatenated with the request body.
 
-mod common;
-
-use common::{Client, KEY, WAIT, account, closes, connect, next_json, now_ms, sign, sim_with};
+use super::support;
+use super::support::{
+    Client, KEY, WAIT, account, closes, connect, next_json, now_ms, sign, sim_with,
+};
 use futures_util::SinkExt;
 use rampart_sim::binance_usdm::{SimConfig, SimServer};
 use rust_decimal::Decimal;
@@ -286,7 +287,7 @@ async fn list(client: &mut Client, id: u64) -> Value {
 }
 
 async fn quiet_sim() -> SimServer {
-    sim_with(common::quiet_config(3)).await
+    sim_with(support::quiet_config(3)).await
 }
 
 /// `GET /fapi/v1/depth?symbol=BTCUSDT&limit=1000`.
@@ -305,8 +306,8 @@ fn levels(list: &Value) -> Levels {
         .iter()
         .map(|l| {
             (
-                common::dec(l[0].as_str().unwrap()),
-                common::dec(l[1].as_str().unwrap()),
+                support::dec(l[0].as_str().unwrap()),
+                support::dec(l[1].as_str().unwrap()),
             )
         })
         .collect()
@@ -419,7 +420,7 @@ async fn partial_depth_carries_the_best_levels() {
     let ws = server.ws_base_url();
     let mut client = connect(format!("{ws}/public/ws/btcusdt@depth5@100ms")).await;
     list(&mut client, 1).await;
-    server.set_mark_price("BTCUSDT", common::dec("60100"));
+    server.set_mark_price("BTCUSDT", support::dec("60100"));
     let event = next_json(&mut client).await;
     assert_eq!(event["e"], "depthUpdate", "{event}");
     let rest = rest_depth(&server).await;
@@ -441,8 +442,8 @@ async fn routes_carry_only_their_kind_of_stream() {
     let mut public = connect(format!("{ws}/public/ws/btcusdt@depth")).await;
     list(&mut market, 1).await;
     list(&mut public, 1).await;
-    server.set_mark_price("BTCUSDT", common::dec("60010"));
-    server.set_mark_price("BTCUSDT", common::dec("60020"));
+    server.set_mark_price("BTCUSDT", support::dec("60010"));
+    server.set_mark_price("BTCUSDT", support::dec("60020"));
     let first = next_json(&mut market).await;
     assert_eq!(first["stream"], "btcusdt@markPrice", "{first}");
     let second = next_json(&mut market).await;
@@ -465,7 +466,7 @@ async fn routes_carry_only_their_kind_of_stream() {
         next_json(&mut public).await,
         json!({ "result": null, "id": 2 })
     );
-    server.set_mark_price("BTCUSDT", common::dec("60030"));
+    server.set_mark_price("BTCUSDT", support::dec("60030"));
     assert_eq!(next_json(&mut public).await["e"], "depthUpdate");
     server.stop().await;
 }
@@ -477,7 +478,7 @@ async fn agg_trades_follow_a_fill() {
     let mut trades = connect(format!("{ws}/market/ws/btcusdt@aggTrade")).await;
     list(&mut trades, 1).await;
     // Best ask 60000.1 holds 0.5, the next level 1.0: a buy of 0.7 takes two levels.
-    let placed = common::market(&server, "BUY", "0.7").await;
+    let placed = support::market(&server, "BUY", "0.7").await;
     assert_eq!(placed.status, 200, "{}", placed.body);
     let one = next_json(&mut trades).await;
     let two = next_json(&mut trades).await;
@@ -506,7 +507,7 @@ async fn private_route_takes_the_listen_key_in_the_query_and_filters_events() {
     let mut everything = connect(format!("{ws}/private/ws/{key}")).await;
     list(&mut orders, 1).await;
     list(&mut everything, 1).await;
-    let placed = common::market(&server, "BUY", "0.7").await;
+    let placed = support::market(&server, "BUY", "0.7").await;
     assert_eq!(placed.status, 200, "{}", placed.body);
     // Two fills: TRADE, ACCOUNT_UPDATE, TRADE (FILLED), ACCOUNT_UPDATE.
     let mut seen = Vec::new();
@@ -551,7 +552,7 @@ fn decimal_field(event: &Value, field: &str) -> Decimal {
     let text = event[field]
         .as_str()
         .unwrap_or_else(|| panic!("{field} is a string in {event}"));
-    common::dec(text)
+    support::dec(text)
 }
 
 /// The next frame on `client` that is a BTCUSDT `24hrTicker` satisfying `wanted`; tickers come
@@ -588,7 +589,7 @@ async fn the_24hr_ticker_sums_the_last_day_of_candles_and_names_the_last_trades(
     }
 
     // Two fills (two book levels), then the first ticker that counts them.
-    let placed = common::market(&server, "BUY", "0.7").await;
+    let placed = support::market(&server, "BUY", "0.7").await;
     assert_eq!(placed.status, 200, "{}", placed.body);
     let first = next_json(&mut trades).await;
     let second = next_json(&mut trades).await;
@@ -609,12 +610,12 @@ async fn the_24hr_ticker_sums_the_last_day_of_candles_and_names_the_last_trades(
     assert_eq!(ticker["F"], first["a"], "first trade id: {ticker}");
     assert_eq!(
         decimal_field(&ticker, "Q"),
-        common::dec(second["q"].as_str().unwrap()),
+        support::dec(second["q"].as_str().unwrap()),
         "last quantity"
     );
     assert_eq!(
         decimal_field(&ticker, "c"),
-        common::dec(second["p"].as_str().unwrap()),
+        support::dec(second["p"].as_str().unwrap()),
         "last price"
     );
 
@@ -633,7 +634,7 @@ async fn the_24hr_ticker_sums_the_last_day_of_candles_and_names_the_last_trades(
     let column = |i: usize| -> Vec<Decimal> {
         candles
             .iter()
-            .map(|c| common::dec(c[i].as_str().unwrap()))
+            .map(|c| support::dec(c[i].as_str().unwrap()))
             .collect()
     };
     let (opens, highs, lows, closes) = (column(1), column(2), column(3), column(4));

@@ -1,0 +1,108 @@
+//! What the simulator-backed tests share: the test accounts, starting a [`SimServer`] on a
+//! loopback port, a decimal helper, BTCUSDT's filters and a typed order builder.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use rampart_core::{OrderType, Price, Qty, Side};
+use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
+use rampart_venues::binance_usdm::{OrderRequest, RestClient, SymbolFilters};
+use rust_decimal::Decimal;
+
+/// The simulator's account for most tests (HMAC).
+pub const KEY: &str = "vmYTEuxrUSrSd3nY6xQ27B4Kj5RgzzqEwcHbRh9e3PnjPzfpJ6KD4nfdBqfMmj6c";
+pub const SECRET: &str = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+/// A second account on the same simulator.
+pub const KEY_2: &str = "lim2TEuxrUSrSd3nY6xQ27B4Kj5RgzzqEwcHbRh9e3PnjPzfpJ6KD4nfdBqfMmj6c";
+pub const SECRET_2: &str = "lim2PtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j";
+pub const BTC: &str = "BTCUSDT";
+
+pub fn d(text: &str) -> Decimal {
+    Decimal::from_str(text).unwrap()
+}
+
+/// An HMAC account.
+pub fn account(api_key: &str, api_secret: &str) -> SimAccount {
+    SimAccount {
+        api_key: api_key.into(),
+        api_secret: api_secret.into(),
+    }
+}
+
+/// [`KEY`]'s account alone.
+pub fn one_account() -> Vec<SimAccount> {
+    vec![account(KEY, SECRET)]
+}
+
+pub async fn listener() -> tokio::net::TcpListener {
+    tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()
+}
+
+/// The simulator over plain HTTP and WS on a free loopback port.
+pub async fn start(config: SimConfig) -> SimServer {
+    SimServer::start(listener().await, config).unwrap()
+}
+
+/// The simulator over TLS (its own certificate, see [`SimServer::cert_pem`]).
+pub async fn start_tls(config: SimConfig) -> SimServer {
+    SimServer::start_tls(listener().await, config).unwrap()
+}
+
+/// BTCUSDT's filters from the client's exchangeInfo.
+pub async fn btc_filters(client: &RestClient) -> SymbolFilters {
+    client
+        .exchange_info()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.symbol == BTC)
+        .unwrap()
+}
+
+/// A typed BTCUSDT order; `price`/`stop` as text, `None` when the type takes none.
+pub fn order(
+    id: &str,
+    side: Side,
+    order_type: OrderType,
+    qty: &str,
+    price: Option<&str>,
+    stop: Option<&str>,
+) -> OrderRequest {
+    OrderRequest {
+        symbol: BTC.into(),
+        side,
+        order_type,
+        quantity: Qty::from_str(qty).unwrap(),
+        price: price.map(|p| Price::from_str(p).unwrap()),
+        stop_price: stop.map(|p| Price::from_str(p).unwrap()),
+        time_in_force: None,
+        reduce_only: false,
+        working_type: None,
+        position_side: rampart_core::trading::PositionSide::Net,
+        client_order_id: id.into(),
+    }
+}
+
+/// Checks `holds` every 20 ms until `within` has passed; panics with `what` the first time it
+/// does not hold. For "this must not happen" assertions that a single late check would miss.
+pub async fn holds_for(within: Duration, what: &str, holds: impl Fn() -> bool) {
+    let until = Instant::now() + within;
+    while Instant::now() < until {
+        assert!(holds(), "{what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(holds(), "{what}");
+}
+
+/// Waits (at most 5 s) until `n` stream connections have subscribed to the simulator's events,
+/// so that an event published next reaches the newest one.
+pub async fn until_stream_subscriptions(sim: &SimServer, n: u64) {
+    let until = Instant::now() + Duration::from_secs(5);
+    while sim.stream_subscriptions() < n {
+        assert!(
+            Instant::now() < until,
+            "{n} stream subscriptions not within 5 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
