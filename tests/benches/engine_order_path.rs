@@ -54,8 +54,8 @@ const FSYNC_SAMPLES: usize = 300;
 
 /// The real Binance connector with the socket write replaced: `place_order` prepares the
 /// request through `BinanceUsdm::prepare_order` (what `BinanceUsdm::place_order` sends) and
-/// answers with an acknowledgement without sending it. The engine passes no reference price,
-/// so the wrapper adds the simulator's mark (the product would fetch it from the venue).
+/// answers with an acknowledgement without sending it. Its mark price is the simulator's mark
+/// read at set-up (the engine reads the mark at most every 2 s as the orders' reference).
 struct NoSocket {
     inner: BinanceUsdm,
     reference_price: Price,
@@ -83,8 +83,7 @@ impl DynVenue for NoSocket {
     }
     fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<OrderAck>> {
         Box::pin(async move {
-            let mut order = order.clone();
-            order.reference_price = Some(self.reference_price);
+            let order = order.clone();
             let prepared = self.inner.prepare_order(&order).await?;
             // The bytes that would be written to the socket.
             black_box(prepared.body());
@@ -126,8 +125,19 @@ impl DynVenue for NoSocket {
     fn positions<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Position>>> {
         Box::pin(Venue::positions(&self.inner, symbol))
     }
+    /// The simulator's mark at set-up, as the venue's answer (no network in the timed loop).
     fn mark_price<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>> {
-        Box::pin(Venue::mark_price(&self.inner, symbol))
+        Box::pin(async move {
+            Ok(MarkPrice {
+                symbol: symbol.to_owned(),
+                mark: self.reference_price.get(),
+                index: None,
+                funding_rate: None,
+                next_funding_ms: None,
+                mark_iv: None,
+                time_ms: 0,
+            })
+        })
     }
     fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>> {
         Box::pin(Venue::order_book(&self.inner, symbol, depth))

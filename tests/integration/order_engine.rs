@@ -376,3 +376,26 @@ async fn a_failure_before_the_order_leaves_is_not_sent_not_unknown() {
         "journaled as not sent: {unresolved:?}"
     );
 }
+
+/// The mark price the checks need is read once and reused while fresh: a quick run of orders
+/// costs one mark request, not one per order (each would be a round trip and request weight).
+#[tokio::test]
+async fn a_run_of_orders_reads_the_mark_once() {
+    let sim = start_sim(Faults::default()).await;
+    sim.set_mark_price(BTC, "60000".parse().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("orders.journal"));
+    engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+    ready(&engine).await;
+    let before = sim.rest_requests();
+    for _ in 0..5 {
+        let placed = engine.place("acc", &limit("0.002", "59000")).await.unwrap();
+        assert_eq!(placed.status, PlacedStatus::Accepted);
+    }
+    assert_eq!(
+        sim.rest_requests() - before,
+        6,
+        "one mark price and five orders"
+    );
+    sim.stop().await;
+}

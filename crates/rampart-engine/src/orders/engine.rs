@@ -7,13 +7,13 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use rampart_core::Venue as VenueId;
 use rampart_core::trading::{
     Balance, ClientIdLookup, InstrumentRules, MarkPrice, OrderRequest, OrderState, Position,
     VenueCapabilities,
 };
+use rampart_core::{Price, Venue as VenueId};
 use rampart_venues::venue::{DynVenue, ErrorKind};
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
@@ -99,6 +99,8 @@ pub(super) struct Account {
     capabilities: VenueCapabilities,
     connection: watch::Sender<ConnectionState>,
     rules: RwLock<HashMap<String, Arc<InstrumentRules>>>,
+    /// The last mark price read per symbol, and when: the reference for the pre-trade checks.
+    marks: Mutex<HashMap<String, (Price, Instant)>>,
 }
 
 /// An order between its intent and its outcome.
@@ -167,6 +169,10 @@ impl std::fmt::Debug for OrderEngine {
 /// How long a place call waits for a connecting account before saying it is not ready.
 const READY_WAIT: Duration = Duration::from_secs(10);
 
+/// How old a mark price may be and still serve as an order's reference price (the price band
+/// and the value of an order without a limit price). The venue checks both again itself.
+const MARK_FRESH_FOR: Duration = Duration::from_secs(2);
+
 fn local_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -233,6 +239,7 @@ impl OrderEngine {
             venue,
             connection,
             rules: RwLock::new(HashMap::new()),
+            marks: Mutex::new(HashMap::new()),
         });
         self.accounts
             .write()
@@ -398,6 +405,20 @@ impl OrderEngine {
         })
     }
 
+    /// The mark price to check an order against: the last one read if it is fresh, else read
+    /// now (one request, which the connector would otherwise make itself for every order).
+    /// `None` when the venue cannot say; the connector then asks again and refuses cleanly.
+    async fn reference_price(&self, account: &Account, symbol: &str) -> Option<Price> {
+        let cached = lock(&account.marks).get(symbol).copied();
+        if let Some((price, at)) = cached
+            && at.elapsed() < MARK_FRESH_FOR
+        {
+            return Some(price);
+        }
+        let mark = account.venue.mark_price(symbol).await.ok()?;
+        remember_mark(account, symbol, mark.mark)
+    }
+
     /// Every instrument of the account.
     pub async fn instruments(&self, account_id: &str) -> Result<Vec<InstrumentRules>, OrderError> {
         let account = self.connected(account_id).await?;
@@ -425,8 +446,14 @@ impl OrderEngine {
         }
         self.ready(&account).await?;
         let rules = self.rules(&account, &ticket.symbol).await?;
-        validate::check(ticket, &rules, &account.capabilities, None)
-            .map_err(|e| OrderError::Invalid(e.0))?;
+        let reference = self.reference_price(&account, &ticket.symbol).await;
+        validate::check(
+            ticket,
+            &rules,
+            &account.capabilities,
+            reference.map(Price::get),
+        )
+        .map_err(|e| OrderError::Invalid(e.0))?;
         if let Verdict::Refused(why) = self.hook.check(account_id, ticket, &rules) {
             return Err(OrderError::Refused(why));
         }
@@ -482,7 +509,7 @@ impl OrderEngine {
             trigger_by: ticket.trigger_by,
             margin_mode: ticket.margin_mode,
             position_side: ticket.position_side,
-            reference_price: None,
+            reference_price: reference,
         };
         let sent = account.venue.place_order(&request).await;
         self.settle(&account, intent, sent)
@@ -709,6 +736,18 @@ impl OrderEngine {
     pub fn pending_count(&self) -> usize {
         self.book().pending.len()
     }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Plain maps updated in one call each: nothing half-written survives a panic.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Keeps `mark` as the account's reference for `symbol` (a mark of 0 or less is not a price).
+fn remember_mark(account: &Account, symbol: &str, mark: rust_decimal::Decimal) -> Option<Price> {
+    let price = Price::try_from(mark).ok()?;
+    lock(&account.marks).insert(symbol.to_owned(), (price, Instant::now()));
+    Some(price)
 }
 
 fn not_found(client_order_id: &str) -> OrderError {
