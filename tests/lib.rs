@@ -311,6 +311,17 @@ impl App {
 
     /// Saves a PNG of the window under target/e2e/ and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
+        // The DOM can be ahead of the pixels: wait until the page has painted twice since the
+        // last change (two animation frames), so the picture shows the screen the test just
+        // found, not the frame before it.
+        self.driver()
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+                Vec::new(),
+            )
+            .await
+            .expect("wait for the page to paint");
         let png = self
             .driver()
             .screenshot_as_png()
