@@ -6,6 +6,8 @@
 //! Each launch gets a fresh HOME and XDG directories, its own ports, and is torn down with its
 //! whole process group.
 
+pub mod intercept;
+
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};

@@ -29,19 +29,16 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use rampart_core::trading::{
-    Balance, ClientIdLookup, DeadMansScope, InstrumentRules, Leverage, LeverageRequest, MarginMode,
-    MarkPrice, OrderAck, OrderBook, OrderRequest, OrderState, OrderStatus, Position, PositionSide,
-    VenueCapabilities,
-};
+use rampart_core::trading::{MarkPrice, OrderAck, OrderRequest, OrderStatus, PositionSide};
 use rampart_core::{OrderType, Price, Qty, Side, Venue as VenueId};
 use rampart_engine::orders::{
     ConnectionState, Intent, NoPreTradeChecks, OrderEngine, OrderJournal, OrderTicket,
     ResolvePolicy,
 };
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
+use rampart_tests::intercept::{Intercepted, Interception};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
-use rampart_venues::venue::{BoxFuture, DynVenue, Result, Venue};
+use rampart_venues::venue::{BoxFuture, Result};
 
 const KEY: &str = "bench-key-0000000000000000000000000000000000000000000000000000000000";
 const SECRET: &str = "bench-secret-000000000000000000000000000000000000000000000000000000";
@@ -52,81 +49,41 @@ const GROWTH_ORDERS: usize = 100_000;
 const GROWTH_WINDOW: usize = 1_000;
 const FSYNC_SAMPLES: usize = 300;
 
-/// The real Binance connector with the socket write replaced: `place_order` prepares the
-/// request through `BinanceUsdm::prepare_order` (what `BinanceUsdm::place_order` sends) and
-/// answers with an acknowledgement without sending it. Its mark price is the simulator's mark
-/// read at set-up (the engine reads the mark at most every 2 s as the orders' reference).
+/// The socket write replaced: `place_order` prepares the request through
+/// `BinanceUsdm::prepare_order` (what `BinanceUsdm::place_order` sends) and answers with an
+/// acknowledgement without sending it. Its mark price is the simulator's mark read at set-up (the
+/// engine reads the mark at most every 2 s as the orders' reference).
 struct NoSocket {
-    inner: BinanceUsdm,
     reference_price: Price,
     next_id: AtomicU64,
 }
 
-impl DynVenue for NoSocket {
-    fn venue(&self) -> VenueId {
-        Venue::venue(&self.inner)
-    }
-    fn capabilities(&self) -> VenueCapabilities {
-        Venue::capabilities(&self.inner)
-    }
-    fn venue_time_ms(&self) -> Option<i64> {
-        Venue::venue_time_ms(&self.inner)
-    }
-    fn request_validity(&self) -> Duration {
-        Venue::request_validity(&self.inner)
-    }
-    fn sync_clock(&self) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(Venue::sync_clock(&self.inner))
-    }
-    fn instruments(&self, refresh: bool) -> BoxFuture<'_, Result<Vec<InstrumentRules>>> {
-        Box::pin(Venue::instruments(&self.inner, refresh))
-    }
-    fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<OrderAck>> {
+impl Interception for NoSocket {
+    fn place_order<'a>(
+        &'a self,
+        connector: &'a BinanceUsdm,
+        order: &'a OrderRequest,
+    ) -> BoxFuture<'a, Result<OrderAck>> {
         Box::pin(async move {
-            let order = order.clone();
-            let prepared = self.inner.prepare_order(&order).await?;
+            let prepared = connector.prepare_order(order).await?;
             // The bytes that would be written to the socket.
             black_box(prepared.body());
             Ok(OrderAck {
                 venue_order_id: self.next_id.fetch_add(1, Ordering::Relaxed).to_string(),
-                client_order_id: order.client_order_id,
+                client_order_id: order.client_order_id.clone(),
                 status: OrderStatus::Filled,
                 filled_qty: order.qty.get(),
                 avg_fill_price: Some(self.reference_price.get()),
             })
         })
     }
-    fn order_by_client_id<'a>(
-        &'a self,
-        symbol: &'a str,
-        id: &'a str,
-    ) -> BoxFuture<'a, Result<ClientIdLookup>> {
-        Box::pin(Venue::order_by_client_id(&self.inner, symbol, id))
-    }
-    fn cancel_by_client_id<'a>(
-        &'a self,
-        symbol: &'a str,
-        id: &'a str,
-    ) -> BoxFuture<'a, Result<OrderState>> {
-        Box::pin(Venue::cancel_by_client_id(&self.inner, symbol, id))
-    }
-    fn cancel_all<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(Venue::cancel_all(&self.inner, symbol))
-    }
-    fn open_orders<'a>(
-        &'a self,
-        symbol: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Vec<OrderState>>> {
-        Box::pin(Venue::open_orders(&self.inner, symbol))
-    }
-    fn balances(&self) -> BoxFuture<'_, Result<Vec<Balance>>> {
-        Box::pin(Venue::balances(&self.inner))
-    }
-    fn positions<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Position>>> {
-        Box::pin(Venue::positions(&self.inner, symbol))
-    }
+
     /// The simulator's mark at set-up, as the venue's answer (no network in the timed loop).
-    fn mark_price<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>> {
+    fn mark_price<'a>(
+        &'a self,
+        _: &'a BinanceUsdm,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, Result<MarkPrice>> {
         Box::pin(async move {
             Ok(MarkPrice {
                 symbol: symbol.to_owned(),
@@ -138,26 +95,6 @@ impl DynVenue for NoSocket {
                 time_ms: 0,
             })
         })
-    }
-    fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>> {
-        Box::pin(Venue::order_book(&self.inner, symbol, depth))
-    }
-    fn set_leverage<'a>(&'a self, request: &'a LeverageRequest) -> BoxFuture<'a, Result<Leverage>> {
-        Box::pin(Venue::set_leverage(&self.inner, request))
-    }
-    fn set_margin_mode<'a>(
-        &'a self,
-        symbol: &'a str,
-        mode: MarginMode,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(Venue::set_margin_mode(&self.inner, symbol, mode))
-    }
-    fn dead_mans_switch<'a>(
-        &'a self,
-        scope: &'a DeadMansScope,
-        countdown: Duration,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(Venue::dead_mans_switch(&self.inner, scope, countdown))
     }
 }
 
@@ -222,10 +159,12 @@ async fn engine_in(dir: &Path) -> Arc<OrderEngine> {
     let mark = sim.mark_price("BTCUSDT").expect("BTCUSDT's mark");
     let client = RestClient::with_options(&sim.base_url(), KEY, SECRET, &ClientOptions::default())
         .expect("a client for the simulator");
-    let venue = Arc::new(NoSocket {
-        inner: BinanceUsdm::new(client),
-        reference_price: Price::try_from(mark).expect("a positive mark"),
-        next_id: AtomicU64::new(1),
+    let venue = Arc::new(Intercepted {
+        connector: BinanceUsdm::new(client),
+        interception: NoSocket {
+            reference_price: Price::try_from(mark).expect("a positive mark"),
+            next_id: AtomicU64::new(1),
+        },
     });
     let (journal, unresolved) =
         OrderJournal::open(&dir.join("orders.journal")).expect("the order journal");

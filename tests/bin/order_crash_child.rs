@@ -8,14 +8,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use rampart_core::trading::{
-    Balance, ClientIdLookup, DeadMansScope, InstrumentRules, Leverage, LeverageRequest, MarginMode,
-    MarkPrice, OrderAck, OrderBook, OrderRequest, OrderState, Position, VenueCapabilities,
-};
+use rampart_core::trading::{OrderAck, OrderRequest};
 use rampart_core::{OrderType, Side, Venue as VenueId};
 use rampart_engine::orders::{
     ConnectionState, NoPreTradeChecks, OrderEngine, OrderJournal, OrderTicket, ResolvePolicy,
 };
+use rampart_tests::intercept::{Intercepted, Interception};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
 use rampart_venues::venue::{BoxFuture, DynVenue, Result, Venue};
 
@@ -35,92 +33,23 @@ fn kill_self() -> ! {
     std::process::abort()
 }
 
-/// The real Binance connector, dying at the crash point inside `place_order`.
-struct Crashing {
-    inner: BinanceUsdm,
-    point: CrashPoint,
-}
+/// Dies at the crash point inside `place_order`.
+struct Crash(CrashPoint);
 
-impl DynVenue for Crashing {
-    fn venue(&self) -> VenueId {
-        Venue::venue(&self.inner)
-    }
-    fn capabilities(&self) -> VenueCapabilities {
-        Venue::capabilities(&self.inner)
-    }
-    fn venue_time_ms(&self) -> Option<i64> {
-        Venue::venue_time_ms(&self.inner)
-    }
-    fn request_validity(&self) -> Duration {
-        Venue::request_validity(&self.inner)
-    }
-    fn sync_clock(&self) -> BoxFuture<'_, Result<i64>> {
-        Box::pin(Venue::sync_clock(&self.inner))
-    }
-    fn instruments(&self, refresh: bool) -> BoxFuture<'_, Result<Vec<InstrumentRules>>> {
-        Box::pin(Venue::instruments(&self.inner, refresh))
-    }
-    fn place_order<'a>(&'a self, order: &'a OrderRequest) -> BoxFuture<'a, Result<OrderAck>> {
+impl Interception for Crash {
+    fn place_order<'a>(
+        &'a self,
+        connector: &'a BinanceUsdm,
+        order: &'a OrderRequest,
+    ) -> BoxFuture<'a, Result<OrderAck>> {
         Box::pin(async move {
-            if self.point == CrashPoint::BeforeSend {
+            if self.0 == CrashPoint::BeforeSend {
                 kill_self();
             }
-            let answer = Venue::place_order(&self.inner, order).await;
+            let answer = Venue::place_order(connector, order).await;
             eprintln!("venue answered: {:?}", answer.as_ref().map(|a| &a.status));
             kill_self()
         })
-    }
-    fn order_by_client_id<'a>(
-        &'a self,
-        symbol: &'a str,
-        id: &'a str,
-    ) -> BoxFuture<'a, Result<ClientIdLookup>> {
-        Box::pin(Venue::order_by_client_id(&self.inner, symbol, id))
-    }
-    fn cancel_by_client_id<'a>(
-        &'a self,
-        symbol: &'a str,
-        id: &'a str,
-    ) -> BoxFuture<'a, Result<OrderState>> {
-        Box::pin(Venue::cancel_by_client_id(&self.inner, symbol, id))
-    }
-    fn cancel_all<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<()>> {
-        Box::pin(Venue::cancel_all(&self.inner, symbol))
-    }
-    fn open_orders<'a>(
-        &'a self,
-        symbol: Option<&'a str>,
-    ) -> BoxFuture<'a, Result<Vec<OrderState>>> {
-        Box::pin(Venue::open_orders(&self.inner, symbol))
-    }
-    fn balances(&self) -> BoxFuture<'_, Result<Vec<Balance>>> {
-        Box::pin(Venue::balances(&self.inner))
-    }
-    fn positions<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Position>>> {
-        Box::pin(Venue::positions(&self.inner, symbol))
-    }
-    fn mark_price<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>> {
-        Box::pin(Venue::mark_price(&self.inner, symbol))
-    }
-    fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>> {
-        Box::pin(Venue::order_book(&self.inner, symbol, depth))
-    }
-    fn set_leverage<'a>(&'a self, request: &'a LeverageRequest) -> BoxFuture<'a, Result<Leverage>> {
-        Box::pin(Venue::set_leverage(&self.inner, request))
-    }
-    fn set_margin_mode<'a>(
-        &'a self,
-        symbol: &'a str,
-        mode: MarginMode,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(Venue::set_margin_mode(&self.inner, symbol, mode))
-    }
-    fn dead_mans_switch<'a>(
-        &'a self,
-        scope: &'a DeadMansScope,
-        countdown: Duration,
-    ) -> BoxFuture<'a, Result<()>> {
-        Box::pin(Venue::dead_mans_switch(&self.inner, scope, countdown))
     }
 }
 
@@ -144,9 +73,9 @@ async fn main() {
         ..ClientOptions::default()
     };
     let client = RestClient::with_options(base, key, secret, &options).expect("client");
-    let venue: Arc<dyn DynVenue> = Arc::new(Crashing {
-        inner: BinanceUsdm::new(client),
-        point,
+    let venue: Arc<dyn DynVenue> = Arc::new(Intercepted {
+        connector: BinanceUsdm::new(client),
+        interception: Crash(point),
     });
     let (journal, _) = OrderJournal::open(std::path::Path::new(journal)).expect("journal");
     let engine = OrderEngine::new(
