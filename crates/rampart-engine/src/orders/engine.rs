@@ -22,7 +22,9 @@ use ts_rs::TS;
 
 use super::journal::{Intent, OrderJournal, Outcome};
 use super::resolve::ResolvePolicy;
-use super::{OrderError, OrderTicket, PlacedOrder, PlacedStatus, new_client_order_id, validate};
+use super::{
+    OrderError, OrderTicket, PlacedOrder, PlacedStatus, local_ms, new_client_order_id, validate,
+};
 
 /// Where an account's connection stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -172,12 +174,6 @@ const READY_WAIT: Duration = Duration::from_secs(10);
 /// How old a mark price may be and still serve as an order's reference price (the price band
 /// and the value of an order without a limit price). The venue checks both again itself.
 const MARK_FRESH_FOR: Duration = Duration::from_secs(2);
-
-fn local_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
 
 impl OrderEngine {
     /// An engine over `journal` (opened by the caller, with the intents it returned passed as

@@ -20,6 +20,7 @@ use rampart_venues::venue::ErrorKind;
 
 use super::engine::{Account, OrderEngine};
 use super::journal::{Intent, Outcome};
+use super::local_ms;
 
 /// How patiently an unknown order is looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,12 +44,6 @@ impl Default for ResolvePolicy {
             max_backoff: Duration::from_secs(30),
         }
     }
-}
-
-fn local_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 fn millis(d: Duration) -> i64 {

@@ -13,6 +13,7 @@ use super::models::{
     self, MarginType, Order, PositionRiskV2, PremiumIndex, WireOrderType, WorkingType,
 };
 use super::order::OrderRequest as BinanceOrder;
+use super::rest::local_ms;
 use crate::venue::{
     Error, ErrorKind, InstrumentRules, Leverage, MarginMode, MarkPrice, OrderAck, OrderRequest,
     OrderState, OrderStatus, Position, PositionSide, TriggerBy,
@@ -76,12 +77,6 @@ pub(super) fn order_error(e: VenueError) -> Error {
         error.outcome_unknown = true;
     }
     error
-}
-
-pub(super) fn local_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 /// Binance's `positionSide` in neutral terms (BOTH is one-way mode's single position).

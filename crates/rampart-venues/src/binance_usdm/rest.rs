@@ -188,7 +188,8 @@ fn describe(e: reqwest::Error) -> String {
     text
 }
 
-fn local_ms() -> i64 {
+/// This machine's clock (ms since the Unix epoch); venue time is this plus the measured offset.
+pub(super) fn local_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -23,14 +23,14 @@ use rust_decimal::Decimal;
 
 use super::algo::{AlgoOrder, AlgoStatus};
 use super::convert::{
-    algo_state, before_sending, binance_order, depth_limit, instrument_rules, local_ms, mark_price,
+    algo_state, before_sending, binance_order, depth_limit, instrument_rules, mark_price,
     merge_open_orders, neutral_error, order_error, order_state, placed_ack, position, validation,
     whole_leverage,
 };
 use super::error::{NO_NEED_TO_CHANGE_MARGIN_TYPE, NO_SUCH_ORDER, UNKNOWN_ORDER, VenueError};
 use super::filters::SymbolFilters;
 use super::models;
-use super::rest::{PreparedOrder, RestClient};
+use super::rest::{PreparedOrder, RestClient, local_ms};
 use crate::venue::{
     Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, InstrumentRules,
     Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest,
