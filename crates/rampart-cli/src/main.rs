@@ -70,10 +70,12 @@ struct Sim {
     /// REQUEST_WEIGHT per minute, as published in exchangeInfo (Binance's default 2400).
     #[arg(long, default_value_t = 2400)]
     weight_per_minute: u32,
-    /// Threads serving requests: 1 serves everything on one thread (the least hand-over between
-    /// threads for one client on loopback); by default one per CPU.
-    #[arg(long)]
-    threads: Option<usize>,
+    /// Threads serving requests. The default, 1, serves everything on one thread: the exchange
+    /// state is behind one lock anyway, and one thread spares each request a hand-over between
+    /// threads (a futex wake per request on loopback). More threads help only many
+    /// connections doing TLS handshakes or heavy reads at once.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
 }
 
 fn sim(args: Sim) -> Result<(), String> {
@@ -88,15 +90,14 @@ fn sim(args: Sim) -> Result<(), String> {
         return Err("--api-key and --api-secret must not be empty".into());
     }
     let runtime = match args.threads {
-        Some(0) => return Err("--threads must be at least 1".into()),
-        Some(1) => tokio::runtime::Builder::new_current_thread()
+        0 => return Err("--threads must be at least 1".into()),
+        1 => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build(),
-        Some(n) => tokio::runtime::Builder::new_multi_thread()
+        n => tokio::runtime::Builder::new_multi_thread()
             .worker_threads(n)
             .enable_all()
             .build(),
-        None => tokio::runtime::Runtime::new(),
     }
     .map_err(|e| format!("could not start: {e}"))?;
     runtime.block_on(async move {

@@ -6,6 +6,7 @@ pub mod convert;
 pub mod environment;
 pub mod error;
 pub mod filters;
+mod lane;
 pub mod limits;
 pub mod models;
 pub mod order;

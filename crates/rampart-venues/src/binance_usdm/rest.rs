@@ -20,6 +20,7 @@ use zeroize::Zeroizing;
 use super::algo::{AlgoCancel, AlgoOrder, Placed};
 use super::environment::{self, BinanceEndpoints, Environment};
 use super::filters::SymbolFilters;
+use super::lane::{LaneResult, OrderLane};
 use super::limits::{
     DEFAULT_ORDERS_PER_10S, DEFAULT_ORDERS_PER_MINUTE, Hold, OrderBudget, RateLimits,
     SharedWeightBudget, order_count_headers, used_weight_header, weight_budget_for,
@@ -353,6 +354,8 @@ pub struct RestClient {
     /// New Order's and New Algo Order's URLs, parsed once.
     order_url: reqwest::Url,
     algo_url: reqwest::Url,
+    /// New orders' own kept-open connection; the pool when it is busy or down.
+    lane: Option<OrderLane>,
     api_key: Zeroizing<String>,
     signer: Signer,
     recv_window: String,
@@ -432,9 +435,24 @@ impl RestClient {
             reqwest::Url::parse(&format!("{base}{}", endpoint.path()))
                 .map_err(|_| VenueError::InsecureUrl(base_url.into()))
         };
+        let order_url = endpoint_url(OrderEndpoint::Order)?;
+        let lane_tls = match order_url.scheme() {
+            "https" => Some(
+                crate::tls::client_config(options.extra_root_pem.as_deref())
+                    .map_err(|e| VenueError::Config(e.to_string()))?,
+            ),
+            _ => None,
+        };
+        let lane = OrderLane::new(
+            &order_url,
+            lane_tls,
+            options.connect_timeout,
+            options.request_timeout,
+        );
         Ok(Self {
             http,
-            order_url: endpoint_url(OrderEndpoint::Order)?,
+            lane,
+            order_url,
             algo_url: endpoint_url(OrderEndpoint::Algo)?,
             base,
             api_key: Zeroizing::new(api_key.to_owned()),
@@ -543,11 +561,27 @@ impl RestClient {
             .await
             .map_err(|e| VenueError::Connectivity(describe(e)))?;
         let status = response.status();
-        // The few headers the budgets read, looked up in place (no copy of every header per
-        // request); each as a (name, value) pair, the shape the limits' readers take.
+        let headers = response.headers().clone();
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| VenueError::Connectivity(describe(e)))?;
+        self.read_answer(status, &headers, body, order)
+    }
+
+    /// What an answer means: the limit headers observed by the budgets, then the body for a
+    /// success or the typed error (429/418 with their pauses, 5xx, Binance's code).
+    fn read_answer(
+        &self,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+        body: bytes::Bytes,
+        order: bool,
+    ) -> Result<bytes::Bytes, VenueError> {
+        // The few headers the budgets read, looked up in place; each as a (name, value) pair,
+        // the shape the limits' readers take.
         let header = |name: &'static str| {
-            response
-                .headers()
+            headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(|v| (name, v))
@@ -565,10 +599,6 @@ impl RestClient {
         }
         let retry_after: Option<u32> =
             header("retry-after").and_then(|(_, v)| v.trim().parse().ok());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| VenueError::Connectivity(describe(e)))?;
         if status == StatusCode::TOO_MANY_REQUESTS || status.as_u16() == 418 {
             let code = serde_json::from_slice::<ErrorBody>(&body)
                 .ok()
@@ -783,17 +813,39 @@ impl RestClient {
     /// A -1021 answer (timestamp outside recvWindow) measures the clock again for the next
     /// order; the order itself is never re-sent.
     async fn send_prepared(&self, prepared: PreparedOrder<'_>) -> Result<bytes::Bytes, VenueError> {
-        let url = match prepared.endpoint {
-            OrderEndpoint::Order => self.order_url.clone(),
-            OrderEndpoint::Algo => self.algo_url.clone(),
+        let body = bytes::Bytes::from(prepared.body);
+        let answered = match &self.lane {
+            Some(lane) => {
+                let key = (API_KEY_HEADER, prepared.api_key);
+                match lane.send(prepared.endpoint.path(), key, body.clone()).await {
+                    LaneResult::Answered(parts, answer) => {
+                        Some(self.read_answer(parts.status, &parts.headers, answer, true))
+                    }
+                    // Handed over, then lost: the venue may have it. Never sent again.
+                    LaneResult::Failed(why) => Some(Err(VenueError::Connectivity(why))),
+                    // Not a byte written: the pool sends it.
+                    LaneResult::NotSent => None,
+                }
+            }
+            None => None,
         };
-        let request = self
-            .http
-            .post(url)
-            .header(API_KEY_HEADER, prepared.api_key)
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(prepared.body);
-        match self.transmit(request, true).await {
+        let answered = match answered {
+            Some(answered) => answered,
+            None => {
+                let url = match prepared.endpoint {
+                    OrderEndpoint::Order => self.order_url.clone(),
+                    OrderEndpoint::Algo => self.algo_url.clone(),
+                };
+                let request = self
+                    .http
+                    .post(url)
+                    .header(API_KEY_HEADER, prepared.api_key)
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .body(body);
+                self.transmit(request, true).await
+            }
+        };
+        match answered {
             Err(e @ VenueError::Rejected { code: -1021, .. }) => {
                 let _ = self.sync_clock().await;
                 Err(e)
