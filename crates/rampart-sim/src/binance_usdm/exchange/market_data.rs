@@ -211,6 +211,9 @@ impl Exchange {
     /// `<symbol>@miniTicker` (the same window's `24hrMiniTicker`: `e`, `E`, `s`, `c`, `o`, `h`,
     /// `l`, `v`, `q`, as "Individual Symbol Mini Ticker Stream" gives it).
     pub(in crate::binance_usdm) fn publish_tickers(&mut self, now: i64) {
+        if !self.listening() {
+            return;
+        }
         for i in 0..self.markets.len() {
             let m = &mut self.markets[i];
             m.current_candle(now);
@@ -258,11 +261,17 @@ impl Exchange {
         m.last = mark;
         m.update_id += 1;
         let symbol = m.symbol;
+        // The depth ids move on whether or not anyone listens.
+        let depth_events = crate::binance_usdm::ws::depth_events(m, before, now);
+        if !self.listening() {
+            self.run_triggers(symbol, now);
+            return;
+        }
+        let m = &self.markets[i];
         let lower = lower(symbol);
         let mark_event = m.mark_price_event(now);
         let book_event = m.book_ticker_event(now);
         let kline_event = m.kline_event(now);
-        let depth_events = crate::binance_usdm::ws::depth_events(m, before, now);
         self.publish(SimEvent::Market {
             stream: format!("{lower}@markPrice"),
             data: mark_event,

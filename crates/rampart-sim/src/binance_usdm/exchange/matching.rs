@@ -231,14 +231,17 @@ impl Exchange {
         if ended != Some(true) {
             return;
         }
-        let event = self.order_event(id, status, None, now);
-        self.publish_user(id, event);
+        self.publish_user(id, |ex| ex.order_event(id, status, None, now));
         self.settle_algo(id, now);
     }
 
-    /// Publishes `data` to the user stream of the account that owns order `id`.
-    pub(super) fn publish_user(&self, id: u64, data: Option<Value>) {
-        let (Some(data), Some(order)) = (data, self.orders.get(id)) else {
+    /// Publishes what `build` makes to the user stream of the account that owns order `id`;
+    /// nothing is built while no stream is connected.
+    pub(super) fn publish_user(&self, id: u64, build: impl FnOnce(&Self) -> Option<Value>) {
+        if !self.listening() {
+            return;
+        }
+        let (Some(data), Some(order)) = (build(self), self.orders.get(id)) else {
             return;
         };
         self.publish(SimEvent::User {
@@ -265,6 +268,7 @@ impl Exchange {
         };
         self.next_trade_id += 1;
         let trade_id = self.next_trade_id;
+        let listening = self.listening();
         if let Some(i) = self.market_index(&symbol) {
             let m = &mut self.markets[i];
             m.last = price;
@@ -288,8 +292,10 @@ impl Exchange {
                 qty,
                 buyer_is_maker,
             };
-            let event = crate::binance_usdm::ws::agg_trade_event(m, &trade, now);
-            self.publish(event);
+            if listening {
+                let event = crate::binance_usdm::ws::agg_trade_event(m, &trade, now);
+                self.publish(event);
+            }
         }
         let realized = match self.accounts.get_mut(&api_key) {
             Some(account) => {
@@ -316,10 +322,8 @@ impl Exchange {
             realized,
             trade_id,
         };
-        let event = self.order_event(id, "TRADE", Some(&execution), now);
-        self.publish_user(id, event);
-        let update = self.account_update(&api_key, &symbol, now);
-        self.publish_user(id, update);
+        self.publish_user(id, |ex| ex.order_event(id, "TRADE", Some(&execution), now));
+        self.publish_user(id, |ex| ex.account_update(&api_key, &symbol, now));
         if self.orders.get(id).is_some_and(Order::is_done) {
             self.settle_algo(id, now);
         }
@@ -441,8 +445,7 @@ impl Exchange {
             parent_algo: None,
         };
         self.orders.insert(order);
-        let event = self.order_event(id, "NEW", None, now);
-        self.publish_user(id, event);
+        self.publish_user(id, |ex| ex.order_event(id, "NEW", None, now));
         self.take(id, now);
         self.orders
             .get(id)

@@ -120,6 +120,11 @@ impl Exchange {
         }
     }
 
+    /// Whether any stream is connected: events are built only for someone.
+    pub(super) fn listening(&self) -> bool {
+        self.events.receiver_count() > 0
+    }
+
     fn publish(&self, event: SimEvent) {
         // No receiver is fine: nobody is listening yet.
         let _ = self.events.send(event);
