@@ -22,24 +22,46 @@ pub(crate) mod dec {
     }
 
     pub fn string<'de, D: Deserializer<'de>>(d: D) -> Result<Decimal, D::Error> {
-        let text = String::deserialize(d).map_err(|_| serde::de::Error::custom(NOT_A_STRING))?;
-        parse(&text)
+        let text = Text::deserialize(d).map_err(|_| serde::de::Error::custom(NOT_A_STRING))?;
+        parse(&text.0)
     }
 
     /// As [`string`], but `""` (what Binance sends for "not applicable") and a missing field
     /// are `None`.
     pub fn opt_string<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Decimal>, D::Error> {
-        let text: Option<String> =
+        let text: Option<Text> =
             Option::deserialize(d).map_err(|_| serde::de::Error::custom(NOT_A_STRING))?;
-        match text.as_deref().map(str::trim) {
+        match text.as_ref().map(|t| t.0.trim()) {
             None | Some("") => Ok(None),
             Some(t) => parse(t).map(Some),
         }
     }
 }
 
+/// A JSON string, borrowed from the input where it has no escapes (no allocation per field).
+pub(crate) struct Text<'de>(pub(crate) std::borrow::Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Text<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(std::borrow::Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text(std::borrow::Cow::Owned(v.to_owned())))
+            }
+        }
+        d.deserialize_str(Visit)
+    }
+}
+
 pub(crate) fn side<'de, D: Deserializer<'de>>(d: D) -> Result<Side, D::Error> {
-    match String::deserialize(d)?.as_str() {
+    match Text::deserialize(d)?.0.as_ref() {
         "BUY" => Ok(Side::Buy),
         "SELL" => Ok(Side::Sell),
         other => Err(serde::de::Error::custom(format!("unknown side '{other}'"))),
@@ -48,7 +70,7 @@ pub(crate) fn side<'de, D: Deserializer<'de>>(d: D) -> Result<Side, D::Error> {
 
 /// A boolean Binance sends as a string (`"isAutoAddMargin": "false"`).
 fn bool_string<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
-    match String::deserialize(d)?.as_str() {
+    match Text::deserialize(d)?.0.as_ref() {
         "true" => Ok(true),
         "false" => Ok(false),
         other => Err(serde::de::Error::custom(format!(
@@ -59,7 +81,7 @@ fn bool_string<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 
 /// An integer Binance sends as a string (`"countdownTime": "100000"`, `"leverage": "10"`).
 fn u64_string<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
-    let text = String::deserialize(d)?;
+    let text = Text::deserialize(d)?.0;
     text.trim()
         .parse()
         .map_err(|_| serde::de::Error::custom(format!("'{text}' is not a whole number")))
@@ -774,6 +796,21 @@ mod tests {
         assert!(serde_json::from_str::<Order>(&json).is_err());
         assert!(serde_json::from_str::<Order>("not json").is_err());
         assert!(serde_json::from_str::<Order>("[]").is_err());
+    }
+
+    #[test]
+    fn strings_are_read_in_place_and_escaped_ones_still_parse() {
+        // From a byte slice (as answers are read), decimals and the side are read without a
+        // copy; a JSON escape makes serde_json unescape into a temporary, which parses too.
+        let order: Order = serde_json::from_slice(QUERY_ORDER.as_bytes()).unwrap();
+        assert_eq!(order.orig_qty, d("0.40"));
+        let json = QUERY_ORDER
+            .replace("\"origQty\": \"0.40\"", "\"origQty\": \"0.\\u00340\"")
+            .replace("\"side\": \"BUY\"", "\"side\": \"B\\u0055Y\"");
+        assert_eq!(json.matches("\\u00").count(), 2, "{json}");
+        let order: Order = serde_json::from_slice(json.as_bytes()).unwrap();
+        assert_eq!(order.orig_qty, d("0.40"));
+        assert_eq!(order.side, Side::Buy);
     }
 
     /// Futures Account Balance V2 and V3 (the same documented example).
