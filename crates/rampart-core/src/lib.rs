@@ -5,6 +5,7 @@
 //! fresh by `tests/bindings.rs`.
 
 pub mod error;
+pub mod feed;
 pub mod market;
 pub mod money;
 pub mod session;

@@ -167,26 +167,28 @@ pub fn algo_state(a: AlgoOrder, actual: Option<Order>) -> OrderState {
             state.avg_fill_price = non_zero(o.avg_price);
             state.updated_ms = state.updated_ms.max(o.update_time);
         }
-        (s, _) => {
-            state.status = match s {
-                AlgoStatus::New | AlgoStatus::Triggering | AlgoStatus::Triggered => {
-                    if state.filled_qty.is_zero() {
-                        OrderStatus::Open
-                    } else {
-                        OrderStatus::PartiallyFilled
-                    }
-                }
-                AlgoStatus::Canceled => OrderStatus::Cancelled,
-                AlgoStatus::Rejected => OrderStatus::Rejected,
-                AlgoStatus::Expired => OrderStatus::Expired,
-                AlgoStatus::Finished if !state.qty.is_zero() && state.filled_qty >= state.qty => {
-                    OrderStatus::Filled
-                }
-                AlgoStatus::Finished => OrderStatus::Expired,
-            };
-        }
+        (s, _) => state.status = algo_status(s, state.filled_qty, state.qty),
     }
     state
+}
+
+/// A conditional order's status in neutral terms from its own status and the quantity filled
+/// so far (see [`algo_state`]).
+pub(super) fn algo_status(s: AlgoStatus, filled: Decimal, qty: Decimal) -> OrderStatus {
+    match s {
+        AlgoStatus::New | AlgoStatus::Triggering | AlgoStatus::Triggered => {
+            if filled.is_zero() {
+                OrderStatus::Open
+            } else {
+                OrderStatus::PartiallyFilled
+            }
+        }
+        AlgoStatus::Canceled => OrderStatus::Cancelled,
+        AlgoStatus::Rejected => OrderStatus::Rejected,
+        AlgoStatus::Expired => OrderStatus::Expired,
+        AlgoStatus::Finished if !qty.is_zero() && filled >= qty => OrderStatus::Filled,
+        AlgoStatus::Finished => OrderStatus::Expired,
+    }
 }
 
 /// `place_order`'s answer, regular or conditional, as the neutral acknowledgement.

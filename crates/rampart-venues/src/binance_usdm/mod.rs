@@ -5,6 +5,7 @@ pub mod book;
 pub mod convert;
 pub mod environment;
 pub mod error;
+pub mod feeds;
 pub mod filters;
 mod lane;
 pub mod limits;
