@@ -10,7 +10,10 @@ use rampart_core::trading::{
     MarkPrice, OrderAck, OrderBook, OrderRequest, OrderState, Position, VenueCapabilities,
 };
 use rampart_venues::binance_usdm::BinanceUsdm;
-use rampart_venues::venue::{BoxFuture, DynVenue, Result, Venue};
+use rampart_venues::venue::{
+    AccountUpdate, BoxFuture, Candle, CandleInterval, DynVenue, Feed, MarketSubscription,
+    MarketUpdate, Result, Venue,
+};
 
 /// What replaces the connector's own `place_order` (and optionally `mark_price`).
 pub trait Interception: Send + Sync {
@@ -109,5 +112,23 @@ impl<I: Interception> DynVenue for Intercepted<I> {
         countdown: Duration,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(Venue::dead_mans_switch(&self.connector, scope, countdown))
+    }
+    fn candles<'a>(
+        &'a self,
+        symbol: &'a str,
+        interval: CandleInterval,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<Candle>>> {
+        Box::pin(Venue::candles(&self.connector, symbol, interval, limit))
+    }
+    fn account_feed(&self) -> BoxFuture<'_, Result<Feed<AccountUpdate>>> {
+        Box::pin(Venue::account_feed(&self.connector))
+    }
+    fn market_feed<'a>(
+        &'a self,
+        symbol: &'a str,
+        subscription: MarketSubscription,
+    ) -> BoxFuture<'a, Result<Feed<MarketUpdate>>> {
+        Box::pin(Venue::market_feed(&self.connector, symbol, subscription))
     }
 }

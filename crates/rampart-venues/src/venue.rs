@@ -7,20 +7,25 @@
 //! - an order's identity is the client order id the engine generated and journaled;
 //! - errors keep the venue's own code and message next to a sentence a trader can act on.
 //!
-//! User-data streams (fills, order and position updates) are the stream modules' business: how a
-//! venue authenticates them (Binance's listen key, a signed WebSocket login elsewhere) stays out
-//! of this trait.
+//! Streams come out as [`Feed`]s of the neutral updates in [`rampart_core::feed`]: the account's
+//! orders, fills, positions and balances, and an instrument's mark, book, trades and candles. How
+//! a venue authenticates them (Binance's listen key, a signed WebSocket login elsewhere), routes
+//! them and keeps a book from diffs stays in its connector.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
 use rampart_core::Venue as VenueId;
+pub use rampart_core::feed::{
+    AccountUpdate, Candle, CandleInterval, FeedEvent, FeedStatus, MarketUpdate,
+};
 pub use rampart_core::trading::{
     Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, InstrumentRules,
     Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest,
     OrderState, OrderStatus, Position, PositionSide, TriggerBy, VenueCapabilities,
 };
+use tokio::sync::mpsc;
 
 /// What kind of failure, venue-neutral.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -171,6 +176,84 @@ pub trait Venue: Send + Sync {
         scope: &DeadMansScope,
         countdown: Duration,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    /// The last `limit` candles of `symbol`, oldest first; the last one is the current,
+    /// unfinished candle.
+    fn candles(
+        &self,
+        symbol: &str,
+        interval: CandleInterval,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Candle>>> + Send;
+
+    /// The account's private stream: its orders, fills, positions and balances as they change,
+    /// from this terminal or any other. After each [`FeedStatus::Connected`] the state kept from
+    /// it must be read again over REST: updates may have been missed while it was down.
+    /// Must be called inside a tokio runtime.
+    fn account_feed(&self) -> impl Future<Output = Result<Feed<AccountUpdate>>> + Send;
+
+    /// `symbol`'s market stream: its mark price, and what `subscription` asks for. Must be
+    /// called inside a tokio runtime.
+    fn market_feed(
+        &self,
+        symbol: &str,
+        subscription: MarketSubscription,
+    ) -> impl Future<Output = Result<Feed<MarketUpdate>>> + Send;
+}
+
+/// What a market feed carries besides the mark price, which it always carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarketSubscription {
+    /// Levels a side of the local book to report after each change; 0 for no book.
+    pub book_depth: usize,
+    /// Public trades.
+    pub trades: bool,
+    /// Candles of this interval.
+    pub candles: Option<CandleInterval>,
+}
+
+/// A running stream: its updates and news about the connection, in order. The first event is
+/// the connection's status. Dropping the feed stops the stream and closes its connections.
+pub struct Feed<T> {
+    events: mpsc::Receiver<FeedEvent<T>>,
+    /// Whatever keeps the stream running (tasks, connections); dropped with the feed.
+    _running: Box<dyn Send + Sync>,
+}
+
+impl<T> Feed<T> {
+    /// A feed reading `events`, kept running while `running` lives.
+    pub fn new(events: mpsc::Receiver<FeedEvent<T>>, running: impl Send + Sync + 'static) -> Self {
+        Self {
+            events,
+            _running: Box::new(running),
+        }
+    }
+
+    /// The next event; `None` once the stream has ended for good.
+    pub async fn next(&mut self) -> Option<FeedEvent<T>> {
+        self.events.recv().await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_next(&mut self) -> Option<FeedEvent<T>> {
+        self.events.try_recv().ok()
+    }
+}
+
+impl<T> std::fmt::Debug for Feed<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Feed").finish_non_exhaustive()
+    }
+}
+
+/// A task that is aborted when this is dropped (the feeds' forwarding tasks).
+#[derive(Debug)]
+pub struct AbortOnDrop(pub tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// A boxed, `Send` future: what [`DynVenue`]'s methods return.
@@ -214,6 +297,18 @@ pub trait DynVenue: Send + Sync {
         scope: &'a DeadMansScope,
         countdown: Duration,
     ) -> BoxFuture<'a, Result<()>>;
+    fn candles<'a>(
+        &'a self,
+        symbol: &'a str,
+        interval: CandleInterval,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<Candle>>>;
+    fn account_feed(&self) -> BoxFuture<'_, Result<Feed<AccountUpdate>>>;
+    fn market_feed<'a>(
+        &'a self,
+        symbol: &'a str,
+        subscription: MarketSubscription,
+    ) -> BoxFuture<'a, Result<Feed<MarketUpdate>>>;
 }
 
 impl<T: Venue> DynVenue for T {
@@ -289,5 +384,23 @@ impl<T: Venue> DynVenue for T {
         countdown: Duration,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(Venue::dead_mans_switch(self, scope, countdown))
+    }
+    fn candles<'a>(
+        &'a self,
+        symbol: &'a str,
+        interval: CandleInterval,
+        limit: u32,
+    ) -> BoxFuture<'a, Result<Vec<Candle>>> {
+        Box::pin(Venue::candles(self, symbol, interval, limit))
+    }
+    fn account_feed(&self) -> BoxFuture<'_, Result<Feed<AccountUpdate>>> {
+        Box::pin(Venue::account_feed(self))
+    }
+    fn market_feed<'a>(
+        &'a self,
+        symbol: &'a str,
+        subscription: MarketSubscription,
+    ) -> BoxFuture<'a, Result<Feed<MarketUpdate>>> {
+        Box::pin(Venue::market_feed(self, symbol, subscription))
     }
 }

@@ -44,6 +44,12 @@ impl DepthSnapshots for RestClient {
     }
 }
 
+impl DepthSnapshots for std::sync::Arc<RestClient> {
+    async fn snapshot(&self, symbol: &str) -> Result<Depth, VenueError> {
+        self.order_book(symbol, 1000).await
+    }
+}
+
 /// One side of the book: price → quantity.
 type Side = BTreeMap<Decimal, Decimal>;
 

@@ -13,13 +13,24 @@ use rampart_core::trading::{
     OrderStatus, PositionSide,
 };
 use rampart_core::{OrderType, Side};
-use rust_decimal::Decimal;
+use std::sync::Arc;
 
-use super::book::BookView;
+use rampart_core::feed::{FeedEvent, FeedStatus};
+use rust_decimal::Decimal;
+use tokio::sync::mpsc;
+
+use super::book::{BookOptions, BookView, OrderBookStream};
 use super::convert::algo_status;
 use super::models::KlineInterval;
+use super::rest::{RestClient, local_ms};
+use super::ws::connection::{StreamError, StreamOptions};
+use super::ws::market_stream::{MarketStream, agg_trade_stream, kline_stream, mark_price_stream};
+use super::ws::parse::MarketEvent;
 use super::ws::parse::{AggTrade, Kline, MarkPrice};
+use super::ws::user_events::UserEvent;
 use super::ws::user_events::{AccountUpdate as WireAccount, AlgoUpdate, OrderUpdate};
+use super::ws::user_stream::{UserStream, UserStreamOptions};
+use crate::venue::{AbortOnDrop, Feed, MarketSubscription};
 
 /// A stream message whose content is not what Binance documents (an unknown status, side or
 /// interval); the message is skipped and the reason logged.
@@ -265,6 +276,202 @@ pub fn book(view: &BookView, time_ms: i64) -> MarketUpdate {
         time_ms,
     })
 }
+
+// ---------------------------------------------------------------------------------------------
+// The feeds: Binance's streams started, their messages converted and forwarded
+
+/// Where an account's streams connect: Binance routes them by kind (see
+/// [`super::environment`]); the simulator serves the same routes on its own address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamBases {
+    /// Depth and book tickers.
+    pub public: String,
+    /// Mark price, klines, aggregate trades.
+    pub market: String,
+    /// User data.
+    pub user: String,
+}
+
+impl StreamBases {
+    /// The stream bases that go with a REST base: Binance's own for its environments, and
+    /// `ws(s)://<same host and port>/{public,market,private}` for any other (the simulator).
+    pub fn for_rest_base(rest_base: &str) -> Option<Self> {
+        use super::environment::{BinanceEndpoints, Environment};
+        let rest_base = rest_base.trim_end_matches('/');
+        for env in [Environment::Live, Environment::Testnet, Environment::Demo] {
+            if env.rest_base() == rest_base {
+                return Some(Self {
+                    public: env.ws_public_base().into(),
+                    market: env.ws_market_base().into(),
+                    user: env.ws_user_base().into(),
+                });
+            }
+        }
+        let url = url::Url::parse(rest_base).ok()?;
+        let scheme = match url.scheme() {
+            "https" => "wss",
+            "http" => "ws",
+            _ => return None,
+        };
+        let root = format!(
+            "{scheme}://{}",
+            &url[url::Position::BeforeHost..url::Position::AfterPort]
+        );
+        Some(Self {
+            public: format!("{root}/public"),
+            market: format!("{root}/market"),
+            user: format!("{root}/private"),
+        })
+    }
+}
+
+fn stream_options(client: &RestClient) -> StreamOptions {
+    StreamOptions {
+        tls: client.tls_config(),
+        ..StreamOptions::default()
+    }
+}
+
+/// The account's user data stream as a [`Feed`] of neutral updates.
+pub(super) fn account_feed(
+    client: &Arc<RestClient>,
+    bases: &StreamBases,
+) -> Result<Feed<AccountUpdate>, StreamError> {
+    let options = UserStreamOptions {
+        stream: stream_options(client),
+        ..UserStreamOptions::default()
+    };
+    let (stream, mut events) = UserStream::start(Arc::clone(client), &bases.user, options)?;
+    let (tx, rx) = mpsc::channel(FEED_CAPACITY);
+    let task = tokio::spawn(async move {
+        // The stream ends when this task does (the feed was dropped).
+        let _stream = stream;
+        while let Some(event) = events.recv().await {
+            let converted: Vec<FeedEvent<AccountUpdate>> = match event {
+                UserEvent::Resync => vec![FeedEvent::Status(FeedStatus::Connected)],
+                UserEvent::Disconnected { reason } => {
+                    vec![FeedEvent::Status(FeedStatus::Lost(reason))]
+                }
+                UserEvent::Stopped { reason } => {
+                    vec![FeedEvent::Status(FeedStatus::Stopped(reason))]
+                }
+                UserEvent::OrderUpdate(u) => updates(order_update(&u)),
+                UserEvent::AlgoUpdate(u) => updates(algo_update(&u).map(|u| vec![u])),
+                UserEvent::AccountUpdate(u) => updates(account_update(&u)),
+                UserEvent::Malformed(e) => {
+                    tracing::warn!(error = %e, "a user stream message could not be read");
+                    Vec::new()
+                }
+                UserEvent::KeepaliveFailed { reason } => {
+                    tracing::info!(%reason, "listen key keep-alive failed; retried on schedule");
+                    Vec::new()
+                }
+                UserEvent::ListenKeyExpired { .. } | UserEvent::Other { .. } => Vec::new(),
+            };
+            for event in converted {
+                if tx.send(event).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    Ok(Feed::new(rx, AbortOnDrop(task)))
+}
+
+fn updates<T>(converted: Result<Vec<T>, Unreadable>) -> Vec<FeedEvent<T>> {
+    match converted {
+        Ok(updates) => updates.into_iter().map(FeedEvent::Update).collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "a stream message was skipped");
+            Vec::new()
+        }
+    }
+}
+
+/// `symbol`'s market streams as one [`Feed`]: mark price (every second), aggregate trades and
+/// klines from the Market route, the local book from the Public route's diff depth and REST
+/// snapshots.
+pub(super) fn market_feed(
+    client: &Arc<RestClient>,
+    bases: &StreamBases,
+    symbol: &str,
+    subscription: MarketSubscription,
+) -> Result<Feed<MarketUpdate>, StreamError> {
+    let mut streams = vec![mark_price_stream(symbol, true)];
+    if subscription.trades {
+        streams.push(agg_trade_stream(symbol));
+    }
+    if let Some(interval) = subscription.candles {
+        streams.push(kline_stream(symbol, kline_interval(interval).wire()));
+    }
+    let (stream, mut events) =
+        MarketStream::start(&bases.market, &streams, stream_options(client))?;
+    let book = match subscription.book_depth {
+        0 => None,
+        depth => Some(OrderBookStream::start(
+            &bases.public,
+            symbol,
+            Arc::clone(client),
+            BookOptions {
+                depth,
+                stream: stream_options(client),
+                ..BookOptions::default()
+            },
+        )?),
+    };
+    let (tx, rx) = mpsc::channel(FEED_CAPACITY);
+    let symbol = symbol.to_ascii_uppercase();
+    let market_tx = tx.clone();
+    let market = tokio::spawn(async move {
+        let _stream = stream;
+        while let Some(event) = events.recv().await {
+            let converted = match event {
+                MarketEvent::Connected | MarketEvent::Reconnected => {
+                    FeedEvent::Status(FeedStatus::Connected)
+                }
+                MarketEvent::Disconnected { reason } => FeedEvent::Status(FeedStatus::Lost(reason)),
+                MarketEvent::MarkPrice(m) if m.symbol == symbol => FeedEvent::Update(mark(&m)),
+                MarketEvent::AggTrade(t) if t.symbol == symbol => FeedEvent::Update(trade(&t)),
+                MarketEvent::Kline(k) if k.symbol == symbol => match candle(&k) {
+                    Ok(update) => FeedEvent::Update(update),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a kline was skipped");
+                        continue;
+                    }
+                },
+                MarketEvent::Malformed(e) => {
+                    tracing::warn!(error = %e, "a market stream message could not be read");
+                    continue;
+                }
+                _ => continue,
+            };
+            if market_tx.send(converted).await.is_err() {
+                return;
+            }
+        }
+    });
+    let book = book.map(|book| {
+        let mut watch = book.watch();
+        AbortOnDrop(tokio::spawn(async move {
+            let _book = book;
+            while watch.changed().await.is_ok() {
+                let view = watch.borrow_and_update().book.clone();
+                if let Some(view) = view
+                    && tx
+                        .send(FeedEvent::Update(super::feeds::book(&view, local_ms())))
+                        .await
+                        .is_err()
+                {
+                    return;
+                }
+            }
+        }))
+    });
+    Ok(Feed::new(rx, (AbortOnDrop(market), book)))
+}
+
+/// Events a slow reader may fall behind by before the streams wait for it.
+const FEED_CAPACITY: usize = 1024;
 
 #[cfg(test)]
 mod tests {

@@ -356,6 +356,9 @@ pub struct RestClient {
     algo_url: reqwest::Url,
     /// New orders' own kept-open connection; the pool when it is busy or down.
     lane: Option<OrderLane>,
+    /// The TLS configuration of https venues (TLS 1.3, the platform's roots and the extra
+    /// root), for the order lane and the streams.
+    tls: Option<std::sync::Arc<rustls::ClientConfig>>,
     api_key: Zeroizing<String>,
     signer: Signer,
     recv_window: String,
@@ -445,13 +448,14 @@ impl RestClient {
         };
         let lane = OrderLane::new(
             &order_url,
-            lane_tls,
+            lane_tls.clone(),
             options.connect_timeout,
             options.request_timeout,
         );
         Ok(Self {
             http,
             lane,
+            tls: lane_tls,
             order_url,
             algo_url: endpoint_url(OrderEndpoint::Algo)?,
             base,
@@ -474,6 +478,12 @@ impl RestClient {
     /// The REST base URL this client talks to.
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The TLS configuration this client's own connections use (`None` for plain http to
+    /// loopback), for the account's streams.
+    pub fn tls_config(&self) -> Option<std::sync::Arc<rustls::ClientConfig>> {
+        self.tls.clone()
     }
 
     fn venue_now(&self) -> Option<i64> {

@@ -14,7 +14,7 @@
 //!   it placed.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rampart_core::Venue as VenueId;
@@ -28,9 +28,11 @@ use super::convert::{
     whole_leverage,
 };
 use super::error::{NO_NEED_TO_CHANGE_MARGIN_TYPE, NO_SUCH_ORDER, UNKNOWN_ORDER, VenueError};
+use super::feeds::{StreamBases, account_feed, kline_interval, market_feed, rest_candle};
 use super::filters::SymbolFilters;
 use super::models;
 use super::rest::{PreparedOrder, RestClient, local_ms};
+use crate::venue::{AccountUpdate, Candle, CandleInterval, Feed, MarketSubscription, MarketUpdate};
 use crate::venue::{
     Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, InstrumentRules,
     Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest,
@@ -40,16 +42,32 @@ use crate::venue::{
 /// One Binance USDⓈ-M account, venue-neutral.
 #[derive(Debug)]
 pub struct BinanceUsdm {
-    client: RestClient,
+    /// Shared with the account's stream tasks (listen keys, book snapshots).
+    client: Arc<RestClient>,
     instruments: RwLock<HashMap<String, SymbolFilters>>,
+    /// Where the account's streams connect; `None` when the REST base has no known streams.
+    streams: Option<StreamBases>,
 }
 
 impl BinanceUsdm {
+    /// The account behind `client`, its streams where Binance routes them for the client's
+    /// environment (or on the simulator's own address).
     pub fn new(client: RestClient) -> Self {
+        let streams = StreamBases::for_rest_base(client.base_url());
         Self {
-            client,
+            client: Arc::new(client),
             instruments: RwLock::new(HashMap::new()),
+            streams,
         }
+    }
+
+    fn stream_bases(&self) -> Result<&StreamBases> {
+        self.streams.as_ref().ok_or_else(|| {
+            neutral_error(VenueError::Config(format!(
+                "no stream address is known for {}",
+                self.client.base_url()
+            )))
+        })
     }
 
     /// The Binance-specific client, for what the neutral trait does not cover.
@@ -421,6 +439,40 @@ impl Venue for BinanceUsdm {
             .map(|_| ())
             .map_err(neutral_error)
     }
+
+    async fn candles(
+        &self,
+        symbol: &str,
+        interval: CandleInterval,
+        limit: u32,
+    ) -> Result<Vec<Candle>> {
+        let klines = self
+            .client
+            .klines(symbol, kline_interval(interval), Some(limit), None, None)
+            .await
+            .map_err(neutral_error)?;
+        let now = Venue::venue_time_ms(self).unwrap_or_else(local_ms);
+        Ok(klines.iter().map(|k| rest_candle(k, now)).collect())
+    }
+
+    async fn account_feed(&self) -> Result<Feed<AccountUpdate>> {
+        account_feed(&self.client, self.stream_bases()?).map_err(stream_error)
+    }
+
+    async fn market_feed(
+        &self,
+        symbol: &str,
+        subscription: MarketSubscription,
+    ) -> Result<Feed<MarketUpdate>> {
+        market_feed(&self.client, self.stream_bases()?, symbol, subscription).map_err(stream_error)
+    }
+}
+
+/// A stream that could not start: its address or TLS set-up (nothing was sent).
+fn stream_error(e: super::ws::connection::StreamError) -> crate::venue::Error {
+    before_sending(VenueError::Config(format!(
+        "the stream could not start: {e}"
+    )))
 }
 
 #[cfg(test)]
