@@ -5,7 +5,10 @@ mod commands;
 
 use std::process::ExitCode;
 
-use tauri::Manager;
+use tauri::{Emitter, Manager};
+
+/// The event that carries [`rampart_engine::live::LiveChanges`] to the page.
+pub const LIVE_EVENT: &str = "live-changes";
 
 /// Starts the app; returns when its last window closes.
 pub fn run() -> ExitCode {
@@ -20,6 +23,16 @@ pub fn run() -> ExitCode {
             tracing::info!(data_dir = %data_dir.display(), "starting Rampart");
             let desk = std::sync::Arc::new(rampart_engine::Desk::new(data_dir));
             tauri::async_runtime::spawn(desk.clone().watch_idle());
+            // The connected accounts' live tables, to the page at most ~30 times a second.
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(desk.live().publish(
+                rampart_engine::live::PUBLISH_INTERVAL,
+                move |changes| {
+                    if let Err(e) = handle.emit(LIVE_EVENT, &changes) {
+                        tracing::warn!(error = %e, "live tables could not be sent to the page");
+                    }
+                },
+            ));
             app.manage(desk);
             Ok(())
         })

@@ -7,6 +7,7 @@
 mod clock;
 pub mod demo;
 mod files;
+pub mod live;
 pub mod orders;
 mod preflight;
 mod session;
@@ -31,6 +32,8 @@ pub struct Desk {
     clock: Arc<dyn Clock>,
     state: Mutex<State>,
     trading: Mutex<trading::Trading>,
+    /// The connected accounts' live tables, for the workspace.
+    live: Arc<live::LiveDesk>,
 }
 
 /// What lives only in memory.
@@ -79,7 +82,14 @@ impl Desk {
             clock,
             state: Mutex::default(),
             trading: Mutex::default(),
+            live: live::LiveDesk::new(),
         }
+    }
+
+    /// The connected accounts' live tables (orders, positions, balances, fills), for the
+    /// workspace; publish them with [`live::LiveDesk::publish`].
+    pub fn live(&self) -> Arc<live::LiveDesk> {
+        Arc::clone(&self.live)
     }
 
     /// Checks what the app needs before it can hold exchange keys: a working OS keychain and a

@@ -201,6 +201,7 @@ impl Desk {
         let left = self
             .run(move |d| d.remove_account_blocking(&id, &code))
             .await?;
+        self.live.detach(&removed);
         let mut trading = self.trading();
         if let Some(engine) = &trading.engine {
             engine.detach(&removed);
@@ -227,7 +228,10 @@ impl Desk {
     ) -> Result<(), ApiError> {
         let engine = self.order_engine()?;
         match self.connector(account, credentials) {
-            Ok(venue) => engine.attach(&account.id, account.venue, venue),
+            Ok(venue) => {
+                self.live.attach(&account.id, Arc::clone(&venue));
+                engine.attach(&account.id, account.venue, venue);
+            }
             Err(why) => tracing::warn!(account = %account.id, %why, "account not connected"),
         }
         Ok(())
@@ -246,6 +250,7 @@ impl Desk {
 
     /// Drops every venue connection (their keys live in the connectors' memory).
     pub(crate) fn disconnect_accounts(&self) {
+        self.live.detach_all();
         if let Some(engine) = &self.trading().engine {
             engine.detach_all();
         }

@@ -8,12 +8,14 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rampart_core::feed::{Candle, CandleInterval, PublicTrade};
 use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::status::Preflight;
-use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderState, Position};
+use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderBook, OrderState, Position};
 use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
+use rampart_engine::live::LiveChanges;
 use rampart_engine::orders::{OrderTicket, PlacedOrder};
 use rampart_engine::{AddAccountRequest, OrderRef, TradingStatus};
 use ts_rs::{Config, TS};
@@ -47,6 +49,11 @@ fn render_all(out: &Path) {
     Position::export_all(&cfg).unwrap();
     Balance::export_all(&cfg).unwrap();
     MarkPrice::export_all(&cfg).unwrap();
+    LiveChanges::export_all(&cfg).unwrap();
+    Candle::export_all(&cfg).unwrap();
+    CandleInterval::export_all(&cfg).unwrap();
+    OrderBook::export_all(&cfg).unwrap();
+    PublicTrade::export_all(&cfg).unwrap();
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, String> {

@@ -1,0 +1,284 @@
+//! Live account state for the workspace: each connected account's feed is read in the
+//! background into an [`AccountLive`] (open orders, positions, balances, fills, stream health),
+//! read again over REST after every (re)connect and, throttled, whenever a stream message leaves
+//! fields only REST has (a position's mark and liquidation price, a balance's available amount).
+//!
+//! Changes are published coalesced: [`LiveDesk::publish`] hands the accounts that changed to a
+//! sink at most once per interval, however fast the venues send, so the UI redraws at a steady
+//! rate and never falls behind.
+
+pub mod state;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rampart_core::feed::{FeedEvent, FeedStatus};
+use rampart_venues::venue::{AbortOnDrop, DynVenue};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+pub use state::{AccountLive, NeedsRead, StreamState};
+
+/// How often the UI hears about changes at most: about 30 times a second.
+pub const PUBLISH_INTERVAL: Duration = Duration::from_millis(33);
+/// How soon after a stream message the fields only REST has are read again, at most.
+pub const REST_READ_INTERVAL: Duration = Duration::from_secs(1);
+/// Waits between attempts to open an account's stream.
+const RETRY_FIRST: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+
+struct LiveAccount {
+    state: Arc<Mutex<AccountLive>>,
+    _task: AbortOnDrop,
+}
+
+/// Every connected account's live state.
+pub struct LiveDesk {
+    accounts: Mutex<HashMap<String, LiveAccount>>,
+    /// Bumped on every change of any account.
+    changes: watch::Sender<u64>,
+}
+
+impl std::fmt::Debug for LiveDesk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveDesk").finish_non_exhaustive()
+    }
+}
+
+impl Default for LiveDesk {
+    fn default() -> Self {
+        Self {
+            accounts: Mutex::default(),
+            changes: watch::Sender::new(0),
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Each change to the state is made in one call under the lock; a panic cannot leave a
+    // table half-written in a way later updates would not overwrite.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn local_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+impl LiveDesk {
+    pub fn new() -> Arc<Self> {
+        Arc::new(Self::default())
+    }
+
+    /// Starts following `account_id` on `venue` (replacing any earlier connection of it). Must
+    /// be called inside a tokio runtime.
+    pub fn attach(self: &Arc<Self>, account_id: &str, venue: Arc<dyn DynVenue>) {
+        let state = Arc::new(Mutex::new(AccountLive::new(account_id)));
+        let task = tokio::spawn(follow(Arc::downgrade(self), Arc::clone(&state), venue));
+        lock(&self.accounts).insert(
+            account_id.to_owned(),
+            LiveAccount {
+                state,
+                _task: AbortOnDrop(task),
+            },
+        );
+        self.changed();
+    }
+
+    /// Stops following `account_id` (its stream closes).
+    pub fn detach(&self, account_id: &str) {
+        if lock(&self.accounts).remove(account_id).is_some() {
+            self.changed();
+        }
+    }
+
+    pub fn detach_all(&self) {
+        let gone = std::mem::take(&mut *lock(&self.accounts));
+        if !gone.is_empty() {
+            self.changed();
+        }
+    }
+
+    /// Every followed account's state now, by account id.
+    pub fn snapshot(&self) -> Vec<AccountLive> {
+        let mut all: Vec<AccountLive> = lock(&self.accounts)
+            .values()
+            .map(|a| lock(&a.state).clone())
+            .collect();
+        all.sort_by(|a, b| a.account_id.cmp(&b.account_id));
+        all
+    }
+
+    fn changed(&self) {
+        self.changes.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    /// Hands `sink` the accounts that changed (and the ids of the accounts now followed), at
+    /// most once per `interval`, until the desk is dropped: a change after a quiet spell goes
+    /// out at once, and changes during the interval go out together at its end.
+    pub async fn publish(
+        self: Arc<Self>,
+        interval: Duration,
+        sink: impl Fn(LiveChanges) + Send + 'static,
+    ) {
+        let mut changes = self.changes.subscribe();
+        let desk = Arc::downgrade(&self);
+        drop(self);
+        let mut sent: HashMap<String, u64> = HashMap::new();
+        loop {
+            let Some(desk) = desk.upgrade() else { return };
+            let accounts = desk.snapshot();
+            drop(desk);
+            let followed: Vec<String> = accounts.iter().map(|a| a.account_id.clone()).collect();
+            let changed: Vec<AccountLive> = accounts
+                .into_iter()
+                .filter(|a| sent.get(&a.account_id) != Some(&a.version))
+                .collect();
+            let same_accounts =
+                sent.len() == followed.len() && followed.iter().all(|id| sent.contains_key(id));
+            if !changed.is_empty() || !same_accounts {
+                // Accounts no longer followed are forgotten; unchanged ones keep the version
+                // last sent.
+                let mut now_sent: HashMap<String, u64> = followed
+                    .iter()
+                    .filter_map(|id| sent.get(id).map(|v| (id.clone(), *v)))
+                    .collect();
+                for a in &changed {
+                    now_sent.insert(a.account_id.clone(), a.version);
+                }
+                sent = now_sent;
+                sink(LiveChanges { followed, changed });
+            }
+            let next = Instant::now() + interval;
+            if changes.changed().await.is_err() {
+                return;
+            }
+            tokio::time::sleep_until(next).await;
+            changes.borrow_and_update();
+        }
+    }
+}
+
+/// What [`LiveDesk::publish`] hands on each time.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, ts_rs::TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct LiveChanges {
+    /// The accounts followed now; any other the UI still shows has been disconnected.
+    pub followed: Vec<String>,
+    /// The accounts that changed since the last time, whole.
+    pub changed: Vec<AccountLive>,
+}
+
+/// Reads one account's feed for as long as the desk follows it.
+async fn follow(
+    desk: std::sync::Weak<LiveDesk>,
+    state: Arc<Mutex<AccountLive>>,
+    venue: Arc<dyn DynVenue>,
+) {
+    let notify = |desk: &std::sync::Weak<LiveDesk>| {
+        if let Some(d) = desk.upgrade() {
+            d.changed();
+        }
+    };
+    let mut retry = RETRY_FIRST;
+    loop {
+        let mut feed = match venue.account_feed().await {
+            Ok(feed) => feed,
+            Err(e) => {
+                lock(&state).set_stream(StreamState::Lost(e.message));
+                notify(&desk);
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(RETRY_MAX);
+                continue;
+            }
+        };
+        let mut read_due: Option<(Instant, NeedsRead)> = None;
+        loop {
+            let event = match read_due {
+                Some((at, _)) => tokio::select! {
+                    event = feed.next() => event,
+                    () = tokio::time::sleep_until(at) => {
+                        if let Some((_, needs)) = read_due.take() {
+                            read_rest(&*venue, &state, needs).await;
+                            notify(&desk);
+                        }
+                        continue;
+                    }
+                },
+                None => feed.next().await,
+            };
+            let Some(event) = event else { break };
+            match event {
+                FeedEvent::Status(FeedStatus::Connected) => {
+                    retry = RETRY_FIRST;
+                    lock(&state).set_stream(StreamState::Live);
+                    notify(&desk);
+                    resync(&*venue, &state).await;
+                    read_due = None;
+                }
+                FeedEvent::Status(FeedStatus::Lost(why)) => {
+                    lock(&state).set_stream(StreamState::Lost(why));
+                }
+                FeedEvent::Status(FeedStatus::Stopped(why)) => {
+                    lock(&state).set_stream(StreamState::Stopped(why));
+                }
+                FeedEvent::Update(update) => {
+                    let needs = lock(&state).apply(update);
+                    if needs.positions || needs.balances {
+                        let (at, pending) = read_due
+                            .unwrap_or((Instant::now() + REST_READ_INTERVAL, NeedsRead::default()));
+                        read_due = Some((
+                            at,
+                            NeedsRead {
+                                positions: pending.positions || needs.positions,
+                                balances: pending.balances || needs.balances,
+                            },
+                        ));
+                    }
+                }
+            }
+            notify(&desk);
+        }
+        // The feed ended (stopped for good, or its task died): open a new one after a wait.
+        tokio::time::sleep(retry).await;
+        retry = (retry * 2).min(RETRY_MAX);
+    }
+}
+
+/// Reads open orders, positions and balances over REST after a (re)connect.
+async fn resync(venue: &dyn DynVenue, state: &Mutex<AccountLive>) {
+    let read = async {
+        let orders = venue.open_orders(None).await?;
+        let positions = venue.positions(None).await?;
+        let balances = venue.balances().await?;
+        Ok::<_, rampart_venues::venue::Error>((orders, positions, balances))
+    };
+    match read.await {
+        Ok((orders, positions, balances)) => {
+            lock(state).resynced(orders, positions, balances, local_ms());
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "the account's tables could not be read after connecting");
+            lock(state).resync_failed(e.message);
+        }
+    }
+}
+
+/// Reads what stream messages cannot fill in.
+async fn read_rest(venue: &dyn DynVenue, state: &Mutex<AccountLive>, needs: NeedsRead) {
+    if needs.positions {
+        match venue.positions(None).await {
+            Ok(positions) => lock(state).positions_read(positions),
+            Err(e) => tracing::info!(error = %e, "positions could not be read"),
+        }
+    }
+    if needs.balances {
+        match venue.balances().await {
+            Ok(balances) => lock(state).balances_read(balances),
+            Err(e) => tracing::info!(error = %e, "balances could not be read"),
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The workspace's live tables against the simulator over loopback sockets: an account followed
+//! by the LiveDesk shows its open orders, position, balance and fills as they change, read again
+//! over REST after connecting, and a burst of orders reaches the UI's sink coalesced (at most
+//! one hand-over per interval), ending in the right state.
+
+use std::str::FromStr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use rampart_core::trading::{OrderRequest, PositionSide};
+use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
+use rampart_engine::live::{AccountLive, LiveChanges, LiveDesk, StreamState};
+use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
+use rampart_venues::binance_usdm::{BinanceUsdm, RestClient};
+use rampart_venues::venue::{DynVenue, Venue};
+use rust_decimal::Decimal;
+use tokio::net::TcpListener;
+
+const KEY: &str = "livekey00000000000000000000000000000000000000000000000000000000";
+const SECRET: &str = "livesecret0000000000000000000000000000000000000000000000000000";
+const WAIT: Duration = Duration::from_secs(20);
+
+fn d(s: &str) -> Decimal {
+    Decimal::from_str(s).unwrap()
+}
+
+async fn sim() -> SimServer {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let config = SimConfig {
+        accounts: vec![SimAccount {
+            api_key: KEY.into(),
+            api_secret: SECRET.into(),
+        }],
+        tick_interval_ms: 0,
+        order_limit_per_10s: 100_000,
+        order_limit_per_minute: 100_000,
+        ..SimConfig::default()
+    };
+    SimServer::start(listener, config).unwrap()
+}
+
+async fn venue(sim: &SimServer) -> Arc<BinanceUsdm> {
+    let venue = BinanceUsdm::new(RestClient::new(&sim.base_url(), KEY, SECRET).unwrap());
+    Venue::sync_clock(&venue).await.unwrap();
+    Venue::instruments(&venue, false).await.unwrap();
+    Arc::new(venue)
+}
+
+fn order(n: usize, side: Side, order_type: OrderType, price: Option<Decimal>) -> OrderRequest {
+    OrderRequest {
+        symbol: "BTCUSDT".into(),
+        client_order_id: format!("rmpLive{n:020}"),
+        side,
+        order_type,
+        qty: Qty::from_str("0.002").unwrap(),
+        price: price.map(|p| Price::from_str(&p.to_string()).unwrap()),
+        trigger_price: None,
+        time_in_force: price.map(|_| TimeInForce::Gtc),
+        reduce_only: false,
+        trigger_by: None,
+        margin_mode: None,
+        position_side: PositionSide::Net,
+        reference_price: None,
+    }
+}
+
+/// Collects what the desk publishes; `until` waits for a published account state.
+#[derive(Clone, Default)]
+struct Sink(Arc<Mutex<Vec<(Instant, LiveChanges)>>>);
+
+impl Sink {
+    fn start(&self, desk: &Arc<LiveDesk>, interval: Duration) {
+        let seen = Arc::clone(&self.0);
+        tokio::spawn(Arc::clone(desk).publish(interval, move |changes| {
+            seen.lock().unwrap().push((Instant::now(), changes));
+        }));
+    }
+
+    fn latest(&self, account: &str) -> Option<AccountLive> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find_map(|(_, c)| c.changed.iter().find(|a| a.account_id == account).cloned())
+    }
+
+    async fn until(
+        &self,
+        account: &str,
+        what: &str,
+        done: impl Fn(&AccountLive) -> bool,
+    ) -> AccountLive {
+        let started = Instant::now();
+        loop {
+            if let Some(a) = self.latest(account).filter(|a| done(a)) {
+                return a;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "no published state with {what} within {WAIT:?}; last: {:?}",
+                self.latest(account)
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_followed_account_shows_orders_positions_balances_and_fills_as_they_change() {
+    let sim = sim().await;
+    let venue = venue(&sim).await;
+    // An order resting before the account is followed: the first REST read finds it.
+    let below = (sim.mark_price("BTCUSDT").unwrap() * d("0.95")).round_dp(1);
+    Venue::place_order(&*venue, &order(1, Side::Buy, OrderType::Limit, Some(below)))
+        .await
+        .unwrap();
+
+    let desk = LiveDesk::new();
+    let sink = Sink::default();
+    sink.start(&desk, Duration::from_millis(33));
+    desk.attach("acc", Arc::clone(&venue) as Arc<dyn DynVenue>);
+    let live = sink
+        .until("acc", "the resting order after the first read", |a| {
+            a.stream == StreamState::Live && a.resynced_ms.is_some() && a.open_orders.len() == 1
+        })
+        .await;
+    assert_eq!(live.open_orders[0].price, Some(below));
+    assert!(
+        live.balances
+            .iter()
+            .any(|b| b.asset == "USDT" && b.wallet > Decimal::ZERO)
+    );
+    assert!(live.positions.is_empty());
+
+    Venue::place_order(&*venue, &order(2, Side::Buy, OrderType::Market, None))
+        .await
+        .unwrap();
+    let live = sink
+        .until("acc", "the position, its REST fields and the fill", |a| {
+            a.positions.len() == 1 && a.positions[0].leverage.is_some() && a.fills.len() == 1
+        })
+        .await;
+    assert_eq!(live.positions[0].qty, d("0.002"));
+    assert_eq!(
+        live.fills[0].client_order_id,
+        order(2, Side::Buy, OrderType::Market, None).client_order_id
+    );
+    assert_eq!(live.positions[0].entry_price, live.fills[0].price);
+
+    Venue::cancel_by_client_id(
+        &*venue,
+        "BTCUSDT",
+        &order(1, Side::Buy, OrderType::Limit, None).client_order_id,
+    )
+    .await
+    .unwrap();
+    Venue::place_order(&*venue, &order(3, Side::Sell, OrderType::Market, None))
+        .await
+        .unwrap();
+    let live = sink
+        .until("acc", "no order and no position", |a| {
+            a.open_orders.is_empty() && a.positions.is_empty() && a.fills.len() == 2
+        })
+        .await;
+    assert_eq!(live.fills[0].side, Side::Sell);
+
+    desk.detach("acc");
+    let gone = Instant::now();
+    loop {
+        let last = sink
+            .0
+            .lock()
+            .unwrap()
+            .last()
+            .map(|(_, c)| c.followed.clone());
+        if last.is_some_and(|f| f.is_empty()) {
+            break;
+        }
+        assert!(
+            gone.elapsed() < WAIT,
+            "the detached account is still followed"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_burst_of_orders_reaches_the_sink_coalesced_and_ends_in_the_right_state() {
+    let sim = sim().await;
+    let venue = venue(&sim).await;
+    let desk = LiveDesk::new();
+    let sink = Sink::default();
+    let interval = Duration::from_millis(33);
+    sink.start(&desk, interval);
+    desk.attach("acc", Arc::clone(&venue) as Arc<dyn DynVenue>);
+    sink.until("acc", "the connection", |a| a.resynced_ms.is_some())
+        .await;
+
+    let before = sink.0.lock().unwrap().len();
+    let started = Instant::now();
+    // 300 market buys back to back: each is an order update, a fill and a position and a
+    // balance change on the stream (about 1,200 messages).
+    let orders = 300;
+    for n in 0..orders {
+        Venue::place_order(&*venue, &order(100 + n, Side::Buy, OrderType::Market, None))
+            .await
+            .unwrap();
+    }
+    let total = d("0.002") * Decimal::from(orders);
+    let live = sink
+        .until("acc", "the whole position", |a| {
+            a.positions.first().is_some_and(|p| p.qty == total) && a.fills.len() == 200
+        })
+        .await;
+    let elapsed = started.elapsed();
+    let published: Vec<Instant> = sink.0.lock().unwrap()[before..]
+        .iter()
+        .map(|(t, _)| *t)
+        .collect();
+    // Never two hand-overs closer than the interval (a little slack for the timer).
+    for pair in published.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= interval - Duration::from_millis(2),
+            "two hand-overs {:?} apart",
+            pair[1] - pair[0]
+        );
+    }
+    let most = (elapsed.as_millis() / interval.as_millis()) as usize + 2;
+    assert!(
+        published.len() <= most,
+        "{} hand-overs in {elapsed:?} (at most {most})",
+        published.len()
+    );
+    assert_eq!(live.fills.len(), 200);
+}
