@@ -7,9 +7,12 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use rampart_core::feed::CandleInterval;
 use rampart_core::trading::{OrderRequest, PositionSide};
 use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
-use rampart_engine::live::{AccountLive, LiveChanges, LiveDesk, StreamState};
+use rampart_engine::live::{
+    AccountLive, BOOK_DEPTH, LiveChanges, LiveDesk, MarketLive, StreamState,
+};
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
 use rampart_venues::binance_usdm::{BinanceUsdm, RestClient};
 use rampart_venues::venue::{DynVenue, Venue};
@@ -24,19 +27,23 @@ fn d(s: &str) -> Decimal {
     Decimal::from_str(s).unwrap()
 }
 
-async fn sim() -> SimServer {
+async fn sim_with_ticks(tick_interval_ms: u64) -> SimServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let config = SimConfig {
         accounts: vec![SimAccount {
             api_key: KEY.into(),
             api_secret: SECRET.into(),
         }],
-        tick_interval_ms: 0,
+        tick_interval_ms,
         order_limit_per_10s: 100_000,
         order_limit_per_minute: 100_000,
         ..SimConfig::default()
     };
     SimServer::start(listener, config).unwrap()
+}
+
+async fn sim() -> SimServer {
+    sim_with_ticks(0).await
 }
 
 async fn venue(sim: &SimServer) -> Arc<BinanceUsdm> {
@@ -233,4 +240,102 @@ async fn a_burst_of_orders_reaches_the_sink_coalesced_and_ends_in_the_right_stat
         published.len()
     );
     assert_eq!(live.fills.len(), 200);
+}
+
+impl Sink {
+    fn latest_market(&self) -> Option<MarketLive> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .rev()
+            .find(|(_, c)| c.market_changed)
+            .and_then(|(_, c)| c.market.clone())
+    }
+
+    async fn until_market(&self, what: &str, done: impl Fn(&MarketLive) -> bool) -> MarketLive {
+        let started = Instant::now();
+        loop {
+            if let Some(m) = self.latest_market().filter(|m| done(m)) {
+                return m;
+            }
+            assert!(
+                started.elapsed() < WAIT,
+                "no published market with {what} within {WAIT:?}; last: {:?}",
+                self.latest_market()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_watched_instrument_shows_history_then_mark_book_candle_and_trades() {
+    let sim = sim_with_ticks(50).await;
+    let venue = venue(&sim).await;
+    let desk = LiveDesk::new();
+    let sink = Sink::default();
+    sink.start(&desk, Duration::from_millis(33));
+    assert!(
+        desk.watch_market("acc", "BTCUSDT", CandleInterval::M1, 100)
+            .await
+            .is_err(),
+        "an account that is not followed cannot be watched"
+    );
+    desk.attach("acc", Arc::clone(&venue) as Arc<dyn DynVenue>);
+    let history = desk
+        .watch_market("acc", "BTCUSDT", CandleInterval::M1, 100)
+        .await
+        .unwrap();
+    assert!(!history.is_empty() && history.len() <= 100);
+    assert!(
+        history
+            .windows(2)
+            .all(|w| w[0].open_time_ms < w[1].open_time_ms)
+    );
+    let market = sink
+        .until_market("mark, a full book and a candle", |m| {
+            m.stream == StreamState::Live
+                && m.mark.is_some()
+                && m.book
+                    .as_ref()
+                    .is_some_and(|b| b.bids.len() == BOOK_DEPTH && b.asks.len() == BOOK_DEPTH)
+                && m.candle.is_some()
+        })
+        .await;
+    assert_eq!(
+        (market.symbol.as_str(), market.interval),
+        ("BTCUSDT", CandleInterval::M1)
+    );
+    let book = market.book.unwrap();
+    assert!(book.bids[0].price < book.asks[0].price);
+    assert!(market.candle.unwrap().open_time_ms >= history.last().unwrap().open_time_ms);
+
+    Venue::place_order(&*venue, &order(7, Side::Sell, OrderType::Market, None))
+        .await
+        .unwrap();
+    let market = sink.until_market("a trade", |m| !m.trades.is_empty()).await;
+    assert_eq!(market.trades[0].taker_side, Side::Sell);
+
+    desk.stop_market();
+    sink.until_market_gone().await;
+}
+
+impl Sink {
+    async fn until_market_gone(&self) {
+        let started = Instant::now();
+        loop {
+            let gone = self
+                .0
+                .lock()
+                .unwrap()
+                .last()
+                .is_some_and(|(_, c)| c.market_changed && c.market.is_none());
+            if gone {
+                return;
+            }
+            assert!(started.elapsed() < WAIT, "the market is still watched");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
 }

@@ -13,29 +13,39 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rampart_core::feed::{FeedEvent, FeedStatus};
-use rampart_venues::venue::{AbortOnDrop, DynVenue};
+use rampart_core::feed::{Candle, CandleInterval, FeedEvent, FeedStatus};
+use rampart_venues::venue::{AbortOnDrop, DynVenue, MarketSubscription};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-pub use state::{AccountLive, NeedsRead, StreamState};
+pub use state::{AccountLive, MarketLive, NeedsRead, StreamState};
 
 /// How often the UI hears about changes at most: about 30 times a second.
 pub const PUBLISH_INTERVAL: Duration = Duration::from_millis(33);
 /// How soon after a stream message the fields only REST has are read again, at most.
 pub const REST_READ_INTERVAL: Duration = Duration::from_secs(1);
+/// Book levels a side the workspace shows.
+pub const BOOK_DEPTH: usize = 20;
 /// Waits between attempts to open an account's stream.
 const RETRY_FIRST: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 
 struct LiveAccount {
     state: Arc<Mutex<AccountLive>>,
+    venue: Arc<dyn DynVenue>,
+    _task: AbortOnDrop,
+}
+
+/// The one instrument the workspace watches, and the task reading its market feed.
+struct MarketWatch {
+    state: Arc<Mutex<MarketLive>>,
     _task: AbortOnDrop,
 }
 
 /// Every connected account's live state.
 pub struct LiveDesk {
     accounts: Mutex<HashMap<String, LiveAccount>>,
+    market: Mutex<Option<MarketWatch>>,
     /// Bumped on every change of any account.
     changes: watch::Sender<u64>,
 }
@@ -50,6 +60,7 @@ impl Default for LiveDesk {
     fn default() -> Self {
         Self {
             accounts: Mutex::default(),
+            market: Mutex::default(),
             changes: watch::Sender::new(0),
         }
     }
@@ -76,29 +87,90 @@ impl LiveDesk {
     /// be called inside a tokio runtime.
     pub fn attach(self: &Arc<Self>, account_id: &str, venue: Arc<dyn DynVenue>) {
         let state = Arc::new(Mutex::new(AccountLive::new(account_id)));
-        let task = tokio::spawn(follow(Arc::downgrade(self), Arc::clone(&state), venue));
+        let task = tokio::spawn(follow(
+            Arc::downgrade(self),
+            Arc::clone(&state),
+            Arc::clone(&venue),
+        ));
         lock(&self.accounts).insert(
             account_id.to_owned(),
             LiveAccount {
                 state,
+                venue,
                 _task: AbortOnDrop(task),
             },
         );
         self.changed();
     }
 
-    /// Stops following `account_id` (its stream closes).
+    /// Stops following `account_id` (its stream closes, and its market watch if any).
     pub fn detach(&self, account_id: &str) {
+        let mut market = lock(&self.market);
+        if market
+            .as_ref()
+            .is_some_and(|m| lock(&m.state).account_id == account_id)
+        {
+            *market = None;
+        }
+        drop(market);
         if lock(&self.accounts).remove(account_id).is_some() {
             self.changed();
         }
     }
 
     pub fn detach_all(&self) {
+        *lock(&self.market) = None;
         let gone = std::mem::take(&mut *lock(&self.accounts));
         if !gone.is_empty() {
             self.changed();
         }
+    }
+
+    /// Watches `symbol` on `account_id`'s venue (instead of whatever was watched): its mark,
+    /// book ([`BOOK_DEPTH`] levels), trades and `interval` candles from now on are published
+    /// with the accounts; returns the candle history (the last `history` candles, oldest
+    /// first) to draw before them.
+    pub async fn watch_market(
+        self: &Arc<Self>,
+        account_id: &str,
+        symbol: &str,
+        interval: CandleInterval,
+        history: u32,
+    ) -> Result<Vec<Candle>, WatchError> {
+        let venue = lock(&self.accounts)
+            .get(account_id)
+            .map(|a| Arc::clone(&a.venue))
+            .ok_or(WatchError::NotConnected)?;
+        let candles = venue
+            .candles(symbol, interval, history)
+            .await
+            .map_err(WatchError::Venue)?;
+        let state = Arc::new(Mutex::new(MarketLive::new(account_id, symbol, interval)));
+        let task = tokio::spawn(watch(
+            Arc::downgrade(self),
+            Arc::clone(&state),
+            venue,
+            symbol.to_owned(),
+            interval,
+        ));
+        *lock(&self.market) = Some(MarketWatch {
+            state,
+            _task: AbortOnDrop(task),
+        });
+        self.changed();
+        Ok(candles)
+    }
+
+    /// Stops watching the instrument, if one was watched.
+    pub fn stop_market(&self) {
+        if lock(&self.market).take().is_some() {
+            self.changed();
+        }
+    }
+
+    /// The watched instrument's state now.
+    pub fn market(&self) -> Option<MarketLive> {
+        lock(&self.market).as_ref().map(|m| lock(&m.state).clone())
     }
 
     /// Every followed account's state now, by account id.
@@ -127,10 +199,21 @@ impl LiveDesk {
         let desk = Arc::downgrade(&self);
         drop(self);
         let mut sent: HashMap<String, u64> = HashMap::new();
+        let mut market_sent: Option<(String, String, CandleInterval, u64)> = None;
         loop {
             let Some(desk) = desk.upgrade() else { return };
             let accounts = desk.snapshot();
+            let market = desk.market();
             drop(desk);
+            let market_key = market.as_ref().map(|m| {
+                (
+                    m.account_id.clone(),
+                    m.symbol.clone(),
+                    m.interval,
+                    m.version,
+                )
+            });
+            let market_changed = market_key != market_sent;
             let followed: Vec<String> = accounts.iter().map(|a| a.account_id.clone()).collect();
             let changed: Vec<AccountLive> = accounts
                 .into_iter()
@@ -138,7 +221,7 @@ impl LiveDesk {
                 .collect();
             let same_accounts =
                 sent.len() == followed.len() && followed.iter().all(|id| sent.contains_key(id));
-            if !changed.is_empty() || !same_accounts {
+            if !changed.is_empty() || !same_accounts || market_changed {
                 // Accounts no longer followed are forgotten; unchanged ones keep the version
                 // last sent.
                 let mut now_sent: HashMap<String, u64> = followed
@@ -149,7 +232,13 @@ impl LiveDesk {
                     now_sent.insert(a.account_id.clone(), a.version);
                 }
                 sent = now_sent;
-                sink(LiveChanges { followed, changed });
+                market_sent = market_key;
+                sink(LiveChanges {
+                    followed,
+                    changed,
+                    market_changed,
+                    market: if market_changed { market } else { None },
+                });
             }
             let next = Instant::now() + interval;
             if changes.changed().await.is_err() {
@@ -170,6 +259,20 @@ pub struct LiveChanges {
     pub followed: Vec<String>,
     /// The accounts that changed since the last time, whole.
     pub changed: Vec<AccountLive>,
+    /// Whether the watched instrument changed (or stopped being watched: then `market` is
+    /// `None`).
+    pub market_changed: bool,
+    /// The watched instrument, when it changed.
+    pub market: Option<MarketLive>,
+}
+
+/// Why an instrument cannot be watched.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("the account is not connected")]
+    NotConnected,
+    #[error("{}", .0.message)]
+    Venue(rampart_venues::venue::Error),
 }
 
 /// Reads one account's feed for as long as the desk follows it.
@@ -280,5 +383,57 @@ async fn read_rest(venue: &dyn DynVenue, state: &Mutex<AccountLive>, needs: Need
             Ok(balances) => lock(state).balances_read(balances),
             Err(e) => tracing::info!(error = %e, "balances could not be read"),
         }
+    }
+}
+
+/// Reads the watched instrument's market feed for as long as it is watched.
+async fn watch(
+    desk: std::sync::Weak<LiveDesk>,
+    state: Arc<Mutex<MarketLive>>,
+    venue: Arc<dyn DynVenue>,
+    symbol: String,
+    interval: CandleInterval,
+) {
+    let subscription = MarketSubscription {
+        book_depth: BOOK_DEPTH,
+        trades: true,
+        candles: Some(interval),
+    };
+    let notify = |desk: &std::sync::Weak<LiveDesk>| {
+        if let Some(d) = desk.upgrade() {
+            d.changed();
+        }
+    };
+    let mut retry = RETRY_FIRST;
+    loop {
+        match venue.market_feed(&symbol, subscription).await {
+            Ok(mut feed) => {
+                while let Some(event) = feed.next().await {
+                    {
+                        let mut market = lock(&state);
+                        match event {
+                            FeedEvent::Status(FeedStatus::Connected) => {
+                                retry = RETRY_FIRST;
+                                market.set_stream(StreamState::Live);
+                            }
+                            FeedEvent::Status(FeedStatus::Lost(why)) => {
+                                market.set_stream(StreamState::Lost(why));
+                            }
+                            FeedEvent::Status(FeedStatus::Stopped(why)) => {
+                                market.set_stream(StreamState::Stopped(why));
+                            }
+                            FeedEvent::Update(update) => market.apply(update),
+                        }
+                    }
+                    notify(&desk);
+                }
+            }
+            Err(e) => {
+                lock(&state).set_stream(StreamState::Lost(e.message));
+                notify(&desk);
+            }
+        }
+        tokio::time::sleep(retry).await;
+        retry = (retry * 2).min(RETRY_MAX);
     }
 }

@@ -3,8 +3,11 @@
 //! reads that follow each (re)connect. No I/O here: [`AccountLive::apply`] and
 //! [`AccountLive::resynced`] are the whole of how the state changes.
 
-use rampart_core::feed::{AccountUpdate, BalanceChange, Fill, PositionChange};
-use rampart_core::trading::{Balance, OrderState, Position};
+use rampart_core::feed::{
+    AccountUpdate, BalanceChange, Candle, CandleInterval, Fill, MarketUpdate, PositionChange,
+    PublicTrade,
+};
+use rampart_core::trading::{Balance, MarkPrice, OrderBook, OrderState, Position};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -236,6 +239,81 @@ impl AccountLive {
     }
 }
 
+/// Public trades kept for the watched instrument, newest first.
+pub const MAX_TRADES: usize = 50;
+
+/// What the workspace shows of the instrument it watches: mark, book, the latest trades and
+/// the current candle (with the one that closed before it, so a candle's final state is never
+/// skipped between two hand-overs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct MarketLive {
+    pub account_id: String,
+    pub symbol: String,
+    pub interval: CandleInterval,
+    pub stream: StreamState,
+    pub mark: Option<MarkPrice>,
+    pub book: Option<OrderBook>,
+    /// Newest first, at most [`MAX_TRADES`].
+    pub trades: Vec<PublicTrade>,
+    pub candle: Option<Candle>,
+    pub previous_candle: Option<Candle>,
+    #[ts(type = "number")]
+    pub version: u64,
+}
+
+impl MarketLive {
+    pub fn new(account_id: &str, symbol: &str, interval: CandleInterval) -> Self {
+        Self {
+            account_id: account_id.to_owned(),
+            symbol: symbol.to_owned(),
+            interval,
+            stream: StreamState::Connecting,
+            mark: None,
+            book: None,
+            trades: Vec::new(),
+            candle: None,
+            previous_candle: None,
+            version: 0,
+        }
+    }
+
+    pub fn set_stream(&mut self, stream: StreamState) {
+        if self.stream != stream {
+            self.stream = stream;
+            self.version += 1;
+        }
+    }
+
+    pub fn apply(&mut self, update: MarketUpdate) {
+        self.version += 1;
+        match update {
+            MarketUpdate::Mark(mark) => self.mark = Some(mark),
+            MarketUpdate::Book(book) => self.book = Some(book),
+            MarketUpdate::Trade(trade) => {
+                self.trades.insert(0, trade);
+                self.trades.truncate(MAX_TRADES);
+            }
+            MarketUpdate::Candle { interval, candle } if interval == self.interval => {
+                match &self.candle {
+                    Some(current) if current.open_time_ms < candle.open_time_ms => {
+                        self.previous_candle = Some(Candle {
+                            closed: true,
+                            ..*current
+                        });
+                        self.candle = Some(candle);
+                    }
+                    // A late message about a candle already behind us.
+                    Some(current) if current.open_time_ms > candle.open_time_ms => {}
+                    _ => self.candle = Some(candle),
+                }
+            }
+            MarketUpdate::Candle { .. } => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::str::FromStr;
@@ -409,5 +487,53 @@ mod tests {
         assert_eq!(live.balances[0].available, d("900"));
         assert_eq!(live.fills.len(), 1);
         assert_eq!(live.resynced_ms, Some(42));
+    }
+
+    fn candle(open_time_ms: i64, close: &str) -> Candle {
+        Candle {
+            open_time_ms,
+            open: d("1"),
+            high: d("2"),
+            low: d("1"),
+            close: d(close),
+            volume: d("1"),
+            closed: false,
+        }
+    }
+
+    #[test]
+    fn the_watched_market_keeps_its_latest_trades_and_the_candle_that_just_closed() {
+        let mut m = MarketLive::new("acc", "BTCUSDT", CandleInterval::M1);
+        for i in 0..(MAX_TRADES + 5) {
+            m.apply(MarketUpdate::Trade(PublicTrade {
+                price: Decimal::from(i),
+                qty: d("1"),
+                taker_side: Side::Buy,
+                time_ms: i64::try_from(i).unwrap(),
+            }));
+        }
+        assert_eq!(m.trades.len(), MAX_TRADES);
+        assert_eq!(m.trades[0].price, Decimal::from(MAX_TRADES + 4));
+        let one = |c| MarketUpdate::Candle {
+            interval: CandleInterval::M1,
+            candle: c,
+        };
+        m.apply(one(candle(60_000, "1.5")));
+        m.apply(one(candle(60_000, "1.7")));
+        m.apply(one(candle(120_000, "1.8")));
+        assert_eq!(m.candle.unwrap().open_time_ms, 120_000);
+        let prev = m.previous_candle.unwrap();
+        assert_eq!(
+            (prev.open_time_ms, prev.close, prev.closed),
+            (60_000, d("1.7"), true)
+        );
+        // A late message for an older candle, or another interval's, changes nothing shown.
+        m.apply(one(candle(60_000, "9")));
+        m.apply(MarketUpdate::Candle {
+            interval: CandleInterval::H1,
+            candle: candle(0, "9"),
+        });
+        assert_eq!(m.candle.unwrap().close, d("1.8"));
+        assert_eq!(m.previous_candle.unwrap().close, d("1.7"));
     }
 }
