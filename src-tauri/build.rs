@@ -29,6 +29,9 @@ const COMMANDS: &[&str] = &[
     "positions",
     "mark_price",
     "balances",
+    "follow_live",
+    "watch_market",
+    "stop_market",
 ];
 
 fn main() {

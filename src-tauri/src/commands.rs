@@ -5,14 +5,17 @@
 use std::sync::Arc;
 
 use rampart_core::ApiError;
+use rampart_core::feed::{Candle, CandleInterval};
 use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::status::Preflight;
 use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderState, Position};
+use rampart_engine::live::LiveChanges;
 use rampart_engine::orders::{OrderTicket, PlacedOrder};
 use rampart_engine::{AddAccountRequest, Desk, OrderRef, TradingStatus};
 use tauri::State;
+use tauri::ipc::Channel;
 
 type DeskState<'a> = State<'a, Arc<Desk>>;
 
@@ -166,4 +169,36 @@ pub async fn mark_price(
 #[tauri::command]
 pub async fn balances(desk: DeskState<'_>, account_id: String) -> Result<Vec<Balance>, ApiError> {
     desk.balances(&account_id).await
+}
+
+/// The connected accounts' live tables and the watched instrument, sent over `on_change` as they
+/// change (at most ~30 times a second); a new call (a reloaded page) replaces the previous one.
+#[tauri::command]
+pub async fn follow_live(
+    desk: DeskState<'_>,
+    on_change: Channel<LiveChanges>,
+) -> Result<(), ApiError> {
+    desk.follow_live(move |changes| {
+        if let Err(e) = on_change.send(changes) {
+            tracing::debug!(error = %e, "the page did not take the live tables");
+        }
+    })
+    .await
+}
+
+#[tauri::command]
+pub async fn watch_market(
+    desk: DeskState<'_>,
+    account_id: String,
+    symbol: String,
+    interval: CandleInterval,
+    history: u32,
+) -> Result<Vec<Candle>, ApiError> {
+    desk.watch_market(&account_id, &symbol, interval, history)
+        .await
+}
+
+#[tauri::command]
+pub async fn stop_market(desk: DeskState<'_>) -> Result<(), ApiError> {
+    desk.stop_market().await
 }

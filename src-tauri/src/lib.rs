@@ -5,10 +5,7 @@ mod commands;
 
 use std::process::ExitCode;
 
-use tauri::{Emitter, Manager};
-
-/// The event that carries [`rampart_engine::live::LiveChanges`] to the page.
-pub const LIVE_EVENT: &str = "live-changes";
+use tauri::Manager;
 
 /// Starts the app; returns when its last window closes.
 pub fn run() -> ExitCode {
@@ -23,16 +20,6 @@ pub fn run() -> ExitCode {
             tracing::info!(data_dir = %data_dir.display(), "starting Rampart");
             let desk = std::sync::Arc::new(rampart_engine::Desk::new(data_dir));
             tauri::async_runtime::spawn(desk.clone().watch_idle());
-            // The connected accounts' live tables, to the page at most ~30 times a second.
-            let handle = app.handle().clone();
-            tauri::async_runtime::spawn(desk.live().publish(
-                rampart_engine::live::PUBLISH_INTERVAL,
-                move |changes| {
-                    if let Err(e) = handle.emit(LIVE_EVENT, &changes) {
-                        tracing::warn!(error = %e, "live tables could not be sent to the page");
-                    }
-                },
-            ));
             app.manage(desk);
             Ok(())
         })
@@ -60,6 +47,9 @@ pub fn run() -> ExitCode {
             commands::positions,
             commands::mark_price,
             commands::balances,
+            commands::follow_live,
+            commands::watch_market,
+            commands::stop_market,
         ])
         .run(tauri::generate_context!());
     match result {

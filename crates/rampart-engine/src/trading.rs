@@ -16,10 +16,12 @@ use ts_rs::TS;
 use crate::Desk;
 use crate::demo::{self, DemoExchange};
 use crate::files::write_json;
+use crate::live::{LiveChanges, WatchError};
 use crate::orders::{
     AccountStatus, ConnectionState, NoPreTradeChecks, OrderEngine, OrderJournal, OrderTicket,
     PlacedOrder, ResolvePolicy,
 };
+use rampart_core::feed::{Candle, CandleInterval};
 
 const JOURNAL_FILE: &str = "orders.journal";
 
@@ -335,5 +337,45 @@ impl Desk {
     pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, ApiError> {
         let engine = self.unlocked_engine()?;
         Ok(engine.balances(account_id).await?)
+    }
+
+    /// Sends the connected accounts' live tables (and the watched instrument) to `sink`, first
+    /// whole, then as they change, at most every [`crate::live::PUBLISH_INTERVAL`]; replaces
+    /// the previous subscriber.
+    pub async fn follow_live(
+        &self,
+        sink: impl Fn(LiveChanges) + Send + 'static,
+    ) -> Result<(), ApiError> {
+        self.require_unlocked()?;
+        self.live.subscribe(sink);
+        Ok(())
+    }
+
+    /// Watches one instrument of an account for the workspace (instead of the one watched
+    /// before); returns its candle history, the last `history` candles (at most 1,000).
+    pub async fn watch_market(
+        &self,
+        account_id: &str,
+        symbol: &str,
+        interval: CandleInterval,
+        history: u32,
+    ) -> Result<Vec<Candle>, ApiError> {
+        self.require_unlocked()?;
+        self.live
+            .watch_market(account_id, symbol, interval, history.clamp(1, 1000))
+            .await
+            .map_err(|e| match e {
+                WatchError::NotConnected => unavailable(format!(
+                    "The account is not connected, so {symbol} cannot be shown yet."
+                )),
+                WatchError::Venue(e) => ApiError::from(crate::orders::OrderError::Venue(e)),
+            })
+    }
+
+    /// Stops watching the instrument.
+    pub async fn stop_market(&self) -> Result<(), ApiError> {
+        self.require_unlocked()?;
+        self.live.stop_market();
+        Ok(())
     }
 }

@@ -1,6 +1,10 @@
 // The one way the UI talks to Rust. Every command is typed by name; every failure arrives as an
 // IpcError carrying one of the stable codes from src/lib/bindings/ErrorCode.ts.
 import { invoke } from "@tauri-apps/api/core";
+import type { Channel } from "@tauri-apps/api/core";
+import type { Candle } from "./bindings/Candle";
+import type { CandleInterval } from "./bindings/CandleInterval";
+import type { LiveChanges } from "./bindings/LiveChanges";
 import type { ApiError } from "./bindings/ApiError";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { AccountView } from "./bindings/AccountView";
@@ -47,6 +51,9 @@ export interface Commands {
   positions: { args: { accountId: string }; result: Position[] };
   mark_price: { args: { accountId: string; symbol: string }; result: MarkPrice };
   balances: { args: { accountId: string }; result: Balance[] };
+  follow_live: { args: { onChange: Channel<LiveChanges> }; result: null };
+  watch_market: { args: { accountId: string; symbol: string; interval: CandleInterval; history: number }; result: Candle[] };
+  stop_market: { args: None; result: null };
 }
 
 export type CommandName = keyof Commands;

@@ -46,6 +46,8 @@ struct MarketWatch {
 pub struct LiveDesk {
     accounts: Mutex<HashMap<String, LiveAccount>>,
     market: Mutex<Option<MarketWatch>>,
+    /// The page's subscription: one publisher; a new subscription (a reloaded page) replaces it.
+    subscriber: Mutex<Option<AbortOnDrop>>,
     /// Bumped on every change of any account.
     changes: watch::Sender<u64>,
 }
@@ -61,6 +63,7 @@ impl Default for LiveDesk {
         Self {
             accounts: Mutex::default(),
             market: Mutex::default(),
+            subscriber: Mutex::default(),
             changes: watch::Sender::new(0),
         }
     }
@@ -166,6 +169,16 @@ impl LiveDesk {
         if lock(&self.market).take().is_some() {
             self.changed();
         }
+    }
+
+    /// Publishes to `sink` (see [`LiveDesk::publish`]) every [`PUBLISH_INTERVAL`], starting
+    /// with everything followed now; replaces the previous subscriber. Must be called inside a
+    /// tokio runtime.
+    pub fn subscribe(self: &Arc<Self>, sink: impl Fn(LiveChanges) + Send + 'static) {
+        let task = tokio::spawn(Arc::clone(self).publish(PUBLISH_INTERVAL, sink));
+        *lock(&self.subscriber) = Some(AbortOnDrop(task));
+        // Wake the new publisher even if nothing changes meanwhile.
+        self.changed();
     }
 
     /// The watched instrument's state now.
