@@ -322,6 +322,12 @@ impl OrderEngine {
             book.recovering.insert(account_id.to_owned());
             book.waiting.extend(unresolved);
         }
+        drop(book);
+        // The outcomes queued for the next intent are written now: the account may not trade
+        // again for a long time.
+        if let Err(e) = self.journal.flush() {
+            tracing::error!(%e, "could not write the queued order outcomes");
+        }
     }
 
     /// Disconnects every account (at lock: the connectors hold the keys in memory).
@@ -597,9 +603,11 @@ impl OrderEngine {
 
     /// Records a resolved outcome and lifts the block it held.
     pub(super) fn resolved(&self, intent: &Intent, outcome: &Outcome) {
+        // Written now (a lookup can take long; the next intent may be far off).
         if let Err(e) = self
             .journal
             .record_outcome(&intent.client_order_id, outcome)
+            .and_then(|()| self.journal.flush())
         {
             // Still resolved in memory; the journal keeps the intent, so it is looked up again
             // after a restart (a harmless second lookup).
@@ -726,6 +734,11 @@ impl OrderEngine {
             .collect();
         all.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         all
+    }
+
+    /// The order journal, e.g. for the time it has spent waiting for the disk.
+    pub fn journal(&self) -> &OrderJournal {
+        &self.journal
     }
 
     /// How many orders are between intent and outcome (in flight or unknown).

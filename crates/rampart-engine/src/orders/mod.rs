@@ -17,7 +17,7 @@ pub use engine::{
     AccountStatus, ConnectionState, NoPreTradeChecks, OrderEngine, PendingOrderView, PreTradeHook,
     Verdict,
 };
-pub use journal::{Intent, JournalError, OrderJournal, Outcome};
+pub use journal::{DiskTime, Intent, JournalError, OrderJournal, Outcome};
 pub use resolve::ResolvePolicy;
 
 use rampart_core::trading::{MarginMode, OrderAck, PositionSide, TriggerBy};
