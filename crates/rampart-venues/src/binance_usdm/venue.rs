@@ -14,7 +14,7 @@
 //!   it placed.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use rampart_core::Venue as VenueId;
@@ -41,7 +41,8 @@ use crate::venue::{
 #[derive(Debug)]
 pub struct BinanceUsdm {
     client: RestClient,
-    instruments: RwLock<HashMap<String, SymbolFilters>>,
+    /// Shared, so an order takes its symbol's filters without copying them.
+    instruments: RwLock<HashMap<String, Arc<SymbolFilters>>>,
 }
 
 impl BinanceUsdm {
@@ -127,15 +128,27 @@ impl BinanceUsdm {
     }
 
     /// Fetches exchangeInfo and replaces the cache.
-    async fn refresh(&self) -> std::result::Result<Vec<SymbolFilters>, VenueError> {
-        let all = self.client.exchange_info().await?;
+    async fn refresh(&self) -> std::result::Result<Vec<Arc<SymbolFilters>>, VenueError> {
+        let all: Vec<Arc<SymbolFilters>> = self
+            .client
+            .exchange_info()
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         let mut cache = self.instruments.write().unwrap_or_else(|p| p.into_inner());
-        *cache = all.iter().map(|f| (f.symbol.clone(), f.clone())).collect();
+        *cache = all
+            .iter()
+            .map(|f| (f.symbol.clone(), Arc::clone(f)))
+            .collect();
         Ok(all)
     }
 
     /// The rules of `symbol`, fetching exchangeInfo when it is not cached.
-    async fn filters_for(&self, symbol: &str) -> std::result::Result<SymbolFilters, VenueError> {
+    async fn filters_for(
+        &self,
+        symbol: &str,
+    ) -> std::result::Result<Arc<SymbolFilters>, VenueError> {
         let cached = self
             .instruments
             .read()
@@ -210,7 +223,7 @@ impl Venue for BinanceUsdm {
     }
 
     async fn instruments(&self, refresh: bool) -> Result<Vec<InstrumentRules>> {
-        let cached: Vec<SymbolFilters> = self
+        let cached: Vec<Arc<SymbolFilters>> = self
             .instruments
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -222,7 +235,7 @@ impl Venue for BinanceUsdm {
         } else {
             cached
         };
-        let mut rules: Vec<InstrumentRules> = all.iter().map(instrument_rules).collect();
+        let mut rules: Vec<InstrumentRules> = all.iter().map(|f| instrument_rules(f)).collect();
         rules.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         Ok(rules)
     }
