@@ -99,8 +99,7 @@ enum Record {
 }
 
 /// A record as written: the same wire shape as [`Record`], borrowing instead of cloning.
-#[derive(Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy)]
 enum RecordRef<'a> {
     Intent(&'a Intent),
     Unknown {
@@ -109,9 +108,118 @@ enum RecordRef<'a> {
     },
     Resolved {
         client_order_id: &'a str,
-        #[serde(flatten)]
         outcome: &'a Outcome,
     },
+}
+
+/// `s` as a JSON string, escaped as serde_json escapes it: copied as it is when nothing in it
+/// needs escaping (no quote, backslash or control character), else through serde_json.
+fn push_json_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(out, s)
+    }
+}
+
+/// A value as serde writes it (enums by their serde names, decimals as strings, numbers).
+fn push_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> serde_json::Result<()> {
+    serde_json::to_writer(out, value)
+}
+
+impl RecordRef<'_> {
+    /// The record as one JSON object, exactly as serde_json writes [`Record`] (the reader
+    /// parses it with serde; a test holds the two to the same bytes), written field by field
+    /// into `out` without building any intermediate value.
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match *self {
+            RecordRef::Intent(i) => {
+                out.extend_from_slice(br#"{"event":"intent","clientOrderId":"#);
+                push_json_str(out, &i.client_order_id)?;
+                out.extend_from_slice(br#","accountId":"#);
+                push_json_str(out, &i.account_id)?;
+                out.extend_from_slice(br#","venue":"#);
+                push_json(out, &i.venue)?;
+                out.extend_from_slice(br#","symbol":"#);
+                push_json_str(out, &i.symbol)?;
+                out.extend_from_slice(br#","side":"#);
+                push_json(out, &i.side)?;
+                out.extend_from_slice(br#","orderType":"#);
+                push_json(out, &i.order_type)?;
+                out.extend_from_slice(br#","qty":"#);
+                push_json(out, &i.qty)?;
+                out.extend_from_slice(br#","price":"#);
+                push_json(out, &i.price)?;
+                out.extend_from_slice(br#","triggerPrice":"#);
+                push_json(out, &i.trigger_price)?;
+                out.extend_from_slice(br#","timeInForce":"#);
+                push_json(out, &i.time_in_force)?;
+                out.extend_from_slice(br#","reduceOnly":"#);
+                out.extend_from_slice(if i.reduce_only { b"true" } else { b"false" });
+                out.extend_from_slice(br#","triggerBy":"#);
+                push_json(out, &i.trigger_by)?;
+                out.extend_from_slice(br#","marginMode":"#);
+                push_json(out, &i.margin_mode)?;
+                out.extend_from_slice(br#","positionSide":"#);
+                push_json(out, &i.position_side)?;
+                out.extend_from_slice(br#","sentAtMs":"#);
+                push_json(out, &i.sent_at_ms)?;
+                out.extend_from_slice(br#","recvWindowMs":"#);
+                push_json(out, &i.recv_window_ms)?;
+            }
+            RecordRef::Unknown {
+                client_order_id,
+                reason,
+            } => {
+                out.extend_from_slice(br#"{"event":"unknown","client_order_id":"#);
+                push_json_str(out, client_order_id)?;
+                out.extend_from_slice(br#","reason":"#);
+                push_json_str(out, reason)?;
+            }
+            RecordRef::Resolved {
+                client_order_id,
+                outcome,
+            } => {
+                out.extend_from_slice(br#"{"event":"resolved","client_order_id":"#);
+                push_json_str(out, client_order_id)?;
+                match outcome {
+                    Outcome::Accepted {
+                        venue_order_id,
+                        status,
+                    } => {
+                        out.extend_from_slice(br#","outcome":"accepted","venue_order_id":"#);
+                        push_json_str(out, venue_order_id)?;
+                        out.extend_from_slice(br#","status":"#);
+                        push_json(out, status)?;
+                    }
+                    Outcome::Rejected {
+                        venue_code,
+                        message,
+                    } => {
+                        out.extend_from_slice(br#","outcome":"rejected","venue_code":"#);
+                        match venue_code {
+                            Some(code) => push_json_str(out, code)?,
+                            None => out.extend_from_slice(b"null"),
+                        }
+                        out.extend_from_slice(br#","message":"#);
+                        push_json_str(out, message)?;
+                    }
+                    Outcome::NotPlaced => {
+                        out.extend_from_slice(br#","outcome":"not_placed""#);
+                    }
+                    Outcome::NotSent { message } => {
+                        out.extend_from_slice(br#","outcome":"not_sent","message":"#);
+                        push_json_str(out, message)?;
+                    }
+                }
+            }
+        }
+        out.push(b'}');
+        Ok(())
+    }
 }
 
 /// Whether a write waits for the disk.
@@ -246,7 +354,7 @@ impl OrderJournal {
     /// Encodes `record` after the queued records, as one line.
     fn encode(&self, state: &mut State, record: &RecordRef<'_>) -> Result<(), JournalError> {
         let before = state.queued.len();
-        if let Err(e) = serde_json::to_writer(&mut state.queued, record) {
+        if let Err(e) = record.write_json(&mut state.queued) {
             state.queued.truncate(before);
             return Err(JournalError::Io {
                 path: self.path.clone(),
@@ -664,5 +772,84 @@ mod tests {
         );
         journal.flush().unwrap();
         assert_eq!(journal.disk_time(), second, "nothing queued, no write");
+    }
+
+    /// Every shape of record is written exactly as serde_json writes it (the reader's format),
+    /// including text that needs escaping.
+    #[test]
+    fn records_are_written_exactly_as_serde_writes_them() {
+        let odd = "quote \" back \\ tab \t nl \n ctl \u{1} é";
+        let mut intents = vec![intent("a")];
+        let mut full = intent(odd);
+        full.account_id = odd.into();
+        full.symbol = "ETH-USDT-SWAP".into();
+        full.side = Side::Sell;
+        full.order_type = OrderType::StopLimit;
+        full.qty = Decimal::new(-12345, 4);
+        full.price = Some(Decimal::new(1, 8));
+        full.trigger_price = Some(Decimal::new(615, 1));
+        full.time_in_force = Some(TimeInForce::PostOnly);
+        full.reduce_only = true;
+        full.trigger_by = Some(TriggerBy::Mark);
+        full.margin_mode = Some(MarginMode::Isolated);
+        full.position_side = PositionSide::Short;
+        full.sent_at_ms = -1;
+        full.recv_window_ms = u64::MAX;
+        intents.push(full);
+        let mut bare = intent("b");
+        bare.price = None;
+        bare.time_in_force = None;
+        intents.push(bare);
+        let outcomes = [
+            accepted("1"),
+            accepted(odd),
+            Outcome::Rejected {
+                venue_code: Some("-2010".into()),
+                message: odd.into(),
+            },
+            Outcome::Rejected {
+                venue_code: None,
+                message: "refused".into(),
+            },
+            Outcome::NotPlaced,
+            Outcome::NotSent {
+                message: "held".into(),
+            },
+        ];
+        let check = |written: RecordRef<'_>, owned: Record| {
+            let mut out = Vec::new();
+            written.write_json(&mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&owned).unwrap()
+            );
+        };
+        for i in &intents {
+            check(RecordRef::Intent(i), Record::Intent(i.clone()));
+        }
+        for o in &outcomes {
+            for id in ["c", odd] {
+                check(
+                    RecordRef::Resolved {
+                        client_order_id: id,
+                        outcome: o,
+                    },
+                    Record::Resolved {
+                        client_order_id: id.into(),
+                        outcome: o.clone(),
+                    },
+                );
+            }
+        }
+        check(
+            RecordRef::Unknown {
+                client_order_id: odd,
+                reason: odd,
+            },
+            Record::Unknown {
+                client_order_id: odd.into(),
+                reason: odd.into(),
+            },
+        );
     }
 }
