@@ -287,8 +287,8 @@ impl DiskTime {
     }
 }
 
-fn nanos_since(started: Instant) -> u64 {
-    u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX)
+fn nanos_between(before: Instant, after: Instant) -> u64 {
+    u64::try_from(after.duration_since(before).as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> JournalError {
@@ -375,11 +375,15 @@ impl OrderJournal {
         keep_from: usize,
         durability: Durability,
     ) -> Result<(), JournalError> {
+        // One clock read before the write, one between the write and the sync, one after.
+        let mut started = None;
         if !state.queued.is_empty() {
-            let started = Instant::now();
+            let before = Instant::now();
             let written = state.file.write_all(&state.queued);
+            let after = Instant::now();
             self.write_nanos
-                .fetch_add(nanos_since(started), Ordering::Relaxed);
+                .fetch_add(nanos_between(before, after), Ordering::Relaxed);
+            started = Some(after);
             if let Err(e) = written {
                 // Best effort: a partial record cut off here cannot sit before later ones. Should
                 // the cut fail too, the next open reports the damage rather than guessing.
@@ -392,10 +396,10 @@ impl OrderJournal {
         }
         match durability {
             Durability::Synced => {
-                let started = Instant::now();
+                let before = started.unwrap_or_else(Instant::now);
                 let synced = state.file.sync_data();
                 self.sync_nanos
-                    .fetch_add(nanos_since(started), Ordering::Relaxed);
+                    .fetch_add(nanos_between(before, Instant::now()), Ordering::Relaxed);
                 synced.map_err(io(&self.path, "synced"))
             }
             Durability::Written => Ok(()),

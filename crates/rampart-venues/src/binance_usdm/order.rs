@@ -178,6 +178,16 @@ impl OrderRequest {
         mark: Option<Decimal>,
     ) -> Result<(), VenueError> {
         self.check_shape()?;
+        self.check_against(filters, mark)
+    }
+
+    /// [`OrderRequest::validate`] for an order whose shape was checked already
+    /// ([`OrderRequest::check_shape`]): the filters and the mark only.
+    pub fn check_against(
+        &self,
+        filters: &SymbolFilters,
+        mark: Option<Decimal>,
+    ) -> Result<(), VenueError> {
         if filters.symbol != self.symbol {
             return Err(VenueError::InvalidRequest(format!(
                 "the rules given are for {}, not {}",

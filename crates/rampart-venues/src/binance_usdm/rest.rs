@@ -925,7 +925,20 @@ impl RestClient {
         filters: &SymbolFilters,
         mark: Option<Decimal>,
     ) -> Result<PreparedOrder<'_>, VenueError> {
-        request.validate(filters, mark)?;
+        request.check_shape()?;
+        self.prepare_shaped_order(request, filters, mark).await
+    }
+
+    /// [`RestClient::prepare_order`] for an order whose shape the caller has just checked
+    /// ([`OrderRequest::check_shape`]): the filters and the mark are checked here, the shape
+    /// not again.
+    pub(crate) async fn prepare_shaped_order(
+        &self,
+        request: &OrderRequest,
+        filters: &SymbolFilters,
+        mark: Option<Decimal>,
+    ) -> Result<PreparedOrder<'_>, VenueError> {
+        request.check_against(filters, mark)?;
         let endpoint = if request.is_conditional() {
             OrderEndpoint::Algo
         } else {

@@ -121,8 +121,9 @@ impl BinanceUsdm {
                     .mark_price,
             ),
         };
+        // The shape was checked above, before the filters and the mark were fetched.
         self.client
-            .prepare_order(&request, &filters, mark)
+            .prepare_shaped_order(&request, &filters, mark)
             .await
             .map_err(before_sending)
     }
