@@ -4,7 +4,8 @@
 //! `BinanceUsdm::prepare_order` (the neutral order as Binance's typed request, the cached
 //! exchangeInfo filters, validation, regular/algo endpoint, recvWindow and venue-time
 //! timestamp, form encoding, HMAC-SHA256 signature, the order budget) → back through the
-//! engine, which journals the outcome and settles the order.
+//! engine, which records the outcome (queued in the journal, written with the next intent) and
+//! settles the order.
 //!
 //! Only the socket write is replaced: the venue wrapper below calls the same
 //! `BinanceUsdm::prepare_order` that `BinanceUsdm::place_order` calls, keeps the prepared
@@ -12,10 +13,21 @@
 //! offset and the instruments are measured against a loopback simulator once, before timing;
 //! the simulator is then stopped, so nothing in the timed loop can touch the network.
 //!
+//! What is counted per order: the whole `OrderEngine::place` call (Instant before and after),
+//! and, inside it, the time the journal itself spent in write(2) and fdatasync(2) — its own
+//! counter ([`OrderJournal::disk_time`]), read before and after the call. The figure against
+//! the target ("without the journal's fsync") is the place call minus that disk time: encoding
+//! the journal records, the lock, the engine's checks and book, the trait, validation, signing
+//! and encoding are all in it; only the two system calls that hand the intent (and the outcome
+//! queued from the previous order) to the file and make it durable are out, and they are
+//! reported on their own lines. The journal is on tmpfs (/dev/shm) here, so even the totals
+//! carry no disk latency; the real disk's write and fdatasync are measured in section 2.
+//!
 //! Sections:
-//! 1. per-order latency with the journal on tmpfs (/dev/shm): the path without the cost of fsync;
+//! 1. per-order latency, journal on tmpfs: without the journal's write+fdatasync (the target's
+//!    figure); without its fdatasync only; in total; and the write and the fdatasync alone;
 //! 2. `OrderJournal::record_intent` alone on the real disk (the target directory) and on tmpfs:
-//!    the fsync the product pays per order, reported separately;
+//!    the durable write the product pays per order, with its write(2) and fdatasync(2) apart;
 //! 3. cost as work grows: 100,000 orders through the same path, the first and the last 1,000
 //!    compared (the journal is append-only between compactions at open, and settled orders
 //!    leave the engine's in-memory book).
