@@ -108,7 +108,8 @@ pub(super) struct Account {
 /// An order between its intent and its outcome.
 #[derive(Debug, Clone)]
 struct Pending {
-    intent: Intent,
+    /// Shared with the place call (and a resolver) that holds the order: not copied per order.
+    intent: Arc<Intent>,
     /// `Some(reason)` once its answer was lost.
     unknown: Option<String>,
 }
@@ -120,7 +121,7 @@ struct Book {
     /// Accounts whose journaled orders from before a restart are still being resolved.
     recovering: HashSet<String>,
     /// Journaled intents whose account is not connected (yet): resolved when it connects.
-    waiting: Vec<Intent>,
+    waiting: Vec<Arc<Intent>>,
     /// Resolver tasks per account, aborted when the account is detached.
     resolvers: HashMap<String, Vec<AbortHandle>>,
 }
@@ -187,7 +188,7 @@ impl OrderEngine {
     ) -> Arc<Self> {
         let book = Book {
             recovering: unresolved.iter().map(|i| i.account_id.clone()).collect(),
-            waiting: unresolved,
+            waiting: unresolved.into_iter().map(Arc::new).collect(),
             ..Book::default()
         };
         Arc::new(OrderEngine {
@@ -274,7 +275,7 @@ impl OrderEngine {
         }
         // Journaled orders of this account from before a restart: resolve them now (the
         // resolver measures the clock again by itself when it is not known).
-        let waiting: Vec<Intent> = {
+        let waiting: Vec<Arc<Intent>> = {
             let mut book = self.book();
             let (mine, others) = std::mem::take(&mut book.waiting)
                 .into_iter()
@@ -284,7 +285,7 @@ impl OrderEngine {
                 book.pending.insert(
                     intent.client_order_id.clone(),
                     Pending {
-                        intent: intent.clone(),
+                        intent: Arc::clone(intent),
                         unknown: Some("sent before Rampart last stopped".into()),
                     },
                 );
@@ -309,11 +310,11 @@ impl OrderEngine {
         for handle in book.resolvers.remove(account_id).unwrap_or_default() {
             handle.abort();
         }
-        let unresolved: Vec<Intent> = book
+        let unresolved: Vec<Arc<Intent>> = book
             .pending
             .values()
             .filter(|p| p.intent.account_id == account_id)
-            .map(|p| p.intent.clone())
+            .map(|p| Arc::clone(&p.intent))
             .collect();
         for intent in &unresolved {
             book.pending.remove(&intent.client_order_id);
@@ -321,6 +322,12 @@ impl OrderEngine {
         if !unresolved.is_empty() {
             book.recovering.insert(account_id.to_owned());
             book.waiting.extend(unresolved);
+        }
+        drop(book);
+        // The outcomes queued for the next intent are written now: the account may not trade
+        // again for a long time.
+        if let Err(e) = self.journal.flush() {
+            tracing::error!(%e, "could not write the queued order outcomes");
         }
     }
 
@@ -472,7 +479,7 @@ impl OrderEngine {
             recv_window_ms: u64::try_from(account.venue.request_validity().as_millis())
                 .unwrap_or(u64::MAX),
         };
-        let cid = intent.client_order_id.clone();
+        let intent = Arc::new(intent);
         // One critical section: still not blocked (an unknown may have appeared meanwhile),
         // then in flight.
         {
@@ -481,20 +488,20 @@ impl OrderEngine {
                 return Err(OrderError::CheckingWithExchange(why));
             }
             book.pending.insert(
-                cid.clone(),
+                intent.client_order_id.clone(),
                 Pending {
-                    intent: intent.clone(),
+                    intent: Arc::clone(&intent),
                     unknown: None,
                 },
             );
         }
         if let Err(e) = self.journal.record_intent(&intent) {
-            self.book().pending.remove(&cid);
+            self.book().pending.remove(&intent.client_order_id);
             return Err(e.into());
         }
         let request = OrderRequest {
             symbol: ticket.symbol.clone(),
-            client_order_id: cid.clone(),
+            client_order_id: intent.client_order_id.clone(),
             side: ticket.side,
             order_type: ticket.order_type,
             qty: ticket.qty,
@@ -508,17 +515,18 @@ impl OrderEngine {
             reference_price: reference,
         };
         let sent = account.venue.place_order(&request).await;
-        self.settle(&account, intent, sent)
+        // The request's copy of the id becomes the answer's.
+        self.settle(&account, intent, request.client_order_id, sent)
     }
 
     /// Journals what the venue answered and turns it into the place call's answer.
     fn settle(
         self: &Arc<Self>,
         account: &Arc<Account>,
-        intent: Intent,
+        intent: Arc<Intent>,
+        cid: String,
         sent: rampart_venues::venue::Result<rampart_core::trading::OrderAck>,
     ) -> Result<PlacedOrder, OrderError> {
-        let cid = intent.client_order_id.clone();
         let finish = |outcome: &Outcome| -> Result<(), OrderError> {
             let written = self.journal.record_outcome(&cid, outcome);
             self.book().pending.remove(&cid);
@@ -597,9 +605,11 @@ impl OrderEngine {
 
     /// Records a resolved outcome and lifts the block it held.
     pub(super) fn resolved(&self, intent: &Intent, outcome: &Outcome) {
+        // Written now (a lookup can take long; the next intent may be far off).
         if let Err(e) = self
             .journal
             .record_outcome(&intent.client_order_id, outcome)
+            .and_then(|()| self.journal.flush())
         {
             // Still resolved in memory; the journal keeps the intent, so it is looked up again
             // after a restart (a harmless second lookup).
@@ -726,6 +736,11 @@ impl OrderEngine {
             .collect();
         all.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         all
+    }
+
+    /// The order journal, e.g. for the time it has spent waiting for the disk.
+    pub fn journal(&self) -> &OrderJournal {
+        &self.journal
     }
 
     /// How many orders are between intent and outcome (in flight or unknown).

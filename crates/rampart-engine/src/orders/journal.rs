@@ -3,14 +3,21 @@
 //! order sent just before a crash, a kill or a power cut is resolved with the venue before
 //! anything else is sent on its account and symbol.
 //!
-//! Format: JSON lines, appended one record at a time. An intent is synced to disk (fdatasync)
-//! before its order is sent. Outcomes and "unknown" notes are written (to the kernel, which keeps
-//! them through a crash of the process) but not synced on their own: the next intent's sync
-//! carries them to disk. Only a power cut between an outcome and the next intent can lose an
-//! outcome, and a lost outcome costs one more lookup by client order id at the next open, never
-//! a duplicate. A crash while a line is being written can leave that last line torn; reading ignores a torn last line (the record being
-//! written is lost, which for an intent means its order was never sent). Damage anywhere else
-//! is an error: the journal is not guessed at.
+//! Format: JSON lines. An intent is written and synced to disk (write, then fdatasync) before
+//! its order is sent. Outcomes and "unknown" notes are not synced on their own: an outcome is
+//! queued in memory and written with the next intent, in the same write and the same sync (one
+//! write and one fdatasync per order); an "unknown" note is written to the kernel at once, with
+//! any outcomes queued before it. Queued outcomes are also written by [`OrderJournal::flush`] (the
+//! engine flushes after a resolver's outcome and when an account is detached) and when the
+//! journal is dropped. A crash or a power cut can lose the
+//! outcomes queued or written since the last sync; a lost outcome leaves its intent unresolved,
+//! which costs one lookup by client order id at the next open, never a duplicate. A crash while
+//! a line is being written can leave that last line torn; reading ignores a torn last line (the
+//! record being written is lost, which for an intent means its order was never sent). Damage
+//! anywhere else is an error: the journal is not guessed at.
+//!
+//! The journal counts the time it spends in its write and fdatasync calls
+//! ([`OrderJournal::disk_time`]): how long orders waited for the disk.
 //!
 //! At open the journal is compacted: the file is rewritten (to a temporary file, synced, renamed
 //! over the old one, directory synced) with only the intents that have no outcome yet, so it
@@ -21,7 +28,9 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use rampart_core::trading::{MarginMode, OrderStatus, PositionSide, TriggerBy};
 use rampart_core::{OrderType, Side, TimeInForce, Venue};
@@ -90,8 +99,7 @@ enum Record {
 }
 
 /// A record as written: the same wire shape as [`Record`], borrowing instead of cloning.
-#[derive(Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy)]
 enum RecordRef<'a> {
     Intent(&'a Intent),
     Unknown {
@@ -100,9 +108,118 @@ enum RecordRef<'a> {
     },
     Resolved {
         client_order_id: &'a str,
-        #[serde(flatten)]
         outcome: &'a Outcome,
     },
+}
+
+/// `s` as a JSON string, escaped as serde_json escapes it: copied as it is when nothing in it
+/// needs escaping (no quote, backslash or control character), else through serde_json.
+fn push_json_str(out: &mut Vec<u8>, s: &str) -> serde_json::Result<()> {
+    if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+        Ok(())
+    } else {
+        serde_json::to_writer(out, s)
+    }
+}
+
+/// A value as serde writes it (enums by their serde names, decimals as strings, numbers).
+fn push_json<T: Serialize + ?Sized>(out: &mut Vec<u8>, value: &T) -> serde_json::Result<()> {
+    serde_json::to_writer(out, value)
+}
+
+impl RecordRef<'_> {
+    /// The record as one JSON object, exactly as serde_json writes [`Record`] (the reader
+    /// parses it with serde; a test holds the two to the same bytes), written field by field
+    /// into `out` without building any intermediate value.
+    fn write_json(&self, out: &mut Vec<u8>) -> serde_json::Result<()> {
+        match *self {
+            RecordRef::Intent(i) => {
+                out.extend_from_slice(br#"{"event":"intent","clientOrderId":"#);
+                push_json_str(out, &i.client_order_id)?;
+                out.extend_from_slice(br#","accountId":"#);
+                push_json_str(out, &i.account_id)?;
+                out.extend_from_slice(br#","venue":"#);
+                push_json(out, &i.venue)?;
+                out.extend_from_slice(br#","symbol":"#);
+                push_json_str(out, &i.symbol)?;
+                out.extend_from_slice(br#","side":"#);
+                push_json(out, &i.side)?;
+                out.extend_from_slice(br#","orderType":"#);
+                push_json(out, &i.order_type)?;
+                out.extend_from_slice(br#","qty":"#);
+                push_json(out, &i.qty)?;
+                out.extend_from_slice(br#","price":"#);
+                push_json(out, &i.price)?;
+                out.extend_from_slice(br#","triggerPrice":"#);
+                push_json(out, &i.trigger_price)?;
+                out.extend_from_slice(br#","timeInForce":"#);
+                push_json(out, &i.time_in_force)?;
+                out.extend_from_slice(br#","reduceOnly":"#);
+                out.extend_from_slice(if i.reduce_only { b"true" } else { b"false" });
+                out.extend_from_slice(br#","triggerBy":"#);
+                push_json(out, &i.trigger_by)?;
+                out.extend_from_slice(br#","marginMode":"#);
+                push_json(out, &i.margin_mode)?;
+                out.extend_from_slice(br#","positionSide":"#);
+                push_json(out, &i.position_side)?;
+                out.extend_from_slice(br#","sentAtMs":"#);
+                push_json(out, &i.sent_at_ms)?;
+                out.extend_from_slice(br#","recvWindowMs":"#);
+                push_json(out, &i.recv_window_ms)?;
+            }
+            RecordRef::Unknown {
+                client_order_id,
+                reason,
+            } => {
+                out.extend_from_slice(br#"{"event":"unknown","client_order_id":"#);
+                push_json_str(out, client_order_id)?;
+                out.extend_from_slice(br#","reason":"#);
+                push_json_str(out, reason)?;
+            }
+            RecordRef::Resolved {
+                client_order_id,
+                outcome,
+            } => {
+                out.extend_from_slice(br#"{"event":"resolved","client_order_id":"#);
+                push_json_str(out, client_order_id)?;
+                match outcome {
+                    Outcome::Accepted {
+                        venue_order_id,
+                        status,
+                    } => {
+                        out.extend_from_slice(br#","outcome":"accepted","venue_order_id":"#);
+                        push_json_str(out, venue_order_id)?;
+                        out.extend_from_slice(br#","status":"#);
+                        push_json(out, status)?;
+                    }
+                    Outcome::Rejected {
+                        venue_code,
+                        message,
+                    } => {
+                        out.extend_from_slice(br#","outcome":"rejected","venue_code":"#);
+                        match venue_code {
+                            Some(code) => push_json_str(out, code)?,
+                            None => out.extend_from_slice(b"null"),
+                        }
+                        out.extend_from_slice(br#","message":"#);
+                        push_json_str(out, message)?;
+                    }
+                    Outcome::NotPlaced => {
+                        out.extend_from_slice(br#","outcome":"not_placed""#);
+                    }
+                    Outcome::NotSent { message } => {
+                        out.extend_from_slice(br#","outcome":"not_sent","message":"#);
+                        push_json_str(out, message)?;
+                    }
+                }
+            }
+        }
+        out.push(b'}');
+        Ok(())
+    }
 }
 
 /// Whether a write waits for the disk.
@@ -136,7 +253,42 @@ pub enum JournalError {
 #[derive(Debug)]
 pub struct OrderJournal {
     path: PathBuf,
-    file: Mutex<File>,
+    state: Mutex<State>,
+    /// Nanoseconds spent in write(2) and in fdatasync(2), for [`OrderJournal::disk_time`].
+    write_nanos: AtomicU64,
+    sync_nanos: AtomicU64,
+}
+
+/// The open file and the records not yet handed to it, under one lock.
+#[derive(Debug)]
+struct State {
+    file: File,
+    /// Encoded records not written yet: outcomes queued since the last write, then (while an
+    /// intent or a note is being written) that record. Reused, so encoding allocates nothing.
+    queued: Vec<u8>,
+    /// The file's length as written by this journal: a write that fails partway is cut back to
+    /// it, so a torn record never ends up before later ones.
+    len: u64,
+}
+
+/// Time the journal has spent waiting for its file, since it was opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DiskTime {
+    /// In write(2): records handed to the kernel.
+    pub write: Duration,
+    /// In fdatasync(2): intents (and what was written before them) made durable.
+    pub sync: Duration,
+}
+
+impl DiskTime {
+    /// Write and fdatasync together.
+    pub fn total(&self) -> Duration {
+        self.write + self.sync
+    }
+}
+
+fn nanos_between(before: Instant, after: Instant) -> u64 {
+    u64::try_from(after.duration_since(before).as_nanos()).unwrap_or(u64::MAX)
 }
 
 fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> JournalError {
@@ -166,9 +318,16 @@ impl OrderJournal {
             .append(true)
             .open(path)
             .map_err(io(path, "opened"))?;
+        let len = file.metadata().map_err(io(path, "read"))?.len();
         let journal = OrderJournal {
             path: path.to_owned(),
-            file: Mutex::new(file),
+            state: Mutex::new(State {
+                file,
+                queued: Vec::with_capacity(4096),
+                len,
+            }),
+            write_nanos: AtomicU64::new(0),
+            sync_nanos: AtomicU64::new(0),
         };
         Ok((journal, unresolved.into_iter().map(|(i, _)| i).collect()))
     }
@@ -177,29 +336,92 @@ impl OrderJournal {
         &self.path
     }
 
-    fn append(&self, record: &RecordRef<'_>, durability: Durability) -> Result<(), JournalError> {
-        let mut line = serde_json::to_vec(record).map_err(|e| JournalError::Io {
-            path: self.path.clone(),
-            action: "encoded",
-            source: std::io::Error::other(e),
-        })?;
-        line.push(b'\n');
-        // A panic while holding the lock cannot leave a half-written record in memory: the
-        // record is written in one call and the file is append-only.
-        let mut file = self.file.lock().unwrap_or_else(|p| p.into_inner());
-        file.write_all(&line).map_err(io(&self.path, "written"))?;
+    /// The time spent in write(2) and fdatasync(2) since the journal was opened: how long
+    /// orders waited for the disk.
+    pub fn disk_time(&self) -> DiskTime {
+        DiskTime {
+            write: Duration::from_nanos(self.write_nanos.load(Ordering::Relaxed)),
+            sync: Duration::from_nanos(self.sync_nanos.load(Ordering::Relaxed)),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // The state is changed only by whole records (encoded, then written or cut back), so a
+        // panic while holding the lock cannot leave half a record in it.
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Encodes `record` after the queued records, as one line.
+    fn encode(&self, state: &mut State, record: &RecordRef<'_>) -> Result<(), JournalError> {
+        let before = state.queued.len();
+        if let Err(e) = record.write_json(&mut state.queued) {
+            state.queued.truncate(before);
+            return Err(JournalError::Io {
+                path: self.path.clone(),
+                action: "encoded",
+                source: std::io::Error::other(e),
+            });
+        }
+        state.queued.push(b'\n');
+        Ok(())
+    }
+
+    /// Writes everything queued in one write(2) (and, for [`Durability::Synced`], syncs it).
+    /// When the write fails, the file is cut back to its length before it and the records
+    /// queued before `keep_from` stay queued (the record from `keep_from` on is dropped).
+    fn write_queued(
+        &self,
+        state: &mut State,
+        keep_from: usize,
+        durability: Durability,
+    ) -> Result<(), JournalError> {
+        // One clock read before the write, one between the write and the sync, one after.
+        let mut started = None;
+        if !state.queued.is_empty() {
+            let before = Instant::now();
+            let written = state.file.write_all(&state.queued);
+            let after = Instant::now();
+            self.write_nanos
+                .fetch_add(nanos_between(before, after), Ordering::Relaxed);
+            started = Some(after);
+            if let Err(e) = written {
+                // Best effort: a partial record cut off here cannot sit before later ones. Should
+                // the cut fail too, the next open reports the damage rather than guessing.
+                let _ = state.file.set_len(state.len);
+                state.queued.truncate(keep_from);
+                return Err(io(&self.path, "written")(e));
+            }
+            state.len += state.queued.len() as u64;
+            state.queued.clear();
+        }
         match durability {
-            Durability::Synced => file.sync_data().map_err(io(&self.path, "synced")),
+            Durability::Synced => {
+                let before = started.unwrap_or_else(Instant::now);
+                let synced = state.file.sync_data();
+                self.sync_nanos
+                    .fetch_add(nanos_between(before, Instant::now()), Ordering::Relaxed);
+                synced.map_err(io(&self.path, "synced"))
+            }
             Durability::Written => Ok(()),
         }
     }
 
-    /// Records an intent; returns once it (and every record written before it) is on disk.
+    /// Appends `record` now, with the outcomes queued before it, in one write.
+    fn append(&self, record: &RecordRef<'_>, durability: Durability) -> Result<(), JournalError> {
+        let mut state = self.state();
+        let keep_from = state.queued.len();
+        self.encode(&mut state, record)?;
+        self.write_queued(&mut state, keep_from, durability)
+    }
+
+    /// Records an intent; returns once it (and every record queued or written before it) is on
+    /// disk: one write and one fdatasync.
     pub fn record_intent(&self, intent: &Intent) -> Result<(), JournalError> {
         self.append(&RecordRef::Intent(intent), Durability::Synced)
     }
 
-    /// Records that an order's answer was lost (written; synced with the next intent).
+    /// Records that an order's answer was lost (written now, with the outcomes queued before
+    /// it; synced with the next intent).
     pub fn record_unknown(&self, client_order_id: &str, reason: &str) -> Result<(), JournalError> {
         self.append(
             &RecordRef::Unknown {
@@ -210,20 +432,43 @@ impl OrderJournal {
         )
     }
 
-    /// Records an order's outcome; its intent is then resolved (written; synced with the next
-    /// intent).
+    /// Records an order's outcome; its intent is then resolved. Queued: written with the next
+    /// intent (or note), at [`OrderJournal::flush`], or when the journal is dropped.
     pub fn record_outcome(
         &self,
         client_order_id: &str,
         outcome: &Outcome,
     ) -> Result<(), JournalError> {
-        self.append(
+        let mut state = self.state();
+        self.encode(
+            &mut state,
             &RecordRef::Resolved {
                 client_order_id,
                 outcome,
             },
-            Durability::Written,
         )
+    }
+
+    /// Writes the queued outcomes now (to the kernel, which keeps them through a crash of the
+    /// process; synced with the next intent).
+    pub fn flush(&self) -> Result<(), JournalError> {
+        let mut state = self.state();
+        let keep_from = state.queued.len();
+        self.write_queued(&mut state, keep_from, Durability::Written)
+    }
+
+    /// How many bytes of records are queued, not yet written.
+    pub fn queued_bytes(&self) -> usize {
+        self.state().queued.len()
+    }
+}
+
+impl Drop for OrderJournal {
+    fn drop(&mut self) {
+        if let Err(e) = self.flush() {
+            // The outcomes are lost; their intents are looked up again at the next open.
+            tracing::warn!(%e, "could not write the queued order outcomes at close");
+        }
     }
 }
 
@@ -419,5 +664,196 @@ mod tests {
         }
         // Nothing was rewritten: the damaged file is kept for inspection.
         assert!(fs::read_to_string(&path).unwrap().contains("oops"));
+    }
+
+    fn lines(path: &Path) -> Vec<String> {
+        fs::read_to_string(path)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    fn accepted(id: &str) -> Outcome {
+        Outcome::Accepted {
+            venue_order_id: id.into(),
+            status: OrderStatus::Filled,
+        }
+    }
+
+    #[test]
+    fn outcomes_ride_with_the_next_intent_and_are_written_at_flush_and_at_close() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.journal");
+        let (journal, _) = OrderJournal::open(&path).unwrap();
+        journal.record_intent(&intent("a")).unwrap();
+        journal.record_outcome("a", &accepted("1")).unwrap();
+        assert_eq!(
+            lines(&path).len(),
+            1,
+            "the outcome waits for the next write"
+        );
+        assert!(journal.queued_bytes() > 0);
+        journal.record_intent(&intent("b")).unwrap();
+        let written = lines(&path);
+        assert_eq!(written.len(), 3, "one write: a's outcome, then b");
+        assert!(written[1].contains("\"resolved\"") && written[1].contains("\"a\""));
+        assert!(written[2].contains("\"intent\"") && written[2].contains("\"b\""));
+        assert_eq!(journal.queued_bytes(), 0);
+
+        journal.record_outcome("b", &accepted("2")).unwrap();
+        journal.flush().unwrap();
+        assert_eq!(lines(&path).len(), 4, "flushed");
+        journal.flush().unwrap();
+        assert_eq!(lines(&path).len(), 4, "nothing queued, nothing written");
+
+        journal.record_intent(&intent("c")).unwrap();
+        journal.record_outcome("c", &accepted("3")).unwrap();
+        drop(journal);
+        assert_eq!(lines(&path).len(), 6, "written at close");
+        let (_, unresolved) = OrderJournal::open(&path).unwrap();
+        assert!(unresolved.is_empty(), "{unresolved:?}");
+    }
+
+    #[test]
+    fn a_note_is_written_at_once_with_the_outcomes_queued_before_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.journal");
+        let (journal, _) = OrderJournal::open(&path).unwrap();
+        journal.record_intent(&intent("a")).unwrap();
+        journal.record_intent(&intent("b")).unwrap();
+        journal.record_outcome("a", &accepted("1")).unwrap();
+        journal.record_unknown("b", "timed out").unwrap();
+        let written = lines(&path);
+        assert_eq!(written.len(), 4, "{written:?}");
+        assert!(written[2].contains("\"resolved\""));
+        assert!(written[3].contains("\"unknown\""));
+        // A crash now (no close): b is still to be resolved, with its note.
+        std::mem::forget(journal);
+        let (_, unresolved) = OrderJournal::open(&path).unwrap();
+        assert_eq!(unresolved, vec![intent("b")]);
+    }
+
+    /// A crash after the order's intent and before its outcome reached the file (queued, or
+    /// never recorded): the intent comes back unresolved, to be looked up with the venue.
+    #[test]
+    fn a_crash_between_intent_and_outcome_leaves_a_resolvable_intent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.journal");
+        let (journal, _) = OrderJournal::open(&path).unwrap();
+        journal.record_intent(&intent("a")).unwrap();
+        journal.record_outcome("a", &accepted("1")).unwrap();
+        // The process dies: no destructor runs, the queued outcome is lost.
+        std::mem::forget(journal);
+        let (journal, unresolved) = OrderJournal::open(&path).unwrap();
+        assert_eq!(unresolved, vec![intent("a")]);
+        // Once resolved (and written), it is gone at the next open.
+        journal.record_outcome("a", &Outcome::NotPlaced).unwrap();
+        drop(journal);
+        let (_, unresolved) = OrderJournal::open(&path).unwrap();
+        assert!(unresolved.is_empty(), "{unresolved:?}");
+    }
+
+    #[test]
+    fn the_time_spent_in_write_and_fdatasync_is_counted() {
+        let dir = tempfile::tempdir().unwrap();
+        let (journal, _) = OrderJournal::open(&dir.path().join("orders.journal")).unwrap();
+        assert_eq!(journal.disk_time(), DiskTime::default());
+        journal.record_intent(&intent("a")).unwrap();
+        let first = journal.disk_time();
+        assert!(
+            first.write > Duration::ZERO && first.sync > Duration::ZERO,
+            "{first:?}"
+        );
+        assert_eq!(first.total(), first.write + first.sync);
+        journal.record_outcome("a", &accepted("1")).unwrap();
+        assert_eq!(journal.disk_time(), first, "queuing touches no file");
+        journal.record_intent(&intent("b")).unwrap();
+        let second = journal.disk_time();
+        assert!(
+            second.write > first.write && second.sync > first.sync,
+            "{second:?}"
+        );
+        journal.flush().unwrap();
+        assert_eq!(journal.disk_time(), second, "nothing queued, no write");
+    }
+
+    /// Every shape of record is written exactly as serde_json writes it (the reader's format),
+    /// including text that needs escaping.
+    #[test]
+    fn records_are_written_exactly_as_serde_writes_them() {
+        let odd = "quote \" back \\ tab \t nl \n ctl \u{1} é";
+        let mut intents = vec![intent("a")];
+        let mut full = intent(odd);
+        full.account_id = odd.into();
+        full.symbol = "ETH-USDT-SWAP".into();
+        full.side = Side::Sell;
+        full.order_type = OrderType::StopLimit;
+        full.qty = Decimal::new(-12345, 4);
+        full.price = Some(Decimal::new(1, 8));
+        full.trigger_price = Some(Decimal::new(615, 1));
+        full.time_in_force = Some(TimeInForce::PostOnly);
+        full.reduce_only = true;
+        full.trigger_by = Some(TriggerBy::Mark);
+        full.margin_mode = Some(MarginMode::Isolated);
+        full.position_side = PositionSide::Short;
+        full.sent_at_ms = -1;
+        full.recv_window_ms = u64::MAX;
+        intents.push(full);
+        let mut bare = intent("b");
+        bare.price = None;
+        bare.time_in_force = None;
+        intents.push(bare);
+        let outcomes = [
+            accepted("1"),
+            accepted(odd),
+            Outcome::Rejected {
+                venue_code: Some("-2010".into()),
+                message: odd.into(),
+            },
+            Outcome::Rejected {
+                venue_code: None,
+                message: "refused".into(),
+            },
+            Outcome::NotPlaced,
+            Outcome::NotSent {
+                message: "held".into(),
+            },
+        ];
+        let check = |written: RecordRef<'_>, owned: Record| {
+            let mut out = Vec::new();
+            written.write_json(&mut out).unwrap();
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                serde_json::to_string(&owned).unwrap()
+            );
+        };
+        for i in &intents {
+            check(RecordRef::Intent(i), Record::Intent(i.clone()));
+        }
+        for o in &outcomes {
+            for id in ["c", odd] {
+                check(
+                    RecordRef::Resolved {
+                        client_order_id: id,
+                        outcome: o,
+                    },
+                    Record::Resolved {
+                        client_order_id: id.into(),
+                        outcome: o.clone(),
+                    },
+                );
+            }
+        }
+        check(
+            RecordRef::Unknown {
+                client_order_id: odd,
+                reason: odd,
+            },
+            Record::Unknown {
+                client_order_id: odd.into(),
+                reason: odd.into(),
+            },
+        );
     }
 }

@@ -56,7 +56,7 @@ impl OrderEngine {
     pub(super) async fn resolve_until_known(
         self: Arc<Self>,
         account: Arc<Account>,
-        intent: Intent,
+        intent: Arc<Intent>,
     ) {
         let policy = self.policy;
         let deadline = intent

@@ -33,9 +33,12 @@ use rampart_core::trading::PositionSide;
 use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
 use rust_decimal::Decimal;
 
+use std::fmt::Write as _;
+
 use super::error::VenueError;
 use super::filters::SymbolFilters;
 use super::models::WorkingType;
+use super::signer::push_form_encoded;
 
 /// A new order for Binance USDⓈ-M.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -175,6 +178,16 @@ impl OrderRequest {
         mark: Option<Decimal>,
     ) -> Result<(), VenueError> {
         self.check_shape()?;
+        self.check_against(filters, mark)
+    }
+
+    /// [`OrderRequest::validate`] for an order whose shape was checked already
+    /// ([`OrderRequest::check_shape`]): the filters and the mark only.
+    pub fn check_against(
+        &self,
+        filters: &SymbolFilters,
+        mark: Option<Decimal>,
+    ) -> Result<(), VenueError> {
         if filters.symbol != self.symbol {
             return Err(VenueError::InvalidRequest(format!(
                 "the rules given are for {}, not {}",
@@ -211,41 +224,64 @@ impl OrderRequest {
     /// The parameters New Order and New Algo Order share, in this order: `symbol`, `side`,
     /// `type`, `timeInForce` for a type with a limit price (Binance's default GTC is sent
     /// explicitly; algo orders take "IOC or GTC or FOK, default GTC"), `quantity`, `price`.
-    fn push_shared_params(&self, p: &mut Vec<(&'static str, String)>) {
-        p.push(("symbol", self.symbol.clone()));
-        p.push(("side", wire_side(self.side).to_owned()));
-        p.push(("type", wire_type(self.order_type).to_owned()));
+    fn visit_shared_params(&self, f: &mut impl FnMut(&'static str, Param<'_>)) {
+        f("symbol", Param::Text(&self.symbol));
+        f("side", Param::Text(wire_side(self.side)));
+        f("type", Param::Text(wire_type(self.order_type)));
         if self.order_type.has_limit_price() {
             let tif = self.time_in_force.unwrap_or(TimeInForce::Gtc);
-            p.push(("timeInForce", wire_tif(tif).to_owned()));
+            f("timeInForce", Param::Text(wire_tif(tif)));
         }
-        p.push(("quantity", text(self.quantity.get())));
+        f("quantity", Param::Decimal(self.quantity.get()));
         if let Some(price) = self.price {
-            p.push(("price", text(price.get())));
+            f("price", Param::Decimal(price.get()));
         }
         match self.position_side {
             PositionSide::Net => {}
-            PositionSide::Long => p.push(("positionSide", "LONG".to_owned())),
-            PositionSide::Short => p.push(("positionSide", "SHORT".to_owned())),
+            PositionSide::Long => f("positionSide", Param::Text("LONG")),
+            PositionSide::Short => f("positionSide", Param::Text("SHORT")),
         }
+    }
+
+    /// New Order's parameters in Binance's names, in a fixed order.
+    fn visit_params(&self, f: &mut impl FnMut(&'static str, Param<'_>)) {
+        self.visit_shared_params(f);
+        if let Some(stop) = self.stop_price {
+            f("stopPrice", Param::Decimal(stop.get()));
+        }
+        if self.reduce_only {
+            f("reduceOnly", Param::Text("true"));
+        }
+        if let Some(working) = self.working_type {
+            f("workingType", Param::Text(working.wire()));
+        }
+        f("newClientOrderId", Param::Text(&self.client_order_id));
+        f("newOrderRespType", Param::Text("RESULT"));
+    }
+
+    /// New Algo Order's parameters for a conditional order, in a fixed order:
+    /// `algoType=CONDITIONAL`, `stopPrice` becomes `triggerPrice` and `newClientOrderId` becomes
+    /// `clientAlgoId`.
+    fn visit_algo_params(&self, f: &mut impl FnMut(&'static str, Param<'_>)) {
+        f("algoType", Param::Text("CONDITIONAL"));
+        self.visit_shared_params(f);
+        if let Some(trigger) = self.stop_price {
+            f("triggerPrice", Param::Decimal(trigger.get()));
+        }
+        if let Some(working) = self.working_type {
+            f("workingType", Param::Text(working.wire()));
+        }
+        if self.reduce_only {
+            f("reduceOnly", Param::Text("true"));
+        }
+        f("clientAlgoId", Param::Text(&self.client_order_id));
     }
 
     /// The parameters in Binance's names, in a fixed order (without recvWindow, timestamp and
     /// signature, which the client adds).
     pub fn params(&self) -> Vec<(&'static str, String)> {
-        let mut p: Vec<(&'static str, String)> = Vec::new();
-        self.push_shared_params(&mut p);
-        if let Some(stop) = self.stop_price {
-            p.push(("stopPrice", text(stop.get())));
-        }
-        if self.reduce_only {
-            p.push(("reduceOnly", "true".to_owned()));
-        }
-        if let Some(working) = self.working_type {
-            p.push(("workingType", working.wire().to_owned()));
-        }
-        p.push(("newClientOrderId", self.client_order_id.clone()));
-        p.push(("newOrderRespType", "RESULT".to_owned()));
+        let mut p = Vec::with_capacity(12);
+        self.visit_params(&mut |name, value| p.push((name, value.to_text())));
         p
     }
 
@@ -257,19 +293,52 @@ impl OrderRequest {
         if !self.is_conditional() {
             return None;
         }
-        let mut p: Vec<(&'static str, String)> = vec![("algoType", "CONDITIONAL".to_owned())];
-        self.push_shared_params(&mut p);
-        if let Some(trigger) = self.stop_price {
-            p.push(("triggerPrice", text(trigger.get())));
-        }
-        if let Some(working) = self.working_type {
-            p.push(("workingType", working.wire().to_owned()));
-        }
-        if self.reduce_only {
-            p.push(("reduceOnly", "true".to_owned()));
-        }
-        p.push(("clientAlgoId", self.client_order_id.clone()));
+        let mut p = Vec::with_capacity(12);
+        self.visit_algo_params(&mut |name, value| p.push((name, value.to_text())));
         Some(p)
+    }
+
+    /// Appends the parameters of the endpoint the order goes to ([`OrderRequest::params`], or
+    /// [`OrderRequest::algo_params`] for a conditional order) to `out`, form-encoded, without
+    /// building them first.
+    pub fn write_params(&self, out: &mut String) {
+        let mut write = |name: &'static str, value: Param<'_>| {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            push_form_encoded(out, name);
+            out.push('=');
+            match value {
+                Param::Text(text) => push_form_encoded(out, text),
+                // Plain decimal notation: digits, '.', '-', nothing to encode.
+                Param::Decimal(value) => {
+                    // Writing into a String cannot fail.
+                    let _ = write!(out, "{}", value.normalize());
+                }
+            }
+        };
+        if self.is_conditional() {
+            self.visit_algo_params(&mut write);
+        } else {
+            self.visit_params(&mut write);
+        }
+    }
+}
+
+/// One parameter's value, as the order holds it.
+#[derive(Debug, Clone, Copy)]
+enum Param<'a> {
+    Text(&'a str),
+    /// Sent as Binance takes decimals: plain notation, no trailing zeros.
+    Decimal(Decimal),
+}
+
+impl Param<'_> {
+    fn to_text(self) -> String {
+        match self {
+            Param::Text(text) => text.to_owned(),
+            Param::Decimal(value) => text(value),
+        }
     }
 }
 
@@ -368,6 +437,50 @@ mod tests {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join("&")
+    }
+
+    /// The body written in place is the form encoding of the endpoint's parameters, for every
+    /// type and option.
+    #[test]
+    fn parameters_written_in_place_are_the_encoded_parameters() {
+        let types = [
+            OrderType::Market,
+            OrderType::Limit,
+            OrderType::StopMarket,
+            OrderType::StopLimit,
+            OrderType::TakeProfitMarket,
+            OrderType::TakeProfitLimit,
+        ];
+        for order_type in types {
+            for variant in 0..4 {
+                let mut o = order(order_type);
+                match variant {
+                    1 => {
+                        o.side = Side::Sell;
+                        o.reduce_only = true;
+                        o.working_type = o.is_conditional().then_some(WorkingType::MarkPrice);
+                    }
+                    2 => {
+                        o.position_side = PositionSide::Short;
+                        o.quantity = q("120.5000");
+                        o.client_order_id = "a.b:c/d_e-f".into();
+                    }
+                    3 => {
+                        o.time_in_force =
+                            o.order_type.has_limit_price().then_some(TimeInForce::Ioc);
+                        o.position_side = PositionSide::Long;
+                    }
+                    _ => {}
+                }
+                let params = o.algo_params().unwrap_or_else(|| o.params());
+                let expected = crate::binance_usdm::signer::encode_params(
+                    params.iter().map(|(k, v)| (*k, v.as_str())),
+                );
+                let mut written = String::new();
+                o.write_params(&mut written);
+                assert_eq!(written, expected, "{order_type:?} variant {variant}");
+            }
+        }
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! Weights are the ones each endpoint's page publishes (USDⓈ-M Futures REST API); they are noted
 //! on each method.
 
+use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -30,7 +31,7 @@ use super::models::{
     LeverageChange, ListenKeyBody, Order, PositionRiskV2, PositionRiskV3, PremiumIndex,
 };
 use super::order::OrderRequest;
-use super::signer::{Signer, encode_params, push_signature};
+use super::signer::{Signer, encode_params, push_param};
 use crate::clock::{ClockOffset, Sample};
 
 use super::error::NO_SUCH_ORDER;
@@ -38,14 +39,6 @@ pub use super::error::{HoldReason, VenueError};
 
 /// The header that carries the API key on SIGNED and USER_STREAM requests.
 const API_KEY_HEADER: &str = "X-MBX-APIKEY";
-
-/// Where a signed request's parameters go: the query string (GET, DELETE) or a form body
-/// (POST, PUT).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Placement {
-    Query,
-    Body,
-}
 
 /// Where Binance takes a new order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -536,7 +529,11 @@ impl RestClient {
     /// Takes the request's weight (and, for a new order, one order) from the budgets, or says
     /// why it must wait. Nothing is sent while a 429/418 pause lasts.
     fn reserve(&self, weight: u32, order: bool) -> Result<(), VenueError> {
-        let now = self.budget_now();
+        self.reserve_at(weight, order, self.budget_now())
+    }
+
+    /// [`RestClient::reserve`] at venue time `now` (ms), already read by the caller.
+    fn reserve_at(&self, weight: u32, order: bool, now: i64) -> Result<(), VenueError> {
         lock(&self.weight)
             .reserve(weight, now)
             .map_err(|h| Self::held(h, now))?;
@@ -690,17 +687,25 @@ impl RestClient {
     /// when the account connects); after that, an aged or invalidated offset is measured again
     /// here, before signing.
     async fn signing_time(&self) -> Result<i64, VenueError> {
-        let stale = {
+        let now = local_ms();
+        let fresh = {
             let clock = lock(&self.clock);
             if !clock.measured_once() {
                 return Err(VenueError::ClockUnknown);
             }
-            clock.needs_measure(local_ms(), self.clock_max_age_ms)
+            if clock.needs_measure(now, self.clock_max_age_ms) {
+                None
+            } else {
+                clock.venue_time(now)
+            }
         };
-        if stale {
-            self.sync_clock().await?;
+        match fresh {
+            Some(venue_now) => Ok(venue_now),
+            None => {
+                self.sync_clock().await?;
+                self.venue_now().ok_or(VenueError::ClockUnknown)
+            }
         }
-        self.venue_now().ok_or(VenueError::ClockUnknown)
     }
 
     /// `GET /fapi/v1/exchangeInfo` (weight 1), parsed into each symbol's filters. Its
@@ -754,10 +759,10 @@ impl RestClient {
         let timestamp = self.signing_time().await?;
         let url = format!("{}{path}", self.base);
         let request = if *method == Method::GET || *method == Method::DELETE {
-            let query = self.signed_params(params.iter().copied(), timestamp, Placement::Query);
+            let query = self.signed_params(params.iter().copied(), timestamp);
             self.http.request(method.clone(), format!("{url}?{query}"))
         } else {
-            let body = self.signed_params(params.iter().copied(), timestamp, Placement::Body);
+            let body = self.signed_params(params.iter().copied(), timestamp);
             self.http
                 .request(method.clone(), url)
                 .header("Content-Type", "application/x-www-form-urlencoded")
@@ -774,20 +779,25 @@ impl RestClient {
         &self,
         params: impl IntoIterator<Item = (&'p str, &'p str)>,
         timestamp: i64,
-        placement: Placement,
     ) -> String {
-        let timestamp = timestamp.to_string();
-        let mut total = form_urlencoded::Serializer::new(String::with_capacity(256));
-        total.extend_pairs(params);
-        total.append_pair("recvWindow", &self.recv_window);
-        total.append_pair("timestamp", &timestamp);
-        let mut total = total.finish();
-        let signature = match placement {
-            Placement::Query => self.signer.sign(&total, ""),
-            Placement::Body => self.signer.sign("", &total),
-        };
-        push_signature(&mut total, &signature);
+        let mut total = String::with_capacity(256);
+        for (name, value) in params {
+            push_param(&mut total, name, value);
+        }
+        self.sign_total(&mut total, timestamp);
         total
+    }
+
+    /// Appends `recvWindow`, `timestamp` and the signature of all of `total` to it.
+    fn sign_total(&self, total: &mut String, timestamp: i64) {
+        push_param(total, "recvWindow", &self.recv_window);
+        if !total.is_empty() {
+            total.push('&');
+        }
+        total.push_str("timestamp=");
+        // Writing into a String cannot fail.
+        let _ = write!(total, "{timestamp}");
+        self.signer.push_signature_of(total);
     }
 
     /// A SIGNED request, with the -1021 rule: when the venue says the timestamp is outside
@@ -977,18 +987,31 @@ impl RestClient {
         filters: &SymbolFilters,
         mark: Option<Decimal>,
     ) -> Result<PreparedOrder<'_>, VenueError> {
-        request.validate(filters, mark)?;
-        let (endpoint, params) = match request.algo_params() {
-            Some(params) => (OrderEndpoint::Algo, params),
-            None => (OrderEndpoint::Order, request.params()),
+        request.check_shape()?;
+        self.prepare_shaped_order(request, filters, mark).await
+    }
+
+    /// [`RestClient::prepare_order`] for an order whose shape the caller has just checked
+    /// ([`OrderRequest::check_shape`]): the filters and the mark are checked here, the shape
+    /// not again.
+    pub(crate) async fn prepare_shaped_order(
+        &self,
+        request: &OrderRequest,
+        filters: &SymbolFilters,
+        mark: Option<Decimal>,
+    ) -> Result<PreparedOrder<'_>, VenueError> {
+        request.check_against(filters, mark)?;
+        let endpoint = if request.is_conditional() {
+            OrderEndpoint::Algo
+        } else {
+            OrderEndpoint::Order
         };
         let timestamp = self.signing_time().await?;
-        let body = self.signed_params(
-            params.iter().map(|(k, v)| (*k, v.as_str())),
-            timestamp,
-            Placement::Body,
-        );
-        self.reserve(0, true)?;
+        let mut body = String::with_capacity(384);
+        request.write_params(&mut body);
+        self.sign_total(&mut body, timestamp);
+        // The order budget counts at the signature's time (venue time, read once).
+        self.reserve_at(0, true, timestamp)?;
         Ok(PreparedOrder {
             endpoint,
             body,

@@ -44,7 +44,8 @@ use crate::venue::{
 pub struct BinanceUsdm {
     /// Shared with the account's stream tasks (listen keys, book snapshots).
     client: Arc<RestClient>,
-    instruments: RwLock<HashMap<String, SymbolFilters>>,
+    /// Shared, so an order takes its symbol's filters without copying them.
+    instruments: RwLock<HashMap<String, Arc<SymbolFilters>>>,
     /// Where the account's streams connect; `None` when the REST base has no known streams.
     streams: Option<StreamBases>,
 }
@@ -138,22 +139,35 @@ impl BinanceUsdm {
                     .mark_price,
             ),
         };
+        // The shape was checked above, before the filters and the mark were fetched.
         self.client
-            .prepare_order(&request, &filters, mark)
+            .prepare_shaped_order(&request, &filters, mark)
             .await
             .map_err(before_sending)
     }
 
     /// Fetches exchangeInfo and replaces the cache.
-    async fn refresh(&self) -> std::result::Result<Vec<SymbolFilters>, VenueError> {
-        let all = self.client.exchange_info().await?;
+    async fn refresh(&self) -> std::result::Result<Vec<Arc<SymbolFilters>>, VenueError> {
+        let all: Vec<Arc<SymbolFilters>> = self
+            .client
+            .exchange_info()
+            .await?
+            .into_iter()
+            .map(Arc::new)
+            .collect();
         let mut cache = self.instruments.write().unwrap_or_else(|p| p.into_inner());
-        *cache = all.iter().map(|f| (f.symbol.clone(), f.clone())).collect();
+        *cache = all
+            .iter()
+            .map(|f| (f.symbol.clone(), Arc::clone(f)))
+            .collect();
         Ok(all)
     }
 
     /// The rules of `symbol`, fetching exchangeInfo when it is not cached.
-    async fn filters_for(&self, symbol: &str) -> std::result::Result<SymbolFilters, VenueError> {
+    async fn filters_for(
+        &self,
+        symbol: &str,
+    ) -> std::result::Result<Arc<SymbolFilters>, VenueError> {
         let cached = self
             .instruments
             .read()
@@ -228,7 +242,7 @@ impl Venue for BinanceUsdm {
     }
 
     async fn instruments(&self, refresh: bool) -> Result<Vec<InstrumentRules>> {
-        let cached: Vec<SymbolFilters> = self
+        let cached: Vec<Arc<SymbolFilters>> = self
             .instruments
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -240,7 +254,7 @@ impl Venue for BinanceUsdm {
         } else {
             cached
         };
-        let mut rules: Vec<InstrumentRules> = all.iter().map(instrument_rules).collect();
+        let mut rules: Vec<InstrumentRules> = all.iter().map(|f| instrument_rules(f)).collect();
         rules.sort_by(|a, b| a.symbol.cmp(&b.symbol));
         Ok(rules)
     }
