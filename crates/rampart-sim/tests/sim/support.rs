@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use futures_util::StreamExt;
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
 use rust_decimal::Decimal;
 use serde_json::Value;
