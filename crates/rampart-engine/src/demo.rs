@@ -58,6 +58,7 @@ impl DemoExchange {
             }],
             usdt_balance: Decimal::from(DEMO_BALANCE_USDT),
             seed: rand::rng().random(),
+            extra_symbols: extra_symbols(),
             ..SimConfig::default()
         };
         let server = SimServer::start(listener, config)?;
@@ -80,4 +81,22 @@ impl DemoExchange {
     pub fn server(&self) -> &SimServer {
         &self.server
     }
+}
+
+/// Debug builds only: more symbols for the Demo venue, one per line of
+/// `RAMPART_DEMO_EXTRA_SYMBOLS`, for the end-to-end tests of how the app shows a venue's text
+/// (a symbol holding HTML markup must show as text). Release builds list the usual three.
+fn extra_symbols() -> Vec<String> {
+    if !cfg!(debug_assertions) {
+        return Vec::new();
+    }
+    std::env::var("RAMPART_DEMO_EXTRA_SYMBOLS")
+        .map(|v| {
+            v.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
 }

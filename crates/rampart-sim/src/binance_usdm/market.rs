@@ -22,7 +22,8 @@ fn d(units: i64, scale: u32) -> Decimal {
     Decimal::new(units, scale)
 }
 
-pub(super) fn rules(symbol: &str) -> Option<Rules> {
+/// The rules of a listed symbol: each of [`SYMBOLS`] its own, any other SOLUSDT's.
+pub(super) fn rules(symbol: &str) -> Rules {
     let (min_price, max_price, tick, min_qty, max_qty, step, market_max_qty, min_notional) =
         match symbol {
             "BTCUSDT" => (
@@ -45,7 +46,7 @@ pub(super) fn rules(symbol: &str) -> Option<Rules> {
                 d(2000, 0),
                 d(20, 0),
             ),
-            "SOLUSDT" => (
+            _ => (
                 d(4200, 4),
                 d(6857, 0),
                 d(10, 3),
@@ -55,9 +56,8 @@ pub(super) fn rules(symbol: &str) -> Option<Rules> {
                 d(5000, 0),
                 d(5, 0),
             ),
-            _ => return None,
         };
-    Some(Rules {
+    Rules {
         min_price,
         max_price,
         tick,
@@ -68,7 +68,7 @@ pub(super) fn rules(symbol: &str) -> Option<Rules> {
         min_notional,
         up: d(10500, 4),
         down: d(9500, 4),
-    })
+    }
 }
 
 /// The simulated symbols, in the order the price process draws for them.
@@ -220,10 +220,11 @@ pub(super) struct PublishedLimits {
     pub orders_per_10s: u32,
 }
 
-pub(super) fn exchange_info(server_time: i64, limits: PublishedLimits) -> Value {
-    let symbols: Vec<Value> = ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
+/// exchangeInfo for the listed `symbols`.
+pub(super) fn exchange_info(server_time: i64, limits: PublishedLimits, symbols: &[&str]) -> Value {
+    let symbols: Vec<Value> = symbols
         .iter()
-        .filter_map(|s| rules(s).map(|r| (s, r)))
+        .map(|s| (s, rules(s)))
         .map(|(symbol, r)| {
             let base = symbol.trim_end_matches("USDT");
             json!({

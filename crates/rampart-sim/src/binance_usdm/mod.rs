@@ -88,6 +88,10 @@ pub struct SimConfig {
     pub order_limit_per_10s: u32,
     /// How long a listen key lives without a keepalive (ms, default 60 minutes).
     pub listen_key_validity_ms: i64,
+    /// More USDT perpetuals to list after BTCUSDT, ETHUSDT and SOLUSDT, with SOLUSDT's rules
+    /// and a starting mark of 150. A name is listed as given, whatever it holds: tests use one
+    /// with HTML markup to check that a client shows venue text as text.
+    pub extra_symbols: Vec<String>,
 }
 
 impl Default for SimConfig {
@@ -103,6 +107,7 @@ impl Default for SimConfig {
             order_limit_per_minute: 1200,
             order_limit_per_10s: 300,
             listen_key_validity_ms: 60 * 60 * 1000,
+            extra_symbols: Vec::new(),
         }
     }
 }

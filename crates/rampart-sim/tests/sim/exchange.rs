@@ -1171,3 +1171,40 @@ async fn query_faults_invisible_orders_and_slow_answers() {
     assert_eq!(sim.accepted_count(KEY, "slow-1"), 1);
     sim.stop().await;
 }
+
+/// A configured extra symbol is listed as given (markup and all), quoted and tradable like the
+/// others: a client must show venue text as text.
+#[tokio::test]
+async fn an_extra_symbol_is_listed_as_given_and_trades() {
+    const ODD: &str = "<img src=x onerror=alert(1)>";
+    let sim = sim_with(SimConfig {
+        extra_symbols: vec![ODD.into()],
+        ..config()
+    })
+    .await;
+    let info = public(&sim, "/fapi/v1/exchangeInfo").await;
+    let symbols: Vec<&str> = info.body["symbols"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["symbol"].as_str().unwrap())
+        .collect();
+    assert_eq!(symbols, ["BTCUSDT", "ETHUSDT", "SOLUSDT", ODD]);
+    let encoded: String = form_urlencoded::byte_serialize(ODD.as_bytes()).collect();
+    let mark = public(&sim, &format!("/fapi/v1/premiumIndex?symbol={encoded}")).await;
+    assert_eq!(mark.status, 200, "{}", mark.body);
+    assert_eq!(mark.body["symbol"], ODD);
+    let placed = order(
+        &sim,
+        &[
+            ("symbol", encoded.as_str()),
+            ("side", "BUY"),
+            ("type", "MARKET"),
+            ("quantity", "1"),
+        ],
+    )
+    .await;
+    assert_eq!(placed.status, 200, "{}", placed.body);
+    assert_eq!(placed.body["symbol"], ODD);
+    assert_eq!(placed.body["status"], "FILLED");
+}

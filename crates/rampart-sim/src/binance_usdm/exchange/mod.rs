@@ -66,9 +66,17 @@ impl Exchange {
         now: i64,
     ) -> Exchange {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+        // Listed for the simulator's lifetime; a configured name is kept as a `&'static str`
+        // like the built-in ones (a few bytes per configured symbol per simulator started).
+        let extra = config
+            .extra_symbols
+            .iter()
+            .map(|s| &*Box::leak(s.clone().into_boxed_str()));
         let markets = market::SYMBOLS
             .iter()
-            .filter_map(|s| market::rules(s).map(|r| (*s, r)))
+            .copied()
+            .chain(extra)
+            .map(|s| (s, market::rules(s)))
             .map(|(symbol, rules)| {
                 let mark = market::mark_price(symbol);
                 let candles = history(&mut rng, &rules, mark, now);
@@ -128,6 +136,11 @@ impl Exchange {
     fn publish(&self, event: SimEvent) {
         // No receiver is fine: nobody is listening yet.
         let _ = self.events.send(event);
+    }
+
+    /// The listed symbols, in listing order.
+    pub(in crate::binance_usdm) fn symbols(&self) -> Vec<&'static str> {
+        self.markets.iter().map(|m| m.symbol).collect()
     }
 
     pub(super) fn market(&self, symbol: &str) -> Option<&Market> {

@@ -24,7 +24,7 @@ pub(super) async fn leverage_bracket(
         |ex, request, _| match optional_listed_symbol(ex, &request.params)? {
             Some(symbol) => Ok(market::leverage_brackets(symbol)),
             None => Ok(Value::Array(
-                market::SYMBOLS
+                ex.symbols()
                     .iter()
                     .map(|s| market::leverage_brackets(s))
                     .collect(),

@@ -18,7 +18,8 @@ pub(super) async fn exchange_info(State(inner): State<Shared>) -> Response {
         orders_per_minute: c.order_limit_per_minute,
         orders_per_10s: c.order_limit_per_10s,
     };
-    axum::Json(market::exchange_info(inner.now_ms(), limits)).into_response()
+    let symbols = inner.exchange().symbols();
+    axum::Json(market::exchange_info(inner.now_ms(), limits, &symbols)).into_response()
 }
 
 /// `GET /fapi/v1/premiumIndex` (public): one symbol's object, or an array of all.
