@@ -399,3 +399,44 @@ async fn a_run_of_orders_reads_the_mark_once() {
     );
     sim.stop().await;
 }
+
+/// A placed order says when it was handed to the connector and how long its answer took (the
+/// page times click-to-wire from it), and the account's status shows the last round trip.
+#[tokio::test]
+async fn a_placed_order_carries_its_send_time_and_round_trip() {
+    let sim = start_sim(Faults {
+        latency_ms: 30,
+        ..Faults::default()
+    })
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("orders.journal"));
+    engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+    ready(&engine).await;
+    assert_eq!(engine.status()[0].last_round_trip_us, None);
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    let placed = engine
+        .place("acc", &market(Side::Buy, "0.002"))
+        .await
+        .unwrap();
+    let after = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros() as i64;
+    assert!(
+        (before..=after).contains(&placed.sent_at_us),
+        "sent at {} outside the call ({before}..{after})",
+        placed.sent_at_us
+    );
+    // The simulator holds each answer 30 ms.
+    assert!(placed.round_trip_us >= 30_000, "{}", placed.round_trip_us);
+    assert!(placed.sent_at_us + placed.round_trip_us as i64 <= after);
+    assert_eq!(
+        engine.status()[0].last_round_trip_us,
+        Some(placed.round_trip_us)
+    );
+    sim.stop().await;
+}

@@ -280,6 +280,7 @@ impl Desk {
                         clock_offset_ms: None,
                         checking: Vec::new(),
                         recovering: false,
+                        last_round_trip_us: None,
                     });
                 TradingStatus { account, status }
             })

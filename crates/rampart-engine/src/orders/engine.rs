@@ -6,6 +6,7 @@
 //! section. The mutex is never held across an await or a disk write.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
@@ -65,6 +66,24 @@ pub struct AccountStatus {
     /// Whether orders sent before the last restart are still being resolved (no new order on
     /// this account until they are).
     pub recovering: bool,
+    /// How long the venue took to answer the last order it answered (µs), for the status bar.
+    #[ts(type = "number | null")]
+    pub last_round_trip_us: Option<u64>,
+}
+
+/// When an order was handed to the venue's connector, and how long its answer took.
+#[derive(Debug, Clone, Copy)]
+struct OrderTiming {
+    sent_at_us: i64,
+    round_trip_us: u64,
+}
+
+/// This machine's wall clock in µs since the Unix epoch (what the page's
+/// `performance.timeOrigin + performance.now()` counts in ms).
+fn wall_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// The pre-trade checks' answer.
@@ -103,6 +122,8 @@ pub(super) struct Account {
     rules: RwLock<HashMap<String, Arc<InstrumentRules>>>,
     /// The last mark price read per symbol, and when: the reference for the pre-trade checks.
     marks: Mutex<HashMap<String, (Price, Instant)>>,
+    /// How long the venue took to answer the last order it answered (µs; 0 before the first).
+    last_round_trip_us: AtomicU64,
 }
 
 /// An order between its intent and its outcome.
@@ -237,6 +258,7 @@ impl OrderEngine {
             connection,
             rules: RwLock::new(HashMap::new()),
             marks: Mutex::new(HashMap::new()),
+            last_round_trip_us: AtomicU64::new(0),
         });
         self.accounts
             .write()
@@ -514,9 +536,25 @@ impl OrderEngine {
             position_side: ticket.position_side,
             reference_price: reference,
         };
+        // Wall-clock times around the hand-over (the connector writes the request's bytes
+        // within microseconds of it): when the order left, and how long its answer took.
+        let handed_at = wall_us();
         let sent = account.venue.place_order(&request).await;
+        let timing = OrderTiming {
+            sent_at_us: handed_at,
+            round_trip_us: u64::try_from(wall_us().saturating_sub(handed_at)).unwrap_or(0),
+        };
+        let answered = match &sent {
+            Ok(_) => true,
+            Err(e) => !e.outcome_unknown && !e.not_sent,
+        };
+        if answered {
+            account
+                .last_round_trip_us
+                .store(timing.round_trip_us.max(1), Ordering::Relaxed);
+        }
         // The request's copy of the id becomes the answer's.
-        self.settle(&account, intent, request.client_order_id, sent)
+        self.settle(&account, intent, request.client_order_id, sent, timing)
     }
 
     /// Journals what the venue answered and turns it into the place call's answer.
@@ -526,6 +564,7 @@ impl OrderEngine {
         intent: Arc<Intent>,
         cid: String,
         sent: rampart_venues::venue::Result<rampart_core::trading::OrderAck>,
+        timing: OrderTiming,
     ) -> Result<PlacedOrder, OrderError> {
         let finish = |outcome: &Outcome| -> Result<(), OrderError> {
             let written = self.journal.record_outcome(&cid, outcome);
@@ -544,6 +583,8 @@ impl OrderEngine {
                     status: PlacedStatus::Accepted,
                     message: format!("Order {} accepted ({:?}).", ack.venue_order_id, ack.status),
                     ack: Some(ack),
+                    sent_at_us: timing.sent_at_us,
+                    round_trip_us: timing.round_trip_us,
                 })
             }
             Err(e) if e.not_sent => {
@@ -593,6 +634,8 @@ impl OrderEngine {
                     client_order_id: cid,
                     status: PlacedStatus::CheckingWithExchange,
                     ack: None,
+                    sent_at_us: timing.sent_at_us,
+                    round_trip_us: timing.round_trip_us,
                     message: format!(
                         "Checking with the exchange: the answer was lost ({reason}). Rampart \
                          is asking the exchange about this order by its client order id; do not \
@@ -732,6 +775,10 @@ impl OrderEngine {
                     })
                     .collect(),
                 recovering: book.recovering.contains(&a.id),
+                last_round_trip_us: match a.last_round_trip_us.load(Ordering::Relaxed) {
+                    0 => None,
+                    us => Some(us),
+                },
             })
             .collect();
         all.sort_by(|a, b| a.account_id.cmp(&b.account_id));

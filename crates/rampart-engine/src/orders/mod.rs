@@ -114,6 +114,13 @@ pub struct PlacedOrder {
     pub ack: Option<OrderAck>,
     /// What happened, for the trader.
     pub message: String,
+    /// When the order was handed to the venue's connector (µs since the Unix epoch, this
+    /// machine's clock); its bytes leave within microseconds.
+    #[ts(type = "number")]
+    pub sent_at_us: i64,
+    /// From that hand-over to the venue's answer (or to the loss of it), µs.
+    #[ts(type = "number")]
+    pub round_trip_us: u64,
 }
 
 /// Why an order (or a cancel) did not go through.

@@ -19,4 +19,8 @@ checking: Array<PendingOrderView>,
  * Whether orders sent before the last restart are still being resolved (no new order on
  * this account until they are).
  */
-recovering: boolean, };
+recovering: boolean, 
+/**
+ * How long the venue took to answer the last order it answered (µs), for the status bar.
+ */
+lastRoundTripUs: number | null, };

@@ -13,4 +13,13 @@ ack: OrderAck | null,
 /**
  * What happened, for the trader.
  */
-message: string, };
+message: string, 
+/**
+ * When the order was handed to the venue's connector (µs since the Unix epoch, this
+ * machine's clock); its bytes leave within microseconds.
+ */
+sentAtUs: number, 
+/**
+ * From that hand-over to the venue's answer (or to the loss of it), µs.
+ */
+roundTripUs: number, };
