@@ -32,6 +32,7 @@ const COMMANDS: &[&str] = &[
     "follow_live",
     "watch_market",
     "stop_market",
+    "set_leverage",
 ];
 
 fn main() {

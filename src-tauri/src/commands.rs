@@ -10,7 +10,9 @@ use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::status::Preflight;
-use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderState, Position};
+use rampart_core::trading::{
+    Balance, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
+};
 use rampart_engine::live::LiveChanges;
 use rampart_engine::orders::{OrderTicket, PlacedOrder};
 use rampart_engine::{AddAccountRequest, Desk, OrderRef, TradingStatus};
@@ -201,4 +203,13 @@ pub async fn watch_market(
 #[tauri::command]
 pub async fn stop_market(desk: DeskState<'_>) -> Result<(), ApiError> {
     desk.stop_market().await
+}
+
+#[tauri::command]
+pub async fn set_leverage(
+    desk: DeskState<'_>,
+    account_id: String,
+    request: LeverageRequest,
+) -> Result<Leverage, ApiError> {
+    desk.set_leverage(&account_id, &request).await
 }

@@ -50,6 +50,7 @@ pub fn run() -> ExitCode {
             commands::follow_live,
             commands::watch_market,
             commands::stop_market,
+            commands::set_leverage,
         ])
         .run(tauri::generate_context!());
     match result {

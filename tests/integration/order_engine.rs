@@ -440,3 +440,35 @@ async fn a_placed_order_carries_its_send_time_and_round_trip() {
     );
     sim.stop().await;
 }
+
+/// Leverage from the ticket: set through the engine, in force on the venue's positions, and a
+/// zero refused before anything is sent.
+#[tokio::test]
+async fn leverage_is_set_through_the_engine_and_zero_is_refused() {
+    use super::support::d;
+    use rampart_core::trading::{Leverage, LeverageRequest};
+    let sim = start_sim(Faults::default()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("orders.journal"));
+    engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+    ready(&engine).await;
+    let request = |x: &str| LeverageRequest {
+        symbol: BTC.into(),
+        leverage: Leverage::both(d(x)),
+        margin_mode: None,
+    };
+    let set = engine.set_leverage("acc", &request("5")).await.unwrap();
+    assert_eq!(set, Leverage::both(d("5")));
+    engine
+        .place("acc", &market(Side::Buy, "0.002"))
+        .await
+        .unwrap();
+    let positions = engine.positions("acc").await.unwrap();
+    let btc = positions.iter().find(|p| p.symbol == BTC).unwrap();
+    assert_eq!(btc.leverage, Some(d("5")));
+    let before = sim.rest_requests();
+    let refused = engine.set_leverage("acc", &request("0")).await.unwrap_err();
+    assert!(refused.to_string().contains("above zero"), "{refused}");
+    assert_eq!(sim.rest_requests(), before, "nothing sent");
+    sim.stop().await;
+}

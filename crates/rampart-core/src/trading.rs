@@ -453,7 +453,9 @@ impl Leverage {
 }
 
 /// A leverage change.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
 pub struct LeverageRequest {
     pub symbol: String,
     pub leverage: Leverage,

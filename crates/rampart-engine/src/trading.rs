@@ -5,7 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use rampart_core::session::{AccountView, Environment};
-use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderState, Position};
+use rampart_core::trading::{
+    Balance, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
+};
 use rampart_core::{ApiError, ErrorCode, Venue};
 use rampart_vault::Credentials;
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
@@ -338,6 +340,16 @@ impl Desk {
     pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, ApiError> {
         let engine = self.unlocked_engine()?;
         Ok(engine.balances(account_id).await?)
+    }
+
+    /// Sets a symbol's leverage on an account; answers with the leverage now in force.
+    pub async fn set_leverage(
+        &self,
+        account_id: &str,
+        request: &LeverageRequest,
+    ) -> Result<Leverage, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.set_leverage(account_id, request).await?)
     }
 
     /// Sends the connected accounts' live tables (and the watched instrument) to `sink`, first

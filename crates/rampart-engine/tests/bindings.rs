@@ -13,7 +13,9 @@ use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::status::Preflight;
-use rampart_core::trading::{Balance, InstrumentRules, MarkPrice, OrderBook, OrderState, Position};
+use rampart_core::trading::{
+    Balance, InstrumentRules, LeverageRequest, MarkPrice, OrderBook, OrderState, Position,
+};
 use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
 use rampart_engine::live::LiveChanges;
 use rampart_engine::orders::{OrderTicket, PlacedOrder};
@@ -54,6 +56,7 @@ fn render_all(out: &Path) {
     CandleInterval::export_all(&cfg).unwrap();
     OrderBook::export_all(&cfg).unwrap();
     PublicTrade::export_all(&cfg).unwrap();
+    LeverageRequest::export_all(&cfg).unwrap();
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, String> {

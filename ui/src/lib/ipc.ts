@@ -5,6 +5,8 @@ import type { Channel } from "@tauri-apps/api/core";
 import type { Candle } from "./bindings/Candle";
 import type { CandleInterval } from "./bindings/CandleInterval";
 import type { LiveChanges } from "./bindings/LiveChanges";
+import type { Leverage } from "./bindings/Leverage";
+import type { LeverageRequest } from "./bindings/LeverageRequest";
 import type { ApiError } from "./bindings/ApiError";
 import type { ErrorCode } from "./bindings/ErrorCode";
 import type { AccountView } from "./bindings/AccountView";
@@ -54,6 +56,7 @@ export interface Commands {
   follow_live: { args: { onChange: Channel<LiveChanges> }; result: null };
   watch_market: { args: { accountId: string; symbol: string; interval: CandleInterval; history: number }; result: Candle[] };
   stop_market: { args: None; result: null };
+  set_leverage: { args: { accountId: string; request: LeverageRequest }; result: Leverage };
 }
 
 export type CommandName = keyof Commands;

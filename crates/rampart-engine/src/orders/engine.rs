@@ -11,11 +11,12 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use rampart_core::trading::{
-    Balance, ClientIdLookup, InstrumentRules, MarkPrice, OrderRequest, OrderState, Position,
-    VenueCapabilities,
+    Balance, ClientIdLookup, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderRequest,
+    OrderState, Position, VenueCapabilities,
 };
 use rampart_core::{Price, Venue as VenueId};
 use rampart_venues::venue::{DynVenue, ErrorKind};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 use tokio::task::AbortHandle;
@@ -744,6 +745,22 @@ impl OrderEngine {
         account.venue.balances().await.map_err(classify)
     }
 
+    /// Sets a symbol's leverage; returns the leverage the venue now applies.
+    pub async fn set_leverage(
+        &self,
+        account_id: &str,
+        request: &LeverageRequest,
+    ) -> Result<Leverage, OrderError> {
+        let account = self.connected(account_id).await?;
+        if request.leverage.buy <= Decimal::ZERO || request.leverage.sell <= Decimal::ZERO {
+            return Err(OrderError::Invalid(format!(
+                "Leverage must be above zero (asked {}x / {}x).",
+                request.leverage.buy, request.leverage.sell
+            )));
+        }
+        account.venue.set_leverage(request).await.map_err(classify)
+    }
+
     /// Every attached account's connection and the orders still being checked.
     pub fn status(&self) -> Vec<AccountStatus> {
         let accounts: Vec<Arc<Account>> = self
@@ -802,7 +819,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Keeps `mark` as the account's reference for `symbol` (a mark of 0 or less is not a price).
-fn remember_mark(account: &Account, symbol: &str, mark: rust_decimal::Decimal) -> Option<Price> {
+fn remember_mark(account: &Account, symbol: &str, mark: Decimal) -> Option<Price> {
     let price = Price::try_from(mark).ok()?;
     lock(&account.marks).insert(symbol.to_owned(), (price, Instant::now()));
     Some(price)
