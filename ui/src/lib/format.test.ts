@@ -41,6 +41,7 @@ describe("connectionText", () => {
     clockOffsetMs: 12,
     checking: [],
     recovering: false,
+    lastRoundTripUs: null,
   };
 
   it("says connected with the venue clock's offset", () => {

@@ -6,6 +6,7 @@ import { IpcError } from "./ipc";
 import {
   DEFAULT_PREFERENCES,
   candleBar,
+  chartLocale,
   closeTicket,
   describeCancelAll,
   describeCloseAll,
@@ -142,6 +143,14 @@ describe("chart", () => {
     expect(
       candleBar({ openTimeMs: 1_700_000_060_000, open: "1.5", high: "2", low: "1", close: "1.75", volume: "3", closed: false }),
     ).toEqual({ time: 1_700_000_060, open: 1.5, high: 2, low: 1, close: 1.75 });
+  });
+});
+
+describe("chart locale", () => {
+  it("keeps a valid language tag and falls back to en-US otherwise", () => {
+    expect(chartLocale("de-DE")).toBe("de-DE");
+    expect(chartLocale("C")).toBe("en-US");
+    expect(chartLocale(undefined)).toBe("en-US");
   });
 });
 

@@ -233,6 +233,29 @@ export interface Bar {
 }
 
 /**
+ * A locale Intl accepts: the system's own, or en-US when it is not a language tag (a POSIX "C"
+ * locale reaches the page as navigator.language "C", and Intl throws on it).
+ */
+export function chartLocale(language: string | undefined): string {
+  if (language === undefined || language === "") {
+    return "en-US";
+  }
+  try {
+    return Intl.getCanonicalLocales(language)[0] ?? "en-US";
+  } catch {
+    return "en-US";
+  }
+}
+
+/** A price line on the chart: the position's entry or an open order. */
+export interface ChartLine {
+  /** A plain decimal string. */
+  price: string;
+  title: string;
+  kind: "entry" | "buy" | "sell";
+}
+
+/**
  * A candle for the chart. The chart's API takes JS numbers: this converts display values only,
  * never a figure an order or a total is computed from.
  */
