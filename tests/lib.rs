@@ -12,11 +12,12 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use thirtyfour::prelude::*;
 use thirtyfour::{Capabilities, WebDriver};
 use tokio::sync::{Mutex, MutexGuard};
+use totp_rs::{Algorithm, Secret, Totp};
 
 /// One app at a time: WebKit is heavy on a 2-core machine and screenshots must not race.
 static SERIAL: Mutex<()> = Mutex::const_new(());
@@ -428,4 +429,59 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
+}
+
+/// The trader's phone: computes codes from the secret shown on screen, each time step once.
+pub struct Authenticator {
+    totp: Totp,
+    last_step: u64,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+impl Authenticator {
+    pub fn new(base32: &str) -> Self {
+        let secret = Secret::try_from_base32(base32).expect("the screen shows valid base32");
+        let totp = totp_rs::Builder::new()
+            .with_algorithm(Algorithm::SHA1)
+            .with_digits(6)
+            .with_step_duration(30)
+            .with_secret(secret.as_bytes().to_vec())
+            .build()
+            .unwrap();
+        Self { totp, last_step: 0 }
+    }
+
+    /// A code for a time step not used before: the current one, or the next (the app accepts
+    /// one step of drift), waiting for the clock when both are spent.
+    pub async fn fresh_code(&mut self) -> String {
+        let deadline = Instant::now() + Duration::from_secs(40);
+        loop {
+            let step = unix_now() / 30;
+            let candidate = step.max(self.last_step + 1);
+            if candidate <= step + 1 {
+                self.last_step = candidate;
+                return self.totp.generate(candidate * 30).to_string();
+            }
+            assert!(Instant::now() < deadline, "no fresh TOTP step came");
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    }
+
+    /// A six-digit string that no step the app would accept right now produces.
+    pub fn wrong_code(&self) -> String {
+        let step = unix_now() / 30;
+        let valid: Vec<String> = (step.saturating_sub(2)..=step + 2)
+            .map(|s| self.totp.generate(s * 30).to_string())
+            .collect();
+        (0..1_000_000)
+            .map(|n| format!("{n:06}"))
+            .find(|c| !valid.contains(c))
+            .unwrap()
+    }
 }

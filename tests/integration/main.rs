@@ -11,3 +11,4 @@ mod supply_chain;
 mod support;
 mod vault_flow;
 mod webview_sandbox;
+mod workspace;

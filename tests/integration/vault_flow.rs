@@ -2,70 +2,14 @@
 //! wrong codes, unlock after the wait, add two accounts, restart, remove one, and check that no
 //! secret leaked into files, IPC responses or the page.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use rampart_tests::{App, Launch, files_under};
-use totp_rs::{Algorithm, Secret, Totp};
+use rampart_tests::{App, Authenticator, Launch, files_under};
 
 const SECRET_A: &str = "CanaryAAe2e0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
 const SECRET_B: &str = "CanaryBBe2e0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
 const KEY_A: &str = "KeyAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA001";
 const KEY_B: &str = "KeyBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB002";
-
-/// The trader's phone: computes codes from the secret shown on screen, each time step once.
-struct Authenticator {
-    totp: Totp,
-    last_step: u64,
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
-}
-
-impl Authenticator {
-    fn new(base32: &str) -> Self {
-        let secret = Secret::try_from_base32(base32).expect("the screen shows valid base32");
-        let totp = totp_rs::Builder::new()
-            .with_algorithm(Algorithm::SHA1)
-            .with_digits(6)
-            .with_step_duration(30)
-            .with_secret(secret.as_bytes().to_vec())
-            .build()
-            .unwrap();
-        Self { totp, last_step: 0 }
-    }
-
-    /// A code for a time step not used before: the current one, or the next (the app accepts
-    /// one step of drift), waiting for the clock when both are spent.
-    async fn fresh_code(&mut self) -> String {
-        let deadline = Instant::now() + Duration::from_secs(40);
-        loop {
-            let step = unix_now() / 30;
-            let candidate = step.max(self.last_step + 1);
-            if candidate <= step + 1 {
-                self.last_step = candidate;
-                return self.totp.generate(candidate * 30).to_string();
-            }
-            assert!(Instant::now() < deadline, "no fresh TOTP step came");
-            tokio::time::sleep(Duration::from_millis(500)).await;
-        }
-    }
-
-    /// A six-digit string that no step the app would accept right now produces.
-    fn wrong_code(&self) -> String {
-        let step = unix_now() / 30;
-        let valid: Vec<String> = (step.saturating_sub(2)..=step + 2)
-            .map(|s| self.totp.generate(s * 30).to_string())
-            .collect();
-        (0..1_000_000)
-            .map(|n| format!("{n:06}"))
-            .find(|c| !valid.contains(c))
-            .unwrap()
-    }
-}
 
 /// Calls every command that returns data, over the same IPC bridge the UI uses, and returns
 /// each response (or error) as JSON text.
@@ -213,6 +157,9 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     app.screenshot("recovery-codes").await;
     app.click("[data-testid=recovery-saved]").await;
     app.click("[data-testid=recovery-done]").await;
+    // Unlocked: the workspace comes first; the accounts are one click away.
+    app.wait_for("[data-testid=workspace]").await;
+    app.click("[data-testid=nav-accounts]").await;
     app.wait_for("[data-testid=add-account]").await;
 
     // First unlock: the Demo account is there, marked as such, and connects with no network.
@@ -261,6 +208,8 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
         .await;
     app.click("[data-testid=unlock-submit]").await;
+    app.wait_for("[data-testid=workspace]").await;
+    app.click("[data-testid=nav-accounts]").await;
     app.wait_for("[data-testid=add-account]").await;
 
     // Two accounts on the same venue, each after a fresh code.
@@ -280,6 +229,8 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
         .await;
     app.click("[data-testid=unlock-submit]").await;
+    app.wait_for("[data-testid=workspace]").await;
+    app.click("[data-testid=nav-accounts]").await;
     app.wait_text("[data-testid=account-count]", |t| t == "3 accounts")
         .await;
     let id_a = app

@@ -1,0 +1,319 @@
+//! Issue 9: the trading workspace in the real window, on the Demo venue: unlock lands on it with
+//! Demo selected; an off-tick price is refused with the nearest valid one offered; a limit buy
+//! below the market rests (in the open orders and on the chart) and is cancelled from its row; a
+//! market buy opens a position of the size asked, sent once however often the button is hit;
+//! closing it leaves no position and its fills listed.
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use rampart_tests::{App, Authenticator, Launch, UI_TIMEOUT};
+use rust_decimal::Decimal;
+use serde_json::Value;
+
+const QTY: &str = "0.01";
+
+/// Enrols, locks and unlocks again: the workspace is the screen unlock lands on.
+async fn enrol_then_unlock(app: &App) -> Authenticator {
+    app.wait_for("[data-testid=enrol-secret]").await;
+    let base32 = app
+        .attr("[data-testid=enrol-secret]", "data-secret")
+        .await
+        .unwrap();
+    let mut phone = Authenticator::new(&base32);
+    app.type_into("[data-testid=enrol-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=enrol-activate]").await;
+    app.wait_for("[data-testid=recovery-codes]").await;
+    app.click("[data-testid=recovery-saved]").await;
+    app.click("[data-testid=recovery-done]").await;
+    app.wait_for("[data-testid=workspace]").await;
+
+    app.click("[data-testid=lock]").await;
+    app.wait_for("[data-testid=unlock]").await;
+    app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=unlock-submit]").await;
+    app.wait_for("[data-testid=workspace]").await;
+    phone
+}
+
+/// Runs `body` (an async function body using `invoke`) in the page and returns its value.
+async fn invoke(app: &App, body: &str) -> Value {
+    let script = format!(
+        "const done = arguments[arguments.length - 1];
+         const invoke = window.__TAURI_INTERNALS__.invoke;
+         (async () => {{ {body} }})().then(done, (e) => done({{ error: JSON.stringify(e) }}));"
+    );
+    app.driver()
+        .execute_async(&script, Vec::new())
+        .await
+        .expect("run a script in the page")
+        .json()
+        .clone()
+}
+
+/// Sets a <select> the way a user's choice does (its change event).
+async fn choose(app: &App, testid: &str, value: &str) {
+    app.eval(&format!(
+        "const s = document.querySelector('[data-testid={testid}]'); s.value = '{value}'; \
+         s.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
+    ))
+    .await;
+}
+
+async fn count(app: &App, css: &str) -> u64 {
+    app.eval(&format!(
+        "return document.querySelectorAll({css:?}).length;"
+    ))
+    .await
+    .as_u64()
+    .unwrap_or_default()
+}
+
+/// Waits until the chart's main canvas shows candles: pixels brighter than its dark background
+/// (a chart whose paint throws, as it did under a POSIX "C" locale, keeps only its borders).
+async fn assert_candles_painted(app: &App) {
+    let deadline = Instant::now() + UI_TIMEOUT;
+    loop {
+        let lit = app
+            .eval(
+                "const c = document.querySelector('[data-testid=chart] canvas');
+                 const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                 let n = 0;
+                 for (let i = 0; i < d.length; i += 4) if (d[i] + d[i + 1] + d[i + 2] > 120) n++;
+                 return n;",
+            )
+            .await
+            .as_u64()
+            .unwrap_or_default();
+        if lit > 50 {
+            return;
+        }
+        assert!(Instant::now() < deadline, "the chart painted no candles");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn demo_trades_from_the_workspace() {
+    let app = App::start(Launch { dbus_session: true }).await;
+    let _phone = enrol_then_unlock(&app).await;
+
+    // Demo is selected and named as such on the top bar and on the ticket.
+    let demo = invoke(
+        &app,
+        "const [demo] = await invoke('list_accounts', {}); return demo;",
+    )
+    .await;
+    assert_eq!(demo["venue"], "demo", "{demo}");
+    let demo_id = demo["id"].as_str().unwrap().to_owned();
+    app.wait_text("[data-testid=account-env]", |t| t == "DEMO")
+        .await;
+    app.wait_text("[data-testid=ticket-env]", |t| t == "DEMO")
+        .await;
+    let selected = app
+        .eval("return document.querySelector('[data-testid=account-select]').value;")
+        .await;
+    assert_eq!(selected, Value::String(demo_id.clone()));
+    app.wait_text("[data-testid=instrument-picker]", |t| t.contains("BTCUSDT"))
+        .await;
+    // A live mark, a book with its spread and a chart with candles.
+    app.wait_text("[data-testid=ticket-mark]", |t| t != "—" && !t.is_empty())
+        .await;
+    app.wait_text("[data-testid=book-spread]", |t| t.starts_with("Spread"))
+        .await;
+    app.wait_for("[data-testid=chart] canvas").await;
+    app.wait_for("[data-testid=chart]:not([data-bars='0'])")
+        .await;
+    assert_candles_painted(&app).await;
+
+    // A limit 2 % below the mark, on the tick.
+    let facts = invoke(
+        &app,
+        &format!(
+            "const rules = (await invoke('list_instruments', {{ accountId: '{demo_id}' }}))
+               .find((r) => r.symbol === 'BTCUSDT');
+             const mark = await invoke('mark_price', {{ accountId: '{demo_id}', symbol: 'BTCUSDT' }});
+             return {{ tick: rules.tickSize, mark: mark.mark }};"
+        ),
+    )
+    .await;
+    let tick = Decimal::from_str(facts["tick"].as_str().unwrap()).unwrap();
+    let mark = Decimal::from_str(facts["mark"].as_str().unwrap()).unwrap();
+    let limit = ((mark * Decimal::from_str("0.98").unwrap()) / tick).floor() * tick;
+    let limit = limit.normalize().to_string();
+    let off_tick = (Decimal::from_str(&limit).unwrap() + tick / Decimal::from(2))
+        .normalize()
+        .to_string();
+
+    // An off-tick price is refused as it is typed, with the nearest valid prices to click.
+    choose(&app, "ticket-type", "limit").await;
+    app.type_into("[data-testid=ticket-qty]", QTY).await;
+    app.type_into("[data-testid=ticket-price]", &off_tick).await;
+    let error = app
+        .wait_text("[data-testid=ticket-error][data-field=price]", |t| {
+            t.contains("tick")
+        })
+        .await;
+    assert!(error.contains("nearest"), "{error}");
+    assert_eq!(
+        app.attr("[data-testid=nearest-below]", "data-value").await,
+        Some(limit.clone())
+    );
+    assert!(
+        app.attr("[data-testid=ticket-submit]", "disabled")
+            .await
+            .is_some(),
+        "an invalid ticket cannot be sent"
+    );
+    app.screenshot("ticket-validation").await;
+    app.click("[data-testid=nearest-below]").await;
+    let price_now = app
+        .eval("return document.querySelector('[data-testid=ticket-price]').value;")
+        .await;
+    assert_eq!(price_now, Value::String(limit.clone()));
+    assert_eq!(count(&app, "[data-testid=ticket-error]").await, 0);
+
+    // The confirmation names the account's kind, the value, the fee and the distance from mark.
+    app.wait_text("[data-testid=ticket-submit]", |t| {
+        t.starts_with("Buy / Long 0.010 BTC @")
+    })
+    .await;
+    app.click("[data-testid=ticket-submit]").await;
+    app.wait_for("[data-testid=confirm-dialog]").await;
+    assert_eq!(app.text("[data-testid=confirm-env]").await, "DEMO");
+    assert_eq!(app.text("[data-testid=confirm-account]").await, "Demo");
+    assert!(
+        app.text("[data-testid=confirm-notional]")
+            .await
+            .ends_with("USDT")
+    );
+    assert!(app.text("[data-testid=confirm-fee]").await.contains("USDT"));
+    let distance = app.text("[data-testid=confirm-distance]").await;
+    assert!(
+        distance.starts_with("-2.") || distance.starts_with("-1.9"),
+        "{distance}"
+    );
+    assert!(
+        app.text("[data-testid=confirm-position]")
+            .await
+            .starts_with("0.010 BTC")
+    );
+    app.screenshot("confirmation").await;
+    app.click("[data-testid=confirm-send]").await;
+
+    // It rests: in the open orders and drawn on the chart; then cancelled from its row.
+    app.click("[data-testid=tab-orders]").await;
+    app.wait_text("[data-testid=order-count]", |t| t == "1")
+        .await;
+    let row_price = app
+        .text("[data-testid=order-row] [data-testid=order-price]")
+        .await;
+    assert_eq!(
+        Decimal::from_str(&row_price.replace(',', "")).unwrap(),
+        Decimal::from_str(&limit).unwrap()
+    );
+    app.wait_text("[data-testid=toast][data-kind=accepted]", |t| {
+        t.contains("BTCUSDT")
+    })
+    .await;
+    let lines = app.attr("[data-testid=chart]", "data-lines").await;
+    assert_eq!(
+        lines.as_deref(),
+        Some("1"),
+        "the resting order is drawn on the chart"
+    );
+    app.click("[data-testid=order-row] [data-testid=order-cancel]")
+        .await;
+    app.wait_text("[data-testid=order-count]", |t| t == "0")
+        .await;
+
+    // A market buy below the chosen threshold goes without a confirmation, and a double click
+    // sends one order: the position is the size asked, not twice it.
+    choose(&app, "ticket-type", "market").await;
+    app.type_into("[data-testid=ticket-qty]", QTY).await;
+    app.click(".confirm-settings summary").await;
+    app.click("[data-testid=skip-confirm-toggle]").await;
+    app.type_into("[data-testid=skip-confirm-under]", "1000000")
+        .await;
+    app.click("[data-testid=ticket-qty]").await;
+    app.wait_text("[data-testid=ticket-submit]", |t| {
+        t == "Buy / Long 0.010 BTC at market"
+    })
+    .await;
+    app.eval(
+        "const b = document.querySelector('[data-testid=ticket-submit]'); \
+         b.click(); b.click(); b.dispatchEvent(new MouseEvent('dblclick', { bubbles: true })); \
+         return true;",
+    )
+    .await;
+    let market_toasts = app
+        .eval(
+            "return Array.from(document.querySelectorAll('[data-testid=toast]'))
+               .filter((t) => t.textContent.includes('at market')).length;",
+        )
+        .await;
+    assert_eq!(market_toasts, 1, "one order per submit");
+    app.click("[data-testid=tab-positions]").await;
+    app.wait_text("[data-testid=position-count]", |t| t == "1")
+        .await;
+    let size = app
+        .text("[data-testid=position-row][data-symbol=BTCUSDT] [data-testid=position-size]")
+        .await;
+    assert_eq!(size, "0.010");
+    app.wait_text(
+        "[data-testid=position-row] [data-testid=position-mark]",
+        |t| t != "—" && !t.is_empty(),
+    )
+    .await;
+    app.wait_text("[data-testid=toast][data-kind=filled]", |t| {
+        t.contains("Filled 0.010")
+    })
+    .await;
+    app.wait_text("[data-testid=ticket-position]", |t| t == "0.010 BTC")
+        .await;
+    app.screenshot("workspace-position").await;
+
+    // Close it: the confirmation says exactly what is sent; then no position and its fills listed.
+    app.click("[data-testid=position-row] [data-testid=position-close]")
+        .await;
+    let line = app.text("[data-testid=bulk-line]").await;
+    assert!(
+        line.contains("Sell 0.01 BTCUSDT at market, reduce-only") && line.contains("Demo (DEMO)"),
+        "{line}"
+    );
+    app.click("[data-testid=bulk-confirm]").await;
+    app.wait_text("[data-testid=position-count]", |t| t == "0")
+        .await;
+    app.click("[data-testid=tab-fills]").await;
+    app.wait_for("[data-testid=fill-row][data-symbol=BTCUSDT]")
+        .await;
+    let sides = app
+        .eval(
+            "return Array.from(document.querySelectorAll('[data-testid=fill-row]'))
+               .map((r) => r.children[2].textContent);",
+        )
+        .await;
+    let sides: Vec<String> = serde_json::from_value(sides).unwrap();
+    assert!(
+        sides.contains(&"Sell".to_owned()) && sides.contains(&"Buy".to_owned()),
+        "{sides:?}"
+    );
+
+    // All accounts: every account's rows, and no ticket without one destination.
+    choose(&app, "account-select", "all").await;
+    app.wait_text("[data-testid=account-env]", |t| t == "ALL")
+        .await;
+    app.wait_for("[data-testid=ticket-no-account]").await;
+    app.wait_for("[data-testid=tab-exposure]").await;
+
+    // ? lists every shortcut; Esc closes the list.
+    app.click("[data-testid=shortcuts]").await;
+    app.wait_text("[data-testid=shortcuts-help]", |t| {
+        t.contains("Enter") && t.contains("Esc")
+    })
+    .await;
+    app.click("[data-testid=shortcuts-close]").await;
+    app.quit().await;
+}
