@@ -339,3 +339,25 @@ impl Sink {
         }
     }
 }
+
+/// Followed before anyone measured the venue's clock (the engine does it as the account
+/// connects, at the same time): the tables' first read measures it itself rather than failing.
+#[tokio::test]
+async fn the_first_read_measures_the_clock_when_nobody_has_yet() {
+    let sim = sim().await;
+    let venue = Arc::new(BinanceUsdm::new(
+        RestClient::new(&sim.base_url(), KEY, SECRET).unwrap(),
+    ));
+    assert!(Venue::venue_time_ms(&*venue).is_none());
+    let desk = LiveDesk::new();
+    let sink = Sink::default();
+    sink.start(&desk, Duration::from_millis(33));
+    desk.attach("acc", Arc::clone(&venue) as Arc<dyn DynVenue>);
+    let live = sink
+        .until("acc", "the first read", |a| {
+            a.resynced_ms.is_some() || a.resync_error.is_some()
+        })
+        .await;
+    assert_eq!(live.resync_error, None);
+    assert!(live.balances.iter().any(|b| b.asset == "USDT"));
+}

@@ -24,6 +24,8 @@ pub use state::{AccountLive, MarketLive, NeedsRead, StreamState};
 pub const PUBLISH_INTERVAL: Duration = Duration::from_millis(33);
 /// How soon after a stream message the fields only REST has are read again, at most.
 pub const REST_READ_INTERVAL: Duration = Duration::from_secs(1);
+/// How soon a failed resync is tried again.
+const RESYNC_RETRY: Duration = Duration::from_secs(2);
 /// Book levels a side the workspace shows.
 pub const BOOK_DEPTH: usize = 20;
 /// Waits between attempts to open an account's stream.
@@ -317,10 +319,12 @@ async fn follow(
                 Some((at, _)) => tokio::select! {
                     event = feed.next() => event,
                     () = tokio::time::sleep_until(at) => {
-                        if let Some((_, needs)) = read_due.take() {
-                            read_rest(&*venue, &state, needs).await;
-                            notify(&desk);
+                        if let Some((_, needs)) = read_due.take()
+                            && !read_rest(&*venue, &state, needs).await
+                        {
+                            read_due = Some((Instant::now() + RESYNC_RETRY, NeedsRead::all()));
                         }
+                        notify(&desk);
                         continue;
                     }
                 },
@@ -332,8 +336,12 @@ async fn follow(
                     retry = RETRY_FIRST;
                     lock(&state).set_stream(StreamState::Live);
                     notify(&desk);
-                    resync(&*venue, &state).await;
-                    read_due = None;
+                    read_due = if resync(&*venue, &state).await {
+                        None
+                    } else {
+                        // Read again shortly, whole, until a read succeeds.
+                        Some((Instant::now() + RESYNC_RETRY, NeedsRead::all()))
+                    };
                 }
                 FeedEvent::Status(FeedStatus::Lost(why)) => {
                     lock(&state).set_stream(StreamState::Lost(why));
@@ -351,6 +359,7 @@ async fn follow(
                             NeedsRead {
                                 positions: pending.positions || needs.positions,
                                 balances: pending.balances || needs.balances,
+                                orders: pending.orders,
                             },
                         ));
                     }
@@ -364,9 +373,13 @@ async fn follow(
     }
 }
 
-/// Reads open orders, positions and balances over REST after a (re)connect.
-async fn resync(venue: &dyn DynVenue, state: &Mutex<AccountLive>) {
+/// Reads open orders, positions and balances over REST after a (re)connect (measuring the
+/// venue's clock first if nobody has yet: the reads are signed); whether it worked.
+async fn resync(venue: &dyn DynVenue, state: &Mutex<AccountLive>) -> bool {
     let read = async {
+        if venue.venue_time_ms().is_none() {
+            venue.sync_clock().await?;
+        }
         let orders = venue.open_orders(None).await?;
         let positions = venue.positions(None).await?;
         let balances = venue.balances().await?;
@@ -375,16 +388,22 @@ async fn resync(venue: &dyn DynVenue, state: &Mutex<AccountLive>) {
     match read.await {
         Ok((orders, positions, balances)) => {
             lock(state).resynced(orders, positions, balances, local_ms());
+            true
         }
         Err(e) => {
             tracing::warn!(error = %e, "the account's tables could not be read after connecting");
             lock(state).resync_failed(e.message);
+            false
         }
     }
 }
 
-/// Reads what stream messages cannot fill in.
-async fn read_rest(venue: &dyn DynVenue, state: &Mutex<AccountLive>, needs: NeedsRead) {
+/// Reads what stream messages cannot fill in (everything, for a resync that failed); whether
+/// it worked.
+async fn read_rest(venue: &dyn DynVenue, state: &Mutex<AccountLive>, needs: NeedsRead) -> bool {
+    if needs.orders {
+        return resync(venue, state).await;
+    }
     if needs.positions {
         match venue.positions(None).await {
             Ok(positions) => lock(state).positions_read(positions),
@@ -397,6 +416,7 @@ async fn read_rest(venue: &dyn DynVenue, state: &Mutex<AccountLive>, needs: Need
             Err(e) => tracing::info!(error = %e, "balances could not be read"),
         }
     }
+    true
 }
 
 /// Reads the watched instrument's market feed for as long as it is watched.

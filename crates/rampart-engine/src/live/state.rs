@@ -57,6 +57,18 @@ pub struct AccountLive {
 pub struct NeedsRead {
     pub positions: bool,
     pub balances: bool,
+    /// Everything, open orders included (a resync that failed).
+    pub orders: bool,
+}
+
+impl NeedsRead {
+    pub const fn all() -> Self {
+        Self {
+            positions: true,
+            balances: true,
+            orders: true,
+        }
+    }
 }
 
 impl AccountLive {
@@ -104,7 +116,7 @@ impl AccountLive {
             AccountUpdate::Positions(changes) => {
                 let mut needs = NeedsRead {
                     positions: true,
-                    balances: false,
+                    ..NeedsRead::default()
                 };
                 for change in changes {
                     needs.positions &= self.change_position(change);
@@ -118,8 +130,8 @@ impl AccountLive {
                     self.change_balance(change);
                 }
                 NeedsRead {
-                    positions: false,
                     balances: true,
+                    ..NeedsRead::default()
                 }
             }
         }
@@ -430,7 +442,8 @@ mod tests {
             needs,
             NeedsRead {
                 positions: true,
-                balances: true
+                balances: true,
+                orders: false
             }
         );
         assert_eq!(live.positions[0].qty, d("0.002"));
