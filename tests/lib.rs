@@ -92,12 +92,15 @@ fn wait_for_port(port: u16, deadline: Instant, driver: &mut Child) {
 }
 
 /// How to start the app.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Default)]
 pub struct Launch {
     /// Give the app a D-Bus session of its own with an unlocked gnome-keyring (kept under the
     /// launch's data directory, so a restart in the same directory finds the same secrets). When
     /// false the app starts with no session bus at all.
     pub dbus_session: bool,
+    /// More symbols for the Demo venue, one per line (`RAMPART_DEMO_EXTRA_SYMBOLS`, read by debug
+    /// builds): a venue's text that must show as text.
+    pub demo_extra_symbols: &'static str,
 }
 
 /// Inside `dbus-run-session`: note the bus address for the test, unlock a keyring kept under
@@ -189,6 +192,7 @@ impl App {
             .env("XDG_CACHE_HOME", root.path().join("cache"))
             .env("XDG_STATE_HOME", root.path().join("state"))
             .env("RAMPART_LOG", "info")
+            .env("RAMPART_DEMO_EXTRA_SYMBOLS", launch.demo_extra_symbols)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             // The app's log (and the drivers') goes to a file under the launch's directory, which

@@ -8,7 +8,11 @@ const APP_IDENTIFIER: &str = "app.rampart.desk";
 
 #[tokio::test]
 async fn shows_a_working_keychain_and_round_trips_ipc() {
-    let app = App::start(Launch { dbus_session: true }).await;
+    let app = App::start(Launch {
+        dbus_session: true,
+        ..Launch::default()
+    })
+    .await;
 
     // With a working keychain the first screen is the authenticator set-up, with the keychain's
     // state underneath; the full checks are one click away.
@@ -101,6 +105,7 @@ async fn shows_a_working_keychain_and_round_trips_ipc() {
 async fn explains_a_missing_dbus_session_without_crashing() {
     let app = App::start(Launch {
         dbus_session: false,
+        ..Launch::default()
     })
     .await;
 

@@ -115,7 +115,11 @@ fn assert_no_canary(what: &str, text: &str) {
 
 #[tokio::test]
 async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
-    let app = App::start(Launch { dbus_session: true }).await;
+    let app = App::start(Launch {
+        dbus_session: true,
+        ..Launch::default()
+    })
+    .await;
 
     // Enrolment: read the secret from the screen, as a trader would type it into a phone.
     app.wait_for("[data-testid=enrol-secret]").await;
@@ -224,7 +228,14 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
 
     // Restart in the same home: locked again; unlock; both accounts are listed.
     let root = app.quit_keeping_root().await;
-    let app = App::start_in(Launch { dbus_session: true }, root).await;
+    let app = App::start_in(
+        Launch {
+            dbus_session: true,
+            ..Launch::default()
+        },
+        root,
+    )
+    .await;
     app.wait_for("[data-testid=unlock]").await;
     app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
         .await;

@@ -8,7 +8,11 @@ use rampart_tests::{App, Launch};
 
 #[tokio::test]
 async fn the_webview_cannot_reach_the_network_or_run_inline_script() {
-    let app = App::start(Launch { dbus_session: true }).await;
+    let app = App::start(Launch {
+        dbus_session: true,
+        ..Launch::default()
+    })
+    .await;
     app.wait_for("[data-testid=keychain-strip]").await;
 
     // withGlobalTauri is off and freezePrototype is on.

@@ -12,6 +12,9 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 
 const QTY: &str = "0.01";
+/// A symbol the Demo venue lists (debug builds, RAMPART_DEMO_EXTRA_SYMBOLS): venue text that
+/// would run a script if it were taken as HTML.
+const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
 /// Enrols, locks and unlocks again: the workspace is the screen unlock lands on.
 async fn enrol_then_unlock(app: &App) -> Authenticator {
@@ -97,7 +100,11 @@ async fn assert_candles_painted(app: &App) {
 
 #[tokio::test]
 async fn demo_trades_from_the_workspace() {
-    let app = App::start(Launch { dbus_session: true }).await;
+    let app = App::start(Launch {
+        dbus_session: true,
+        demo_extra_symbols: HOSTILE,
+    })
+    .await;
     let _phone = enrol_then_unlock(&app).await;
 
     // Demo is selected and named as such on the top bar and on the ticket.
@@ -300,6 +307,38 @@ async fn demo_trades_from_the_workspace() {
         sides.contains(&"Sell".to_owned()) && sides.contains(&"Buy".to_owned()),
         "{sides:?}"
     );
+
+    // A venue's text is text: the hostile symbol is listed and shown literally, no element is
+    // made from it and no script runs (an alert would also stop every later driver command).
+    app.eval(
+        "window.__alerted = false; window.alert = () => { window.__alerted = true; }; return true;",
+    )
+    .await;
+    app.click("[data-testid=instrument-picker]").await;
+    app.type_into("[data-testid=instrument-search]", "<img")
+        .await;
+    let listed = app
+        .wait_text("[data-testid=instrument-option] span", |t| t == HOSTILE)
+        .await;
+    assert_eq!(listed, HOSTILE);
+    app.click("[data-testid=instrument-option]").await;
+    app.wait_text("[data-testid=instrument-picker]", |t| t.contains(HOSTILE))
+        .await;
+    let injected = app
+        .eval(
+            "return { imgs: document.querySelectorAll('img[src=\"x\"]').length,
+                      alerted: window.__alerted };",
+        )
+        .await;
+    assert_eq!(injected["imgs"], 0, "{injected}");
+    assert_eq!(injected["alerted"], false, "{injected}");
+    app.click("[data-testid=instrument-picker]").await;
+    app.type_into("[data-testid=instrument-search]", "BTC")
+        .await;
+    app.click("[data-testid=instrument-option][data-symbol=BTCUSDT]")
+        .await;
+    app.wait_text("[data-testid=instrument-picker]", |t| t.contains("BTCUSDT"))
+        .await;
 
     // All accounts: every account's rows, and no ticket without one destination.
     choose(&app, "account-select", "all").await;
