@@ -308,6 +308,22 @@ async fn demo_trades_from_the_workspace() {
         "{sides:?}"
     );
 
+    // The bundled symbols font loads under the app's CSP and covers the Ⓢ of "USDⓈ-M" (the
+    // test machine's own fonts lack it).
+    let faces = app
+        .driver()
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             document.fonts.load('15px \"Noto Sans Symbols\"', '\\u24C8')
+               .then((faces) => done(faces.length), (e) => done(String(e)));",
+            Vec::new(),
+        )
+        .await
+        .expect("load a font in the page")
+        .json()
+        .clone();
+    assert_eq!(faces, 1, "the symbols font for \u{24C8}: {faces}");
+
     // A venue's text is text: the hostile symbol is listed and shown literally, no element is
     // made from it and no script runs (an alert would also stop every later driver command).
     app.eval(
