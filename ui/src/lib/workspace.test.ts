@@ -7,8 +7,10 @@ import {
   DEFAULT_PREFERENCES,
   candleBar,
   chartLocale,
+  closeLimitTicket,
   closeTicket,
   describeCancelAll,
+  describeCloseLimit,
   describeCloseAll,
   environmentBadge,
   failureOutcome,
@@ -121,6 +123,23 @@ describe("orders", () => {
     });
     expect(closeTicket(position("BTCUSDT", "0.5"))?.side).toBe("sell");
     expect(closeTicket(position("BTCUSDT", "0"))).toBeNull();
+  });
+
+  it("closes a position at a limit: reduce-only, the opposite side, GTC at the price", () => {
+    expect(closeLimitTicket(position("BTCUSDT", "0.5"), "65000.1")).toMatchObject({
+      symbol: "BTCUSDT",
+      side: "sell",
+      orderType: "limit",
+      qty: "0.5",
+      price: "65000.1",
+      timeInForce: "gtc",
+      reduceOnly: true,
+    });
+    expect(closeLimitTicket(position("BTCUSDT", "-0.25"), "1")?.side).toBe("buy");
+    expect(closeLimitTicket(position("BTCUSDT", "0"), "1")).toBeNull();
+    expect(describeCloseLimit(demo, position("BTCUSDT", "0.5"), "65000.1", "65,000.1")).toBe(
+      "Demo (DEMO): Sell 0.5 BTCUSDT at limit 65,000.1, reduce-only, GTC (closes the long)",
+    );
   });
 
   it("names exactly what cancel all and close all will do, per account", () => {

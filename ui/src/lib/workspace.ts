@@ -165,6 +165,15 @@ export function closeTicket(position: Position): OrderTicket | null {
   };
 }
 
+/** The order that closes a position at a limit: reduce-only, the opposite side, GTC at `price`. */
+export function closeLimitTicket(position: Position, price: string): OrderTicket | null {
+  const market = closeTicket(position);
+  if (market === null) {
+    return null;
+  }
+  return { ...market, orderType: "limit", price, timeInForce: "gtc" };
+}
+
 /** "long" / "short" for a signed size. */
 export function direction(qty: string): "long" | "short" | "flat" {
   if (!isPlainDecimal(qty) || dec(qty).isZero()) {
@@ -217,6 +226,15 @@ export function describeCloseAll(scope: ScopeAccount[]): string[] {
     }
   }
   return lines.length > 0 ? lines : ["No open positions to close."];
+}
+
+/** What "close at limit" will send, in the words of describeCloseAll. */
+export function describeCloseLimit(account: ScopeAccount["account"], position: Position, price: string, shownPrice: string): string {
+  const ticket = closeLimitTicket(position, price);
+  if (ticket === null) {
+    return "No open position to close.";
+  }
+  return `${accountName(account)}: ${ticket.side === "sell" ? "Sell" : "Buy"} ${ticket.qty} ${position.symbol} at limit ${shownPrice}, reduce-only, GTC (closes the ${direction(position.qty)})`;
 }
 
 // ---------------------------------------------------------------------------------------------
