@@ -11,6 +11,21 @@ pub trait Clock: Send + Sync {
     }
 }
 
+/// This machine's clock in ms since the Unix epoch (where a venue's clock is not measured yet).
+pub(crate) fn local_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// This machine's clock in µs since the Unix epoch (what a page's
+/// `performance.timeOrigin + performance.now()` counts in ms).
+pub(crate) fn wall_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
 #[derive(Debug, Default, Clone, Copy)]
 pub struct SystemClock;
 

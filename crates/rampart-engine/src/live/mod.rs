@@ -20,6 +20,8 @@ use tokio::time::Instant;
 
 pub use state::{AccountLive, MarketLive, NeedsRead, StreamState};
 
+use crate::clock::local_ms;
+
 /// How often the UI hears about changes at most: about 30 times a second.
 pub const PUBLISH_INTERVAL: Duration = Duration::from_millis(33);
 /// How soon after a stream message the fields only REST has are read again, at most.
@@ -75,12 +77,6 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // Each change to the state is made in one call under the lock; a panic cannot leave a
     // table half-written in a way later updates would not overwrite.
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn local_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 impl LiveDesk {

@@ -24,9 +24,8 @@ use ts_rs::TS;
 
 use super::journal::{Intent, OrderJournal, Outcome};
 use super::resolve::ResolvePolicy;
-use super::{
-    OrderError, OrderTicket, PlacedOrder, PlacedStatus, local_ms, new_client_order_id, validate,
-};
+use super::{OrderError, OrderTicket, PlacedOrder, PlacedStatus, new_client_order_id, validate};
+use crate::clock::{local_ms, wall_us};
 
 /// Where an account's connection stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -77,14 +76,6 @@ pub struct AccountStatus {
 struct OrderTiming {
     sent_at_us: i64,
     round_trip_us: u64,
-}
-
-/// This machine's wall clock in µs since the Unix epoch (what the page's
-/// `performance.timeOrigin + performance.now()` counts in ms).
-fn wall_us() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// The pre-trade checks' answer.

@@ -58,13 +58,6 @@ pub fn new_client_order_id() -> String {
     id
 }
 
-/// This machine's clock (ms since the Unix epoch), where a venue's clock is not measured yet.
-fn local_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// A new order as the order ticket sends it: everything but the client order id, which the
 /// engine generates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

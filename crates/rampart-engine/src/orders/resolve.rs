@@ -20,7 +20,7 @@ use rampart_venues::venue::ErrorKind;
 
 use super::engine::{Account, OrderEngine};
 use super::journal::{Intent, Outcome};
-use super::local_ms;
+use crate::clock::local_ms;
 
 /// How patiently an unknown order is looked up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
