@@ -372,3 +372,236 @@ async fn demo_trades_from_the_workspace() {
     app.click("[data-testid=shortcuts-close]").await;
     app.quit().await;
 }
+
+/// A tick-rounded price `factor` times the mark of BTCUSDT on `account_id` (down for a buy, up
+/// for a sell, so that a limit rests).
+async fn price_from_mark(app: &App, account_id: &str, factor: &str) -> String {
+    let facts = invoke(
+        app,
+        &format!(
+            "const rules = (await invoke('list_instruments', {{ accountId: '{account_id}' }}))
+               .find((r) => r.symbol === 'BTCUSDT');
+             const mark = await invoke('mark_price', {{ accountId: '{account_id}', symbol: 'BTCUSDT' }});
+             return {{ tick: rules.tickSize, mark: mark.mark }};"
+        ),
+    )
+    .await;
+    let tick = Decimal::from_str(facts["tick"].as_str().unwrap()).unwrap();
+    let mark = Decimal::from_str(facts["mark"].as_str().unwrap()).unwrap();
+    let factor = Decimal::from_str(factor).unwrap();
+    let ticks = mark * factor / tick;
+    let ticks = if factor < Decimal::ONE {
+        ticks.floor()
+    } else {
+        ticks.ceil()
+    };
+    (ticks * tick).normalize().to_string()
+}
+
+/// Leverage set from the ticket; a position closed at a limit; a second Demo account listed in
+/// "All accounts", where "Cancel all orders" names both accounts and leaves none open.
+#[tokio::test]
+async fn leverage_close_at_limit_and_all_accounts() {
+    let app = App::start(Launch {
+        dbus_session: true,
+        ..Launch::default()
+    })
+    .await;
+    let mut phone = enrol_then_unlock(&app).await;
+    let demo = invoke(
+        &app,
+        "const [demo] = await invoke('list_accounts', {}); return demo;",
+    )
+    .await;
+    let demo_id = demo["id"].as_str().unwrap().to_owned();
+    app.wait_text("[data-testid=ticket-mark]", |t| t != "—" && !t.is_empty())
+        .await;
+
+    // Leverage: the venue's default until one is set; an invalid value is refused as typed and
+    // cannot be sent; 5 is set on the venue and shown as in force.
+    app.wait_text("[data-testid=leverage-now]", |t| t == "venue default")
+        .await;
+    app.type_into("[data-testid=leverage-input]", "0.5").await;
+    app.wait_text("[data-testid=ticket-error][data-field=leverage]", |t| {
+        t.contains("at least 1")
+    })
+    .await;
+    assert!(
+        app.attr("[data-testid=leverage-apply]", "disabled")
+            .await
+            .is_some(),
+        "an invalid leverage cannot be sent"
+    );
+    app.type_into("[data-testid=leverage-input]", "5").await;
+    app.click("[data-testid=leverage-apply]").await;
+    app.wait_text("[data-testid=leverage-now]", |t| t == "5x in force")
+        .await;
+
+    // A market buy (confirmed) opens a position at that leverage.
+    choose(&app, "ticket-type", "market").await;
+    app.type_into("[data-testid=ticket-qty]", QTY).await;
+    app.wait_text("[data-testid=ticket-submit]", |t| {
+        t == "Buy / Long 0.010 BTC at market"
+    })
+    .await;
+    app.click("[data-testid=ticket-submit]").await;
+    app.wait_for("[data-testid=confirm-dialog]").await;
+    app.click("[data-testid=confirm-send]").await;
+    app.click("[data-testid=tab-positions]").await;
+    app.wait_text("[data-testid=position-count]", |t| t == "1")
+        .await;
+    app.wait_text("[data-testid=ticket-position]", |t| t == "0.010 BTC")
+        .await;
+    assert_eq!(app.text("[data-testid=leverage-now]").await, "5x in force");
+    app.wait_text("[data-testid=position-row][data-symbol=BTCUSDT]", |t| {
+        t.contains("Long5×")
+    })
+    .await;
+    let positions = invoke(
+        &app,
+        &format!("return await invoke('positions', {{ accountId: '{demo_id}' }});"),
+    )
+    .await;
+    for p in positions.as_array().unwrap() {
+        if let Some(leverage) = p["leverage"].as_str() {
+            assert_eq!(
+                Decimal::from_str(leverage).unwrap(),
+                Decimal::from(5),
+                "{p}"
+            );
+        }
+    }
+
+    // Close at a limit: an off-tick price is refused; a valid one is confirmed line by line and
+    // rests as a reduce-only sell.
+    let close_at = price_from_mark(&app, &demo_id, "1.02").await;
+    app.click("[data-testid=position-row] [data-testid=position-close-limit]")
+        .await;
+    app.type_into("[data-testid=close-limit-price]", "1.23456789")
+        .await;
+    app.wait_text("[data-testid=close-limit-error]", |t| !t.is_empty())
+        .await;
+    assert!(
+        app.attr("[data-testid=close-limit-review]", "disabled")
+            .await
+            .is_some(),
+        "an invalid close price cannot be sent"
+    );
+    app.type_into("[data-testid=close-limit-price]", &close_at)
+        .await;
+    app.click("[data-testid=close-limit-review]").await;
+    let line = app.text("[data-testid=bulk-line]").await;
+    assert!(
+        line.contains("Sell 0.01 BTCUSDT at limit")
+            && line.contains("reduce-only")
+            && line.contains("Demo (DEMO)"),
+        "{line}"
+    );
+    app.screenshot("close-at-limit").await;
+    app.click("[data-testid=bulk-confirm]").await;
+    app.click("[data-testid=tab-orders]").await;
+    app.wait_text("[data-testid=order-count]", |t| t == "1")
+        .await;
+    let row = app.text("[data-testid=order-row]").await;
+    assert!(row.contains("Sell") && row.contains("Reduce-only"), "{row}");
+
+    // A second Demo account; every account connects at the next unlock.
+    app.click("[data-testid=nav-accounts]").await;
+    app.wait_for("[data-testid=add-account]").await;
+    app.eval(
+        "for (const [id, v] of [['add-venue', 'demo'], ['add-environment', 'demo']]) { \
+           const s = document.querySelector(`[data-testid=${id}]`); s.value = v; \
+           s.dispatchEvent(new Event('change')); } return true;",
+    )
+    .await;
+    app.type_into("[data-testid=add-label]", "Demo two").await;
+    app.type_into(
+        "[data-testid=add-key]",
+        "KeyTwoAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA002",
+    )
+    .await;
+    app.type_into(
+        "[data-testid=add-secret]",
+        "SecretTwo0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR",
+    )
+    .await;
+    app.type_into("[data-testid=add-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=add-submit]").await;
+    app.wait_text("[data-testid=account-count]", |t| t == "2 accounts")
+        .await;
+    let second = app
+        .attr(
+            "[data-testid=account-row][data-label='Demo two']",
+            "data-id",
+        )
+        .await
+        .unwrap();
+    app.click("[data-testid=lock]").await;
+    app.wait_for("[data-testid=unlock]").await;
+    app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=unlock-submit]").await;
+    app.wait_for("[data-testid=workspace]").await;
+
+    // A resting buy on the second account (through the page's IPC, as the ticket sends it).
+    let rest_at = price_from_mark(&app, &second, "0.98").await;
+    let placed = invoke(
+        &app,
+        &format!(
+            "return await invoke('place_order', {{ accountId: '{second}', ticket: {{
+               symbol: 'BTCUSDT', side: 'buy', orderType: 'limit', qty: '{QTY}', price: '{rest_at}',
+               triggerPrice: null, timeInForce: 'gtc', reduceOnly: false, triggerBy: null,
+               marginMode: null, positionSide: 'net' }} }});"
+        ),
+    )
+    .await;
+    assert!(placed.get("error").is_none(), "{placed}");
+
+    // All accounts: both accounts' rows; cancel all names both and leaves no order open.
+    choose(&app, "account-select", "all").await;
+    app.wait_text("[data-testid=account-env]", |t| t == "ALL")
+        .await;
+    app.click("[data-testid=tab-balances]").await;
+    app.wait_for(&format!(
+        "[data-testid=balance-row][data-account='{second}']"
+    ))
+    .await;
+    app.wait_for(&format!(
+        "[data-testid=balance-row][data-account='{demo_id}']"
+    ))
+    .await;
+    app.click("[data-testid=tab-orders]").await;
+    app.wait_text("[data-testid=order-count]", |t| t == "2")
+        .await;
+    app.wait_for(&format!("[data-testid=order-row][data-account='{second}']"))
+        .await;
+    app.screenshot("all-accounts-orders").await;
+    app.click("[data-testid=cancel-all]").await;
+    app.wait_for("[data-testid=bulk-dialog]").await;
+    let lines = app
+        .eval(
+            "return Array.from(document.querySelectorAll('[data-testid=bulk-line]'))
+               .map((l) => l.textContent);",
+        )
+        .await;
+    let lines: Vec<String> = serde_json::from_value(lines).unwrap();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines.iter().any(|l| l.contains("on Demo (DEMO)"))
+            && lines.iter().any(|l| l.contains("on Demo two (DEMO)")),
+        "{lines:?}"
+    );
+    app.click("[data-testid=bulk-confirm]").await;
+    app.wait_text("[data-testid=order-count]", |t| t == "0")
+        .await;
+    for id in [&demo_id, &second] {
+        let open = invoke(
+            &app,
+            &format!("return await invoke('open_orders', {{ accountId: '{id}' }});"),
+        )
+        .await;
+        assert_eq!(open, Value::Array(Vec::new()), "{id}: {open}");
+    }
+    app.quit().await;
+}
