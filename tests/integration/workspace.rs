@@ -454,7 +454,7 @@ async fn leverage_close_at_limit_and_all_accounts() {
         .await;
     assert_eq!(app.text("[data-testid=leverage-now]").await, "5x in force");
     app.wait_text("[data-testid=position-row][data-symbol=BTCUSDT]", |t| {
-        t.contains("Long5×")
+        t.contains("Long 5×")
     })
     .await;
     let positions = invoke(
