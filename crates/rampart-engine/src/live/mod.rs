@@ -286,17 +286,19 @@ pub enum WatchError {
     Venue(rampart_venues::venue::Error),
 }
 
+/// Tells the desk's publisher that something changed, while the desk exists.
+fn notify(desk: &std::sync::Weak<LiveDesk>) {
+    if let Some(d) = desk.upgrade() {
+        d.changed();
+    }
+}
+
 /// Reads one account's feed for as long as the desk follows it.
 async fn follow(
     desk: std::sync::Weak<LiveDesk>,
     state: Arc<Mutex<AccountLive>>,
     venue: Arc<dyn DynVenue>,
 ) {
-    let notify = |desk: &std::sync::Weak<LiveDesk>| {
-        if let Some(d) = desk.upgrade() {
-            d.changed();
-        }
-    };
     let mut retry = RETRY_FIRST;
     loop {
         let mut feed = match venue.account_feed().await {
@@ -427,11 +429,6 @@ async fn watch(
         book_depth: BOOK_DEPTH,
         trades: true,
         candles: Some(interval),
-    };
-    let notify = |desk: &std::sync::Weak<LiveDesk>| {
-        if let Some(d) = desk.upgrade() {
-            d.changed();
-        }
     };
     let mut retry = RETRY_FIRST;
     loop {

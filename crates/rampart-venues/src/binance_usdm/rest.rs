@@ -567,13 +567,13 @@ impl RestClient {
             .send()
             .await
             .map_err(|e| VenueError::Connectivity(describe(e)))?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let body = response
-            .bytes()
+        // Split into head and body, so the headers are read in place, not copied.
+        let (head, body) = hyper::http::Response::from(response).into_parts();
+        let body = http_body_util::BodyExt::collect(body)
             .await
-            .map_err(|e| VenueError::Connectivity(describe(e)))?;
-        self.read_answer(status, &headers, body, order)
+            .map_err(|e| VenueError::Connectivity(describe(e)))?
+            .to_bytes();
+        self.read_answer(head.status, &head.headers, body, order)
     }
 
     /// What an answer means: the limit headers observed by the budgets, then the body for a
