@@ -59,6 +59,7 @@ impl DemoExchange {
             usdt_balance: Decimal::from(DEMO_BALANCE_USDT),
             seed: rand::rng().random(),
             extra_symbols: extra_symbols(),
+            tick_interval_us: tick_interval_us(),
             ..SimConfig::default()
         };
         let server = SimServer::start(listener, config)?;
@@ -99,4 +100,17 @@ fn extra_symbols() -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// How often the Demo venue's prices move, in microseconds, from `RAMPART_DEMO_TICK_US` (any
+/// build): a load for measuring how the workspace keeps up with a busy market (200 makes about
+/// 5,000 stream messages a second on the watched instrument). Unset or unreadable: the usual
+/// 250 ms.
+fn tick_interval_us() -> Option<u64> {
+    let us = std::env::var("RAMPART_DEMO_TICK_US")
+        .ok()?
+        .trim()
+        .parse::<u64>()
+        .ok()?;
+    (us >= 20).then_some(us)
 }

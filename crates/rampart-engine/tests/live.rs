@@ -311,6 +311,13 @@ async fn the_watched_instrument_shows_history_then_mark_book_candle_and_trades()
     assert!(book.bids[0].price < book.asks[0].price);
     assert!(market.candle.unwrap().open_time_ms >= history.last().unwrap().open_time_ms);
 
+    // 20 price steps a second, each sending at least the book's diff and the candle: the rate
+    // the status bar shows counts every message of the feed's streams.
+    let market = sink
+        .until_market("a message rate", |m| m.messages_per_s >= 40)
+        .await;
+    assert!(market.messages_per_s < 200, "{}", market.messages_per_s);
+
     Venue::place_order(&*venue, &order(7, Side::Sell, OrderType::Market, None))
         .await
         .unwrap();

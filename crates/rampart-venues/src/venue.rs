@@ -14,6 +14,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use rampart_core::Venue as VenueId;
@@ -218,6 +220,8 @@ pub struct Feed<T> {
     events: mpsc::Receiver<FeedEvent<T>>,
     /// Whatever keeps the stream running (tasks, connections); dropped with the feed.
     _running: Box<dyn Send + Sync>,
+    /// Messages read from the venue for this feed, every connection behind it together.
+    messages: Arc<AtomicU64>,
 }
 
 impl<T> Feed<T> {
@@ -226,7 +230,20 @@ impl<T> Feed<T> {
         Self {
             events,
             _running: Box::new(running),
+            messages: Arc::default(),
         }
+    }
+
+    /// The same feed, reporting `messages` (which its connections count) as its message count.
+    pub fn counting(mut self, messages: Arc<AtomicU64>) -> Self {
+        self.messages = messages;
+        self
+    }
+
+    /// How many messages the venue has sent for this feed so far (0 when the connector does
+    /// not count them).
+    pub fn messages(&self) -> u64 {
+        self.messages.load(Ordering::Relaxed)
     }
 
     /// The next event; `None` once the stream has ended for good.

@@ -417,6 +417,18 @@ async fn read_rest(venue: &dyn DynVenue, state: &Mutex<AccountLive>, needs: Need
     true
 }
 
+/// How often the watched instrument's message rate is measured.
+const RATE_SAMPLE: Duration = Duration::from_secs(1);
+
+/// `count` messages over `elapsed`, per second (rounded; 0 for no time at all).
+fn per_second(count: u64, elapsed: Duration) -> u32 {
+    let micros = elapsed.as_micros();
+    if micros == 0 {
+        return 0;
+    }
+    u32::try_from((u128::from(count) * 1_000_000 + micros / 2) / micros).unwrap_or(u32::MAX)
+}
+
 /// Reads the watched instrument's market feed for as long as it is watched.
 async fn watch(
     desk: std::sync::Weak<LiveDesk>,
@@ -434,7 +446,23 @@ async fn watch(
     loop {
         match venue.market_feed(&symbol, subscription).await {
             Ok(mut feed) => {
-                while let Some(event) = feed.next().await {
+                // The message rate, sampled once a second from the feed's count.
+                let mut rate = tokio::time::interval(RATE_SAMPLE);
+                rate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+                let mut sampled = (Instant::now(), feed.messages());
+                loop {
+                    let event = tokio::select! {
+                        event = feed.next() => event,
+                        _ = rate.tick() => {
+                            let (at, count) = (Instant::now(), feed.messages());
+                            let per_s = per_second(count.saturating_sub(sampled.1), at - sampled.0);
+                            sampled = (at, count);
+                            lock(&state).set_message_rate(per_s);
+                            notify(&desk);
+                            continue;
+                        }
+                    };
+                    let Some(event) = event else { break };
                     {
                         let mut market = lock(&state);
                         match event {
@@ -461,5 +489,20 @@ async fn watch(
         }
         tokio::time::sleep(retry).await;
         retry = (retry * 2).min(RETRY_MAX);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_rate_is_per_second_whatever_the_sampling_took() {
+        assert_eq!(per_second(5_000, Duration::from_secs(1)), 5_000);
+        assert_eq!(per_second(5_000, Duration::from_millis(1_250)), 4_000);
+        assert_eq!(per_second(3, Duration::from_millis(2_000)), 2);
+        assert_eq!(per_second(0, Duration::from_secs(1)), 0);
+        assert_eq!(per_second(7, Duration::ZERO), 0);
+        assert_eq!(per_second(u64::MAX, Duration::from_micros(1)), u32::MAX);
     }
 }

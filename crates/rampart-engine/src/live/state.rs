@@ -271,6 +271,9 @@ pub struct MarketLive {
     pub trades: Vec<PublicTrade>,
     pub candle: Option<Candle>,
     pub previous_candle: Option<Candle>,
+    /// Messages the venue sent for this instrument over the last second (every stream behind
+    /// the feed: mark, trades, candles, book).
+    pub messages_per_s: u32,
     #[ts(type = "number")]
     pub version: u64,
 }
@@ -287,6 +290,7 @@ impl MarketLive {
             trades: Vec::new(),
             candle: None,
             previous_candle: None,
+            messages_per_s: 0,
             version: 0,
         }
     }
@@ -294,6 +298,13 @@ impl MarketLive {
     pub fn set_stream(&mut self, stream: StreamState) {
         if self.stream != stream {
             self.stream = stream;
+            self.version += 1;
+        }
+    }
+
+    pub fn set_message_rate(&mut self, per_s: u32) {
+        if self.messages_per_s != per_s {
+            self.messages_per_s = per_s;
             self.version += 1;
         }
     }

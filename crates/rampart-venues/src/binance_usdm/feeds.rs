@@ -14,6 +14,7 @@ use rampart_core::trading::{
 };
 use rampart_core::{OrderType, Side};
 use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use rampart_core::feed::{FeedEvent, FeedStatus};
 use rust_decimal::Decimal;
@@ -325,9 +326,10 @@ impl StreamBases {
     }
 }
 
-fn stream_options(client: &RestClient) -> StreamOptions {
+fn stream_options(client: &RestClient, messages: &Arc<AtomicU64>) -> StreamOptions {
     StreamOptions {
         tls: client.tls_config(),
+        messages: Some(Arc::clone(messages)),
         ..StreamOptions::default()
     }
 }
@@ -337,8 +339,9 @@ pub(super) fn account_feed(
     client: &Arc<RestClient>,
     bases: &StreamBases,
 ) -> Result<Feed<AccountUpdate>, StreamError> {
+    let messages = Arc::new(AtomicU64::new(0));
     let options = UserStreamOptions {
-        stream: stream_options(client),
+        stream: stream_options(client, &messages),
         ..UserStreamOptions::default()
     };
     let (stream, mut events) = UserStream::start(Arc::clone(client), &bases.user, options)?;
@@ -375,7 +378,7 @@ pub(super) fn account_feed(
             }
         }
     });
-    Ok(Feed::new(rx, AbortOnDrop(task)))
+    Ok(Feed::new(rx, AbortOnDrop(task)).counting(messages))
 }
 
 fn updates<T>(converted: Result<Vec<T>, Unreadable>) -> Vec<FeedEvent<T>> {
@@ -404,8 +407,9 @@ pub(super) fn market_feed(
     if let Some(interval) = subscription.candles {
         streams.push(kline_stream(symbol, kline_interval(interval).wire()));
     }
+    let messages = Arc::new(AtomicU64::new(0));
     let (stream, mut events) =
-        MarketStream::start(&bases.market, &streams, stream_options(client))?;
+        MarketStream::start(&bases.market, &streams, stream_options(client, &messages))?;
     let book = match subscription.book_depth {
         0 => None,
         depth => Some(OrderBookStream::start(
@@ -414,7 +418,7 @@ pub(super) fn market_feed(
             Arc::clone(client),
             BookOptions {
                 depth,
-                stream: stream_options(client),
+                stream: stream_options(client, &messages),
                 ..BookOptions::default()
             },
         )?),
@@ -467,7 +471,7 @@ pub(super) fn market_feed(
             }
         }))
     });
-    Ok(Feed::new(rx, (AbortOnDrop(market), book)))
+    Ok(Feed::new(rx, (AbortOnDrop(market), book)).counting(messages))
 }
 
 /// Events a slow reader may fall behind by before the streams wait for it.

@@ -15,4 +15,9 @@ export type MarketLive = { accountId: string, symbol: string, interval: CandleIn
 /**
  * Newest first, at most [`MAX_TRADES`].
  */
-trades: Array<PublicTrade>, candle: Candle | null, previousCandle: Candle | null, version: number, };
+trades: Array<PublicTrade>, candle: Candle | null, previousCandle: Candle | null, 
+/**
+ * Messages the venue sent for this instrument over the last second (every stream behind
+ * the feed: mark, trades, candles, book).
+ */
+messagesPerS: number, version: number, };

@@ -6,6 +6,7 @@ use std::collections::hash_map::RandomState;
 use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
@@ -82,6 +83,9 @@ pub struct StreamOptions {
     /// TLS for `wss://` (see [`crate::tls::client_config`]); `None` builds the default one
     /// (OS trust store). Ignored for `ws://` to loopback.
     pub tls: Option<Arc<rustls::ClientConfig>>,
+    /// Counts every text message read, whichever connection it came on (a feed's message rate
+    /// is read from it); `None` counts nothing.
+    pub messages: Option<Arc<AtomicU64>>,
 }
 
 impl Default for StreamOptions {
@@ -94,6 +98,7 @@ impl Default for StreamOptions {
             connect_timeout: Duration::from_secs(10),
             channel_capacity: 1024,
             tls: None,
+            messages: None,
         }
     }
 }
@@ -171,14 +176,15 @@ pub(crate) async fn stop_requested<T>(stop: &mut watch::Receiver<bool>, tx: &mps
     }
 }
 
-/// The next text message; answers pings on the way (tungstenite queues the pong with the ping's
-/// payload, the flush sends it at once).
+/// The next text message (counted in `options.messages`); answers pings on the way (tungstenite
+/// queues the pong with the ping's payload, the flush sends it at once).
 pub(crate) async fn next_text<T>(
     ws: &mut Ws,
     stop: &mut watch::Receiver<bool>,
     tx: &mpsc::Sender<T>,
-    idle: Duration,
+    options: &StreamOptions,
 ) -> Next {
+    let idle = options.idle_timeout;
     loop {
         let frame = tokio::select! {
             _ = stop_requested(stop, tx) => return Next::Stop,
@@ -188,7 +194,12 @@ pub(crate) async fn next_text<T>(
             Err(_) => return Next::Lost(format!("nothing heard for {} s", idle.as_secs())),
             Ok(None) => return Next::Lost("the connection ended".into()),
             Ok(Some(Err(e))) => return Next::Lost(format!("connection error: {e}")),
-            Ok(Some(Ok(Message::Text(text)))) => return Next::Text(text),
+            Ok(Some(Ok(Message::Text(text)))) => {
+                if let Some(count) = &options.messages {
+                    count.fetch_add(1, Ordering::Relaxed);
+                }
+                return Next::Text(text);
+            }
             Ok(Some(Ok(Message::Ping(_)))) => {
                 if let Err(e) = ws.flush().await {
                     return Next::Lost(format!("could not answer a ping: {e}"));

@@ -298,7 +298,7 @@ async fn run_market(
                 let since = Instant::now();
                 let reason = loop {
                     let next = tokio::select! {
-                        next = next_text(&mut ws, &mut stop, &tx, options.idle_timeout) => next,
+                        next = next_text(&mut ws, &mut stop, &tx, &options) => next,
                         Some(change) = changes.recv() => {
                             match subs.apply(&change) {
                                 Err(e) => {

@@ -287,7 +287,7 @@ async fn serve<K: ListenKeys>(
     keepalive.set_missed_tick_behavior(MissedTickBehavior::Delay);
     loop {
         let next = tokio::select! {
-            next = next_text(&mut ws, stop, tx, options.stream.idle_timeout) => next,
+            next = next_text(&mut ws, stop, tx, &options.stream) => next,
             _ = keepalive.tick() => {
                 match keys.keepalive().await {
                     Ok(extended) if extended == key => {}
