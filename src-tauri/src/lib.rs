@@ -9,7 +9,12 @@ use tauri::Manager;
 
 /// Starts the app; returns when its last window closes.
 pub fn run() -> ExitCode {
+    // First, while this is the only thread: the environment is set before anything reads it.
+    let software_painting = paint_in_software_without_gpu();
     init_logging();
+    if software_painting {
+        tracing::info!("no GPU render node: WebKit paints in software, without OpenGL");
+    }
     if let Some(problem) = missing_display() {
         eprintln!("{problem}");
         return ExitCode::from(2);
@@ -70,6 +75,32 @@ fn init_logging() {
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .try_init();
+}
+
+/// WebKitGTK composites through OpenGL (its DMA-BUF renderer). On a machine with no GPU (no DRM
+/// render node: a VM, a remote session, a server under Xvfb) the GL it gets is Mesa's software
+/// rasteriser, which costs more than painting in software directly: measured under Xvfb with the
+/// workspace open (BENCHMARKS.md), about 140 MB more memory, the web process at a whole core
+/// instead of under half, and frames over 50 ms under a busy market. There Rampart sets WebKit's
+/// documented switch, WEBKIT_DISABLE_DMABUF_RENDERER, unless the user has set it either way.
+/// Whether it did. Must run before any other thread starts (it changes the environment).
+fn paint_in_software_without_gpu() -> bool {
+    const SWITCH: &str = "WEBKIT_DISABLE_DMABUF_RENDERER";
+    if !cfg!(target_os = "linux") || std::env::var_os(SWITCH).is_some() {
+        return false;
+    }
+    let has_render_node = std::fs::read_dir("/dev/dri").is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.file_name().to_string_lossy().starts_with("renderD"))
+    });
+    if has_render_node {
+        return false;
+    }
+    // SAFETY: called first thing in `run`, before the logger, Tauri, GTK or any runtime has
+    // started a thread, so nothing reads the environment concurrently.
+    unsafe { std::env::set_var(SWITCH, "1") };
+    true
 }
 
 /// On Linux and the BSDs a window needs an X11 or Wayland display; say so plainly instead of
