@@ -101,6 +101,8 @@ pub struct Launch {
     /// More symbols for the Demo venue, one per line (`RAMPART_DEMO_EXTRA_SYMBOLS`, read by debug
     /// builds): a venue's text that must show as text.
     pub demo_extra_symbols: &'static str,
+    /// How often the Demo venue's prices move, in µs (`RAMPART_DEMO_TICK_US`): a busy market.
+    pub demo_tick_us: Option<u64>,
 }
 
 /// Inside `dbus-run-session`: note the bus address for the test, unlock a keyring kept under
@@ -193,6 +195,13 @@ impl App {
             .env("XDG_STATE_HOME", root.path().join("state"))
             .env("RAMPART_LOG", "info")
             .env("RAMPART_DEMO_EXTRA_SYMBOLS", launch.demo_extra_symbols)
+            .env(
+                "RAMPART_DEMO_TICK_US",
+                launch
+                    .demo_tick_us
+                    .map(|us| us.to_string())
+                    .unwrap_or_default(),
+            )
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             // The app's log (and the drivers') goes to a file under the launch's directory, which
@@ -342,6 +351,30 @@ impl App {
         path
     }
 
+    /// The app's processes: the app itself first, then every process it started (WebKit's web
+    /// and network processes), as (pid, command name). Empty if the app is not running.
+    pub fn app_processes(&self) -> Vec<(u32, String)> {
+        let table = process_table();
+        let under_driver = descendants(&table, self.tauri_driver.id());
+        let binary = std::fs::canonicalize(app_binary()).unwrap_or_else(|_| app_binary());
+        let Some(app) = under_driver.into_iter().find(|pid| {
+            std::fs::read_link(format!("/proc/{pid}/exe")).is_ok_and(|exe| exe == binary)
+        }) else {
+            return Vec::new();
+        };
+        std::iter::once(app)
+            .chain(descendants(&table, app))
+            .map(|pid| {
+                let name = table
+                    .iter()
+                    .find(|p| p.0 == pid)
+                    .map(|p| p.2.clone())
+                    .unwrap_or_default();
+                (pid, name)
+            })
+            .collect()
+    }
+
     /// What the app and its drivers have logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.root.path().join("state/app.log")).unwrap_or_default()
@@ -413,6 +446,96 @@ fn kill_group(child: &mut Child) {
     let group = format!("-{}", child.id());
     let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
     let _ = child.wait();
+}
+
+/// Every process now: (pid, parent pid, command name).
+fn process_table() -> Vec<(u32, u32, String)> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+            // "pid (comm) state ppid ...": the name may hold spaces and parentheses.
+            let open = stat.find('(')?;
+            let close = stat.rfind(')')?;
+            let name = stat[open + 1..close].to_owned();
+            let ppid = stat[close + 1..].split_whitespace().nth(1)?.parse().ok()?;
+            Some((pid, ppid, name))
+        })
+        .collect()
+}
+
+/// Every process below `root` in `table` (children, their children, ...), breadth first.
+fn descendants(table: &[(u32, u32, String)], root: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut next = vec![root];
+    while let Some(parent) = next.pop() {
+        for (pid, ppid, _) in table {
+            if *ppid == parent && !out.contains(pid) {
+                out.push(*pid);
+                next.push(*pid);
+            }
+        }
+    }
+    out
+}
+
+/// Enrols the authenticator on the first screen (the secret shown there becomes the returned
+/// phone) and saves the recovery codes; the app then shows the workspace.
+pub async fn enrol(app: &App) -> Authenticator {
+    app.wait_for("[data-testid=enrol-secret]").await;
+    let base32 = app
+        .attr("[data-testid=enrol-secret]", "data-secret")
+        .await
+        .expect("the enrolment screen carries its secret");
+    let mut phone = Authenticator::new(&base32);
+    app.type_into("[data-testid=enrol-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=enrol-activate]").await;
+    app.wait_for("[data-testid=recovery-codes]").await;
+    app.click("[data-testid=recovery-saved]").await;
+    app.click("[data-testid=recovery-done]").await;
+    app.wait_for("[data-testid=workspace]").await;
+    phone
+}
+
+/// Unlocks from the lock screen with a fresh code; the app then shows the workspace.
+pub async fn unlock(app: &App, phone: &mut Authenticator) {
+    app.wait_for("[data-testid=unlock]").await;
+    app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=unlock-submit]").await;
+    app.wait_for("[data-testid=workspace]").await;
+}
+
+/// Adds a Demo account from the Accounts screen (its own simulator, these made-up keys); it
+/// connects at the next unlock.
+pub async fn add_demo_account(
+    app: &App,
+    phone: &mut Authenticator,
+    label: &str,
+    api_key: &str,
+    api_secret: &str,
+) {
+    app.click("[data-testid=nav-accounts]").await;
+    app.wait_for("[data-testid=add-account]").await;
+    app.eval(
+        "for (const [id, v] of [['add-venue', 'demo'], ['add-environment', 'demo']]) { \
+           const s = document.querySelector(`[data-testid=${id}]`); s.value = v; \
+           s.dispatchEvent(new Event('change')); } return true;",
+    )
+    .await;
+    app.type_into("[data-testid=add-label]", label).await;
+    app.type_into("[data-testid=add-key]", api_key).await;
+    app.type_into("[data-testid=add-secret]", api_secret).await;
+    app.type_into("[data-testid=add-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=add-submit]").await;
+    app.wait_for(&format!("[data-testid=account-row][data-label='{label}']"))
+        .await;
 }
 
 /// Every file under `dir`, recursively.

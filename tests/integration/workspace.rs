@@ -7,7 +7,7 @@
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use rampart_tests::{App, Authenticator, Launch, UI_TIMEOUT};
+use rampart_tests::{App, Authenticator, Launch, UI_TIMEOUT, add_demo_account, enrol, unlock};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -18,26 +18,9 @@ const HOSTILE: &str = "<img src=x onerror=alert(1)>";
 
 /// Enrols, locks and unlocks again: the workspace is the screen unlock lands on.
 async fn enrol_then_unlock(app: &App) -> Authenticator {
-    app.wait_for("[data-testid=enrol-secret]").await;
-    let base32 = app
-        .attr("[data-testid=enrol-secret]", "data-secret")
-        .await
-        .unwrap();
-    let mut phone = Authenticator::new(&base32);
-    app.type_into("[data-testid=enrol-code]", &phone.fresh_code().await)
-        .await;
-    app.click("[data-testid=enrol-activate]").await;
-    app.wait_for("[data-testid=recovery-codes]").await;
-    app.click("[data-testid=recovery-saved]").await;
-    app.click("[data-testid=recovery-done]").await;
-    app.wait_for("[data-testid=workspace]").await;
-
+    let mut phone = enrol(app).await;
     app.click("[data-testid=lock]").await;
-    app.wait_for("[data-testid=unlock]").await;
-    app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
-        .await;
-    app.click("[data-testid=unlock-submit]").await;
-    app.wait_for("[data-testid=workspace]").await;
+    unlock(app, &mut phone).await;
     phone
 }
 
@@ -103,6 +86,7 @@ async fn demo_trades_from_the_workspace() {
     let app = App::start(Launch {
         dbus_session: true,
         demo_extra_symbols: HOSTILE,
+        ..Launch::default()
     })
     .await;
     let _phone = enrol_then_unlock(&app).await;
@@ -356,6 +340,29 @@ async fn demo_trades_from_the_workspace() {
     app.wait_text("[data-testid=instrument-picker]", |t| t.contains("BTCUSDT"))
         .await;
 
+    // Keyboard first: S and B pick the side and put the cursor in the quantity; ? lists the
+    // shortcuts and Esc closes the list (pressed outside any text field, as a trader would).
+    for (key, side) in [("s", "sell"), ("b", "buy")] {
+        press_outside_fields(&app, key).await;
+        let after = app
+            .eval(
+                "return [document.querySelector('[data-testid=ticket-side-buy]').classList.contains('active'),
+                         document.querySelector('[data-testid=ticket-side-sell]').classList.contains('active'),
+                         document.activeElement?.dataset?.testid ?? null];",
+            )
+            .await;
+        assert_eq!(
+            after,
+            serde_json::json!([side == "buy", side == "sell", "ticket-qty"]),
+            "after {key}"
+        );
+    }
+    press_outside_fields(&app, "?").await;
+    app.wait_text("[data-testid=shortcuts-help]", |t| t.contains("Buy"))
+        .await;
+    press_outside_fields(&app, "\u{E00C}").await;
+    assert_eq!(count(&app, "[data-testid=shortcuts-help]").await, 0);
+
     // All accounts: every account's rows, and no ticket without one destination.
     choose(&app, "account-select", "all").await;
     app.wait_text("[data-testid=account-env]", |t| t == "ALL")
@@ -371,6 +378,18 @@ async fn demo_trades_from_the_workspace() {
     .await;
     app.click("[data-testid=shortcuts-close]").await;
     app.quit().await;
+}
+
+/// Presses `key` with the focus on no field (the page's body), as real key events.
+async fn press_outside_fields(app: &App, key: &str) {
+    app.eval("document.activeElement?.blur(); return true;")
+        .await;
+    app.driver()
+        .action_chain()
+        .send_keys(key)
+        .perform()
+        .await
+        .expect("press a key");
 }
 
 /// A tick-rounded price `factor` times the mark of BTCUSDT on `account_id` (down for a buy, up
@@ -506,28 +525,14 @@ async fn leverage_close_at_limit_and_all_accounts() {
     assert!(row.contains("Sell") && row.contains("Reduce-only"), "{row}");
 
     // A second Demo account; every account connects at the next unlock.
-    app.click("[data-testid=nav-accounts]").await;
-    app.wait_for("[data-testid=add-account]").await;
-    app.eval(
-        "for (const [id, v] of [['add-venue', 'demo'], ['add-environment', 'demo']]) { \
-           const s = document.querySelector(`[data-testid=${id}]`); s.value = v; \
-           s.dispatchEvent(new Event('change')); } return true;",
-    )
-    .await;
-    app.type_into("[data-testid=add-label]", "Demo two").await;
-    app.type_into(
-        "[data-testid=add-key]",
+    add_demo_account(
+        &app,
+        &mut phone,
+        "Demo two",
         "KeyTwoAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA002",
-    )
-    .await;
-    app.type_into(
-        "[data-testid=add-secret]",
         "SecretTwo0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQR",
     )
     .await;
-    app.type_into("[data-testid=add-code]", &phone.fresh_code().await)
-        .await;
-    app.click("[data-testid=add-submit]").await;
     app.wait_text("[data-testid=account-count]", |t| t == "2 accounts")
         .await;
     let second = app
@@ -538,11 +543,7 @@ async fn leverage_close_at_limit_and_all_accounts() {
         .await
         .unwrap();
     app.click("[data-testid=lock]").await;
-    app.wait_for("[data-testid=unlock]").await;
-    app.type_into("[data-testid=unlock-code]", &phone.fresh_code().await)
-        .await;
-    app.click("[data-testid=unlock-submit]").await;
-    app.wait_for("[data-testid=workspace]").await;
+    unlock(&app, &mut phone).await;
 
     // A resting buy on the second account (through the page's IPC, as the ticket sends it).
     let rest_at = price_from_mark(&app, &second, "0.98").await;
