@@ -89,6 +89,13 @@ impl Desk {
             ResolvePolicy::default(),
         );
         trading.engine = Some(Arc::clone(&engine));
+        // The watched instrument's streamed marks keep the engine's reference price fresh.
+        let marks = Arc::downgrade(&engine);
+        self.live.on_mark(Arc::new(move |account, symbol, mark| {
+            if let Some(engine) = marks.upgrade() {
+                engine.note_mark(account, symbol, mark);
+            }
+        }));
         Ok(engine)
     }
 

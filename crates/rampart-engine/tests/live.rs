@@ -283,6 +283,13 @@ async fn the_watched_instrument_shows_history_then_mark_book_candle_and_trades()
         "an account that is not followed cannot be watched"
     );
     desk.attach("acc", Arc::clone(&venue) as Arc<dyn DynVenue>);
+    let marks: Arc<Mutex<Vec<(String, String, Decimal)>>> = Arc::default();
+    let seen = Arc::clone(&marks);
+    desk.on_mark(Arc::new(move |account, symbol, mark| {
+        seen.lock()
+            .unwrap()
+            .push((account.to_owned(), symbol.to_owned(), mark));
+    }));
     let history = desk
         .watch_market("acc", "BTCUSDT", CandleInterval::M1, 100)
         .await
@@ -317,6 +324,17 @@ async fn the_watched_instrument_shows_history_then_mark_book_candle_and_trades()
         .until_market("a message rate", |m| m.messages_per_s >= 40)
         .await;
     assert!(market.messages_per_s < 200, "{}", market.messages_per_s);
+    // Each streamed mark also went to the mark sink (the order engine's reference price).
+    let streamed = marks.lock().unwrap().clone();
+    assert!(!streamed.is_empty());
+    assert!(
+        streamed
+            .iter()
+            .all(|(account, symbol, mark)| account == "acc"
+                && symbol == "BTCUSDT"
+                && *mark > Decimal::ZERO),
+        "{streamed:?}"
+    );
 
     Venue::place_order(&*venue, &order(7, Side::Sell, OrderType::Market, None))
         .await

@@ -54,7 +54,12 @@ pub struct LiveDesk {
     subscriber: Mutex<Option<AbortOnDrop>>,
     /// Bumped on every change of any account.
     changes: watch::Sender<u64>,
+    /// Told every mark price the watched instrument's stream brings (see [`LiveDesk::on_mark`]).
+    mark_sink: Mutex<Option<MarkSink>>,
 }
+
+/// Receives (account id, symbol, mark) for each mark price of the watched instrument.
+pub type MarkSink = Arc<dyn Fn(&str, &str, rust_decimal::Decimal) + Send + Sync>;
 
 impl std::fmt::Debug for LiveDesk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -69,6 +74,7 @@ impl Default for LiveDesk {
             market: Mutex::default(),
             subscriber: Mutex::default(),
             changes: watch::Sender::new(0),
+            mark_sink: Mutex::default(),
         }
     }
 }
@@ -160,6 +166,12 @@ impl LiveDesk {
         });
         self.changed();
         Ok(candles)
+    }
+
+    /// Hands every mark price of the watched instrument to `sink` as it arrives (the order
+    /// engine keeps it, so an order on that instrument checks against a streamed mark).
+    pub fn on_mark(&self, sink: MarkSink) {
+        *lock(&self.mark_sink) = Some(sink);
     }
 
     /// Stops watching the instrument, if one was watched.
@@ -476,7 +488,15 @@ async fn watch(
                             FeedEvent::Status(FeedStatus::Stopped(why)) => {
                                 market.set_stream(StreamState::Stopped(why));
                             }
-                            FeedEvent::Update(update) => market.apply(update),
+                            FeedEvent::Update(update) => {
+                                if let rampart_core::feed::MarketUpdate::Mark(m) = &update
+                                    && let Some(desk) = desk.upgrade()
+                                    && let Some(sink) = lock(&desk.mark_sink).clone()
+                                {
+                                    sink(&market.account_id, &m.symbol, m.mark);
+                                }
+                                market.apply(update);
+                            }
                         }
                     }
                     notify(&desk);

@@ -436,6 +436,14 @@ impl OrderEngine {
         remember_mark(account, symbol, mark.mark)
     }
 
+    /// A mark price from the venue's stream (the watched instrument's): orders on it check
+    /// against this one instead of reading the mark over REST while it is fresh.
+    pub fn note_mark(&self, account_id: &str, symbol: &str, mark: Decimal) {
+        if let Ok(account) = self.account(account_id) {
+            remember_mark(&account, symbol, mark);
+        }
+    }
+
     /// Every instrument of the account.
     pub async fn instruments(&self, account_id: &str) -> Result<Vec<InstrumentRules>, OrderError> {
         let account = self.connected(account_id).await?;
