@@ -913,6 +913,33 @@ async fn the_order_count_limit_answers_429_with_1015() {
     sim.stop().await;
 }
 
+/// A price step under the clock's 10 ms beat (for load): every step due runs, several per beat,
+/// each moving the mark once.
+#[tokio::test]
+async fn a_step_in_microseconds_moves_prices_many_times_per_beat() {
+    let sim = sim_with(SimConfig {
+        tick_interval_ms: 250,
+        tick_interval_us: Some(2_000),
+        ..config()
+    })
+    .await;
+    let mut events = sim.subscribe();
+    let window = Duration::from_secs(1);
+    let until = tokio::time::Instant::now() + window;
+    let mut marks = 0;
+    while let Ok(received) = tokio::time::timeout_at(until, events.recv()).await {
+        match received {
+            Ok(SimEvent::Market { stream, .. }) if stream == "btcusdt@markPrice" => marks += 1,
+            Ok(_) => {}
+            Err(e) => panic!("the test's receiver fell behind the simulator: {e}"),
+        }
+    }
+    // 500 steps a second; the 250 ms step would give 4. Half allows for a loaded machine.
+    assert!(marks >= 250, "{marks} BTCUSDT marks in {window:?}");
+    assert!(marks <= 550, "{marks} BTCUSDT marks in {window:?}");
+    sim.stop().await;
+}
+
 #[tokio::test]
 async fn dropping_the_server_stops_its_price_process() {
     let sim = sim_with(SimConfig {
