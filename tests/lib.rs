@@ -338,11 +338,33 @@ impl App {
             )
             .await
             .expect("wait for the page to paint");
+        // Painting in software (no GPU: the app turns WebKit's DMA-BUF renderer off), WebKit
+        // takes the snapshot from the next frame it paints, and a page where nothing changes
+        // paints none: keep a transparent pixel changing while the snapshot is taken.
+        self.eval(
+            "const tick = document.createElement('div');
+             tick.id = '__rampart_shot_tick';
+             tick.style.cssText = 'position:fixed;left:0;top:0;width:1px;height:1px;' +
+               'pointer-events:none;background:rgba(0,0,0,0)';
+             document.body.appendChild(tick);
+             let n = 0;
+             window.__rampartShotTimer = setInterval(() => {
+               n += 1; tick.style.background = `rgba(${n % 2},0,0,0)`;
+             }, 16);
+             return true;",
+        )
+        .await;
         let png = self
             .driver()
             .screenshot_as_png()
             .await
             .expect("take a screenshot");
+        self.eval(
+            "clearInterval(window.__rampartShotTimer);
+             document.getElementById('__rampart_shot_tick')?.remove();
+             return true;",
+        )
+        .await;
         assert!(png.starts_with(b"\x89PNG"), "the driver returned no PNG");
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("create target/e2e");
