@@ -33,6 +33,7 @@ const COMMANDS: &[&str] = &[
     "watch_market",
     "stop_market",
     "set_leverage",
+    "fee_rates",
 ];
 
 fn main() {

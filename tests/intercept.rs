@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use rampart_core::Venue as VenueId;
 use rampart_core::trading::{
-    Balance, ClientIdLookup, DeadMansScope, InstrumentRules, Leverage, LeverageRequest, MarginMode,
-    MarkPrice, OrderAck, OrderBook, OrderRequest, OrderState, Position, VenueCapabilities,
+    Balance, ClientIdLookup, DeadMansScope, FeeRates, InstrumentRules, Leverage, LeverageRequest,
+    MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest, OrderState, Position,
+    VenueCapabilities,
 };
 use rampart_venues::binance_usdm::BinanceUsdm;
 use rampart_venues::venue::{
@@ -92,6 +93,9 @@ impl<I: Interception> DynVenue for Intercepted<I> {
     }
     fn mark_price<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>> {
         self.interception.mark_price(&self.connector, symbol)
+    }
+    fn fee_rates<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<FeeRates>> {
+        Box::pin(Venue::fee_rates(&self.connector, symbol))
     }
     fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>> {
         Box::pin(Venue::order_book(&self.connector, symbol, depth))

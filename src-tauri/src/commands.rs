@@ -11,7 +11,7 @@ use rampart_core::session::{
 };
 use rampart_core::status::Preflight;
 use rampart_core::trading::{
-    Balance, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
+    Balance, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
 };
 use rampart_engine::live::LiveChanges;
 use rampart_engine::orders::{OrderTicket, PlacedOrder};
@@ -166,6 +166,15 @@ pub async fn mark_price(
     symbol: String,
 ) -> Result<MarkPrice, ApiError> {
     desk.mark_price(&account_id, &symbol).await
+}
+
+#[tauri::command]
+pub async fn fee_rates(
+    desk: DeskState<'_>,
+    account_id: String,
+    symbol: String,
+) -> Result<FeeRates, ApiError> {
+    desk.fee_rates(&account_id, &symbol).await
 }
 
 #[tauri::command]

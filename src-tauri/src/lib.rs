@@ -56,6 +56,7 @@ pub fn run() -> ExitCode {
             commands::watch_market,
             commands::stop_market,
             commands::set_leverage,
+            commands::fee_rates,
         ])
         .run(tauri::generate_context!());
     match result {

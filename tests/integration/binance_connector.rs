@@ -967,6 +967,20 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
         rules.iter().map(|r| r.symbol.as_str()).collect::<Vec<_>>(),
         ["BTCUSDT", "ETHUSDT", "SOLUSDT"]
     );
+
+    // The account's fee rates (the simulator charges none and says so); an unlisted symbol is
+    // the venue's -1121.
+    let fees = binance.fee_rates(BTC).await.unwrap();
+    assert_eq!(
+        (fees.symbol.as_str(), fees.maker, fees.taker),
+        (BTC, d("0"), d("0"))
+    );
+    let unlisted = binance.fee_rates("NOPEUSDT").await.unwrap_err();
+    assert_eq!(
+        unlisted.venue_code.as_deref(),
+        Some("-1121"),
+        "{unlisted:?}"
+    );
     let btc = &rules[0];
     assert_eq!((btc.tick_size, btc.step_size), (d("0.1"), d("0.001")));
     assert_eq!(

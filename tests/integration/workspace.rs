@@ -181,6 +181,11 @@ async fn demo_trades_from_the_workspace() {
             .ends_with("USDT")
     );
     assert!(app.text("[data-testid=confirm-fee]").await.contains("USDT"));
+    // The account's own rate, read from the venue (the Demo venue charges none).
+    assert_eq!(
+        app.text("[data-testid=confirm-fee-rate]").await,
+        "(taker 0.000%)"
+    );
     let distance = app.text("[data-testid=confirm-distance]").await;
     assert!(
         distance.starts_with("-2.") || distance.starts_with("-1.9"),

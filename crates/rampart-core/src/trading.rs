@@ -432,6 +432,19 @@ pub struct MarkPrice {
     pub time_ms: i64,
 }
 
+/// The account's trading fee rates on one instrument, as fractions of the notional (0.0005 is
+/// 0.05 %): maker for an order that rests and is filled later, taker for one that fills at once.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct FeeRates {
+    pub symbol: String,
+    #[ts(type = "string")]
+    pub maker: Decimal,
+    #[ts(type = "string")]
+    pub taker: Decimal,
+}
+
 /// Leverage of one symbol. Venues with a single figure report it as both sides.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rampart_core::session::{AccountView, Environment};
 use rampart_core::trading::{
-    Balance, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
+    Balance, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
 };
 use rampart_core::{ApiError, ErrorCode, Venue};
 use rampart_vault::Credentials;
@@ -342,6 +342,12 @@ impl Desk {
     pub async fn mark_price(&self, account_id: &str, symbol: &str) -> Result<MarkPrice, ApiError> {
         let engine = self.unlocked_engine()?;
         Ok(engine.mark_price(account_id, symbol).await?)
+    }
+
+    /// The account's maker and taker fee rates on `symbol` (the ticket's fee estimate).
+    pub async fn fee_rates(&self, account_id: &str, symbol: &str) -> Result<FeeRates, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.fee_rates(account_id, symbol).await?)
     }
 
     pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, ApiError> {

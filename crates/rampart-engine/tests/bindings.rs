@@ -14,7 +14,7 @@ use rampart_core::session::{
 };
 use rampart_core::status::Preflight;
 use rampart_core::trading::{
-    Balance, InstrumentRules, LeverageRequest, MarkPrice, OrderBook, OrderState, Position,
+    Balance, FeeRates, InstrumentRules, LeverageRequest, MarkPrice, OrderBook, OrderState, Position,
 };
 use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
 use rampart_engine::live::LiveChanges;
@@ -51,6 +51,7 @@ fn render_all(out: &Path) {
     Position::export_all(&cfg).unwrap();
     Balance::export_all(&cfg).unwrap();
     MarkPrice::export_all(&cfg).unwrap();
+    FeeRates::export_all(&cfg).unwrap();
     LiveChanges::export_all(&cfg).unwrap();
     Candle::export_all(&cfg).unwrap();
     CandleInterval::export_all(&cfg).unwrap();

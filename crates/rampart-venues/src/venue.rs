@@ -23,9 +23,9 @@ pub use rampart_core::feed::{
     AccountUpdate, Candle, CandleInterval, FeedEvent, FeedStatus, MarketUpdate,
 };
 pub use rampart_core::trading::{
-    Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, InstrumentRules,
-    Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest,
-    OrderState, OrderStatus, Position, PositionSide, TriggerBy, VenueCapabilities,
+    Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, FeeRates,
+    InstrumentRules, Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook,
+    OrderRequest, OrderState, OrderStatus, Position, PositionSide, TriggerBy, VenueCapabilities,
 };
 use tokio::sync::mpsc;
 
@@ -146,6 +146,9 @@ pub trait Venue: Send + Sync {
 
     /// Mark price (and funding, and an option's implied volatility) of `symbol`.
     fn mark_price(&self, symbol: &str) -> impl Future<Output = Result<MarkPrice>> + Send;
+
+    /// The account's maker and taker fee rates on `symbol`.
+    fn fee_rates(&self, symbol: &str) -> impl Future<Output = Result<FeeRates>> + Send;
 
     /// An order-book snapshot with at least `depth` levels a side where the venue allows (the
     /// connector picks the nearest size the venue offers).
@@ -302,6 +305,7 @@ pub trait DynVenue: Send + Sync {
     fn balances(&self) -> BoxFuture<'_, Result<Vec<Balance>>>;
     fn positions<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Position>>>;
     fn mark_price<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>>;
+    fn fee_rates<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<FeeRates>>;
     fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>>;
     fn set_leverage<'a>(&'a self, request: &'a LeverageRequest) -> BoxFuture<'a, Result<Leverage>>;
     fn set_margin_mode<'a>(
@@ -381,6 +385,9 @@ impl<T: Venue> DynVenue for T {
     }
     fn mark_price<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>> {
         Box::pin(Venue::mark_price(self, symbol))
+    }
+    fn fee_rates<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<FeeRates>> {
+        Box::pin(Venue::fee_rates(self, symbol))
     }
     fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>> {
         Box::pin(Venue::order_book(self, symbol, depth))

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use rampart_core::trading::{
-    Balance, ClientIdLookup, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderRequest,
-    OrderState, Position, VenueCapabilities,
+    Balance, ClientIdLookup, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarkPrice,
+    OrderRequest, OrderState, Position, VenueCapabilities,
 };
 use rampart_core::{Price, Venue as VenueId};
 use rampart_venues::venue::{DynVenue, ErrorKind};
@@ -114,6 +114,8 @@ pub(super) struct Account {
     rules: RwLock<HashMap<String, Arc<InstrumentRules>>>,
     /// The last mark price read per symbol, and when: the reference for the pre-trade checks.
     marks: Mutex<HashMap<String, (Price, Instant)>>,
+    /// The account's fee rates per symbol, and when they were read.
+    fees: Mutex<HashMap<String, (FeeRates, Instant)>>,
     /// How long the venue took to answer the last order it answered (µs; 0 before the first).
     last_round_trip_us: AtomicU64,
 }
@@ -189,6 +191,10 @@ const READY_WAIT: Duration = Duration::from_secs(10);
 /// and the value of an order without a limit price). The venue checks both again itself.
 const MARK_FRESH_FOR: Duration = Duration::from_secs(2);
 
+/// How long a read of the account's fee rates is used before it is read again (they change
+/// with the account's tier, at most daily).
+const FEES_FRESH_FOR: Duration = Duration::from_secs(60 * 60);
+
 impl OrderEngine {
     /// An engine over `journal` (opened by the caller, with the intents it returned passed as
     /// `unresolved`): those are resolved as soon as their accounts are attached, and until then
@@ -250,6 +256,7 @@ impl OrderEngine {
             connection,
             rules: RwLock::new(HashMap::new()),
             marks: Mutex::new(HashMap::new()),
+            fees: Mutex::new(HashMap::new()),
             last_round_trip_us: AtomicU64::new(0),
         });
         self.accounts
@@ -442,6 +449,23 @@ impl OrderEngine {
         if let Ok(account) = self.account(account_id) {
             remember_mark(&account, symbol, mark);
         }
+    }
+
+    /// The account's maker and taker fee rates on `symbol` (read from the venue at most hourly).
+    pub async fn fee_rates(&self, account_id: &str, symbol: &str) -> Result<FeeRates, OrderError> {
+        let account = self.connected(account_id).await?;
+        if let Some((rates, at)) = lock(&account.fees).get(symbol)
+            && at.elapsed() < FEES_FRESH_FOR
+        {
+            return Ok(rates.clone());
+        }
+        let rates = account
+            .venue
+            .fee_rates(symbol)
+            .await
+            .map_err(OrderError::Venue)?;
+        lock(&account.fees).insert(symbol.to_owned(), (rates.clone(), Instant::now()));
+        Ok(rates)
     }
 
     /// Every instrument of the account.

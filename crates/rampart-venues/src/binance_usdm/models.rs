@@ -1086,3 +1086,15 @@ mod tests {
         assert!(serde_json::from_str::<ListenKeyBody>(r#"{"listenKey": 5}"#).is_err());
     }
 }
+
+/// User Commission Rate (`GET /fapi/v1/commissionRate`): the account's rates on one symbol, as
+/// fractions ("0.0002" is 0.02 %).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CommissionRate {
+    pub symbol: String,
+    #[serde(deserialize_with = "dec::string")]
+    pub maker_commission_rate: Decimal,
+    #[serde(deserialize_with = "dec::string")]
+    pub taker_commission_rate: Decimal,
+}

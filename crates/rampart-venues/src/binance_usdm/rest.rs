@@ -27,8 +27,9 @@ use super::limits::{
     SharedWeightBudget, order_count_headers, used_weight_header, weight_budget_for,
 };
 use super::models::{
-    AccountInfo, AccountTrade, AssetBalance, CodeMsg, Countdown, Depth, Kline, KlineInterval,
-    LeverageChange, ListenKeyBody, Order, PositionRiskV2, PositionRiskV3, PremiumIndex,
+    AccountInfo, AccountTrade, AssetBalance, CodeMsg, CommissionRate, Countdown, Depth, Kline,
+    KlineInterval, LeverageChange, ListenKeyBody, Order, PositionRiskV2, PositionRiskV3,
+    PremiumIndex,
 };
 use super::order::OrderRequest;
 use super::signer::{Signer, encode_params, push_param};
@@ -1279,6 +1280,18 @@ impl RestClient {
         let params: Vec<(&str, &str)> = symbol.map(|s| ("symbol", s)).into_iter().collect();
         self.signed_typed(Method::GET, "/fapi/v2/positionRisk", &params, 5)
             .await
+    }
+
+    /// User Commission Rate: `GET /fapi/v1/commissionRate` (USER_DATA, weight 20), the
+    /// account's maker and taker rates on `symbol`.
+    pub async fn commission_rate(&self, symbol: &str) -> Result<CommissionRate, VenueError> {
+        self.signed_typed(
+            Method::GET,
+            "/fapi/v1/commissionRate",
+            &[("symbol", symbol)],
+            20,
+        )
+        .await
     }
 
     /// Position Information V3: `GET /fapi/v3/positionRisk` (weight 5), one symbol or all.

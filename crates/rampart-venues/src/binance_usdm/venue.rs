@@ -34,9 +34,9 @@ use super::models;
 use super::rest::{PreparedOrder, RestClient, local_ms};
 use crate::venue::{AccountUpdate, Candle, CandleInterval, Feed, MarketSubscription, MarketUpdate};
 use crate::venue::{
-    Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, InstrumentRules,
-    Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest,
-    OrderState, Position, Result, TriggerBy, Venue, VenueCapabilities,
+    Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, FeeRates,
+    InstrumentRules, Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook,
+    OrderRequest, OrderState, Position, Result, TriggerBy, Venue, VenueCapabilities,
 };
 
 /// One Binance USDⓈ-M account, venue-neutral.
@@ -386,6 +386,19 @@ impl Venue for BinanceUsdm {
             .await
             .map(mark_price)
             .map_err(neutral_error)
+    }
+
+    async fn fee_rates(&self, symbol: &str) -> Result<FeeRates> {
+        let rate = self
+            .client
+            .commission_rate(symbol)
+            .await
+            .map_err(neutral_error)?;
+        Ok(FeeRates {
+            symbol: rate.symbol,
+            maker: rate.maker_commission_rate,
+            taker: rate.taker_commission_rate,
+        })
     }
 
     async fn order_book(&self, symbol: &str, depth: u32) -> Result<OrderBook> {

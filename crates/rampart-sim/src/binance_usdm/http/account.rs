@@ -1,4 +1,4 @@
-//! The account endpoints: leverage and its brackets, account information, balance and positions.
+//! The account endpoints: leverage and its brackets, commission rates, account information, balance and positions.
 
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::super::{BinanceError, Shared, auth, market, views};
-use super::{optional_listed_symbol, signed};
+use super::{listed_symbol, optional_listed_symbol, signed};
 
 /// `GET /fapi/v1/leverageBracket` (USER_DATA, weight 1): the notional and leverage brackets,
 /// a list of `{symbol, notionalCoef, brackets}`, or that one object when `symbol` is sent.
@@ -31,6 +31,25 @@ pub(super) async fn leverage_bracket(
             )),
         },
     )
+}
+
+/// `GET /fapi/v1/commissionRate` (User Commission Rate, USER_DATA): the account's rates on a
+/// listed symbol. The simulator charges no fees (its fills carry commission 0), so it reports
+/// both rates as 0.
+pub(super) async fn commission_rate(
+    State(inner): State<Shared>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    signed(&inner, query, &headers, &body, |ex, request, _| {
+        let symbol = listed_symbol(ex, &request.params)?;
+        Ok(serde_json::json!({
+            "symbol": symbol,
+            "makerCommissionRate": "0",
+            "takerCommissionRate": "0",
+        }))
+    })
 }
 
 /// `POST /fapi/v1/leverage`.

@@ -39,6 +39,8 @@ pub(super) fn weight_of(method: &Method, path: &str, query: &str) -> (u32, bool)
         | "/fapi/v2/positionRisk"
         | "/fapi/v3/positionRisk" => (5, false),
         "/fapi/v1/countdownCancelAll" => (10, false),
+        // User Commission Rate: "Request Weight 20".
+        "/fapi/v1/commissionRate" => (20, false),
         "/fapi/v1/depth" => (
             match limit(500) {
                 0..=50 => 2,

@@ -25,7 +25,8 @@ use serde_json::{Value, json};
 use super::{BinanceError, Shared, auth, exchange::Exchange};
 
 use account::{
-    account_v2, account_v3, balance, leverage, leverage_bracket, position_risk_v2, position_risk_v3,
+    account_v2, account_v3, balance, commission_rate, leverage, leverage_bracket, position_risk_v2,
+    position_risk_v3,
 };
 use algo_orders::{
     all_algo_orders, cancel_algo_order, cancel_all_algo, new_algo_order, open_algo_orders,
@@ -66,6 +67,7 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         .route("/fapi/v1/countdownCancelAll", post(countdown_cancel_all))
         .route("/fapi/v1/leverage", post(leverage))
         .route("/fapi/v1/leverageBracket", get(leverage_bracket))
+        .route("/fapi/v1/commissionRate", get(commission_rate))
         .route("/fapi/v2/account", get(account_v2))
         .route("/fapi/v3/account", get(account_v3))
         .route("/fapi/v2/balance", get(balance))
