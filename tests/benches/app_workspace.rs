@@ -29,8 +29,8 @@ use x11_dl::xtest::Xf86vmode as Xtest;
 /// Orders timed for click to wire.
 const ORDERS: usize = 300;
 /// The Demo venue's price step for the busy market (µs): about 5,000 messages a second on the
-/// watched instrument (three per step: book diff, candle, trade or mark).
-const BUSY_TICK_US: u64 = 600;
+/// watched instrument (about 2.85 per step: book diff, candle, mark).
+const BUSY_TICK_US: u64 = 560;
 /// How long frames are recorded under that load.
 const FRAME_WINDOW: Duration = Duration::from_secs(20);
 const WARM_STARTS: usize = 5;
