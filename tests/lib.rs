@@ -533,17 +533,15 @@ pub async fn unlock(app: &App, phone: &mut Authenticator) {
     app.wait_for("[data-testid=workspace]").await;
 }
 
-/// Adds a Demo account from the Accounts screen (its own simulator, these made-up keys); it
-/// connects at the next unlock.
-pub async fn add_demo_account(
+/// Fills the Accounts screen's form for a Demo account (its own simulator, these made-up keys)
+/// and submits it; the account connects at the next unlock.
+pub async fn submit_demo_account(
     app: &App,
     phone: &mut Authenticator,
     label: &str,
     api_key: &str,
     api_secret: &str,
 ) {
-    app.click("[data-testid=nav-accounts]").await;
-    app.wait_for("[data-testid=add-account]").await;
     app.eval(
         "for (const [id, v] of [['add-venue', 'demo'], ['add-environment', 'demo']]) { \
            const s = document.querySelector(`[data-testid=${id}]`); s.value = v; \
@@ -556,6 +554,20 @@ pub async fn add_demo_account(
     app.type_into("[data-testid=add-code]", &phone.fresh_code().await)
         .await;
     app.click("[data-testid=add-submit]").await;
+}
+
+/// Goes to the Accounts screen and adds a Demo account there (see [`submit_demo_account`]),
+/// waiting until it is listed.
+pub async fn add_demo_account(
+    app: &App,
+    phone: &mut Authenticator,
+    label: &str,
+    api_key: &str,
+    api_secret: &str,
+) {
+    app.click("[data-testid=nav-accounts]").await;
+    app.wait_for("[data-testid=add-account]").await;
+    submit_demo_account(app, phone, label, api_key, api_secret).await;
     app.wait_for(&format!("[data-testid=account-row][data-label='{label}']"))
         .await;
 }

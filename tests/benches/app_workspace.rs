@@ -302,24 +302,28 @@ async fn page_clock_fraction(app: &App) -> f64 {
     differs.as_f64().expect("a fraction")
 }
 
-/// (utime + stime) of `pid` in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
+/// Field `n` (1-based, as proc(5) numbers them) of /proc/<pid>/stat; 0 when it cannot be read.
+fn stat_field(pid: u32, n: usize) -> u64 {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name, which may hold spaces, start with field 3 (state).
     let Some(close) = stat.rfind(')') else {
         return 0;
     };
-    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-    // After the name: state is field 3, utime 14 and stime 15 (1-based, proc(5)).
-    let get = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u64>().ok());
-    get(14).unwrap_or(0) + get(15).unwrap_or(0)
+    stat[close + 1..]
+        .split_whitespace()
+        .nth(n - 3)
+        .and_then(|f| f.parse().ok())
+        .unwrap_or(0)
 }
 
-/// The start time of `pid`, in clock ticks after boot (proc(5) field 22).
+/// (utime + stime) of `pid` in clock ticks (fields 14 and 15).
+fn cpu_ticks(pid: u32) -> u64 {
+    stat_field(pid, 14) + stat_field(pid, 15)
+}
+
+/// The start time of `pid`, in clock ticks after boot (field 22).
 fn start_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let close = stat.rfind(')').unwrap_or(0);
-    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
-    fields.get(22 - 3).and_then(|f| f.parse().ok()).unwrap_or(0)
+    stat_field(pid, 22)
 }
 
 fn ticks_per_second() -> f64 {

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use rampart_tests::{App, Authenticator, Launch, files_under};
+use rampart_tests::{App, Authenticator, Launch, files_under, submit_demo_account};
 
 const SECRET_A: &str = "CanaryAAe2e0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
 const SECRET_B: &str = "CanaryBBe2e0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ";
@@ -50,18 +50,7 @@ async fn add_account(
 ) {
     // The built-in simulator's venue: at the next unlock every account connects, and a test
     // reaches nothing but loopback.
-    app.eval(
-        "for (const [id, v] of [['add-venue', 'demo'], ['add-environment', 'demo']]) { \
-           const s = document.querySelector(`[data-testid=${id}]`); s.value = v; \
-           s.dispatchEvent(new Event('change')); } return true;",
-    )
-    .await;
-    app.type_into("[data-testid=add-label]", label).await;
-    app.type_into("[data-testid=add-key]", key).await;
-    app.type_into("[data-testid=add-secret]", secret).await;
-    app.type_into("[data-testid=add-code]", &phone.fresh_code().await)
-        .await;
-    app.click("[data-testid=add-submit]").await;
+    submit_demo_account(app, phone, label, key, secret).await;
     app.wait_text("[data-testid=account-count]", |t| t == expect)
         .await;
 }
