@@ -459,7 +459,8 @@ async fn watch(
         match venue.market_feed(&symbol, subscription).await {
             Ok(mut feed) => {
                 // The message rate, sampled once a second from the feed's count.
-                let mut rate = tokio::time::interval(RATE_SAMPLE);
+                // The first sample a full second in (an interval ticks at once otherwise).
+                let mut rate = tokio::time::interval_at(Instant::now() + RATE_SAMPLE, RATE_SAMPLE);
                 rate.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
                 let mut sampled = (Instant::now(), feed.messages());
                 loop {
