@@ -192,6 +192,8 @@ pub(super) struct Inner {
     config: SimConfig,
     /// Everything the streams publish; see [`SimEvent`].
     events: tokio::sync::broadcast::Sender<SimEvent>,
+    /// Which symbols' market events someone receives.
+    pub(super) interest: events::SharedInterest,
     /// Bumped by [`SimServer::drop_stream_connections`]: stream connections close when it
     /// changes.
     pub(super) ws_generation: tokio::sync::watch::Sender<u64>,
@@ -224,11 +226,13 @@ impl Inner {
         let (events, _) = tokio::sync::broadcast::channel(4096);
         let (ws_generation, _) = tokio::sync::watch::channel(0);
         let now = wall_ms() + config.clock_offset_ms;
-        let exchange = exchange::Exchange::new(&config, events.clone(), now);
+        let interest = events::SharedInterest::default();
+        let exchange = exchange::Exchange::new(&config, events.clone(), interest.clone(), now);
         Arc::new(Inner {
             faults: Mutex::new(config.faults),
             config,
             events,
+            interest,
             ws_generation,
             listen_keys: Mutex::default(),
             exchange: Mutex::new(exchange),
@@ -288,10 +292,10 @@ impl Inner {
     }
 
     fn publish_key_expired(&self, key: &str, api_key: &str, now: i64) {
-        let _ = self.events.send(SimEvent::User {
-            api_key: api_key.to_owned(),
-            data: json!({ "e": "listenKeyExpired", "E": now, "listenKey": key }),
-        });
+        let _ = self.events.send(SimEvent::user(
+            api_key.to_owned(),
+            json!({ "e": "listenKeyExpired", "E": now, "listenKey": key }),
+        ));
     }
 }
 
@@ -624,8 +628,10 @@ impl SimServer {
         *lock(&self.inner.faults) = faults;
     }
 
-    /// A receiver of every stream event (market and user) published from now on.
+    /// A receiver of every stream event (market and user) published from now on. From the
+    /// first call on, every symbol's market events are built, subscribed on a stream or not.
     pub fn subscribe(&self) -> tokio::sync::broadcast::Receiver<SimEvent> {
+        self.inner.interest.everything();
         self.inner.subscribe()
     }
 

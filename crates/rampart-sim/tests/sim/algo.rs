@@ -40,7 +40,7 @@ fn user_events(rx: &mut Receiver<SimEvent>) -> Vec<Value> {
         if let SimEvent::User { api_key, data } = event
             && api_key == KEY
         {
-            out.push(data);
+            out.push(Value::clone(&data));
         }
     }
     out

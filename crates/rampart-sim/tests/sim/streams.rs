@@ -357,6 +357,11 @@ impl LocalBook {
 async fn the_documented_local_order_book_procedure_tracks_the_rest_book() {
     let server = quiet_sim().await;
     let ws = server.ws_base_url();
+    // The price moves first while another symbol's stream is the only one open: no BTCUSDT
+    // event is built then, and the depth ids must still join up with the snapshot below.
+    let mut other = connect(format!("{ws}/ws/ethusdt@depth")).await;
+    server.step_prices(20);
+    let _ = next_json(&mut other).await;
     // 1. Open the stream; 2. buffer its events.
     let mut stream = connect(format!("{ws}/public/stream?streams=btcusdt@depth@100ms")).await;
     assert_eq!(

@@ -131,9 +131,9 @@ impl Exchange {
         let change = balance - account.wallet;
         account.wallet = balance;
         account.update_time = now;
-        self.publish(SimEvent::User {
-            api_key: api_key.to_owned(),
-            data: json!({
+        self.publish(SimEvent::user(
+            api_key.to_owned(),
+            json!({
                 "e": "ACCOUNT_UPDATE",
                 "E": now,
                 "T": now,
@@ -148,7 +148,7 @@ impl Exchange {
                     "P": []
                 }
             }),
-        });
+        ));
         true
     }
 

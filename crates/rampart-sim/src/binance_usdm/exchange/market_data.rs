@@ -215,6 +215,9 @@ impl Exchange {
             return;
         }
         for i in 0..self.markets.len() {
+            if !self.watched(self.markets[i].symbol) {
+                continue;
+            }
             let m = &mut self.markets[i];
             m.current_candle(now);
             let lower = lower(m.symbol);
@@ -224,14 +227,11 @@ impl Exchange {
             for field in ["E", "s", "c", "o", "h", "l", "v", "q"] {
                 mini.insert(field.into(), ticker[field].clone());
             }
-            self.publish(SimEvent::Market {
-                stream: format!("{lower}@ticker"),
-                data: ticker,
-            });
-            self.publish(SimEvent::Market {
-                stream: format!("{lower}@miniTicker"),
-                data: Value::Object(mini),
-            });
+            self.publish(SimEvent::market(format!("{lower}@ticker"), ticker));
+            self.publish(SimEvent::market(
+                format!("{lower}@miniTicker"),
+                Value::Object(mini),
+            ));
         }
     }
 
@@ -255,36 +255,30 @@ impl Exchange {
     }
 
     pub(super) fn move_mark(&mut self, i: usize, mark: Decimal, now: i64) {
+        let symbol = self.markets[i].symbol;
+        let watched = self.watched(symbol);
         let m = &mut self.markets[i];
         let before = m.mark;
         m.mark = mark;
         m.last = mark;
         m.update_id += 1;
-        let symbol = m.symbol;
-        // The depth ids move on whether or not anyone listens.
-        let depth_events = crate::binance_usdm::ws::depth_events(m, before, now);
-        if !self.listening() {
+        if !watched {
+            // Nobody receives this symbol's streams: no event is built, and the depth ids move
+            // on so that the next depth event's range starts where this one would have ended.
+            crate::binance_usdm::ws::skip_depth(m);
             self.run_triggers(symbol, now);
             return;
         }
+        let depth_events = crate::binance_usdm::ws::depth_events(m, before, now);
         let m = &self.markets[i];
         let lower = lower(symbol);
         let mark_event = m.mark_price_event(now);
         let book_event = m.book_ticker_event(now);
         let kline_event = m.kline_event(now);
-        self.publish(SimEvent::Market {
-            stream: format!("{lower}@markPrice"),
-            data: mark_event,
-        });
-        self.publish(SimEvent::Market {
-            stream: format!("{lower}@bookTicker"),
-            data: book_event,
-        });
+        self.publish(SimEvent::market(format!("{lower}@markPrice"), mark_event));
+        self.publish(SimEvent::market(format!("{lower}@bookTicker"), book_event));
         if let Some(data) = kline_event {
-            self.publish(SimEvent::Market {
-                stream: format!("{lower}@kline_1m"),
-                data,
-            });
+            self.publish(SimEvent::market(format!("{lower}@kline_1m"), data));
         }
         for event in depth_events {
             self.publish(event);

@@ -244,10 +244,7 @@ impl Exchange {
         let (Some(data), Some(order)) = (build(self), self.orders.get(id)) else {
             return;
         };
-        self.publish(SimEvent::User {
-            api_key: order.api_key.clone(),
-            data,
-        });
+        self.publish(SimEvent::user(order.api_key.clone(), data));
     }
 
     /// One execution of `qty` at `price`: updates the order, the position and the wallet, and
@@ -268,7 +265,7 @@ impl Exchange {
         };
         self.next_trade_id += 1;
         let trade_id = self.next_trade_id;
-        let listening = self.listening();
+        let watched = self.watched(&symbol);
         if let Some(i) = self.market_index(&symbol) {
             let m = &mut self.markets[i];
             m.last = price;
@@ -292,7 +289,7 @@ impl Exchange {
                 qty,
                 buyer_is_maker,
             };
-            if listening {
+            if watched {
                 let event = crate::binance_usdm::ws::agg_trade_event(m, &trade, now);
                 self.publish(event);
             }

@@ -26,6 +26,7 @@ use rust_decimal::Decimal;
 use tokio::sync::broadcast;
 
 use super::algo::AlgoOrder;
+use super::events::SharedInterest;
 use super::market;
 use super::orders::OrderStore;
 use super::{SimConfig, SimEvent};
@@ -53,6 +54,7 @@ pub(super) struct Exchange {
     /// countdownCancelAll deadlines: (api key, symbol) → server ms.
     pub(super) countdowns: HashMap<(String, String), i64>,
     events: broadcast::Sender<SimEvent>,
+    interest: SharedInterest,
 }
 
 fn lower(symbol: &str) -> String {
@@ -63,6 +65,7 @@ impl Exchange {
     pub(super) fn new(
         config: &SimConfig,
         events: broadcast::Sender<SimEvent>,
+        interest: SharedInterest,
         now: i64,
     ) -> Exchange {
         let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
@@ -125,12 +128,19 @@ impl Exchange {
             rng,
             countdowns: HashMap::new(),
             events,
+            interest,
         }
     }
 
     /// Whether any stream is connected: events are built only for someone.
     pub(super) fn listening(&self) -> bool {
         self.events.receiver_count() > 0
+    }
+
+    /// Whether anyone receives `symbol`'s market events: a stream connection subscribed to
+    /// one of its streams (or a receiver of everything).
+    pub(super) fn watched(&self, symbol: &str) -> bool {
+        self.listening() && self.interest.wants(symbol)
     }
 
     fn publish(&self, event: SimEvent) {

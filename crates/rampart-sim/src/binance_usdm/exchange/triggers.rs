@@ -385,10 +385,10 @@ impl Exchange {
             return;
         };
         let (px, qx) = self.precisions(&a.symbol);
-        self.publish(SimEvent::User {
-            api_key: a.api_key.clone(),
-            data: a.event(px, qx, &self.actual(a), now),
-        });
+        self.publish(SimEvent::user(
+            a.api_key.clone(),
+            a.event(px, qx, &self.actual(a), now),
+        ));
     }
 
     /// The account's algo order with this `clientAlgoId` (the latest, as an id may be reused

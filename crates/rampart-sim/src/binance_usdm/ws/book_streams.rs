@@ -152,15 +152,18 @@ pub(in crate::binance_usdm) fn depth_events(
         })
     };
     vec![
-        SimEvent::Market {
-            stream: format!("{lower}@depth"),
-            data: event(bids, asks),
-        },
-        SimEvent::Market {
-            stream: format!("{lower}@depth{PARTIAL_LEVELS}"),
-            data: event(top(m, true, PARTIAL_LEVELS), top(m, false, PARTIAL_LEVELS)),
-        },
+        SimEvent::market(format!("{lower}@depth"), event(bids, asks)),
+        SimEvent::market(
+            format!("{lower}@depth{PARTIAL_LEVELS}"),
+            event(top(m, true, PARTIAL_LEVELS), top(m, false, PARTIAL_LEVELS)),
+        ),
     ]
+}
+
+/// A mark move nobody's depth stream receives: the next depth event's range starts after it,
+/// as if its event had been sent.
+pub(in crate::binance_usdm) fn skip_depth(m: &mut Market) {
+    m.depth_u = m.update_id;
 }
 
 /// One execution, as the trade streams report it.
@@ -177,9 +180,9 @@ pub(in crate::binance_usdm) struct Trade {
 /// id is the trade id.
 pub(in crate::binance_usdm) fn agg_trade_event(m: &Market, trade: &Trade, now: i64) -> SimEvent {
     let (px, qty) = (m.rules.tick.scale(), m.rules.step.scale());
-    SimEvent::Market {
-        stream: format!("{}@aggTrade", m.symbol.to_ascii_lowercase()),
-        data: json!({
+    SimEvent::market(
+        format!("{}@aggTrade", m.symbol.to_ascii_lowercase()),
+        json!({
             "e": "aggTrade",
             "E": now,
             "s": m.symbol,
@@ -191,7 +194,7 @@ pub(in crate::binance_usdm) fn agg_trade_event(m: &Market, trade: &Trade, now: i
             "T": now,
             "m": trade.buyer_is_maker,
         }),
-    }
+    )
 }
 
 #[cfg(test)]

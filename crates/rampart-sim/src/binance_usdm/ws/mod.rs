@@ -54,7 +54,7 @@ use axum::{Extension, Router};
 
 use super::Shared;
 
-pub(super) use book_streams::{Trade, agg_trade_event, depth_events, size_at};
+pub(super) use book_streams::{Trade, agg_trade_event, depth_events, size_at, skip_depth};
 use routing::{Route, combined, raw, raw_empty};
 
 /// The stream host's clocks and limits.
@@ -204,10 +204,10 @@ mod tests {
     }
 
     fn mark_price(price: &str) -> SimEvent {
-        SimEvent::Market {
-            stream: "btcusdt@markPrice".into(),
-            data: json!({ "e": "markPriceUpdate", "E": 1, "s": "BTCUSDT", "p": price }),
-        }
+        SimEvent::market(
+            "btcusdt@markPrice".into(),
+            json!({ "e": "markPriceUpdate", "E": 1, "s": "BTCUSDT", "p": price }),
+        )
     }
 
     fn add_listen_key(inner: &Shared, key: &str, api_key: &str) {
@@ -440,9 +440,11 @@ mod tests {
         add_listen_key(&inner, "keyB", "bob");
         let mut alice = connect(addr, "/ws/keyA").await;
         let mut bob = connect(addr, "/stream?streams=keyB").await;
-        let order = |who: &str| SimEvent::User {
-            api_key: who.into(),
-            data: json!({ "e": "ORDER_TRADE_UPDATE", "o": { "c": who } }),
+        let order = |who: &str| {
+            SimEvent::user(
+                who.into(),
+                json!({ "e": "ORDER_TRADE_UPDATE", "o": { "c": who } }),
+            )
         };
         let got = publish_until_received(&inner, &mut alice, order("alice")).await;
         assert_eq!(got["o"]["c"], "alice");
@@ -459,6 +461,88 @@ mod tests {
         assert_eq!(got["e"], "listenKeyExpired");
         assert_eq!(got["listenKey"], "keyA");
         assert!(closes(&mut alice).await);
+    }
+
+    /// The answer to `request`, skipping the event frames before it.
+    async fn answer_to(client: &mut Client, request: &str) -> Value {
+        client.send(Frame::text(request)).await.unwrap();
+        for _ in 0..1000 {
+            let frame = next_json(client).await;
+            if frame.get("id").is_some() {
+                return frame;
+            }
+        }
+        panic!("no answer to {request} in 1000 frames");
+    }
+
+    /// Steps every symbol's price once and returns the market streams of the events built.
+    fn step_and_collect(
+        inner: &Shared,
+        raw: &mut tokio::sync::broadcast::Receiver<SimEvent>,
+    ) -> Vec<String> {
+        inner.exchange().step(inner.now_ms());
+        let mut streams = Vec::new();
+        while let Ok(event) = raw.try_recv() {
+            if let SimEvent::Market { stream, .. } = event {
+                streams.push(stream);
+            }
+        }
+        streams
+    }
+
+    #[tokio::test]
+    async fn market_events_are_built_only_for_symbols_a_connection_subscribed() {
+        let (inner, addr) = host(Timing::BINANCE).await;
+        // A receiver inside the simulator sees every event that is built.
+        let mut raw = inner.subscribe();
+        assert!(
+            step_and_collect(&inner, &mut raw).is_empty(),
+            "no stream subscribed: no market event is built"
+        );
+
+        let mut eth = connect(addr, "/ws/ethusdt@depth20").await;
+        let built = step_and_collect(&inner, &mut raw);
+        assert!(
+            !built.is_empty(),
+            "ETHUSDT's events are built for its subscriber"
+        );
+        assert!(
+            built.iter().all(|s| s.starts_with("ethusdt@")),
+            "only the subscribed symbol's: {built:?}"
+        );
+
+        // A live SUBSCRIBE adds a symbol, an UNSUBSCRIBE takes it away again.
+        let answer = answer_to(
+            &mut eth,
+            r#"{"method":"SUBSCRIBE","params":["btcusdt@aggTrade"],"id":1}"#,
+        )
+        .await;
+        assert_eq!(answer["id"], 1);
+        let built = step_and_collect(&inner, &mut raw);
+        assert!(built.iter().any(|s| s.starts_with("btcusdt@")), "{built:?}");
+        let answer = answer_to(
+            &mut eth,
+            r#"{"method":"UNSUBSCRIBE","params":["btcusdt@aggTrade"],"id":2}"#,
+        )
+        .await;
+        assert_eq!(answer["id"], 2);
+        let built = step_and_collect(&inner, &mut raw);
+        assert!(
+            !built.iter().any(|s| s.starts_with("btcusdt@")),
+            "{built:?}"
+        );
+
+        // The connection closes: nothing is built for it any more.
+        eth.close(None).await.unwrap();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while inner.interest.wants("ETHUSDT") {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the closed connection still holds ETHUSDT"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(step_and_collect(&inner, &mut raw).is_empty());
     }
 
     #[tokio::test]
@@ -481,10 +565,10 @@ mod tests {
         // connection's task falls behind (its socket fills) and is dropped.
         let big = "x".repeat(4096);
         for _ in 0..20_000 {
-            let _ = inner.events.send(SimEvent::Market {
-                stream: "btcusdt@markPrice".into(),
-                data: json!({ "e": "markPriceUpdate", "pad": big }),
-            });
+            let _ = inner.events.send(SimEvent::market(
+                "btcusdt@markPrice".into(),
+                json!({ "e": "markPriceUpdate", "pad": big }),
+            ));
             tokio::task::yield_now().await;
         }
         assert!(closes(&mut slow).await, "the slow connection was closed");

@@ -82,6 +82,15 @@ pub(super) struct Subscriptions {
     pub(super) events: Option<Vec<String>>,
 }
 
+/// A closed connection no longer wants its symbols' events.
+impl Drop for Subscriptions {
+    fn drop(&mut self) {
+        for stream in self.streams.iter().filter(|s| is_market_stream(s)) {
+            self.inner.interest.release(stream);
+        }
+    }
+}
+
 impl Subscriptions {
     /// Adds a stream; false when it names a listen key that is not valid.
     pub(super) fn add(&mut self, stream: &str) -> bool {
@@ -97,11 +106,18 @@ impl Subscriptions {
             }
         }
         self.streams.push(stream.to_owned());
+        if is_market_stream(stream) {
+            self.inner.interest.hold(stream);
+        }
         true
     }
 
     pub(super) fn remove(&mut self, stream: &str) {
+        let before = self.streams.len();
         self.streams.retain(|s| s != stream);
+        if self.streams.len() < before && is_market_stream(stream) {
+            self.inner.interest.release(stream);
+        }
         self.owners.remove(stream);
     }
 
