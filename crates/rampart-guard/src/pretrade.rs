@@ -1,0 +1,360 @@
+//! The pre-trade checks: limits an order must keep, per account. A breach of a hard limit
+//! refuses the order; a soft one (the warning band, a duplicate) asks for a confirmation.
+
+use rampart_core::OrderType;
+use rust_decimal::Decimal;
+
+use crate::detectors::shown;
+use crate::facts::OrderFacts;
+use crate::limits::Limits;
+use crate::session::AccountSession;
+use crate::verdict::Refusal;
+use crate::warning::{Severity, Warning, WarningKind};
+
+/// The warnings an order raises against `limits`, or why it is refused.
+pub fn check(
+    limits: &Limits,
+    session: Option<&AccountSession>,
+    order: &OrderFacts,
+) -> Result<Vec<Warning>, Refusal> {
+    let mut warnings = Vec::new();
+    let reduces = order.only_reduces();
+    if order.reduce_only {
+        let same_side =
+            order.position_qty.is_sign_positive() == order.signed_qty().is_sign_positive();
+        if order.position_qty.is_zero() || same_side {
+            return Err(Refusal::ReduceOnly {
+                position: order.position_qty,
+            });
+        }
+    }
+    if let Some(w) = price_band(limits, order)? {
+        warnings.push(w);
+    }
+    if !reduces {
+        let price = order.value_price().ok_or(Refusal::NoMark)?;
+        let notional = order
+            .value
+            .notional(order.qty, price)
+            .ok_or(Refusal::Unchecked)?;
+        if notional > limits.max_order_notional {
+            return Err(Refusal::OrderNotional {
+                notional: shown(notional, 2),
+                cap: limits.max_order_notional,
+            });
+        }
+        let after = order
+            .position_qty
+            .checked_add(order.signed_qty())
+            .ok_or(Refusal::Unchecked)?;
+        let at = order.mark.unwrap_or(price);
+        let position = order.value.notional(after, at).ok_or(Refusal::Unchecked)?;
+        if position > limits.max_position_notional {
+            return Err(Refusal::PositionNotional {
+                notional: shown(position, 2),
+                cap: limits.max_position_notional,
+            });
+        }
+        if let Some(leverage) = order.leverage
+            && leverage > limits.max_leverage
+        {
+            return Err(Refusal::Leverage {
+                leverage,
+                cap: limits.max_leverage,
+            });
+        }
+    }
+    // A market order does not rest, so it never adds to the open orders.
+    if order.order_type != OrderType::Market && order.open_orders >= limits.max_open_orders {
+        return Err(Refusal::OpenOrders {
+            open: order.open_orders,
+            cap: limits.max_open_orders,
+        });
+    }
+    if let Some(w) = duplicate(limits, session, order) {
+        warnings.push(w);
+    }
+    Ok(warnings)
+}
+
+/// A limit price through the mark: a buy above it or a sell below it, in % of the mark.
+fn price_band(limits: &Limits, order: &OrderFacts) -> Result<Option<Warning>, Refusal> {
+    let (Some(price), Some(mark)) = (order.price, order.mark) else {
+        return Ok(None);
+    };
+    if mark <= Decimal::ZERO {
+        return Ok(None);
+    }
+    let through = match order.side {
+        rampart_core::Side::Buy => price - mark,
+        rampart_core::Side::Sell => mark - price,
+    };
+    if through <= Decimal::ZERO {
+        return Ok(None);
+    }
+    let pct = through
+        .checked_mul(Decimal::ONE_HUNDRED)
+        .and_then(|x| x.checked_div(mark))
+        .ok_or(Refusal::Unchecked)?;
+    let band = limits.band_for(order.symbol);
+    if pct > band.block_pct {
+        return Err(Refusal::PriceBand {
+            price,
+            mark,
+            distance_pct: shown(pct, 2),
+            band_pct: band.block_pct,
+        });
+    }
+    if pct > band.warn_pct {
+        let seen = format!(
+            "the price {price} is {}% through the mark {mark} (the band is {}%)",
+            shown(pct, 2),
+            band.warn_pct
+        );
+        let advice = "A price through the mark fills at once at up to that price: confirm only if you mean it";
+        return Ok(Some(
+            Warning::new(WarningKind::PriceBand, Severity::Warning, seen, advice)
+                .on(order.account, Some(order.symbol)),
+        ));
+    }
+    Ok(None)
+}
+
+/// The same order (instrument, side, type, size, price) as one sent within the window.
+fn duplicate(
+    limits: &Limits,
+    session: Option<&AccountSession>,
+    order: &OrderFacts,
+) -> Option<Warning> {
+    let since = order.at.unix_ms - limits.duplicate_window_ms;
+    let same = session?.recent.iter().rev().find(|r| {
+        r.at_ms >= since
+            && r.symbol == order.symbol
+            && r.side == order.side
+            && r.order_type == order.order_type
+            && r.qty == order.qty
+            && r.price == order.price
+    })?;
+    let ago = Decimal::new(order.at.unix_ms - same.at_ms, 3);
+    let seen = format!(
+        "the same order as one sent {} s ago ({} {})",
+        shown(ago, 1),
+        order.qty,
+        order.symbol
+    );
+    Some(
+        Warning::new(
+            WarningKind::DuplicateOrder,
+            Severity::Warning,
+            seen,
+            "Confirm to send it a second time",
+        )
+        .on(order.account, Some(order.symbol)),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::RecentOrder;
+    use crate::testing::{d, order};
+    use rampart_core::Side;
+
+    fn limit(side: Side, price: &str) -> OrderFacts<'static> {
+        OrderFacts {
+            side,
+            order_type: OrderType::Limit,
+            price: Some(d(price)),
+            ..order("0.01")
+        }
+    }
+
+    #[test]
+    fn the_band_warns_past_two_percent_through_the_mark_and_refuses_past_ten() {
+        let l = Limits::default();
+        // The mark is 60,000.
+        assert!(
+            check(&l, None, &limit(Side::Buy, "61200"))
+                .unwrap()
+                .is_empty(),
+            "2% exactly"
+        );
+        let w = check(&l, None, &limit(Side::Buy, "61500")).unwrap();
+        assert_eq!(w[0].kind, WarningKind::PriceBand);
+        assert_eq!(
+            w[0].seen,
+            "the price 61500 is 2.5% through the mark 60000 (the band is 2%)"
+        );
+        assert!(
+            !check(&l, None, &limit(Side::Buy, "61201"))
+                .unwrap()
+                .is_empty(),
+            "2.002%"
+        );
+        assert!(
+            check(&l, None, &limit(Side::Buy, "30000"))
+                .unwrap()
+                .is_empty(),
+            "far below: it rests"
+        );
+        assert!(
+            !check(&l, None, &limit(Side::Sell, "58000"))
+                .unwrap()
+                .is_empty()
+        );
+        let refused = check(&l, None, &limit(Side::Sell, "53000")).unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            "the price 53000 is 11.67% through the mark 60000, beyond the 10% limit; move the price closer to the market"
+        );
+        // A per-instrument band.
+        let mut wide = Limits::default();
+        wide.band_overrides.insert(
+            "BTCUSDT".into(),
+            crate::limits::Band {
+                warn_pct: d("5"),
+                block_pct: d("10"),
+            },
+        );
+        assert!(
+            check(&wide, None, &limit(Side::Buy, "62400"))
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn value_caps_apply_to_orders_that_grow_the_position_not_to_closes() {
+        let l = Limits {
+            max_order_notional: d("10000"),
+            max_position_notional: d("20000"),
+            ..Limits::default()
+        };
+        assert!(check(&l, None, &order("0.16")).is_ok());
+        assert!(matches!(
+            check(&l, None, &order("0.17")),
+            Err(Refusal::OrderNotional { .. })
+        ));
+        let long = OrderFacts {
+            position_qty: d("0.3"),
+            ..order("0.1")
+        };
+        assert!(matches!(
+            check(&l, None, &long),
+            Err(Refusal::PositionNotional { .. })
+        ));
+        let close = OrderFacts {
+            side: Side::Sell,
+            position_qty: d("0.5"),
+            ..order("0.5")
+        };
+        assert!(check(&l, None, &close).is_ok(), "a close is never capped");
+    }
+
+    #[test]
+    fn leverage_open_orders_and_reduce_only_refuse_with_the_figures() {
+        let l = Limits {
+            max_leverage: 5,
+            max_open_orders: 3,
+            ..Limits::default()
+        };
+        let e = check(&l, None, &order("0.01")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the leverage on this instrument is 10×, over this account's cap of 5×; lower the leverage first"
+        );
+        let l = Limits {
+            max_open_orders: 3,
+            ..Limits::default()
+        };
+        let resting = OrderFacts {
+            open_orders: 3,
+            ..limit(Side::Buy, "59000")
+        };
+        assert!(matches!(
+            check(&l, None, &resting),
+            Err(Refusal::OpenOrders { open: 3, cap: 3 })
+        ));
+        let market = OrderFacts {
+            open_orders: 3,
+            ..order("0.01")
+        };
+        assert!(
+            check(&l, None, &market).is_ok(),
+            "a market order does not rest"
+        );
+        let nothing_to_reduce = OrderFacts {
+            reduce_only: true,
+            ..order("0.01")
+        };
+        assert!(matches!(
+            check(&l, None, &nothing_to_reduce),
+            Err(Refusal::ReduceOnly { .. })
+        ));
+        let adds_to_long = OrderFacts {
+            reduce_only: true,
+            position_qty: d("1"),
+            ..order("0.01")
+        };
+        assert!(matches!(
+            check(&l, None, &adds_to_long),
+            Err(Refusal::ReduceOnly { .. })
+        ));
+        let reduces_short = OrderFacts {
+            reduce_only: true,
+            position_qty: d("-1"),
+            ..order("0.01")
+        };
+        assert!(check(&l, None, &reduces_short).is_ok());
+    }
+
+    #[test]
+    fn a_market_order_with_no_mark_cannot_be_checked() {
+        let blind = OrderFacts {
+            mark: None,
+            ..order("0.01")
+        };
+        assert_eq!(
+            check(&Limits::default(), None, &blind),
+            Err(Refusal::NoMark)
+        );
+        let huge = OrderFacts {
+            qty: Decimal::MAX,
+            ..order("1")
+        };
+        assert_eq!(
+            check(&Limits::default(), None, &huge),
+            Err(Refusal::Unchecked)
+        );
+    }
+
+    #[test]
+    fn the_same_order_within_two_seconds_asks_to_confirm() {
+        let l = Limits::default();
+        let o = limit(Side::Buy, "59000");
+        let mut s = AccountSession::default();
+        s.recent.push_back(RecentOrder {
+            symbol: "BTCUSDT".into(),
+            side: Side::Buy,
+            order_type: OrderType::Limit,
+            qty: d("0.01"),
+            price: Some(d("59000")),
+            at_ms: o.at.unix_ms - 800,
+        });
+        let w = check(&l, Some(&s), &o).unwrap();
+        assert_eq!(
+            w[0].seen,
+            "the same order as one sent 0.8 s ago (0.01 BTCUSDT)"
+        );
+        let other_price = limit(Side::Buy, "59000.5");
+        assert!(check(&l, Some(&s), &other_price).unwrap().is_empty());
+        let later = OrderFacts {
+            at: o.at.plus_ms(1300),
+            ..o.clone()
+        };
+        assert!(
+            check(&l, Some(&s), &later).unwrap().is_empty(),
+            "2.1 s after"
+        );
+    }
+}
