@@ -34,6 +34,9 @@ const COMMANDS: &[&str] = &[
     "stop_market",
     "set_leverage",
     "fee_rates",
+    "guard_status",
+    "acknowledge_warning",
+    "resume_trading",
 ];
 
 fn main() {

@@ -646,3 +646,30 @@ impl Authenticator {
             .unwrap()
     }
 }
+
+/// For engine tests that are not about the guard: the user has confirmed and given a code, so
+/// only the guard's refusals (limits, the breaker) stop an order.
+pub const CONSENTED: rampart_engine::orders::Consent = rampart_engine::orders::Consent {
+    confirmed: true,
+    stepped_up: true,
+};
+
+/// A guard as the app makes one (default thresholds and limits), with no history.
+pub fn new_guard() -> rampart_guard::Guard {
+    rampart_guard::Guard::new(
+        rampart_guard::Thresholds::default(),
+        rampart_guard::History::default(),
+        rampart_engine::orders::CLIENT_ID_PREFIX,
+    )
+}
+
+/// The placed order of a place call made with [`CONSENTED`] (which the guard never sends back
+/// for a confirmation or a code).
+pub fn placed(
+    outcome: Result<rampart_engine::orders::PlaceOutcome, rampart_engine::orders::OrderError>,
+) -> Result<rampart_engine::orders::PlacedOrder, rampart_engine::orders::OrderError> {
+    match outcome? {
+        rampart_engine::orders::PlaceOutcome::Placed { order } => Ok(order),
+        other => panic!("the guard asked again after full consent: {other:?}"),
+    }
+}

@@ -13,8 +13,9 @@ use rampart_core::status::Preflight;
 use rampart_core::trading::{
     Balance, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
 };
+use rampart_engine::guard::GuardStatus;
 use rampart_engine::live::LiveChanges;
-use rampart_engine::orders::{OrderTicket, PlacedOrder};
+use rampart_engine::orders::{OrderTicket, PlaceOutcome};
 use rampart_engine::{AddAccountRequest, Desk, OrderRef, TradingStatus};
 use tauri::State;
 use tauri::ipc::Channel;
@@ -128,8 +129,16 @@ pub async fn place_order(
     desk: DeskState<'_>,
     account_id: String,
     ticket: OrderTicket,
-) -> Result<PlacedOrder, ApiError> {
-    desk.place_order(&account_id, &ticket).await
+    confirmed: Option<bool>,
+    step_up_code: Option<String>,
+) -> Result<PlaceOutcome, ApiError> {
+    desk.place_order(
+        &account_id,
+        &ticket,
+        confirmed.unwrap_or(false),
+        step_up_code.as_deref(),
+    )
+    .await
 }
 
 #[tauri::command]
@@ -175,6 +184,27 @@ pub async fn fee_rates(
     symbol: String,
 ) -> Result<FeeRates, ApiError> {
     desk.fee_rates(&account_id, &symbol).await
+}
+
+/// The guard's warnings of the session and the circuit breaker's halts.
+#[tauri::command]
+pub async fn guard_status(desk: DeskState<'_>) -> Result<GuardStatus, ApiError> {
+    desk.guard_status()
+}
+
+#[tauri::command]
+pub async fn acknowledge_warning(desk: DeskState<'_>, id: u64) -> Result<GuardStatus, ApiError> {
+    desk.acknowledge_warning(id)
+}
+
+/// Lifts the circuit breaker's halt on an account with a fresh TOTP code.
+#[tauri::command]
+pub async fn resume_trading(
+    desk: DeskState<'_>,
+    account_id: String,
+    code: String,
+) -> Result<GuardStatus, ApiError> {
+    desk.resume_trading(&account_id, &code)
 }
 
 #[tauri::command]

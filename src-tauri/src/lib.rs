@@ -57,6 +57,9 @@ pub fn run() -> ExitCode {
             commands::stop_market,
             commands::set_leverage,
             commands::fee_rates,
+            commands::guard_status,
+            commands::acknowledge_warning,
+            commands::resume_trading,
         ])
         .run(tauri::generate_context!());
     match result {

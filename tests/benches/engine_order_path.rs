@@ -44,8 +44,7 @@ use std::time::{Duration, Instant};
 use rampart_core::trading::{MarkPrice, OrderAck, OrderRequest, OrderStatus, PositionSide};
 use rampart_core::{OrderType, Price, Qty, Side, Venue as VenueId};
 use rampart_engine::orders::{
-    ConnectionState, DiskTime, Intent, NoPreTradeChecks, OrderEngine, OrderJournal, OrderTicket,
-    ResolvePolicy,
+    ConnectionState, DiskTime, Intent, OrderEngine, OrderJournal, OrderTicket, ResolvePolicy,
 };
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
 use rampart_tests::intercept::{Intercepted, Interception};
@@ -183,7 +182,8 @@ async fn engine_in(dir: &Path) -> Arc<OrderEngine> {
     let engine = OrderEngine::new(
         journal,
         unresolved,
-        Box::new(NoPreTradeChecks),
+        rampart_tests::new_guard(),
+        std::sync::Arc::new(rampart_engine::orders::NoAccountFacts),
         ResolvePolicy::default(),
     );
     engine.attach(ACCOUNT, VenueId::BinanceUsdm, venue);
@@ -218,7 +218,11 @@ async fn place(engine: &Arc<OrderEngine>, i: usize) -> Timed {
     let ticket = ticket(i);
     let disk_before = engine.journal().disk_time();
     let started = Instant::now();
-    let placed = engine.place(ACCOUNT, &ticket).await;
+    let placed = rampart_tests::placed(
+        engine
+            .place(ACCOUNT, &ticket, rampart_tests::CONSENTED)
+            .await,
+    );
     let total = started.elapsed();
     let disk_after = engine.journal().disk_time();
     match placed {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use rampart_core::trading::{OrderAck, OrderRequest};
 use rampart_core::{OrderType, Side, Venue as VenueId};
 use rampart_engine::orders::{
-    ConnectionState, NoPreTradeChecks, OrderEngine, OrderJournal, OrderTicket, ResolvePolicy,
+    ConnectionState, OrderEngine, OrderJournal, OrderTicket, ResolvePolicy,
 };
 use rampart_tests::intercept::{Intercepted, Interception};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
@@ -81,7 +81,8 @@ async fn main() {
     let engine = OrderEngine::new(
         journal,
         Vec::new(),
-        Box::new(NoPreTradeChecks),
+        rampart_tests::new_guard(),
+        std::sync::Arc::new(rampart_engine::orders::NoAccountFacts),
         ResolvePolicy::default(),
     );
     engine.attach("acc", VenueId::BinanceUsdm, venue);
@@ -108,7 +109,8 @@ async fn main() {
         margin_mode: None,
         position_side: Default::default(),
     };
-    let placed = engine.place("acc", &ticket).await;
+    let placed =
+        rampart_tests::placed(engine.place("acc", &ticket, rampart_tests::CONSENTED).await);
     // Reaching here means the crash point was not hit.
     eprintln!("placed without crashing: {placed:?}");
     std::process::exit(3);

@@ -306,7 +306,7 @@ const INVISIBLE_MS: u64 = 200;
 #[tokio::test]
 async fn under_answer_query_and_visibility_faults_no_order_is_taken_twice() {
     use rampart_engine::orders::{
-        NoPreTradeChecks, OrderEngine, OrderJournal, OrderTicket, PlacedStatus, ResolvePolicy,
+        OrderEngine, OrderJournal, OrderTicket, PlacedStatus, ResolvePolicy,
     };
 
     const ORDERS: usize = 320;
@@ -340,7 +340,8 @@ async fn under_answer_query_and_visibility_faults_no_order_is_taken_twice() {
     let engine = OrderEngine::new(
         journal,
         Vec::new(),
-        Box::new(NoPreTradeChecks),
+        rampart_tests::new_guard(),
+        std::sync::Arc::new(rampart_engine::orders::NoAccountFacts),
         ResolvePolicy {
             not_placed_margin: Duration::from_millis(300),
             confirm_after: Duration::from_millis(200),
@@ -383,10 +384,9 @@ async fn under_answer_query_and_visibility_faults_no_order_is_taken_twice() {
             margin_mode: None,
             position_side: Default::default(),
         };
-        let placed = engine
-            .place("acc", &ticket)
-            .await
-            .unwrap_or_else(|e| panic!("order {i}: {e}"));
+        let placed =
+            rampart_tests::placed(engine.place("acc", &ticket, rampart_tests::CONSENTED).await)
+                .unwrap_or_else(|e| panic!("order {i}: {e}"));
         match placed.status {
             PlacedStatus::Accepted => accepted.push(placed.client_order_id),
             PlacedStatus::CheckingWithExchange => {

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use rampart_core::{OrderType, Side, Venue as VenueId};
 use rampart_engine::orders::{
-    ConnectionState, NoPreTradeChecks, OrderEngine, OrderError, OrderJournal, OrderTicket,
-    PlacedStatus, ResolvePolicy,
+    ConnectionState, OrderEngine, OrderError, OrderJournal, OrderTicket, PlacedStatus,
+    ResolvePolicy,
 };
 use rampart_sim::binance_usdm::{Faults, SimConfig, SimServer};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
@@ -57,7 +57,8 @@ fn open_engine(journal: &Path) -> Arc<OrderEngine> {
     OrderEngine::new(
         journal,
         unresolved,
-        Box::new(NoPreTradeChecks),
+        rampart_tests::new_guard(),
+        std::sync::Arc::new(rampart_engine::orders::NoAccountFacts),
         fast_policy(),
     )
 }
@@ -143,16 +144,22 @@ async fn orders_with_lost_answers_are_resolved_by_client_id_and_none_is_sent_twi
     let mut checking = Vec::new();
     for i in 0..ORDERS {
         let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
-        let placed = engine
-            .place("acc", &market(side, "0.002"))
-            .await
-            .unwrap_or_else(|e| panic!("order {i}: {e}"));
+        let placed = rampart_tests::placed(
+            engine
+                .place("acc", &market(side, "0.002"), rampart_tests::CONSENTED)
+                .await,
+        )
+        .unwrap_or_else(|e| panic!("order {i}: {e}"));
         match placed.status {
             PlacedStatus::Accepted => accepted.push(placed.client_order_id),
             PlacedStatus::CheckingWithExchange => {
                 // While it is unknown, the symbol takes no new order, and nothing is sent.
                 let before = sim.order_count();
-                match engine.place("acc", &market(side, "0.002")).await {
+                match rampart_tests::placed(
+                    engine
+                        .place("acc", &market(side, "0.002"), rampart_tests::CONSENTED)
+                        .await,
+                ) {
                     Err(OrderError::CheckingWithExchange(why)) => {
                         assert!(why.contains("Checking with the exchange"), "{why}")
                     }
@@ -261,7 +268,11 @@ async fn orders_in_flight_at_a_crash_are_resolved_at_restart_and_never_sent_twic
         );
         engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
         let before = sim.order_count();
-        match engine.place("acc", &limit("0.002", "59000")).await {
+        match rampart_tests::placed(
+            engine
+                .place("acc", &limit("0.002", "59000"), rampart_tests::CONSENTED)
+                .await,
+        ) {
             Err(OrderError::CheckingWithExchange(why)) => {
                 assert!(why.contains("before Rampart last stopped"), "{why}")
             }
@@ -280,7 +291,12 @@ async fn orders_in_flight_at_a_crash_are_resolved_at_restart_and_never_sent_twic
         let text = std::fs::read_to_string(&journal).unwrap();
         assert!(text.is_empty(), "compacted after resolution: {text}");
         // Resolved: the account trades again.
-        let placed = engine.place("acc", &limit("0.002", "59000")).await.unwrap();
+        let placed = rampart_tests::placed(
+            engine
+                .place("acc", &limit("0.002", "59000"), rampart_tests::CONSENTED)
+                .await,
+        )
+        .unwrap();
         assert_eq!(placed.status, PlacedStatus::Accepted);
         engine.detach_all();
     }
@@ -302,7 +318,13 @@ async fn concurrent_places_are_each_sent_once_and_an_unknown_refuses_a_whole_bur
     let burst: Vec<_> = (0..32)
         .map(|_| {
             let engine = Arc::clone(&engine);
-            tokio::spawn(async move { engine.place("acc", &limit("0.002", "59000")).await })
+            tokio::spawn(async move {
+                rampart_tests::placed(
+                    engine
+                        .place("acc", &limit("0.002", "59000"), rampart_tests::CONSENTED)
+                        .await,
+                )
+            })
         })
         .collect();
     let mut ids = Vec::new();
@@ -321,14 +343,25 @@ async fn concurrent_places_are_each_sent_once_and_an_unknown_refuses_a_whole_bur
         every: 33,
         ..Faults::default()
     });
-    let lost = engine.place("acc", &limit("0.002", "59000")).await.unwrap();
+    let lost = rampart_tests::placed(
+        engine
+            .place("acc", &limit("0.002", "59000"), rampart_tests::CONSENTED)
+            .await,
+    )
+    .unwrap();
     sim.set_faults(Faults::default());
     assert_eq!(lost.status, PlacedStatus::CheckingWithExchange);
     let before = sim.order_count();
     let burst: Vec<_> = (0..16)
         .map(|_| {
             let engine = Arc::clone(&engine);
-            tokio::spawn(async move { engine.place("acc", &limit("0.002", "59000")).await })
+            tokio::spawn(async move {
+                rampart_tests::placed(
+                    engine
+                        .place("acc", &limit("0.002", "59000"), rampart_tests::CONSENTED)
+                        .await,
+                )
+            })
         })
         .collect();
     let mut refused = 0;
@@ -353,7 +386,8 @@ async fn concurrent_places_are_each_sent_once_and_an_unknown_refuses_a_whole_bur
 
 /// A failure on the way to sending (here the mark price the checks need cannot be fetched: the
 /// venue went away after the account connected) is "not sent", never "checking with the
-/// exchange": nothing blocks the symbol and no lookup starts, because the order never left.
+/// exchange": nothing blocks the symbol and no lookup starts, because the order never left. The
+/// guard is what stops it: a market order's value cannot be checked without a mark.
 #[tokio::test]
 async fn a_failure_before_the_order_leaves_is_not_sent_not_unknown() {
     let sim = start_sim(Faults::default()).await;
@@ -363,8 +397,12 @@ async fn a_failure_before_the_order_leaves_is_not_sent_not_unknown() {
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
     ready(&engine).await;
     sim.stop().await;
-    match engine.place("acc", &market(Side::Buy, "0.002")).await {
-        Err(OrderError::NotSent(e)) => assert!(e.not_sent && !e.outcome_unknown, "{e:?}"),
+    match rampart_tests::placed(
+        engine
+            .place("acc", &market(Side::Buy, "0.002"), rampart_tests::CONSENTED)
+            .await,
+    ) {
+        Err(OrderError::Refused(why)) => assert!(why.starts_with("no mark price"), "{why}"),
         other => panic!("expected not sent, got {other:?}"),
     }
     assert_eq!(engine.pending_count(), 0);
@@ -389,7 +427,12 @@ async fn a_run_of_orders_reads_the_mark_once() {
     ready(&engine).await;
     let before = sim.rest_requests();
     for _ in 0..5 {
-        let placed = engine.place("acc", &limit("0.002", "59000")).await.unwrap();
+        let placed = rampart_tests::placed(
+            engine
+                .place("acc", &limit("0.002", "59000"), rampart_tests::CONSENTED)
+                .await,
+        )
+        .unwrap();
         assert_eq!(placed.status, PlacedStatus::Accepted);
     }
     assert_eq!(
@@ -418,10 +461,12 @@ async fn a_placed_order_carries_its_send_time_and_round_trip() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_micros() as i64;
-    let placed = engine
-        .place("acc", &market(Side::Buy, "0.002"))
-        .await
-        .unwrap();
+    let placed = rampart_tests::placed(
+        engine
+            .place("acc", &market(Side::Buy, "0.002"), rampart_tests::CONSENTED)
+            .await,
+    )
+    .unwrap();
     let after = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -459,10 +504,12 @@ async fn leverage_is_set_through_the_engine_and_zero_is_refused() {
     };
     let set = engine.set_leverage("acc", &request("5")).await.unwrap();
     assert_eq!(set, Leverage::both(d("5")));
-    engine
-        .place("acc", &market(Side::Buy, "0.002"))
-        .await
-        .unwrap();
+    rampart_tests::placed(
+        engine
+            .place("acc", &market(Side::Buy, "0.002"), rampart_tests::CONSENTED)
+            .await,
+    )
+    .unwrap();
     let positions = engine.positions("acc").await.unwrap();
     let btc = positions.iter().find(|p| p.symbol == BTC).unwrap();
     assert_eq!(btc.leverage, Some(d("5")));

@@ -48,6 +48,12 @@ pub enum ErrorCode {
     VenueUnavailable,
     /// No order with that client order id on the account.
     OrderNotFound,
+    /// The guard's pre-trade checks refused the order; nothing was sent. The message has the
+    /// figures and what to change.
+    RefusedByGuard,
+    /// The circuit breaker has halted new orders on the account until the user resumes with a
+    /// TOTP code; cancels and closes still work.
+    TradingHalted,
     /// A bug: something that should not happen did. The message says what to report.
     Internal,
 }
@@ -73,6 +79,8 @@ impl ErrorCode {
             Self::CheckingWithExchange => "checking_with_exchange",
             Self::VenueUnavailable => "venue_unavailable",
             Self::OrderNotFound => "order_not_found",
+            Self::RefusedByGuard => "refused_by_guard",
+            Self::TradingHalted => "trading_halted",
             Self::Internal => "internal",
         }
     }
@@ -138,6 +146,8 @@ mod tests {
             ErrorCode::CheckingWithExchange,
             ErrorCode::VenueUnavailable,
             ErrorCode::OrderNotFound,
+            ErrorCode::RefusedByGuard,
+            ErrorCode::TradingHalted,
             ErrorCode::Internal,
         ] {
             assert_eq!(

@@ -7,6 +7,7 @@
 mod clock;
 pub mod demo;
 mod files;
+pub mod guard;
 pub mod live;
 pub mod orders;
 mod preflight;

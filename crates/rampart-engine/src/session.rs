@@ -333,7 +333,7 @@ impl Desk {
         Ok(f(&session.data_key))
     }
 
-    fn step_up(&self, code: &str) -> Result<(), ApiError> {
+    pub(crate) fn step_up(&self, code: &str) -> Result<(), ApiError> {
         self.require_unlocked()?;
         self.vault
             .step_up(code, self.clock.now())

@@ -17,15 +17,19 @@ use ts_rs::TS;
 
 use crate::Desk;
 use crate::demo::{self, DemoExchange};
+use crate::files::read_json;
 use crate::files::write_json;
 use crate::live::{LiveChanges, WatchError};
 use crate::orders::{
-    AccountStatus, ConnectionState, NoPreTradeChecks, OrderEngine, OrderJournal, OrderTicket,
-    PlacedOrder, ResolvePolicy,
+    AccountStatus, CLIENT_ID_PREFIX, ConnectionState, Consent, OrderEngine, OrderJournal,
+    OrderTicket, PlaceOutcome, ResolvePolicy,
 };
 use rampart_core::feed::{Candle, CandleInterval};
+use rampart_guard::{Guard, History, Thresholds};
 
 const JOURNAL_FILE: &str = "orders.journal";
+/// The guard's history of the user's own trading (sizes, hours, rates), kept between sessions.
+const GUARD_HISTORY_FILE: &str = "guard-history.json";
 
 /// The trading side of the desk: the engine (with its journal, open for the app's lifetime) and
 /// one simulator per Demo account (keyed by account id), kept running across lock and unlock so
@@ -82,10 +86,21 @@ impl Desk {
                 "orders sent before the last stop have no known outcome; checking with the exchange"
             );
         }
+        let history = match read_json::<History>(&self.data_dir.join(GUARD_HISTORY_FILE)) {
+            Ok(history) => history.unwrap_or_default(),
+            Err(e) => {
+                // The detectors start from no history (silent until it grows); orders are not
+                // held up by a file that cannot be read.
+                tracing::warn!(error = %e.message, "the guard's history could not be read; starting afresh");
+                History::default()
+            }
+        };
+        let guard = Guard::new(Thresholds::default(), history, CLIENT_ID_PREFIX);
         let engine = OrderEngine::new(
             journal,
             unresolved,
-            Box::new(NoPreTradeChecks),
+            guard,
+            Arc::clone(&self.live) as Arc<dyn crate::orders::AccountFacts>,
             ResolvePolicy::default(),
         );
         trading.engine = Some(Arc::clone(&engine));
@@ -100,7 +115,7 @@ impl Desk {
     }
 
     /// The engine while unlocked.
-    fn unlocked_engine(&self) -> Result<Arc<OrderEngine>, ApiError> {
+    pub(crate) fn unlocked_engine(&self) -> Result<Arc<OrderEngine>, ApiError> {
         self.require_unlocked()?;
         self.trading()
             .engine
@@ -259,11 +274,20 @@ impl Desk {
         Ok(())
     }
 
-    /// Drops every venue connection (their keys live in the connectors' memory).
+    /// Drops every venue connection (their keys live in the connectors' memory), and keeps the
+    /// guard's history on disk.
     pub(crate) fn disconnect_accounts(&self) {
         self.live.detach_all();
         if let Some(engine) = &self.trading().engine {
             engine.detach_all();
+            self.save_guard_history(engine);
+        }
+    }
+
+    fn save_guard_history(&self, engine: &OrderEngine) {
+        let history = engine.guard().history().clone();
+        if let Err(e) = write_json(&self.data_dir.join(GUARD_HISTORY_FILE), &history) {
+            tracing::warn!(error = %e.message, "the guard's history could not be written");
         }
     }
 
@@ -304,13 +328,29 @@ impl Desk {
         Ok(engine.instruments(account_id).await?)
     }
 
+    /// Places an order. `confirmed`: the user read the guard's warnings and confirmed;
+    /// `step_up_code`: a fresh TOTP code, checked here before anything else, for an order the
+    /// guard asked a code for.
     pub async fn place_order(
         &self,
         account_id: &str,
         ticket: &OrderTicket,
-    ) -> Result<PlacedOrder, ApiError> {
+        confirmed: bool,
+        step_up_code: Option<&str>,
+    ) -> Result<PlaceOutcome, ApiError> {
         let engine = self.unlocked_engine()?;
-        Ok(engine.place(account_id, ticket).await?)
+        let stepped_up = match step_up_code {
+            Some(code) => {
+                self.step_up(code)?;
+                true
+            }
+            None => false,
+        };
+        let consent = Consent {
+            confirmed,
+            stepped_up,
+        };
+        Ok(engine.place(account_id, ticket, consent).await?)
     }
 
     pub async fn cancel_order(&self, order: &OrderRef) -> Result<OrderState, ApiError> {

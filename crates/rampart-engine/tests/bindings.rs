@@ -17,8 +17,9 @@ use rampart_core::trading::{
     Balance, FeeRates, InstrumentRules, LeverageRequest, MarkPrice, OrderBook, OrderState, Position,
 };
 use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
+use rampart_engine::guard::GuardStatus;
 use rampart_engine::live::LiveChanges;
-use rampart_engine::orders::{OrderTicket, PlacedOrder};
+use rampart_engine::orders::{OrderTicket, PlaceOutcome, PlacedOrder};
 use rampart_engine::{AddAccountRequest, OrderRef, TradingStatus};
 use ts_rs::{Config, TS};
 
@@ -46,6 +47,8 @@ fn render_all(out: &Path) {
     InstrumentRules::export_all(&cfg).unwrap();
     OrderTicket::export_all(&cfg).unwrap();
     PlacedOrder::export_all(&cfg).unwrap();
+    PlaceOutcome::export_all(&cfg).unwrap();
+    GuardStatus::export_all(&cfg).unwrap();
     OrderRef::export_all(&cfg).unwrap();
     OrderState::export_all(&cfg).unwrap();
     Position::export_all(&cfg).unwrap();

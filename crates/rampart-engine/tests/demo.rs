@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use rampart_core::session::{Environment, LockPhase};
 use rampart_core::trading::OrderStatus;
 use rampart_core::{ErrorCode, OrderType, Side, Venue};
-use rampart_engine::orders::{ConnectionState, OrderTicket, PlacedStatus};
+use rampart_engine::orders::{ConnectionState, OrderTicket, PlaceOutcome, PlacedStatus};
 use rampart_engine::{Clock, Desk, OrderRef};
 use rampart_vault::Keychain;
 use rampart_vault::totp::TotpSeed;
@@ -95,7 +95,14 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
         margin_mode: None,
         position_side: Default::default(),
     };
-    let placed = desk.place_order(&demo.id, &ticket).await.unwrap();
+    let outcome = desk
+        .place_order(&demo.id, &ticket, false, None)
+        .await
+        .unwrap();
+    let PlaceOutcome::Placed { order: placed } = outcome else {
+        panic!("the first usual order asked for more: {outcome:?}");
+    };
+    assert!(placed.warnings.is_empty(), "{:?}", placed.warnings);
     assert_eq!(placed.status, PlacedStatus::Accepted, "{placed:?}");
     assert!(placed.client_order_id.starts_with("rmp"));
     let open = desk.open_orders(&demo.id).await.unwrap();
@@ -121,22 +128,48 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
             .parse()
             .unwrap(),
     );
-    let err = desk.place_order(&demo.id, &off_tick).await.unwrap_err();
+    let err = desk
+        .place_order(&demo.id, &off_tick, false, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidOrder);
     assert!(err.message.contains(" or "), "{}", err.message);
 
     // Locked: nothing trades. Unlocked again: the same Demo exchange, reconnected.
     desk.lock().await.unwrap();
     assert_eq!(
-        desk.place_order(&demo.id, &ticket).await.unwrap_err().code,
+        desk.place_order(&demo.id, &ticket, false, None)
+            .await
+            .unwrap_err()
+            .code,
         ErrorCode::Locked
     );
     clock.0.fetch_add(60, Ordering::SeqCst);
     let status = desk.unlock(seed.code_at(clock.now())).await.unwrap();
     assert_eq!(status.phase, LockPhase::Unlocked);
     until_ready(&desk, &demo.id).await;
-    let placed = desk.place_order(&demo.id, &ticket).await.unwrap();
+    // The same order as one sent a moment ago: the guard asks first, and sends nothing.
+    let outcome = desk
+        .place_order(&demo.id, &ticket, false, None)
+        .await
+        .unwrap();
+    let PlaceOutcome::NeedsConfirmation { warnings } = outcome else {
+        panic!("a duplicate within 2 s went without a confirmation: {outcome:?}");
+    };
+    assert_eq!(warnings[0].kind, rampart_guard::WarningKind::DuplicateOrder);
+    assert!(desk.open_orders(&demo.id).await.unwrap().is_empty());
+    // Confirmed, it goes, with the warning it was confirmed over.
+    let outcome = desk
+        .place_order(&demo.id, &ticket, true, None)
+        .await
+        .unwrap();
+    let PlaceOutcome::Placed { order: placed } = outcome else {
+        panic!("a confirmed order asked again: {outcome:?}");
+    };
+    assert_eq!(placed.warnings.len(), 1, "{:?}", placed.warnings);
     assert_eq!(placed.status, PlacedStatus::Accepted);
+    let listed = desk.guard_status().unwrap();
+    assert_eq!(listed.warnings.len(), 1, "listed once: {listed:?}");
     desk.cancel_all_orders(&demo.id, None).await.unwrap();
     assert!(desk.open_orders(&demo.id).await.unwrap().is_empty());
     // Still one Demo account: the second unlock did not add another.

@@ -50,6 +50,13 @@ impl Breaker {
         self.all.as_ref().or_else(|| self.accounts.get(account))
     }
 
+    /// Every trip in force: per account, or for all accounts (`None`).
+    pub fn trips(&self) -> Vec<(Option<&str>, &Trip)> {
+        let mut trips: Vec<(Option<&str>, &Trip)> = self.all.iter().map(|t| (None, t)).collect();
+        trips.extend(self.accounts.iter().map(|(a, t)| (Some(a.as_str()), t)));
+        trips
+    }
+
     /// Whether any trip is in force.
     pub fn any(&self) -> bool {
         self.all.is_some() || !self.accounts.is_empty()

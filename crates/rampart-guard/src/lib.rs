@@ -44,6 +44,9 @@ use session::{AccountSession, RecentOrder, prune};
 /// Warnings kept for the panel; the oldest go first.
 const LOGGED_WARNINGS: usize = 1_000;
 
+/// A warning identical to one listed less than this long ago is not listed again (ms).
+const REPEAT_WITHIN_MS: i64 = 60_000;
+
 /// A warning in the session's list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Logged {
@@ -293,6 +296,11 @@ impl Guard {
         self.breaker.tripped(account)
     }
 
+    /// Every trip in force: per account (`Some(id)`) or for all accounts (`None`).
+    pub fn trips(&self) -> Vec<(Option<&str>, &Trip)> {
+        self.breaker.trips()
+    }
+
     /// Trading resumes on `account` (the engine has checked a fresh TOTP code). The runs of
     /// refusals start again from zero, so the same old run does not trip it again.
     pub fn resume(&mut self, account: &str) -> bool {
@@ -339,6 +347,16 @@ impl Guard {
         if warning.severity == Severity::Critical {
             self.breaker
                 .trip(warning.account.as_deref(), warning.seen.clone(), at);
+        }
+        // The same warning again within a minute (an order confirmed after its warning was
+        // shown, a retry) is listed once.
+        let repeat = self
+            .log
+            .iter()
+            .rev()
+            .any(|l| at.unix_ms - l.at.unix_ms < REPEAT_WITHIN_MS && l.warning == warning);
+        if repeat {
+            return;
         }
         if self.log.len() == LOGGED_WARNINGS {
             self.log.pop_front();
@@ -579,6 +597,19 @@ mod tests {
         let kinds: Vec<WarningKind> = g.observe_unlock(&odd).iter().map(|w| w.kind).collect();
         assert_eq!(kinds, [WarningKind::UnlockFailures, WarningKind::NewSeat]);
         assert_eq!(g.history().unlocks, 2);
+    }
+
+    #[test]
+    fn the_same_warning_within_a_minute_is_listed_once() {
+        let mut g = Guard::new(Thresholds::default(), History::default(), "rp");
+        let theirs = AccountActivity::Order {
+            client_order_id: "web1",
+        };
+        g.observe_activity("acct", theirs, T0);
+        g.observe_activity("acct", theirs, T0.plus_ms(59_000));
+        assert_eq!(g.warnings().count(), 1);
+        g.observe_activity("acct", theirs, T0.plus_ms(61_000));
+        assert_eq!(g.warnings().count(), 2);
     }
 
     #[test]

@@ -60,9 +60,10 @@ pub enum Refusal {
         "reduce-only cannot reduce here: the position is {position}; untick reduce-only or pick the other side"
     )]
     ReduceOnly { position: Decimal },
-    /// No price to value the order at: a market order before any mark arrived.
+    /// No price to value the order at: a market order with no mark read (the venue did not
+    /// answer, or no market data came yet).
     #[error(
-        "no mark price is known for this instrument yet; wait for market data, or use a limit order"
+        "no mark price could be read for this instrument (the venue did not answer, or no market data has come yet), so the order's value cannot be checked; try again in a moment, or use a limit order"
     )]
     NoMark,
     /// The figures could not be checked (a value too large to compute).

@@ -73,6 +73,35 @@ pub struct Error {
 
 pub type Result<T> = std::result::Result<T, Error>;
 
+/// What a venue's refusal says about the key or the clock, for the guard's watch on refusals
+/// in a row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefusalCause {
+    /// The key or its signature was not accepted (or the key may not do this from here).
+    Authentication,
+    /// The request's timestamp was outside the venue's window.
+    Timestamp,
+    /// Anything else.
+    Other,
+}
+
+impl Error {
+    /// What this refusal says about the key or the clock, by the venue's own code.
+    pub fn refusal_cause(&self) -> RefusalCause {
+        let code = self
+            .venue_code
+            .as_deref()
+            .and_then(|c| c.parse::<i64>().ok());
+        match (self.venue, code) {
+            // The Demo venue speaks Binance USDⓈ-M's protocol.
+            (VenueId::BinanceUsdm | VenueId::Demo, Some(code)) => {
+                crate::binance_usdm::error::refusal_cause(code)
+            }
+            _ => RefusalCause::Other,
+        }
+    }
+}
+
 /// A venue connection the engine drives. Implementations keep their own clock offset, rate
 /// budgets and instrument cache; every method is one venue operation (no blind retries).
 ///

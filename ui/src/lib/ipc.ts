@@ -23,7 +23,8 @@ import type { InstrumentRules } from "./bindings/InstrumentRules";
 import type { OrderRef } from "./bindings/OrderRef";
 import type { OrderState } from "./bindings/OrderState";
 import type { OrderTicket } from "./bindings/OrderTicket";
-import type { PlacedOrder } from "./bindings/PlacedOrder";
+import type { GuardStatus } from "./bindings/GuardStatus";
+import type { PlaceOutcome } from "./bindings/PlaceOutcome";
 import type { Position } from "./bindings/Position";
 import type { TradingStatus } from "./bindings/TradingStatus";
 
@@ -47,7 +48,10 @@ export interface Commands {
   reset_mfa: { args: { code: string }; result: SessionStatus };
   trading_status: { args: None; result: TradingStatus[] };
   list_instruments: { args: { accountId: string }; result: InstrumentRules[] };
-  place_order: { args: { accountId: string; ticket: OrderTicket }; result: PlacedOrder };
+  place_order: {
+    args: { accountId: string; ticket: OrderTicket; confirmed?: boolean; stepUpCode?: string };
+    result: PlaceOutcome;
+  };
   cancel_order: { args: { order: OrderRef }; result: OrderState };
   cancel_all_orders: { args: { accountId: string; symbol: string | null }; result: null };
   open_orders: { args: { accountId: string }; result: OrderState[] };
@@ -59,6 +63,9 @@ export interface Commands {
   watch_market: { args: { accountId: string; symbol: string; interval: CandleInterval; history: number }; result: Candle[] };
   stop_market: { args: None; result: null };
   set_leverage: { args: { accountId: string; request: LeverageRequest }; result: Leverage };
+  guard_status: { args: None; result: GuardStatus };
+  acknowledge_warning: { args: { id: number }; result: GuardStatus };
+  resume_trading: { args: { accountId: string; code: string }; result: GuardStatus };
 }
 
 export type CommandName = keyof Commands;
@@ -83,6 +90,8 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   checking_with_exchange: true,
   venue_unavailable: true,
   order_not_found: true,
+  refused_by_guard: true,
+  trading_halted: true,
   internal: true,
 };
 

@@ -513,6 +513,47 @@ async fn watch(
     }
 }
 
+/// The guard's facts from the live tables: what the account's streams last said.
+impl crate::orders::AccountFacts for LiveDesk {
+    fn position(&self, account_id: &str, symbol: &str) -> rust_decimal::Decimal {
+        self.with_account(account_id, |a| {
+            a.positions
+                .iter()
+                .filter(|p| p.symbol == symbol)
+                .map(|p| p.qty)
+                .sum()
+        })
+        .unwrap_or_default()
+    }
+
+    fn leverage(&self, account_id: &str, symbol: &str) -> Option<u32> {
+        self.with_account(account_id, |a| {
+            a.positions
+                .iter()
+                .find(|p| p.symbol == symbol)
+                .and_then(|p| p.leverage)
+                .and_then(crate::orders::whole_leverage)
+        })
+        .flatten()
+    }
+
+    fn open_orders(&self, account_id: &str) -> u32 {
+        self.with_account(account_id, |a| {
+            u32::try_from(a.open_orders.len()).unwrap_or(u32::MAX)
+        })
+        .unwrap_or(0)
+    }
+}
+
+impl LiveDesk {
+    /// `f` of one account's live tables, if the account is followed.
+    fn with_account<T>(&self, account_id: &str, f: impl FnOnce(&AccountLive) -> T) -> Option<T> {
+        let state = Arc::clone(&lock(&self.accounts).get(account_id)?.state);
+        let live = lock(&state);
+        Some(f(&live))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -22,10 +22,13 @@ use tokio::sync::watch;
 use tokio::task::AbortHandle;
 use ts_rs::TS;
 
+use super::guarded::{self, AccountFacts, Consent, PlaceOutcome};
 use super::journal::{Intent, OrderJournal, Outcome};
 use super::resolve::ResolvePolicy;
 use super::{OrderError, OrderTicket, PlacedOrder, PlacedStatus, new_client_order_id, validate};
 use crate::clock::{local_ms, wall_us};
+use rampart_guard::{Guard, OrderFacts, Refusal, RejectionKind, Verdict as GuardVerdict, Warning};
+use rampart_venues::venue::RefusalCause;
 
 /// Where an account's connection stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -78,29 +81,13 @@ struct OrderTiming {
     round_trip_us: u64,
 }
 
-/// The pre-trade checks' answer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
-    Approved,
-    /// Not sent; the reason says why, with the figures.
-    Refused(String),
-}
-
-/// Where the risk guard plugs into the order path: after the instrument's rules, before the
-/// intent is journaled and signed.
-pub trait PreTradeHook: Send + Sync {
-    fn check(&self, account_id: &str, ticket: &OrderTicket, rules: &InstrumentRules) -> Verdict;
-}
-
-/// The hook before any pre-trade check is configured: every order that passes its instrument's
-/// rules is approved.
-#[derive(Debug, Default)]
-pub struct NoPreTradeChecks;
-
-impl PreTradeHook for NoPreTradeChecks {
-    fn check(&self, _: &str, _: &OrderTicket, _: &InstrumentRules) -> Verdict {
-        Verdict::Approved
-    }
+/// The guard's answer inside the engine.
+enum Judged {
+    /// The order goes; the warnings (info, or consented to) go with its answer.
+    Go(Vec<Warning>),
+    /// The user must confirm or step up first.
+    Ask(PlaceOutcome),
+    Refused(OrderError),
 }
 
 /// A connected account.
@@ -172,7 +159,11 @@ pub struct OrderEngine {
     pub(super) journal: OrderJournal,
     accounts: RwLock<HashMap<String, Arc<Account>>>,
     book: Mutex<Book>,
-    hook: Box<dyn PreTradeHook>,
+    /// The guard: its verdict and its record of what was sent happen in one critical section
+    /// per order, so concurrent orders are judged one at a time against what went before.
+    guard: Mutex<Guard>,
+    /// The accounts' live state the guard's facts come from.
+    facts: Arc<dyn AccountFacts>,
     pub(super) policy: ResolvePolicy,
 }
 
@@ -202,7 +193,8 @@ impl OrderEngine {
     pub fn new(
         journal: OrderJournal,
         unresolved: Vec<Intent>,
-        hook: Box<dyn PreTradeHook>,
+        guard: Guard,
+        facts: Arc<dyn AccountFacts>,
         policy: ResolvePolicy,
     ) -> Arc<Self> {
         let book = Book {
@@ -214,7 +206,8 @@ impl OrderEngine {
             journal,
             accounts: RwLock::new(HashMap::new()),
             book: Mutex::new(book),
-            hook,
+            guard: Mutex::new(guard),
+            facts,
             policy,
         })
     }
@@ -223,6 +216,12 @@ impl OrderEngine {
         // Every change to the book is a handful of map operations with no await and no I/O in
         // between, so a panic elsewhere cannot leave it half-updated: recovering is safe.
         self.book.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The guard. Its calls are pure computation on in-memory state (no await, no I/O while
+    /// held), so a panic cannot leave it half-updated: recovering is safe.
+    pub fn guard(&self) -> MutexGuard<'_, Guard> {
+        self.guard.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn account(&self, id: &str) -> Result<Arc<Account>, OrderError> {
@@ -482,13 +481,16 @@ impl OrderEngine {
         Ok(all)
     }
 
-    /// Places an order: rules, pre-trade checks, intent on disk, sent once. A lost answer is
-    /// "checking with the exchange", resolved in the background by client order id.
+    /// Places an order: rules, the guard, intent on disk, sent once. A lost answer is
+    /// "checking with the exchange", resolved in the background by client order id. When the
+    /// guard wants a confirmation or a code that `consent` does not carry yet, nothing is sent
+    /// and the answer says what it wants, with its warnings.
     pub async fn place(
         self: &Arc<Self>,
         account_id: &str,
         ticket: &OrderTicket,
-    ) -> Result<PlacedOrder, OrderError> {
+        consent: Consent,
+    ) -> Result<PlaceOutcome, OrderError> {
         let account = self.account(account_id)?;
         if let Some(why) = self.book().blocked(account_id, &ticket.symbol) {
             return Err(OrderError::CheckingWithExchange(why));
@@ -503,9 +505,11 @@ impl OrderEngine {
             reference.map(Price::get),
         )
         .map_err(|e| OrderError::Invalid(e.0))?;
-        if let Verdict::Refused(why) = self.hook.check(account_id, ticket, &rules) {
-            return Err(OrderError::Refused(why));
-        }
+        let info = match self.judge(&account, ticket, &rules, reference, consent) {
+            Judged::Go(info) => info,
+            Judged::Ask(outcome) => return Ok(outcome),
+            Judged::Refused(e) => return Err(e),
+        };
         let intent = Intent {
             client_order_id: new_client_order_id(),
             account_id: account_id.to_owned(),
@@ -577,8 +581,85 @@ impl OrderEngine {
                 .last_round_trip_us
                 .store(timing.round_trip_us.max(1), Ordering::Relaxed);
         }
+        // What the venue's answer says about the key and the clock.
+        let answer = match &sent {
+            Ok(_) => Some(Ok(())),
+            Err(e) if !e.outcome_unknown && !e.not_sent && e.kind == ErrorKind::Rejected => {
+                Some(Err(match e.refusal_cause() {
+                    RefusalCause::Authentication => RejectionKind::Authentication,
+                    RefusalCause::Timestamp => RejectionKind::Timestamp,
+                    RefusalCause::Other => RejectionKind::Other,
+                }))
+            }
+            Err(_) => None,
+        };
+        if let Some(answer) = answer {
+            self.guard()
+                .record_answer(account_id, answer, guarded::now());
+        }
         // The request's copy of the id becomes the answer's.
-        self.settle(&account, intent, request.client_order_id, sent, timing)
+        let mut placed = self.settle(&account, intent, request.client_order_id, sent, timing)?;
+        placed.warnings = info;
+        Ok(PlaceOutcome::Placed { order: placed })
+    }
+
+    /// The guard's verdict on one order, and, when it goes, its record: one critical section,
+    /// so a burst of concurrent orders is judged one at a time (each sees those before it).
+    fn judge(
+        &self,
+        account: &Account,
+        ticket: &OrderTicket,
+        rules: &InstrumentRules,
+        reference: Option<Price>,
+        consent: Consent,
+    ) -> Judged {
+        let at = guarded::now();
+        let facts = OrderFacts {
+            account: &account.id,
+            venue: account.venue_id,
+            symbol: &ticket.symbol,
+            side: ticket.side,
+            order_type: ticket.order_type,
+            qty: ticket.qty.get(),
+            price: ticket.price.map(Price::get),
+            trigger_price: ticket.trigger_price.map(Price::get),
+            mark: reference.map(Price::get),
+            value: guarded::contract_value(rules),
+            reduce_only: ticket.reduce_only,
+            leverage: self.facts.leverage(&account.id, &ticket.symbol),
+            position_qty: self.facts.position(&account.id, &ticket.symbol),
+            open_orders: self.facts.open_orders(&account.id),
+            at,
+        };
+        let offset = account.venue.venue_time_ms().map(|t| t - local_ms());
+        let mut guard = self.guard();
+        if let Some(offset) = offset {
+            guard.observe_clock(&account.id, offset, at);
+        }
+        let assessment = guard.assess(&facts);
+        // Listed in the warnings panel whatever happens next (a repeat within a minute is
+        // listed once).
+        guard.commit(&assessment, at);
+        let warnings = assessment.warnings;
+        match assessment.verdict {
+            GuardVerdict::Refused(why @ Refusal::BreakerTripped { .. }) => {
+                return Judged::Refused(OrderError::Halted(why.to_string()));
+            }
+            GuardVerdict::Refused(why) => {
+                return Judged::Refused(OrderError::Refused(why.to_string()));
+            }
+            GuardVerdict::NeedsStepUp if !consent.stepped_up => {
+                return Judged::Ask(PlaceOutcome::NeedsStepUp { warnings });
+            }
+            GuardVerdict::NeedsConfirmation if !consent.confirmed && !consent.stepped_up => {
+                return Judged::Ask(PlaceOutcome::NeedsConfirmation { warnings });
+            }
+            _ => {}
+        }
+        // From here the order counts as sent for the guard (bursts, duplicates, the usual
+        // size), even if the journal or the venue then stops it: the conservative side.
+        guard.record_sent(&facts);
+        Judged::Go(warnings)
     }
 
     /// Journals what the venue answered and turns it into the place call's answer.
@@ -609,6 +690,7 @@ impl OrderEngine {
                     ack: Some(ack),
                     sent_at_us: timing.sent_at_us,
                     round_trip_us: timing.round_trip_us,
+                    warnings: Vec::new(),
                 })
             }
             Err(e) if e.not_sent => {
@@ -665,6 +747,7 @@ impl OrderEngine {
                          is asking the exchange about this order by its client order id; do not \
                          send it again."
                     ),
+                    warnings: Vec::new(),
                 })
             }
         }
@@ -698,6 +781,7 @@ impl OrderEngine {
         client_order_id: &str,
     ) -> Result<OrderState, OrderError> {
         let account = self.connected(account_id).await?;
+        self.guard().record_cancel(account_id, guarded::now());
         account
             .venue
             .cancel_by_client_id(symbol, client_order_id)

@@ -9,14 +9,14 @@
 //! before anything new is sent on their account.
 
 mod engine;
+mod guarded;
 pub mod journal;
 mod resolve;
 pub mod validate;
 
-pub use engine::{
-    AccountStatus, ConnectionState, NoPreTradeChecks, OrderEngine, PendingOrderView, PreTradeHook,
-    Verdict,
-};
+pub use engine::{AccountStatus, ConnectionState, OrderEngine, PendingOrderView};
+pub(crate) use guarded::whole_leverage;
+pub use guarded::{AccountFacts, Consent, NoAccountFacts, PlaceOutcome};
 pub use journal::{DiskTime, Intent, JournalError, OrderJournal, Outcome};
 pub use resolve::ResolvePolicy;
 
@@ -114,6 +114,8 @@ pub struct PlacedOrder {
     /// From that hand-over to the venue's answer (or to the loss of it), µs.
     #[ts(type = "number")]
     pub round_trip_us: u64,
+    /// The guard's warnings the order went with (info ones, or those the user confirmed).
+    pub warnings: Vec<rampart_guard::Warning>,
 }
 
 /// Why an order (or a cancel) did not go through.
@@ -128,9 +130,12 @@ pub enum OrderError {
     /// The order breaks its instrument's rules; nothing was journaled or sent.
     #[error("{0}")]
     Invalid(String),
-    /// The pre-trade checks refused it; nothing was sent.
+    /// The guard's pre-trade checks refused it; nothing was sent.
     #[error("{0}")]
     Refused(String),
+    /// The circuit breaker halts new orders on the account; nothing was sent.
+    #[error("{0}")]
+    Halted(String),
     /// An earlier order on this account and symbol is still being checked with the exchange.
     #[error("{0}")]
     CheckingWithExchange(String),
@@ -156,7 +161,9 @@ impl From<OrderError> for ApiError {
         let code = match &e {
             OrderError::UnknownAccount(_) => ErrorCode::AccountNotFound,
             OrderError::Unavailable(_) => ErrorCode::VenueUnavailable,
-            OrderError::Invalid(_) | OrderError::Refused(_) => ErrorCode::InvalidOrder,
+            OrderError::Invalid(_) => ErrorCode::InvalidOrder,
+            OrderError::Refused(_) => ErrorCode::RefusedByGuard,
+            OrderError::Halted(_) => ErrorCode::TradingHalted,
             OrderError::CheckingWithExchange(_) => ErrorCode::CheckingWithExchange,
             OrderError::Rejected(_) => ErrorCode::OrderRejected,
             OrderError::NotSent(_) => ErrorCode::NotSent,
@@ -172,6 +179,8 @@ impl From<OrderError> for ApiError {
             OrderError::UnknownAccount(_) => {
                 "That account is not connected. Refresh the account list.".to_owned()
             }
+            OrderError::Refused(why) => format!("Not sent: {why}."),
+            OrderError::Halted(why) => format!("Not sent: {why}."),
             other => other.to_string(),
         };
         ApiError::new(code, message)

@@ -175,20 +175,46 @@ impl VenueError {
     }
 }
 
+/// Binance's codes (its "Error Codes" page) that say the key or the clock is at fault:
+/// -1021 INVALID_TIMESTAMP ("Timestamp for this request is outside of the recvWindow", or
+/// "was 1000ms ahead of the server's time"); -1022 INVALID_SIGNATURE ("Signature for this
+/// request is not valid"); -2014 BAD_API_KEY_FMT ("API-key format invalid"); -2015
+/// REJECTED_MBX_KEY ("Invalid API-key, IP, or permissions for action").
+pub const INVALID_TIMESTAMP: i64 = -1021;
+pub const INVALID_SIGNATURE: i64 = -1022;
+pub const BAD_API_KEY_FMT: i64 = -2014;
+pub const REJECTED_MBX_KEY: i64 = -2015;
+
+/// What a refusal with Binance's `code` says about the key or the clock.
+pub fn refusal_cause(code: i64) -> crate::venue::RefusalCause {
+    use crate::venue::RefusalCause;
+    match code {
+        INVALID_SIGNATURE | BAD_API_KEY_FMT | REJECTED_MBX_KEY => RefusalCause::Authentication,
+        INVALID_TIMESTAMP => RefusalCause::Timestamp,
+        _ => RefusalCause::Other,
+    }
+}
+
 /// The trader's sentence for a venue error code; `msg` is Binance's own message.
 fn rejected_message(code: i64, msg: &str) -> String {
     match code {
-        -1021 => "Your computer's clock and Binance's disagree, so the request was refused. \
+        INVALID_TIMESTAMP => {
+            "Your computer's clock and Binance's disagree, so the request was refused. \
                   Rampart has measured the clock again; send it again, and if this keeps \
                   happening, turn on automatic time sync in your system settings."
-            .to_owned(),
-        -1022 => "Binance did not accept the request signature: the API secret does not belong \
+                .to_owned()
+        }
+        INVALID_SIGNATURE => {
+            "Binance did not accept the request signature: the API secret does not belong \
                   to this API key. Enter the key pair again."
-            .to_owned(),
-        -2014 | -2015 => "Binance refused the API key: check that the key is correct, that this \
+                .to_owned()
+        }
+        BAD_API_KEY_FMT | REJECTED_MBX_KEY => {
+            "Binance refused the API key: check that the key is correct, that this \
                           computer's IP address is on the key's allow list, and that the key may \
                           trade futures."
-            .to_owned(),
+                .to_owned()
+        }
         -2018 | -2019 => "Not enough margin for this order. Reduce the size, lower the \
                           leverage, close other positions or add funds."
             .to_owned(),

@@ -35,8 +35,8 @@ use super::order::OrderRequest;
 use super::signer::{Signer, encode_params, push_param};
 use crate::clock::{ClockOffset, Sample};
 
-use super::error::NO_SUCH_ORDER;
 pub use super::error::{HoldReason, VenueError};
+use super::error::{INVALID_TIMESTAMP, NO_SUCH_ORDER};
 
 /// The header that carries the API key on SIGNED and USER_STREAM requests.
 const API_KEY_HEADER: &str = "X-MBX-APIKEY";
@@ -640,7 +640,7 @@ impl RestClient {
         if !status.is_success() {
             return Err(match serde_json::from_slice::<ErrorBody>(&body) {
                 Ok(e) => {
-                    if e.code == -1021 {
+                    if e.code == INVALID_TIMESTAMP {
                         // Timestamp outside recvWindow: our offset is wrong. Forget it; the next
                         // signed request measures again first.
                         lock(&self.clock).invalidate();
@@ -816,11 +816,19 @@ impl RestClient {
     ) -> Result<bytes::Bytes, VenueError> {
         let order = is_order_placement(&method, path);
         match self.signed_once(&method, path, params, weight, order).await {
-            Err(VenueError::Rejected { code: -1021, .. }) if !order => {
+            Err(VenueError::Rejected {
+                code: INVALID_TIMESTAMP,
+                ..
+            }) if !order => {
                 self.sync_clock().await?;
                 self.signed_once(&method, path, params, weight, order).await
             }
-            Err(e @ VenueError::Rejected { code: -1021, .. }) => {
+            Err(
+                e @ VenueError::Rejected {
+                    code: INVALID_TIMESTAMP,
+                    ..
+                },
+            ) => {
                 // An order: measure again now so the trader's next attempt is signed right.
                 let _ = self.sync_clock().await;
                 Err(e)
@@ -867,7 +875,12 @@ impl RestClient {
             }
         };
         match answered {
-            Err(e @ VenueError::Rejected { code: -1021, .. }) => {
+            Err(
+                e @ VenueError::Rejected {
+                    code: INVALID_TIMESTAMP,
+                    ..
+                },
+            ) => {
                 let _ = self.sync_clock().await;
                 Err(e)
             }

@@ -1,0 +1,98 @@
+//! The guard as the app shows it: the session's warnings (listed, acknowledged), the circuit
+//! breaker's trips and resuming with a TOTP code.
+
+use rampart_core::ApiError;
+use rampart_guard::Warning;
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::Desk;
+use crate::orders::OrderEngine;
+
+/// One warning of the session, as the warnings panel lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct GuardWarningView {
+    #[ts(type = "number")]
+    pub id: u64,
+    /// When it was raised (ms since the Unix epoch).
+    #[ts(type = "number")]
+    pub at_ms: i64,
+    pub warning: Warning,
+    pub acknowledged: bool,
+}
+
+/// New orders halted by the circuit breaker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct HaltView {
+    /// The account halted, or `None` when every account is.
+    pub account_id: Option<String>,
+    pub reason: String,
+    #[ts(type = "number")]
+    pub at_ms: i64,
+}
+
+/// The guard's state for the workspace: the warnings panel, the status bar's count, the
+/// breaker's banner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct GuardStatus {
+    /// Oldest first.
+    pub warnings: Vec<GuardWarningView>,
+    pub unacknowledged: u32,
+    pub halts: Vec<HaltView>,
+}
+
+pub(crate) fn status_of(engine: &OrderEngine) -> GuardStatus {
+    let guard = engine.guard();
+    GuardStatus {
+        warnings: guard
+            .warnings()
+            .map(|l| GuardWarningView {
+                id: l.id,
+                at_ms: l.at.unix_ms,
+                warning: l.warning.clone(),
+                acknowledged: l.acknowledged,
+            })
+            .collect(),
+        unacknowledged: u32::try_from(guard.unacknowledged()).unwrap_or(u32::MAX),
+        halts: guard
+            .trips()
+            .into_iter()
+            .map(|(account, trip)| HaltView {
+                account_id: account.map(str::to_owned),
+                reason: trip.reason.clone(),
+                at_ms: trip.at.unix_ms,
+            })
+            .collect(),
+    }
+}
+
+impl Desk {
+    /// The session's warnings and the breaker's trips.
+    pub fn guard_status(&self) -> Result<GuardStatus, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(status_of(&engine))
+    }
+
+    /// Marks one warning as read; unknown ids are ignored (the list keeps the latest 1,000).
+    pub fn acknowledge_warning(&self, id: u64) -> Result<GuardStatus, ApiError> {
+        let engine = self.unlocked_engine()?;
+        engine.guard().acknowledge(id);
+        Ok(status_of(&engine))
+    }
+
+    /// Lifts the breaker's halt on an account, with a fresh TOTP code.
+    pub fn resume_trading(&self, account_id: &str, code: &str) -> Result<GuardStatus, ApiError> {
+        let engine = self.unlocked_engine()?;
+        self.step_up(code)?;
+        if engine.guard().resume(account_id) {
+            tracing::warn!(account = %account_id, "trading resumed after the circuit breaker");
+        }
+        Ok(status_of(&engine))
+    }
+}

@@ -1,0 +1,41 @@
+import { describe, expect, it } from "vitest";
+import type { GuardStatus } from "./bindings/GuardStatus";
+import type { GuardWarningView } from "./bindings/GuardWarningView";
+import type { Severity } from "./bindings/Severity";
+import { panelOrder, severityLabel, warningsCount, worstUnread } from "./guard";
+
+function view(id: number, atMs: number, severity: Severity, acknowledged: boolean): GuardWarningView {
+  return {
+    id,
+    atMs,
+    acknowledged,
+    warning: { kind: "burst", severity, account: "a", symbol: null, seen: `seen ${id}`, advice: "advice" },
+  };
+}
+
+function status(warnings: GuardWarningView[]): GuardStatus {
+  return { warnings, unacknowledged: warnings.filter((w) => !w.acknowledged).length, halts: [] };
+}
+
+describe("the warnings panel", () => {
+  it("lists unread warnings first, newest first within each group", () => {
+    const s = status([view(1, 100, "info", true), view(2, 200, "warning", false), view(3, 300, "high", true), view(4, 400, "info", false)]);
+    expect(panelOrder(s).map((w) => w.id)).toEqual([4, 2, 3, 1]);
+  });
+
+  it("counts what is unread in words", () => {
+    expect(warningsCount(null)).toBe("No new warnings");
+    expect(warningsCount(status([view(1, 1, "info", false)]))).toBe("1 warning");
+    expect(warningsCount(status([view(1, 1, "info", false), view(2, 2, "info", false), view(3, 3, "info", true)]))).toBe("2 warnings");
+  });
+
+  it("colours the status bar by the worst unread severity, ignoring acknowledged ones", () => {
+    expect(worstUnread(null)).toBeNull();
+    expect(worstUnread(status([view(1, 1, "critical", true), view(2, 2, "warning", false), view(3, 3, "info", false)]))).toBe("warning");
+    expect(worstUnread(status([view(1, 1, "high", false), view(2, 2, "critical", false)]))).toBe("critical");
+  });
+
+  it("names every severity by what it asks of the user", () => {
+    expect(["info", "warning", "high", "critical"].map((s) => severityLabel(s as Severity))).toEqual(["Note", "Warning", "Needs a code", "Halted"]);
+  });
+});
