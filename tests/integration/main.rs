@@ -6,6 +6,7 @@ mod binance_connector;
 mod binance_limits;
 mod binance_sim;
 mod first_screen;
+mod guard;
 mod order_engine;
 mod supply_chain;
 mod support;

@@ -6,8 +6,24 @@ use rampart_guard::Warning;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use std::sync::Arc;
+
 use crate::Desk;
+use crate::live::LiveDesk;
 use crate::orders::OrderEngine;
+
+/// Every order and fill the accounts' streams and reads report goes past the engine's guard,
+/// which raises those this terminal did not place (by the client order id's prefix).
+pub fn watch_activity(live: &LiveDesk, engine: &Arc<OrderEngine>) {
+    let watcher = Arc::downgrade(engine);
+    live.on_activity(Arc::new(move |account, activity| {
+        if let Some(engine) = watcher.upgrade() {
+            engine
+                .guard()
+                .observe_activity(account, activity, crate::orders::guard_now());
+        }
+    }));
+}
 
 /// One warning of the session, as the warnings panel lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]

@@ -104,6 +104,7 @@ impl Desk {
             ResolvePolicy::default(),
         );
         trading.engine = Some(Arc::clone(&engine));
+        crate::guard::watch_activity(&self.live, &engine);
         // The watched instrument's streamed marks keep the engine's reference price fresh.
         let marks = Arc::downgrade(&engine);
         self.live.on_mark(Arc::new(move |account, symbol, mark| {

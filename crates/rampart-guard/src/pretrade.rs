@@ -135,12 +135,15 @@ fn duplicate(
             && r.qty == order.qty
             && r.price == order.price
     })?;
-    let ago = Decimal::new(order.at.unix_ms - same.at_ms, 3);
+    let ago_ms = order.at.unix_ms - same.at_ms;
+    let ago = if ago_ms < 1000 {
+        format!("{ago_ms} ms")
+    } else {
+        format!("{} s", shown(Decimal::new(ago_ms, 3), 1))
+    };
     let seen = format!(
-        "the same order as one sent {} s ago ({} {})",
-        shown(ago, 1),
-        order.qty,
-        order.symbol
+        "the same order as one sent {ago} ago ({} {})",
+        order.qty, order.symbol
     );
     Some(
         Warning::new(
@@ -344,7 +347,7 @@ mod tests {
         let w = check(&l, Some(&s), &o).unwrap();
         assert_eq!(
             w[0].seen,
-            "the same order as one sent 0.8 s ago (0.01 BTCUSDT)"
+            "the same order as one sent 800 ms ago (0.01 BTCUSDT)"
         );
         let other_price = limit(Side::Buy, "59000.5");
         assert!(check(&l, Some(&s), &other_price).unwrap().is_empty());

@@ -13,7 +13,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use rampart_core::feed::{Candle, CandleInterval, FeedEvent, FeedStatus};
+use rampart_core::feed::{AccountUpdate, Candle, CandleInterval, FeedEvent, FeedStatus};
 use rampart_venues::venue::{AbortOnDrop, DynVenue, MarketSubscription};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -56,10 +56,17 @@ pub struct LiveDesk {
     changes: watch::Sender<u64>,
     /// Told every mark price the watched instrument's stream brings (see [`LiveDesk::on_mark`]).
     mark_sink: Mutex<Option<MarkSink>>,
+    /// Told every order and fill the accounts' streams and reads report (see
+    /// [`LiveDesk::on_activity`]).
+    activity_sink: Mutex<Option<ActivitySink>>,
 }
 
 /// Receives (account id, symbol, mark) for each mark price of the watched instrument.
 pub type MarkSink = Arc<dyn Fn(&str, &str, rust_decimal::Decimal) + Send + Sync>;
+
+/// Receives (account id, what happened) for each order and fill on an account, whoever placed
+/// it: the guard tells this terminal's from others' by the client order id.
+pub type ActivitySink = Arc<dyn Fn(&str, rampart_guard::AccountActivity<'_>) + Send + Sync>;
 
 impl std::fmt::Debug for LiveDesk {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -75,6 +82,7 @@ impl Default for LiveDesk {
             subscriber: Mutex::default(),
             changes: watch::Sender::new(0),
             mark_sink: Mutex::default(),
+            activity_sink: Mutex::default(),
         }
     }
 }
@@ -172,6 +180,12 @@ impl LiveDesk {
     /// engine keeps it, so an order on that instrument checks against a streamed mark).
     pub fn on_mark(&self, sink: MarkSink) {
         *lock(&self.mark_sink) = Some(sink);
+    }
+
+    /// Hands every order and fill the accounts report to `sink` (the guard watches for those
+    /// this terminal did not place).
+    pub fn on_activity(&self, sink: ActivitySink) {
+        *lock(&self.activity_sink) = Some(sink);
     }
 
     /// Stops watching the instrument, if one was watched.
@@ -305,12 +319,37 @@ fn notify(desk: &std::sync::Weak<LiveDesk>) {
     }
 }
 
+/// Tells the activity sink, if any, about the orders and fills in `update`.
+fn tell_activity(desk: &std::sync::Weak<LiveDesk>, account_id: &str, update: &AccountUpdate) {
+    use rampart_guard::AccountActivity;
+    let Some(d) = desk.upgrade() else { return };
+    let Some(sink) = lock(&d.activity_sink).clone() else {
+        return;
+    };
+    match update {
+        AccountUpdate::Order(o) => sink(
+            account_id,
+            AccountActivity::Order {
+                client_order_id: &o.client_order_id,
+            },
+        ),
+        AccountUpdate::Fill(f) => sink(
+            account_id,
+            AccountActivity::Fill {
+                client_order_id: &f.client_order_id,
+            },
+        ),
+        AccountUpdate::Positions(_) | AccountUpdate::Balances(_) => {}
+    }
+}
+
 /// Reads one account's feed for as long as the desk follows it.
 async fn follow(
     desk: std::sync::Weak<LiveDesk>,
     state: Arc<Mutex<AccountLive>>,
     venue: Arc<dyn DynVenue>,
 ) {
+    let account_id = lock(&state).account_id.clone();
     let mut retry = RETRY_FIRST;
     loop {
         let mut feed = match venue.account_feed().await {
@@ -347,6 +386,11 @@ async fn follow(
                     lock(&state).set_stream(StreamState::Live);
                     notify(&desk);
                     read_due = if resync(&*venue, &state).await {
+                        // Orders placed while this terminal was not listening.
+                        let open = lock(&state).open_orders.clone();
+                        for order in open {
+                            tell_activity(&desk, &account_id, &AccountUpdate::Order(order));
+                        }
                         None
                     } else {
                         // Read again shortly, whole, until a read succeeds.
@@ -360,6 +404,7 @@ async fn follow(
                     lock(&state).set_stream(StreamState::Stopped(why));
                 }
                 FeedEvent::Update(update) => {
+                    tell_activity(&desk, &account_id, &update);
                     let needs = lock(&state).apply(update);
                     if needs.positions || needs.balances {
                         let (at, pending) = read_due

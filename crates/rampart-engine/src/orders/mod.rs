@@ -15,8 +15,8 @@ mod resolve;
 pub mod validate;
 
 pub use engine::{AccountStatus, ConnectionState, OrderEngine, PendingOrderView};
-pub(crate) use guarded::whole_leverage;
 pub use guarded::{AccountFacts, Consent, NoAccountFacts, PlaceOutcome};
+pub(crate) use guarded::{now as guard_now, whole_leverage};
 pub use journal::{DiskTime, Intent, JournalError, OrderJournal, Outcome};
 pub use resolve::ResolvePolicy;
 

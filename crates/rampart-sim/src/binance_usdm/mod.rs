@@ -213,6 +213,8 @@ pub(super) struct Inner {
     /// Stream connections that have subscribed to the events so far (see
     /// [`SimServer::stream_subscriptions`]).
     pub(super) stream_subscriptions: AtomicU64,
+    /// API keys revoked since start ([`SimServer::revoke_api_key`]): refused like unknown ones.
+    revoked: Mutex<std::collections::HashSet<String>>,
 }
 
 pub(super) type Shared = Arc<Inner>;
@@ -242,12 +244,41 @@ impl Inner {
             requests: AtomicU64::new(0),
             key_counter: AtomicU64::new(0),
             stream_subscriptions: AtomicU64::new(0),
+            revoked: Mutex::default(),
         })
     }
 
     /// A receiver of every event published from now on.
     pub(super) fn subscribe(&self) -> tokio::sync::broadcast::Receiver<SimEvent> {
         self.events.subscribe()
+    }
+
+    /// A signed request's key and parameters, checked as Binance checks them; a revoked key is
+    /// refused as an unknown one (-2015).
+    pub(in crate::binance_usdm) fn verify_signed(
+        &self,
+        query: &str,
+        headers: &axum::http::HeaderMap,
+        body: &str,
+        now: i64,
+    ) -> Result<auth::Verified, BinanceError> {
+        let verified = auth::verify(&self.config.accounts, query, headers, body, now)?;
+        if lock(&self.revoked).contains(&verified.api_key) {
+            return Err(BinanceError::RejectedKey);
+        }
+        Ok(verified)
+    }
+
+    /// The API key of a USER_STREAM request, unless it was revoked.
+    pub(in crate::binance_usdm) fn api_key_only(
+        &self,
+        headers: &axum::http::HeaderMap,
+    ) -> Result<String, BinanceError> {
+        let api_key = auth::api_key_only(&self.config.accounts, headers)?;
+        if lock(&self.revoked).contains(&api_key) {
+            return Err(BinanceError::RejectedKey);
+        }
+        Ok(api_key)
     }
 
     /// The API key that owns `listen_key`, while the key is valid.
@@ -626,6 +657,18 @@ impl SimServer {
     /// Changes the fault knobs from now on.
     pub fn set_faults(&self, faults: Faults) {
         *lock(&self.inner.faults) = faults;
+    }
+
+    /// Revokes an API key, as a user does on the exchange's site: every signed or API-key
+    /// request with it is refused from now on (-2015, "Invalid API-key, IP, or permissions for
+    /// action.").
+    pub fn revoke_api_key(&self, api_key: &str) {
+        lock(&self.inner.revoked).insert(api_key.to_owned());
+    }
+
+    /// Takes back a revocation: the key works again.
+    pub fn reinstate_api_key(&self, api_key: &str) {
+        lock(&self.inner.revoked).remove(api_key);
     }
 
     /// A receiver of every stream event (market and user) published from now on. From the

@@ -103,7 +103,8 @@ fn signed(
 ) -> Response {
     let now = inner.now_ms();
     let query = query.unwrap_or_default();
-    let result = auth::verify(&inner.config.accounts, &query, headers, body, now)
+    let result = inner
+        .verify_signed(&query, headers, body, now)
         .and_then(|request| handle(&mut inner.exchange(), &request, now));
     respond(result)
 }

@@ -75,14 +75,9 @@ pub(super) async fn with_order_faults(
         return service_unavailable(DISCONNECTED, "Service Unavailable.");
     }
     let now = inner.now_ms();
-    let result = auth::verify(
-        &inner.config.accounts,
-        query.as_deref().unwrap_or(""),
-        headers,
-        body,
-        now,
-    )
-    .and_then(|request| place(&mut inner.exchange(), &request, now));
+    let result = inner
+        .verify_signed(query.as_deref().unwrap_or(""), headers, body, now)
+        .and_then(|request| place(&mut inner.exchange(), &request, now));
     if let Some(delay) = slow {
         // The order is taken (or refused) now; its answer leaves only after the delay.
         tokio::time::sleep(delay).await;

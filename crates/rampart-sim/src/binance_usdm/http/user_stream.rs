@@ -28,7 +28,7 @@ pub(super) fn draw_listen_key(inner: &Shared) -> String {
 /// `POST /fapi/v1/listenKey` (USER_STREAM: API key, no signature): the account's valid key,
 /// extended by the validity, or a new one.
 pub(super) async fn listen_key_new(State(inner): State<Shared>, headers: HeaderMap) -> Response {
-    let result = auth::api_key_only(&inner.config.accounts, &headers).map(|api_key| {
+    let result = inner.api_key_only(&headers).map(|api_key| {
         let now = inner.now_ms();
         let expires_at = now + inner.config.listen_key_validity_ms;
         let mut keys = lock(&inner.listen_keys);
@@ -81,7 +81,7 @@ pub(super) async fn listen_key_keepalive(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let result = auth::api_key_only(&inner.config.accounts, &headers).and_then(|api_key| {
+    let result = inner.api_key_only(&headers).and_then(|api_key| {
         let key = find_key(&inner, &api_key, query.as_deref(), &body)
             .ok_or(BinanceError::ListenKeyMissing)?;
         let expires_at = inner.now_ms() + inner.config.listen_key_validity_ms;
@@ -100,7 +100,7 @@ pub(super) async fn listen_key_close(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let result = auth::api_key_only(&inner.config.accounts, &headers).and_then(|api_key| {
+    let result = inner.api_key_only(&headers).and_then(|api_key| {
         let key = find_key(&inner, &api_key, query.as_deref(), &body)
             .ok_or(BinanceError::ListenKeyMissing)?;
         lock(&inner.listen_keys).remove(&key);
