@@ -89,9 +89,16 @@ pub struct AccountHistory {
     pub orders: u64,
     /// Orders by hour of the user's local day.
     pub hours: [u64; 24],
-    /// Minutes with at least one order: the usual rate is orders per active minute.
+    /// Minutes with at least one order, before the current one: the usual rate is the orders
+    /// of those minutes per minute (the minute under way, maybe a burst, is not yet usual).
     pub active_minutes: u64,
+    /// The orders of those minutes.
+    #[serde(default)]
+    pub settled_orders: u64,
+    /// The current minute (Unix minutes) and its orders so far.
     last_minute: Option<i64>,
+    #[serde(default)]
+    minute_orders: u64,
     pub instruments: BTreeMap<String, InstrumentHistory>,
 }
 
@@ -102,17 +109,20 @@ impl AccountHistory {
             orders: 0,
             hours: [0; 24],
             active_minutes: 0,
+            settled_orders: 0,
             last_minute: None,
+            minute_orders: 0,
             instruments: BTreeMap::new(),
         }
     }
 
-    /// The usual orders per active minute, as a decimal; `None` before any order.
-    pub fn usual_per_minute(&self) -> Option<Decimal> {
-        if self.active_minutes == 0 {
+    /// The usual orders per active minute, from the minutes before the current one; `None`
+    /// until there are `min_minutes` of them.
+    pub fn usual_per_minute(&self, min_minutes: u64) -> Option<Decimal> {
+        if self.active_minutes == 0 || self.active_minutes < min_minutes {
             return None;
         }
-        Decimal::from(self.orders).checked_div(Decimal::from(self.active_minutes))
+        Decimal::from(self.settled_orders).checked_div(Decimal::from(self.active_minutes))
     }
 }
 
@@ -175,9 +185,14 @@ impl History {
         a.hours[at.local_hour()] += 1;
         let minute = at.unix_ms.div_euclid(60_000);
         if a.last_minute != Some(minute) {
-            a.active_minutes += 1;
+            if a.last_minute.is_some() {
+                a.active_minutes += 1;
+                a.settled_orders += a.minute_orders;
+            }
             a.last_minute = Some(minute);
+            a.minute_orders = 0;
         }
+        a.minute_orders += 1;
         a.instruments
             .entry(symbol.to_owned())
             .or_default()
@@ -246,7 +261,13 @@ mod tests {
             h.record_order("a", Venue::Demo, "X", d("1"), t0.plus_ms(ms));
         }
         let a = h.account("a").unwrap();
-        assert_eq!((a.orders, a.active_minutes), (5, 3));
-        assert_eq!(a.usual_per_minute(), Some(d("5") / d("3")));
+        // Three minutes had orders; the last is still under way, so two are settled (4 orders).
+        assert_eq!((a.orders, a.active_minutes, a.settled_orders), (5, 2, 4));
+        assert_eq!(a.usual_per_minute(1), Some(d("2")));
+        assert_eq!(
+            a.usual_per_minute(3),
+            None,
+            "too few minutes to call anything usual"
+        );
     }
 }

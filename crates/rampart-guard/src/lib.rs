@@ -44,7 +44,8 @@ use session::{AccountSession, RecentOrder, prune};
 /// Warnings kept for the panel; the oldest go first.
 const LOGGED_WARNINGS: usize = 1_000;
 
-/// A warning identical to one listed less than this long ago is not listed again (ms).
+/// A warning reporting the same as one listed less than this long ago is not listed again
+/// (ms; see `same_event`).
 const REPEAT_WITHIN_MS: i64 = 60_000;
 
 /// A warning in the session's list.
@@ -54,6 +55,17 @@ pub struct Logged {
     pub at: Moment,
     pub warning: Warning,
     pub acknowledged: bool,
+}
+
+/// Whether two warnings report the same thing: the same rule, severity, account and
+/// instrument (the figures move on: "11 orders", "12 orders"). Activity this terminal did not
+/// make is one event per order, told apart by what was seen (its client id).
+fn same_event(a: &Warning, b: &Warning) -> bool {
+    a.kind == b.kind
+        && a.severity == b.severity
+        && a.account == b.account
+        && a.symbol == b.symbol
+        && (a.kind != WarningKind::ForeignActivity || a.seen == b.seen)
 }
 
 /// The guard's state: limits, history, the session, the breaker and the warnings list.
@@ -349,12 +361,10 @@ impl Guard {
                 .trip(warning.account.as_deref(), warning.seen.clone(), at);
         }
         // The same warning again within a minute (an order confirmed after its warning was
-        // shown, a retry) is listed once.
-        let repeat = self
-            .log
-            .iter()
-            .rev()
-            .any(|l| at.unix_ms - l.at.unix_ms < REPEAT_WITHIN_MS && l.warning == warning);
+        // shown, a retry, the next order of a burst) is listed once.
+        let repeat = self.log.iter().rev().any(|l| {
+            at.unix_ms - l.at.unix_ms < REPEAT_WITHIN_MS && same_event(&l.warning, &warning)
+        });
         if repeat {
             return;
         }

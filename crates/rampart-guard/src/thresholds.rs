@@ -24,6 +24,9 @@ pub struct Thresholds {
     /// Burst: the same for a step-up.
     pub burst_high_floor: u32,
     pub burst_high_factor: Decimal,
+    /// Burst: settled active minutes of history before the usual rate counts (until then the
+    /// floors alone apply, so a first burst cannot make itself usual).
+    pub burst_min_minutes: u64,
     /// Unusual hour: orders in the history before an hour with none counts as unusual.
     pub hour_min_history: u64,
     /// Churn: the window, the cancels in it and the share of orders cancelled for a warning.
@@ -58,6 +61,7 @@ impl Default for Thresholds {
             burst_warn_factor: Decimal::new(5, 0),
             burst_high_floor: 30,
             burst_high_factor: Decimal::new(15, 0),
+            burst_min_minutes: 30,
             hour_min_history: 100,
             churn_window_ms: 60_000,
             churn_min_cancels: 20,

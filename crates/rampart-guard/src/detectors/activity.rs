@@ -21,14 +21,14 @@ pub fn burst(
     let since = order.at.unix_ms - t.burst_window_ms;
     let count = session.map_or(0, |s| count_since(&s.order_times, since)) + 1;
     // The usual rate scaled to the window; none yet means the floors alone apply.
-    let usual = history
-        .and_then(AccountHistory::usual_per_minute)
+    let known = history
+        .and_then(|h| h.usual_per_minute(t.burst_min_minutes))
         .and_then(|per_minute| {
             per_minute
                 .checked_mul(Decimal::from(t.burst_window_ms))?
                 .checked_div(Decimal::from(60_000))
-        })
-        .unwrap_or(Decimal::ZERO);
+        });
+    let usual = known.unwrap_or(Decimal::ZERO);
     let at_least = |floor: u32, factor: Decimal| {
         let relative = usual.checked_mul(factor).unwrap_or(Decimal::MAX).ceil();
         Decimal::from(floor).max(relative)
@@ -47,10 +47,13 @@ pub fn burst(
     } else {
         return None;
     };
+    let usual_text = match known {
+        Some(u) => format!("your usual is {} in that time", shown(u, 1)),
+        None => "too little history yet for a usual rate".to_owned(),
+    };
     let seen = format!(
-        "{count} orders in the last {} s on this account (your usual is {} in that time; the limit for this warning is {limit})",
+        "{count} orders in the last {} s on this account ({usual_text}; the limit for this warning is {limit})",
         t.burst_window_ms / 1000,
-        shown(usual, 1),
     );
     let advice = "If these are not all yours, use the kill switch and revoke the API key";
     Some(Warning::new(WarningKind::Burst, severity, seen, advice).on(order.account, None))
@@ -203,6 +206,26 @@ mod tests {
         // Orders older than the window do not count.
         let s = session_with_orders((0..40).map(|i| now - 200_000 + i * 1000));
         assert!(burst(&t, None, Some(&s), &o).is_none());
+    }
+
+    #[test]
+    fn a_first_burst_does_not_make_itself_usual() {
+        // No history before: twenty orders in twenty seconds, each recorded as it goes. The
+        // tenth already warns, however many the minute under way has.
+        let t = Thresholds::default();
+        let mut h = History::default();
+        let mut s = AccountSession::default();
+        let mut fired = None;
+        for i in 0..20 {
+            let mut o = order("1");
+            o.at = T0.plus_ms(i * 1000);
+            if fired.is_none() && burst(&t, h.account("acct"), Some(&s), &o).is_some() {
+                fired = Some(i + 1);
+            }
+            h.record_order("acct", Venue::Demo, "BTCUSDT", d("1"), o.at);
+            s.order_times.push_back(o.at.unix_ms);
+        }
+        assert_eq!(fired, Some(10));
     }
 
     #[test]
