@@ -279,9 +279,11 @@ impl Desk {
     /// guard's history on disk.
     pub(crate) fn disconnect_accounts(&self) {
         self.live.detach_all();
-        if let Some(engine) = &self.trading().engine {
+        // The engine is taken out of the lock first: the history is written to disk.
+        let engine = self.trading().engine.clone();
+        if let Some(engine) = engine {
             engine.detach_all();
-            self.save_guard_history(engine);
+            self.save_guard_history(&engine);
         }
     }
 

@@ -135,8 +135,14 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
     assert_eq!(err.code, ErrorCode::InvalidOrder);
     assert!(err.message.contains(" or "), "{}", err.message);
 
-    // Locked: nothing trades. Unlocked again: the same Demo exchange, reconnected.
+    // Locked: nothing trades. Unlocked again: the same Demo exchange, reconnected. The guard's
+    // history of the session (one order sent) is kept on disk at lock.
     desk.lock().await.unwrap();
+    let history: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("guard-history.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(history["accounts"][&demo.id]["orders"], 1, "{history}");
     assert_eq!(
         desk.place_order(&demo.id, &ticket, false, None)
             .await
