@@ -71,8 +71,10 @@ async fn demo_places_and_cancels_through_the_page(app: &App) {
                  { accountId: demo.id, symbol: 'BTCUSDT' })).mark);
                const tick = Number(rules.tickSize);
                const price = (Math.floor(mark * 0.98 / tick) * tick).toFixed(1);
-               const placed = await invoke('place_order', { accountId: demo.id, ticket: {
+               const outcome = await invoke('place_order', { accountId: demo.id, ticket: {
                  symbol: 'BTCUSDT', side: 'buy', orderType: 'limit', qty: '0.01', price } });
+               if (outcome.kind !== 'placed') { return { error: JSON.stringify(outcome) }; }
+               const placed = outcome.order;
                const open = await invoke('open_orders', { accountId: demo.id });
                const cancelled = await invoke('cancel_order', { order: {
                  accountId: demo.id, symbol: 'BTCUSDT', clientOrderId: placed.clientOrderId } });

@@ -562,7 +562,7 @@ async fn leverage_close_at_limit_and_all_accounts() {
         ),
     )
     .await;
-    assert!(placed.get("error").is_none(), "{placed}");
+    assert_eq!(placed["kind"], "placed", "{placed}");
 
     // All accounts: both accounts' rows; cancel all names both and leaves no order open.
     choose(&app, "account-select", "all").await;

@@ -48,10 +48,7 @@ export interface Commands {
   reset_mfa: { args: { code: string }; result: SessionStatus };
   trading_status: { args: None; result: TradingStatus[] };
   list_instruments: { args: { accountId: string }; result: InstrumentRules[] };
-  place_order: {
-    args: { accountId: string; ticket: OrderTicket; confirmed?: boolean; stepUpCode?: string };
-    result: PlaceOutcome;
-  };
+  place_order: { args: { accountId: string; ticket: OrderTicket; confirmed?: boolean; stepUpCode?: string }; result: PlaceOutcome };
   cancel_order: { args: { order: OrderRef }; result: OrderState };
   cancel_all_orders: { args: { accountId: string; symbol: string | null }; result: null };
   open_orders: { args: { accountId: string }; result: OrderState[] };
