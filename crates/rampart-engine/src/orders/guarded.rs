@@ -68,14 +68,30 @@ pub(crate) fn contract_value(rules: &InstrumentRules) -> ContractValue {
 }
 
 /// Now, with the user's local offset from UTC (the system's time zone; UTC when it cannot be
-/// read).
+/// read). The offset is looked up once a minute (it changes only at a zone's transitions, which
+/// fall on whole minutes): the lookup reads the zone's rules, far more than an order's guard
+/// verdict costs.
 pub(crate) fn now() -> Moment {
-    let utc_offset_s = jiff::tz::TimeZone::try_system()
-        .map(|tz| tz.to_offset(jiff::Timestamp::now()).seconds())
-        .unwrap_or(0);
+    use std::sync::atomic::{AtomicI64, Ordering};
+    /// The minute (Unix minutes) the cached offset is for; `i64::MIN` before the first lookup.
+    static MINUTE: AtomicI64 = AtomicI64::new(i64::MIN);
+    static OFFSET_S: AtomicI64 = AtomicI64::new(0);
+    let unix_ms = local_ms();
+    let minute = unix_ms.div_euclid(60_000);
+    let utc_offset_s = if MINUTE.load(Ordering::Acquire) == minute {
+        OFFSET_S.load(Ordering::Relaxed)
+    } else {
+        let offset = jiff::tz::TimeZone::try_system()
+            .map(|tz| i64::from(tz.to_offset(jiff::Timestamp::now()).seconds()))
+            .unwrap_or(0);
+        // Two threads may both look it up at a minute's turn; they store the same answer.
+        OFFSET_S.store(offset, Ordering::Relaxed);
+        MINUTE.store(minute, Ordering::Release);
+        offset
+    };
     Moment {
-        unix_ms: local_ms(),
-        utc_offset_s,
+        unix_ms,
+        utc_offset_s: i32::try_from(utc_offset_s).unwrap_or(0),
     }
 }
 
