@@ -325,6 +325,31 @@ impl App {
             .clone()
     }
 
+    /// Runs `body` (an async function body that may use `invoke`, the page's IPC call) in the
+    /// page and returns its value; a rejected call comes back as `{ error: "<json>" }`.
+    pub async fn invoke(&self, body: &str) -> serde_json::Value {
+        let script = format!(
+            "const done = arguments[arguments.length - 1];
+             const invoke = window.__TAURI_INTERNALS__.invoke;
+             (async () => {{ {body} }})().then(done, (e) => done({{ error: JSON.stringify(e) }}));"
+        );
+        self.driver()
+            .execute_async(&script, Vec::new())
+            .await
+            .expect("run a script in the page")
+            .json()
+            .clone()
+    }
+
+    /// Sets a <select> the way a user's choice does (its change event).
+    pub async fn choose(&self, testid: &str, value: &str) {
+        self.eval(&format!(
+            "const s = document.querySelector('[data-testid={testid}]'); s.value = '{value}'; \
+             s.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
+        ))
+        .await;
+    }
+
     /// Saves a PNG of the window under target/e2e/ and returns its path.
     pub async fn screenshot(&self, name: &str) -> PathBuf {
         // The DOM can be ahead of the pixels: wait until the page has painted twice since the

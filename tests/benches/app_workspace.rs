@@ -116,11 +116,7 @@ async fn click_to_wire() {
     app.wait_text("[data-testid=ticket-mark]", |t| t != "—" && !t.is_empty())
         .await;
     skip_confirmation(&app).await;
-    app.eval(
-        "const s = document.querySelector('[data-testid=ticket-type]'); s.value = 'market';
-         s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
-    )
-    .await;
+    app.choose("ticket-type", "market").await;
     app.type_into("[data-testid=ticket-qty]", "0.01").await;
 
     let clock_fraction_ms = page_clock_fraction(&app).await;

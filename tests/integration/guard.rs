@@ -18,7 +18,7 @@ use rampart_sim::binance_usdm::{SimConfig, SimServer};
 use rampart_venues::binance_usdm::{BinanceUsdm, RestClient};
 use rampart_venues::venue::DynVenue;
 
-use super::support::{BTC, KEY, SECRET, one_account, start};
+use super::support::{BTC, KEY, SECRET, market, one_account, start};
 
 async fn sim() -> SimServer {
     start(SimConfig {
@@ -56,22 +56,6 @@ async fn until(what: &str, done: impl Fn() -> bool) {
             "timed out waiting for {what}"
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn market(side: Side, qty: &str) -> OrderTicket {
-    OrderTicket {
-        symbol: BTC.into(),
-        side,
-        order_type: OrderType::Market,
-        qty: qty.parse().unwrap(),
-        price: None,
-        trigger_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        trigger_by: None,
-        margin_mode: None,
-        position_side: Default::default(),
     }
 }
 

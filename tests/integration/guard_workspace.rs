@@ -6,21 +6,6 @@
 use rampart_tests::{App, Launch, enrol};
 use serde_json::Value;
 
-/// Runs `body` (an async function body using `invoke`) in the page and returns its value.
-async fn invoke(app: &App, body: &str) -> Value {
-    let script = format!(
-        "const done = arguments[arguments.length - 1];
-         const invoke = window.__TAURI_INTERNALS__.invoke;
-         (async () => {{ {body} }})().then(done, (e) => done({{ error: JSON.stringify(e) }}));"
-    );
-    app.driver()
-        .execute_async(&script, Vec::new())
-        .await
-        .expect("run a script in the page")
-        .json()
-        .clone()
-}
-
 #[tokio::test]
 async fn twenty_times_the_usual_size_asks_for_a_code_and_the_panel_lists_why() {
     let app = App::start(Launch {
@@ -34,9 +19,7 @@ async fn twenty_times_the_usual_size_asks_for_a_code_and_the_panel_lists_why() {
 
     // A usual size: twenty market orders of 0.01 BTC, buys and sells in turn (flat after).
     // They come fast, so the guard notes a burst; each is sent confirmed, as a trader would.
-    let placed = invoke(
-        &app,
-        "const [demo] = await invoke('list_accounts', {});
+    let placed = app.invoke("const [demo] = await invoke('list_accounts', {});
          let n = 0;
          for (let i = 0; i < 20; i++) {
            const ticket = { symbol: 'BTCUSDT', side: i % 2 === 0 ? 'buy' : 'sell', orderType: 'market',
@@ -51,11 +34,7 @@ async fn twenty_times_the_usual_size_asks_for_a_code_and_the_panel_lists_why() {
     assert_eq!(placed, Value::from(20), "{placed}");
 
     // Twenty times that from the ticket: the guard asks for a code; nothing is sent yet.
-    app.eval(
-        "const s = document.querySelector('[data-testid=ticket-type]'); s.value = 'market'; \
-         s.dispatchEvent(new Event('change', { bubbles: true })); return true;",
-    )
-    .await;
+    app.choose("ticket-type", "market").await;
     app.type_into("[data-testid=ticket-qty]", "0.2").await;
     app.wait_text("[data-testid=ticket-submit]", |t| {
         t == "Buy / Long 0.200 BTC at market"
@@ -82,12 +61,12 @@ async fn twenty_times_the_usual_size_asks_for_a_code_and_the_panel_lists_why() {
         Some("high")
     );
     app.screenshot("guard-step-up").await;
-    let open_positions = invoke(
-        &app,
-        "const [demo] = await invoke('list_accounts', {});
+    let open_positions = app
+        .invoke(
+            "const [demo] = await invoke('list_accounts', {});
          return (await invoke('positions', { accountId: demo.id })).length;",
-    )
-    .await;
+        )
+        .await;
     assert_eq!(
         open_positions,
         Value::from(0),

@@ -16,7 +16,7 @@ use rampart_sim::binance_usdm::{Faults, SimConfig, SimServer};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
 use rampart_venues::venue::DynVenue;
 
-use super::support::{BTC, KEY, SECRET, one_account, start};
+use super::support::{BTC, KEY, SECRET, market, one_account, start};
 
 /// A short request validity, so that "not found" can mean "not placed" within a second or two.
 const RECV_WINDOW_MS: u32 = 500;
@@ -83,22 +83,6 @@ async fn ready(engine: &OrderEngine) {
             .all(|s| s.connection == ConnectionState::Ready && !s.recovering)
     })
     .await;
-}
-
-fn market(side: Side, qty: &str) -> OrderTicket {
-    OrderTicket {
-        symbol: BTC.into(),
-        side,
-        order_type: OrderType::Market,
-        qty: qty.parse().unwrap(),
-        price: None,
-        trigger_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        trigger_by: None,
-        margin_mode: None,
-        position_side: Default::default(),
-    }
 }
 
 fn limit(qty: &str, price: &str) -> OrderTicket {

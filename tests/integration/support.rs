@@ -106,3 +106,20 @@ pub async fn until_stream_subscriptions(sim: &SimServer, n: u64) {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
+
+/// A MARKET order ticket on BTCUSDT, for the engine's place call.
+pub fn market(side: rampart_core::Side, qty: &str) -> rampart_engine::orders::OrderTicket {
+    rampart_engine::orders::OrderTicket {
+        symbol: BTC.into(),
+        side,
+        order_type: rampart_core::OrderType::Market,
+        qty: qty.parse().unwrap(),
+        price: None,
+        trigger_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        trigger_by: None,
+        margin_mode: None,
+        position_side: Default::default(),
+    }
+}

@@ -24,30 +24,6 @@ async fn enrol_then_unlock(app: &App) -> Authenticator {
     phone
 }
 
-/// Runs `body` (an async function body using `invoke`) in the page and returns its value.
-async fn invoke(app: &App, body: &str) -> Value {
-    let script = format!(
-        "const done = arguments[arguments.length - 1];
-         const invoke = window.__TAURI_INTERNALS__.invoke;
-         (async () => {{ {body} }})().then(done, (e) => done({{ error: JSON.stringify(e) }}));"
-    );
-    app.driver()
-        .execute_async(&script, Vec::new())
-        .await
-        .expect("run a script in the page")
-        .json()
-        .clone()
-}
-
-/// Sets a <select> the way a user's choice does (its change event).
-async fn choose(app: &App, testid: &str, value: &str) {
-    app.eval(&format!(
-        "const s = document.querySelector('[data-testid={testid}]'); s.value = '{value}'; \
-         s.dispatchEvent(new Event('change', {{ bubbles: true }})); return true;"
-    ))
-    .await;
-}
-
 async fn count(app: &App, css: &str) -> u64 {
     app.eval(&format!(
         "return document.querySelectorAll({css:?}).length;"
@@ -92,11 +68,9 @@ async fn demo_trades_from_the_workspace() {
     let _phone = enrol_then_unlock(&app).await;
 
     // Demo is selected and named as such on the top bar and on the ticket.
-    let demo = invoke(
-        &app,
-        "const [demo] = await invoke('list_accounts', {}); return demo;",
-    )
-    .await;
+    let demo = app
+        .invoke("const [demo] = await invoke('list_accounts', {}); return demo;")
+        .await;
     assert_eq!(demo["venue"], "demo", "{demo}");
     let demo_id = demo["id"].as_str().unwrap().to_owned();
     app.wait_text("[data-testid=account-env]", |t| t == "DEMO")
@@ -120,9 +94,7 @@ async fn demo_trades_from_the_workspace() {
     assert_candles_painted(&app).await;
 
     // A limit 2 % below the mark, on the tick.
-    let facts = invoke(
-        &app,
-        &format!(
+    let facts = app.invoke(&format!(
             "const rules = (await invoke('list_instruments', {{ accountId: '{demo_id}' }}))
                .find((r) => r.symbol === 'BTCUSDT');
              const mark = await invoke('mark_price', {{ accountId: '{demo_id}', symbol: 'BTCUSDT' }});
@@ -139,7 +111,7 @@ async fn demo_trades_from_the_workspace() {
         .to_string();
 
     // An off-tick price is refused as it is typed, with the nearest valid prices to click.
-    choose(&app, "ticket-type", "limit").await;
+    app.choose("ticket-type", "limit").await;
     app.type_into("[data-testid=ticket-qty]", QTY).await;
     app.type_into("[data-testid=ticket-price]", &off_tick).await;
     let error = app
@@ -227,7 +199,7 @@ async fn demo_trades_from_the_workspace() {
 
     // A market buy below the chosen threshold goes without a confirmation, and a double click
     // sends one order: the position is the size asked, not twice it.
-    choose(&app, "ticket-type", "market").await;
+    app.choose("ticket-type", "market").await;
     app.type_into("[data-testid=ticket-qty]", QTY).await;
     app.click(".confirm-settings summary").await;
     app.click("[data-testid=skip-confirm-toggle]").await;
@@ -369,7 +341,7 @@ async fn demo_trades_from_the_workspace() {
     assert_eq!(count(&app, "[data-testid=shortcuts-help]").await, 0);
 
     // All accounts: every account's rows, and no ticket without one destination.
-    choose(&app, "account-select", "all").await;
+    app.choose("account-select", "all").await;
     app.wait_text("[data-testid=account-env]", |t| t == "ALL")
         .await;
     app.wait_for("[data-testid=ticket-no-account]").await;
@@ -400,8 +372,7 @@ async fn press_outside_fields(app: &App, key: &str) {
 /// A tick-rounded price `factor` times the mark of BTCUSDT on `account_id` (down for a buy, up
 /// for a sell, so that a limit rests).
 async fn price_from_mark(app: &App, account_id: &str, factor: &str) -> String {
-    let facts = invoke(
-        app,
+    let facts = app.invoke(
         &format!(
             "const rules = (await invoke('list_instruments', {{ accountId: '{account_id}' }}))
                .find((r) => r.symbol === 'BTCUSDT');
@@ -432,11 +403,9 @@ async fn leverage_close_at_limit_and_all_accounts() {
     })
     .await;
     let mut phone = enrol_then_unlock(&app).await;
-    let demo = invoke(
-        &app,
-        "const [demo] = await invoke('list_accounts', {}); return demo;",
-    )
-    .await;
+    let demo = app
+        .invoke("const [demo] = await invoke('list_accounts', {}); return demo;")
+        .await;
     let demo_id = demo["id"].as_str().unwrap().to_owned();
     app.wait_text("[data-testid=ticket-mark]", |t| t != "—" && !t.is_empty())
         .await;
@@ -462,7 +431,7 @@ async fn leverage_close_at_limit_and_all_accounts() {
         .await;
 
     // A market buy (confirmed) opens a position at that leverage.
-    choose(&app, "ticket-type", "market").await;
+    app.choose("ticket-type", "market").await;
     app.type_into("[data-testid=ticket-qty]", QTY).await;
     app.wait_text("[data-testid=ticket-submit]", |t| {
         t == "Buy / Long 0.010 BTC at market"
@@ -481,11 +450,11 @@ async fn leverage_close_at_limit_and_all_accounts() {
         t.contains("Long 5×")
     })
     .await;
-    let positions = invoke(
-        &app,
-        &format!("return await invoke('positions', {{ accountId: '{demo_id}' }});"),
-    )
-    .await;
+    let positions = app
+        .invoke(&format!(
+            "return await invoke('positions', {{ accountId: '{demo_id}' }});"
+        ))
+        .await;
     for p in positions.as_array().unwrap() {
         if let Some(leverage) = p["leverage"].as_str() {
             assert_eq!(
@@ -552,20 +521,18 @@ async fn leverage_close_at_limit_and_all_accounts() {
 
     // A resting buy on the second account (through the page's IPC, as the ticket sends it).
     let rest_at = price_from_mark(&app, &second, "0.98").await;
-    let placed = invoke(
-        &app,
-        &format!(
+    let placed = app
+        .invoke(&format!(
             "return await invoke('place_order', {{ accountId: '{second}', ticket: {{
                symbol: 'BTCUSDT', side: 'buy', orderType: 'limit', qty: '{QTY}', price: '{rest_at}',
                triggerPrice: null, timeInForce: 'gtc', reduceOnly: false, triggerBy: null,
                marginMode: null, positionSide: 'net' }} }});"
-        ),
-    )
-    .await;
+        ))
+        .await;
     assert_eq!(placed["kind"], "placed", "{placed}");
 
     // All accounts: both accounts' rows; cancel all names both and leaves no order open.
-    choose(&app, "account-select", "all").await;
+    app.choose("account-select", "all").await;
     app.wait_text("[data-testid=account-env]", |t| t == "ALL")
         .await;
     app.click("[data-testid=tab-balances]").await;
@@ -602,11 +569,11 @@ async fn leverage_close_at_limit_and_all_accounts() {
     app.wait_text("[data-testid=order-count]", |t| t == "0")
         .await;
     for id in [&demo_id, &second] {
-        let open = invoke(
-            &app,
-            &format!("return await invoke('open_orders', {{ accountId: '{id}' }});"),
-        )
-        .await;
+        let open = app
+            .invoke(&format!(
+                "return await invoke('open_orders', {{ accountId: '{id}' }});"
+            ))
+            .await;
         assert_eq!(open, Value::Array(Vec::new()), "{id}: {open}");
     }
     app.quit().await;
