@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use rampart_core::Venue as VenueId;
 use rampart_core::trading::{
-    Balance, ClientIdLookup, DeadMansScope, FeeRates, InstrumentRules, Leverage, LeverageRequest,
-    MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest, OrderState, Position,
-    VenueCapabilities,
+    Balance, ClientIdLookup, DeadMansScope, FeeRates, InstrumentRules, KeyPermissions, Leverage,
+    LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook, OrderRequest, OrderState,
+    Position, VenueCapabilities,
 };
 use rampart_venues::binance_usdm::BinanceUsdm;
 use rampart_venues::venue::{
@@ -116,6 +116,9 @@ impl<I: Interception> DynVenue for Intercepted<I> {
         countdown: Duration,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(Venue::dead_mans_switch(&self.connector, scope, countdown))
+    }
+    fn key_permissions(&self) -> BoxFuture<'_, Result<Option<KeyPermissions>>> {
+        Box::pin(Venue::key_permissions(&self.connector))
     }
     fn candles<'a>(
         &'a self,

@@ -159,6 +159,7 @@ async fn engine_in(dir: &Path) -> Arc<OrderEngine> {
         accounts: vec![SimAccount {
             api_key: KEY.into(),
             api_secret: SECRET.into(),
+            ..SimAccount::default()
         }],
         tick_interval_ms: 0,
         request_weight_limit: 10_000_000,

@@ -43,6 +43,7 @@ async fn run() {
         accounts: vec![SimAccount {
             api_key: KEY.into(),
             api_secret: SECRET.into(),
+            ..SimAccount::default()
         }],
         request_weight_limit: 1_000_000,
         order_limit_per_minute: 1_000_000,

@@ -1235,6 +1235,7 @@ async fn an_ed25519_key_signs_orders_the_venue_accepts_and_a_foreign_key_is_refu
         accounts: vec![SimAccount {
             api_key: ED_KEY.into(),
             api_secret: public_pem,
+            ..SimAccount::default()
         }],
         ..config()
     })

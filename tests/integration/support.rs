@@ -26,6 +26,7 @@ pub fn account(api_key: &str, api_secret: &str) -> SimAccount {
     SimAccount {
         api_key: api_key.into(),
         api_secret: api_secret.into(),
+        ..SimAccount::default()
     }
 }
 

@@ -34,6 +34,12 @@ enum Command {
     /// `<base>/stream?streams=<a>/<b>`, user data at `<base>/ws/<listenKey>`) and, with --tls,
     /// `CERT: <path>`: the path of a PEM file holding the simulator's self-signed certificate,
     /// written to a new temporary directory (removed on Ctrl+C), for the client to trust.
+    ///
+    /// The account's API key reads and trades futures, and may do nothing more, unless the key
+    /// permission flags say otherwise (--read-only, --enable-withdrawals,
+    /// --enable-internal-transfer, --enable-universal-transfer, --ip-restrict). The simulator
+    /// reports them at `<base>/sapi/v1/account/apiRestrictions` (Binance's Get API Key
+    /// Permission, served on the same address) and prints them as `KEY: <permissions>`.
     Sim(Sim),
 }
 
@@ -70,6 +76,24 @@ struct Sim {
     /// REQUEST_WEIGHT per minute, as published in exchangeInfo (Binance's default 2400).
     #[arg(long, default_value_t = 2400)]
     weight_per_minute: u32,
+    /// The API key may not trade futures (Binance's `enableFutures` off): orders, cancels,
+    /// leverage and countdownCancelAll are refused with -2015; reads still answer.
+    #[arg(long)]
+    read_only: bool,
+    /// The API key may withdraw (`enableWithdrawals` on). Binance allows it only with an IP
+    /// restriction; the simulator takes it without one, to show a client the worst case.
+    #[arg(long)]
+    enable_withdrawals: bool,
+    /// The API key may transfer between master and sub-accounts (`enableInternalTransfer` on).
+    #[arg(long)]
+    enable_internal_transfer: bool,
+    /// The API key may use the universal transfer API (`permitsUniversalTransfer` on).
+    #[arg(long)]
+    enable_universal_transfer: bool,
+    /// The API key is restricted to listed IP addresses (`ipRestrict` on). Reported only: the
+    /// simulator serves this machine alone.
+    #[arg(long)]
+    ip_restrict: bool,
     /// Threads serving requests. The default, 1, serves everything on one thread: the exchange
     /// state is behind one lock anyway, and one thread spares each request a hand-over between
     /// threads (a futex wake per request on loopback). More threads help only many
@@ -104,10 +128,12 @@ fn sim(args: Sim) -> Result<(), String> {
         let listener = tokio::net::TcpListener::bind(args.listen)
             .await
             .map_err(|e| format!("could not listen on {}: {e}", args.listen))?;
+        let permissions = key_permissions(&args);
         let mut config = rampart_sim::binance_usdm::SimConfig {
             accounts: vec![rampart_sim::binance_usdm::SimAccount {
                 api_key: args.api_key,
                 api_secret: args.api_secret,
+                permissions,
             }],
             tick_interval_ms: args.tick_ms,
             order_limit_per_10s: args.orders_per_10s,
@@ -136,6 +162,7 @@ fn sim(args: Sim) -> Result<(), String> {
         if let Some((_, path)) = &cert_dir {
             println!("CERT: {}", path.display());
         }
+        println!("KEY: {}", describe_permissions(&permissions));
         println!(
             "Streams at {base}/ws/<streamName> and {base}/stream?streams=<a>/<b>; user data at {base}/ws/<listenKey>.",
             base = server.ws_base_url()
@@ -149,6 +176,33 @@ fn sim(args: Sim) -> Result<(), String> {
         server.stop().await;
         Ok(())
     })
+}
+
+/// The served account's key permissions: a fresh futures key, changed by the flags.
+fn key_permissions(args: &Sim) -> rampart_sim::binance_usdm::SimKeyPermissions {
+    rampart_sim::binance_usdm::SimKeyPermissions {
+        futures: !args.read_only,
+        withdrawals: args.enable_withdrawals,
+        internal_transfer: args.enable_internal_transfer,
+        universal_transfer: args.enable_universal_transfer,
+        ip_restrict: args.ip_restrict,
+        ..Default::default()
+    }
+}
+
+/// The key permissions as the `KEY:` line prints them: the Binance flags the command line
+/// sets (and `enableReading`), `name=true|false`, space-separated, as apiRestrictions names them.
+fn describe_permissions(p: &rampart_sim::binance_usdm::SimKeyPermissions) -> String {
+    format!(
+        "enableReading={} enableFutures={} enableWithdrawals={} enableInternalTransfer={} \
+         permitsUniversalTransfer={} ipRestrict={}",
+        p.reading,
+        p.futures,
+        p.withdrawals,
+        p.internal_transfer,
+        p.universal_transfer,
+        p.ip_restrict
+    )
 }
 
 /// Writes the certificate to `cert.pem` in a new temporary directory (owner-only on Unix).

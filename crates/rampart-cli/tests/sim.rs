@@ -1,5 +1,5 @@
-//! `rampart sim` standalone: it prints where it serves, answers there, and refuses to listen
-//! beyond this machine.
+//! `rampart sim` standalone: it prints where it serves, answers there, serves the key permissions
+//! its flags set, and refuses to listen beyond this machine.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -147,4 +147,68 @@ async fn serves_tls_13_with_the_certificate_it_prints() {
         .unwrap();
     assert!(untrusting.get(format!("{rest}/time")).send().await.is_err());
     drop(child);
+}
+
+#[tokio::test]
+async fn key_permission_flags_set_what_the_key_may_do() {
+    let mut child = KillOnDrop(
+        sim_on_loopback(&["--read-only", "--enable-withdrawals", "--ip-restrict"])
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let lines = printed_lines(child.0.stdout.take().unwrap());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let (mut rest, mut key) = (None, None);
+    while rest.is_none() || key.is_none() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = lines
+            .recv_timeout(left)
+            .expect("the simulator printed its REST and KEY lines in time");
+        if let Some(v) = line.strip_prefix("REST: ") {
+            rest = Some(v.to_owned());
+        } else if let Some(v) = line.strip_prefix("KEY: ") {
+            key = Some(v.to_owned());
+        }
+    }
+    let (rest, key) = (rest.unwrap(), key.unwrap());
+    assert_eq!(
+        key,
+        "enableReading=true enableFutures=false enableWithdrawals=true \
+         enableInternalTransfer=false permitsUniversalTransfer=false ipRestrict=true"
+    );
+
+    // The served key reports the same, signed and read as Rampart reads it.
+    let base = rest.strip_suffix("/fapi/v1").unwrap();
+    let client =
+        rampart_venues::binance_usdm::RestClient::new(base, "simkey", "simsecret").unwrap();
+    client.sync_clock().await.unwrap();
+    let served = client.api_restrictions().await.unwrap().unwrap();
+    assert!(served.enable_reading && !served.enable_futures);
+    assert!(served.enable_withdrawals && served.ip_restrict);
+    assert!(!served.enable_internal_transfer && !served.permits_universal_transfer);
+    // Read-only: the account reads but may not change its leverage.
+    assert!(client.balances_v3().await.is_ok());
+    let refused = client.set_leverage("BTCUSDT", 5).await.unwrap_err();
+    assert_eq!(refused.venue_code(), Some(-2015), "{refused:?}");
+    drop(child);
+}
+
+#[test]
+fn key_permission_flags_are_documented_in_help() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rampart"))
+        .args(["sim", "--help"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--read-only",
+        "--enable-withdrawals",
+        "--enable-internal-transfer",
+        "--enable-universal-transfer",
+        "--ip-restrict",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from:\n{help}");
+    }
 }

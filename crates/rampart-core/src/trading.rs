@@ -476,6 +476,28 @@ pub struct LeverageRequest {
     pub margin_mode: Option<MarginMode>,
 }
 
+/// What an API key may do, as the venue itself reports it (Binance: the API key's
+/// restrictions), for the guard's key permission audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
+pub struct KeyPermissions {
+    /// Whether the key may read the account.
+    pub can_read: bool,
+    /// Whether the key may trade the products this connection trades (Binance USDⓈ-M: futures).
+    pub can_trade: bool,
+    /// Whether the key may withdraw funds off the venue.
+    pub can_withdraw: bool,
+    /// Whether the key may move funds between the user's own accounts (internal or universal
+    /// transfer).
+    pub can_transfer: bool,
+    /// Whether the venue takes the key only from the IP addresses listed with it.
+    pub ip_restricted: bool,
+    /// When the key was created (ms since the Unix epoch), where the venue says.
+    #[ts(type = "number | null")]
+    pub created_ms: Option<i64>,
+}
+
 /// What a venue's dead man's switch covers when it fires.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case", tag = "scope", content = "symbol")]

@@ -33,6 +33,7 @@ async fn sim_with_ticks(tick_interval_ms: u64) -> SimServer {
         accounts: vec![SimAccount {
             api_key: KEY.into(),
             api_secret: SECRET.into(),
+            ..SimAccount::default()
         }],
         tick_interval_ms,
         order_limit_per_10s: 100_000,

@@ -48,6 +48,7 @@ fn main() {
             accounts: vec![SimAccount {
                 api_key: KEY.into(),
                 api_secret: "bench-secret".into(),
+                ..SimAccount::default()
             }],
             tick_interval_ms: 0,
             ..Default::default()

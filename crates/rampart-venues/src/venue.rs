@@ -24,8 +24,9 @@ pub use rampart_core::feed::{
 };
 pub use rampart_core::trading::{
     Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, FeeRates,
-    InstrumentRules, Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook,
-    OrderRequest, OrderState, OrderStatus, Position, PositionSide, TriggerBy, VenueCapabilities,
+    InstrumentRules, KeyPermissions, Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck,
+    OrderBook, OrderRequest, OrderState, OrderStatus, Position, PositionSide, TriggerBy,
+    VenueCapabilities,
 };
 use tokio::sync::mpsc;
 
@@ -211,6 +212,10 @@ pub trait Venue: Send + Sync {
         countdown: Duration,
     ) -> impl Future<Output = Result<()>> + Send;
 
+    /// What the connection's API key may do, as the venue reports it; `None` where the venue (or
+    /// this environment of it) does not publish a key's permissions.
+    fn key_permissions(&self) -> impl Future<Output = Result<Option<KeyPermissions>>> + Send;
+
     /// The last `limit` candles of `symbol`, oldest first; the last one is the current,
     /// unfinished candle.
     fn candles(
@@ -347,6 +352,7 @@ pub trait DynVenue: Send + Sync {
         scope: &'a DeadMansScope,
         countdown: Duration,
     ) -> BoxFuture<'a, Result<()>>;
+    fn key_permissions(&self) -> BoxFuture<'_, Result<Option<KeyPermissions>>>;
     fn candles<'a>(
         &'a self,
         symbol: &'a str,
@@ -437,6 +443,9 @@ impl<T: Venue> DynVenue for T {
         countdown: Duration,
     ) -> BoxFuture<'a, Result<()>> {
         Box::pin(Venue::dead_mans_switch(self, scope, countdown))
+    }
+    fn key_permissions(&self) -> BoxFuture<'_, Result<Option<KeyPermissions>>> {
+        Box::pin(Venue::key_permissions(self))
     }
     fn candles<'a>(
         &'a self,

@@ -29,6 +29,7 @@ async fn sim(tick_interval_ms: u64) -> SimServer {
         accounts: vec![SimAccount {
             api_key: KEY.into(),
             api_secret: SECRET.into(),
+            ..SimAccount::default()
         }],
         tick_interval_ms,
         ..SimConfig::default()

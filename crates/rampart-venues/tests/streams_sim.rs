@@ -33,6 +33,7 @@ async fn quiet_sim() -> SimServer {
         accounts: vec![SimAccount {
             api_key: KEY.into(),
             api_secret: SECRET.into(),
+            ..SimAccount::default()
         }],
         tick_interval_ms: 0,
         ..SimConfig::default()

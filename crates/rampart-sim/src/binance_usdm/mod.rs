@@ -4,6 +4,9 @@
 //! (`/fapi/v1/algoOrder`: stop / take-profit triggers that place a regular order), positions and
 //! balances, listen keys, Binance's authentication (HMAC and Ed25519), timestamp and filter
 //! checks, error codes and messages, request-weight and order-count limits, and fault knobs.
+//! Each API key has permissions ([`SimKeyPermissions`]), served as the SPOT host's
+//! `GET /sapi/v1/account/apiRestrictions` on the same address and enforced on the futures TRADE
+//! endpoints.
 //! Order, fill, position and price changes are published as [`SimEvent`]s for the streams
 //! (`ws`), with the diff and partial depth and aggregate trades (`ws::book_streams`).
 
@@ -13,6 +16,7 @@ mod errors;
 mod events;
 mod exchange;
 mod http;
+mod key_permissions;
 mod market;
 mod orders;
 mod tls;
@@ -33,6 +37,7 @@ use tokio::sync::oneshot;
 
 pub use errors::BinanceError;
 pub use events::SimEvent;
+pub use key_permissions::SimKeyPermissions;
 pub use orders::AcceptedOrder;
 
 /// One funded account the simulator accepts (its USDT wallet starts at
@@ -45,6 +50,9 @@ pub use orders::AcceptedOrder;
 pub struct SimAccount {
     pub api_key: String,
     pub api_secret: String,
+    /// What the key may do at start (default: read and trade futures, nothing more); changed at
+    /// runtime with [`SimServer::set_key_permissions`].
+    pub permissions: SimKeyPermissions,
 }
 
 impl SimAccount {
@@ -215,6 +223,11 @@ pub(super) struct Inner {
     pub(super) stream_subscriptions: AtomicU64,
     /// API keys revoked since start ([`SimServer::revoke_api_key`]): refused like unknown ones.
     revoked: Mutex<std::collections::HashSet<String>>,
+    /// Each account's key permissions, from [`SimAccount::permissions`] and
+    /// [`SimServer::set_key_permissions`].
+    key_permissions: Mutex<HashMap<String, SimKeyPermissions>>,
+    /// Server time at start (ms): a key's `createTime` when its permissions give none.
+    started_ms: i64,
 }
 
 pub(super) type Shared = Arc<Inner>;
@@ -230,6 +243,11 @@ impl Inner {
         let now = wall_ms() + config.clock_offset_ms;
         let interest = events::SharedInterest::default();
         let exchange = exchange::Exchange::new(&config, events.clone(), interest.clone(), now);
+        let key_permissions = config
+            .accounts
+            .iter()
+            .map(|a| (a.api_key.clone(), a.permissions))
+            .collect();
         Arc::new(Inner {
             faults: Mutex::new(config.faults),
             config,
@@ -245,6 +263,8 @@ impl Inner {
             key_counter: AtomicU64::new(0),
             stream_subscriptions: AtomicU64::new(0),
             revoked: Mutex::default(),
+            key_permissions: Mutex::new(key_permissions),
+            started_ms: now,
         })
     }
 
@@ -267,6 +287,33 @@ impl Inner {
             return Err(BinanceError::RejectedKey);
         }
         Ok(verified)
+    }
+
+    /// A signed request to a futures TRADE endpoint: verified as [`Inner::verify_signed`] does,
+    /// then refused (-2015) when the key lacks `enableFutures`.
+    pub(in crate::binance_usdm) fn verify_trade(
+        &self,
+        query: &str,
+        headers: &axum::http::HeaderMap,
+        body: &str,
+        now: i64,
+    ) -> Result<auth::Verified, BinanceError> {
+        let verified = self.verify_signed(query, headers, body, now)?;
+        if !self
+            .permissions_of(&verified.api_key)
+            .is_some_and(|p| p.futures)
+        {
+            return Err(BinanceError::RejectedKey);
+        }
+        Ok(verified)
+    }
+
+    /// The key's permissions; `None` for a key the simulator does not know.
+    pub(in crate::binance_usdm) fn permissions_of(
+        &self,
+        api_key: &str,
+    ) -> Option<SimKeyPermissions> {
+        lock(&self.key_permissions).get(api_key).copied()
     }
 
     /// The API key of a USER_STREAM request, unless it was revoked.
@@ -669,6 +716,25 @@ impl SimServer {
     /// Takes back a revocation: the key works again.
     pub fn reinstate_api_key(&self, api_key: &str) {
         lock(&self.inner.revoked).remove(api_key);
+    }
+
+    /// Changes what an account's API key may do from now on, as a user does on the exchange's
+    /// API management page: `GET /sapi/v1/account/apiRestrictions` reports it, and a key without
+    /// futures permission is refused on the TRADE endpoints (-2015). False for a key the
+    /// simulator does not know.
+    pub fn set_key_permissions(&self, api_key: &str, permissions: SimKeyPermissions) -> bool {
+        match lock(&self.inner.key_permissions).get_mut(api_key) {
+            Some(held) => {
+                *held = permissions;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// What an account's API key may do now; `None` for a key the simulator does not know.
+    pub fn key_permissions(&self, api_key: &str) -> Option<SimKeyPermissions> {
+        self.inner.permissions_of(api_key)
     }
 
     /// A receiver of every stream event (market and user) published from now on. From the

@@ -811,6 +811,7 @@ async fn ed25519_keys_sign_the_same_payload() {
         accounts: vec![SimAccount {
             api_key: "edkey".into(),
             api_secret: pem,
+            ..SimAccount::default()
         }],
         ..config()
     })
@@ -1034,6 +1035,7 @@ async fn weight_is_counted_per_ip_and_orders_per_account() {
     config.accounts.push(SimAccount {
         api_key: OTHER.into(),
         api_secret: support::SECRET.into(),
+        ..SimAccount::default()
     });
     let sim = sim_with(config).await;
     let resting = [

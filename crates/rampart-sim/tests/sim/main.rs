@@ -3,6 +3,7 @@
 
 mod algo;
 mod exchange;
+mod key_permissions;
 mod streams;
 mod support;
 mod tls;

@@ -37,6 +37,7 @@ pub fn account() -> SimAccount {
     SimAccount {
         api_key: KEY.into(),
         api_secret: SECRET.into(),
+        ..SimAccount::default()
     }
 }
 

@@ -16,6 +16,10 @@
 //!   `/stream?streams=<a>/<b>` after it.
 //! - The split is documented for production only; the testnet and demo stream hosts are given as
 //!   their root (`/ws/<stream>`, `/ws/<listenKey>`), as their documentation shows them.
+//! - The one SPOT-host endpoint the connector reads, Wallet → Account → "Get API Key Permission"
+//!   (`GET /sapi/v1/account/apiRestrictions`), is served by the SPOT API's base endpoint,
+//!   `https://api.binance.com`, not by the futures host. Binance documents no such endpoint for
+//!   the futures testnet or Demo Trading: there the key's permissions are not known.
 
 pub use rampart_core::trading::Environment;
 
@@ -25,6 +29,9 @@ pub const LIVE_REST: &str = "https://fapi.binance.com";
 pub const TESTNET_REST: &str = "https://testnet.binancefuture.com";
 /// Demo Trading REST base URL (the General Info page's "REST base url for testnet").
 pub const DEMO_REST: &str = "https://demo-fapi.binance.com";
+
+/// Production SPOT REST base URL (the `/sapi` wallet endpoints: the API key's permissions).
+pub const LIVE_SPOT_REST: &str = "https://api.binance.com";
 
 /// Production WebSocket, Public route (high-frequency public data: depth, book tickers).
 pub const LIVE_WS_PUBLIC: &str = "wss://fstream.binance.com/public";
@@ -42,6 +49,9 @@ pub const TESTNET_WS: &str = "wss://fstream.binancefuture.com";
 pub trait BinanceEndpoints: Copy {
     /// The REST base URL (no trailing slash).
     fn rest_base(self) -> &'static str;
+    /// The SPOT REST base URL that serves the API key's permissions (no trailing slash);
+    /// `None` where Binance serves none for this environment.
+    fn spot_rest_base(self) -> Option<&'static str>;
     /// Base URL for high-frequency public streams (`<symbol>@depth…`, `@bookTicker`).
     fn ws_public_base(self) -> &'static str;
     /// Base URL for regular market streams (`<symbol>@markPrice`, `@kline_<interval>`,
@@ -57,6 +67,13 @@ impl BinanceEndpoints for Environment {
             Environment::Live => LIVE_REST,
             Environment::Testnet => TESTNET_REST,
             Environment::Demo => DEMO_REST,
+        }
+    }
+
+    fn spot_rest_base(self) -> Option<&'static str> {
+        match self {
+            Environment::Live => Some(LIVE_SPOT_REST),
+            Environment::Testnet | Environment::Demo => None,
         }
     }
 
@@ -103,6 +120,12 @@ mod tests {
             assert!(!env.rest_base().ends_with('/'));
         }
         assert_eq!(Environment::Live.rest_base(), "https://fapi.binance.com");
+        assert_eq!(
+            Environment::Live.spot_rest_base(),
+            Some("https://api.binance.com")
+        );
+        assert_eq!(Environment::Testnet.spot_rest_base(), None);
+        assert_eq!(Environment::Demo.spot_rest_base(), None);
         assert_eq!(
             Environment::Live.ws_user_base(),
             "wss://fstream.binance.com/private"

@@ -308,6 +308,14 @@ pub fn used_weight_header<'a>(
     header(headers, "x-mbx-used-weight-1m")
 }
 
+/// Reads `X-SAPI-USED-IP-WEIGHT-1M`, the IP's used weight on an IP-limited `/sapi` endpoint (the
+/// SPOT host's wallet endpoints report their weight in it, not in `X-MBX-USED-WEIGHT-1M`).
+pub fn sapi_used_ip_weight_header<'a>(
+    headers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Option<u32> {
+    header(headers, "x-sapi-used-ip-weight-1m")
+}
+
 /// Reads `X-MBX-ORDER-COUNT-10S` and `X-MBX-ORDER-COUNT-1M` (either may be missing: rejected
 /// orders are not guaranteed to carry them).
 pub fn order_count_headers<'a>(
@@ -449,6 +457,11 @@ mod tests {
         ];
         assert_eq!(used_weight_header(headers), Some(42));
         assert_eq!(used_weight_header([("x-mbx-used-weight-1m", "lots")]), None);
+        assert_eq!(
+            sapi_used_ip_weight_header([("X-SAPI-USED-IP-WEIGHT-1M", "7")]),
+            Some(7)
+        );
+        assert_eq!(sapi_used_ip_weight_header(headers), None);
         let headers = [
             ("X-MBX-ORDER-COUNT-10S", "12"),
             ("x-mbx-order-count-1m", "40"),

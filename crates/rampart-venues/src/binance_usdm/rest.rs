@@ -7,6 +7,10 @@
 //!
 //! Weights are the ones each endpoint's page publishes (USDⓈ-M Futures REST API); they are noted
 //! on each method.
+//!
+//! One request goes to another host: the API key's permissions, read from Binance's SPOT host
+//! (see [`super::key_permissions`]), with the same HTTP client (TLS, timeouts), the same signing
+//! and the same rules, on that host's own weight budget.
 
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -24,7 +28,8 @@ use super::filters::SymbolFilters;
 use super::lane::{LaneResult, OrderLane};
 use super::limits::{
     DEFAULT_ORDERS_PER_10S, DEFAULT_ORDERS_PER_MINUTE, Hold, OrderBudget, RateLimits,
-    SharedWeightBudget, order_count_headers, used_weight_header, weight_budget_for,
+    SharedWeightBudget, order_count_headers, sapi_used_ip_weight_header, used_weight_header,
+    weight_budget_for,
 };
 use super::models::{
     AccountInfo, AccountTrade, AssetBalance, CodeMsg, CommissionRate, Countdown, Depth, Kline,
@@ -206,6 +211,20 @@ fn check_base_url(base: &str) -> Result<String, VenueError> {
     }
 }
 
+/// Where a client of the futures REST base `base` (checked) reads the SPOT host's wallet
+/// endpoints: Binance's SPOT host for its production futures host, none for its futures testnet
+/// and Demo Trading hosts (Binance serves no such endpoint there), and `base` itself for any
+/// other host (the simulator serves both on one address).
+fn spot_base_for(base: &str) -> Option<String> {
+    let known = [Environment::Live, Environment::Testnet, Environment::Demo]
+        .into_iter()
+        .find(|env| origin(env.rest_base()) == origin(base));
+    match known {
+        Some(env) => env.spot_rest_base().map(str::to_owned),
+        None => Some(base.to_owned()),
+    }
+}
+
 /// The scheme, host and port of a checked base URL (the port spelled out, so `https://h` and
 /// `https://h:443` name the same host): the key of the shared weight budget.
 fn origin(base: &str) -> String {
@@ -341,10 +360,27 @@ impl TradeQuery {
     }
 }
 
+/// Binance's SPOT host, for the wallet endpoint the connector reads (the API key's permissions):
+/// its base URL and its weight budget, shared with every client of that host (Binance counts
+/// `/sapi` weight per IP, apart from `/fapi`'s).
+struct SpotHost {
+    base: String,
+    weight: SharedWeightBudget,
+}
+
+/// Where a request goes: a REST base URL and the weight budget of its host.
+#[derive(Clone, Copy)]
+pub(super) struct Route<'a> {
+    base: &'a str,
+    weight: &'a SharedWeightBudget,
+}
+
 /// One account's connection to Binance USDⓈ-M.
 pub struct RestClient {
     http: reqwest::Client,
     base: String,
+    /// The SPOT host, where this environment has one (see [`spot_base_for`]).
+    spot: Option<SpotHost>,
     /// New Order's and New Algo Order's URLs, parsed once.
     order_url: reqwest::Url,
     algo_url: reqwest::Url,
@@ -407,6 +443,11 @@ impl RestClient {
         let base = check_base_url(base_url)?;
         // Shared with every other client of this host: Binance counts request weight per IP.
         let weight = weight_budget_for(&origin(&base), options.margin_percent);
+        // The simulator's address is both hosts: one budget, as the simulator counts one.
+        let spot = spot_base_for(&base).map(|spot_base| SpotHost {
+            weight: weight_budget_for(&origin(&spot_base), options.margin_percent),
+            base: spot_base,
+        });
         let mut builder = reqwest::Client::builder()
             .tls_backend_rustls()
             .tls_version_min(reqwest::tls::Version::TLS_1_3)
@@ -453,6 +494,7 @@ impl RestClient {
             order_url,
             algo_url: endpoint_url(OrderEndpoint::Algo)?,
             base,
+            spot,
             api_key: Zeroizing::new(api_key.to_owned()),
             signer: Signer::from_secret(api_secret)?,
             recv_window: options.recv_window_ms.to_string(),
@@ -472,6 +514,28 @@ impl RestClient {
     /// The REST base URL this client talks to.
     pub fn base_url(&self) -> &str {
         &self.base
+    }
+
+    /// The SPOT REST base URL this client reads the API key's permissions from; `None` where
+    /// Binance serves them for no host of this environment (futures testnet, Demo Trading).
+    pub fn spot_base_url(&self) -> Option<&str> {
+        self.spot.as_ref().map(|spot| spot.base.as_str())
+    }
+
+    /// The futures host: where every request but the SPOT host's goes.
+    fn futures(&self) -> Route<'_> {
+        Route {
+            base: &self.base,
+            weight: &self.weight,
+        }
+    }
+
+    /// The SPOT host, where this client has one.
+    pub(super) fn spot(&self) -> Option<Route<'_>> {
+        self.spot.as_ref().map(|spot| Route {
+            base: &spot.base,
+            weight: &spot.weight,
+        })
     }
 
     /// The TLS configuration this client's own connections use (`None` for plain http to
@@ -527,15 +591,27 @@ impl RestClient {
         }
     }
 
-    /// Takes the request's weight (and, for a new order, one order) from the budgets, or says
-    /// why it must wait. Nothing is sent while a 429/418 pause lasts.
-    fn reserve(&self, weight: u32, order: bool) -> Result<(), VenueError> {
-        self.reserve_at(weight, order, self.budget_now())
+    /// Takes the request's weight from `budget` (its host's) and, for a new order, one order
+    /// from the account's, or says why it must wait. Nothing is sent while a 429/418 pause
+    /// lasts.
+    fn reserve(
+        &self,
+        budget: &SharedWeightBudget,
+        weight: u32,
+        order: bool,
+    ) -> Result<(), VenueError> {
+        self.reserve_at(budget, weight, order, self.budget_now())
     }
 
     /// [`RestClient::reserve`] at venue time `now` (ms), already read by the caller.
-    fn reserve_at(&self, weight: u32, order: bool, now: i64) -> Result<(), VenueError> {
-        lock(&self.weight)
+    fn reserve_at(
+        &self,
+        budget: &SharedWeightBudget,
+        weight: u32,
+        order: bool,
+        now: i64,
+    ) -> Result<(), VenueError> {
+        lock(budget)
             .reserve(weight, now)
             .map_err(|h| Self::held(h, now))?;
         if order {
@@ -546,14 +622,26 @@ impl RestClient {
         Ok(())
     }
 
+    /// Sends a request to the futures host.
     async fn send(
         &self,
         request: reqwest::RequestBuilder,
         weight: u32,
         order: bool,
     ) -> Result<bytes::Bytes, VenueError> {
-        self.reserve(weight, order)?;
-        self.transmit(request, order).await
+        self.send_on(&self.weight, request, weight, order).await
+    }
+
+    /// Sends a request on `budget`, its host's weight budget.
+    async fn send_on(
+        &self,
+        budget: &SharedWeightBudget,
+        request: reqwest::RequestBuilder,
+        weight: u32,
+        order: bool,
+    ) -> Result<bytes::Bytes, VenueError> {
+        self.reserve(budget, weight, order)?;
+        self.transmit(budget, request, order).await
     }
 
     /// Sends a request whose weight (and order) the budgets have already taken, and reads the
@@ -561,6 +649,7 @@ impl RestClient {
     /// becomes a typed error.
     async fn transmit(
         &self,
+        budget: &SharedWeightBudget,
         request: reqwest::RequestBuilder,
         order: bool,
     ) -> Result<bytes::Bytes, VenueError> {
@@ -574,13 +663,15 @@ impl RestClient {
             .await
             .map_err(|e| VenueError::Connectivity(describe(e)))?
             .to_bytes();
-        self.read_answer(head.status, &head.headers, body, order)
+        self.read_answer(budget, head.status, &head.headers, body, order)
     }
 
-    /// What an answer means: the limit headers observed by the budgets, then the body for a
-    /// success or the typed error (429/418 with their pauses, 5xx, Binance's code).
+    /// What an answer means: the limit headers observed by the budgets (`budget` is the weight
+    /// budget of the host that answered), then the body for a success or the typed error
+    /// (429/418 with their pauses, 5xx, Binance's code).
     fn read_answer(
         &self,
+        budget: &SharedWeightBudget,
         status: StatusCode,
         headers: &reqwest::header::HeaderMap,
         body: bytes::Bytes,
@@ -595,8 +686,15 @@ impl RestClient {
                 .map(|v| (name, v))
         };
         let now = self.budget_now();
-        if let Some(used) = used_weight_header(header("x-mbx-used-weight-1m")) {
-            lock(&self.weight).observe_used(used, now);
+        // `/fapi` reports the IP's weight in one header, the SPOT host's `/sapi` in another.
+        let used = used_weight_header(header("x-mbx-used-weight-1m"))
+            .into_iter()
+            .chain(sapi_used_ip_weight_header(header(
+                "x-sapi-used-ip-weight-1m",
+            )))
+            .max();
+        if let Some(used) = used {
+            lock(budget).observe_used(used, now);
         }
         if order {
             let counts = header("x-mbx-order-count-10s")
@@ -624,7 +722,7 @@ impl RestClient {
                 });
             }
             let retry_after_secs = retry_after.unwrap_or(60);
-            lock(&self.weight).on_too_many_requests(retry_after_secs, now);
+            lock(budget).on_too_many_requests(retry_after_secs, now);
             return Err(if status.as_u16() == 418 {
                 VenueError::Banned { retry_after_secs }
             } else {
@@ -747,10 +845,11 @@ impl RestClient {
         self.send(self.http.get(url), weight, false).await
     }
 
-    /// One signed attempt: `params` in order, then recvWindow and timestamp (venue time),
-    /// signed; in the query string for GET/DELETE, in a form body for POST/PUT.
+    /// One signed attempt on `route`: `params` in order, then recvWindow and timestamp (venue
+    /// time), signed; in the query string for GET/DELETE, in a form body for POST/PUT.
     async fn signed_once(
         &self,
+        route: Route<'_>,
         method: &Method,
         path: &str,
         params: &[(&str, &str)],
@@ -758,7 +857,7 @@ impl RestClient {
         order: bool,
     ) -> Result<bytes::Bytes, VenueError> {
         let timestamp = self.signing_time().await?;
-        let url = format!("{}{path}", self.base);
+        let url = format!("{}{path}", route.base);
         let request = if *method == Method::GET || *method == Method::DELETE {
             let query = self.signed_params(params.iter().copied(), timestamp);
             self.http.request(method.clone(), format!("{url}?{query}"))
@@ -770,7 +869,7 @@ impl RestClient {
                 .body(body)
         };
         let request = request.header(API_KEY_HEADER, self.api_key.as_str());
-        self.send(request, weight, order).await
+        self.send_on(route.weight, request, weight, order).await
     }
 
     /// `params` in order, then `recvWindow` and `timestamp`, form-encoded, with `&signature=`
@@ -814,14 +913,31 @@ impl RestClient {
         params: &[(&str, &str)],
         weight: u32,
     ) -> Result<bytes::Bytes, VenueError> {
+        self.signed_bytes_on(self.futures(), method, path, params, weight)
+            .await
+    }
+
+    /// [`RestClient::signed_bytes`] on `route` (the futures host, or the SPOT host).
+    async fn signed_bytes_on(
+        &self,
+        route: Route<'_>,
+        method: Method,
+        path: &str,
+        params: &[(&str, &str)],
+        weight: u32,
+    ) -> Result<bytes::Bytes, VenueError> {
         let order = is_order_placement(&method, path);
-        match self.signed_once(&method, path, params, weight, order).await {
+        match self
+            .signed_once(route, &method, path, params, weight, order)
+            .await
+        {
             Err(VenueError::Rejected {
                 code: INVALID_TIMESTAMP,
                 ..
             }) if !order => {
                 self.sync_clock().await?;
-                self.signed_once(&method, path, params, weight, order).await
+                self.signed_once(route, &method, path, params, weight, order)
+                    .await
             }
             Err(
                 e @ VenueError::Rejected {
@@ -847,9 +963,13 @@ impl RestClient {
             Some(lane) => {
                 let key = (API_KEY_HEADER, prepared.api_key);
                 match lane.send(prepared.endpoint.path(), key, body.clone()).await {
-                    LaneResult::Answered(parts, answer) => {
-                        Some(self.read_answer(parts.status, &parts.headers, answer, true))
-                    }
+                    LaneResult::Answered(parts, answer) => Some(self.read_answer(
+                        &self.weight,
+                        parts.status,
+                        &parts.headers,
+                        answer,
+                        true,
+                    )),
                     // Handed over, then lost: the venue may have it. Never sent again.
                     LaneResult::Failed(why) => Some(Err(VenueError::Connectivity(why))),
                     // Not a byte written: the pool sends it.
@@ -871,7 +991,7 @@ impl RestClient {
                     .header(API_KEY_HEADER, prepared.api_key)
                     .header("Content-Type", "application/x-www-form-urlencoded")
                     .body(body);
-                self.transmit(request, true).await
+                self.transmit(&self.weight, request, true).await
             }
         };
         match answered {
@@ -896,6 +1016,20 @@ impl RestClient {
         weight: u32,
     ) -> Result<T, VenueError> {
         parse_json(&self.signed_bytes(method, path, params, weight).await?)
+    }
+
+    /// A typed SIGNED `GET` (no parameters but recvWindow and timestamp) on `route`.
+    pub(super) async fn signed_get_on<T: DeserializeOwned>(
+        &self,
+        route: Route<'_>,
+        path: &str,
+        weight: u32,
+    ) -> Result<T, VenueError> {
+        parse_json(
+            &self
+                .signed_bytes_on(route, Method::GET, path, &[], weight)
+                .await?,
+        )
     }
 
     /// A typed SIGNED `GET` of the open orders of one symbol (weight 1) or of every symbol
@@ -1025,7 +1159,7 @@ impl RestClient {
         request.write_params(&mut body);
         self.sign_total(&mut body, timestamp);
         // The order budget counts at the signature's time (venue time, read once).
-        self.reserve_at(0, true, timestamp)?;
+        self.reserve_at(&self.weight, 0, true, timestamp)?;
         Ok(PreparedOrder {
             endpoint,
             body,

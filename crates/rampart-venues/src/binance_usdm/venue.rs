@@ -30,13 +30,14 @@ use super::convert::{
 use super::error::{NO_NEED_TO_CHANGE_MARGIN_TYPE, NO_SUCH_ORDER, UNKNOWN_ORDER, VenueError};
 use super::feeds::{StreamBases, account_feed, kline_interval, market_feed, rest_candle};
 use super::filters::SymbolFilters;
+use super::key_permissions::ApiRestrictions;
 use super::models;
 use super::rest::{PreparedOrder, RestClient, local_ms};
 use crate::venue::{AccountUpdate, Candle, CandleInterval, Feed, MarketSubscription, MarketUpdate};
 use crate::venue::{
     Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, FeeRates,
-    InstrumentRules, Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck, OrderBook,
-    OrderRequest, OrderState, Position, Result, TriggerBy, Venue, VenueCapabilities,
+    InstrumentRules, KeyPermissions, Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck,
+    OrderBook, OrderRequest, OrderState, Position, Result, TriggerBy, Venue, VenueCapabilities,
 };
 
 /// One Binance USDⓈ-M account, venue-neutral.
@@ -464,6 +465,17 @@ impl Venue for BinanceUsdm {
             .countdown_cancel_all(symbol, ms)
             .await
             .map(|_| ())
+            .map_err(neutral_error)
+    }
+
+    /// Get API Key Permission on Binance's SPOT host (see [`super::key_permissions`]); `None`
+    /// without a request for the futures testnet and Demo Trading, where Binance serves it on
+    /// no host.
+    async fn key_permissions(&self) -> Result<Option<KeyPermissions>> {
+        self.client
+            .api_restrictions()
+            .await
+            .map(|r| r.as_ref().map(ApiRestrictions::key_permissions))
             .map_err(neutral_error)
     }
 

@@ -6,7 +6,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use super::super::{BinanceError, Shared, auth, market, views};
-use super::{listed_symbol, optional_listed_symbol, signed};
+use super::{listed_symbol, optional_listed_symbol, signed, signed_trade};
 
 /// `GET /fapi/v1/leverageBracket` (USER_DATA, weight 1): the notional and leverage brackets,
 /// a list of `{symbol, notionalCoef, brackets}`, or that one object when `symbol` is sent.
@@ -52,14 +52,14 @@ pub(super) async fn commission_rate(
     })
 }
 
-/// `POST /fapi/v1/leverage`.
+/// `POST /fapi/v1/leverage` (TRADE).
 pub(super) async fn leverage(
     State(inner): State<Shared>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    signed(&inner, query, &headers, &body, |ex, request, _| {
+    signed_trade(&inner, query, &headers, &body, |ex, request, _| {
         let symbol = auth::required(&request.params, "symbol")?.to_owned();
         let raw = auth::required(&request.params, "leverage")?;
         let leverage: u32 = raw

@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 use super::super::{BinanceError, Shared, exchange::Exchange};
 
 use super::orders::with_order_faults;
-use super::{cancel_all_on_symbol, listed_symbol, optional_listed_symbol, optional_number, signed};
+use super::{
+    cancel_all_on_symbol, listed_symbol, optional_listed_symbol, optional_number, signed,
+    signed_trade,
+};
 
 /// `POST /fapi/v1/algoOrder` (TRADE): a new conditional order, behind the same fault knob.
 pub(super) async fn new_algo_order(
@@ -48,7 +51,7 @@ pub(super) async fn cancel_algo_order(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    signed(&inner, query, &headers, &body, |ex, request, now| {
+    signed_trade(&inner, query, &headers, &body, |ex, request, now| {
         let id = ex
             .named_algo(&request.api_key, &request.params)?
             .ok_or(BinanceError::UnknownOrder)?;

@@ -1,5 +1,10 @@
 //! Binance's request-weight and order-count limits in front of every endpoint (X-MBX-USED-WEIGHT-1M,
 //! X-MBX-ORDER-COUNT-1M, 429 then 418 with Retry-After) and the latency / 5xx fault knobs.
+//!
+//! The SPOT host's `/sapi` endpoint the simulator serves reports its weight as `/sapi` answers
+//! do, in `X-SAPI-USED-IP-WEIGHT-1M`. Binance counts each IP-limited `/sapi` endpoint apart
+//! (12,000 a minute each, and a 429 there never becomes a 418); the simulator, one address for
+//! both hosts, counts it with the rest of the IP's weight.
 
 use std::sync::atomic::Ordering;
 
@@ -99,6 +104,11 @@ pub(super) fn banned(ip: std::net::IpAddr, until: i64, now: i64) -> Response {
         (until - now + 999) / 1000,
     )
 }
+
+/// The used-weight header of `/fapi` answers.
+const USED_WEIGHT: &str = "X-MBX-USED-WEIGHT-1M";
+/// The used-weight header of IP-limited `/sapi` answers.
+const SAPI_USED_IP_WEIGHT: &str = "X-SAPI-USED-IP-WEIGHT-1M";
 
 /// -1003 TOO_MANY_REQUESTS (429 over the weight limit, 418 when banned).
 pub(super) const TOO_MANY_REQUESTS: i32 = -1003;
@@ -223,9 +233,14 @@ pub(super) async fn gate(State(inner): State<Shared>, request: Request, next: Ne
         Ok(usage) => usage,
         Err(refused) => return *refused,
     };
+    let weight_header = if request.uri().path().starts_with("/sapi/") {
+        SAPI_USED_IP_WEIGHT
+    } else {
+        USED_WEIGHT
+    };
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
-    headers.insert("X-MBX-USED-WEIGHT-1M", HeaderValue::from(usage.weight));
+    headers.insert(weight_header, HeaderValue::from(usage.weight));
     if let Some((orders, orders_10s)) = usage.orders {
         headers.insert("X-MBX-ORDER-COUNT-1M", HeaderValue::from(orders));
         headers.insert("X-MBX-ORDER-COUNT-10S", HeaderValue::from(orders_10s));

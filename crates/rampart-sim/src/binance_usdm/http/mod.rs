@@ -3,8 +3,9 @@
 //! latency / 5xx fault knobs.
 //!
 //! One file per endpoint group: `market_data`, `orders`, `algo_orders`, `account`,
-//! `user_stream` (listen keys); `limits` is the gate every request passes. This file holds the
-//! routes and the helpers the groups share (signed requests, the `symbol` parameter, answers).
+//! `user_stream` (listen keys), `wallet` (the SPOT host's Get API Key Permission, served on the
+//! same address); `limits` is the gate every request passes. This file holds the routes and the
+//! helpers the groups share (signed requests, the `symbol` parameter, answers).
 
 mod account;
 mod algo_orders;
@@ -12,6 +13,7 @@ mod limits;
 mod market_data;
 mod orders;
 mod user_stream;
+mod wallet;
 
 use std::collections::HashMap;
 
@@ -22,7 +24,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::{BinanceError, Shared, auth, exchange::Exchange};
+use super::{BinanceError, Inner, Shared, auth, exchange::Exchange};
 
 use account::{
     account_v2, account_v3, balance, commission_rate, leverage, leverage_bracket, position_risk_v2,
@@ -39,6 +41,7 @@ use orders::{
     user_trades,
 };
 use user_stream::{listen_key_close, listen_key_keepalive, listen_key_new};
+use wallet::api_restrictions;
 
 /// Every REST route, behind the limits and fault knobs.
 pub(super) fn routes(inner: Shared) -> Router<Shared> {
@@ -83,6 +86,7 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
                 .put(listen_key_keepalive)
                 .delete(listen_key_close),
         )
+        .route("/sapi/v1/account/apiRestrictions", get(api_restrictions))
         .route_layer(middleware::from_fn_with_state(inner, gate))
 }
 
@@ -93,7 +97,12 @@ fn respond(result: Result<Value, BinanceError>) -> Response {
     }
 }
 
-/// Runs a SIGNED endpoint: verifies the request, then `handle`s it under the exchange lock.
+/// How a signed request is checked: [`Inner::verify_signed`] (USER_DATA) or
+/// [`Inner::verify_trade`] (futures TRADE: the key must also have futures permission).
+type Verify = fn(&Inner, &str, &HeaderMap, &str, i64) -> Result<auth::Verified, BinanceError>;
+
+/// Runs a SIGNED USER_DATA endpoint: verifies the request, then `handle`s it under the exchange
+/// lock.
 fn signed(
     inner: &Shared,
     query: Option<String>,
@@ -101,10 +110,33 @@ fn signed(
     body: &str,
     handle: impl FnOnce(&mut Exchange, &auth::Verified, i64) -> Result<Value, BinanceError>,
 ) -> Response {
+    verified_then(inner, Inner::verify_signed, query, headers, body, handle)
+}
+
+/// Runs a SIGNED futures TRADE endpoint: as [`signed`], and refused (-2015 "Invalid API-key,
+/// IP, or permissions for action.") when the key lacks futures permission.
+fn signed_trade(
+    inner: &Shared,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &str,
+    handle: impl FnOnce(&mut Exchange, &auth::Verified, i64) -> Result<Value, BinanceError>,
+) -> Response {
+    verified_then(inner, Inner::verify_trade, query, headers, body, handle)
+}
+
+/// Checks a signed request with `verify`, then `handle`s it under the exchange lock.
+fn verified_then(
+    inner: &Shared,
+    verify: Verify,
+    query: Option<String>,
+    headers: &HeaderMap,
+    body: &str,
+    handle: impl FnOnce(&mut Exchange, &auth::Verified, i64) -> Result<Value, BinanceError>,
+) -> Response {
     let now = inner.now_ms();
     let query = query.unwrap_or_default();
-    let result = inner
-        .verify_signed(&query, headers, body, now)
+    let result = verify(inner, &query, headers, body, now)
         .and_then(|request| handle(&mut inner.exchange(), &request, now));
     respond(result)
 }
@@ -131,8 +163,9 @@ fn optional_listed_symbol<'p>(
     Ok(symbol)
 }
 
-/// The two cancel-all endpoints (regular and algo orders): `cancel(exchange, api_key, symbol,
-/// now)` cancels the account's open orders on the listed `symbol`, answered with code 200.
+/// The two cancel-all endpoints (regular and algo orders, TRADE): `cancel(exchange, api_key,
+/// symbol, now)` cancels the account's open orders on the listed `symbol`, answered with code
+/// 200.
 fn cancel_all_on_symbol(
     inner: &Shared,
     query: Option<String>,
@@ -140,7 +173,7 @@ fn cancel_all_on_symbol(
     body: &str,
     cancel: fn(&mut Exchange, &str, &str, i64),
 ) -> Response {
-    signed(inner, query, headers, body, |ex, request, now| {
+    signed_trade(inner, query, headers, body, |ex, request, now| {
         let symbol = listed_symbol(ex, &request.params)?;
         cancel(ex, &request.api_key, symbol, now);
         Ok(json!({ "code": 200, "msg": "The operation of cancel all open order is done." }))

@@ -13,6 +13,7 @@ use super::super::errors::{DISCONNECTED, INTERNAL_ERROR_MSG, UNKNOWN, service_un
 use super::super::{BinanceError, Shared, auth, exchange::Exchange};
 use super::{
     cancel_all_on_symbol, listed_symbol, optional_listed_symbol, optional_number, respond, signed,
+    signed_trade,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,9 +61,9 @@ pub(super) fn unknown_503() -> Response {
     )
 }
 
-/// A new-order endpoint behind the fault knob `Faults::every`: the request is refused with a
-/// 503, or `place`d and its answer lost (connection dropped) or replaced by Binance's 503
-/// "Unknown error".
+/// A new-order endpoint (TRADE: the key needs futures permission) behind the fault knob
+/// `Faults::every`: the request is refused with a 503, or `place`d and its answer lost
+/// (connection dropped) or replaced by Binance's 503 "Unknown error".
 pub(super) async fn with_order_faults(
     inner: &Shared,
     query: Option<String>,
@@ -76,7 +77,7 @@ pub(super) async fn with_order_faults(
     }
     let now = inner.now_ms();
     let result = inner
-        .verify_signed(query.as_deref().unwrap_or(""), headers, body, now)
+        .verify_trade(query.as_deref().unwrap_or(""), headers, body, now)
         .and_then(|request| place(&mut inner.exchange(), &request, now));
     if let Some(delay) = slow {
         // The order is taken (or refused) now; its answer leaves only after the delay.
@@ -150,14 +151,15 @@ pub(super) async fn query_order(
     })
 }
 
-/// `DELETE /fapi/v1/order`: cancels an open order (-2011 "Unknown order sent." otherwise).
+/// `DELETE /fapi/v1/order` (TRADE): cancels an open order (-2011 "Unknown order sent."
+/// otherwise).
 pub(super) async fn cancel_order(
     State(inner): State<Shared>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    signed(&inner, query, &headers, &body, |ex, request, now| {
+    signed_trade(&inner, query, &headers, &body, |ex, request, now| {
         let id = named_order(ex, &request.api_key, &request.params)?
             .ok_or(BinanceError::UnknownOrder)?;
         if !ex.orders.get(id).is_some_and(|o| o.is_open()) {
@@ -266,7 +268,7 @@ pub(super) async fn user_trades(
     })
 }
 
-/// `DELETE /fapi/v1/allOpenOrders?symbol=`: cancels every open order on the symbol.
+/// `DELETE /fapi/v1/allOpenOrders?symbol=` (TRADE): cancels every open order on the symbol.
 pub(super) async fn cancel_all(
     State(inner): State<Shared>,
     RawQuery(query): RawQuery,
@@ -276,7 +278,7 @@ pub(super) async fn cancel_all(
     cancel_all_on_symbol(&inner, query, &headers, &body, Exchange::cancel_symbol)
 }
 
-/// `POST /fapi/v1/countdownCancelAll`: cancels all open orders of `symbol` when
+/// `POST /fapi/v1/countdownCancelAll` (TRADE): cancels all open orders of `symbol` when
 /// `countdownTime` ms pass without another call; 0 stops the countdown.
 pub(super) async fn countdown_cancel_all(
     State(inner): State<Shared>,
@@ -284,7 +286,7 @@ pub(super) async fn countdown_cancel_all(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    signed(&inner, query, &headers, &body, |ex, request, now| {
+    signed_trade(&inner, query, &headers, &body, |ex, request, now| {
         let symbol = auth::required(&request.params, "symbol")?.to_owned();
         let countdown: i64 = auth::required(&request.params, "countdownTime")?
             .parse()
