@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use crate::facts::Moment;
 
 /// How far a trip reaches.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, ts_rs::TS,
+)]
+#[serde(rename_all = "snake_case")]
+#[ts(rename_all = "snake_case")]
 pub enum BreakerScope {
     /// Only the account the critical warning concerns.
     #[default]

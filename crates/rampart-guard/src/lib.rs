@@ -116,10 +116,21 @@ impl Guard {
         self.breaker.scope = scope;
     }
 
+    pub fn breaker_scope(&self) -> BreakerScope {
+        self.breaker.scope
+    }
+
     /// The verdict for one order, with every warning behind it. Pure: nothing is recorded
     /// until [`Guard::commit`] (the warnings shown) and [`Guard::record_sent`] (the order gone).
     pub fn assess(&self, order: &OrderFacts) -> Assessment {
         let reduces = order.only_reduces();
+        let session = self.sessions.get(order.account);
+        if session
+            .and_then(|s| s.key.as_ref())
+            .is_some_and(|k| !k.can_trade)
+        {
+            return Assessment::refused(Refusal::ReadOnlyKey, Vec::new());
+        }
         if !reduces && let Some(trip) = self.breaker.tripped(order.account) {
             return Assessment::refused(
                 Refusal::BreakerTripped {
@@ -128,7 +139,6 @@ impl Guard {
                 Vec::new(),
             );
         }
-        let session = self.sessions.get(order.account);
         let mut warnings = match pretrade::check(self.limits(order.account), session, order) {
             Ok(warnings) => warnings,
             Err(refusal) => return Assessment::refused(refusal, Vec::new()),
@@ -160,6 +170,18 @@ impl Guard {
                     "Acknowledge it in the warnings panel once you know who it was",
                 )
                 .on(order.account, None),
+            );
+        }
+        if let Some(s) = session
+            && !s.key_risk_accepted
+            && let Some(key) = &s.key
+        {
+            // Until the user has given a code this session, every order on an account whose
+            // key can withdraw asks for one.
+            warnings.extend(
+                detectors::key_permissions(order.account, key)
+                    .into_iter()
+                    .filter(|w| w.kind == WarningKind::KeyCanWithdraw),
             );
         }
         let assessment = Assessment::from_warnings(warnings);
@@ -278,6 +300,57 @@ impl Guard {
         self.sessions.entry(account.to_owned()).or_default().foreign = Some(w.seen.clone());
         self.raise(w.clone(), at);
         Some(w)
+    }
+
+    /// What the account's API key may do, as the venue reported it at connect: the warnings
+    /// it raises are listed (each connect lists them again, past the repeat window).
+    pub fn observe_key(
+        &mut self,
+        account: &str,
+        key: rampart_core::trading::KeyPermissions,
+        at: Moment,
+    ) -> Vec<Warning> {
+        let warnings = detectors::key_permissions(account, &key);
+        let s = self.sessions.entry(account.to_owned()).or_default();
+        if !key.can_withdraw {
+            s.key_risk_accepted = false;
+        }
+        s.key = Some(key);
+        for w in &warnings {
+            self.raise(w.clone(), at);
+        }
+        warnings
+    }
+
+    /// What the venue last reported of the account's API key.
+    pub fn key(&self, account: &str) -> Option<&rampart_core::trading::KeyPermissions> {
+        self.sessions.get(account)?.key.as_ref()
+    }
+
+    /// An order went with a fresh code: a key that can withdraw stays usable for the rest of
+    /// the session without asking again.
+    pub fn stepped_up(&mut self, account: &str) {
+        if let Some(s) = self.sessions.get_mut(account)
+            && s.key.as_ref().is_some_and(|k| k.can_withdraw)
+        {
+            s.key_risk_accepted = true;
+        }
+    }
+
+    /// The kill switch: every account halts for new orders (cancel and close still go) until
+    /// the user resumes with a code, and the panel lists it.
+    pub fn kill_switch(&mut self, at: Moment) {
+        let reason = "the kill switch was used".to_owned();
+        self.breaker.trip(None, reason.clone(), at);
+        self.raise(
+            Warning::new(
+                WarningKind::KillSwitch,
+                Severity::Info,
+                reason,
+                "Open orders are being cancelled; resume trading with a code from your authenticator when you are ready",
+            ),
+            at,
+        );
     }
 
     /// The authenticator was enrolled here.
@@ -637,5 +710,89 @@ mod tests {
         }
         assert_eq!(g.warnings().count(), 1_000);
         assert_eq!(g.warnings().next().unwrap().id, 6);
+    }
+
+    fn key(can_trade: bool, can_withdraw: bool) -> rampart_core::trading::KeyPermissions {
+        rampart_core::trading::KeyPermissions {
+            can_read: true,
+            can_trade,
+            can_withdraw,
+            can_transfer: false,
+            ip_restricted: true,
+            created_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_key_that_can_withdraw_asks_for_a_code_once_a_session() {
+        let mut g = guard_with_history(50, "0.01");
+        let listed = g.observe_key("acct", key(true, true), T0);
+        assert_eq!(listed[0].kind, WarningKind::KeyCanWithdraw);
+        assert_eq!(g.unacknowledged(), 1);
+        let a = g.assess(&order("0.01"));
+        assert_eq!(a.verdict, Verdict::NeedsStepUp);
+        assert_eq!(a.warnings[0].kind, WarningKind::KeyCanWithdraw);
+        // Another account is not concerned.
+        let other = OrderFacts {
+            account: "other",
+            ..order("0.01")
+        };
+        assert_eq!(g.assess(&other).verdict, Verdict::Approved);
+        g.stepped_up("acct");
+        assert_eq!(g.assess(&order("0.01")).verdict, Verdict::Approved);
+        // A new key without the right, then one with it again: asked again.
+        g.observe_key("acct", key(true, false), T0);
+        g.observe_key("acct", key(true, true), T0);
+        assert_eq!(g.assess(&order("0.01")).verdict, Verdict::NeedsStepUp);
+    }
+
+    #[test]
+    fn a_read_only_key_refuses_every_order_even_a_close() {
+        let mut g = guard_with_history(50, "0.01");
+        g.observe_key("acct", key(false, false), T0);
+        assert_eq!(
+            g.assess(&order("0.01")).verdict,
+            Verdict::Refused(Refusal::ReadOnlyKey)
+        );
+        let close = OrderFacts {
+            side: Side::Sell,
+            position_qty: d("0.01"),
+            reduce_only: true,
+            ..order("0.01")
+        };
+        assert_eq!(
+            g.assess(&close).verdict,
+            Verdict::Refused(Refusal::ReadOnlyKey)
+        );
+        assert!(g.key("acct").is_some_and(|k| !k.can_trade));
+    }
+
+    #[test]
+    fn the_kill_switch_halts_every_account_but_closes_go_and_a_code_resumes() {
+        let mut g = guard_with_history(50, "0.01");
+        g.kill_switch(T0);
+        for account in ["acct", "other"] {
+            let o = OrderFacts {
+                account,
+                ..order("0.01")
+            };
+            assert!(matches!(
+                g.assess(&o).verdict,
+                Verdict::Refused(Refusal::BreakerTripped { .. })
+            ));
+        }
+        let close = OrderFacts {
+            side: Side::Sell,
+            position_qty: d("0.01"),
+            reduce_only: true,
+            ..order("0.01")
+        };
+        assert!(!matches!(g.assess(&close).verdict, Verdict::Refused(_)));
+        assert_eq!(
+            g.warnings().last().unwrap().warning.kind,
+            WarningKind::KillSwitch
+        );
+        assert!(g.resume("other"));
+        assert_eq!(g.assess(&order("0.01")).verdict, Verdict::Approved);
     }
 }

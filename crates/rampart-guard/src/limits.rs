@@ -6,12 +6,15 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 /// How far through the mark a limit price may go, in % of the mark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
 pub struct Band {
     /// Beyond this the order needs a confirmation.
+    #[ts(type = "string")]
     pub warn_pct: Decimal,
     /// Beyond this the order is refused.
+    #[ts(type = "string")]
     pub block_pct: Decimal,
 }
 
@@ -23,20 +26,24 @@ impl Band {
 }
 
 /// One account's pre-trade limits.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ts_rs::TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(rename_all = "camelCase")]
 pub struct Limits {
     pub band: Band,
     /// Per-instrument bands (a volatile instrument may get a wider warning band, within the
     /// default blocking band).
     pub band_overrides: BTreeMap<String, Band>,
     /// The most one order may be worth, in the quote currency.
+    #[ts(type = "string")]
     pub max_order_notional: Decimal,
     /// The most a position may be worth after an order that grows it.
+    #[ts(type = "string")]
     pub max_position_notional: Decimal,
     pub max_leverage: u32,
     pub max_open_orders: u32,
     /// An identical order within this many ms of the last asks for a confirmation.
+    #[ts(type = "number")]
     pub duplicate_window_ms: i64,
 }
 

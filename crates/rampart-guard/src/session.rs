@@ -32,6 +32,10 @@ pub(crate) struct AccountSession {
     pub clock_offset_ms: Option<i64>,
     /// Activity this terminal did not make, not yet acknowledged: what was seen.
     pub foreign: Option<String>,
+    /// What the account's API key may do, once the venue has said.
+    pub key: Option<rampart_core::trading::KeyPermissions>,
+    /// The user gave a code to go on using a key that can withdraw, this session.
+    pub key_risk_accepted: bool,
 }
 
 /// How many of `times` (ascending) are at or after `since`.

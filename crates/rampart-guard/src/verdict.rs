@@ -60,6 +60,11 @@ pub enum Refusal {
         "reduce-only cannot reduce here: the position is {position}; untick reduce-only or pick the other side"
     )]
     ReduceOnly { position: Decimal },
+    /// The account's API key may not trade.
+    #[error(
+        "this account's API key is read-only, so the exchange would refuse the order; enable trading for the key on the exchange, or add a key that has it"
+    )]
+    ReadOnlyKey,
     /// No price to value the order at: a market order with no mark read (the venue did not
     /// answer, or no market data came yet).
     #[error(

@@ -61,6 +61,14 @@ pub enum WarningKind {
     UnlockHour,
     /// An unlock on another machine or as another OS user than at enrolment.
     NewSeat,
+    /// The account's API key may withdraw funds.
+    KeyCanWithdraw,
+    /// The account's API key works from any IP address.
+    KeyNotIpRestricted,
+    /// The account's API key may not trade.
+    KeyReadOnly,
+    /// The kill switch was used.
+    KillSwitch,
 }
 
 /// One warning: what was seen, with the figures, and what to do about it.

@@ -2,11 +2,13 @@
 //! session, with its thresholds in [`crate::Thresholds`] and its own tests. `None` is silence.
 
 mod activity;
+mod keys;
 mod size;
 mod unlock;
 mod venue;
 
 pub use activity::{burst, churn, new_instrument, new_venue, unusual_hour};
+pub use keys::key_permissions;
 pub use size::unusual_size;
 pub use unlock::{new_seat, unlock_failures, unlock_hour};
 pub use venue::{clock_offset, foreign_activity, is_ours, rejections};
