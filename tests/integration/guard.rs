@@ -14,7 +14,7 @@ use rampart_engine::orders::{
     PlaceOutcome, ResolvePolicy,
 };
 use rampart_guard::{Severity, WarningKind};
-use rampart_sim::binance_usdm::{SimConfig, SimServer};
+use rampart_sim::binance_usdm::{SimConfig, SimKeyPermissions, SimServer};
 use rampart_venues::binance_usdm::{BinanceUsdm, RestClient};
 use rampart_venues::venue::DynVenue;
 
@@ -220,5 +220,96 @@ async fn an_order_placed_by_another_client_is_raised_and_the_next_order_asks_for
         matches!(after, Ok(PlaceOutcome::Placed { .. })),
         "{after:?}"
     );
+    sim.stop().await;
+}
+
+/// The engine's account status once the venue has said what the key may do.
+async fn key_read(engine: &OrderEngine) -> rampart_core::trading::KeyPermissions {
+    until("the key's permissions to be read", || {
+        engine.status().iter().all(|s| s.key_permissions.is_some())
+    })
+    .await;
+    engine.status()[0].key_permissions.clone().unwrap()
+}
+
+#[tokio::test]
+async fn a_key_that_can_withdraw_is_raised_at_connect_and_asks_for_a_code_once() {
+    let sim = sim().await;
+    sim.set_key_permissions(
+        KEY,
+        SimKeyPermissions {
+            withdrawals: true,
+            ..SimKeyPermissions::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+    connected(&engine).await;
+    let key = key_read(&engine).await;
+    assert!(key.can_withdraw && key.can_trade && !key.ip_restricted, "{key:?}");
+    let listed: Vec<_> = engine
+        .guard()
+        .warnings()
+        .map(|l| (l.warning.kind, l.warning.severity))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            (WarningKind::KeyCanWithdraw, Severity::High),
+            (WarningKind::KeyNotIpRestricted, Severity::Warning)
+        ]
+    );
+    // The first order asks for a code; with one it goes, and the next goes without.
+    let asked = engine
+        .place("acc", &market(Side::Buy, "0.002"), Consent::default())
+        .await;
+    let Ok(PlaceOutcome::NeedsStepUp { warnings }) = asked else {
+        panic!("expected a step-up, got {asked:?}");
+    };
+    assert_eq!(warnings[0].kind, WarningKind::KeyCanWithdraw);
+    assert_eq!(sim.order_count(), 0, "nothing was sent");
+    let stepped = Consent {
+        confirmed: false,
+        stepped_up: true,
+    };
+    let placed = engine
+        .place("acc", &market(Side::Buy, "0.002"), stepped)
+        .await;
+    assert!(matches!(placed, Ok(PlaceOutcome::Placed { .. })), "{placed:?}");
+    let next = engine
+        .place("acc", &market(Side::Buy, "0.003"), Consent::default())
+        .await;
+    assert!(matches!(next, Ok(PlaceOutcome::Placed { .. })), "{next:?}");
+    sim.stop().await;
+}
+
+#[tokio::test]
+async fn a_read_only_key_refuses_orders_before_sending_and_still_reads() {
+    let sim = sim().await;
+    sim.set_key_permissions(
+        KEY,
+        SimKeyPermissions {
+            futures: false,
+            ip_restrict: true,
+            ..SimKeyPermissions::default()
+        },
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine(dir.path());
+    engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
+    connected(&engine).await;
+    assert!(!key_read(&engine).await.can_trade);
+    let refused = engine
+        .place("acc", &market(Side::Buy, "0.002"), Consent::default())
+        .await;
+    let Err(OrderError::Refused(why)) = refused else {
+        panic!("expected a refusal, got {refused:?}");
+    };
+    assert!(why.contains("read-only"), "{why}");
+    assert_eq!(sim.order_count(), 0);
+    assert!(engine.balances("acc").await.is_ok());
+    let listed: Vec<_> = engine.guard().warnings().map(|l| l.warning.kind).collect();
+    assert_eq!(listed, [WarningKind::KeyReadOnly]);
     sim.stop().await;
 }

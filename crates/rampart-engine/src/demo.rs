@@ -2,7 +2,9 @@
 //! Binance USDⓈ-M's protocol, with its own generated credentials kept in the keychain like any
 //! account's. It needs no network: a new user can trade on it right after unlocking.
 
-use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimKeyPermissions, SimServer};
 use rampart_vault::{Credentials, SecretString};
 use rand::Rng;
 use rust_decimal::Decimal;
@@ -48,13 +50,14 @@ impl DemoExchange {
     /// Starts the simulator on a free loopback port for one account. Must run inside a tokio
     /// runtime.
     pub fn start(credentials: &Credentials) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        let listener = std::net::TcpListener::bind(("127.0.0.1", next_port()))?;
         listener.set_nonblocking(true)?;
         let listener = tokio::net::TcpListener::from_std(listener)?;
         let config = SimConfig {
             accounts: vec![SimAccount {
                 api_key: credentials.api_key.expose().to_owned(),
                 api_secret: credentials.api_secret.expose().to_owned(),
+                permissions: key_permissions(),
             }],
             usdt_balance: Decimal::from(DEMO_BALANCE_USDT),
             seed: rand::rng().random(),
@@ -113,4 +116,61 @@ fn tick_interval_us() -> Option<u64> {
         .parse::<u64>()
         .ok()?;
     (us >= 20).then_some(us)
+}
+
+/// What a Demo account's key may do: trade futures, read, no withdrawals or transfers, and
+/// restricted to where it is used (the Demo venue takes connections from this machine only).
+/// Debug builds take `RAMPART_DEMO_KEY_PERMISSIONS`, a comma-separated list of `withdrawals`,
+/// `no-ip-restriction` and `read-only`, for the end-to-end tests of the key permission audit.
+fn key_permissions() -> SimKeyPermissions {
+    let mut key = SimKeyPermissions {
+        ip_restrict: true,
+        ..SimKeyPermissions::default()
+    };
+    if cfg!(debug_assertions)
+        && let Ok(list) = std::env::var("RAMPART_DEMO_KEY_PERMISSIONS")
+    {
+        for word in list.split(',').map(str::trim) {
+            match word {
+                "withdrawals" => key.withdrawals = true,
+                "no-ip-restriction" => key.ip_restrict = false,
+                "read-only" => key.futures = false,
+                "" => {}
+                other => tracing::warn!(word = other, "RAMPART_DEMO_KEY_PERMISSIONS: unknown word"),
+            }
+        }
+    }
+    key
+}
+
+/// Demo exchanges started so far in this process.
+static STARTED: AtomicUsize = AtomicUsize::new(0);
+
+/// The loopback port for the next Demo exchange: any free one, or in debug builds the next of
+/// `RAMPART_DEMO_PORTS` (comma-separated, in the order the exchanges start), so that an
+/// end-to-end test can reach a Demo account as another client would.
+fn next_port() -> u16 {
+    let n = STARTED.fetch_add(1, Ordering::Relaxed);
+    if !cfg!(debug_assertions) {
+        return 0;
+    }
+    std::env::var("RAMPART_DEMO_PORTS")
+        .ok()
+        .and_then(|v| v.split(',').nth(n).and_then(|p| p.trim().parse().ok()))
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_demo_key_trades_reads_and_cannot_withdraw() {
+        // The knob is unset under `cargo test` unless a test sets it; this one does not.
+        if std::env::var_os("RAMPART_DEMO_KEY_PERMISSIONS").is_none() {
+            let key = key_permissions();
+            assert!(key.futures && key.reading && key.ip_restrict);
+            assert!(!key.withdrawals && !key.internal_transfer && !key.universal_transfer);
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! breaker's trips and resuming with a TOTP code.
 
 use rampart_core::ApiError;
-use rampart_guard::Warning;
+use rampart_guard::{Severity, Warning};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -63,6 +63,26 @@ pub struct GuardStatus {
     pub halts: Vec<HaltView>,
 }
 
+/// The warnings an OS notification tells of: those raised after the warning `after` (by id),
+/// not yet acknowledged, of warning severity or above (info is only listed), oldest first.
+pub fn to_notify(status: &GuardStatus, after: u64) -> Vec<&GuardWarningView> {
+    status
+        .warnings
+        .iter()
+        .filter(|w| w.id > after && !w.acknowledged && w.warning.severity >= Severity::Warning)
+        .collect()
+}
+
+/// A notification's title for a warning: what it asks of the user.
+pub fn notification_title(warning: &Warning) -> &'static str {
+    match warning.severity {
+        Severity::Critical => "Rampart: trading halted",
+        Severity::High => "Rampart: a code is needed",
+        Severity::Warning => "Rampart: warning",
+        Severity::Info => "Rampart",
+    }
+}
+
 pub(crate) fn status_of(engine: &OrderEngine) -> GuardStatus {
     let guard = engine.guard();
     GuardStatus {
@@ -110,5 +130,49 @@ impl Desk {
             tracing::warn!(account = %account_id, "trading resumed after the circuit breaker");
         }
         Ok(status_of(&engine))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rampart_guard::WarningKind;
+
+    fn view(id: u64, severity: Severity, acknowledged: bool) -> GuardWarningView {
+        GuardWarningView {
+            id,
+            at_ms: 0,
+            warning: Warning {
+                kind: WarningKind::Burst,
+                severity,
+                account: None,
+                symbol: None,
+                seen: format!("seen {id}"),
+                advice: "advice".into(),
+            },
+            acknowledged,
+        }
+    }
+
+    #[test]
+    fn notifications_tell_of_new_unread_warnings_of_warning_severity_and_above() {
+        let status = GuardStatus {
+            warnings: vec![
+                view(1, Severity::Critical, false),
+                view(2, Severity::Info, false),
+                view(3, Severity::High, true),
+                view(4, Severity::Warning, false),
+                view(5, Severity::Critical, false),
+            ],
+            unacknowledged: 4,
+            halts: Vec::new(),
+        };
+        let ids: Vec<u64> = to_notify(&status, 1).iter().map(|w| w.id).collect();
+        assert_eq!(ids, [4, 5]);
+        assert!(to_notify(&status, 5).is_empty());
+        assert_eq!(
+            notification_title(&status.warnings[0].warning),
+            "Rampart: trading halted"
+        );
     }
 }

@@ -8,9 +8,12 @@ mod clock;
 pub mod demo;
 mod files;
 pub mod guard;
+pub mod guard_settings;
+pub mod kill;
 pub mod live;
 pub mod orders;
 mod preflight;
+mod seat;
 mod session;
 mod trading;
 
@@ -35,6 +38,7 @@ pub struct Desk {
     trading: Mutex<trading::Trading>,
     /// The connected accounts' live tables, for the workspace.
     live: Arc<live::LiveDesk>,
+    dead_mans: Mutex<guard_settings::DeadMans>,
 }
 
 /// What lives only in memory.
@@ -84,6 +88,7 @@ impl Desk {
             state: Mutex::default(),
             trading: Mutex::default(),
             live: live::LiveDesk::new(),
+            dead_mans: Mutex::default(),
         }
     }
 

@@ -247,6 +247,10 @@ impl Desk {
             .run(move |d| d.complete_enrolment_blocking(&code))
             .await?;
         self.connect_after_unlock().await;
+        // The authenticator was enrolled here, as this user: later unlocks compare with it.
+        if let Ok(engine) = self.unlocked_engine() {
+            engine.guard().enrolled(crate::seat::current());
+        }
         Ok(codes)
     }
 
@@ -254,9 +258,37 @@ impl Desk {
     /// outcome was unknown when Rampart last stopped are resolved with their venues before
     /// their accounts take new ones.
     pub async fn unlock(self: &Arc<Self>, code: String) -> Result<SessionStatus, ApiError> {
-        let status = self.run(move |d| d.unlock_blocking(&code)).await?;
+        let (status, failures) = self
+            .run(move |d| {
+                // Read before the code is checked: a right code sets the count back to zero.
+                let failures = d.vault.failures_since_success().unwrap_or(0);
+                Ok((d.unlock_blocking(&code)?, failures))
+            })
+            .await?;
         self.connect_after_unlock().await;
+        self.observe_unlock(failures);
         Ok(status)
+    }
+
+    /// The unlock goes past the guard: wrong codes before it, the hour, the machine and OS
+    /// user against the enrolment's (the first unlock after enrolment sets those).
+    fn observe_unlock(&self, failures_before: u32) {
+        let Ok(engine) = self.unlocked_engine() else {
+            return;
+        };
+        let seat = crate::seat::current();
+        let mut guard = engine.guard();
+        if guard.history().seat.is_none() {
+            guard.enrolled(seat.clone());
+        }
+        let warnings = guard.observe_unlock(&rampart_guard::UnlockFacts {
+            failures_before,
+            seat,
+            at: crate::orders::guard_now(),
+        });
+        if !warnings.is_empty() {
+            tracing::warn!(count = warnings.len(), "the unlock raised warnings");
+        }
     }
 
     /// Locks now: the in-memory data key is dropped (zeroized) and the venue connections (which

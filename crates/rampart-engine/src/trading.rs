@@ -38,6 +38,8 @@ const GUARD_HISTORY_FILE: &str = "guard-history.json";
 pub(crate) struct Trading {
     engine: Option<Arc<OrderEngine>>,
     demo: HashMap<String, DemoExchange>,
+    /// The last use of the kill switch, its tasks running until they are done.
+    kill: Option<crate::kill::KillRun>,
 }
 
 /// An account's trading state as the status bar shows it: the account's label and venue next to
@@ -95,7 +97,8 @@ impl Desk {
                 History::default()
             }
         };
-        let guard = Guard::new(Thresholds::default(), history, CLIENT_ID_PREFIX);
+        let mut guard = Guard::new(Thresholds::default(), history, CLIENT_ID_PREFIX);
+        crate::guard_settings::apply(&mut guard, &self.load_guard_settings());
         let engine = OrderEngine::new(
             journal,
             unresolved,
@@ -113,6 +116,21 @@ impl Desk {
             }
         }));
         Ok(engine)
+    }
+
+    pub(crate) fn set_kill_run(&self, run: crate::kill::KillRun) {
+        // The previous run's tasks stop as it is dropped, outside the lock.
+        let previous = self.trading().kill.replace(run);
+        drop(previous);
+    }
+
+    pub(crate) fn kill_run_report(
+        &self,
+    ) -> Option<Arc<std::sync::Mutex<crate::kill::KillSwitchReport>>> {
+        self.trading()
+            .kill
+            .as_ref()
+            .map(crate::kill::KillRun::report)
     }
 
     /// The engine while unlocked.
@@ -272,12 +290,14 @@ impl Desk {
         for (account, credentials) in plan {
             self.connect_one(&account, &credentials)?;
         }
+        self.start_dead_mans_switch();
         Ok(())
     }
 
     /// Drops every venue connection (their keys live in the connectors' memory), and keeps the
     /// guard's history on disk.
     pub(crate) fn disconnect_accounts(&self) {
+        self.stop_dead_mans_switch();
         self.live.detach_all();
         // The engine is taken out of the lock first: the history is written to disk.
         let engine = self.trading().engine.clone();
@@ -317,6 +337,7 @@ impl Desk {
                         checking: Vec::new(),
                         recovering: false,
                         last_round_trip_us: None,
+                        key_permissions: None,
                     });
                 TradingStatus { account, status }
             })

@@ -18,6 +18,8 @@ use rampart_core::trading::{
 };
 use rampart_core::{ApiError, OrderType, Price, Qty, Side, TimeInForce, Venue};
 use rampart_engine::guard::GuardStatus;
+use rampart_engine::guard_settings::GuardSettingsView;
+use rampart_engine::kill::KillSwitchReport;
 use rampart_engine::live::LiveChanges;
 use rampart_engine::orders::{OrderTicket, PlaceOutcome, PlacedOrder};
 use rampart_engine::{AddAccountRequest, OrderRef, TradingStatus};
@@ -49,6 +51,8 @@ fn render_all(out: &Path) {
     PlacedOrder::export_all(&cfg).unwrap();
     PlaceOutcome::export_all(&cfg).unwrap();
     GuardStatus::export_all(&cfg).unwrap();
+    KillSwitchReport::export_all(&cfg).unwrap();
+    GuardSettingsView::export_all(&cfg).unwrap();
     OrderRef::export_all(&cfg).unwrap();
     OrderState::export_all(&cfg).unwrap();
     Position::export_all(&cfg).unwrap();

@@ -164,6 +164,11 @@ impl<S: SecretStore> Vault<S> {
         self.check_code(typed, now, false)
     }
 
+    /// Wrong codes entered since the last accepted one (for the guard's unlock warning).
+    pub fn failures_since_success(&self) -> Result<u32, VaultError> {
+        Ok(self.guard()?.consecutive_failures)
+    }
+
     /// Seconds until the next code may be tried, if the guard is holding.
     pub fn wait_seconds(&self, now: u64) -> Result<Option<u64>, VaultError> {
         Ok(self.guard()?.wait_seconds(now))

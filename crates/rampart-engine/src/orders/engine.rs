@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use rampart_core::trading::{
     Balance, ClientIdLookup, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarkPrice,
-    OrderRequest, OrderState, Position, VenueCapabilities,
+    OrderRequest, OrderState, Position, PositionSide, VenueCapabilities,
 };
-use rampart_core::{Price, Venue as VenueId};
+use rampart_core::{OrderType, Price, Qty, Side, Venue as VenueId};
 use rampart_venues::venue::{DynVenue, ErrorKind};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,9 @@ pub struct AccountStatus {
     /// How long the venue took to answer the last order it answered (µs), for the status bar.
     #[ts(type = "number | null")]
     pub last_round_trip_us: Option<u64>,
+    /// What the account's API key may do, as the venue reported it at connect (`None` until
+    /// read, or where the venue does not say).
+    pub key_permissions: Option<rampart_core::trading::KeyPermissions>,
 }
 
 /// When an order was handed to the venue's connector, and how long its answer took.
@@ -278,6 +281,9 @@ impl OrderEngine {
             Ok::<_, rampart_venues::venue::Error>(rules)
         }
         .await;
+        if connected.is_ok() {
+            self.audit_key(&account).await;
+        }
         match connected {
             Ok(rules) => {
                 *account.rules.write().unwrap_or_else(|p| p.into_inner()) = rules
@@ -395,6 +401,27 @@ impl OrderEngine {
         Ok(account)
     }
 
+    /// The key permission audit, at each connect: what the venue says the account's key may
+    /// do goes to the guard (which lists its warnings, asks for a code on an account whose key
+    /// can withdraw, and refuses orders on a read-only key). A venue that does not say, or an
+    /// answer that does not come, leaves the account as it was, with a line in the log.
+    async fn audit_key(&self, account: &Account) {
+        match account.venue.key_permissions().await {
+            Ok(Some(key)) => {
+                let warnings = self.guard().observe_key(&account.id, key, guarded::now());
+                if !warnings.is_empty() {
+                    tracing::warn!(account = %account.id, count = warnings.len(), "the API key's permissions raised warnings");
+                }
+            }
+            Ok(None) => {
+                tracing::info!(account = %account.id, "the venue does not report this key's permissions");
+            }
+            Err(e) => {
+                tracing::warn!(account = %account.id, error = %e.message, "the API key's permissions could not be read");
+            }
+        }
+    }
+
     /// The instrument's rules, from the account's cache (read again from the venue once when
     /// the symbol is not in it).
     async fn rules(
@@ -491,6 +518,64 @@ impl OrderEngine {
         ticket: &OrderTicket,
         consent: Consent,
     ) -> Result<PlaceOutcome, OrderError> {
+        self.place_with(account_id, ticket, consent, None).await
+    }
+
+    /// Closes one position with a reduce-only market order (at most the instrument's largest
+    /// market order; what is left is closed by the next call), judged against the position as
+    /// just read from the venue rather than the streamed one. The kill switch's close.
+    pub async fn close_position(
+        self: &Arc<Self>,
+        account_id: &str,
+        position: &Position,
+    ) -> Result<PlaceOutcome, OrderError> {
+        let account = self.account(account_id)?;
+        let rules = self.rules(&account, &position.symbol).await?;
+        let mut qty = position.qty.abs();
+        if rules.max_market_qty > Decimal::ZERO {
+            qty = qty.min(rules.max_market_qty);
+        }
+        let qty = Qty::try_from(qty).map_err(|e| {
+            OrderError::Invalid(format!(
+                "the position on {} cannot be closed by an order of {qty}: {e}",
+                position.symbol
+            ))
+        })?;
+        let ticket = OrderTicket {
+            symbol: position.symbol.clone(),
+            side: if position.qty.is_sign_negative() {
+                Side::Buy
+            } else {
+                Side::Sell
+            },
+            order_type: OrderType::Market,
+            qty,
+            price: None,
+            trigger_price: None,
+            time_in_force: None,
+            // Hedge mode closes a side by naming it; one-way mode by reduce-only.
+            reduce_only: position.position_side == PositionSide::Net,
+            trigger_by: None,
+            margin_mode: position.margin_mode,
+            position_side: position.position_side,
+        };
+        let consent = Consent {
+            confirmed: true,
+            stepped_up: false,
+        };
+        self.place_with(account_id, &ticket, consent, Some(position.qty))
+            .await
+    }
+
+    /// [`OrderEngine::place`], with the position the guard judges against when the caller has
+    /// just read it from the venue.
+    async fn place_with(
+        self: &Arc<Self>,
+        account_id: &str,
+        ticket: &OrderTicket,
+        consent: Consent,
+        position: Option<Decimal>,
+    ) -> Result<PlaceOutcome, OrderError> {
         let account = self.account(account_id)?;
         if let Some(why) = self.book().blocked(account_id, &ticket.symbol) {
             return Err(OrderError::CheckingWithExchange(why));
@@ -505,7 +590,7 @@ impl OrderEngine {
             reference.map(Price::get),
         )
         .map_err(|e| OrderError::Invalid(e.0))?;
-        let info = match self.judge(&account, ticket, &rules, reference, consent) {
+        let info = match self.judge(&account, ticket, &rules, reference, consent, position) {
             Judged::Go(info) => info,
             Judged::Ask(outcome) => return Ok(outcome),
             Judged::Refused(e) => return Err(e),
@@ -612,6 +697,7 @@ impl OrderEngine {
         rules: &InstrumentRules,
         reference: Option<Price>,
         consent: Consent,
+        position: Option<Decimal>,
     ) -> Judged {
         let at = guarded::now();
         let facts = OrderFacts {
@@ -627,7 +713,8 @@ impl OrderEngine {
             value: guarded::contract_value(rules),
             reduce_only: ticket.reduce_only,
             leverage: self.facts.leverage(&account.id, &ticket.symbol),
-            position_qty: self.facts.position(&account.id, &ticket.symbol),
+            position_qty: position
+                .unwrap_or_else(|| self.facts.position(&account.id, &ticket.symbol)),
             open_orders: self.facts.open_orders(&account.id),
             at,
         };
@@ -658,6 +745,9 @@ impl OrderEngine {
         }
         // From here the order counts as sent for the guard (bursts, duplicates, the usual
         // size), even if the journal or the venue then stops it: the conservative side.
+        if consent.stepped_up {
+            guard.stepped_up(&account.id);
+        }
         guard.record_sent(&facts);
         Judged::Go(warnings)
     }
@@ -799,6 +889,26 @@ impl OrderEngine {
         account.venue.cancel_all(symbol).await.map_err(classify)
     }
 
+    /// Arms (or, with a zero countdown, disarms) the venue's dead man's switch on the account.
+    pub async fn dead_mans_switch(
+        &self,
+        account_id: &str,
+        scope: &rampart_core::trading::DeadMansScope,
+        countdown: Duration,
+    ) -> Result<(), OrderError> {
+        let account = self.connected(account_id).await?;
+        if account.capabilities.dead_mans_switch.is_none() {
+            return Err(OrderError::Unavailable(
+                "this venue has no dead man's switch Rampart can arm".into(),
+            ));
+        }
+        account
+            .venue
+            .dead_mans_switch(scope, countdown)
+            .await
+            .map_err(classify)
+    }
+
     /// The order with this client order id, as the venue knows it now.
     pub async fn order(
         &self,
@@ -877,6 +987,14 @@ impl OrderEngine {
             .values()
             .cloned()
             .collect();
+        // The guard's lock is not held with the book's.
+        let keys: HashMap<String, rampart_core::trading::KeyPermissions> = {
+            let guard = self.guard();
+            accounts
+                .iter()
+                .filter_map(|a| Some((a.id.clone(), guard.key(&a.id)?.clone())))
+                .collect()
+        };
         let book = self.book();
         let mut all: Vec<AccountStatus> = accounts
             .iter()
@@ -903,6 +1021,7 @@ impl OrderEngine {
                     0 => None,
                     us => Some(us),
                 },
+                key_permissions: keys.get(&a.id).cloned(),
             })
             .collect();
         all.sort_by(|a, b| a.account_id.cmp(&b.account_id));

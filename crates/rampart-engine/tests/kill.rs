@@ -1,0 +1,217 @@
+//! Issue 10, item 4: the kill switch on three Demo accounts (each its own simulator on
+//! loopback, credentials in the real OS keychain): without a code it halts new orders and
+//! cancels every open order; after the confirmation it closes every position; the report says
+//! so account by account; a code resumes trading.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use rampart_core::session::Environment;
+use rampart_core::{ErrorCode, OrderType, Side, Venue};
+use rampart_engine::kill::KillState;
+use rampart_engine::orders::{ConnectionState, OrderTicket, PlaceOutcome};
+use rampart_engine::{AddAccountRequest, Clock, Desk};
+use rampart_vault::totp::TotpSeed;
+use rampart_vault::{Credentials, Keychain, SecretString};
+use rust_decimal::Decimal;
+
+struct TestClock(AtomicU64);
+
+impl Clock for TestClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// A fresh code: the test clock moves a TOTP step on first, as a code is good once.
+fn code(clock: &TestClock, seed: &TotpSeed) -> String {
+    clock.0.fetch_add(30, Ordering::SeqCst);
+    seed.code_at(clock.now())
+}
+
+async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
+    let started = Instant::now();
+    while !done().await {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn ticket(order_type: OrderType, side: Side, qty: &str, price: Option<Decimal>) -> OrderTicket {
+    OrderTicket {
+        symbol: "BTCUSDT".into(),
+        side,
+        order_type,
+        qty: qty.parse().unwrap(),
+        price: price.map(|p| p.normalize().to_string().parse().unwrap()),
+        trigger_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        trigger_by: None,
+        margin_mode: None,
+        position_side: Default::default(),
+    }
+}
+
+async fn placed(desk: &Desk, account: &str, t: &OrderTicket) {
+    let outcome = desk.place_order(account, t, true, None).await.unwrap();
+    assert!(
+        matches!(outcome, PlaceOutcome::Placed { .. }),
+        "{account}: {outcome:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_three_demo_accounts() {
+    let ns = format!("rampart-test-kill-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let desk = Arc::new(Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    ));
+    let view = desk.begin_enrolment().unwrap();
+    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
+    desk.complete_enrolment(seed.code_at(clock.now()))
+        .await
+        .unwrap();
+    for label in ["Demo 2", "Demo 3"] {
+        let token = |c: char| std::iter::repeat_n(c, 64).collect::<String>();
+        desk.add_account(AddAccountRequest {
+            venue: Venue::Demo,
+            label: label.into(),
+            environment: Environment::Demo,
+            credentials: Credentials {
+                api_key: SecretString::new(token(label.chars().last().unwrap()) + "k"),
+                api_secret: SecretString::new(token('s')),
+                passphrase: None,
+            },
+            code: code(&clock, &seed),
+        })
+        .await
+        .unwrap();
+    }
+    let accounts = desk.list_accounts().unwrap();
+    assert_eq!(accounts.len(), 3);
+    until("three Demo accounts to connect", async || {
+        let status = desk.trading_status().await.unwrap();
+        status
+            .iter()
+            .all(|s| s.status.connection == ConnectionState::Ready)
+    })
+    .await;
+
+    // On each: a position (a market buy) and two resting bids well under the mark.
+    for a in &accounts {
+        let mark = desk.mark_price(&a.id, "BTCUSDT").await.unwrap().mark;
+        placed(
+            &desk,
+            &a.id,
+            &ticket(OrderType::Market, Side::Buy, "0.01", None),
+        )
+        .await;
+        for pct in [95, 96] {
+            let price = (mark * Decimal::new(pct, 2)).floor();
+            placed(
+                &desk,
+                &a.id,
+                &ticket(OrderType::Limit, Side::Buy, "0.01", Some(price)),
+            )
+            .await;
+        }
+        assert_eq!(desk.open_orders(&a.id).await.unwrap().len(), 2);
+        assert_eq!(desk.positions(&a.id).await.unwrap().len(), 1);
+    }
+
+    // The switch, no code: every order goes, positions stay until confirmed.
+    let report = desk.kill_switch(false).await.unwrap();
+    assert!(!report.close_positions);
+    assert_eq!(report.accounts.len(), 3);
+    until("every account's orders to be cancelled", async || {
+        desk.kill_switch_status()
+            .unwrap()
+            .is_some_and(|r| r.finished)
+    })
+    .await;
+    let report = desk.kill_switch_status().unwrap().unwrap();
+    for (a, k) in accounts.iter().zip(&report.accounts) {
+        assert_eq!(k.orders.state, KillState::Done, "{k:?}");
+        assert_eq!(
+            (k.orders.cleared, k.orders.remaining),
+            (2, Some(0)),
+            "{k:?}"
+        );
+        assert!(k.positions.is_none());
+        assert!(desk.open_orders(&a.id).await.unwrap().is_empty());
+        assert_eq!(desk.positions(&a.id).await.unwrap().len(), 1);
+    }
+    // New orders are halted on every account; the guard's panel lists the switch.
+    let err = desk
+        .place_order(
+            &accounts[1].id,
+            &ticket(OrderType::Market, Side::Buy, "0.01", None),
+            true,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.code, ErrorCode::TradingHalted, "{err:?}");
+    let guard = desk.guard_status().unwrap();
+    assert_eq!(guard.halts.len(), 1);
+    assert!(guard.halts[0].account_id.is_none());
+
+    // Confirmed: every position is closed, and the report says so for each account.
+    let report = desk.kill_switch(true).await.unwrap();
+    assert!(report.close_positions);
+    until("every position to be closed", async || {
+        desk.kill_switch_status()
+            .unwrap()
+            .is_some_and(|r| r.finished)
+    })
+    .await;
+    let report = desk.kill_switch_status().unwrap().unwrap();
+    for (a, k) in accounts.iter().zip(&report.accounts) {
+        assert_eq!(k.label, a.label);
+        let p = k.positions.as_ref().unwrap();
+        assert_eq!(p.state, KillState::Done, "{k:?}");
+        assert_eq!(
+            (p.cleared, p.remaining, &p.error),
+            (1, Some(0), &None),
+            "{k:?}"
+        );
+        assert!(desk.positions(&a.id).await.unwrap().is_empty());
+        assert!(desk.open_orders(&a.id).await.unwrap().is_empty());
+    }
+
+    // A code resumes trading.
+    desk.resume_trading(&accounts[0].id, &code(&clock, &seed))
+        .unwrap();
+    assert!(desk.guard_status().unwrap().halts.is_empty());
+    let mark = desk
+        .mark_price(&accounts[2].id, "BTCUSDT")
+        .await
+        .unwrap()
+        .mark;
+    placed(
+        &desk,
+        &accounts[2].id,
+        &ticket(
+            OrderType::Limit,
+            Side::Buy,
+            "0.01",
+            Some((mark * Decimal::new(95, 2)).floor()),
+        ),
+    )
+    .await;
+    desk.lock().await.unwrap();
+    // Locked, the switch has nothing to reach and says so.
+    assert_eq!(
+        desk.kill_switch(false).await.unwrap_err().code,
+        ErrorCode::Locked
+    );
+}
