@@ -37,6 +37,10 @@ const COMMANDS: &[&str] = &[
     "guard_status",
     "acknowledge_warning",
     "resume_trading",
+    "kill_switch",
+    "kill_switch_status",
+    "guard_settings",
+    "set_guard_settings",
 ];
 
 fn main() {

@@ -103,6 +103,12 @@ pub struct Launch {
     pub demo_extra_symbols: &'static str,
     /// How often the Demo venue's prices move, in µs (`RAMPART_DEMO_TICK_US`): a busy market.
     pub demo_tick_us: Option<u64>,
+    /// What the Demo accounts' keys may do (`RAMPART_DEMO_KEY_PERMISSIONS`, debug builds):
+    /// `withdrawals`, `no-ip-restriction`, `read-only`, comma-separated.
+    pub demo_key_permissions: &'static str,
+    /// The loopback ports the Demo exchanges take, in the order they start
+    /// (`RAMPART_DEMO_PORTS`, debug builds), so a test can reach one as another client.
+    pub demo_ports: Option<[u16; 3]>,
 }
 
 /// Inside `dbus-run-session`: note the bus address for the test, unlock a keyring kept under
@@ -195,6 +201,14 @@ impl App {
             .env("XDG_STATE_HOME", root.path().join("state"))
             .env("RAMPART_LOG", "info")
             .env("RAMPART_DEMO_EXTRA_SYMBOLS", launch.demo_extra_symbols)
+            .env("RAMPART_DEMO_KEY_PERMISSIONS", launch.demo_key_permissions)
+            .env(
+                "RAMPART_DEMO_PORTS",
+                launch
+                    .demo_ports
+                    .map(|p| p.map(|p| p.to_string()).join(","))
+                    .unwrap_or_default(),
+            )
             .env(
                 "RAMPART_DEMO_TICK_US",
                 launch
@@ -697,4 +711,13 @@ pub fn placed(
         rampart_engine::orders::PlaceOutcome::Placed { order } => Ok(order),
         other => panic!("the guard asked again after full consent: {other:?}"),
     }
+}
+
+/// Loopback ports free a moment ago, for [`Launch::demo_ports`].
+pub fn free_ports<const N: usize>() -> [u16; N] {
+    // Held together so that the N are distinct, then released for the app to take.
+    let held: Vec<std::net::TcpListener> = (0..N)
+        .map(|_| std::net::TcpListener::bind(("127.0.0.1", 0)).expect("bind a loopback port"))
+        .collect();
+    std::array::from_fn(|i| held[i].local_addr().expect("a bound port").port())
 }

@@ -14,6 +14,8 @@ use rampart_core::trading::{
     Balance, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
 };
 use rampart_engine::guard::GuardStatus;
+use rampart_engine::guard_settings::{GuardSettings, GuardSettingsView};
+use rampart_engine::kill::KillSwitchReport;
 use rampart_engine::live::LiveChanges;
 use rampart_engine::orders::{OrderTicket, PlaceOutcome};
 use rampart_engine::{AddAccountRequest, Desk, OrderRef, TradingStatus};
@@ -205,6 +207,40 @@ pub async fn resume_trading(
     code: String,
 ) -> Result<GuardStatus, ApiError> {
     desk.resume_trading(&account_id, &code)
+}
+
+/// The kill switch: halts new orders on every account and cancels every open order; with
+/// `close_positions` (after the user's one confirmation) closes every position too. Never asks
+/// for a code.
+#[tauri::command]
+pub async fn kill_switch(
+    desk: DeskState<'_>,
+    close_positions: bool,
+) -> Result<KillSwitchReport, ApiError> {
+    desk.kill_switch(close_positions).await
+}
+
+/// The guard's settings (limits per account, the breaker's reach, the dead man's switch).
+#[tauri::command]
+pub async fn guard_settings(desk: DeskState<'_>) -> Result<GuardSettingsView, ApiError> {
+    desk.guard_settings()
+}
+
+/// Saves the guard's settings with a fresh TOTP code; limits only ever tighter than the
+/// defaults.
+#[tauri::command]
+pub async fn set_guard_settings(
+    desk: DeskState<'_>,
+    settings: GuardSettings,
+    code: String,
+) -> Result<GuardSettingsView, ApiError> {
+    desk.set_guard_settings(settings, &code)
+}
+
+/// Where the last use of the kill switch stands, account by account.
+#[tauri::command]
+pub async fn kill_switch_status(desk: DeskState<'_>) -> Result<Option<KillSwitchReport>, ApiError> {
+    desk.kill_switch_status()
 }
 
 #[tauri::command]

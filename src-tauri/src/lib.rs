@@ -20,11 +20,13 @@ pub fn run() -> ExitCode {
         return ExitCode::from(2);
     }
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
         .setup(|app| {
             let data_dir = app.path().app_data_dir()?;
             tracing::info!(data_dir = %data_dir.display(), "starting Rampart");
             let desk = std::sync::Arc::new(rampart_engine::Desk::new(data_dir));
             tauri::async_runtime::spawn(desk.clone().watch_idle());
+            tauri::async_runtime::spawn(notify_warnings(app.handle().clone(), desk.clone()));
             app.manage(desk);
             Ok(())
         })
@@ -60,6 +62,10 @@ pub fn run() -> ExitCode {
             commands::guard_status,
             commands::acknowledge_warning,
             commands::resume_trading,
+            commands::kill_switch,
+            commands::kill_switch_status,
+            commands::guard_settings,
+            commands::set_guard_settings,
         ])
         .run(tauri::generate_context!());
     match result {
@@ -68,6 +74,36 @@ pub fn run() -> ExitCode {
             eprintln!("Rampart could not start: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// How often the guard's list is looked at for warnings to notify.
+const NOTIFY_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The guard's warnings of warning severity and above also go out as OS notifications, so a
+/// trader looking at another window learns of them; sent from Rust, whatever the page does.
+async fn notify_warnings(app: tauri::AppHandle, desk: std::sync::Arc<rampart_engine::Desk>) {
+    use tauri_plugin_notification::NotificationExt;
+    let mut told: u64 = 0;
+    let mut ticks = tokio::time::interval(NOTIFY_EVERY);
+    loop {
+        ticks.tick().await;
+        // Locked, there is nothing to tell (and the list starts again at the next unlock).
+        let Ok(status) = desk.guard_status() else {
+            continue;
+        };
+        for view in rampart_engine::guard::to_notify(&status, told) {
+            let shown = app
+                .notification()
+                .builder()
+                .title(rampart_engine::guard::notification_title(&view.warning))
+                .body(format!("{}. {}.", view.warning.seen, view.warning.advice))
+                .show();
+            if let Err(e) = shown {
+                tracing::debug!(error = %e, "an OS notification could not be shown");
+            }
+        }
+        told = status.warnings.last().map_or(told, |w| w.id.max(told));
     }
 }
 

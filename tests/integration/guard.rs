@@ -247,7 +247,10 @@ async fn a_key_that_can_withdraw_is_raised_at_connect_and_asks_for_a_code_once()
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
     connected(&engine).await;
     let key = key_read(&engine).await;
-    assert!(key.can_withdraw && key.can_trade && !key.ip_restricted, "{key:?}");
+    assert!(
+        key.can_withdraw && key.can_trade && !key.ip_restricted,
+        "{key:?}"
+    );
     let listed: Vec<_> = engine
         .guard()
         .warnings()
@@ -276,7 +279,10 @@ async fn a_key_that_can_withdraw_is_raised_at_connect_and_asks_for_a_code_once()
     let placed = engine
         .place("acc", &market(Side::Buy, "0.002"), stepped)
         .await;
-    assert!(matches!(placed, Ok(PlaceOutcome::Placed { .. })), "{placed:?}");
+    assert!(
+        matches!(placed, Ok(PlaceOutcome::Placed { .. })),
+        "{placed:?}"
+    );
     let next = engine
         .place("acc", &market(Side::Buy, "0.003"), Consent::default())
         .await;

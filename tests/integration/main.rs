@@ -7,6 +7,7 @@ mod binance_limits;
 mod binance_sim;
 mod first_screen;
 mod guard;
+mod guard_safety;
 mod guard_workspace;
 mod order_engine;
 mod supply_chain;

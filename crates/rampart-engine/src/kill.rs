@@ -196,13 +196,19 @@ fn count<T>(items: &[T]) -> u32 {
     u32::try_from(items.len()).unwrap_or(u32::MAX)
 }
 
-/// Cancels every open order of the account until the venue lists none.
-async fn cancel_orders(engine: &OrderEngine, account: &str, report: &Mutex<KillSwitchReport>) {
+/// Cancels every open order of the account until the venue lists none. `carried`: orders the
+/// previous use of the switch already cancelled (the confirmation to close starts a new run).
+async fn cancel_orders(
+    engine: &OrderEngine,
+    account: &str,
+    carried: u32,
+    report: &Mutex<KillSwitchReport>,
+) {
     let before = engine
         .open_orders(account, None)
         .await
         .ok()
-        .map(|o| count(&o));
+        .map(|o| count(&o).saturating_add(carried));
     for attempt in 1..=MAX_ATTEMPTS {
         let cancelled = engine.cancel_all(account, None).await;
         let (remaining, read_error) = match engine.open_orders(account, None).await {
@@ -282,9 +288,10 @@ async fn work(
     engine: Arc<OrderEngine>,
     account: String,
     close: bool,
+    carried: u32,
     report: Arc<Mutex<KillSwitchReport>>,
 ) {
-    cancel_orders(&engine, &account, &report).await;
+    cancel_orders(&engine, &account, carried, &report).await;
     if close {
         close_positions(&engine, &account, &report).await;
     }
@@ -309,6 +316,18 @@ impl Desk {
                 .iter()
                 .find(|a: &&AccountView| a.id == id)
                 .map_or_else(|| id.to_owned(), |a| a.label.clone())
+        };
+        // Confirming the close follows a use that cancelled orders: those still count in this
+        // report. Any other use starts from zero.
+        let previous = self
+            .kill_run_report()
+            .map(|r| snapshot(&r))
+            .filter(|p| close_positions && !p.close_positions);
+        let carried = |id: &str| {
+            previous
+                .as_ref()
+                .and_then(|p| p.accounts.iter().find(|a| a.account_id == id))
+                .map_or(0, |a| a.orders.cleared)
         };
         // In the order the accounts are listed in the app.
         let mut statuses = engine.status();
@@ -347,6 +366,7 @@ impl Desk {
                 Arc::clone(&engine),
                 s.account_id.clone(),
                 close_positions,
+                carried(&s.account_id),
                 Arc::clone(&report),
             ))));
         }

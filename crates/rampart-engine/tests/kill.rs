@@ -177,6 +177,12 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
     let report = desk.kill_switch_status().unwrap().unwrap();
     for (a, k) in accounts.iter().zip(&report.accounts) {
         assert_eq!(k.label, a.label);
+        // The orders the first use cancelled are still counted.
+        assert_eq!(
+            (k.orders.cleared, k.orders.remaining),
+            (2, Some(0)),
+            "{k:?}"
+        );
         let p = k.positions.as_ref().unwrap();
         assert_eq!(p.state, KillState::Done, "{k:?}");
         assert_eq!(

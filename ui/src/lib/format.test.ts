@@ -7,6 +7,8 @@ import {
   formatWait,
   groupsOfFour,
   isDemo,
+  keyBadges,
+  tradingBlocked,
   venueName,
 } from "./format";
 
@@ -42,12 +44,28 @@ describe("connectionText", () => {
     checking: [],
     recovering: false,
     lastRoundTripUs: null,
+    keyPermissions: null,
   };
 
   it("says connected with the venue clock's offset", () => {
     expect(connectionText(base)).toBe("Connected · clock +12 ms");
     expect(connectionText({ ...base, clockOffsetMs: -3 })).toBe("Connected · clock -3 ms");
     expect(connectionText({ ...base, clockOffsetMs: null })).toBe("Connected");
+  });
+
+  it("shows what the key may do: red for withdrawals, amber for no IP restriction, the ticket off for read-only", () => {
+    expect(keyBadges(base)).toEqual([]);
+    expect(tradingBlocked(base)).toBeNull();
+    const key = { canRead: true, canTrade: true, canWithdraw: false, canTransfer: false, ipRestricted: true, createdMs: null };
+    expect(keyBadges({ ...base, keyPermissions: key })).toEqual([]);
+    const risky = keyBadges({ ...base, keyPermissions: { ...key, canWithdraw: true, ipRestricted: false } });
+    expect(risky.map((b) => [b.tone, b.text])).toEqual([
+      ["danger", "Key can withdraw"],
+      ["caution", "No IP restriction"],
+    ]);
+    const readOnly = { ...base, keyPermissions: { ...key, canTrade: false } };
+    expect(keyBadges(readOnly).map((b) => b.text)).toEqual(["Read-only key"]);
+    expect(tradingBlocked(readOnly)).toContain("read-only");
   });
 
   it("says why an account is not connected, and when it is still checking", () => {

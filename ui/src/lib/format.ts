@@ -43,6 +43,34 @@ export function connectionText(status: AccountStatus): string {
   return offset === null ? "Connected" : `Connected · clock ${offset >= 0 ? "+" : ""}${offset} ms`;
 }
 
+/** What the account's API key may do, as badges: red for withdrawal rights, amber for no IP
+ *  restriction, grey for a read-only key. Empty when the venue has not said. */
+export function keyBadges(status: AccountStatus | undefined): { tone: "danger" | "caution" | "muted"; kind: string; text: string; title: string }[] {
+  const k = status?.keyPermissions;
+  if (!k) {
+    return [];
+  }
+  const badges: { tone: "danger" | "caution" | "muted"; kind: string; text: string; title: string }[] = [];
+  if (k.canWithdraw) {
+    badges.push({ tone: "danger", kind: "withdraw", text: "Key can withdraw", title: "This API key may withdraw funds. Replace it with a key without withdrawal permission; until then each session asks for a code before this account's first order." });
+  }
+  if (!k.ipRestricted) {
+    badges.push({ tone: "caution", kind: "no-ip", text: "No IP restriction", title: "This API key works from any IP address. Restrict it to yours on the exchange." });
+  }
+  if (!k.canTrade) {
+    badges.push({ tone: "muted", kind: "read-only", text: "Read-only key", title: "This API key may not trade: the order ticket is off for this account." });
+  }
+  return badges;
+}
+
+/** Why the ticket is off for this account, or `null` when it can trade. */
+export function tradingBlocked(status: AccountStatus | undefined): string | null {
+  if (status?.keyPermissions && !status.keyPermissions.canTrade) {
+    return "This account's API key is read-only: the exchange would refuse every order. Enable trading for the key on the exchange, or add a key that has it.";
+  }
+  return null;
+}
+
 export function environmentName(environment: Environment): string {
   return ENVIRONMENTS.find((e) => e.id === environment)?.name ?? environment;
 }

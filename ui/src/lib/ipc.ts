@@ -24,6 +24,9 @@ import type { OrderRef } from "./bindings/OrderRef";
 import type { OrderState } from "./bindings/OrderState";
 import type { OrderTicket } from "./bindings/OrderTicket";
 import type { GuardStatus } from "./bindings/GuardStatus";
+import type { KillSwitchReport } from "./bindings/KillSwitchReport";
+import type { GuardSettings } from "./bindings/GuardSettings";
+import type { GuardSettingsView } from "./bindings/GuardSettingsView";
 import type { PlaceOutcome } from "./bindings/PlaceOutcome";
 import type { Position } from "./bindings/Position";
 import type { TradingStatus } from "./bindings/TradingStatus";
@@ -63,6 +66,10 @@ export interface Commands {
   guard_status: { args: None; result: GuardStatus };
   acknowledge_warning: { args: { id: number }; result: GuardStatus };
   resume_trading: { args: { accountId: string; code: string }; result: GuardStatus };
+  kill_switch: { args: { closePositions: boolean }; result: KillSwitchReport };
+  kill_switch_status: { args: None; result: KillSwitchReport | null };
+  guard_settings: { args: None; result: GuardSettingsView };
+  set_guard_settings: { args: { settings: GuardSettings; code: string }; result: GuardSettingsView };
 }
 
 export type CommandName = keyof Commands;
