@@ -459,6 +459,46 @@ impl App {
         )
     }
 
+    /// Replaces the secret stored under `service` / `username` in the app's own Secret Service
+    /// with `secret` (as another program on the machine could): the old items are cleared,
+    /// then one is stored from standard input.
+    pub fn secret_tool_replace(&self, service: &str, username: &str, secret: &str) {
+        use std::io::Write;
+        let bus = self
+            .bus
+            .as_deref()
+            .expect("this launch has no D-Bus session");
+        let cleared = Command::new("secret-tool")
+            .args(["clear", "service", service, "username", username])
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
+            .status()
+            .expect("run secret-tool (libsecret-tools)");
+        assert!(cleared.success(), "secret-tool clear failed");
+        let mut store = Command::new("secret-tool")
+            .args([
+                "store",
+                "--label=rampart test",
+                "service",
+                service,
+                "username",
+                username,
+            ])
+            .env("DBUS_SESSION_BUS_ADDRESS", bus)
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("run secret-tool (libsecret-tools)");
+        store
+            .stdin
+            .take()
+            .expect("secret-tool's stdin")
+            .write_all(secret.as_bytes())
+            .expect("write the secret");
+        assert!(
+            store.wait().expect("secret-tool").success(),
+            "secret-tool store failed"
+        );
+    }
+
     /// Types into an input after clearing it.
     pub async fn type_into(&self, css: &str, text: &str) {
         let element = self.element(css).await;

@@ -296,3 +296,145 @@ async fn a_key_with_withdrawal_permission_shows_the_red_warning_and_asks_for_a_c
     assert_eq!(kinds, serde_json::json!(["placed", "placed"]));
     app.quit().await;
 }
+
+/// Places a market buy of `qty` on `account`; the outcome's kind, or the error's code and
+/// message.
+async fn market_buy(app: &App, account: &str, qty: &str) -> Value {
+    app.invoke(&format!(
+        "try {{ const out = await invoke('place_order', {{ accountId: '{account}', confirmed: true,
+             ticket: {{ symbol: 'BTCUSDT', side: 'buy', orderType: 'market', qty: '{qty}', price: null,
+               triggerPrice: null, timeInForce: null, reduceOnly: false, triggerBy: null,
+               marginMode: null, positionSide: 'net' }} }});
+           return [out.kind, ''];
+         }} catch (e) {{ return [e.code, e.message]; }}"
+    ))
+    .await
+}
+
+/// Waits until every account is connected again.
+async fn all_ready(app: &App) {
+    let ready = app
+        .invoke(
+            "for (let i = 0; i < 80; i++) {
+               const all = await invoke('trading_status', {});
+               if (all.every((s) => s.status.connection.state === 'ready')) return true;
+               await new Promise((r) => setTimeout(r, 250));
+             }
+             return false;",
+        )
+        .await;
+    assert_eq!(ready, Value::Bool(true));
+}
+
+async fn lock_and_unlock(app: &App, phone: &mut rampart_tests::Authenticator) {
+    app.click("[data-testid=lock]").await;
+    app.wait_for("[data-testid=unlock-code]").await;
+    rampart_tests::unlock(app, phone).await;
+    all_ready(app).await;
+}
+
+#[tokio::test]
+async fn signature_refusals_trip_the_breaker_until_a_code_resumes_and_cancel_still_works() {
+    let app = App::start(Launch {
+        dbus_session: true,
+        ..Launch::default()
+    })
+    .await;
+    let mut phone = enrol(&app).await;
+    add_demo_account(&app, &mut phone, "Demo 2", KEY_2, SECRET_2).await;
+    app.click("[data-testid=nav-workspace]").await;
+    all_ready(&app).await;
+    let ids = account_ids(&app).await;
+    let demo2 = ids[1].clone();
+    // A bid resting 3 % under the mark on Demo 2, to cancel while halted.
+    let rested = app
+        .invoke(&format!(
+            "const mark = Number((await invoke('mark_price', {{ accountId: '{demo2}', symbol: 'BTCUSDT' }})).mark);
+             const out = await invoke('place_order', {{ accountId: '{demo2}', confirmed: true, ticket: {{
+               symbol: 'BTCUSDT', side: 'buy', orderType: 'limit', qty: '0.01', price: String(Math.floor(mark * 0.97)),
+               triggerPrice: null, timeInForce: null, reduceOnly: false, triggerBy: null, marginMode: null,
+               positionSide: 'net' }} }});
+             return out.kind;"
+        ))
+        .await;
+    assert_eq!(rested, Value::from("placed"));
+
+    // Someone changes the secret Rampart signs with (in the keychain, as another program on
+    // this machine could); after the next unlock every signed request is refused.
+    let service = format!("rampart-dev.account.{demo2}");
+    let wrong = format!(
+        r#"{{"apiKey":"{KEY_2}","apiSecret":"{}","passphrase":null}}"#,
+        "W".repeat(64)
+    );
+    app.secret_tool_replace(&service, "credentials", &wrong);
+    lock_and_unlock(&app, &mut phone).await;
+    for qty in ["0.002", "0.003", "0.004"] {
+        let refused = market_buy(&app, &demo2, qty).await;
+        assert_eq!(refused[0], Value::from("order_rejected"), "{refused}");
+        assert!(
+            refused[1]
+                .as_str()
+                .unwrap()
+                .contains("did not accept the request signature"),
+            "{refused}"
+        );
+    }
+    // The third refusal in a row tripped the breaker: nothing new leaves Demo 2, whatever its
+    // key does now; the other account trades on.
+    let right = format!(r#"{{"apiKey":"{KEY_2}","apiSecret":"{SECRET_2}","passphrase":null}}"#);
+    app.secret_tool_replace(&service, "credentials", &right);
+    lock_and_unlock(&app, &mut phone).await;
+    let halted = market_buy(&app, &demo2, "0.005").await;
+    assert_eq!(halted[0], Value::from("trading_halted"), "{halted}");
+    assert!(
+        halted[1]
+            .as_str()
+            .unwrap()
+            .contains("3 requests in a row refused for the API key or its signature"),
+        "{halted}"
+    );
+    assert_eq!(
+        market_buy(&app, &ids[0], "0.005").await[0],
+        Value::from("placed")
+    );
+    // Cancel still goes on the halted account.
+    let left = app
+        .invoke(&format!(
+            "await invoke('cancel_all_orders', {{ accountId: '{demo2}', symbol: null }});
+             return (await invoke('open_orders', {{ accountId: '{demo2}' }})).length;"
+        ))
+        .await;
+    assert_eq!(left, Value::from(0));
+
+    // The banner says which account halted and why, and takes a code to resume.
+    let banner = format!("[data-testid=breaker-banner][data-account='{demo2}']");
+    let text = app.wait_text(&banner, |t| !t.is_empty()).await;
+    assert!(text.contains("3 requests in a row refused"), "{text}");
+    app.screenshot("breaker-tripped").await;
+    app.type_into(
+        &format!("{banner} [data-testid=resume-code]"),
+        &phone.fresh_code().await,
+    )
+    .await;
+    app.click(&format!("{banner} [data-testid=resume-trading]"))
+        .await;
+    let start = std::time::Instant::now();
+    while app
+        .eval(&format!(
+            "return document.querySelector(\"{banner}\") !== null;"
+        ))
+        .await
+        == Value::Bool(true)
+    {
+        assert!(
+            start.elapsed().as_secs() < 20,
+            "the halt stayed after the code"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert_eq!(
+        market_buy(&app, &demo2, "0.006").await[0],
+        Value::from("placed")
+    );
+    app.quit().await;
+}
