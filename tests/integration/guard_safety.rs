@@ -257,6 +257,19 @@ async fn a_key_with_withdrawal_permission_shows_the_red_warning_and_asks_for_a_c
         app.text("[data-testid=key-badge][data-kind=no-ip]").await,
         "No IP restriction"
     );
+    // The banner shows it first (it asks for a code), with the other one waiting.
+    let banner = app
+        .wait_text(
+            "[data-testid=warning-banner][data-kind=key_can_withdraw]",
+            |t| !t.is_empty(),
+        )
+        .await;
+    assert!(banner.contains("withdrawal permission"), "{banner}");
+    assert_eq!(
+        app.text("[data-testid=warning-banner-more]").await,
+        "1 more"
+    );
+    app.screenshot("warning-banner").await;
     // The warnings panel lists it, in red (high), with what to do.
     app.click("[data-testid=status-warnings]").await;
     let item = "[data-testid=warnings-item][data-kind=key_can_withdraw]";

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { GuardStatus } from "./bindings/GuardStatus";
 import type { GuardWarningView } from "./bindings/GuardWarningView";
 import type { Severity } from "./bindings/Severity";
-import { panelOrder, severityLabel, warningsCount, worstUnread } from "./guard";
+import { bannerWarning, panelOrder, severityLabel, warningsCount, worstUnread } from "./guard";
 
 function view(id: number, atMs: number, severity: Severity, acknowledged: boolean): GuardWarningView {
   return {
@@ -37,5 +37,19 @@ describe("the warnings panel", () => {
 
   it("names every severity by what it asks of the user", () => {
     expect(["info", "warning", "high", "critical"].map((s) => severityLabel(s as Severity))).toEqual(["Note", "Warning", "Needs a code", "Halted"]);
+  });
+});
+
+describe("the warning banner", () => {
+  it("shows the newest unread warning or high one, with how many more wait", () => {
+    expect(bannerWarning(null)).toBeNull();
+    expect(bannerWarning(status([view(1, 1, "info", false), view(2, 2, "critical", false), view(3, 3, "high", true)]))).toBeNull();
+    const b = bannerWarning(status([view(1, 10, "warning", false), view(2, 30, "high", false), view(3, 20, "warning", false), view(4, 40, "info", false)]));
+    expect(b?.view.id).toBe(2);
+    expect(b?.more).toBe(2);
+    // A code-asking warning stays in front of a newer plain one.
+    const c = bannerWarning(status([view(1, 10, "high", false), view(2, 10, "warning", false), view(3, 50, "warning", false)]));
+    expect(c?.view.id).toBe(1);
+    expect(c?.more).toBe(2);
   });
 });

@@ -36,3 +36,21 @@ export function worstUnread(status: GuardStatus | null): Severity | null {
   }
   return worst;
 }
+
+/** The warning the workspace's banner shows: of those not yet acknowledged of warning or high
+ *  severity (critical ones halt trading and have the breaker's banner), the most severe, the
+ *  newest among those; with how many more are waiting. `null` when there is none. */
+export function bannerWarning(status: GuardStatus | null): { view: GuardWarningView; more: number } | null {
+  const waiting = (status?.warnings ?? []).filter(
+    (w) => !w.acknowledged && (w.warning.severity === "warning" || w.warning.severity === "high"),
+  );
+  if (waiting.length === 0) {
+    return null;
+  }
+  const rank = (w: GuardWarningView): [number, number, number] => [w.warning.severity === "high" ? 1 : 0, w.atMs, w.id];
+  const newest = waiting.reduce((a, b) => {
+    const [ra, rb] = [rank(a), rank(b)];
+    return rb[0] > ra[0] || (rb[0] === ra[0] && (rb[1] > ra[1] || (rb[1] === ra[1] && rb[2] > ra[2]))) ? b : a;
+  });
+  return { view: newest, more: waiting.length - 1 };
+}
