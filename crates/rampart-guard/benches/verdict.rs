@@ -83,6 +83,23 @@ fn main() {
         SYMBOLS.len(),
         start.elapsed().as_secs_f64()
     );
+    // Each account's key as the audit read it at connect (trading, no IP restriction: a key
+    // as Binance creates it, which raises a warning at connect): the key check runs on every
+    // order too, and must cost no more than a look.
+    for account in ACCOUNTS {
+        guard.observe_key(
+            account,
+            rampart_core::trading::KeyPermissions {
+                can_read: true,
+                can_trade: true,
+                can_withdraw: false,
+                can_transfer: false,
+                ip_restricted: false,
+                created_ms: None,
+            },
+            Moment::utc(NOW - 3_600_000),
+        );
+    }
     let order = facts("demo-1", "BTCUSDT", Decimal::new(11, 3), NOW);
     let assessment = guard.assess(&order);
     assert_eq!(assessment.verdict, Verdict::Approved, "{assessment:?}");

@@ -175,6 +175,7 @@ impl Guard {
         if let Some(s) = session
             && !s.key_risk_accepted
             && let Some(key) = &s.key
+            && key.can_withdraw
         {
             // Until the user has given a code this session, every order on an account whose
             // key can withdraw asks for one.
