@@ -245,13 +245,13 @@ async fn a_key_with_withdrawal_permission_shows_the_red_warning_and_asks_for_a_c
         })
         .await;
     assert_eq!(badge, "Key can withdraw");
-    assert_eq!(
-        app.attr("[data-testid=key-badge][data-kind=withdraw]", "class")
-            .await
-            .unwrap_or_default()
-            .split_whitespace()
-            .any(|c| c == "danger"),
-        true
+    let class = app
+        .attr("[data-testid=key-badge][data-kind=withdraw]", "class")
+        .await
+        .unwrap_or_default();
+    assert!(
+        class.split_whitespace().any(|c| c == "danger"),
+        "the badge is red: {class}"
     );
     assert_eq!(
         app.text("[data-testid=key-badge][data-kind=no-ip]").await,
@@ -324,6 +324,19 @@ async fn market_buy(app: &App, account: &str, qty: &str) -> Value {
     .await
 }
 
+/// Rests a bid of 0.01 BTCUSDT 3 % under the mark on `account`; the outcome's kind.
+async fn rest_bid(app: &App, account: &str) -> Value {
+    app.invoke(&format!(
+        "const mark = Number((await invoke('mark_price', {{ accountId: '{account}', symbol: 'BTCUSDT' }})).mark);
+         const out = await invoke('place_order', {{ accountId: '{account}', confirmed: true, ticket: {{
+           symbol: 'BTCUSDT', side: 'buy', orderType: 'limit', qty: '0.01', price: String(Math.floor(mark * 0.97)),
+           triggerPrice: null, timeInForce: null, reduceOnly: false, triggerBy: null, marginMode: null,
+           positionSide: 'net' }} }});
+         return out.kind;"
+    ))
+    .await
+}
+
 /// Waits until every account is connected again.
 async fn all_ready(app: &App) {
     let ready = app
@@ -360,17 +373,7 @@ async fn signature_refusals_trip_the_breaker_until_a_code_resumes_and_cancel_sti
     let ids = account_ids(&app).await;
     let demo2 = ids[1].clone();
     // A bid resting 3 % under the mark on Demo 2, to cancel while halted.
-    let rested = app
-        .invoke(&format!(
-            "const mark = Number((await invoke('mark_price', {{ accountId: '{demo2}', symbol: 'BTCUSDT' }})).mark);
-             const out = await invoke('place_order', {{ accountId: '{demo2}', confirmed: true, ticket: {{
-               symbol: 'BTCUSDT', side: 'buy', orderType: 'limit', qty: '0.01', price: String(Math.floor(mark * 0.97)),
-               triggerPrice: null, timeInForce: null, reduceOnly: false, triggerBy: null, marginMode: null,
-               positionSide: 'net' }} }});
-             return out.kind;"
-        ))
-        .await;
-    assert_eq!(rested, Value::from("placed"));
+    assert_eq!(rest_bid(&app, &demo2).await, Value::from("placed"));
 
     // Someone changes the secret Rampart signs with (in the keychain, as another program on
     // this machine could); after the next unlock every signed request is refused.
@@ -449,5 +452,99 @@ async fn signature_refusals_trip_the_breaker_until_a_code_resumes_and_cancel_sti
         market_buy(&app, &demo2, "0.006").await[0],
         Value::from("placed")
     );
+    app.quit().await;
+}
+
+#[tokio::test]
+async fn limits_tightened_in_settings_refuse_the_next_order_and_the_dead_mans_switch_is_armed() {
+    let app = App::start(Launch {
+        dbus_session: true,
+        ..Launch::default()
+    })
+    .await;
+    let mut phone = enrol(&app).await;
+    all_ready(&app).await;
+    let demo = account_ids(&app).await.remove(0);
+    app.click("[data-testid=nav-settings]").await;
+    let row = format!("[data-testid=guard-limits][data-account='{demo}']");
+    app.wait_for(&row).await;
+    // Looser than the default: refused with the figure, nothing saved.
+    app.type_into(&format!("{row} [data-testid=limit-leverage]"), "50")
+        .await;
+    app.type_into(
+        "[data-testid=guard-settings-code]",
+        &phone.fresh_code().await,
+    )
+    .await;
+    app.click("[data-testid=guard-settings-save]").await;
+    let why = app
+        .wait_text("[data-testid=guard-settings-error]", |t| !t.is_empty())
+        .await;
+    assert_eq!(
+        why,
+        "The leverage cap can be tightened, not loosened: at most 20."
+    );
+    // Tighter: an order value cap of 1,000 and a 30 s dead man's switch.
+    app.type_into(&format!("{row} [data-testid=limit-leverage]"), "10")
+        .await;
+    app.type_into(&format!("{row} [data-testid=limit-order-notional]"), "1000")
+        .await;
+    app.type_into(&format!("{row} [data-testid=dead-mans-secs]"), "30")
+        .await;
+    app.type_into(&format!("{row} [data-testid=limit-bands]"), "solusdt 1/4")
+        .await;
+    app.click("[data-testid=breaker-scope-all]").await;
+    app.type_into(
+        "[data-testid=guard-settings-code]",
+        &phone.fresh_code().await,
+    )
+    .await;
+    app.click("[data-testid=guard-settings-save]").await;
+    app.wait_text("[data-testid=guard-settings-message]", |t| {
+        t.starts_with("Saved")
+    })
+    .await;
+    let saved = app
+        .invoke("const v = await invoke('guard_settings', {}); return [v.settings.breakerScope, v.settings.accounts[0].limits.maxOrderNotional, v.settings.accounts[0].limits.maxLeverage, v.settings.accounts[0].deadMansSwitchSecs, v.settings.accounts[0].limits.bandOverrides];")
+        .await;
+    assert_eq!(
+        saved,
+        serde_json::json!([
+            "all_accounts",
+            "1000",
+            10,
+            30,
+            { "SOLUSDT": { "warnPct": "1", "blockPct": "4" } }
+        ])
+    );
+
+    // About 3,000 USDT: refused by the guard with the cap; a bid of about 580 rests.
+    let refused = market_buy(&app, &demo, "0.05").await;
+    assert_eq!(refused[0], Value::from("refused_by_guard"), "{refused}");
+    assert!(
+        refused[1].as_str().unwrap().contains("cap of 1000"),
+        "{refused}"
+    );
+    assert_eq!(rest_bid(&app, &demo).await, Value::from("placed"));
+    // Within a round (a third of the countdown) the switch is armed on BTCUSDT; the page says so.
+    let armed = app
+        .invoke(
+            "for (let i = 0; i < 120; i++) {
+               const v = await invoke('guard_settings', {});
+               const s = v.deadMans[0];
+               if (s && s.armedAtMs !== null && s.symbols.includes('BTCUSDT')) return [s.countdownSecs, s.error];
+               await new Promise((r) => setTimeout(r, 250));
+             }
+             return null;",
+        )
+        .await;
+    assert_eq!(armed, serde_json::json!([30, null]));
+    app.click("[data-testid=nav-workspace]").await;
+    app.click("[data-testid=nav-settings]").await;
+    app.wait_text("[data-testid=dead-mans-status]", |t| {
+        t.starts_with("Armed on BTCUSDT")
+    })
+    .await;
+    app.screenshot("guard-settings").await;
     app.quit().await;
 }

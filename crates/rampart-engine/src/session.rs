@@ -261,12 +261,19 @@ impl Desk {
         let (status, failures) = self
             .run(move |d| {
                 // Read before the code is checked: a right code sets the count back to zero.
-                let failures = d.vault.failures_since_success().unwrap_or(0);
+                // `None` when the session was open already: nothing was unlocked.
+                let failures = d
+                    .state()
+                    .session
+                    .is_none()
+                    .then(|| d.vault.failures_since_success().unwrap_or(0));
                 Ok((d.unlock_blocking(&code)?, failures))
             })
             .await?;
         self.connect_after_unlock().await;
-        self.observe_unlock(failures);
+        if let Some(failures) = failures {
+            self.observe_unlock(failures);
+        }
         Ok(status)
     }
 
