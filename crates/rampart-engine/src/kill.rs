@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rampart_core::ApiError;
-use rampart_core::session::AccountView;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -310,13 +309,6 @@ impl Desk {
         let engine = self.unlocked_engine()?;
         engine.guard().kill_switch(crate::orders::guard_now());
         tracing::warn!(close_positions, "kill switch used");
-        let labels = self.load_accounts()?;
-        let label = |id: &str| {
-            labels
-                .iter()
-                .find(|a: &&AccountView| a.id == id)
-                .map_or_else(|| id.to_owned(), |a| a.label.clone())
-        };
         // Confirming the close follows a use that cancelled orders: those still count in this
         // report. Any other use starts from zero.
         let previous = self
@@ -329,25 +321,25 @@ impl Desk {
                 .and_then(|p| p.accounts.iter().find(|a| a.account_id == id))
                 .map_or(0, |a| a.orders.cleared)
         };
-        // In the order the accounts are listed in the app.
-        let mut statuses = engine.status();
-        statuses.sort_by_key(|s| labels.iter().position(|a| a.id == s.account_id));
+        // Every account, in the order the app lists them; one Rampart cannot reach (its venue
+        // not traded in this version, its connection failed) is reported as such.
+        let accounts = self.trading_status().await?;
         let report = Arc::new(Mutex::new(KillSwitchReport {
             started_at_ms: local_ms(),
             close_positions,
             finished: false,
-            accounts: statuses
+            accounts: accounts
                 .iter()
-                .map(|s| AccountKill {
-                    account_id: s.account_id.clone(),
-                    label: label(&s.account_id),
+                .map(|a| AccountKill {
+                    account_id: a.account.id.clone(),
+                    label: a.account.label.clone(),
                     orders: KillStep::working(),
                     positions: close_positions.then(KillStep::working),
                 })
                 .collect(),
         }));
         let mut tasks = Vec::new();
-        for s in &statuses {
+        for s in accounts.iter().map(|a| &a.status) {
             if let ConnectionState::Failed(why) = &s.connection {
                 // Nothing can reach this account's orders: say so rather than try.
                 update(&report, &s.account_id, false, |step| {

@@ -112,7 +112,7 @@ async fn tightened_limits_apply_to_the_next_order_and_the_dead_mans_switch_is_ar
         order_type: OrderType::Limit,
         qty: qty.parse().unwrap(),
         price: Some(
-            (mark * Decimal::new(95, 2))
+            (mark * Decimal::new(97, 2))
                 .floor()
                 .to_string()
                 .parse()
