@@ -248,6 +248,40 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
         ),
     )
     .await;
+
+    // A burst of the switch at once (a hostile page can call it many times): each use replaces
+    // the one before; whatever runs, the position ends closed, never turned short.
+    placed(
+        &desk,
+        &accounts[2].id,
+        &ticket(OrderType::Market, Side::Buy, "0.02", None),
+    )
+    .await;
+    let burst = (0..8).map(|_| {
+        let desk = Arc::clone(&desk);
+        tokio::spawn(async move { desk.kill_switch(true).await })
+    });
+    for used in futures_util::future::join_all(burst).await {
+        used.unwrap().unwrap();
+    }
+    until("the last use to finish", async || {
+        desk.kill_switch_status()
+            .unwrap()
+            .is_some_and(|r| r.finished)
+    })
+    .await;
+    for a in &accounts {
+        assert!(
+            desk.positions(&a.id).await.unwrap().is_empty(),
+            "{}",
+            a.label
+        );
+        assert!(
+            desk.open_orders(&a.id).await.unwrap().is_empty(),
+            "{}",
+            a.label
+        );
+    }
     desk.lock().await.unwrap();
     // Locked, the switch has nothing to reach and says so.
     assert_eq!(
