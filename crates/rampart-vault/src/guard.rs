@@ -26,11 +26,32 @@ pub struct GuardState {
     pub last_used_step: Option<u64>,
     /// How many replayed codes were refused, ever.
     pub replays_rejected: u64,
+    /// The latest time any check saw (Unix seconds): the guard's own clock never runs back
+    /// behind it, so setting the computer's clock back cannot shorten the hourly window or
+    /// reset a wait.
+    #[serde(default)]
+    pub latest_seen: u64,
 }
 
+/// The most doublings of the first delay: 30 s × 2⁷ is past the hour cap already, and a shift
+/// of 59 or more would lose the delay's bits (30 << 63 is 0: a free try).
+const MAX_DOUBLINGS: u32 = 7;
+
 impl GuardState {
+    /// `now`, never behind the latest time this guard has seen.
+    pub fn clock(&self, now: u64) -> u64 {
+        now.max(self.latest_seen)
+    }
+
+    /// Notes `now` as seen; returns the guard's time (see [`GuardState::clock`]).
+    pub fn observe(&mut self, now: u64) -> u64 {
+        self.latest_seen = self.clock(now);
+        self.latest_seen
+    }
+
     /// Seconds to wait before another code may be tried, if any.
     pub fn wait_seconds(&self, now: u64) -> Option<u64> {
+        let now = self.clock(now);
         self.blocked_until
             .filter(|until| *until > now)
             .map(|until| until - now)
@@ -43,6 +64,7 @@ impl GuardState {
 
     /// Records a wrong (or replayed) code and sets the delay it earns.
     pub fn record_failure(&mut self, now: u64) {
+        let now = self.observe(now);
         self.consecutive_failures = self.consecutive_failures.saturating_add(1);
         self.recent_failures
             .retain(|t| now.saturating_sub(*t) < HOUR && *t <= now);
@@ -50,11 +72,8 @@ impl GuardState {
 
         let mut until = self.blocked_until.unwrap_or(0);
         if self.consecutive_failures >= FREE_ATTEMPTS {
-            let doublings = self.consecutive_failures - FREE_ATTEMPTS;
-            let delay = FIRST_DELAY_SECONDS
-                .checked_shl(doublings)
-                .unwrap_or(MAX_DELAY_SECONDS)
-                .min(MAX_DELAY_SECONDS);
+            let doublings = (self.consecutive_failures - FREE_ATTEMPTS).min(MAX_DOUBLINGS);
+            let delay = (FIRST_DELAY_SECONDS << doublings).min(MAX_DELAY_SECONDS);
             until = until.max(now + delay);
         }
         if self.recent_failures.len() >= MAX_FAILURES_PER_HOUR {
@@ -104,6 +123,49 @@ mod tests {
             expected = (expected * 2).min(3600);
         }
         assert_eq!(expected, 3600);
+    }
+
+    #[test]
+    fn the_delay_stays_at_the_cap_however_many_failures_come() {
+        let mut g = GuardState::default();
+        let mut now = T0;
+        for n in 1..=200u32 {
+            if let Some(wait) = g.wait_seconds(now) {
+                now += wait;
+            }
+            g.record_failure(now);
+            if n > 12 {
+                // Past the hourly ceiling too; either way never less than the cap.
+                assert!(
+                    g.wait_seconds(now).is_some_and(|w| w >= 3600),
+                    "failure {n}: {:?}",
+                    g.wait_seconds(now)
+                );
+            }
+        }
+        // The 68th failure once shifted 30 by 63 bits to 0.
+        let mut g = GuardState {
+            consecutive_failures: 67,
+            ..GuardState::default()
+        };
+        g.record_failure(T0);
+        assert_eq!(g.wait_seconds(T0), Some(3600));
+    }
+
+    #[test]
+    fn setting_the_clock_back_neither_ends_nor_shortens_a_wait() {
+        let mut g = GuardState::default();
+        for _ in 0..5 {
+            g.record_failure(T0);
+        }
+        assert_eq!(g.wait_seconds(T0), Some(30));
+        // The clock set a day back: the wait is measured from the latest time seen.
+        assert_eq!(g.wait_seconds(T0 - 86_400), Some(30));
+        g.record_failure(T0 - 86_400);
+        assert_eq!(g.wait_seconds(T0 - 86_400), Some(60));
+        // The hourly window is not restarted by the earlier time either.
+        assert!(g.recent_failures.iter().all(|t| *t >= T0));
+        assert_eq!(g.recent_failures.len(), 6);
     }
 
     #[test]

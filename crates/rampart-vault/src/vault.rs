@@ -72,6 +72,10 @@ pub enum CodeError {
 pub struct Vault<S> {
     store: S,
     namespace: String,
+    /// Held from reading the vault's state (the unlock guard, the recovery codes, the seed, the
+    /// data key) to writing it back, so concurrent calls are checked one at a time: a burst of
+    /// wrong codes counts each one, and a TOTP step or a recovery code is spent once.
+    state: std::sync::Mutex<()>,
 }
 
 impl<S: SecretStore> Vault<S> {
@@ -79,7 +83,14 @@ impl<S: SecretStore> Vault<S> {
         Self {
             store,
             namespace: namespace.into(),
+            state: std::sync::Mutex::new(()),
         }
+    }
+
+    /// The vault's state lock. It guards no data of its own (the state lives in the keychain),
+    /// so a panic while holding it leaves nothing half-written here: a poisoned lock is taken.
+    fn lock_state(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     pub fn store(&self) -> &S {
@@ -133,10 +144,12 @@ impl<S: SecretStore> Vault<S> {
         now: u64,
     ) -> Result<(Vec<SecretString>, DataKey), CodeError> {
         let code = totp::normalize_code(typed)?;
+        let _state = self.lock_state();
         let mut guard = self.guard()?;
         if let Some(seconds) = guard.wait_seconds(now) {
             return Err(CodeError::Wait { seconds });
         }
+        guard.observe(now);
         let Some(step) = enrolment.seed.matching_step(&code, now) else {
             return Err(CodeError::Wrong {
                 attempts_left: FREE_ATTEMPTS,
@@ -155,12 +168,14 @@ impl<S: SecretStore> Vault<S> {
 
     /// Checks an unlock code (TOTP or recovery code) and returns the data key.
     pub fn unlock(&self, typed: &str, now: u64) -> Result<DataKey, CodeError> {
+        let _state = self.lock_state();
         self.check_code(typed, now, true)?;
         Ok(self.data_key_or_create()?)
     }
 
     /// Checks a fresh TOTP code for a risky action while unlocked (recovery codes not accepted).
     pub fn step_up(&self, typed: &str, now: u64) -> Result<(), CodeError> {
+        let _state = self.lock_state();
         self.check_code(typed, now, false)
     }
 
@@ -182,16 +197,21 @@ impl<S: SecretStore> Vault<S> {
     /// Removes the TOTP seed and recovery codes; the next start asks to enrol again. The unlock
     /// guard is kept, so a reset cannot be used to clear a lockout.
     pub fn reset_mfa(&self) -> Result<(), VaultError> {
+        let _state = self.lock_state();
         let service = self.vault_service();
         self.store.delete(&service, SEED)?;
         self.store.delete(&service, RECOVERY)
     }
 
+    /// Checks a code against the guard and the seed (or the recovery codes). The caller holds
+    /// the state lock. TOTP codes are matched at `now` (the phone's time is real time); waits
+    /// and the hourly window use the guard's own clock, which never runs back.
     fn check_code(&self, typed: &str, now: u64, allow_recovery: bool) -> Result<(), CodeError> {
         let mut guard = self.guard()?;
         if let Some(seconds) = guard.wait_seconds(now) {
             return Err(CodeError::Wait { seconds });
         }
+        guard.observe(now);
         let six_digits = totp::normalize_code(typed);
         if allow_recovery && six_digits.is_err() && recovery::normalize(typed).is_some() {
             let mut set = self.recovery()?.ok_or(CodeError::NotEnrolled)?;
@@ -351,9 +371,10 @@ mod tests {
         let enrolment = Vault::<MemoryStore>::begin_enrolment("trader");
         let seed = TotpSeed::from_base32(&enrolment.secret_base32).unwrap();
         assert!(matches!(
-            vault.complete_enrolment(&enrolment, "000000", T0),
-            Err(CodeError::Wrong { .. }) | Ok(_)
+            vault.complete_enrolment(&enrolment, &wrong(&seed, T0), T0),
+            Err(CodeError::Wrong { .. })
         ));
+        assert!(!vault.is_enrolled().unwrap());
         let (codes, _) = vault
             .complete_enrolment(&enrolment, &seed.code_at(T0), T0)
             .unwrap();
@@ -370,6 +391,69 @@ mod tests {
             .map(|n| format!("{n:06}"))
             .find(|c| !valid.contains(c))
             .unwrap()
+    }
+
+    /// Runs `f` on `n` threads released at once; returns their answers.
+    fn at_once<T: Send>(n: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+        let start = std::sync::Barrier::new(n);
+        std::thread::scope(|s| {
+            let handles: Vec<_> = (0..n)
+                .map(|i| {
+                    let (start, f) = (&start, &f);
+                    s.spawn(move || {
+                        start.wait();
+                        f(i)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        })
+    }
+
+    #[test]
+    fn eight_wrong_codes_at_once_count_eight_and_earn_the_wait() {
+        let (vault, seed, _) = enrolled();
+        let now = T0 + 300;
+        let bad = wrong(&seed, now);
+        let answers = at_once(8, |_| vault.unlock(&bad, now).map(drop));
+        // Some may already be told to wait; none is let in.
+        assert!(answers.iter().all(Result::is_err));
+        assert_eq!(
+            vault.guard().unwrap().consecutive_failures,
+            8 - waited(&answers)
+        );
+        assert!(
+            vault.wait_seconds(now).unwrap().is_some(),
+            "five or more failures leave a wait"
+        );
+    }
+
+    fn waited(answers: &[Result<(), CodeError>]) -> u32 {
+        u32::try_from(
+            answers
+                .iter()
+                .filter(|a| matches!(a, Err(CodeError::Wait { .. })))
+                .count(),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn one_code_sent_eight_times_at_once_is_accepted_once() {
+        let (vault, seed, codes) = enrolled();
+        let now = T0 + 300;
+        let code = seed.code_at(now);
+        let answers = at_once(8, |_| vault.step_up(&code, now));
+        assert_eq!(
+            answers.iter().filter(|a| a.is_ok()).count(),
+            1,
+            "{answers:?}"
+        );
+        // A recovery code, the same way: it unlocks once.
+        let recovery = codes[3].expose().to_owned();
+        let answers = at_once(8, |_| vault.unlock(&recovery, now + 60).map(drop));
+        assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 1);
+        assert_eq!(vault.recovery_codes_left().unwrap(), 9);
     }
 
     #[test]
