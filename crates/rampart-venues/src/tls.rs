@@ -59,16 +59,21 @@ fn parse_roots(pem: &str) -> Result<Vec<CertificateDer<'static>>, TlsError> {
     Ok(roots)
 }
 
-/// Whether a WebSocket URL needs TLS: `wss://` anywhere, `ws://` only to loopback; anything else
-/// is refused. Returns the URL without a trailing slash.
-pub fn check_ws_base(base: &str) -> Result<(String, bool), TlsError> {
-    let url = url::Url::parse(base).map_err(|_| TlsError::InsecureUrl(base.into()))?;
-    let loopback = match url.host() {
+/// Whether `url`'s host is this machine: a loopback address, or `localhost`.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
         Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
         Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
         None => false,
-    };
+    }
+}
+
+/// Whether a WebSocket URL needs TLS: `wss://` anywhere, `ws://` only to loopback; anything else
+/// is refused. Returns the URL without a trailing slash.
+pub fn check_ws_base(base: &str) -> Result<(String, bool), TlsError> {
+    let url = url::Url::parse(base).map_err(|_| TlsError::InsecureUrl(base.into()))?;
+    let loopback = is_loopback(&url);
     let trimmed = base.trim_end_matches('/').to_owned();
     match url.scheme() {
         "wss" => Ok((trimmed, true)),

@@ -28,7 +28,7 @@ pub fn neutral_error(e: VenueError) -> Error {
         VenueError::RateLimited { .. } | VenueError::Banned { .. } | VenueError::Held { .. } => {
             ErrorKind::RateLimited
         }
-        VenueError::VenueFailure { .. } => ErrorKind::VenueFailure,
+        VenueError::VenueFailure { .. } | VenueError::Redirected { .. } => ErrorKind::VenueFailure,
         VenueError::Malformed(_) => ErrorKind::Malformed,
         VenueError::InsecureUrl(_)
         | VenueError::Config(_)

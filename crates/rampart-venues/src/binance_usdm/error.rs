@@ -67,6 +67,11 @@ pub enum VenueError {
     /// The answer is not what the venue documents.
     #[error("the venue's answer was not understood: {0}")]
     Malformed(String),
+    /// The venue (or something in between) answered with a redirect, which Rampart does not
+    /// follow: the key and a signed request go to the venue's address and nowhere else. For an
+    /// order, its fate is unknown (looked up by its client order id).
+    #[error("the venue answered with a redirect (HTTP {http}) to {location}, not followed")]
+    Redirected { http: u16, location: String },
     /// The clock offset has not been measured yet.
     #[error("the venue's clock has not been measured yet")]
     ClockUnknown,
@@ -88,7 +93,9 @@ impl VenueError {
     /// Whether an order sent with this error may or may not have reached the venue.
     pub fn outcome_unknown(&self) -> bool {
         match self {
-            VenueError::Connectivity(_) | VenueError::VenueFailure { .. } => true,
+            VenueError::Connectivity(_)
+            | VenueError::VenueFailure { .. }
+            | VenueError::Redirected { .. } => true,
             VenueError::Rejected { code, .. } => STATUS_UNKNOWN_CODES.contains(code),
             _ => false,
         }
@@ -168,6 +175,12 @@ impl VenueError {
             VenueError::Malformed(_) => "Binance's answer was not in the documented shape, so \
                 Rampart assumed nothing from it. Try again; if it keeps happening, report it."
                 .to_owned(),
+            VenueError::Redirected { http, location } => format!(
+                "The venue's address answered with a redirect (HTTP {http}) to {location}. \
+                 Rampart does not follow redirects, so neither the key nor the request went \
+                 there. If this was an order, Rampart looks it up by its client order id. Check \
+                 the network (a proxy or a captive portal can do this)."
+            ),
             VenueError::ClockUnknown => "Binance's clock has not been measured yet. Reconnect the \
                 account; Rampart measures the clock when it connects."
                 .to_owned(),

@@ -198,12 +198,7 @@ pub(super) fn local_ms() -> i64 {
 /// Accepts https anywhere and http only to loopback.
 fn check_base_url(base: &str) -> Result<String, VenueError> {
     let url = reqwest::Url::parse(base).map_err(|_| VenueError::InsecureUrl(base.into()))?;
-    let loopback = match url.host() {
-        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
-        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
-        Some(url::Host::Domain(d)) => d == "localhost",
-        None => false,
-    };
+    let loopback = crate::tls::is_loopback(&url);
     match url.scheme() {
         "https" => Ok(base.trim_end_matches('/').to_owned()),
         "http" if loopback => Ok(base.trim_end_matches('/').to_owned()),
@@ -454,7 +449,19 @@ impl RestClient {
             .connect_timeout(options.connect_timeout)
             .timeout(options.request_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
+            // A redirect could send the key and a signed order to another host, or over plain
+            // HTTP: none is followed (see `read_answer`).
+            .redirect(reqwest::redirect::Policy::none())
             .no_proxy();
+        let on_this_machine = reqwest::Url::parse(&base).is_ok_and(|u| crate::tls::is_loopback(&u));
+        if options.extra_root_pem.is_some() && !on_this_machine {
+            // The extra root is the simulator's self-signed certificate: trusting it for a
+            // venue on the network would let whoever holds its key pose as the venue.
+            return Err(VenueError::Config(format!(
+                "an extra trusted certificate is accepted only for a venue on this machine \
+                 (the simulator), not for {base}"
+            )));
+        }
         if let Some(pem) = &options.extra_root_pem {
             let roots = reqwest::Certificate::from_pem_bundle(pem.as_bytes())
                 .map_err(|e| VenueError::Config(format!("extra root certificate: {e}")))?;
@@ -733,6 +740,18 @@ impl RestClient {
             return Err(VenueError::VenueFailure {
                 http: status.as_u16(),
                 body: String::from_utf8_lossy(&body).chars().take(200).collect(),
+            });
+        }
+        if status.is_redirection() {
+            // Never followed (the client has no redirect policy): say where it pointed.
+            let location: String = header("location")
+                .map_or("nowhere", |(_, v)| v)
+                .chars()
+                .take(200)
+                .collect();
+            return Err(VenueError::Redirected {
+                http: status.as_u16(),
+                location,
             });
         }
         if !status.is_success() {
@@ -1630,6 +1649,14 @@ pub(crate) mod tests {
                 .unwrap();
         assert_eq!(c.base_url(), "https://demo-fapi.binance.com");
         assert!(!format!("{bad_pem:?}").contains("not a certificate"));
+        // The simulator's root is trusted for this machine only, never for a venue's address.
+        for venue in ["https://fapi.binance.com", "https://10.0.0.1:8443"] {
+            let err = RestClient::with_options(venue, "k", secret, &bad_pem).unwrap_err();
+            assert!(
+                err.to_string().contains("only for a venue on this machine"),
+                "{venue}: {err}"
+            );
+        }
     }
 
     #[tokio::test]
@@ -1849,6 +1876,50 @@ pub(crate) mod tests {
             Err(VenueError::Rejected { code: -1021, .. })
         ));
         assert_eq!(venue.count("GET /fapi/v3/balance"), 2);
+    }
+
+    #[tokio::test]
+    async fn a_redirecting_venue_gets_no_key_and_no_order_sent_elsewhere() {
+        // Where a hostile answer points: it must never see a request.
+        let elsewhere = scripted::start(std::sync::Arc::new(|_: &str, _: &str, _| {
+            (200, vec![], "[]".into())
+        }))
+        .await;
+        let target = format!("{}/fapi/v1/order", elsewhere.base);
+        let venue = scripted::start(std::sync::Arc::new(move |method: &str, path: &str, _| {
+            match (method, path) {
+                ("GET", "/fapi/v1/time") => time_answer(),
+                // 307 keeps the method and the body: a follower would resend the signed order.
+                ("POST", _) => (307, vec![("location", target.clone())], String::new()),
+                _ => (302, vec![("location", target.clone())], String::new()),
+            }
+        }))
+        .await;
+        let client = RestClient::new(&venue.base, "k", SECRET).unwrap();
+        client.sync_clock().await.unwrap();
+        let read = client.balances_v3().await.unwrap_err();
+        assert!(
+            matches!(&read, VenueError::Redirected { http: 302, location } if location.ends_with("/fapi/v1/order")),
+            "{read:?}"
+        );
+        let order = raw_order(
+            &client,
+            &[("symbol", "BTCUSDT"), ("newClientOrderId", "c-1")],
+        )
+        .await
+        .unwrap_err();
+        assert!(
+            matches!(order, VenueError::Redirected { http: 307, .. }),
+            "{order:?}"
+        );
+        // The order's fate is looked up by its client id; the message says what happened.
+        assert!(order.outcome_unknown());
+        assert!(order.trader_message().contains("does not follow redirects"));
+        assert_eq!(venue.count("POST /fapi/v1/order"), 1);
+        assert!(
+            elsewhere.seen.lock().unwrap().is_empty(),
+            "the redirect's target got a request"
+        );
     }
 
     #[tokio::test]
