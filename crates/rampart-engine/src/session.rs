@@ -127,7 +127,32 @@ fn clean_label(label: &str) -> Result<String, ApiError> {
     if label.chars().any(char::is_control) {
         return Err(invalid("The label contains control characters."));
     }
+    if label.chars().any(is_invisible_format) {
+        return Err(invalid(
+            "The label contains an invisible formatting character (a direction mark or a \
+             zero-width character), which could make one account look like another; type it \
+             again without pasting.",
+        ));
+    }
     Ok(label.to_owned())
+}
+
+/// Unicode format characters that change how text around them shows without showing
+/// themselves: direction marks, embeddings, overrides and isolates, zero-width characters, the
+/// soft hyphen and the byte-order mark. "Live" could be made to read "Demo" with them.
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 impl Desk {
@@ -195,14 +220,27 @@ impl Desk {
         }
     }
 
-    /// Refuses with `locked` unless a session is open and not idle-expired; counts as activity.
+    /// Refuses with `locked` unless a session is open and not idle-expired. Not activity: the
+    /// page's polling (status, tables, warnings) must never keep the session open; only the
+    /// user's own keys and clicks ([`Desk::touch`]) and codes they type do.
     pub(crate) fn require_unlocked(&self) -> Result<(), ApiError> {
         let settings = self.settings_now()?;
         self.expire_idle_with(&settings);
+        if self.state().session.is_some() {
+            Ok(())
+        } else {
+            Err(locked())
+        }
+    }
+
+    /// The user did something (a key, a click, a code): the idle lock starts counting again.
+    /// Refused once the session has expired, so a late touch cannot revive it.
+    fn note_activity(&self) -> Result<(), ApiError> {
+        self.require_unlocked()?;
         let now = self.clock.now();
         match self.state().session.as_mut() {
             Some(session) => {
-                session.last_activity = now;
+                session.last_activity = session.last_activity.max(now);
                 Ok(())
             }
             None => Err(locked()),
@@ -358,7 +396,7 @@ impl Desk {
 
     /// Records user activity (keys, clicks) for the idle lock.
     pub fn touch(&self) -> Result<(), ApiError> {
-        self.require_unlocked()
+        self.note_activity()
     }
 
     /// Runs `f` with the at-rest data key, which exists in memory only while unlocked.
@@ -376,7 +414,9 @@ impl Desk {
         self.require_unlocked()?;
         self.vault
             .step_up(code, self.clock.now())
-            .map_err(code_error)
+            .map_err(code_error)?;
+        // A code typed is the user at the keyboard.
+        self.note_activity()
     }
 
     pub(crate) fn accounts_path(&self) -> std::path::PathBuf {
@@ -520,4 +560,28 @@ fn not_found() -> ApiError {
         ErrorCode::AccountNotFound,
         "That account no longer exists. Refresh the list.",
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_with_invisible_formatting_are_refused_and_plain_ones_kept() {
+        assert_eq!(clean_label("  Binance main ").unwrap(), "Binance main");
+        assert_eq!(clean_label("Bybit · 主账户 ✓").unwrap(), "Bybit · 主账户 ✓");
+        for sneaky in [
+            "Live\u{202E}omeD",
+            "Demo\u{200B}",
+            "De\u{200D}mo",
+            "\u{FEFF}Main",
+            "\u{2066}Live\u{2069}",
+            "Soft\u{00AD}hyphen",
+        ] {
+            let err = clean_label(sneaky).unwrap_err();
+            assert_eq!(err.code, ErrorCode::InvalidInput, "{sneaky:?}");
+            assert!(err.message.contains("invisible formatting"), "{sneaky:?}");
+        }
+        assert!(clean_label("a\tb").is_err());
+    }
 }

@@ -265,12 +265,15 @@ impl Desk {
         })
     }
 
-    /// Connects one account, unless its venue cannot trade yet (the status says why).
+    /// Connects one account, unless its venue cannot trade yet (the status says why). Checks
+    /// the lock again first: the app may have locked while the caller awaited (a connection
+    /// holds the key in memory, which a locked app must not).
     fn connect_one(
         &self,
         account: &AccountView,
         credentials: &Credentials,
     ) -> Result<(), ApiError> {
+        self.require_unlocked()?;
         let engine = self.order_engine()?;
         match self.connector(account, credentials) {
             Ok(venue) => {

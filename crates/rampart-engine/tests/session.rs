@@ -213,3 +213,47 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
         LockPhase::NeedsEnrolment
     );
 }
+
+#[test]
+fn polling_never_keeps_the_session_open_but_the_users_keys_do() {
+    let ns = format!("rampart-test-idle-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let desk = Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    );
+    let view = desk.begin_enrolment().unwrap();
+    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
+    desk.complete_enrolment_blocking(&seed.code_at(clock.now()))
+        .unwrap();
+    let code = |clock: &TestClock| {
+        clock.advance(30);
+        seed.code_at(clock.now())
+    };
+    desk.set_idle_lock(1, &code(&clock)).unwrap();
+    // The page polls every few seconds (accounts, status, settings): a minute after the last
+    // key or click the session locks all the same.
+    for _ in 0..11 {
+        clock.advance(5);
+        desk.list_accounts().unwrap();
+        desk.security_settings().unwrap();
+        assert_eq!(desk.session_status().unwrap().phase, LockPhase::Unlocked);
+    }
+    clock.advance(5);
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Locked);
+    assert_eq!(desk.list_accounts().unwrap_err().code, ErrorCode::Locked);
+    // A touch after the lock does not revive the session.
+    assert_eq!(desk.touch().unwrap_err().code, ErrorCode::Locked);
+
+    // Keys and clicks (touch) keep it open.
+    desk.unlock_blocking(&code(&clock)).unwrap();
+    for _ in 0..5 {
+        clock.advance(50);
+        desk.touch().unwrap();
+    }
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Unlocked);
+    // Clean up this test's keychain entries (the code moves the clock 30 s: inside the minute).
+    desk.reset_mfa(&code(&clock)).unwrap();
+}

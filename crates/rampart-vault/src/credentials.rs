@@ -1,7 +1,7 @@
 //! Exchange API credentials: validated per venue, kept only in the keychain.
 
 use rampart_core::Venue;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use ts_rs::TS;
 use zeroize::Zeroizing;
@@ -52,8 +52,9 @@ fn check_token(
             "contains spaces or line breaks; paste it again without them",
         ));
     }
-    let len = value.chars().count();
-    if !lengths.contains(&len) {
+    // What was typed is never echoed (not its length, not a character of it): the message may
+    // be shown, logged or screenshotted, and the field can hold a secret.
+    if !lengths.contains(&value.chars().count()) {
         let want = if lengths.start() == lengths.end() {
             format!("{}", lengths.start())
         } else {
@@ -61,13 +62,13 @@ fn check_token(
         };
         return Err(err(
             field,
-            format!("has {len} characters; this venue's are {want}"),
+            format!("is not as long as this venue's are ({want} characters); paste it again whole"),
         ));
     }
-    if let Some(bad) = value.chars().find(|c| !allowed(*c)) {
+    if value.chars().any(|c| !allowed(c)) {
         return Err(err(
             field,
-            format!("contains '{bad}'; this venue's use {alphabet}"),
+            format!("has a character this venue's do not use ({alphabet}); paste it again"),
         ));
     }
     Ok(())
@@ -133,11 +134,10 @@ impl Credentials {
                         "OKX requires the passphrase you set when creating the key",
                     ));
                 }
-                let len = passphrase.chars().count();
-                if !(8..=32).contains(&len) {
+                if !(8..=32).contains(&passphrase.chars().count()) {
                     return Err(err(
                         "Passphrase",
-                        format!("has {len} characters; OKX passphrases are 8 to 32"),
+                        "is not as long as OKX passphrases are (8 to 32 characters)",
                     ));
                 }
             }
@@ -195,15 +195,39 @@ impl Credentials {
     }
 
     /// The JSON kept in the keychain entry.
+    /// Written straight into one zeroized buffer, sized so that it never grows (a grown
+    /// buffer would leave the old one's copy behind): no intermediate JSON value holds a copy.
     pub(crate) fn to_keychain_json(&self) -> Zeroizing<String> {
-        Zeroizing::new(
-            serde_json::json!({
-                "apiKey": self.api_key.expose(),
-                "apiSecret": self.api_secret.expose(),
-                "passphrase": self.passphrase.as_ref().map(SecretString::expose),
-            })
-            .to_string(),
-        )
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Entry<'a> {
+            api_key: &'a str,
+            api_secret: &'a str,
+            passphrase: Option<&'a str>,
+        }
+        let entry = Entry {
+            api_key: self.api_key.expose(),
+            api_secret: self.api_secret.expose(),
+            passphrase: self.passphrase.as_ref().map(SecretString::expose),
+        };
+        let secrets =
+            entry.api_key.len() + entry.api_secret.len() + entry.passphrase.map_or(0, str::len);
+        // JSON escapes a byte into at most six (\u00XX); the rest is the field names.
+        let mut buffer = Zeroizing::new(Vec::with_capacity(secrets * 6 + 64));
+        let capacity = buffer.capacity();
+        if serde_json::to_writer(&mut *buffer, &entry).is_err() {
+            // Writing borrowed strings to a Vec cannot fail; an empty entry reads as corrupt.
+            return Zeroizing::new(String::new());
+        }
+        debug_assert_eq!(buffer.capacity(), capacity, "the buffer grew");
+        // serde_json writes UTF-8 only; the bytes move into the String without a copy.
+        match String::from_utf8(std::mem::take(&mut *buffer)) {
+            Ok(text) => Zeroizing::new(text),
+            Err(e) => {
+                let _ = Zeroizing::new(e.into_bytes());
+                Zeroizing::new(String::new())
+            }
+        }
     }
 }
 
@@ -222,6 +246,26 @@ mod tests {
     const B64: &str = "vmPUZE6mv9SD5VNHk4HlWFsOr6aKE2zvsw0MuIgwCIPy6utIco14y7Ju91duEh8A";
 
     #[test]
+    fn the_keychain_entry_round_trips_and_escapes_what_json_must() {
+        let pem = "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHv\"\u{1}\n-----END PRIVATE KEY-----";
+        for (secret, passphrase) in [(B64, None), (pem, Some("pass \"phrase\"\t"))] {
+            let c = creds(B64, secret, passphrase);
+            let json = c.to_keychain_json();
+            let back: Credentials = serde_json::from_str(&json).unwrap();
+            assert_eq!(back.api_key.expose(), B64);
+            assert_eq!(back.api_secret.expose(), secret);
+            assert_eq!(
+                back.passphrase.as_ref().map(SecretString::expose),
+                passphrase
+            );
+        }
+        assert_eq!(
+            *creds(B64, B64, None).to_keychain_json(),
+            format!(r#"{{"apiKey":"{B64}","apiSecret":"{B64}","passphrase":null}}"#)
+        );
+    }
+
+    #[test]
     fn binance_keys_are_64_letters_and_digits() {
         assert!(creds(B64, B64, None).validate(Venue::BinanceUsdm).is_ok());
         let e = creds(&B64[..63], B64, None)
@@ -229,13 +273,25 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "API key: has 63 characters; this venue's are 64"
+            "API key: is not as long as this venue's are (64 characters); paste it again whole"
         );
         let e = creds(B64, &format!("{}!", &B64[..63]), None)
             .validate(Venue::BinanceUsdm)
             .unwrap_err();
         assert_eq!(e.field, "API secret");
-        assert!(e.reason.contains("'!'"));
+        assert_eq!(
+            e.reason,
+            "has a character this venue's do not use (only letters and digits); paste it again"
+        );
+        // Nothing typed comes back: not a character, not the length.
+        let typed = format!("{}\u{e9}", &B64[..20]);
+        let e = creds(B64, &typed, None)
+            .validate(Venue::BinanceUsdm)
+            .unwrap_err();
+        assert!(
+            !e.reason.contains('\u{e9}') && !e.reason.contains("21"),
+            "{e}"
+        );
         let e = creds(&format!(" {}", &B64[1..]), B64, None)
             .validate(Venue::BinanceUsdm)
             .unwrap_err();
