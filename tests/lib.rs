@@ -584,14 +584,20 @@ fn descendants(table: &[(u32, u32, String)], root: u32) -> Vec<u32> {
     out
 }
 
+/// The authenticator secret the enrolment screen shows (in groups of four), read as a trader
+/// types it into a phone: the text, without its spaces. The page keeps it nowhere else.
+pub async fn shown_secret(app: &App) -> String {
+    app.wait_for("[data-testid=enrol-secret]").await;
+    app.text("[data-testid=enrol-secret]")
+        .await
+        .split_whitespace()
+        .collect()
+}
+
 /// Enrols the authenticator on the first screen (the secret shown there becomes the returned
 /// phone) and saves the recovery codes; the app then shows the workspace.
 pub async fn enrol(app: &App) -> Authenticator {
-    app.wait_for("[data-testid=enrol-secret]").await;
-    let base32 = app
-        .attr("[data-testid=enrol-secret]", "data-secret")
-        .await
-        .expect("the enrolment screen carries its secret");
+    let base32 = shown_secret(app).await;
     let mut phone = Authenticator::new(&base32);
     app.type_into("[data-testid=enrol-code]", &phone.fresh_code().await)
         .await;

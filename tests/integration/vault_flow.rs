@@ -113,11 +113,12 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     .await;
 
     // Enrolment: read the secret from the screen, as a trader would type it into a phone.
-    app.wait_for("[data-testid=enrol-secret]").await;
-    let base32 = app
-        .attr("[data-testid=enrol-secret]", "data-secret")
-        .await
-        .unwrap();
+    let base32 = rampart_tests::shown_secret(&app).await;
+    assert_eq!(
+        app.attr("[data-testid=enrol-secret]", "data-secret").await,
+        None,
+        "the secret is in the page's text only, in no attribute"
+    );
     assert_eq!(base32.len(), 32, "a 160-bit secret in base32");
     assert!(
         app.driver()
@@ -206,6 +207,28 @@ async fn enrol_lockout_accounts_restart_remove_and_no_secret_leaks() {
     app.wait_for("[data-testid=workspace]").await;
     app.click("[data-testid=nav-accounts]").await;
     app.wait_for("[data-testid=add-account]").await;
+
+    // A refused add (a wrong code) leaves the secret in no field of the page.
+    app.eval(
+        "for (const [id, v] of [['add-venue', 'demo'], ['add-environment', 'demo']]) { \
+           const s = document.querySelector(`[data-testid=${id}]`); s.value = v; \
+           s.dispatchEvent(new Event('change')); } return true;",
+    )
+    .await;
+    app.type_into("[data-testid=add-label]", "Refused").await;
+    app.type_into("[data-testid=add-key]", KEY_A).await;
+    app.type_into("[data-testid=add-secret]", SECRET_A).await;
+    app.type_into("[data-testid=add-code]", &phone.wrong_code())
+        .await;
+    app.click("[data-testid=add-submit]").await;
+    app.wait_text("[data-testid=add-error]", |t| !t.is_empty())
+        .await;
+    assert_eq!(
+        app.eval("return document.querySelector('[data-testid=add-secret]').value;")
+            .await,
+        serde_json::Value::from(""),
+        "the secret is cleared after a refusal"
+    );
 
     // Two accounts on the same venue, each after a fresh code.
     add_account(&app, &mut phone, "Sim main", KEY_A, SECRET_A, "2 accounts").await;
