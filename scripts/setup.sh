@@ -25,6 +25,8 @@ packages=(pkg-config build-essential libwebkit2gtk-4.1-dev libgtk-3-dev librsvg2
 if [ "$mode" = test ]; then
   # A virtual display, the WebKit WebDriver, a private D-Bus session and a Secret Service.
   packages+=(xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring libsecret-tools)
+  # The OS trust store the TLS tests check certificates against.
+  packages+=(ca-certificates)
   # The app benchmark (make bench) clicks the window through the X server's XTEST extension.
   packages+=(libxtst6)
   # The protocol check (tests/ccxt) runs a third-party client in a Python venv: python3 and, on
