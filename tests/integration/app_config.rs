@@ -23,7 +23,7 @@ fn quoted_names(text: &str) -> BTreeSet<String> {
 }
 
 /// The names in `const COMMANDS: &[&str] = &[...]` in src-tauri/build.rs.
-fn manifest_commands() -> BTreeSet<String> {
+pub(crate) fn manifest_commands() -> BTreeSet<String> {
     let build = read("src-tauri/build.rs");
     let start = build
         .find("const COMMANDS: &[&str] = &[")

@@ -1,10 +1,12 @@
 //! The webview is untrusted: in the running app it gets no global Tauri object, a frozen
-//! prototype chain, no inline script and no network beyond IPC.
+//! prototype chain, no inline script and no network beyond IPC; and through the IPC that stays
+//! reachable (the page's own internals), a locked app answers every gated command `locked`.
 
 use std::net::TcpListener;
 use std::time::Duration;
 
-use rampart_tests::{App, Launch};
+use rampart_tests::{App, Launch, enrol};
+use serde_json::Value;
 
 #[tokio::test]
 async fn the_webview_cannot_reach_the_network_or_run_inline_script() {
@@ -66,5 +68,132 @@ async fn the_webview_cannot_reach_the_network_or_run_inline_script() {
     )
     .await;
 
+    app.quit().await;
+}
+
+/// Commands a locked app must still answer: the start-up checks and the lock itself.
+const UNGATED: [&str; 6] = [
+    "preflight",
+    "session_status",
+    "begin_enrolment",
+    "complete_enrolment",
+    "unlock",
+    "lock",
+];
+
+/// Arguments each gated command takes, well-formed, so that what answers is the lock and not
+/// the arguments' shape. `__CHANNEL__` is replaced by a channel the page makes.
+const GATED_CALLS: &[(&str, &str)] = &[
+    ("touch", "{}"),
+    ("list_accounts", "{}"),
+    (
+        "add_account",
+        r#"{"request": {"venue": "demo", "label": "Probe", "environment": "demo",
+            "credentials": {"apiKey": "aaaaaaaaaa", "apiSecret": "bbbbbbbbbb"}, "code": "123456"}}"#,
+    ),
+    ("rename_account", r#"{"id": "x", "label": "y"}"#),
+    ("remove_account", r#"{"id": "x", "code": "123456"}"#),
+    ("security_settings", "{}"),
+    ("set_idle_lock", r#"{"minutes": 5, "code": "123456"}"#),
+    ("reset_mfa", r#"{"code": "123456"}"#),
+    ("trading_status", "{}"),
+    ("list_instruments", r#"{"accountId": "x"}"#),
+    (
+        "place_order",
+        r#"{"accountId": "x", "confirmed": true, "ticket": {"symbol": "BTCUSDT", "side": "buy",
+            "orderType": "market", "qty": "0.01", "price": null, "triggerPrice": null,
+            "timeInForce": null, "reduceOnly": false, "triggerBy": null, "marginMode": null,
+            "positionSide": "net"}}"#,
+    ),
+    (
+        "cancel_order",
+        r#"{"order": {"accountId": "x", "symbol": "BTCUSDT", "clientOrderId": "c1"}}"#,
+    ),
+    ("cancel_all_orders", r#"{"accountId": "x", "symbol": null}"#),
+    ("open_orders", r#"{"accountId": "x"}"#),
+    ("positions", r#"{"accountId": "x"}"#),
+    ("mark_price", r#"{"accountId": "x", "symbol": "BTCUSDT"}"#),
+    ("balances", r#"{"accountId": "x"}"#),
+    ("follow_live", r#"{"onChange": "__CHANNEL__"}"#),
+    (
+        "watch_market",
+        r#"{"accountId": "x", "symbol": "BTCUSDT", "interval": "m1", "history": 10}"#,
+    ),
+    ("stop_market", "{}"),
+    (
+        "set_leverage",
+        r#"{"accountId": "x", "request": {"symbol": "BTCUSDT", "leverage": {"buy": "5", "sell": "5"}, "marginMode": null}}"#,
+    ),
+    ("fee_rates", r#"{"accountId": "x", "symbol": "BTCUSDT"}"#),
+    ("guard_status", "{}"),
+    ("acknowledge_warning", r#"{"id": 1}"#),
+    ("resume_trading", r#"{"accountId": "x", "code": "123456"}"#),
+    ("kill_switch", r#"{"closePositions": true}"#),
+    ("kill_switch_status", "{}"),
+    ("guard_settings", "{}"),
+    (
+        "set_guard_settings",
+        r#"{"settings": {"breakerScope": "account", "accounts": []}, "code": "123456"}"#,
+    ),
+];
+
+#[tokio::test]
+async fn a_locked_app_answers_every_gated_command_locked_whoever_calls_it() {
+    // Every registered command is either answered while locked or listed here with arguments.
+    let registered = super::app_config::manifest_commands();
+    let covered: std::collections::BTreeSet<String> = GATED_CALLS
+        .iter()
+        .map(|(c, _)| (*c).to_owned())
+        .chain(UNGATED.iter().map(|c| (*c).to_owned()))
+        .collect();
+    assert_eq!(covered, registered, "a command with no locked-app check");
+
+    let app = App::start(Launch {
+        dbus_session: true,
+        ..Launch::default()
+    })
+    .await;
+    enrol(&app).await;
+    app.click("[data-testid=lock]").await;
+    app.wait_for("[data-testid=unlock-code]").await;
+    // The page's own IPC (the internals stay reachable without the global object), as a
+    // compromised page would call it.
+    let calls: Vec<Value> = GATED_CALLS
+        .iter()
+        .map(|(command, args)| {
+            serde_json::json!([command, serde_json::from_str::<Value>(args).unwrap()])
+        })
+        .collect();
+    let answers = app
+        .driver()
+        .execute_async(
+            "const [calls, done] = arguments;
+             const ipc = window.__TAURI_INTERNALS__;
+             (async () => {
+               const out = [];
+               for (const [command, args] of calls) {
+                 if (args.onChange === '__CHANNEL__') {
+                   args.onChange = '__CHANNEL__:' + ipc.transformCallback(() => {});
+                 }
+                 try {
+                   await ipc.invoke(command, args);
+                   out.push([command, 'answered']);
+                 } catch (e) {
+                   out.push([command, typeof e === 'object' && e !== null ? e.code : String(e)]);
+                 }
+               }
+               return out;
+             })().then(done, (e) => done(String(e)));",
+            vec![Value::Array(calls)],
+        )
+        .await
+        .expect("run the calls")
+        .json()
+        .clone();
+    let answers = answers.as_array().expect("one answer per call");
+    assert_eq!(answers.len(), GATED_CALLS.len());
+    for answer in answers {
+        assert_eq!(answer[1], Value::from("locked"), "{answer}");
+    }
     app.quit().await;
 }
