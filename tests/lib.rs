@@ -321,12 +321,19 @@ impl App {
             .unwrap_or_else(|e| panic!("{css}: {e}"))
     }
 
+    /// Clicks the element matching `css`. The page redraws on its own (live tables, the status
+    /// poll), so an element replaced between finding and clicking it is found again, up to
+    /// three times.
     pub async fn click(&self, css: &str) {
-        let element = self.element(css).await;
-        element
-            .click()
-            .await
-            .unwrap_or_else(|e| panic!("click {css}: {e}"));
+        for attempt in 1..=3 {
+            match self.element(css).await.click().await {
+                Ok(()) => return,
+                Err(e) if attempt < 3 && e.to_string().contains("stale element") => {
+                    tokio::time::sleep(POLL).await;
+                }
+                Err(e) => panic!("click {css}: {e}"),
+            }
+        }
     }
 
     /// Runs a script in the page and returns its JSON result.
