@@ -604,16 +604,33 @@ pub async fn shown_secret(app: &App) -> String {
 /// Enrols the authenticator on the first screen (the secret shown there becomes the returned
 /// phone) and saves the recovery codes; the app then shows the workspace.
 pub async fn enrol(app: &App) -> Authenticator {
+    enrol_keeping_codes(app).await.0
+}
+
+/// [`enrol`], also returning the recovery codes the screen showed.
+pub async fn enrol_keeping_codes(app: &App) -> (Authenticator, Vec<String>) {
     let base32 = shown_secret(app).await;
     let mut phone = Authenticator::new(&base32);
     app.type_into("[data-testid=enrol-code]", &phone.fresh_code().await)
         .await;
     app.click("[data-testid=enrol-activate]").await;
+    let codes = saved_recovery_codes(app).await;
+    app.wait_for("[data-testid=workspace]").await;
+    (phone, codes)
+}
+
+/// The recovery codes screen: reads the codes, ticks "saved" and continues.
+pub async fn saved_recovery_codes(app: &App) -> Vec<String> {
     app.wait_for("[data-testid=recovery-codes]").await;
+    let codes = app
+        .eval(
+            "return Array.from(document.querySelectorAll('[data-testid=recovery-codes] code'))
+               .map((c) => c.textContent);",
+        )
+        .await;
     app.click("[data-testid=recovery-saved]").await;
     app.click("[data-testid=recovery-done]").await;
-    app.wait_for("[data-testid=workspace]").await;
-    phone
+    serde_json::from_value(codes).expect("the recovery codes as text")
 }
 
 /// Unlocks from the lock screen with a fresh code; the app then shows the workspace.

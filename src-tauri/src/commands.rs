@@ -40,12 +40,15 @@ pub async fn begin_enrolment(desk: DeskState<'_>) -> Result<EnrolmentView, ApiEr
     desk.run(|d| d.begin_enrolment()).await
 }
 
+/// Activates the authenticator being set up. `recovery_code`: needed when Rampart holds
+/// accounts and keys from an earlier authenticator (the session status says so).
 #[tauri::command]
 pub async fn complete_enrolment(
     desk: DeskState<'_>,
     code: String,
+    recovery_code: Option<String>,
 ) -> Result<RecoveryCodesView, ApiError> {
-    desk.complete_enrolment(code).await
+    desk.complete_enrolment(code, recovery_code).await
 }
 
 #[tauri::command]
@@ -108,9 +111,20 @@ pub async fn set_idle_lock(
     desk.run(move |d| d.set_idle_lock(minutes, &code)).await
 }
 
+/// Starts moving to a new authenticator with a code of the current one, or one of its
+/// recovery codes (the phone is lost; callable while locked).
 #[tauri::command]
-pub async fn reset_mfa(desk: DeskState<'_>, code: String) -> Result<SessionStatus, ApiError> {
-    desk.run(move |d| d.reset_mfa(&code)).await
+pub async fn begin_mfa_swap(desk: DeskState<'_>, code: String) -> Result<EnrolmentView, ApiError> {
+    desk.run(move |d| d.begin_mfa_swap(&code)).await
+}
+
+/// Makes the new authenticator the one, with a code from it; answers its recovery codes.
+#[tauri::command]
+pub async fn complete_mfa_swap(
+    desk: DeskState<'_>,
+    code: String,
+) -> Result<RecoveryCodesView, ApiError> {
+    desk.complete_mfa_swap(code).await
 }
 
 #[tauri::command]

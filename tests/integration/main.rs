@@ -10,6 +10,7 @@ mod guard;
 mod guard_safety;
 mod guard_workspace;
 mod order_engine;
+mod recovery_flow;
 mod supply_chain;
 mod support;
 mod vault_flow;

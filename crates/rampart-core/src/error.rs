@@ -54,6 +54,9 @@ pub enum ErrorCode {
     /// The circuit breaker has halted new orders on the account until the user resumes with a
     /// TOTP code; cancels and closes still work.
     TradingHalted,
+    /// Rampart holds accounts and keys from an earlier authenticator: setting up a new one
+    /// needs one of its recovery codes.
+    RecoveryCodeNeeded,
     /// A bug: something that should not happen did. The message says what to report.
     Internal,
 }
@@ -81,6 +84,7 @@ impl ErrorCode {
             Self::OrderNotFound => "order_not_found",
             Self::RefusedByGuard => "refused_by_guard",
             Self::TradingHalted => "trading_halted",
+            Self::RecoveryCodeNeeded => "recovery_code_needed",
             Self::Internal => "internal",
         }
     }
@@ -148,6 +152,7 @@ mod tests {
             ErrorCode::OrderNotFound,
             ErrorCode::RefusedByGuard,
             ErrorCode::TradingHalted,
+            ErrorCode::RecoveryCodeNeeded,
             ErrorCode::Internal,
         ] {
             assert_eq!(

@@ -29,6 +29,10 @@ pub struct SessionStatus {
     /// Seconds before another code may be tried, while too many wrong codes hold the lock.
     pub wait_seconds: Option<u32>,
     pub idle_lock_minutes: u32,
+    /// While enrolling: Rampart holds accounts and keys from an earlier authenticator, so the
+    /// new one needs one of its recovery codes.
+    #[serde(default)]
+    pub recovery_required: bool,
 }
 
 /// What the enrolment screen shows. The TOTP seed appears here once, so that the trader can add

@@ -46,6 +46,9 @@ pub struct Desk {
 struct State {
     /// A seed shown on the enrolment screen, not yet activated.
     enrolment: Option<Enrolment>,
+    /// A new authenticator to move to, after a code of the current one (or a recovery code);
+    /// not active until a code from it.
+    swap: Option<Enrolment>,
     /// Present while unlocked. Dropping it zeroizes the data key.
     session: Option<Session>,
     /// Security settings, once read from the data directory.

@@ -76,6 +76,17 @@ fn code_error(err: CodeError) -> ApiError {
         CodeError::NotEnrolled => {
             ApiError::new(ErrorCode::NotEnrolled, "Set up an authenticator app first.")
         }
+        CodeError::RecoveryNeeded => ApiError::new(
+            ErrorCode::RecoveryCodeNeeded,
+            "Rampart already holds accounts and keys set up with an earlier authenticator, so a \
+             new one can only be set up with one of that authenticator's recovery codes. Enter \
+             one with the new code.",
+        ),
+        CodeError::AlreadyEnrolled => ApiError::new(
+            ErrorCode::InvalidInput,
+            "An authenticator is already set up. To move to a new phone, use Security → Move to \
+             a new authenticator.",
+        ),
         CodeError::Vault(e) => e.into(),
     }
 }
@@ -155,6 +166,18 @@ fn is_invisible_format(c: char) -> bool {
     )
 }
 
+/// What the screen shows of an authenticator being set up.
+fn enrolment_view(enrolment: &rampart_vault::Enrolment, account: String) -> EnrolmentView {
+    EnrolmentView {
+        issuer: rampart_vault::totp::ISSUER.into(),
+        account,
+        secret_base32: enrolment.secret_base32.as_str().to_owned(),
+        otpauth_url: enrolment.otpauth_url.as_str().to_owned(),
+        qr_size: u32::try_from(enrolment.qr_size).unwrap_or(0),
+        qr_path: enrolment.qr_path.clone(),
+    }
+}
+
 impl Desk {
     /// The security settings: read from the data directory once, then kept in memory.
     fn settings_now(&self) -> Result<SecuritySettings, ApiError> {
@@ -188,10 +211,12 @@ impl Desk {
                 .wait_seconds(self.clock.now())?
                 .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
         };
+        let recovery_required = phase == LockPhase::NeedsEnrolment && self.vault.holds_data()?;
         Ok(SessionStatus {
             phase,
             wait_seconds,
             idle_lock_minutes: settings.idle_lock_minutes,
+            recovery_required,
         })
     }
 
@@ -263,14 +288,7 @@ impl Desk {
         }
         let account = os_user();
         let enrolment = Vault::<rampart_vault::Keychain>::begin_enrolment(&account);
-        let view = EnrolmentView {
-            issuer: rampart_vault::totp::ISSUER.into(),
-            account,
-            secret_base32: enrolment.secret_base32.as_str().to_owned(),
-            otpauth_url: enrolment.otpauth_url.as_str().to_owned(),
-            qr_size: u32::try_from(enrolment.qr_size).unwrap_or(0),
-            qr_path: enrolment.qr_path.clone(),
-        };
+        let view = enrolment_view(&enrolment, account);
         self.state().enrolment = Some(enrolment);
         Ok(view)
     }
@@ -280,9 +298,10 @@ impl Desk {
     pub async fn complete_enrolment(
         self: &Arc<Self>,
         code: String,
+        recovery_code: Option<String>,
     ) -> Result<RecoveryCodesView, ApiError> {
         let codes = self
-            .run(move |d| d.complete_enrolment_blocking(&code))
+            .run(move |d| d.complete_enrolment_blocking(&code, recovery_code.as_deref()))
             .await?;
         self.connect_after_unlock().await;
         // The authenticator was enrolled here, as this user: later unlocks compare with it.
@@ -350,7 +369,11 @@ impl Desk {
     }
 
     /// The blocking part of [`Desk::complete_enrolment`] (keychain): activates and unlocks.
-    pub fn complete_enrolment_blocking(&self, code: &str) -> Result<RecoveryCodesView, ApiError> {
+    pub fn complete_enrolment_blocking(
+        &self,
+        code: &str,
+        recovery_code: Option<&str>,
+    ) -> Result<RecoveryCodesView, ApiError> {
         if self.vault.is_enrolled()? {
             return Err(invalid("An authenticator is already set up."));
         }
@@ -360,7 +383,7 @@ impl Desk {
         })?;
         let (codes, data_key) = self
             .vault
-            .complete_enrolment(enrolment, code, self.clock.now())
+            .complete_enrolment(enrolment, code, recovery_code, self.clock.now())
             .map_err(code_error)?;
         state.enrolment = None;
         drop(state);
@@ -544,14 +567,56 @@ impl Desk {
         Ok(settings)
     }
 
-    /// Forgets the authenticator (after a fresh code) and locks; the next screen sets up a new one.
-    pub fn reset_mfa(&self, code: &str) -> Result<SessionStatus, ApiError> {
-        self.step_up(code)?;
-        self.vault.reset_mfa()?;
-        self.state().session = None;
-        self.disconnect_accounts();
-        tracing::warn!("authenticator reset");
-        self.session_status()
+    /// Starts moving to a new authenticator: with a code from the current one (unlocked, a new
+    /// phone) or one of its recovery codes (locked or not: the phone is lost, and the code is
+    /// spent). Shows the new authenticator's secret; nothing changes until a code from it.
+    pub fn begin_mfa_swap(&self, code: &str) -> Result<EnrolmentView, ApiError> {
+        let account = os_user();
+        let enrolment = self
+            .vault
+            .begin_swap(code, &account, self.clock.now())
+            .map_err(code_error)?;
+        let view = enrolment_view(&enrolment, account);
+        self.state().swap = Some(enrolment);
+        tracing::warn!("moving to a new authenticator");
+        Ok(view)
+    }
+
+    /// The blocking part of [`Desk::complete_mfa_swap`].
+    pub fn complete_mfa_swap_blocking(&self, code: &str) -> Result<RecoveryCodesView, ApiError> {
+        let mut state = self.state();
+        let swap = state.swap.as_ref().ok_or_else(|| {
+            invalid("Start again: no new authenticator is waiting for its first code.")
+        })?;
+        let (codes, data_key) = self
+            .vault
+            .complete_swap(swap, code, self.clock.now())
+            .map_err(code_error)?;
+        state.swap = None;
+        let opened = state.session.is_none();
+        drop(state);
+        if opened {
+            self.open_session(data_key);
+        }
+        Ok(RecoveryCodesView {
+            codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
+        })
+    }
+
+    /// Makes the new authenticator the one (a code from it), with fresh recovery codes shown
+    /// once; the accounts stay. Unlocks (and connects the accounts) if the app was locked.
+    pub async fn complete_mfa_swap(
+        self: &Arc<Self>,
+        code: String,
+    ) -> Result<RecoveryCodesView, ApiError> {
+        let codes = self
+            .run(move |d| d.complete_mfa_swap_blocking(&code))
+            .await?;
+        self.connect_after_unlock().await;
+        if let Ok(engine) = self.unlocked_engine() {
+            engine.guard().enrolled(crate::seat::current());
+        }
+        Ok(codes)
     }
 }
 

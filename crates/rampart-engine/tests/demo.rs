@@ -57,7 +57,7 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
     ));
     let view = desk.begin_enrolment().unwrap();
     let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    desk.complete_enrolment(seed.code_at(clock.now()))
+    desk.complete_enrolment(seed.code_at(clock.now()), None)
         .await
         .unwrap();
 

@@ -41,7 +41,7 @@ async fn tightened_limits_apply_to_the_next_order_and_the_dead_mans_switch_is_ar
     ));
     let view = desk.begin_enrolment().unwrap();
     let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    desk.complete_enrolment(seed.code_at(clock.now()))
+    desk.complete_enrolment(seed.code_at(clock.now()), None)
         .await
         .unwrap();
     let demo = desk.list_accounts().unwrap().remove(0);

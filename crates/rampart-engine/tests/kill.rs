@@ -77,7 +77,7 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
     ));
     let view = desk.begin_enrolment().unwrap();
     let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    desk.complete_enrolment(seed.code_at(clock.now()))
+    desk.complete_enrolment(seed.code_at(clock.now()), None)
         .await
         .unwrap();
     for label in ["Demo 2", "Demo 3"] {

@@ -78,10 +78,14 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
     let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
     let code = |c: &TestClock| seed.code_at(c.now());
     assert_eq!(
-        desk.complete_enrolment_blocking("12345").unwrap_err().code,
+        desk.complete_enrolment_blocking("12345", None)
+            .unwrap_err()
+            .code,
         ErrorCode::InvalidInput
     );
-    let recovery = desk.complete_enrolment_blocking(&code(&clock)).unwrap();
+    let recovery = desk
+        .complete_enrolment_blocking(&code(&clock), None)
+        .unwrap();
     assert_eq!(recovery.codes.len(), 10);
     assert_eq!(desk.session_status().unwrap().phase, LockPhase::Unlocked);
 
@@ -206,12 +210,19 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
     // Clean up this test's keychain entries.
     clock.advance(30);
     desk.remove_account_blocking(&b.id, &code(&clock)).unwrap();
-    clock.advance(30);
-    desk.reset_mfa(&code(&clock)).unwrap();
-    assert_eq!(
-        desk.session_status().unwrap().phase,
-        LockPhase::NeedsEnrolment
-    );
+    desk.lock_blocking().unwrap();
+    erase(&ns);
+    let status = desk.session_status().unwrap();
+    assert_eq!(status.phase, LockPhase::NeedsEnrolment);
+    assert!(!status.recovery_required, "nothing left to protect");
+}
+
+/// Removes a test's vault entries from the keychain.
+fn erase(ns: &str) {
+    let keychain = Keychain::with_namespace(ns);
+    rampart_vault::Vault::new(keychain.clone(), keychain.namespace())
+        .erase()
+        .unwrap();
 }
 
 #[test]
@@ -226,7 +237,7 @@ fn polling_never_keeps_the_session_open_but_the_users_keys_do() {
     );
     let view = desk.begin_enrolment().unwrap();
     let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    desk.complete_enrolment_blocking(&seed.code_at(clock.now()))
+    desk.complete_enrolment_blocking(&seed.code_at(clock.now()), None)
         .unwrap();
     let code = |clock: &TestClock| {
         clock.advance(30);
@@ -254,6 +265,86 @@ fn polling_never_keeps_the_session_open_but_the_users_keys_do() {
         desk.touch().unwrap();
     }
     assert_eq!(desk.session_status().unwrap().phase, LockPhase::Unlocked);
-    // Clean up this test's keychain entries (the code moves the clock 30 s: inside the minute).
-    desk.reset_mfa(&code(&clock)).unwrap();
+    desk.lock_blocking().unwrap();
+    erase(&ns);
+}
+
+#[test]
+fn a_lost_phone_is_replaced_with_a_recovery_code_and_the_accounts_stay() {
+    let ns = format!("rampart-test-lost-phone-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let desk = Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    );
+    let view = desk.begin_enrolment().unwrap();
+    let old = TotpSeed::from_base32(&view.secret_base32).unwrap();
+    let recovery = desk
+        .complete_enrolment_blocking(&old.code_at(clock.now()), None)
+        .unwrap();
+    clock.advance(30);
+    let account = desk
+        .add_account_blocking(request("Main", 'm', SECRET_A, old.code_at(clock.now())))
+        .unwrap();
+    desk.lock_blocking().unwrap();
+
+    // The phone is gone. A wrong recovery code starts nothing; a right one, while locked,
+    // shows a new authenticator, and until a code from it the app stays locked.
+    assert_eq!(
+        desk.begin_mfa_swap("AAAA-AAAA-AAAA-AAAA").unwrap_err().code,
+        ErrorCode::WrongCode
+    );
+    let swap = desk.begin_mfa_swap(&recovery.codes[0]).unwrap();
+    let new = TotpSeed::from_base32(&swap.secret_base32).unwrap();
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Locked);
+    assert_eq!(desk.list_accounts().unwrap_err().code, ErrorCode::Locked);
+    clock.advance(30);
+    let fresh = desk
+        .complete_mfa_swap_blocking(&new.code_at(clock.now()))
+        .unwrap();
+    assert_eq!(fresh.codes.len(), 10);
+    // In, with the same accounts and credentials; the old phone's codes are done.
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Unlocked);
+    assert_eq!(desk.list_accounts().unwrap(), vec![account.clone()]);
+    desk.lock_blocking().unwrap();
+    clock.advance(30);
+    assert!(desk.unlock_blocking(&old.code_at(clock.now())).is_err());
+    assert!(desk.unlock_blocking(&recovery.codes[1]).is_err());
+    clock.advance(30);
+    desk.unlock_blocking(&new.code_at(clock.now())).unwrap();
+
+    // The seed entry disappears (deleted by another program): whoever opens the window next
+    // cannot enrol a phone of their own without a recovery code.
+    desk.lock_blocking().unwrap();
+    let keychain = Keychain::with_namespace(&ns);
+    let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
+    rampart_vault::SecretStore::delete(&keychain, &vault.vault_service(), "totp-seed").unwrap();
+    let status = desk.session_status().unwrap();
+    assert_eq!(status.phase, LockPhase::NeedsEnrolment);
+    assert!(status.recovery_required);
+    let view = desk.begin_enrolment().unwrap();
+    let intruder = TotpSeed::from_base32(&view.secret_base32).unwrap();
+    clock.advance(30);
+    let refused = desk
+        .complete_enrolment_blocking(&intruder.code_at(clock.now()), None)
+        .unwrap_err();
+    assert_eq!(refused.code, ErrorCode::RecoveryCodeNeeded);
+    assert!(
+        refused.message.contains("recovery codes"),
+        "{}",
+        refused.message
+    );
+    // With one of the owner's recovery codes it is the owner setting up a new phone.
+    desk.complete_enrolment_blocking(&intruder.code_at(clock.now()), Some(&fresh.codes[0]))
+        .unwrap();
+    assert_eq!(desk.list_accounts().unwrap(), vec![account.clone()]);
+    desk.remove_account_blocking(&account.id, &{
+        clock.advance(30);
+        intruder.code_at(clock.now())
+    })
+    .unwrap();
+    desk.lock_blocking().unwrap();
+    erase(&ns);
 }

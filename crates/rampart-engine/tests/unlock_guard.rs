@@ -30,7 +30,7 @@ async fn wrong_codes_before_an_unlock_are_listed_and_the_enrolment_seat_is_kept(
     ));
     let view = desk.begin_enrolment().unwrap();
     let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    desk.complete_enrolment(seed.code_at(clock.now()))
+    desk.complete_enrolment(seed.code_at(clock.now()), None)
         .await
         .unwrap();
     desk.lock().await.unwrap();

@@ -65,6 +65,13 @@ pub enum CodeError {
     /// No TOTP is set up yet.
     #[error("multi-factor authentication is not set up")]
     NotEnrolled,
+    /// The vault holds a data key (accounts, keys, files) from an earlier authenticator: a new
+    /// one is set up only with one of that authenticator's recovery codes.
+    #[error("a recovery code is needed to set up a new authenticator here")]
+    RecoveryNeeded,
+    /// An authenticator is set up already: a new one replaces it only through a swap.
+    #[error("an authenticator is already set up")]
+    AlreadyEnrolled,
     #[error(transparent)]
     Vault(#[from] VaultError),
 }
@@ -119,6 +126,11 @@ impl<S: SecretStore> Vault<S> {
         Ok(self.get(SEED)?.is_some())
     }
 
+    /// Whether a data key exists: accounts, keys and files were set up under an authenticator.
+    pub fn holds_data(&self) -> Result<bool, VaultError> {
+        Ok(self.get(DATA_KEY)?.is_some())
+    }
+
     /// A new seed for `account` (the OS user), not yet stored anywhere.
     pub fn begin_enrolment(account: &str) -> Enrolment {
         let seed = TotpSeed::generate();
@@ -137,14 +149,39 @@ impl<S: SecretStore> Vault<S> {
     /// Activates `enrolment` if `typed` is its current code: stores the seed, fresh recovery
     /// codes (hashes only) and, on first run, the data key. Returns the recovery codes, to be
     /// shown once, and the data key.
+    ///
+    /// When a data key exists already (the seed went missing while accounts and keys stayed),
+    /// whoever opens the window could otherwise enrol and be in: `recovery` must then be one of
+    /// the earlier authenticator's recovery codes, or the enrolment is refused
+    /// ([`CodeError::RecoveryNeeded`]).
     pub fn complete_enrolment(
         &self,
         enrolment: &Enrolment,
         typed: &str,
+        recovery: Option<&str>,
         now: u64,
     ) -> Result<(Vec<SecretString>, DataKey), CodeError> {
         let code = totp::normalize_code(typed)?;
         let _state = self.lock_state();
+        if self.is_enrolled()? {
+            return Err(CodeError::AlreadyEnrolled);
+        }
+        if self.get(DATA_KEY)?.is_some() {
+            let mut guard = self.guard()?;
+            if let Some(seconds) = guard.wait_seconds(now) {
+                return Err(CodeError::Wait { seconds });
+            }
+            let Some(recovery) = recovery.filter(|r| !r.trim().is_empty()) else {
+                return Err(CodeError::RecoveryNeeded);
+            };
+            let mut set = self.recovery()?.ok_or(CodeError::RecoveryNeeded)?;
+            if !set.redeem(recovery) {
+                return Err(self.fail(&mut guard, now, false)?);
+            }
+            // Spent now, whatever the new code does next.
+            self.save_recovery(&set)?;
+            tracing::warn!("a recovery code was spent to set up a new authenticator");
+        }
         let mut guard = self.guard()?;
         if let Some(seconds) = guard.wait_seconds(now) {
             return Err(CodeError::Wait { seconds });
@@ -194,13 +231,60 @@ impl<S: SecretStore> Vault<S> {
         Ok(self.recovery()?.map_or(0, |set| set.remaining()))
     }
 
-    /// Removes the TOTP seed and recovery codes; the next start asks to enrol again. The unlock
-    /// guard is kept, so a reset cannot be used to clear a lockout.
-    pub fn reset_mfa(&self) -> Result<(), VaultError> {
+    /// Checks `typed` (a code of the current authenticator, or one of its recovery codes, which
+    /// is spent) and returns a new authenticator to move to; nothing changes until
+    /// [`Vault::complete_swap`] gets a code from the new one. The way to a new phone, and the
+    /// way back in when the phone is lost.
+    pub fn begin_swap(&self, typed: &str, account: &str, now: u64) -> Result<Enrolment, CodeError> {
+        let _state = self.lock_state();
+        if !self.is_enrolled()? {
+            return Err(CodeError::NotEnrolled);
+        }
+        self.check_code(typed, now, true)?;
+        Ok(Self::begin_enrolment(account))
+    }
+
+    /// Makes `enrolment` the authenticator if `typed` is its current code: the new seed and
+    /// fresh recovery codes replace the old ones (the earlier codes stop working), the data key
+    /// and the accounts stay. Returns the new recovery codes and the data key.
+    pub fn complete_swap(
+        &self,
+        enrolment: &Enrolment,
+        typed: &str,
+        now: u64,
+    ) -> Result<(Vec<SecretString>, DataKey), CodeError> {
+        let code = totp::normalize_code(typed)?;
+        let _state = self.lock_state();
+        let mut guard = self.guard()?;
+        if let Some(seconds) = guard.wait_seconds(now) {
+            return Err(CodeError::Wait { seconds });
+        }
+        guard.observe(now);
+        let Some(step) = enrolment.seed.matching_step(&code, now) else {
+            return Err(self.fail(&mut guard, now, false)?);
+        };
+        let data_key = self.data_key_or_create()?;
+        let (codes, set) = RecoverySet::generate();
+        // The seed last: until it is written the old authenticator (and its codes, but for
+        // the one spent) still opens the vault.
+        self.save_recovery(&set)?;
+        guard.record_success(Some(step));
+        self.save_guard(&guard)?;
+        self.set(SEED, &enrolment.seed.to_base32())?;
+        tracing::warn!("moved to a new authenticator");
+        Ok((codes, data_key))
+    }
+
+    /// Removes every entry of the vault (seed, recovery codes, unlock guard, data key): what
+    /// is encrypted under the data key can no longer be read. For tests' clean-up and for
+    /// starting over deliberately.
+    pub fn erase(&self) -> Result<(), VaultError> {
         let _state = self.lock_state();
         let service = self.vault_service();
-        self.store.delete(&service, SEED)?;
-        self.store.delete(&service, RECOVERY)
+        for entry in [SEED, RECOVERY, GUARD, DATA_KEY] {
+            self.store.delete(&service, entry)?;
+        }
+        Ok(())
     }
 
     /// Checks a code against the guard and the seed (or the recovery codes). The caller holds
@@ -371,12 +455,12 @@ mod tests {
         let enrolment = Vault::<MemoryStore>::begin_enrolment("trader");
         let seed = TotpSeed::from_base32(&enrolment.secret_base32).unwrap();
         assert!(matches!(
-            vault.complete_enrolment(&enrolment, &wrong(&seed, T0), T0),
+            vault.complete_enrolment(&enrolment, &wrong(&seed, T0), None, T0),
             Err(CodeError::Wrong { .. })
         ));
         assert!(!vault.is_enrolled().unwrap());
         let (codes, _) = vault
-            .complete_enrolment(&enrolment, &seed.code_at(T0), T0)
+            .complete_enrolment(&enrolment, &seed.code_at(T0), None, T0)
             .unwrap();
         assert!(vault.is_enrolled().unwrap());
         (vault, seed, codes)
@@ -561,15 +645,106 @@ mod tests {
         assert_eq!(vault.guard().unwrap().consecutive_failures, 0);
     }
 
+    /// The seed a swap's enrolment carries, as its screen shows it.
+    fn seed_of(enrolment: &Enrolment) -> TotpSeed {
+        TotpSeed::from_base32(&enrolment.secret_base32).unwrap()
+    }
+
     #[test]
-    fn reset_keeps_the_guard() {
-        let (vault, seed, _) = enrolled();
-        for _ in 0..5 {
-            let _ = vault.unlock(&wrong(&seed, T0 + 60), T0 + 60);
-        }
-        vault.reset_mfa().unwrap();
+    fn a_swap_needs_a_code_of_the_old_authenticator_then_one_of_the_new() {
+        let (vault, old, old_codes) = enrolled();
+        let key = vault.unlock(&old.code_at(T0 + 60), T0 + 60).unwrap();
+        // A wrong code starts nothing (and counts).
+        assert!(matches!(
+            vault.begin_swap(&wrong(&old, T0 + 90), "trader", T0 + 90),
+            Err(CodeError::Wrong { .. })
+        ));
+        let swap = vault
+            .begin_swap(&old.code_at(T0 + 120), "trader", T0 + 120)
+            .unwrap();
+        let new = seed_of(&swap);
+        // Until the new authenticator's code, the old one still opens the vault.
+        vault.step_up(&old.code_at(T0 + 150), T0 + 150).unwrap();
+        assert!(matches!(
+            vault.complete_swap(&swap, &wrong(&new, T0 + 180), T0 + 180),
+            Err(CodeError::Wrong { .. })
+        ));
+        let (codes, key_after) = vault
+            .complete_swap(&swap, &new.code_at(T0 + 210), T0 + 210)
+            .unwrap();
+        assert_eq!(key_after.bytes(), key.bytes(), "the data key stays");
+        // The old authenticator and its recovery codes are done; the new ones work.
+        assert!(vault.step_up(&old.code_at(T0 + 240), T0 + 240).is_err());
+        assert!(vault.unlock(old_codes[5].expose(), T0 + 250).is_err());
+        vault.step_up(&new.code_at(T0 + 270), T0 + 270).unwrap();
+        vault.unlock(codes[0].expose(), T0 + 280).unwrap();
+    }
+
+    #[test]
+    fn a_lost_phone_is_replaced_with_a_recovery_code_which_is_spent() {
+        let (vault, _lost, codes) = enrolled();
+        let swap = vault
+            .begin_swap(codes[2].expose(), "trader", T0 + 60)
+            .unwrap();
+        assert_eq!(vault.recovery_codes_left().unwrap(), 9);
+        assert!(
+            vault
+                .begin_swap(codes[2].expose(), "trader", T0 + 90)
+                .is_err(),
+            "a recovery code starts one swap only"
+        );
+        let new = seed_of(&swap);
+        let (fresh, _) = vault
+            .complete_swap(&swap, &new.code_at(T0 + 120), T0 + 120)
+            .unwrap();
+        assert_eq!(fresh.len(), 10);
+        assert_eq!(vault.recovery_codes_left().unwrap(), 10);
+    }
+
+    #[test]
+    fn with_the_seed_gone_a_new_authenticator_needs_a_recovery_code_while_data_exist() {
+        let (vault, seed, codes) = enrolled();
+        let key = vault.unlock(&seed.code_at(T0 + 60), T0 + 60).unwrap();
+        // The seed entry disappears from the keychain (deleted by hand, another program).
+        vault.store.delete(&vault.vault_service(), SEED).unwrap();
         assert!(!vault.is_enrolled().unwrap());
-        assert_eq!(vault.wait_seconds(T0 + 60).unwrap(), Some(30));
+        assert!(vault.holds_data().unwrap());
+        let enrolment = Vault::<MemoryStore>::begin_enrolment("someone");
+        let new = seed_of(&enrolment);
+        assert!(matches!(
+            vault.complete_enrolment(&enrolment, &new.code_at(T0 + 90), None, T0 + 90),
+            Err(CodeError::RecoveryNeeded)
+        ));
+        assert!(matches!(
+            vault.complete_enrolment(
+                &enrolment,
+                &new.code_at(T0 + 90),
+                Some("AAAA-AAAA-AAAA-AAAA"),
+                T0 + 90
+            ),
+            Err(CodeError::Wrong { .. })
+        ));
+        assert!(!vault.is_enrolled().unwrap(), "nothing was set up");
+        let (_, key_after) = vault
+            .complete_enrolment(
+                &enrolment,
+                &new.code_at(T0 + 120),
+                Some(codes[0].expose()),
+                T0 + 120,
+            )
+            .unwrap();
+        assert_eq!(key_after.bytes(), key.bytes());
+        // Enrolled again, a second enrolment is refused.
+        assert!(matches!(
+            vault.complete_enrolment(&enrolment, &new.code_at(T0 + 150), None, T0 + 150),
+            Err(CodeError::AlreadyEnrolled)
+        ));
+        // Erased, nothing is left to protect: a fresh enrolment needs no code.
+        vault.erase().unwrap();
+        assert!(!vault.holds_data().unwrap());
+        vault
+            .complete_enrolment(&enrolment, &new.code_at(T0 + 180), None, T0 + 180)
+            .unwrap();
     }
 
     #[test]

@@ -38,7 +38,7 @@ export interface Commands {
   preflight: { args: None; result: Preflight };
   session_status: { args: None; result: SessionStatus };
   begin_enrolment: { args: None; result: EnrolmentView };
-  complete_enrolment: { args: { code: string }; result: RecoveryCodesView };
+  complete_enrolment: { args: { code: string; recoveryCode?: string | null }; result: RecoveryCodesView };
   unlock: { args: { code: string }; result: SessionStatus };
   lock: { args: None; result: SessionStatus };
   touch: { args: None; result: null };
@@ -48,7 +48,8 @@ export interface Commands {
   remove_account: { args: { id: string; code: string }; result: AccountView[] };
   security_settings: { args: None; result: SecuritySettings };
   set_idle_lock: { args: { minutes: number; code: string }; result: SecuritySettings };
-  reset_mfa: { args: { code: string }; result: SessionStatus };
+  begin_mfa_swap: { args: { code: string }; result: EnrolmentView };
+  complete_mfa_swap: { args: { code: string }; result: RecoveryCodesView };
   trading_status: { args: None; result: TradingStatus[] };
   list_instruments: { args: { accountId: string }; result: InstrumentRules[] };
   place_order: { args: { accountId: string; ticket: OrderTicket; confirmed?: boolean; stepUpCode?: string }; result: PlaceOutcome };
@@ -96,6 +97,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   order_not_found: true,
   refused_by_guard: true,
   trading_halted: true,
+  recovery_code_needed: true,
   internal: true,
 };
 

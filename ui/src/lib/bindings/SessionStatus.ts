@@ -5,4 +5,9 @@ export type SessionStatus = { phase: LockPhase,
 /**
  * Seconds before another code may be tried, while too many wrong codes hold the lock.
  */
-waitSeconds: number | null, idleLockMinutes: number, };
+waitSeconds: number | null, idleLockMinutes: number, 
+/**
+ * While enrolling: Rampart holds accounts and keys from an earlier authenticator, so the
+ * new one needs one of its recovery codes.
+ */
+recoveryRequired: boolean, };
