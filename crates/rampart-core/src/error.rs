@@ -57,6 +57,8 @@ pub enum ErrorCode {
     /// Rampart holds accounts and keys from an earlier authenticator: setting up a new one
     /// needs one of its recovery codes.
     RecoveryCodeNeeded,
+    /// A file in the data directory does not match its seal: it was changed outside Rampart.
+    FileTampered,
     /// A bug: something that should not happen did. The message says what to report.
     Internal,
 }
@@ -85,6 +87,7 @@ impl ErrorCode {
             Self::RefusedByGuard => "refused_by_guard",
             Self::TradingHalted => "trading_halted",
             Self::RecoveryCodeNeeded => "recovery_code_needed",
+            Self::FileTampered => "file_tampered",
             Self::Internal => "internal",
         }
     }
@@ -153,6 +156,7 @@ mod tests {
             ErrorCode::RefusedByGuard,
             ErrorCode::TradingHalted,
             ErrorCode::RecoveryCodeNeeded,
+            ErrorCode::FileTampered,
             ErrorCode::Internal,
         ] {
             assert_eq!(

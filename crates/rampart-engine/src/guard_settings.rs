@@ -15,10 +15,10 @@ use ts_rs::TS;
 
 use crate::Desk;
 use crate::clock::local_ms;
-use crate::files::{read_json, write_json};
+
 use crate::orders::OrderEngine;
 
-const GUARD_SETTINGS_FILE: &str = "guard-settings.json";
+pub(crate) const GUARD_SETTINGS_FILE: &str = "guard-settings.json";
 
 /// The shortest and longest countdown Rampart arms (s). Binance takes any countdown in ms;
 /// under 15 s a slow refresh could fire it by mistake, and over 10 minutes it protects little.
@@ -128,13 +128,10 @@ pub(crate) struct DeadMans {
 }
 
 impl Desk {
-    fn guard_settings_path(&self) -> std::path::PathBuf {
-        self.data_dir.join(GUARD_SETTINGS_FILE)
-    }
-
-    /// The saved settings (the defaults when none were saved, or the file cannot be read).
+    /// The saved settings (the defaults when none were saved, or the file cannot be read: the
+    /// Settings page shows why, see [`Desk::guard_settings`]).
     pub(crate) fn load_guard_settings(&self) -> GuardSettings {
-        match read_json::<GuardSettings>(&self.guard_settings_path()) {
+        match self.read_file::<GuardSettings>(GUARD_SETTINGS_FILE) {
             Ok(settings) => settings.unwrap_or_default(),
             Err(e) => {
                 tracing::warn!(error = %e.message, "the guard's settings could not be read; using the defaults");
@@ -150,7 +147,10 @@ impl Desk {
             self.dead_mans().status.values().cloned().collect();
         dead_mans.sort_by(|a, b| a.account_id.cmp(&b.account_id));
         Ok(GuardSettingsView {
-            settings: self.load_guard_settings(),
+            // A changed file is refused here, in words, rather than shown as the defaults.
+            settings: self
+                .read_file::<GuardSettings>(GUARD_SETTINGS_FILE)?
+                .unwrap_or_default(),
             defaults: Limits::default(),
             dead_mans,
         })
@@ -176,7 +176,7 @@ impl Desk {
             ));
         }
         self.step_up(code)?;
-        write_json(&self.guard_settings_path(), &settings)?;
+        self.write_file(GUARD_SETTINGS_FILE, &settings)?;
         {
             // Accounts no longer listed go back to the defaults.
             let mut guard = engine.guard();

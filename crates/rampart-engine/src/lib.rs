@@ -29,6 +29,14 @@ use rampart_core::status::Preflight;
 use rampart_vault::{DataKey, Enrolment, Keychain, Vault};
 
 /// The application's state behind the IPC boundary.
+/// Every file of the data directory sealed under the data key (the order journal is not yet).
+const SEALED_FILES: [&str; 4] = [
+    session::SETTINGS_FILE,
+    session::ACCOUNTS_FILE,
+    trading::GUARD_HISTORY_FILE,
+    guard_settings::GUARD_SETTINGS_FILE,
+];
+
 pub struct Desk {
     keychain: Keychain,
     vault: Vault<Keychain>,

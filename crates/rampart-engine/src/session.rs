@@ -13,14 +13,14 @@ use rand::RngCore;
 use serde::Deserialize;
 use ts_rs::TS;
 
-use crate::files::{read_json, write_json};
+use crate::files::{Plain, read_sealed_json, write_sealed_json};
 use crate::{Desk, Session};
 
 /// How often the app should call [`Desk::expire_idle`] so an idle session locks on time.
 pub const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
-const ACCOUNTS_FILE: &str = "accounts.json";
-const SETTINGS_FILE: &str = "settings.json";
+pub(crate) const ACCOUNTS_FILE: &str = "accounts.json";
+pub(crate) const SETTINGS_FILE: &str = "settings.json";
 const MAX_LABEL_CHARS: usize = 64;
 
 /// The add-account form. `credentials` crosses IPC once, inward, and is never returned.
@@ -184,8 +184,14 @@ impl Desk {
         if let Some(settings) = &self.state().settings {
             return Ok(settings.clone());
         }
-        let settings = read_json(&self.data_dir.join(SETTINGS_FILE))?
-            .filter(|s: &SecuritySettings| IDLE_LOCK_MINUTES.contains(&s.idle_lock_minutes))
+        // Sealed under the data key: while locked (before the first unlock of this run) the
+        // default stands, which only the status line shows; it is read at unlock.
+        if self.state().session.is_none() {
+            return Ok(SecuritySettings::default());
+        }
+        let settings = self
+            .read_file::<SecuritySettings>(SETTINGS_FILE)?
+            .filter(|s| IDLE_LOCK_MINUTES.contains(&s.idle_lock_minutes))
             .unwrap_or_default();
         self.state().settings = Some(settings.clone());
         Ok(settings)
@@ -238,9 +244,9 @@ impl Desk {
             .as_ref()
             .is_some_and(|s| now.saturating_sub(s.last_activity) >= limit)
         {
-            state.session = None;
+            let session = state.session.take();
             drop(state);
-            self.disconnect_accounts();
+            self.disconnect_accounts(session.as_ref().map(|s| &s.data_key));
             tracing::info!("locked after {} idle minutes", settings.idle_lock_minutes);
         }
     }
@@ -277,6 +283,75 @@ impl Desk {
             data_key,
             last_activity: self.clock.now(),
         });
+        self.seal_files();
+    }
+
+    /// The session's data key, copied out (zeroized on drop) so no lock is held over file I/O.
+    fn session_key(&self) -> Result<rampart_vault::DataKey, ApiError> {
+        let state = self.state();
+        let session = state.session.as_ref().ok_or_else(locked)?;
+        Ok(rampart_vault::DataKey::from_bytes(
+            *session.data_key.bytes(),
+        ))
+    }
+
+    /// A file of the data directory, opened with the data key (`None` if it does not exist).
+    /// Before the files are sealed (a data directory from an earlier version) a plain file is
+    /// read and sealed at once; after, a plain or changed file is refused (`file_tampered`).
+    pub(crate) fn read_file<T: serde::de::DeserializeOwned + serde::Serialize>(
+        &self,
+        name: &str,
+    ) -> Result<Option<T>, ApiError> {
+        let key = self.session_key()?;
+        let path = self.data_dir.join(name);
+        let plain = if self.vault.files_sealed()? {
+            Plain::Refuse
+        } else {
+            Plain::Migrate
+        };
+        match read_sealed_json::<T>(&path, &key, plain)? {
+            None => Ok(None),
+            Some((value, was_plain)) => {
+                if was_plain {
+                    write_sealed_json(&path, &key, &value)?;
+                    tracing::info!(file = name, "sealed under the data key");
+                }
+                Ok(Some(value))
+            }
+        }
+    }
+
+    /// Seals `value` under the data key and writes it as the data directory's `name`.
+    pub(crate) fn write_file<T: serde::Serialize>(
+        &self,
+        name: &str,
+        value: &T,
+    ) -> Result<(), ApiError> {
+        let key = self.session_key()?;
+        write_sealed_json(&self.data_dir.join(name), &key, value)
+    }
+
+    /// Once per data directory: every file from before sealing is read and sealed, then the
+    /// vault notes that plain files are no longer to be trusted. A failure is retried at the
+    /// next unlock.
+    fn seal_files(&self) {
+        match self.vault.files_sealed() {
+            Ok(true) => return,
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "could not tell whether the files are sealed");
+                return;
+            }
+        }
+        for name in crate::SEALED_FILES {
+            if let Err(e) = self.read_file::<serde_json::Value>(name) {
+                tracing::warn!(file = name, error = %e.message, "could not seal the file");
+                return;
+            }
+        }
+        if let Err(e) = self.vault.mark_files_sealed() {
+            tracing::warn!(error = %e, "could not note the files as sealed");
+        }
     }
 
     /// Starts (or restarts) enrolment: a new seed, shown once.
@@ -409,9 +484,9 @@ impl Desk {
 
     /// The blocking part of [`Desk::lock`].
     pub fn lock_blocking(&self) -> Result<SessionStatus, ApiError> {
-        let was_open = self.state().session.take().is_some();
-        self.disconnect_accounts();
-        if was_open {
+        let session = self.state().session.take();
+        self.disconnect_accounts(session.as_ref().map(|s| &s.data_key));
+        if session.is_some() {
             tracing::info!("locked");
         }
         self.session_status()
@@ -447,7 +522,7 @@ impl Desk {
     }
 
     pub(crate) fn load_accounts(&self) -> Result<Vec<AccountView>, ApiError> {
-        Ok(read_json(&self.accounts_path())?.unwrap_or_default())
+        Ok(self.read_file(ACCOUNTS_FILE)?.unwrap_or_default())
     }
 
     pub fn list_accounts(&self) -> Result<Vec<AccountView>, ApiError> {
@@ -490,7 +565,7 @@ impl Desk {
         self.vault
             .store_credentials(&account.id, &request.credentials)?;
         accounts.push(account.clone());
-        if let Err(err) = write_json(&self.accounts_path(), &accounts) {
+        if let Err(err) = self.write_file(ACCOUNTS_FILE, &accounts) {
             // No half-added account: take the secret back out of the keychain.
             if let Err(undo) = self.vault.delete_credentials(&account.id) {
                 tracing::error!(account = %account.id, %undo, "could not remove credentials after a failed add");
@@ -519,7 +594,7 @@ impl Desk {
             .ok_or_else(not_found)?;
         account.label = label;
         let renamed = account.clone();
-        write_json(&self.accounts_path(), &accounts)?;
+        self.write_file(ACCOUNTS_FILE, &accounts)?;
         Ok(renamed)
     }
 
@@ -539,7 +614,7 @@ impl Desk {
         // Secret first: a failure here leaves the account listed and removable again.
         self.vault.delete_credentials(id)?;
         accounts.remove(index);
-        write_json(&self.accounts_path(), &accounts)?;
+        self.write_file(ACCOUNTS_FILE, &accounts)?;
         tracing::info!(account = %id, "account removed");
         Ok(accounts)
     }
@@ -562,7 +637,7 @@ impl Desk {
         let settings = SecuritySettings {
             idle_lock_minutes: minutes,
         };
-        write_json(&self.data_dir.join(SETTINGS_FILE), &settings)?;
+        self.write_file(SETTINGS_FILE, &settings)?;
         self.state().settings = Some(settings.clone());
         Ok(settings)
     }

@@ -17,8 +17,7 @@ use ts_rs::TS;
 
 use crate::Desk;
 use crate::demo::{self, DemoExchange};
-use crate::files::read_json;
-use crate::files::write_json;
+use crate::files::write_sealed_json;
 use crate::live::{LiveChanges, WatchError};
 use crate::orders::{
     AccountStatus, CLIENT_ID_PREFIX, ConnectionState, Consent, OrderEngine, OrderJournal,
@@ -29,7 +28,7 @@ use rampart_guard::{Guard, History, Thresholds};
 
 const JOURNAL_FILE: &str = "orders.journal";
 /// The guard's history of the user's own trading (sizes, hours, rates), kept between sessions.
-const GUARD_HISTORY_FILE: &str = "guard-history.json";
+pub(crate) const GUARD_HISTORY_FILE: &str = "guard-history.json";
 
 /// The trading side of the desk: the engine (with its journal, open for the app's lifetime) and
 /// one simulator per Demo account (keyed by account id), kept running across lock and unlock so
@@ -88,7 +87,7 @@ impl Desk {
                 "orders sent before the last stop have no known outcome; checking with the exchange"
             );
         }
-        let history = match read_json::<History>(&self.data_dir.join(GUARD_HISTORY_FILE)) {
+        let history = match self.read_file::<History>(GUARD_HISTORY_FILE) {
             Ok(history) => history.unwrap_or_default(),
             Err(e) => {
                 // The detectors start from no history (silent until it grows); orders are not
@@ -160,7 +159,7 @@ impl Desk {
             };
             self.vault.store_credentials(&account.id, &credentials)?;
             accounts.push(account.clone());
-            if let Err(err) = write_json(&self.accounts_path(), &accounts) {
+            if let Err(err) = self.write_file(crate::session::ACCOUNTS_FILE, &accounts) {
                 let _ = self.vault.delete_credentials(&account.id);
                 return Err(err);
             }
@@ -299,20 +298,25 @@ impl Desk {
 
     /// Drops every venue connection (their keys live in the connectors' memory), and keeps the
     /// guard's history on disk.
-    pub(crate) fn disconnect_accounts(&self) {
+    /// `key`: the session's data key, which the guard's history is sealed under (the session is
+    /// already closed when this runs).
+    pub(crate) fn disconnect_accounts(&self, key: Option<&rampart_vault::DataKey>) {
         self.stop_dead_mans_switch();
         self.live.detach_all();
         // The engine is taken out of the lock first: the history is written to disk.
         let engine = self.trading().engine.clone();
         if let Some(engine) = engine {
             engine.detach_all();
-            self.save_guard_history(&engine);
+            if let Some(key) = key {
+                self.save_guard_history(&engine, key);
+            }
         }
     }
 
-    fn save_guard_history(&self, engine: &OrderEngine) {
+    fn save_guard_history(&self, engine: &OrderEngine, key: &rampart_vault::DataKey) {
         let history = engine.guard().history().clone();
-        if let Err(e) = write_json(&self.data_dir.join(GUARD_HISTORY_FILE), &history) {
+        let path = self.data_dir.join(GUARD_HISTORY_FILE);
+        if let Err(e) = write_sealed_json(&path, key, &history) {
             tracing::warn!(error = %e.message, "the guard's history could not be written");
         }
     }

@@ -69,8 +69,14 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
         (demo.venue, demo.environment, demo.label.as_str()),
         (Venue::Demo, Environment::Demo, "Demo")
     );
-    let on_disk = std::fs::read_to_string(dir.path().join("accounts.json")).unwrap();
-    assert!(on_disk.contains(&demo.masked_key));
+    // On disk sealed under the data key: neither the label nor the key's mask shows.
+    let on_disk = std::fs::read(dir.path().join("accounts.json")).unwrap();
+    assert!(on_disk.starts_with(b"RMPS1"));
+    for plain in [demo.masked_key.as_bytes(), b"Demo", demo.id.as_bytes()] {
+        assert!(!on_disk.windows(plain.len()).any(|w| w == plain));
+    }
+    let opened = open_sealed(&ns, &dir.path().join("accounts.json"));
+    assert_eq!(opened[0]["maskedKey"], demo.masked_key.as_str(), "{opened}");
     until_ready(&desk, &demo.id).await;
 
     let balances = desk.balances(&demo.id).await.unwrap();
@@ -138,10 +144,7 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
     // Locked: nothing trades. Unlocked again: the same Demo exchange, reconnected. The guard's
     // history of the session (one order sent) is kept on disk at lock.
     desk.lock().await.unwrap();
-    let history: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("guard-history.json")).unwrap(),
-    )
-    .unwrap();
+    let history = open_sealed(&ns, &dir.path().join("guard-history.json"));
     assert_eq!(history["accounts"][&demo.id]["orders"], 1, "{history}");
     assert_eq!(
         desk.place_order(&demo.id, &ticket, false, None)
@@ -181,4 +184,25 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
     // Still one Demo account: the second unlock did not add another.
     assert_eq!(desk.list_accounts().unwrap().len(), 1);
     desk.lock().await.unwrap();
+}
+
+/// A sealed file of the data directory, opened with the data key read from the test's own
+/// keychain namespace (as only someone who can read the keychain could).
+fn open_sealed(ns: &str, path: &std::path::Path) -> serde_json::Value {
+    use rampart_vault::SecretStore;
+    let keychain = Keychain::with_namespace(ns);
+    let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
+    let hex_key = keychain
+        .get(&vault.vault_service(), "data-key")
+        .unwrap()
+        .expect("a data key");
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex_key[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let bytes = std::fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let text = rampart_vault::sealed::open(&rampart_vault::DataKey::from_bytes(key), name, &bytes)
+        .expect("sealed under the data key");
+    serde_json::from_slice(&text).unwrap()
 }

@@ -348,3 +348,78 @@ fn a_lost_phone_is_replaced_with_a_recovery_code_and_the_accounts_stay() {
     desk.lock_blocking().unwrap();
     erase(&ns);
 }
+
+#[test]
+fn files_are_sealed_a_changed_one_is_refused_and_plain_ones_from_before_are_sealed_once() {
+    let ns = format!("rampart-test-sealed-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    // A data directory from before sealing: plain settings and accounts files.
+    std::fs::write(
+        dir.path().join("settings.json"),
+        r#"{"idleLockMinutes": 7}"#,
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("accounts.json"), "[]").unwrap();
+    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let desk = Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    );
+    let view = desk.begin_enrolment().unwrap();
+    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
+    let code = |clock: &TestClock| {
+        clock.advance(30);
+        seed.code_at(clock.now())
+    };
+    desk.complete_enrolment_blocking(&code(&clock), None)
+        .unwrap();
+    // Read once as they were, sealed at once.
+    assert_eq!(desk.security_settings().unwrap().idle_lock_minutes, 7);
+    for name in ["settings.json", "accounts.json"] {
+        let bytes = std::fs::read(dir.path().join(name)).unwrap();
+        assert!(bytes.starts_with(b"RMPS1"), "{name} sealed");
+    }
+    let added = desk
+        .add_account_blocking(request("Live main", 'l', SECRET_A, code(&clock)))
+        .unwrap();
+    let sealed = std::fs::read(dir.path().join("accounts.json")).unwrap();
+    assert!(
+        !sealed.windows(9).any(|w| w == b"Live main"),
+        "no label in the file"
+    );
+
+    // One byte changed: refused, saying which file and what to do; nothing is shown from it.
+    let mut flipped = sealed.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 0x01;
+    std::fs::write(dir.path().join("accounts.json"), &flipped).unwrap();
+    let err = desk.list_accounts().unwrap_err();
+    assert_eq!(err.code, ErrorCode::FileTampered);
+    assert!(
+        err.message
+            .starts_with("accounts.json in the data directory does not match its seal"),
+        "{}",
+        err.message
+    );
+    // A plain file put in its place (a live account relabelled "Testnet") is refused too: the
+    // files were sealed already, so a plain one is not taken as one from before.
+    std::fs::write(
+        dir.path().join("accounts.json"),
+        format!(
+            r#"[{{"id":"{}","venue":"binance_usdm","label":"Testnet","environment":"testnet","maskedKey":"x","fingerprint":"x","createdAt":0}}]"#,
+            added.id
+        ),
+    )
+    .unwrap();
+    let err = desk.list_accounts().unwrap_err();
+    assert_eq!(err.code, ErrorCode::FileTampered);
+    assert!(err.message.contains("not sealed"), "{}", err.message);
+    // The sealed file back: all is well.
+    std::fs::write(dir.path().join("accounts.json"), &sealed).unwrap();
+    assert_eq!(desk.list_accounts().unwrap(), vec![added.clone()]);
+    desk.remove_account_blocking(&added.id, &code(&clock))
+        .unwrap();
+    desk.lock_blocking().unwrap();
+    erase(&ns);
+}

@@ -34,10 +34,7 @@ async fn wrong_codes_before_an_unlock_are_listed_and_the_enrolment_seat_is_kept(
         .await
         .unwrap();
     desk.lock().await.unwrap();
-    let history: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(dir.path().join("guard-history.json")).unwrap(),
-    )
-    .unwrap();
+    let history = open_sealed(&ns, &dir.path().join("guard-history.json"));
     let seat = &history["seat"];
     assert_eq!(seat["machine"].as_str().unwrap().len(), 24, "{history}");
     assert!(!seat["os_user"].as_str().unwrap().is_empty(), "{history}");
@@ -72,4 +69,25 @@ async fn wrong_codes_before_an_unlock_are_listed_and_the_enrolment_seat_is_kept(
     assert_eq!(failures.len(), 1, "{listed:?}");
     assert_eq!(failures[0].warning.seen, "3 wrong codes before this unlock");
     desk.lock().await.unwrap();
+}
+
+/// A sealed file of the data directory, opened with the data key read from the test's own
+/// keychain namespace (as only someone who can read the keychain could).
+fn open_sealed(ns: &str, path: &std::path::Path) -> serde_json::Value {
+    use rampart_vault::SecretStore;
+    let keychain = Keychain::with_namespace(ns);
+    let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
+    let hex_key = keychain
+        .get(&vault.vault_service(), "data-key")
+        .unwrap()
+        .expect("a data key");
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex_key[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let bytes = std::fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let text = rampart_vault::sealed::open(&rampart_vault::DataKey::from_bytes(key), name, &bytes)
+        .expect("sealed under the data key");
+    serde_json::from_slice(&text).unwrap()
 }

@@ -11,6 +11,7 @@ pub mod credentials;
 pub mod guard;
 mod keychain;
 pub mod recovery;
+pub mod sealed;
 mod secret;
 pub mod store;
 pub mod totp;

@@ -15,6 +15,9 @@ const SEED: &str = "totp-seed";
 const RECOVERY: &str = "recovery-codes";
 const GUARD: &str = "unlock-guard";
 const DATA_KEY: &str = "data-key";
+/// Present once the data directory's files are sealed under the data key: a plain file is then
+/// refused, never taken as one from before sealing.
+const FILES_SEALED: &str = "files-sealed";
 const CREDENTIALS: &str = "credentials";
 
 /// The at-rest encryption key (256 bits). Zeroized on drop; never printed.
@@ -23,6 +26,11 @@ pub struct DataKey(Zeroizing<[u8; 32]>);
 impl DataKey {
     pub fn bytes(&self) -> &[u8; 32] {
         &self.0
+    }
+
+    /// A key from its bytes (tests; the vault makes and keeps the real one).
+    pub fn from_bytes(bytes: [u8; 32]) -> DataKey {
+        DataKey(Zeroizing::new(bytes))
     }
 }
 
@@ -124,6 +132,16 @@ impl<S: SecretStore> Vault<S> {
 
     pub fn is_enrolled(&self) -> Result<bool, VaultError> {
         Ok(self.get(SEED)?.is_some())
+    }
+
+    /// Whether the data directory's files are sealed (see [`crate::sealed`]); until then plain
+    /// files from an earlier version are read once and sealed.
+    pub fn files_sealed(&self) -> Result<bool, VaultError> {
+        Ok(self.get(FILES_SEALED)?.is_some())
+    }
+
+    pub fn mark_files_sealed(&self) -> Result<(), VaultError> {
+        self.set(FILES_SEALED, "1")
     }
 
     /// Whether a data key exists: accounts, keys and files were set up under an authenticator.
@@ -281,7 +299,7 @@ impl<S: SecretStore> Vault<S> {
     pub fn erase(&self) -> Result<(), VaultError> {
         let _state = self.lock_state();
         let service = self.vault_service();
-        for entry in [SEED, RECOVERY, GUARD, DATA_KEY] {
+        for entry in [SEED, RECOVERY, GUARD, DATA_KEY, FILES_SEALED] {
             self.store.delete(&service, entry)?;
         }
         Ok(())

@@ -98,6 +98,7 @@ const KNOWN_CODES: Record<ErrorCode, true> = {
   refused_by_guard: true,
   trading_halted: true,
   recovery_code_needed: true,
+  file_tampered: true,
   internal: true,
 };
 

@@ -4,4 +4,4 @@
  * Stable error codes. The serialised strings are part of the IPC contract: never rename one,
  * only add.
  */
-export type ErrorCode = "keychain_unavailable" | "keychain_access_denied" | "keychain_failure" | "data_dir_unavailable" | "invalid_input" | "locked" | "not_enrolled" | "wrong_code" | "code_already_used" | "too_many_attempts" | "account_not_found" | "invalid_order" | "order_rejected" | "not_sent" | "checking_with_exchange" | "venue_unavailable" | "order_not_found" | "refused_by_guard" | "trading_halted" | "recovery_code_needed" | "internal";
+export type ErrorCode = "keychain_unavailable" | "keychain_access_denied" | "keychain_failure" | "data_dir_unavailable" | "invalid_input" | "locked" | "not_enrolled" | "wrong_code" | "code_already_used" | "too_many_attempts" | "account_not_found" | "invalid_order" | "order_rejected" | "not_sent" | "checking_with_exchange" | "venue_unavailable" | "order_not_found" | "refused_by_guard" | "trading_halted" | "recovery_code_needed" | "file_tampered" | "internal";
