@@ -199,3 +199,42 @@ async fn a_locked_app_answers_every_gated_command_locked_whoever_calls_it() {
     }
     app.quit().await;
 }
+
+#[tokio::test]
+async fn eight_wrong_codes_sent_at_once_from_the_page_leave_the_wait_they_should() {
+    let app = App::start(Launch {
+        dbus_session: true,
+        ..Launch::default()
+    })
+    .await;
+    let phone = enrol(&app).await;
+    app.click("[data-testid=lock]").await;
+    app.wait_for("[data-testid=unlock-code]").await;
+    // As a compromised page would: one batch, all at once, through the page's own IPC.
+    let wrong = phone.wrong_code();
+    let answers = app
+        .driver()
+        .execute_async(
+            "const [code, done] = arguments;
+             const ipc = window.__TAURI_INTERNALS__;
+             Promise.all(Array.from({ length: 8 }, () =>
+               ipc.invoke('unlock', { code }).then(() => 'unlocked', (e) => e.code)))
+               .then(async (codes) => done([codes, await ipc.invoke('session_status', {})]));",
+            vec![Value::from(wrong)],
+        )
+        .await
+        .expect("run the batch")
+        .json()
+        .clone();
+    let codes = answers[0].as_array().unwrap();
+    assert!(
+        codes
+            .iter()
+            .all(|c| c == "wrong_code" || c == "too_many_attempts"),
+        "{codes:?}"
+    );
+    // Each wrong code counted: past the five free tries, a wait holds the lock.
+    let wait = answers[1]["waitSeconds"].as_u64().unwrap_or(0);
+    assert!(wait >= 30, "no wait after eight wrong codes: {answers}");
+    app.quit().await;
+}
