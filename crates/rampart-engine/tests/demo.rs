@@ -3,8 +3,10 @@
 //! gnome-keyring via `make test`); it places and cancels an order with no exchange keys and no
 //! network, and its connection is dropped at lock and made again at unlock.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
+use common::*;
+
 use std::time::{Duration, Instant};
 
 use rampart_core::session::{Environment, LockPhase};
@@ -12,17 +14,7 @@ use rampart_core::trading::OrderStatus;
 use rampart_core::{ErrorCode, OrderType, Side, Venue};
 use rampart_engine::orders::{ConnectionState, OrderTicket, PlaceOutcome, PlacedStatus};
 use rampart_engine::{Clock, Desk, OrderRef};
-use rampart_vault::Keychain;
-use rampart_vault::totp::TotpSeed;
 use rust_decimal::Decimal;
-
-struct TestClock(AtomicU64);
-
-impl Clock for TestClock {
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 async fn until_ready(desk: &Desk, account_id: &str) {
     let started = Instant::now();
@@ -47,19 +39,14 @@ async fn until_ready(desk: &Desk, account_id: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network() {
-    let ns = format!("rampart-test-demo-{}", std::process::id());
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
-    let desk = Arc::new(Desk::with_parts(
-        dir.path().to_path_buf(),
-        Keychain::with_namespace(&ns),
-        clock.clone(),
-    ));
-    let view = desk.begin_enrolment().unwrap();
-    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    desk.complete_enrolment(seed.code_at(clock.now()), None)
-        .await
-        .unwrap();
+    let Enrolled {
+        ns,
+        dir,
+        clock,
+        desk,
+        seed,
+        ..
+    } = enrolled("demo").await;
 
     // The Demo account exists, labelled as such, with its credentials in the keychain only.
     let accounts = desk.list_accounts().unwrap();
@@ -153,7 +140,7 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
             .code,
         ErrorCode::Locked
     );
-    clock.0.fetch_add(60, Ordering::SeqCst);
+    clock.advance(60);
     let status = desk.unlock(seed.code_at(clock.now())).await.unwrap();
     assert_eq!(status.phase, LockPhase::Unlocked);
     until_ready(&desk, &demo.id).await;
@@ -184,25 +171,4 @@ async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network(
     // Still one Demo account: the second unlock did not add another.
     assert_eq!(desk.list_accounts().unwrap().len(), 1);
     desk.lock().await.unwrap();
-}
-
-/// A sealed file of the data directory, opened with the data key read from the test's own
-/// keychain namespace (as only someone who can read the keychain could).
-fn open_sealed(ns: &str, path: &std::path::Path) -> serde_json::Value {
-    use rampart_vault::SecretStore;
-    let keychain = Keychain::with_namespace(ns);
-    let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
-    let hex_key = keychain
-        .get(&vault.vault_service(), "data-key")
-        .unwrap()
-        .expect("a data key");
-    let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex_key[2 * i..2 * i + 2], 16).unwrap();
-    }
-    let bytes = std::fs::read(path).unwrap();
-    let name = path.file_name().unwrap().to_str().unwrap();
-    let text = rampart_vault::sealed::open(&rampart_vault::DataKey::from_bytes(key), name, &bytes)
-        .expect("sealed under the data key");
-    serde_json::from_slice(&text).unwrap()
 }

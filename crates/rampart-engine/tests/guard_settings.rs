@@ -3,47 +3,27 @@
 //! exchange-side dead man's switch, set per account, is armed on the Demo venue's symbols with
 //! open orders and kept refreshed.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
+use common::*;
+
 use std::time::{Duration, Instant};
 
 use rampart_core::{ErrorCode, OrderType, Side};
 use rampart_engine::guard_settings::{AccountGuardSettings, GuardSettings};
 use rampart_engine::orders::{ConnectionState, OrderTicket, PlaceOutcome};
-use rampart_engine::{Clock, Desk};
 use rampart_guard::{BreakerScope, Limits};
-use rampart_vault::Keychain;
-use rampart_vault::totp::TotpSeed;
 use rust_decimal::Decimal;
-
-struct TestClock(AtomicU64);
-
-impl Clock for TestClock {
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-fn code(clock: &TestClock, seed: &TotpSeed) -> String {
-    clock.0.fetch_add(30, Ordering::SeqCst);
-    seed.code_at(clock.now())
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tightened_limits_apply_to_the_next_order_and_the_dead_mans_switch_is_armed() {
-    let ns = format!("rampart-test-guard-settings-{}", std::process::id());
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
-    let desk = Arc::new(Desk::with_parts(
-        dir.path().to_path_buf(),
-        Keychain::with_namespace(&ns),
-        clock.clone(),
-    ));
-    let view = desk.begin_enrolment().unwrap();
-    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    desk.complete_enrolment(seed.code_at(clock.now()), None)
-        .await
-        .unwrap();
+    let Enrolled {
+        dir,
+        clock,
+        desk,
+        seed,
+        ..
+    } = enrolled("guard-settings").await;
     let demo = desk.list_accounts().unwrap().remove(0);
     let started = Instant::now();
     loop {
@@ -73,7 +53,7 @@ async fn tightened_limits_apply_to_the_next_order_and_the_dead_mans_switch_is_ar
         }],
     };
     let err = desk
-        .set_guard_settings(looser, &code(&clock, &seed))
+        .set_guard_settings(looser, &fresh_code(&clock, &seed))
         .unwrap_err();
     assert_eq!(err.code, ErrorCode::InvalidInput);
     assert_eq!(
@@ -94,7 +74,7 @@ async fn tightened_limits_apply_to_the_next_order_and_the_dead_mans_switch_is_ar
             dead_mans_switch_secs: Some(30),
         }],
     };
-    let right = code(&clock, &seed);
+    let right = fresh_code(&clock, &seed);
     let wrong = if right == "000000" {
         "111111"
     } else {
@@ -160,7 +140,7 @@ async fn tightened_limits_apply_to_the_next_order_and_the_dead_mans_switch_is_ar
 
     // The settings survive a lock and an unlock.
     desk.lock().await.unwrap();
-    desk.unlock(code(&clock, &seed)).await.unwrap();
+    desk.unlock(fresh_code(&clock, &seed)).await.unwrap();
     assert_eq!(desk.guard_settings().unwrap().settings, tighter);
     desk.lock().await.unwrap();
 }

@@ -3,32 +3,20 @@
 //! cancels every open order; after the confirmation it closes every position; the report says
 //! so account by account; a code resumes trading.
 
+mod common;
+
+use common::*;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use rampart_core::session::Environment;
 use rampart_core::{ErrorCode, OrderType, Side, Venue};
 use rampart_engine::kill::KillState;
 use rampart_engine::orders::{ConnectionState, OrderTicket, PlaceOutcome};
-use rampart_engine::{AddAccountRequest, Clock, Desk};
-use rampart_vault::totp::TotpSeed;
-use rampart_vault::{Credentials, Keychain, SecretString};
+use rampart_engine::{AddAccountRequest, Desk};
+use rampart_vault::{Credentials, SecretString};
 use rust_decimal::Decimal;
-
-struct TestClock(AtomicU64);
-
-impl Clock for TestClock {
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-/// A fresh code: the test clock moves a TOTP step on first, as a code is good once.
-fn code(clock: &TestClock, seed: &TotpSeed) -> String {
-    clock.0.fetch_add(30, Ordering::SeqCst);
-    seed.code_at(clock.now())
-}
 
 async fn until(what: &str, mut done: impl AsyncFnMut() -> bool) {
     let started = Instant::now();
@@ -67,19 +55,14 @@ async fn placed(desk: &Desk, account: &str, t: &OrderTicket) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_three_demo_accounts() {
-    let ns = format!("rampart-test-kill-{}", std::process::id());
-    let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
-    let desk = Arc::new(Desk::with_parts(
-        dir.path().to_path_buf(),
-        Keychain::with_namespace(&ns),
-        clock.clone(),
-    ));
-    let view = desk.begin_enrolment().unwrap();
-    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    desk.complete_enrolment(seed.code_at(clock.now()), None)
-        .await
-        .unwrap();
+    // The data directory lives as long as `_dir`.
+    let Enrolled {
+        dir: _dir,
+        clock,
+        desk,
+        seed,
+        ..
+    } = enrolled("kill").await;
     for label in ["Demo 2", "Demo 3"] {
         let token = |c: char| std::iter::repeat_n(c, 64).collect::<String>();
         desk.add_account(AddAccountRequest {
@@ -91,7 +74,7 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
                 api_secret: SecretString::new(token('s')),
                 passphrase: None,
             },
-            code: code(&clock, &seed),
+            code: fresh_code(&clock, &seed),
         })
         .await
         .unwrap();
@@ -108,7 +91,7 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
                 api_secret: SecretString::new("AbCdEfGhIjKlMnOpQrStUvWxYz0123456789".to_owned()),
                 passphrase: None,
             },
-            code: code(&clock, &seed),
+            code: fresh_code(&clock, &seed),
         })
         .await
         .unwrap();
@@ -229,7 +212,7 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
     }
 
     // A code resumes trading.
-    desk.resume_trading(&accounts[0].id, &code(&clock, &seed))
+    desk.resume_trading(&accounts[0].id, &fresh_code(&clock, &seed))
         .unwrap();
     assert!(desk.guard_status().unwrap().halts.is_empty());
     let mark = desk

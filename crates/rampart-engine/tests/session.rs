@@ -1,9 +1,10 @@
 //! The lock, enrolment and accounts against the real OS keychain (a private gnome-keyring via
 //! `make test`), with an injected clock so that waits take no real time.
 
+mod common;
+
+use common::{TestClock, erase};
 use std::process::Command;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use rampart_core::ErrorCode;
 use rampart_core::Venue;
@@ -11,20 +12,6 @@ use rampart_core::session::{Environment, LockPhase};
 use rampart_engine::{AddAccountRequest, Clock, Desk};
 use rampart_vault::totp::TotpSeed;
 use rampart_vault::{Credentials, Keychain, SecretString};
-
-struct TestClock(AtomicU64);
-
-impl Clock for TestClock {
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
-
-impl TestClock {
-    fn advance(&self, seconds: u64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
-    }
-}
 
 const SECRET_A: &str = "CanaryAAsecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
 const SECRET_B: &str = "CanaryBBsecret0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMN";
@@ -59,7 +46,7 @@ fn secret_tool_search(service: &str) -> String {
 fn enrol_lockout_unlock_accounts_restart_remove() {
     let ns = format!("rampart-test-session-{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let clock = TestClock::new();
     let desk = Desk::with_parts(
         dir.path().to_path_buf(),
         Keychain::with_namespace(&ns),
@@ -217,19 +204,11 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
     assert!(!status.recovery_required, "nothing left to protect");
 }
 
-/// Removes a test's vault entries from the keychain.
-fn erase(ns: &str) {
-    let keychain = Keychain::with_namespace(ns);
-    rampart_vault::Vault::new(keychain.clone(), keychain.namespace())
-        .erase()
-        .unwrap();
-}
-
 #[test]
 fn polling_never_keeps_the_session_open_but_the_users_keys_do() {
     let ns = format!("rampart-test-idle-{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let clock = TestClock::new();
     let desk = Desk::with_parts(
         dir.path().to_path_buf(),
         Keychain::with_namespace(&ns),
@@ -273,7 +252,7 @@ fn polling_never_keeps_the_session_open_but_the_users_keys_do() {
 fn a_lost_phone_is_replaced_with_a_recovery_code_and_the_accounts_stay() {
     let ns = format!("rampart-test-lost-phone-{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
-    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let clock = TestClock::new();
     let desk = Desk::with_parts(
         dir.path().to_path_buf(),
         Keychain::with_namespace(&ns),
@@ -360,7 +339,7 @@ fn files_are_sealed_a_changed_one_is_refused_and_plain_ones_from_before_are_seal
     )
     .unwrap();
     std::fs::write(dir.path().join("accounts.json"), "[]").unwrap();
-    let clock = Arc::new(TestClock(AtomicU64::new(1_900_000_000)));
+    let clock = TestClock::new();
     let desk = Desk::with_parts(
         dir.path().to_path_buf(),
         Keychain::with_namespace(&ns),

@@ -1,0 +1,97 @@
+//! What the desk tests share: an injected clock, a desk enrolled over a private keychain
+//! namespace (the real OS keychain via `make test`), fresh codes, and opening a sealed file
+//! with the keychain's data key. Each test binary uses part of it.
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rampart_engine::{Clock, Desk};
+use rampart_vault::totp::TotpSeed;
+use rampart_vault::{Keychain, SecretStore};
+
+pub struct TestClock(AtomicU64);
+
+impl Clock for TestClock {
+    fn now(&self) -> u64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+impl TestClock {
+    pub fn new() -> Arc<TestClock> {
+        Arc::new(TestClock(AtomicU64::new(1_900_000_000)))
+    }
+
+    pub fn advance(&self, seconds: u64) {
+        self.0.fetch_add(seconds, Ordering::SeqCst);
+    }
+}
+
+/// A fresh code: the clock moves a TOTP step on first, as a code is good once.
+pub fn fresh_code(clock: &TestClock, seed: &TotpSeed) -> String {
+    clock.advance(30);
+    seed.code_at(clock.now())
+}
+
+/// A desk enrolled with an authenticator (unlocked, the Demo account created).
+pub struct Enrolled {
+    /// The keychain namespace, `rampart-test-<name>-<pid>`.
+    pub ns: String,
+    pub dir: tempfile::TempDir,
+    pub clock: Arc<TestClock>,
+    pub desk: Arc<Desk>,
+    pub seed: TotpSeed,
+}
+
+pub async fn enrolled(name: &str) -> Enrolled {
+    let ns = format!("rampart-test-{name}-{}", std::process::id());
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::new();
+    let desk = Arc::new(Desk::with_parts(
+        dir.path().to_path_buf(),
+        Keychain::with_namespace(&ns),
+        clock.clone(),
+    ));
+    let view = desk.begin_enrolment().unwrap();
+    let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
+    desk.complete_enrolment(seed.code_at(clock.now()), None)
+        .await
+        .unwrap();
+    Enrolled {
+        ns,
+        dir,
+        clock,
+        desk,
+        seed,
+    }
+}
+
+/// A sealed file of the data directory, opened with the data key read from the test's own
+/// keychain namespace (as only someone who can read the keychain could).
+pub fn open_sealed(ns: &str, path: &Path) -> serde_json::Value {
+    let keychain = Keychain::with_namespace(ns);
+    let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
+    let hex_key = keychain
+        .get(&vault.vault_service(), "data-key")
+        .unwrap()
+        .expect("a data key");
+    let mut key = [0u8; 32];
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex_key[2 * i..2 * i + 2], 16).unwrap();
+    }
+    let bytes = std::fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_str().unwrap();
+    let text = rampart_vault::sealed::open(&rampart_vault::DataKey::from_bytes(key), name, &bytes)
+        .expect("sealed under the data key");
+    serde_json::from_slice(&text).unwrap()
+}
+
+/// Removes a test's vault entries from the keychain.
+pub fn erase(ns: &str) {
+    let keychain = Keychain::with_namespace(ns);
+    rampart_vault::Vault::new(keychain.clone(), keychain.namespace())
+        .erase()
+        .unwrap();
+}
