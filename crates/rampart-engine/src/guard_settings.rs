@@ -125,19 +125,27 @@ pub(crate) fn apply(guard: &mut Guard, settings: &GuardSettings) {
 pub(crate) struct DeadMans {
     pub status: HashMap<String, DeadMansStatus>,
     pub task: Option<rampart_venues::venue::AbortOnDrop>,
+    /// The guard's settings as last read or saved.
+    pub settings: Option<GuardSettings>,
 }
 
 impl Desk {
     /// The saved settings (the defaults when none were saved, or the file cannot be read: the
-    /// Settings page shows why, see [`Desk::guard_settings`]).
+    /// Settings page shows why, see [`Desk::guard_settings`]). Read from disk once, then kept
+    /// (the dead man's switch looks at them every few seconds); saving replaces them.
     pub(crate) fn load_guard_settings(&self) -> GuardSettings {
-        match self.read_file::<GuardSettings>(GUARD_SETTINGS_FILE) {
+        if let Some(settings) = self.dead_mans().settings.clone() {
+            return settings;
+        }
+        let settings = match self.read_file::<GuardSettings>(GUARD_SETTINGS_FILE) {
             Ok(settings) => settings.unwrap_or_default(),
             Err(e) => {
                 tracing::warn!(error = %e.message, "the guard's settings could not be read; using the defaults");
-                GuardSettings::default()
+                return GuardSettings::default();
             }
-        }
+        };
+        self.dead_mans().settings = Some(settings.clone());
+        settings
     }
 
     /// The guard's settings and the dead man's switches as they stand.
@@ -177,6 +185,7 @@ impl Desk {
         }
         self.step_up(code)?;
         self.write_file(GUARD_SETTINGS_FILE, &settings)?;
+        self.dead_mans().settings = Some(settings.clone());
         {
             // Accounts no longer listed go back to the defaults.
             let mut guard = engine.guard();

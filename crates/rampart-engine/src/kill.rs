@@ -259,9 +259,10 @@ async fn close_positions(
         }
         let (remaining, read_error) = match engine.positions(account).await {
             Ok(left) => (
-                Some(count(
-                    &left.iter().filter(|p| !p.qty.is_zero()).collect::<Vec<_>>(),
-                )),
+                Some(
+                    u32::try_from(left.iter().filter(|p| !p.qty.is_zero()).count())
+                        .unwrap_or(u32::MAX),
+                ),
                 None,
             ),
             Err(e) => (None, Some(e)),

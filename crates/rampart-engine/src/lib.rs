@@ -61,6 +61,8 @@ struct State {
     session: Option<Session>,
     /// Security settings, once read from the data directory.
     settings: Option<rampart_core::session::SecuritySettings>,
+    /// Known to be sealed (the vault's note, read once): plain files are refused.
+    files_sealed: bool,
 }
 
 struct Session {

@@ -304,7 +304,7 @@ impl Desk {
     ) -> Result<Option<T>, ApiError> {
         let key = self.session_key()?;
         let path = self.data_dir.join(name);
-        let plain = if self.vault.files_sealed()? {
+        let plain = if self.files_sealed()? {
             Plain::Refuse
         } else {
             Plain::Migrate
@@ -335,11 +335,11 @@ impl Desk {
     /// vault notes that plain files are no longer to be trusted. A failure is retried at the
     /// next unlock.
     fn seal_files(&self) {
-        match self.vault.files_sealed() {
+        match self.files_sealed() {
             Ok(true) => return,
             Ok(false) => {}
             Err(e) => {
-                tracing::warn!(error = %e, "could not tell whether the files are sealed");
+                tracing::warn!(error = %e.message, "could not tell whether the files are sealed");
                 return;
             }
         }
@@ -349,9 +349,23 @@ impl Desk {
                 return;
             }
         }
-        if let Err(e) = self.vault.mark_files_sealed() {
-            tracing::warn!(error = %e, "could not note the files as sealed");
+        match self.vault.mark_files_sealed() {
+            Ok(()) => self.state().files_sealed = true,
+            Err(e) => tracing::warn!(error = %e, "could not note the files as sealed"),
         }
+    }
+
+    /// Whether the files are sealed: the vault's note, read from the keychain until it says
+    /// so, then remembered (it is never taken back while the app runs).
+    fn files_sealed(&self) -> Result<bool, ApiError> {
+        if self.state().files_sealed {
+            return Ok(true);
+        }
+        let sealed = self.vault.files_sealed()?;
+        if sealed {
+            self.state().files_sealed = true;
+        }
+        Ok(sealed)
     }
 
     /// Starts (or restarts) enrolment: a new seed, shown once.
