@@ -214,7 +214,7 @@ impl Desk {
             None
         } else {
             self.vault
-                .wait_seconds(self.clock.now())?
+                .wait_seconds(&self.clock.moment())?
                 .map(|s| u32::try_from(s).unwrap_or(u32::MAX))
         };
         let recovery_required = phase == LockPhase::NeedsEnrolment && self.vault.holds_data()?;
@@ -472,7 +472,7 @@ impl Desk {
         })?;
         let (codes, data_key) = self
             .vault
-            .complete_enrolment(enrolment, code, recovery_code, self.clock.now())
+            .complete_enrolment(enrolment, code, recovery_code, &self.clock.moment())
             .map_err(code_error)?;
         state.enrolment = None;
         drop(state);
@@ -488,7 +488,7 @@ impl Desk {
         if self.state().session.is_none() {
             let data_key = self
                 .vault
-                .unlock(code, self.clock.now())
+                .unlock(code, &self.clock.moment())
                 .map_err(code_error)?;
             self.open_session(data_key);
             tracing::info!("unlocked");
@@ -525,7 +525,7 @@ impl Desk {
     pub(crate) fn step_up(&self, code: &str) -> Result<(), ApiError> {
         self.require_unlocked()?;
         self.vault
-            .step_up(code, self.clock.now())
+            .step_up(code, &self.clock.moment())
             .map_err(code_error)?;
         // A code typed is the user at the keyboard.
         self.note_activity()
@@ -663,7 +663,7 @@ impl Desk {
         let account = os_user();
         let enrolment = self
             .vault
-            .begin_swap(code, &account, self.clock.now())
+            .begin_swap(code, &account, &self.clock.moment())
             .map_err(code_error)?;
         let view = enrolment_view(&enrolment, account);
         self.state().swap = Some(enrolment);
@@ -679,7 +679,7 @@ impl Desk {
         })?;
         let (codes, data_key) = self
             .vault
-            .complete_swap(swap, code, self.clock.now())
+            .complete_swap(swap, code, &self.clock.moment())
             .map_err(code_error)?;
         state.swap = None;
         let opened = state.session.is_none();

@@ -112,6 +112,13 @@ fn enrol_lockout_unlock_accounts_restart_remove() {
         desk.unlock_blocking(&right).unwrap_err().code,
         ErrorCode::TooManyAttempts
     );
+    // Setting the computer's clock a day forward ends no wait: waits run on the uptime.
+    clock.set_wall_forward(86_400);
+    assert_eq!(desk.session_status().unwrap().wait_seconds, Some(30));
+    assert_eq!(
+        desk.unlock_blocking(&code(&clock)).unwrap_err().code,
+        ErrorCode::TooManyAttempts
+    );
     clock.advance(30);
     assert_eq!(
         desk.unlock_blocking(&code(&clock)).unwrap().phase,

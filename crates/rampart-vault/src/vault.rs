@@ -5,7 +5,7 @@ use rand::RngCore;
 use zeroize::Zeroizing;
 
 use crate::credentials::Credentials;
-use crate::guard::{FREE_ATTEMPTS, GuardState};
+use crate::guard::{FREE_ATTEMPTS, GuardState, Moment};
 use crate::recovery::{self, RecoverySet};
 use crate::store::SecretStore;
 use crate::totp::{self, CodeFormatError, TotpSeed};
@@ -177,7 +177,7 @@ impl<S: SecretStore> Vault<S> {
         enrolment: &Enrolment,
         typed: &str,
         recovery: Option<&str>,
-        now: u64,
+        now: &Moment,
     ) -> Result<(Vec<SecretString>, DataKey), CodeError> {
         let code = totp::normalize_code(typed)?;
         let _state = self.lock_state();
@@ -205,7 +205,7 @@ impl<S: SecretStore> Vault<S> {
             return Err(CodeError::Wait { seconds });
         }
         guard.observe(now);
-        let Some(step) = enrolment.seed.matching_step(&code, now) else {
+        let Some(step) = enrolment.seed.matching_step(&code, now.wall) else {
             return Err(CodeError::Wrong {
                 attempts_left: FREE_ATTEMPTS,
                 wait_seconds: None,
@@ -222,14 +222,14 @@ impl<S: SecretStore> Vault<S> {
     }
 
     /// Checks an unlock code (TOTP or recovery code) and returns the data key.
-    pub fn unlock(&self, typed: &str, now: u64) -> Result<DataKey, CodeError> {
+    pub fn unlock(&self, typed: &str, now: &Moment) -> Result<DataKey, CodeError> {
         let _state = self.lock_state();
         self.check_code(typed, now, true)?;
         Ok(self.data_key_or_create()?)
     }
 
     /// Checks a fresh TOTP code for a risky action while unlocked (recovery codes not accepted).
-    pub fn step_up(&self, typed: &str, now: u64) -> Result<(), CodeError> {
+    pub fn step_up(&self, typed: &str, now: &Moment) -> Result<(), CodeError> {
         let _state = self.lock_state();
         self.check_code(typed, now, false)
     }
@@ -240,7 +240,7 @@ impl<S: SecretStore> Vault<S> {
     }
 
     /// Seconds until the next code may be tried, if the guard is holding.
-    pub fn wait_seconds(&self, now: u64) -> Result<Option<u64>, VaultError> {
+    pub fn wait_seconds(&self, now: &Moment) -> Result<Option<u64>, VaultError> {
         Ok(self.guard()?.wait_seconds(now))
     }
 
@@ -253,7 +253,7 @@ impl<S: SecretStore> Vault<S> {
     /// is spent) and returns a new authenticator to move to; nothing changes until
     /// [`Vault::complete_swap`] gets a code from the new one. The way to a new phone, and the
     /// way back in when the phone is lost.
-    pub fn begin_swap(&self, typed: &str, account: &str, now: u64) -> Result<Enrolment, CodeError> {
+    pub fn begin_swap(&self, typed: &str, account: &str, now: &Moment) -> Result<Enrolment, CodeError> {
         let _state = self.lock_state();
         if !self.is_enrolled()? {
             return Err(CodeError::NotEnrolled);
@@ -269,7 +269,7 @@ impl<S: SecretStore> Vault<S> {
         &self,
         enrolment: &Enrolment,
         typed: &str,
-        now: u64,
+        now: &Moment,
     ) -> Result<(Vec<SecretString>, DataKey), CodeError> {
         let code = totp::normalize_code(typed)?;
         let _state = self.lock_state();
@@ -278,7 +278,7 @@ impl<S: SecretStore> Vault<S> {
             return Err(CodeError::Wait { seconds });
         }
         guard.observe(now);
-        let Some(step) = enrolment.seed.matching_step(&code, now) else {
+        let Some(step) = enrolment.seed.matching_step(&code, now.wall) else {
             return Err(self.fail(&mut guard, now, false)?);
         };
         let data_key = self.data_key_or_create()?;
@@ -308,7 +308,7 @@ impl<S: SecretStore> Vault<S> {
     /// Checks a code against the guard and the seed (or the recovery codes). The caller holds
     /// the state lock. TOTP codes are matched at `now` (the phone's time is real time); waits
     /// and the hourly window use the guard's own clock, which never runs back.
-    fn check_code(&self, typed: &str, now: u64, allow_recovery: bool) -> Result<(), CodeError> {
+    fn check_code(&self, typed: &str, now: &Moment, allow_recovery: bool) -> Result<(), CodeError> {
         let mut guard = self.guard()?;
         if let Some(seconds) = guard.wait_seconds(now) {
             return Err(CodeError::Wait { seconds });
@@ -329,7 +329,7 @@ impl<S: SecretStore> Vault<S> {
         }
         let code = six_digits?;
         let seed = self.seed()?.ok_or(CodeError::NotEnrolled)?;
-        match seed.matching_step(&code, now) {
+        match seed.matching_step(&code, now.wall) {
             Some(step) if guard.step_is_fresh(step) => {
                 guard.record_success(Some(step));
                 self.save_guard(&guard)?;
@@ -344,7 +344,7 @@ impl<S: SecretStore> Vault<S> {
     fn fail(
         &self,
         guard: &mut GuardState,
-        now: u64,
+        now: &Moment,
         replay: bool,
     ) -> Result<CodeError, VaultError> {
         if replay {
@@ -467,18 +467,29 @@ mod tests {
 
     const T0: u64 = 1_800_000_000;
 
+    /// A moment with the wall clock and the uptime in step.
+    fn at(wall: u64) -> Moment {
+        Moment {
+            wall,
+            uptime: crate::guard::Uptime {
+                boot: "boot-1".into(),
+                ms: wall * 1000,
+            },
+        }
+    }
+
     fn enrolled() -> (Vault<MemoryStore>, TotpSeed, Vec<SecretString>) {
         let vault = Vault::new(MemoryStore::default(), "rampart-test");
         assert!(!vault.is_enrolled().unwrap());
         let enrolment = Vault::<MemoryStore>::begin_enrolment("trader");
         let seed = TotpSeed::from_base32(&enrolment.secret_base32).unwrap();
         assert!(matches!(
-            vault.complete_enrolment(&enrolment, &wrong(&seed, T0), None, T0),
+            vault.complete_enrolment(&enrolment, &wrong(&seed, T0), None, &at(T0)),
             Err(CodeError::Wrong { .. })
         ));
         assert!(!vault.is_enrolled().unwrap());
         let (codes, _) = vault
-            .complete_enrolment(&enrolment, &seed.code_at(T0), None, T0)
+            .complete_enrolment(&enrolment, &seed.code_at(T0), None, &at(T0))
             .unwrap();
         assert!(vault.is_enrolled().unwrap());
         (vault, seed, codes)
@@ -517,7 +528,7 @@ mod tests {
         let (vault, seed, _) = enrolled();
         let now = T0 + 300;
         let bad = wrong(&seed, now);
-        let answers = at_once(8, |_| vault.unlock(&bad, now).map(drop));
+        let answers = at_once(8, |_| vault.unlock(&bad, &at(now)).map(drop));
         // Some may already be told to wait; none is let in.
         assert!(answers.iter().all(Result::is_err));
         assert_eq!(
@@ -525,7 +536,7 @@ mod tests {
             8 - waited(&answers)
         );
         assert!(
-            vault.wait_seconds(now).unwrap().is_some(),
+            vault.wait_seconds(&at(now)).unwrap().is_some(),
             "five or more failures leave a wait"
         );
     }
@@ -545,7 +556,7 @@ mod tests {
         let (vault, seed, codes) = enrolled();
         let now = T0 + 300;
         let code = seed.code_at(now);
-        let answers = at_once(8, |_| vault.step_up(&code, now));
+        let answers = at_once(8, |_| vault.step_up(&code, &at(now)));
         assert_eq!(
             answers.iter().filter(|a| a.is_ok()).count(),
             1,
@@ -553,7 +564,7 @@ mod tests {
         );
         // A recovery code, the same way: it unlocks once.
         let recovery = codes[3].expose().to_owned();
-        let answers = at_once(8, |_| vault.unlock(&recovery, now + 60).map(drop));
+        let answers = at_once(8, |_| vault.unlock(&recovery, &at(now + 60)).map(drop));
         assert_eq!(answers.iter().filter(|a| a.is_ok()).count(), 1);
         assert_eq!(vault.recovery_codes_left().unwrap(), 9);
     }
@@ -571,7 +582,7 @@ mod tests {
         );
         // The enrolment code's step cannot unlock again.
         assert!(matches!(
-            vault.unlock(&seed.code_at(T0), T0 + 1),
+            vault.unlock(&seed.code_at(T0), &at(T0 + 1)),
             Err(CodeError::Replayed { .. })
         ));
     }
@@ -580,14 +591,14 @@ mod tests {
     fn unlock_then_replay_is_refused_and_counted() {
         let (vault, seed, _) = enrolled();
         let now = T0 + 60;
-        let key1 = vault.unlock(&seed.code_at(now), now).unwrap();
+        let key1 = vault.unlock(&seed.code_at(now), &at(now)).unwrap();
         assert!(matches!(
-            vault.unlock(&seed.code_at(now), now + 5),
+            vault.unlock(&seed.code_at(now), &at(now + 5)),
             Err(CodeError::Replayed { .. })
         ));
         assert_eq!(vault.guard().unwrap().replays_rejected, 1);
         // The next step works, and the data key is the same key.
-        let key2 = vault.unlock(&seed.code_at(now + 30), now + 30).unwrap();
+        let key2 = vault.unlock(&seed.code_at(now + 30), &at(now + 30)).unwrap();
         assert_eq!(key1.bytes(), key2.bytes());
         assert_eq!(format!("{key1:?}"), "DataKey(<redacted>)");
     }
@@ -597,7 +608,7 @@ mod tests {
         let (vault, seed, _) = enrolled();
         let now = T0 + 300;
         for i in 0..4 {
-            match vault.unlock(&wrong(&seed, now), now) {
+            match vault.unlock(&wrong(&seed, now), &at(now)) {
                 Err(CodeError::Wrong {
                     attempts_left,
                     wait_seconds: None,
@@ -606,19 +617,19 @@ mod tests {
             }
         }
         assert!(matches!(
-            vault.unlock(&wrong(&seed, now), now),
+            vault.unlock(&wrong(&seed, now), &at(now)),
             Err(CodeError::Wrong {
                 wait_seconds: Some(30),
                 ..
             })
         ));
         assert!(matches!(
-            vault.unlock(&seed.code_at(now), now + 10),
+            vault.unlock(&seed.code_at(now), &at(now + 10)),
             Err(CodeError::Wait { seconds: 20 })
         ));
         // After the wait the right code works and the count resets.
-        vault.unlock(&seed.code_at(now + 30), now + 30).unwrap();
-        assert_eq!(vault.wait_seconds(now + 30).unwrap(), None);
+        vault.unlock(&seed.code_at(now + 30), &at(now + 30)).unwrap();
+        assert_eq!(vault.wait_seconds(&at(now + 30)).unwrap(), None);
     }
 
     #[test]
@@ -626,12 +637,12 @@ mod tests {
         let (vault, seed, _) = enrolled();
         let now = T0 + 300;
         for _ in 0..5 {
-            let _ = vault.unlock(&wrong(&seed, now), now);
+            let _ = vault.unlock(&wrong(&seed, now), &at(now));
         }
         // A sixth wrong code after the first wait doubles it.
-        let _ = vault.unlock(&wrong(&seed, now + 30), now + 30);
+        let _ = vault.unlock(&wrong(&seed, now + 30), &at(now + 30));
         let reopened = Vault::new(vault.store, "rampart-test");
-        assert_eq!(reopened.wait_seconds(now + 30).unwrap(), Some(60));
+        assert_eq!(reopened.wait_seconds(&at(now + 30)).unwrap(), Some(60));
     }
 
     #[test]
@@ -639,16 +650,16 @@ mod tests {
         let (vault, seed, codes) = enrolled();
         let now = T0 + 120;
         assert!(matches!(
-            vault.step_up(codes[0].expose(), now),
+            vault.step_up(codes[0].expose(), &at(now)),
             Err(CodeError::Format(_))
         ));
-        vault.unlock(codes[0].expose(), now).unwrap();
+        vault.unlock(codes[0].expose(), &at(now)).unwrap();
         assert!(matches!(
-            vault.unlock(codes[0].expose(), now),
+            vault.unlock(codes[0].expose(), &at(now)),
             Err(CodeError::Wrong { .. })
         ));
         assert_eq!(vault.recovery_codes_left().unwrap(), 9);
-        vault.step_up(&seed.code_at(now), now).unwrap();
+        vault.step_up(&seed.code_at(now), &at(now)).unwrap();
     }
 
     #[test]
@@ -656,7 +667,7 @@ mod tests {
         let (vault, _, _) = enrolled();
         for bad in ["", "12 34", "abcdef", "1234567"] {
             assert!(
-                matches!(vault.unlock(bad, T0 + 60), Err(CodeError::Format(_))),
+                matches!(vault.unlock(bad, &at(T0 + 60)), Err(CodeError::Format(_))),
                 "{bad}"
             );
         }
@@ -671,49 +682,49 @@ mod tests {
     #[test]
     fn a_swap_needs_a_code_of_the_old_authenticator_then_one_of_the_new() {
         let (vault, old, old_codes) = enrolled();
-        let key = vault.unlock(&old.code_at(T0 + 60), T0 + 60).unwrap();
+        let key = vault.unlock(&old.code_at(T0 + 60), &at(T0 + 60)).unwrap();
         // A wrong code starts nothing (and counts).
         assert!(matches!(
-            vault.begin_swap(&wrong(&old, T0 + 90), "trader", T0 + 90),
+            vault.begin_swap(&wrong(&old, T0 + 90), "trader", &at(T0 + 90)),
             Err(CodeError::Wrong { .. })
         ));
         let swap = vault
-            .begin_swap(&old.code_at(T0 + 120), "trader", T0 + 120)
+            .begin_swap(&old.code_at(T0 + 120), "trader", &at(T0 + 120))
             .unwrap();
         let new = seed_of(&swap);
         // Until the new authenticator's code, the old one still opens the vault.
-        vault.step_up(&old.code_at(T0 + 150), T0 + 150).unwrap();
+        vault.step_up(&old.code_at(T0 + 150), &at(T0 + 150)).unwrap();
         assert!(matches!(
-            vault.complete_swap(&swap, &wrong(&new, T0 + 180), T0 + 180),
+            vault.complete_swap(&swap, &wrong(&new, T0 + 180), &at(T0 + 180)),
             Err(CodeError::Wrong { .. })
         ));
         let (codes, key_after) = vault
-            .complete_swap(&swap, &new.code_at(T0 + 210), T0 + 210)
+            .complete_swap(&swap, &new.code_at(T0 + 210), &at(T0 + 210))
             .unwrap();
         assert_eq!(key_after.bytes(), key.bytes(), "the data key stays");
         // The old authenticator and its recovery codes are done; the new ones work.
-        assert!(vault.step_up(&old.code_at(T0 + 240), T0 + 240).is_err());
-        assert!(vault.unlock(old_codes[5].expose(), T0 + 250).is_err());
-        vault.step_up(&new.code_at(T0 + 270), T0 + 270).unwrap();
-        vault.unlock(codes[0].expose(), T0 + 280).unwrap();
+        assert!(vault.step_up(&old.code_at(T0 + 240), &at(T0 + 240)).is_err());
+        assert!(vault.unlock(old_codes[5].expose(), &at(T0 + 250)).is_err());
+        vault.step_up(&new.code_at(T0 + 270), &at(T0 + 270)).unwrap();
+        vault.unlock(codes[0].expose(), &at(T0 + 280)).unwrap();
     }
 
     #[test]
     fn a_lost_phone_is_replaced_with_a_recovery_code_which_is_spent() {
         let (vault, _lost, codes) = enrolled();
         let swap = vault
-            .begin_swap(codes[2].expose(), "trader", T0 + 60)
+            .begin_swap(codes[2].expose(), "trader", &at(T0 + 60))
             .unwrap();
         assert_eq!(vault.recovery_codes_left().unwrap(), 9);
         assert!(
             vault
-                .begin_swap(codes[2].expose(), "trader", T0 + 90)
+                .begin_swap(codes[2].expose(), "trader", &at(T0 + 90))
                 .is_err(),
             "a recovery code starts one swap only"
         );
         let new = seed_of(&swap);
         let (fresh, _) = vault
-            .complete_swap(&swap, &new.code_at(T0 + 120), T0 + 120)
+            .complete_swap(&swap, &new.code_at(T0 + 120), &at(T0 + 120))
             .unwrap();
         assert_eq!(fresh.len(), 10);
         assert_eq!(vault.recovery_codes_left().unwrap(), 10);
@@ -722,7 +733,7 @@ mod tests {
     #[test]
     fn with_the_seed_gone_a_new_authenticator_needs_a_recovery_code_while_data_exist() {
         let (vault, seed, codes) = enrolled();
-        let key = vault.unlock(&seed.code_at(T0 + 60), T0 + 60).unwrap();
+        let key = vault.unlock(&seed.code_at(T0 + 60), &at(T0 + 60)).unwrap();
         // The seed entry disappears from the keychain (deleted by hand, another program).
         vault.store.delete(&vault.vault_service(), SEED).unwrap();
         assert!(!vault.is_enrolled().unwrap());
@@ -730,7 +741,7 @@ mod tests {
         let enrolment = Vault::<MemoryStore>::begin_enrolment("someone");
         let new = seed_of(&enrolment);
         assert!(matches!(
-            vault.complete_enrolment(&enrolment, &new.code_at(T0 + 90), None, T0 + 90),
+            vault.complete_enrolment(&enrolment, &new.code_at(T0 + 90), None, &at(T0 + 90)),
             Err(CodeError::RecoveryNeeded)
         ));
         assert!(matches!(
@@ -738,7 +749,7 @@ mod tests {
                 &enrolment,
                 &new.code_at(T0 + 90),
                 Some("AAAA-AAAA-AAAA-AAAA"),
-                T0 + 90
+                &at(T0 + 90)
             ),
             Err(CodeError::Wrong { .. })
         ));
@@ -748,20 +759,20 @@ mod tests {
                 &enrolment,
                 &new.code_at(T0 + 120),
                 Some(codes[0].expose()),
-                T0 + 120,
+                &at(T0 + 120),
             )
             .unwrap();
         assert_eq!(key_after.bytes(), key.bytes());
         // Enrolled again, a second enrolment is refused.
         assert!(matches!(
-            vault.complete_enrolment(&enrolment, &new.code_at(T0 + 150), None, T0 + 150),
+            vault.complete_enrolment(&enrolment, &new.code_at(T0 + 150), None, &at(T0 + 150)),
             Err(CodeError::AlreadyEnrolled)
         ));
         // Erased, nothing is left to protect: a fresh enrolment needs no code.
         vault.erase().unwrap();
         assert!(!vault.holds_data().unwrap());
         vault
-            .complete_enrolment(&enrolment, &new.code_at(T0 + 180), None, T0 + 180)
+            .complete_enrolment(&enrolment, &new.code_at(T0 + 180), None, &at(T0 + 180))
             .unwrap();
     }
 

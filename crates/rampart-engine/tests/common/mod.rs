@@ -8,24 +8,47 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rampart_engine::{Clock, Desk};
+use rampart_vault::guard::Uptime;
 use rampart_vault::totp::TotpSeed;
 use rampart_vault::{Keychain, SecretStore};
 
-pub struct TestClock(AtomicU64);
+/// The wall clock and the uptime: time passing moves both, a changed clock setting only the
+/// wall.
+pub struct TestClock {
+    wall: AtomicU64,
+    uptime: AtomicU64,
+}
 
 impl Clock for TestClock {
     fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
+        self.wall.load(Ordering::SeqCst)
+    }
+
+    fn uptime(&self) -> Uptime {
+        Uptime {
+            boot: "test-boot".into(),
+            ms: self.uptime.load(Ordering::SeqCst) * 1000,
+        }
     }
 }
 
 impl TestClock {
     pub fn new() -> Arc<TestClock> {
-        Arc::new(TestClock(AtomicU64::new(1_900_000_000)))
+        Arc::new(TestClock {
+            wall: AtomicU64::new(1_900_000_000),
+            uptime: AtomicU64::new(1_000),
+        })
     }
 
+    /// Time passes.
     pub fn advance(&self, seconds: u64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
+        self.wall.fetch_add(seconds, Ordering::SeqCst);
+        self.uptime.fetch_add(seconds, Ordering::SeqCst);
+    }
+
+    /// The computer's clock is set forward; no time passes.
+    pub fn set_wall_forward(&self, seconds: u64) {
+        self.wall.fetch_add(seconds, Ordering::SeqCst);
     }
 }
 
