@@ -11,6 +11,7 @@ mod guard_safety;
 mod guard_workspace;
 mod order_engine;
 mod recovery_flow;
+mod sealed_files;
 mod supply_chain;
 mod support;
 mod vault_flow;

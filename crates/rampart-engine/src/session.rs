@@ -278,12 +278,27 @@ impl Desk {
         }
     }
 
-    fn open_session(&self, data_key: rampart_vault::DataKey) {
+    /// Opens the session with `data_key`, then opens every sealed file with it before the
+    /// session counts: a file changed or replaced behind Rampart's back keeps the app locked
+    /// with a message naming it (`file_tampered`), rather than opening a workspace where
+    /// everything fails. Files from before sealing are sealed here, once.
+    fn open_session(&self, data_key: rampart_vault::DataKey) -> Result<(), ApiError> {
         self.state().session = Some(Session {
             data_key,
             last_activity: self.clock.now(),
         });
-        self.seal_files();
+        let opened = crate::SEALED_FILES
+            .iter()
+            .try_for_each(|name| self.read_file::<serde_json::Value>(name).map(drop));
+        if let Err(e) = opened {
+            let mut state = self.state();
+            state.session = None;
+            state.settings = None;
+            tracing::warn!(error = %e.message, "a data file is not as Rampart sealed it; stays locked");
+            return Err(e);
+        }
+        self.note_files_sealed();
+        Ok(())
     }
 
     /// The session's data key, copied out (zeroized on drop) so no lock is held over file I/O.
@@ -331,27 +346,17 @@ impl Desk {
         write_sealed_json(&self.data_dir.join(name), &key, value)
     }
 
-    /// Once per data directory: every file from before sealing is read and sealed, then the
-    /// vault notes that plain files are no longer to be trusted. A failure is retried at the
-    /// next unlock.
-    fn seal_files(&self) {
+    /// Notes in the vault that every file is sealed (from then on a plain file is refused).
+    fn note_files_sealed(&self) {
         match self.files_sealed() {
-            Ok(true) => return,
-            Ok(false) => {}
+            Ok(true) => {}
+            Ok(false) => match self.vault.mark_files_sealed() {
+                Ok(()) => self.state().files_sealed = true,
+                Err(e) => tracing::warn!(error = %e, "could not note the files as sealed"),
+            },
             Err(e) => {
                 tracing::warn!(error = %e.message, "could not tell whether the files are sealed");
-                return;
             }
-        }
-        for name in crate::SEALED_FILES {
-            if let Err(e) = self.read_file::<serde_json::Value>(name) {
-                tracing::warn!(file = name, error = %e.message, "could not seal the file");
-                return;
-            }
-        }
-        match self.vault.mark_files_sealed() {
-            Ok(()) => self.state().files_sealed = true,
-            Err(e) => tracing::warn!(error = %e, "could not note the files as sealed"),
         }
     }
 
@@ -476,7 +481,11 @@ impl Desk {
             .map_err(code_error)?;
         state.enrolment = None;
         drop(state);
-        self.open_session(data_key);
+        // The authenticator is active and its recovery codes must be shown whatever the files
+        // say; a refused file is then reported at the lock screen's next unlock.
+        if let Err(e) = self.open_session(data_key) {
+            tracing::warn!(error = %e.message, "enrolled, but not unlocked");
+        }
         tracing::info!("authenticator activated");
         Ok(RecoveryCodesView {
             codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
@@ -490,7 +499,7 @@ impl Desk {
                 .vault
                 .unlock(code, &self.clock.moment())
                 .map_err(code_error)?;
-            self.open_session(data_key);
+            self.open_session(data_key)?;
             tracing::info!("unlocked");
         }
         self.session_status()
@@ -684,8 +693,9 @@ impl Desk {
         state.swap = None;
         let opened = state.session.is_none();
         drop(state);
-        if opened {
-            self.open_session(data_key);
+        if opened && let Err(e) = self.open_session(data_key) {
+            // As at enrolment: the new recovery codes are shown; the lock screen says why.
+            tracing::warn!(error = %e.message, "moved to the new authenticator, but not unlocked");
         }
         Ok(RecoveryCodesView {
             codes: codes.iter().map(|c| c.expose().to_owned()).collect(),

@@ -404,6 +404,20 @@ fn files_are_sealed_a_changed_one_is_refused_and_plain_ones_from_before_are_seal
     // The sealed file back: all is well.
     std::fs::write(dir.path().join("accounts.json"), &sealed).unwrap();
     assert_eq!(desk.list_accounts().unwrap(), vec![added.clone()]);
+    // Changed while locked: the unlock is refused with the same message and the app stays
+    // locked (no session with a workspace that fails everywhere); restored, it opens.
+    desk.lock_blocking().unwrap();
+    std::fs::write(dir.path().join("accounts.json"), &flipped).unwrap();
+    let err = desk.unlock_blocking(&code(&clock)).unwrap_err();
+    assert_eq!(err.code, ErrorCode::FileTampered);
+    assert!(err.message.starts_with("accounts.json"), "{}", err.message);
+    assert_eq!(desk.session_status().unwrap().phase, LockPhase::Locked);
+    assert_eq!(desk.list_accounts().unwrap_err().code, ErrorCode::Locked);
+    std::fs::write(dir.path().join("accounts.json"), &sealed).unwrap();
+    assert_eq!(
+        desk.unlock_blocking(&code(&clock)).unwrap().phase,
+        LockPhase::Unlocked
+    );
     desk.remove_account_blocking(&added.id, &code(&clock))
         .unwrap();
     desk.lock_blocking().unwrap();
