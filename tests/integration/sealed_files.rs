@@ -89,7 +89,9 @@ async fn a_changed_settings_or_accounts_file_keeps_the_app_locked_with_a_clear_m
     // The sealed file restored: Rampart opens, with its own settings and the Demo account.
     std::fs::write(&accounts, &sealed).unwrap();
     assert_eq!(try_unlock(&app, &mut phone).await, None);
-    let status = app.invoke("return await invoke('session_status', {});").await;
+    let status = app
+        .invoke("return await invoke('session_status', {});")
+        .await;
     assert_eq!(status["phase"], "unlocked");
     assert_eq!(status["idleLockMinutes"], 10, "the planted 60 is not used");
     let labels = app

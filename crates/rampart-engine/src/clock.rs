@@ -116,7 +116,10 @@ mod tests {
 
     #[test]
     fn proc_uptime_is_read_to_the_hundredth() {
-        assert_eq!(parse_proc_uptime("350735.47 234388.90\n"), Some(350_735_470));
+        assert_eq!(
+            parse_proc_uptime("350735.47 234388.90\n"),
+            Some(350_735_470)
+        );
         assert_eq!(parse_proc_uptime("12.5 1.0"), Some(12_500));
         assert_eq!(parse_proc_uptime("7 1"), Some(7_000));
         assert_eq!(parse_proc_uptime(""), None);
@@ -133,6 +136,9 @@ mod tests {
         assert_eq!(a.boot, b.boot);
         assert!(b.ms >= a.ms + 20, "{a:?} then {b:?}");
         #[cfg(target_os = "linux")]
-        assert!(!a.boot.starts_with("process-"), "Linux reads the kernel's boot id");
+        assert!(
+            !a.boot.starts_with("process-"),
+            "Linux reads the kernel's boot id"
+        );
     }
 }

@@ -331,7 +331,9 @@ mod tests {
             tried += 1;
             now += 1;
         }
-        let wait = g.wait_seconds(&at(now)).expect("blocked after 100 failures");
+        let wait = g
+            .wait_seconds(&at(now))
+            .expect("blocked after 100 failures");
         let oldest = *g.recent_failures.iter().min().unwrap();
         assert_eq!(now + wait, oldest + 3600);
         let in_window = g

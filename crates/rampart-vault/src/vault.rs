@@ -253,7 +253,12 @@ impl<S: SecretStore> Vault<S> {
     /// is spent) and returns a new authenticator to move to; nothing changes until
     /// [`Vault::complete_swap`] gets a code from the new one. The way to a new phone, and the
     /// way back in when the phone is lost.
-    pub fn begin_swap(&self, typed: &str, account: &str, now: &Moment) -> Result<Enrolment, CodeError> {
+    pub fn begin_swap(
+        &self,
+        typed: &str,
+        account: &str,
+        now: &Moment,
+    ) -> Result<Enrolment, CodeError> {
         let _state = self.lock_state();
         if !self.is_enrolled()? {
             return Err(CodeError::NotEnrolled);
@@ -598,7 +603,9 @@ mod tests {
         ));
         assert_eq!(vault.guard().unwrap().replays_rejected, 1);
         // The next step works, and the data key is the same key.
-        let key2 = vault.unlock(&seed.code_at(now + 30), &at(now + 30)).unwrap();
+        let key2 = vault
+            .unlock(&seed.code_at(now + 30), &at(now + 30))
+            .unwrap();
         assert_eq!(key1.bytes(), key2.bytes());
         assert_eq!(format!("{key1:?}"), "DataKey(<redacted>)");
     }
@@ -628,7 +635,9 @@ mod tests {
             Err(CodeError::Wait { seconds: 20 })
         ));
         // After the wait the right code works and the count resets.
-        vault.unlock(&seed.code_at(now + 30), &at(now + 30)).unwrap();
+        vault
+            .unlock(&seed.code_at(now + 30), &at(now + 30))
+            .unwrap();
         assert_eq!(vault.wait_seconds(&at(now + 30)).unwrap(), None);
     }
 
@@ -693,7 +702,9 @@ mod tests {
             .unwrap();
         let new = seed_of(&swap);
         // Until the new authenticator's code, the old one still opens the vault.
-        vault.step_up(&old.code_at(T0 + 150), &at(T0 + 150)).unwrap();
+        vault
+            .step_up(&old.code_at(T0 + 150), &at(T0 + 150))
+            .unwrap();
         assert!(matches!(
             vault.complete_swap(&swap, &wrong(&new, T0 + 180), &at(T0 + 180)),
             Err(CodeError::Wrong { .. })
@@ -703,9 +714,15 @@ mod tests {
             .unwrap();
         assert_eq!(key_after.bytes(), key.bytes(), "the data key stays");
         // The old authenticator and its recovery codes are done; the new ones work.
-        assert!(vault.step_up(&old.code_at(T0 + 240), &at(T0 + 240)).is_err());
+        assert!(
+            vault
+                .step_up(&old.code_at(T0 + 240), &at(T0 + 240))
+                .is_err()
+        );
         assert!(vault.unlock(old_codes[5].expose(), &at(T0 + 250)).is_err());
-        vault.step_up(&new.code_at(T0 + 270), &at(T0 + 270)).unwrap();
+        vault
+            .step_up(&new.code_at(T0 + 270), &at(T0 + 270))
+            .unwrap();
         vault.unlock(codes[0].expose(), &at(T0 + 280)).unwrap();
     }
 
