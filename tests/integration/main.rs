@@ -2,6 +2,7 @@
 //! a D-Bus session with an unlocked gnome-keyring.
 
 mod app_config;
+mod audit_crash;
 mod binance_connector;
 mod binance_limits;
 mod binance_sim;

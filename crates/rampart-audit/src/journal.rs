@@ -10,11 +10,11 @@ use std::time::Duration;
 
 use rand::RngCore;
 
+use crate::AuditError;
 use crate::anchor::{AnchorStore, Head};
 use crate::entry::{Entry, Kind};
 use crate::format::{self, AuditKey, Hash, ID_LEN};
 use crate::verify::{Verification, verify_file};
-use crate::AuditError;
 
 fn io(path: &Path, what: &'static str) -> impl FnOnce(std::io::Error) -> AuditError {
     let path = path.display().to_string();
@@ -84,7 +84,8 @@ impl Journal {
             if path.exists() {
                 let aside = path.with_file_name(format!(
                     "{}.broken-{now_ms}",
-                    path.file_name().map_or("audit.journal".into(), |n| n.to_string_lossy())
+                    path.file_name()
+                        .map_or("audit.journal".into(), |n| n.to_string_lossy())
                 ));
                 std::fs::rename(path, &aside).map_err(io(path, "moved aside"))?;
                 set_aside = Some(aside);
@@ -101,7 +102,11 @@ impl Journal {
             records: inner.records,
             hash: hex::encode(inner.prev),
         };
-        anchor.store(&head)?;
+        // Anchored at once when the head moved (a new journal, a torn record cut off), before
+        // anything is appended to it.
+        if found.as_ref() != Some(&head) {
+            anchor.store(&head)?;
+        }
         let state = Arc::new(AnchorState {
             shared: Mutex::new(AnchorShared {
                 anchored: head.records,
@@ -183,8 +188,12 @@ impl Journal {
             .open(path)
             .map_err(io(path, "opened"))?;
         if let Some(bytes) = v.torn_tail {
-            tracing::warn!(bytes, "an incomplete last audit record (a write cut short) is cut off");
-            file.set_len(v.intact_len).map_err(io(path, "cut to its last whole record"))?;
+            tracing::warn!(
+                bytes,
+                "an incomplete last audit record (a write cut short) is cut off"
+            );
+            file.set_len(v.intact_len)
+                .map_err(io(path, "cut to its last whole record"))?;
             file.sync_all().map_err(io(path, "synced"))?;
         }
         let mut id = [0u8; ID_LEN];

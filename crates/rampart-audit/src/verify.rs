@@ -50,7 +50,10 @@ impl std::fmt::Display for Problem {
                 "The audit journal is missing, but the keychain's anchor says it held {anchored} records."
             ),
             ProblemKind::HeaderDamaged => {
-                write!(f, "The audit journal's header is damaged: it is not a Rampart journal.")
+                write!(
+                    f,
+                    "The audit journal's header is damaged: it is not a Rampart journal."
+                )
             }
             ProblemKind::Changed => write!(
                 f,
@@ -162,7 +165,13 @@ pub fn walk(
         Ok(f) => f,
         Err(e) if e.kind() == ErrorKind::NotFound => {
             if let Some(a) = anchor.filter(|a| a.records > 0) {
-                v.problem = problem(0, 0, ProblemKind::Missing { anchored: a.records });
+                v.problem = problem(
+                    0,
+                    0,
+                    ProblemKind::Missing {
+                        anchored: a.records,
+                    },
+                );
             }
             return v;
         }

@@ -17,7 +17,10 @@ fn key() -> AuditKey {
 }
 
 fn anchor() -> Arc<dyn AnchorStore> {
-    Arc::new(KeychainAnchor::new(MemoryStore::default(), "rampart-test.vault"))
+    Arc::new(KeychainAnchor::new(
+        MemoryStore::default(),
+        "rampart-test.vault",
+    ))
 }
 
 fn entry(i: u64) -> Entry {
@@ -95,7 +98,10 @@ fn each_kind_of_tampering_is_found_where_it_is() {
     let check = |bytes: &[u8], record: u64, kind: ProblemKind| {
         std::fs::write(&path, bytes).unwrap();
         let v = verify_file(&path, &key(), Some(&anchored));
-        let p = v.problem.clone().unwrap_or_else(|| panic!("not found: {kind:?}"));
+        let p = v
+            .problem
+            .clone()
+            .unwrap_or_else(|| panic!("not found: {kind:?}"));
         assert_eq!((p.record, &p.kind), (record, &kind), "{}", v.summary());
         assert_eq!(v.records, record.min(v.records));
         p
@@ -106,7 +112,10 @@ fn each_kind_of_tampering_is_found_where_it_is() {
     flipped[f[20].0 + 30] ^= 0x01;
     let p = check(&flipped, 20, ProblemKind::Changed);
     assert_eq!(p.offset, f[20].0 as u64);
-    assert!(p.to_string().starts_with(&format!("Record 20 (byte {}) does not open", f[20].0)));
+    assert!(
+        p.to_string()
+            .starts_with(&format!("Record 20 (byte {}) does not open", f[20].0))
+    );
 
     // Record 20 deleted.
     let mut deleted = original[..f[20].0].to_vec();
@@ -163,7 +172,10 @@ fn each_kind_of_tampering_is_found_where_it_is() {
     // The file deleted.
     std::fs::remove_file(&path).unwrap();
     let v = verify_file(&path, &key(), Some(&anchored));
-    assert_eq!(v.problem.unwrap().kind, ProblemKind::Missing { anchored: 50 });
+    assert_eq!(
+        v.problem.unwrap().kind,
+        ProblemKind::Missing { anchored: 50 }
+    );
 }
 
 #[test]
