@@ -42,6 +42,9 @@ const COMMANDS: &[&str] = &[
     "kill_switch_status",
     "guard_settings",
     "set_guard_settings",
+    "audit_status",
+    "audit_records",
+    "export_audit",
 ];
 
 fn main() {

@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use rampart_core::ApiError;
+use rampart_core::audit::{AuditExported, AuditFormat, AuditPage, AuditQuery, AuditStatus};
 use rampart_core::feed::{Candle, CandleInterval};
 use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
@@ -249,6 +250,43 @@ pub async fn set_guard_settings(
     code: String,
 ) -> Result<GuardSettingsView, ApiError> {
     desk.set_guard_settings(settings, &code)
+}
+
+/// How the audit journal verified at unlock, and how many records it holds.
+#[tauri::command]
+pub async fn audit_status(desk: DeskState<'_>) -> Result<AuditStatus, ApiError> {
+    desk.run(|d| d.audit_status()).await
+}
+
+/// The audit records matching the filters, newest first, read back from the journal.
+#[tauri::command]
+pub async fn audit_records(desk: DeskState<'_>, query: AuditQuery) -> Result<AuditPage, ApiError> {
+    desk.run(move |d| d.audit_records(&query)).await
+}
+
+/// Writes the matching audit records to the Downloads folder as CSV or JSON, after a fresh
+/// TOTP code.
+#[tauri::command]
+pub async fn export_audit(
+    app: tauri::AppHandle,
+    desk: DeskState<'_>,
+    query: AuditQuery,
+    format: AuditFormat,
+    code: String,
+) -> Result<AuditExported, ApiError> {
+    use tauri::Manager;
+    let dir = app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir())
+        .map_err(|e| {
+            ApiError::new(
+                rampart_core::ErrorCode::DataDirUnavailable,
+                format!("No Downloads folder to export to: {e}."),
+            )
+        })?;
+    desk.run(move |d| d.export_audit(&query, format, &code, &dir))
+        .await
 }
 
 /// Where the last use of the kill switch stands, account by account.

@@ -67,6 +67,9 @@ pub fn run() -> ExitCode {
             commands::kill_switch_status,
             commands::guard_settings,
             commands::set_guard_settings,
+            commands::audit_status,
+            commands::audit_records,
+            commands::export_audit,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -137,6 +137,12 @@ const GATED_CALLS: &[(&str, &str)] = &[
         "set_guard_settings",
         r#"{"settings": {"breakerScope": "account", "accounts": []}, "code": "123456"}"#,
     ),
+    ("audit_status", "{}"),
+    ("audit_records", r#"{"query": {"kinds": ["unlock"]}}"#),
+    (
+        "export_audit",
+        r#"{"query": {"kinds": []}, "format": "csv", "code": "123456"}"#,
+    ),
 ];
 
 #[tokio::test]

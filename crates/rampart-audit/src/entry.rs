@@ -2,73 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-/// The kind of event, for filtering.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// The app unlocked (with the wrong codes tried since the last unlock).
-    Unlock,
-    /// The app locked (by the user, the idle timer, or at quit).
-    Lock,
-    /// Wrong, replayed or refused codes.
-    CodeRefused,
-    /// The authenticator set up, moved, or a recovery code spent.
-    Mfa,
-    /// An account added, removed, or its key's permissions read.
-    Account,
-    /// An order the user asked for (before anything is sent).
-    OrderIntent,
-    /// A request sent to a venue: method, path and parameters; of the signature only a hash.
-    Request,
-    /// A venue's answer: status, the venue's code, the order id.
-    Answer,
-    /// A warning the guard raised.
-    Warning,
-    /// The circuit breaker tripped or was lifted.
-    Breaker,
-    /// The kill switch pressed, and its report.
-    KillSwitch,
-    /// A setting changed (idle lock, guard limits, dead man's switch).
-    Settings,
-    /// The journal itself: started, verified, found broken, exported, re-keyed.
-    Audit,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 13] = [
-        Kind::Unlock,
-        Kind::Lock,
-        Kind::CodeRefused,
-        Kind::Mfa,
-        Kind::Account,
-        Kind::OrderIntent,
-        Kind::Request,
-        Kind::Answer,
-        Kind::Warning,
-        Kind::Breaker,
-        Kind::KillSwitch,
-        Kind::Settings,
-        Kind::Audit,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Unlock => "unlock",
-            Kind::Lock => "lock",
-            Kind::CodeRefused => "code_refused",
-            Kind::Mfa => "mfa",
-            Kind::Account => "account",
-            Kind::OrderIntent => "order_intent",
-            Kind::Request => "request",
-            Kind::Answer => "answer",
-            Kind::Warning => "warning",
-            Kind::Breaker => "breaker",
-            Kind::KillSwitch => "kill_switch",
-            Kind::Settings => "settings",
-            Kind::Audit => "audit",
-        }
-    }
-}
+/// The kind of event, for filtering (the same type the viewer filters with).
+pub use rampart_core::audit::AuditKind as Kind;
 
 /// One event, as the caller gives it. Never a key, a secret or a whole signature.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

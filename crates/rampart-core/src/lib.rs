@@ -4,6 +4,7 @@
 //! derive [`ts_rs::TS`]; their TypeScript twins are generated into `ui/src/lib/bindings/` and checked
 //! fresh by `tests/bindings.rs`.
 
+pub mod audit;
 pub mod error;
 pub mod feed;
 pub mod market;

@@ -4,6 +4,7 @@
 //! Lock discipline: every method that is not about unlocking starts with
 //! [`Desk::require_unlocked`], so a locked app refuses in Rust, whatever the UI shows.
 
+pub mod audit;
 mod clock;
 pub mod demo;
 mod files;
@@ -47,6 +48,8 @@ pub struct Desk {
     /// The connected accounts' live tables, for the workspace.
     live: Arc<live::LiveDesk>,
     dead_mans: Mutex<guard_settings::DeadMans>,
+    /// The audit journal, open while unlocked.
+    audit: Arc<audit::AuditSink>,
 }
 
 /// What lives only in memory.
@@ -63,6 +66,8 @@ struct State {
     settings: Option<rampart_core::session::SecuritySettings>,
     /// Known to be sealed (the vault's note, read once): plain files are refused.
     files_sealed: bool,
+    /// How the audit journal verified at this unlock.
+    audit: Option<rampart_core::audit::AuditStatus>,
 }
 
 struct Session {
@@ -97,11 +102,12 @@ impl Desk {
             keychain,
             vault,
             data_dir,
-            clock,
+            clock: Arc::clone(&clock),
             state: Mutex::default(),
             trading: Mutex::default(),
             live: live::LiveDesk::new(),
             dead_mans: Mutex::default(),
+            audit: audit::AuditSink::new(Arc::clone(&clock)),
         }
     }
 

@@ -110,7 +110,7 @@ fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::InvalidInput, message)
 }
 
-fn locked() -> ApiError {
+pub(crate) fn locked() -> ApiError {
     ApiError::new(
         ErrorCode::Locked,
         "Rampart is locked. Unlock it with a code from your authenticator app.",

@@ -8,6 +8,10 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use rampart_core::audit::{
+    AuditExported, AuditFormat, AuditKind, AuditPage, AuditQuery, AuditRecordView, AuditState,
+    AuditStatus,
+};
 use rampart_core::feed::{Candle, CandleInterval, PublicTrade};
 use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
@@ -65,6 +69,14 @@ fn render_all(out: &Path) {
     OrderBook::export_all(&cfg).unwrap();
     PublicTrade::export_all(&cfg).unwrap();
     LeverageRequest::export_all(&cfg).unwrap();
+    AuditKind::export_all(&cfg).unwrap();
+    AuditState::export_all(&cfg).unwrap();
+    AuditStatus::export_all(&cfg).unwrap();
+    AuditQuery::export_all(&cfg).unwrap();
+    AuditRecordView::export_all(&cfg).unwrap();
+    AuditPage::export_all(&cfg).unwrap();
+    AuditFormat::export_all(&cfg).unwrap();
+    AuditExported::export_all(&cfg).unwrap();
 }
 
 fn read_tree(dir: &Path) -> BTreeMap<String, String> {

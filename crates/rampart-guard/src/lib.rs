@@ -68,9 +68,34 @@ fn same_event(a: &Warning, b: &Warning) -> bool {
         && (a.kind != WarningKind::ForeignActivity || a.seen == b.seen)
 }
 
+/// What the guard did, for whoever keeps a record of it (the audit trail).
+#[derive(Debug, Clone, Copy)]
+pub enum GuardEvent<'a> {
+    /// A warning was listed (a repeat within the minute is not).
+    Warning { warning: &'a Warning, at: Moment },
+    /// The breaker halted `account` (all accounts when `None`).
+    Tripped {
+        account: Option<&'a str>,
+        reason: &'a str,
+        at: Moment,
+    },
+    /// Trading resumed on `account`.
+    Resumed { account: &'a str },
+}
+
+/// Told of every [`GuardEvent`], under the guard's lock.
+pub struct Observer(Box<dyn Fn(GuardEvent<'_>) + Send>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
+}
+
 /// The guard's state: limits, history, the session, the breaker and the warnings list.
 #[derive(Debug)]
 pub struct Guard {
+    observer: Option<Observer>,
     thresholds: Thresholds,
     default_limits: Limits,
     limits: HashMap<String, Limits>,
@@ -86,6 +111,7 @@ pub struct Guard {
 impl Guard {
     pub fn new(thresholds: Thresholds, history: History, client_id_prefix: &str) -> Guard {
         Guard {
+            observer: None,
             thresholds,
             default_limits: Limits::default(),
             limits: HashMap::new(),
@@ -342,13 +368,27 @@ impl Guard {
     /// the user resumes with a code, and the panel lists it.
     pub fn kill_switch(&mut self, at: Moment) {
         let reason = "the kill switch was used".to_owned();
-        self.breaker.trip(None, reason.clone(), at);
+        self.halt(None, reason.clone(), at);
         self.raise(
             Warning::new(
                 WarningKind::KillSwitch,
                 Severity::Info,
                 reason,
                 "Open orders are being cancelled; resume trading with a code from your authenticator when you are ready",
+            ),
+            at,
+        );
+    }
+
+    /// The audit journal failed verification at unlock (`why`: where the chain ends and why).
+    pub fn audit_broken(&mut self, why: &str, at: Moment) {
+        self.raise(
+            Warning::new(
+                WarningKind::AuditBroken,
+                Severity::Warning,
+                format!("The audit journal failed verification: {why}"),
+                "A new journal was started and the old one kept as it was found; find out who \
+                 could write Rampart's data directory, and check the kept file",
             ),
             at,
         );
@@ -377,6 +417,26 @@ impl Guard {
         warnings
     }
 
+    /// Tells `observer` of every warning listed, every halt and every resume from now on.
+    pub fn set_observer(&mut self, observer: impl Fn(GuardEvent<'_>) + Send + 'static) {
+        self.observer = Some(Observer(Box::new(observer)));
+    }
+
+    fn tell(&self, event: GuardEvent<'_>) {
+        if let Some(Observer(observer)) = &self.observer {
+            observer(event);
+        }
+    }
+
+    fn halt(&mut self, account: Option<&str>, reason: String, at: Moment) {
+        self.tell(GuardEvent::Tripped {
+            account,
+            reason: &reason,
+            at,
+        });
+        self.breaker.trip(account, reason, at);
+    }
+
     /// The breaker's trip in force for `account`.
     pub fn tripped(&self, account: &str) -> Option<&Trip> {
         self.breaker.tripped(account)
@@ -395,12 +455,16 @@ impl Guard {
             s.timestamp_rejections = 0;
             s.rejections = 0;
         }
-        self.breaker.resume(account)
+        let lifted = self.breaker.resume(account);
+        if lifted {
+            self.tell(GuardEvent::Resumed { account });
+        }
+        lifted
     }
 
     /// Trips the breaker by hand, or for a reason found outside the guard.
     pub fn trip(&mut self, account: Option<&str>, reason: String, at: Moment) {
-        self.breaker.trip(account, reason, at);
+        self.halt(account, reason, at);
     }
 
     /// The session's warnings, oldest first.
@@ -431,8 +495,7 @@ impl Guard {
 
     fn raise(&mut self, warning: Warning, at: Moment) {
         if warning.severity == Severity::Critical {
-            self.breaker
-                .trip(warning.account.as_deref(), warning.seen.clone(), at);
+            self.halt(warning.account.as_deref(), warning.seen.clone(), at);
         }
         // The same warning again within a minute (an order confirmed after its warning was
         // shown, a retry, the next order of a burst) is listed once.
@@ -445,6 +508,10 @@ impl Guard {
         if self.log.len() == LOGGED_WARNINGS {
             self.log.pop_front();
         }
+        self.tell(GuardEvent::Warning {
+            warning: &warning,
+            at,
+        });
         self.log.push_back(Logged {
             id: self.next_id,
             at,

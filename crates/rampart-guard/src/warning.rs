@@ -69,6 +69,8 @@ pub enum WarningKind {
     KeyReadOnly,
     /// The kill switch was used.
     KillSwitch,
+    /// The audit journal failed verification at unlock.
+    AuditBroken,
 }
 
 /// One warning: what was seen, with the figures, and what to do about it.

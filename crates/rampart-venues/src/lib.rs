@@ -5,3 +5,4 @@ pub mod binance_usdm;
 pub mod clock;
 pub mod tls;
 pub mod venue;
+pub mod wire;

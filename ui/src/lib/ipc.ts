@@ -30,6 +30,11 @@ import type { GuardSettingsView } from "./bindings/GuardSettingsView";
 import type { PlaceOutcome } from "./bindings/PlaceOutcome";
 import type { Position } from "./bindings/Position";
 import type { TradingStatus } from "./bindings/TradingStatus";
+import type { AuditExported } from "./bindings/AuditExported";
+import type { AuditFormat } from "./bindings/AuditFormat";
+import type { AuditPage } from "./bindings/AuditPage";
+import type { AuditQuery } from "./bindings/AuditQuery";
+import type { AuditStatus } from "./bindings/AuditStatus";
 
 type None = Record<string, never>;
 
@@ -71,6 +76,9 @@ export interface Commands {
   kill_switch_status: { args: None; result: KillSwitchReport | null };
   guard_settings: { args: None; result: GuardSettingsView };
   set_guard_settings: { args: { settings: GuardSettings; code: string }; result: GuardSettingsView };
+  audit_status: { args: None; result: AuditStatus };
+  audit_records: { args: { query: AuditQuery }; result: AuditPage };
+  export_audit: { args: { query: AuditQuery; format: AuditFormat; code: string }; result: AuditExported };
 }
 
 export type CommandName = keyof Commands;
