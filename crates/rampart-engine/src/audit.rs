@@ -310,6 +310,77 @@ impl Desk {
     }
 }
 
+/// "Buy 0.010 BTCUSDT limit 64000.5" from an order ticket's JSON.
+pub(crate) fn ticket_summary(ticket: &serde_json::Value) -> String {
+    let field = |k: &str| {
+        ticket
+            .get(k)
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or("")
+    };
+    let side = match field("side") {
+        "buy" => "Buy",
+        "sell" => "Sell",
+        other => other,
+    };
+    let mut text = format!(
+        "{side} {} {} {}",
+        field("qty"),
+        field("symbol"),
+        field("orderType").replace('_', " ")
+    );
+    if !field("price").is_empty() {
+        text.push_str(&format!(" at {}", field("price")));
+    }
+    if !field("triggerPrice").is_empty() {
+        text.push_str(&format!(", trigger {}", field("triggerPrice")));
+    }
+    if ticket
+        .get("reduceOnly")
+        .and_then(serde_json::Value::as_bool)
+        == Some(true)
+    {
+        text.push_str(", reduce-only");
+    }
+    text
+}
+
+/// A record of what the guard did.
+pub(crate) fn guard_entry(event: rampart_guard::GuardEvent<'_>) -> Entry {
+    use rampart_guard::GuardEvent;
+    match event {
+        GuardEvent::Warning { warning, .. } => {
+            let mut e = Entry::new(Kind::Warning, warning.seen.clone()).detail(serde_json::json!({
+                "kind": warning.kind,
+                "severity": warning.severity,
+                "symbol": warning.symbol,
+                "advice": warning.advice,
+            }));
+            e.account = warning.account.clone();
+            e
+        }
+        GuardEvent::Tripped {
+            account, reason, ..
+        } => {
+            let scope = if account.is_some() {
+                "this account"
+            } else {
+                "every account"
+            };
+            let mut e = Entry::new(
+                Kind::Breaker,
+                format!("Trading halted on {scope}: {reason}"),
+            )
+            .detail(serde_json::json!({ "halted": true, "reason": reason }));
+            e.account = account.map(str::to_owned);
+            e
+        }
+        GuardEvent::Resumed { account } => Entry::new(Kind::Breaker, "Trading resumed")
+            .account(account)
+            .detail(serde_json::json!({ "halted": false })),
+    }
+}
+
 fn export_error(path: &Path, e: &std::io::Error) -> ApiError {
     ApiError::new(
         ErrorCode::DataDirUnavailable,

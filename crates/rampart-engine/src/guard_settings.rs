@@ -184,7 +184,15 @@ impl Desk {
             ));
         }
         self.step_up(code)?;
+        let before = self.load_guard_settings();
         self.write_file(GUARD_SETTINGS_FILE, &settings)?;
+        self.audit.record(
+            rampart_audit::Entry::new(rampart_audit::Kind::Settings, "Guard settings changed")
+                .detail(serde_json::json!({
+                    "from": serde_json::to_value(&before).unwrap_or_default(),
+                    "to": serde_json::to_value(&settings).unwrap_or_default(),
+                })),
+        );
         self.dead_mans().settings = Some(settings.clone());
         {
             // Accounts no longer listed go back to the defaults.

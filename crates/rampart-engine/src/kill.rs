@@ -290,10 +290,31 @@ async fn work(
     close: bool,
     carried: u32,
     report: Arc<Mutex<KillSwitchReport>>,
+    audit: Arc<crate::audit::AuditSink>,
 ) {
     cancel_orders(&engine, &account, carried, &report).await;
     if close {
         close_positions(&engine, &account, &report).await;
+    }
+    // How it ended on this account, as the report shows it.
+    let r = snapshot(&report);
+    if let Some(a) = r.accounts.iter().find(|a| a.account_id == account) {
+        audit.record(
+            rampart_audit::Entry::new(
+                rampart_audit::Kind::KillSwitch,
+                format!(
+                    "Kill switch on \"{}\": orders {:?}{}",
+                    a.label,
+                    a.orders.state,
+                    match &a.positions {
+                        Some(p) => format!(", positions {:?}", p.state),
+                        None => String::new(),
+                    }
+                ),
+            )
+            .account(&account)
+            .detail(serde_json::to_value(a).unwrap_or_default()),
+        );
     }
 }
 
@@ -310,6 +331,17 @@ impl Desk {
         let engine = self.unlocked_engine()?;
         engine.guard().kill_switch(crate::orders::guard_now());
         tracing::warn!(close_positions, "kill switch used");
+        self.audit.record(
+            rampart_audit::Entry::new(
+                rampart_audit::Kind::KillSwitch,
+                if close_positions {
+                    "Kill switch: cancel every order and close every position"
+                } else {
+                    "Kill switch: halt trading and cancel every order"
+                },
+            )
+            .detail(serde_json::json!({ "closePositions": close_positions })),
+        );
         // Confirming the close follows a use that cancelled orders: those still count in this
         // report. Any other use starts from zero.
         let previous = self
@@ -361,6 +393,7 @@ impl Desk {
                 close_positions,
                 carried(&s.account_id),
                 Arc::clone(&report),
+                self.audit_sink(),
             ))));
         }
         self.set_kill_run(KillRun {

@@ -13,6 +13,8 @@ use rand::RngCore;
 use serde::Deserialize;
 use ts_rs::TS;
 
+use rampart_audit::{Entry, Kind};
+
 use crate::files::{Plain, read_sealed_json, write_sealed_json};
 use crate::{Desk, Session};
 
@@ -246,6 +248,14 @@ impl Desk {
         {
             let session = state.session.take();
             drop(state);
+            self.audit.record(
+                Entry::new(
+                    Kind::Lock,
+                    format!("Locked after {} idle minutes", settings.idle_lock_minutes),
+                )
+                .detail(serde_json::json!({ "by": "idle", "minutes": settings.idle_lock_minutes })),
+            );
+            self.close_audit();
             self.disconnect_accounts(session.as_ref().map(|s| &s.data_key));
             tracing::info!("locked after {} idle minutes", settings.idle_lock_minutes);
         }
@@ -298,6 +308,9 @@ impl Desk {
             return Err(e);
         }
         self.note_files_sealed();
+        if let Ok(key) = self.session_key() {
+            self.open_audit(&key);
+        }
         Ok(())
     }
 
@@ -435,14 +448,36 @@ impl Desk {
             return;
         };
         let seat = crate::seat::current();
+        let audit = self.state().audit.clone();
         let mut guard = engine.guard();
         if guard.history().seat.is_none() {
             guard.enrolled(seat.clone());
         }
+        let at = crate::orders::guard_now();
+        if let Some(status) = audit
+            .as_ref()
+            .filter(|s| s.state != rampart_core::audit::AuditState::Intact)
+        {
+            guard.audit_broken(&status.summary, at);
+        }
+        self.audit.record(
+            Entry::new(
+                Kind::Unlock,
+                match failures_before {
+                    0 => "Unlocked".to_owned(),
+                    1 => "Unlocked after 1 wrong code".to_owned(),
+                    n => format!("Unlocked after {n} wrong codes"),
+                },
+            )
+            .detail(serde_json::json!({
+                "wrongCodesBefore": failures_before,
+                "auditJournal": audit.as_ref().map(|s| s.summary.clone()),
+            })),
+        );
         let warnings = guard.observe_unlock(&rampart_guard::UnlockFacts {
             failures_before,
             seat,
-            at: crate::orders::guard_now(),
+            at,
         });
         if !warnings.is_empty() {
             tracing::warn!(count = warnings.len(), "the unlock raised warnings");
@@ -486,6 +521,17 @@ impl Desk {
         if let Err(e) = self.open_session(data_key) {
             tracing::warn!(error = %e.message, "enrolled, but not unlocked");
         }
+        self.audit.record(
+            Entry::new(
+                Kind::Mfa,
+                if recovery_code.is_some() {
+                    "A new authenticator set up with a recovery code of the earlier one; recovery codes shown"
+                } else {
+                    "Authenticator set up; recovery codes shown"
+                },
+            )
+            .detail(serde_json::json!({ "withRecoveryCode": recovery_code.is_some() })),
+        );
         tracing::info!("authenticator activated");
         Ok(RecoveryCodesView {
             codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
@@ -507,7 +553,10 @@ impl Desk {
 
     /// The blocking part of [`Desk::lock`].
     pub fn lock_blocking(&self) -> Result<SessionStatus, ApiError> {
+        self.audit
+            .record(Entry::new(Kind::Lock, "Locked").detail(serde_json::json!({ "by": "user" })));
         let session = self.state().session.take();
+        self.close_audit();
         self.disconnect_accounts(session.as_ref().map(|s| &s.data_key));
         if session.is_some() {
             tracing::info!("locked");
@@ -533,9 +582,14 @@ impl Desk {
 
     pub(crate) fn step_up(&self, code: &str) -> Result<(), ApiError> {
         self.require_unlocked()?;
-        self.vault
-            .step_up(code, &self.clock.moment())
-            .map_err(code_error)?;
+        if let Err(e) = self.vault.step_up(code, &self.clock.moment()) {
+            let e = code_error(e);
+            self.audit.record(
+                Entry::new(Kind::CodeRefused, e.message.clone())
+                    .detail(serde_json::json!({ "code": e.code.as_str() })),
+            );
+            return Err(e);
+        }
         // A code typed is the user at the keyboard.
         self.note_activity()
     }
@@ -596,6 +650,21 @@ impl Desk {
             return Err(err);
         }
         tracing::info!(account = %account.id, venue = ?account.venue, "account added");
+        self.audit.record(
+            Entry::new(
+                Kind::Account,
+                format!("Account \"{}\" added", account.label),
+            )
+            .account(&account.id)
+            .detail(serde_json::json!({
+                "action": "added",
+                "venue": account.venue,
+                "environment": account.environment,
+                "label": account.label,
+                "maskedKey": account.masked_key,
+                "fingerprint": account.fingerprint,
+            })),
+        );
         Ok(account)
     }
 
@@ -636,9 +705,22 @@ impl Desk {
         self.step_up(code)?;
         // Secret first: a failure here leaves the account listed and removable again.
         self.vault.delete_credentials(id)?;
-        accounts.remove(index);
+        let removed = accounts.remove(index);
         self.write_file(ACCOUNTS_FILE, &accounts)?;
         tracing::info!(account = %id, "account removed");
+        self.audit.record(
+            Entry::new(
+                Kind::Account,
+                format!("Account \"{}\" removed", removed.label),
+            )
+            .account(id)
+            .detail(serde_json::json!({
+                "action": "removed",
+                "venue": removed.venue,
+                "label": removed.label,
+                "fingerprint": removed.fingerprint,
+            })),
+        );
         Ok(accounts)
     }
 
@@ -657,10 +739,18 @@ impl Desk {
             )));
         }
         self.step_up(code)?;
+        let before = self.settings_now()?.idle_lock_minutes;
         let settings = SecuritySettings {
             idle_lock_minutes: minutes,
         };
         self.write_file(SETTINGS_FILE, &settings)?;
+        self.audit.record(
+            Entry::new(
+                Kind::Settings,
+                format!("Idle lock set to {minutes} minutes (was {before})"),
+            )
+            .detail(serde_json::json!({ "idleLockMinutes": { "from": before, "to": minutes } })),
+        );
         self.state().settings = Some(settings.clone());
         Ok(settings)
     }
@@ -677,6 +767,12 @@ impl Desk {
         let view = enrolment_view(&enrolment, account);
         self.state().swap = Some(enrolment);
         tracing::warn!("moving to a new authenticator");
+        // While unlocked (a new phone); a lost phone's move, from the lock screen, is recorded
+        // when it completes.
+        self.audit.record(Entry::new(
+            Kind::Mfa,
+            "Moving to a new authenticator: its secret was shown",
+        ));
         Ok(view)
     }
 
@@ -697,6 +793,17 @@ impl Desk {
             // As at enrolment: the new recovery codes are shown; the lock screen says why.
             tracing::warn!(error = %e.message, "moved to the new authenticator, but not unlocked");
         }
+        self.audit.record(
+            Entry::new(
+                Kind::Mfa,
+                if opened {
+                    "Moved to a new authenticator from the lock screen (a recovery code was spent); new recovery codes shown"
+                } else {
+                    "Moved to a new authenticator; new recovery codes shown"
+                },
+            )
+            .detail(serde_json::json!({ "fromLockScreen": opened })),
+        );
         Ok(RecoveryCodesView {
             codes: codes.iter().map(|c| c.expose().to_owned()).collect(),
         })

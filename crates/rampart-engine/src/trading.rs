@@ -23,6 +23,7 @@ use crate::orders::{
     AccountStatus, CLIENT_ID_PREFIX, ConnectionState, Consent, OrderEngine, OrderJournal,
     OrderTicket, PlaceOutcome, ResolvePolicy,
 };
+use rampart_audit::{Entry, Kind};
 use rampart_core::feed::{Candle, CandleInterval};
 use rampart_guard::{Guard, History, Thresholds};
 
@@ -98,6 +99,8 @@ impl Desk {
         };
         let mut guard = Guard::new(Thresholds::default(), history, CLIENT_ID_PREFIX);
         crate::guard_settings::apply(&mut guard, &self.load_guard_settings());
+        let audit = self.audit_sink();
+        guard.set_observer(move |event| audit.record(crate::audit::guard_entry(event)));
         let engine = OrderEngine::new(
             journal,
             unresolved,
@@ -217,7 +220,12 @@ impl Desk {
                 ));
             }
         };
-        let client = client.map_err(|e| e.trader_message())?;
+        let client = client
+            .map_err(|e| e.trader_message())?
+            .with_wire_log(Arc::new(crate::audit::WireAudit {
+                sink: self.audit_sink(),
+                account: account.id.clone(),
+            }));
         Ok(Arc::new(BinanceUsdm::new(client)))
     }
 
@@ -381,11 +389,46 @@ impl Desk {
             confirmed,
             stepped_up,
         };
-        Ok(engine.place(account_id, ticket, consent).await?)
+        // On disk before anything is checked or sent: an order Rampart cannot record is not
+        // placed.
+        let mut detail = serde_json::to_value(ticket).unwrap_or_default();
+        if let Some(map) = detail.as_object_mut() {
+            map.insert("confirmed".into(), confirmed.into());
+            map.insert("steppedUp".into(), stepped_up.into());
+        }
+        self.audit.try_record(
+            &Entry::new(Kind::OrderIntent, crate::audit::ticket_summary(&detail))
+                .account(account_id)
+                .detail(detail),
+        )?;
+        let placed = engine
+            .place(account_id, ticket, consent)
+            .await
+            .map_err(ApiError::from);
+        if let Err(e) = &placed {
+            self.audit.record(
+                Entry::new(Kind::OrderIntent, format!("Not placed: {}", e.message))
+                    .account(account_id)
+                    .detail(serde_json::json!({ "code": e.code.as_str() })),
+            );
+        }
+        placed
     }
 
     pub async fn cancel_order(&self, order: &OrderRef) -> Result<OrderState, ApiError> {
         let engine = self.unlocked_engine()?;
+        self.audit.try_record(
+            &Entry::new(
+                Kind::OrderIntent,
+                format!("Cancel {} on {}", order.client_order_id, order.symbol),
+            )
+            .account(&order.account_id)
+            .detail(serde_json::json!({
+                "action": "cancel",
+                "symbol": order.symbol,
+                "clientOrderId": order.client_order_id,
+            })),
+        )?;
         Ok(engine
             .cancel(&order.account_id, &order.symbol, &order.client_order_id)
             .await?)
@@ -397,6 +440,14 @@ impl Desk {
         symbol: Option<&str>,
     ) -> Result<(), ApiError> {
         let engine = self.unlocked_engine()?;
+        self.audit.try_record(
+            &Entry::new(
+                Kind::OrderIntent,
+                format!("Cancel all orders on {}", symbol.unwrap_or("every symbol")),
+            )
+            .account(account_id)
+            .detail(serde_json::json!({ "action": "cancel_all", "symbol": symbol })),
+        )?;
         Ok(engine.cancel_all(account_id, symbol).await?)
     }
 
@@ -433,6 +484,15 @@ impl Desk {
         request: &LeverageRequest,
     ) -> Result<Leverage, ApiError> {
         let engine = self.unlocked_engine()?;
+        let detail = serde_json::to_value(request).unwrap_or_default();
+        self.audit.try_record(
+            &Entry::new(
+                Kind::OrderIntent,
+                format!("Set leverage on {}", request.symbol),
+            )
+            .account(account_id)
+            .detail(detail),
+        )?;
         Ok(engine.set_leverage(account_id, request).await?)
     }
 

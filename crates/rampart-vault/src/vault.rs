@@ -18,6 +18,8 @@ const DATA_KEY: &str = "data-key";
 /// Present once the data directory's files are sealed under the data key: a plain file is then
 /// refused, never taken as one from before sealing.
 const FILES_SEALED: &str = "files-sealed";
+/// The audit journal's head (written by rampart-audit's keychain anchor under the vault's service).
+const AUDIT_HEAD: &str = "audit-head";
 const CREDENTIALS: &str = "credentials";
 
 /// The at-rest encryption key (256 bits). Zeroized on drop; never printed.
@@ -298,13 +300,13 @@ impl<S: SecretStore> Vault<S> {
         Ok((codes, data_key))
     }
 
-    /// Removes every entry of the vault (seed, recovery codes, unlock guard, data key): what
-    /// is encrypted under the data key can no longer be read. For tests' clean-up and for
-    /// starting over deliberately.
+    /// Removes every entry of the vault (seed, recovery codes, unlock guard, data key, the audit
+    /// journal's anchor): what is encrypted under the data key can no longer be read. For
+    /// tests' clean-up and for starting over deliberately.
     pub fn erase(&self) -> Result<(), VaultError> {
         let _state = self.lock_state();
         let service = self.vault_service();
-        for entry in [SEED, RECOVERY, GUARD, DATA_KEY, FILES_SEALED] {
+        for entry in [SEED, RECOVERY, GUARD, DATA_KEY, FILES_SEALED, AUDIT_HEAD] {
             self.store.delete(&service, entry)?;
         }
         Ok(())

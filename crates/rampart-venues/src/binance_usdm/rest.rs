@@ -396,6 +396,8 @@ pub struct RestClient {
     weight: SharedWeightBudget,
     /// Order counts: per account at Binance, so this client's own.
     orders: Mutex<OrderBudget>,
+    /// Where signed requests and their answers are reported (the audit trail), if anywhere.
+    wire: Option<std::sync::Arc<dyn crate::wire::WireLog>>,
 }
 
 impl std::fmt::Debug for RestClient {
@@ -515,7 +517,74 @@ impl RestClient {
                 DEFAULT_ORDERS_PER_MINUTE,
                 margin,
             )),
+            wire: None,
         })
+    }
+
+    /// Reports every signed request this client sends, and its answer, to `log`: method,
+    /// path and the signed parameters, and the signature (never the key, which travels in a
+    /// header).
+    pub fn with_wire_log(mut self, log: std::sync::Arc<dyn crate::wire::WireLog>) -> Self {
+        self.wire = Some(log);
+        self
+    }
+
+    /// `signed`: the form-encoded parameters with `&signature=…` last, as sent.
+    fn log_sent(&self, method: &str, path: &str, signed: &str) {
+        let Some(wire) = &self.wire else { return };
+        let (params, signature) = signed.rsplit_once("&signature=").unwrap_or((signed, ""));
+        wire.sent(&crate::wire::WireRequest {
+            method,
+            path,
+            params,
+            signature,
+        });
+    }
+
+    fn log_answer(&self, method: &str, path: &str, answer: &Result<bytes::Bytes, VenueError>) {
+        let Some(wire) = &self.wire else { return };
+        let text = |v: &serde_json::Value, keys: &[&str]| {
+            keys.iter().find_map(|k| match v.get(*k)? {
+                serde_json::Value::String(s) => Some(s.clone()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            })
+        };
+        let mut reported = crate::wire::WireAnswer {
+            method,
+            path,
+            status: 200,
+            venue_code: None,
+            message: None,
+            order_id: None,
+            client_order_id: None,
+            order_status: None,
+        };
+        match answer {
+            Ok(body) => {
+                if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+                    reported.order_id = text(&v, &["orderId", "algoId"]);
+                    reported.client_order_id = text(&v, &["clientOrderId", "clientAlgoId"]);
+                    reported.order_status = text(&v, &["status", "algoStatus"]);
+                }
+            }
+            Err(VenueError::Rejected { http, code, msg }) => {
+                reported.status = *http;
+                reported.venue_code = Some(*code);
+                reported.message = Some(msg.clone());
+            }
+            Err(VenueError::VenueFailure { http, .. }) => {
+                reported.status = *http;
+                reported.message = Some("the venue failed to answer properly".into());
+            }
+            Err(VenueError::RateLimited { .. }) => reported.status = 429,
+            Err(VenueError::Banned { .. }) => reported.status = 418,
+            Err(e) => {
+                reported.status = 0;
+                reported.message = Some(e.to_string());
+            }
+        }
+        wire.answered(&reported);
     }
 
     /// The REST base URL this client talks to.
@@ -877,18 +946,20 @@ impl RestClient {
     ) -> Result<bytes::Bytes, VenueError> {
         let timestamp = self.signing_time().await?;
         let url = format!("{}{path}", route.base);
+        let signed = self.signed_params(params.iter().copied(), timestamp);
+        self.log_sent(method.as_str(), path, &signed);
         let request = if *method == Method::GET || *method == Method::DELETE {
-            let query = self.signed_params(params.iter().copied(), timestamp);
-            self.http.request(method.clone(), format!("{url}?{query}"))
+            self.http.request(method.clone(), format!("{url}?{signed}"))
         } else {
-            let body = self.signed_params(params.iter().copied(), timestamp);
             self.http
                 .request(method.clone(), url)
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .body(body)
+                .body(signed)
         };
         let request = request.header(API_KEY_HEADER, self.api_key.as_str());
-        self.send_on(route.weight, request, weight, order).await
+        let answer = self.send_on(route.weight, request, weight, order).await;
+        self.log_answer(method.as_str(), path, &answer);
+        answer
     }
 
     /// `params` in order, then `recvWindow` and `timestamp`, form-encoded, with `&signature=`
@@ -977,6 +1048,8 @@ impl RestClient {
     /// A -1021 answer (timestamp outside recvWindow) measures the clock again for the next
     /// order; the order itself is never re-sent.
     async fn send_prepared(&self, prepared: PreparedOrder<'_>) -> Result<bytes::Bytes, VenueError> {
+        let path = prepared.endpoint.path();
+        self.log_sent("POST", path, &prepared.body);
         let body = bytes::Bytes::from(prepared.body);
         let answered = match &self.lane {
             Some(lane) => {
@@ -1013,6 +1086,7 @@ impl RestClient {
                 self.transmit(&self.weight, request, true).await
             }
         };
+        self.log_answer("POST", path, &answered);
         match answered {
             Err(
                 e @ VenueError::Rejected {
