@@ -791,3 +791,9 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
         .collect();
     std::array::from_fn(|i| held[i].local_addr().expect("a bound port").port())
 }
+
+/// The data key the order journals of the engine-level tests, the crash child and the
+/// benchmarks are sealed under (the app uses the vault's).
+pub fn journal_key() -> rampart_vault::DataKey {
+    rampart_vault::DataKey::from_bytes([0x5a; 32])
+}

@@ -179,7 +179,8 @@ async fn engine_in(dir: &Path) -> Arc<OrderEngine> {
         },
     });
     let (journal, unresolved) =
-        OrderJournal::open(&dir.join("orders.journal")).expect("the order journal");
+        OrderJournal::open(&dir.join("orders.journal"), &rampart_tests::journal_key())
+            .expect("the order journal");
     let engine = OrderEngine::new(
         journal,
         unresolved,
@@ -316,7 +317,9 @@ fn intent(i: usize) -> Intent {
 }
 
 fn record_intent_on(dir: &Path, label: &str) {
-    let (journal, _) = OrderJournal::open(&dir.join("orders.journal")).expect("the journal");
+    let (journal, _) =
+        OrderJournal::open(&dir.join("orders.journal"), &rampart_tests::journal_key())
+            .expect("the journal");
     for i in 0..20 {
         journal.record_intent(&intent(i)).expect("written");
     }
@@ -372,7 +375,11 @@ async fn cost_as_work_grows() {
     println!("  last {GROWTH_WINDOW}:  {}", summary(last));
     assert_eq!(engine.pending_count(), 0, "settled orders leave the book");
     drop(engine);
-    let (_, unresolved) = OrderJournal::open(&dir.path().join("orders.journal")).expect("reopened");
+    let (_, unresolved) = OrderJournal::open(
+        &dir.path().join("orders.journal"),
+        &rampart_tests::journal_key(),
+    )
+    .expect("reopened");
     let compacted = std::fs::metadata(dir.path().join("orders.journal"))
         .map(|m| m.len())
         .unwrap_or(0);

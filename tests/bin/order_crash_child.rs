@@ -77,7 +77,9 @@ async fn main() {
         connector: BinanceUsdm::new(client),
         interception: Crash(point),
     });
-    let (journal, _) = OrderJournal::open(std::path::Path::new(journal)).expect("journal");
+    let (journal, _) =
+        OrderJournal::open(std::path::Path::new(journal), &rampart_tests::journal_key())
+            .expect("journal");
     let engine = OrderEngine::new(
         journal,
         Vec::new(),

@@ -336,7 +336,7 @@ async fn under_answer_query_and_visibility_faults_no_order_is_taken_twice() {
     let client = RestClient::with_options(&sim.base_url(), KEY, SECRET, &options).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let journal_path = dir.path().join("orders.journal");
-    let (journal, _) = OrderJournal::open(&journal_path).unwrap();
+    let (journal, _) = OrderJournal::open(&journal_path, &rampart_tests::journal_key()).unwrap();
     let engine = OrderEngine::new(
         journal,
         Vec::new(),
@@ -428,7 +428,7 @@ async fn under_answer_query_and_visibility_faults_no_order_is_taken_twice() {
     );
     // Every order's final state is known: the journal holds nothing unresolved.
     drop(engine);
-    let (_, unresolved) = OrderJournal::open(&journal_path).unwrap();
+    let (_, unresolved) = OrderJournal::open(&journal_path, &rampart_tests::journal_key()).unwrap();
     assert!(unresolved.is_empty(), "{unresolved:?}");
     assert!(
         checked.len() >= 20,

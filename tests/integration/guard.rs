@@ -37,7 +37,8 @@ fn connector(sim: &SimServer) -> Arc<dyn DynVenue> {
 }
 
 fn engine(dir: &std::path::Path) -> Arc<OrderEngine> {
-    let (journal, unresolved) = OrderJournal::open(&dir.join("orders.journal")).unwrap();
+    let (journal, unresolved) =
+        OrderJournal::open(&dir.join("orders.journal"), &rampart_tests::journal_key()).unwrap();
     OrderEngine::new(
         journal,
         unresolved,

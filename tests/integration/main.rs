@@ -3,6 +3,7 @@
 
 mod app_config;
 mod audit_crash;
+mod audit_trail;
 mod binance_connector;
 mod binance_limits;
 mod binance_sim;

@@ -53,7 +53,7 @@ fn connector(sim: &SimServer) -> Arc<dyn DynVenue> {
 }
 
 fn open_engine(journal: &Path) -> Arc<OrderEngine> {
-    let (journal, unresolved) = OrderJournal::open(journal).unwrap();
+    let (journal, unresolved) = OrderJournal::open(journal, &rampart_tests::journal_key()).unwrap();
     OrderEngine::new(
         journal,
         unresolved,
@@ -187,7 +187,7 @@ async fn orders_with_lost_answers_are_resolved_by_client_id_and_none_is_sent_twi
     assert_eq!(on_venue, faults - failed_before_accepting);
     assert_eq!(taken.len(), accepted.len() + on_venue);
     drop(engine);
-    let (_, unresolved) = OrderJournal::open(&journal).unwrap();
+    let (_, unresolved) = OrderJournal::open(&journal, &rampart_tests::journal_key()).unwrap();
     assert!(unresolved.is_empty(), "{unresolved:?}");
     sim.stop().await;
 }
@@ -214,15 +214,15 @@ async fn crash_child(sim: &SimServer, journal: &Path, point: &str) -> String {
         Some(9),
         "the child dies by SIGKILL at {point}: {output:?}"
     );
-    let text = std::fs::read_to_string(journal).unwrap();
-    let intents: Vec<&str> = text.lines().filter(|l| l.contains("\"intent\"")).collect();
-    assert_eq!(intents.len(), 1, "one intent on disk: {text}");
+    let records = OrderJournal::read_all(journal, &rampart_tests::journal_key()).unwrap();
+    let intents: Vec<&serde_json::Value> =
+        records.iter().filter(|r| r["event"] == "intent").collect();
+    assert_eq!(intents.len(), 1, "one intent on disk: {records:?}");
     assert!(
-        !text.contains("\"resolved\""),
-        "no outcome was journaled: {text}"
+        !records.iter().any(|r| r["event"] == "resolved"),
+        "no outcome was journaled: {records:?}"
     );
-    let record: serde_json::Value = serde_json::from_str(intents[0]).unwrap();
-    record["clientOrderId"].as_str().unwrap().to_owned()
+    intents[0]["clientOrderId"].as_str().unwrap().to_owned()
 }
 
 /// The process is killed after the intent is on disk and before the order is sent, and again
@@ -270,7 +270,7 @@ async fn orders_in_flight_at_a_crash_are_resolved_at_restart_and_never_sent_twic
             on_venue_before,
             "{point}: the journaled order was not sent again"
         );
-        let (_, unresolved) = OrderJournal::open(&journal).unwrap();
+        let (_, unresolved) = OrderJournal::open(&journal, &rampart_tests::journal_key()).unwrap();
         assert!(unresolved.is_empty(), "{point}: {unresolved:?}");
         let text = std::fs::read_to_string(&journal).unwrap();
         assert!(text.is_empty(), "compacted after resolution: {text}");
@@ -392,7 +392,7 @@ async fn a_failure_before_the_order_leaves_is_not_sent_not_unknown() {
     assert_eq!(engine.pending_count(), 0);
     assert!(engine.status()[0].checking.is_empty());
     drop(engine);
-    let (_, unresolved) = OrderJournal::open(&journal).unwrap();
+    let (_, unresolved) = OrderJournal::open(&journal, &rampart_tests::journal_key()).unwrap();
     assert!(
         unresolved.is_empty(),
         "journaled as not sent: {unresolved:?}"

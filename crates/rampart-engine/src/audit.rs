@@ -183,12 +183,15 @@ impl Desk {
         );
         let status = match opened {
             Ok(opened) => {
-                let status = status_of(
+                let mut status = status_of(
                     &opened.verification,
                     opened.journal.records(),
                     now_ms,
                     opened.set_aside.as_deref(),
                 );
+                if status.state == AuditState::Intact {
+                    status.summary = format!("At unlock: {}", status.summary);
+                }
                 self.audit.set(Some(Arc::new(opened.journal)));
                 status
             }
@@ -232,9 +235,19 @@ impl Desk {
     }
 
     /// The records matching `query`, newest first, read back (and checked again) from disk.
+    /// The status is the journal's as read now: every record verified again (a journal found
+    /// broken at unlock stays reported as such).
     pub fn audit_records(&self, query: &AuditQuery) -> Result<AuditPage, ApiError> {
-        let status = self.audit_status()?;
-        let (records, _) = self.read_audit()?;
+        let at_unlock = self.audit_status()?;
+        let (records, v) = self.read_audit()?;
+        let status = if at_unlock.state == AuditState::Intact {
+            status_of(&v, v.records, self.audit.now_ms(), None)
+        } else {
+            AuditStatus {
+                records: v.records,
+                ..at_unlock
+            }
+        };
         let limit = query.limit.unwrap_or(DEFAULT_PAGE).clamp(1, MAX_PAGE) as usize;
         let matching: Vec<&Record> = records.iter().rev().filter(|r| matches(r, query)).collect();
         Ok(AuditPage {

@@ -30,7 +30,8 @@ use rampart_core::status::Preflight;
 use rampart_vault::{DataKey, Enrolment, Keychain, Vault};
 
 /// The application's state behind the IPC boundary.
-/// Every file of the data directory sealed under the data key (the order journal is not yet).
+/// The JSON files of the data directory sealed under the data key, opened at every unlock (the
+/// order journal and the audit journal are sealed record by record, and opened by their own).
 const SEALED_FILES: [&str; 4] = [
     session::SETTINGS_FILE,
     session::ACCOUNTS_FILE,

@@ -315,7 +315,7 @@ impl Desk {
     }
 
     /// The session's data key, copied out (zeroized on drop) so no lock is held over file I/O.
-    fn session_key(&self) -> Result<rampart_vault::DataKey, ApiError> {
+    pub(crate) fn session_key(&self) -> Result<rampart_vault::DataKey, ApiError> {
         let state = self.state();
         let session = state.session.as_ref().ok_or_else(locked)?;
         Ok(rampart_vault::DataKey::from_bytes(

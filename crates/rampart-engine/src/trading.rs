@@ -80,7 +80,8 @@ impl Desk {
         if let Some(engine) = &trading.engine {
             return Ok(Arc::clone(engine));
         }
-        let (journal, unresolved) = OrderJournal::open(&self.data_dir.join(JOURNAL_FILE))
+        let key = self.session_key()?;
+        let (journal, unresolved) = OrderJournal::open(&self.data_dir.join(JOURNAL_FILE), &key)
             .map_err(|e| ApiError::new(ErrorCode::DataDirUnavailable, e.to_string()))?;
         if !unresolved.is_empty() {
             tracing::warn!(

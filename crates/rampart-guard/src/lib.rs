@@ -386,7 +386,10 @@ impl Guard {
             Warning::new(
                 WarningKind::AuditBroken,
                 Severity::Warning,
-                format!("The audit journal failed verification: {why}"),
+                format!(
+                    "The audit journal failed verification: {}",
+                    why.trim_end_matches('.')
+                ),
                 "A new journal was started and the old one kept as it was found; find out who \
                  could write Rampart's data directory, and check the kept file",
             ),

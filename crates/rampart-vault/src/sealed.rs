@@ -44,23 +44,72 @@ fn cipher(data_key: &DataKey, purpose: &str) -> Aes256Gcm {
     Aes256Gcm::new_from_slice(key.as_slice()).unwrap_or_else(|_| unreachable!("a 32-byte key"))
 }
 
+/// Seals and opens many records of one purpose (the lines of a journal) with the key derived
+/// once: each record `nonce (12) · ciphertext with its tag`, the purpose bound in as
+/// associated data.
+pub struct Sealer {
+    cipher: Aes256Gcm,
+    purpose: String,
+}
+
+impl Sealer {
+    pub fn new(data_key: &DataKey, purpose: &str) -> Sealer {
+        Sealer {
+            cipher: cipher(data_key, purpose),
+            purpose: purpose.to_owned(),
+        }
+    }
+
+    /// `plaintext` sealed under a fresh random nonce, appended to `out`.
+    pub fn seal_into(&self, plaintext: &[u8], out: &mut Vec<u8>) {
+        let mut nonce = [0u8; NONCE];
+        rand::rng().fill_bytes(&mut nonce);
+        let sealed = self
+            .cipher
+            .encrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: self.purpose.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        out.reserve(NONCE + sealed.len());
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(&sealed);
+    }
+
+    /// Opens one record sealed by [`Sealer::seal_into`]; the plaintext is zeroized on drop.
+    pub fn open(&self, bytes: &[u8]) -> Result<Zeroizing<Vec<u8>>, SealError> {
+        if bytes.len() < NONCE + 16 {
+            return Err(SealError::Tampered);
+        }
+        let (nonce, body) = bytes.split_at(NONCE);
+        let nonce: [u8; NONCE] = nonce.try_into().map_err(|_| SealError::Tampered)?;
+        self.cipher
+            .decrypt(
+                &Nonce::from(nonce),
+                Payload {
+                    msg: body,
+                    aad: self.purpose.as_bytes(),
+                },
+            )
+            .map(Zeroizing::new)
+            .map_err(|_| SealError::Tampered)
+    }
+}
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealer({}, <redacted>)", self.purpose)
+    }
+}
+
 /// Seals `plaintext` as the file named `purpose`.
 pub fn seal(data_key: &DataKey, purpose: &str, plaintext: &[u8]) -> Vec<u8> {
-    let mut nonce = [0u8; NONCE];
-    rand::rng().fill_bytes(&mut nonce);
-    let sealed = cipher(data_key, purpose)
-        .encrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: plaintext,
-                aad: purpose.as_bytes(),
-            },
-        )
-        .unwrap_or_default();
-    let mut out = Vec::with_capacity(MAGIC.len() + NONCE + sealed.len());
+    let mut out = Vec::with_capacity(MAGIC.len() + NONCE + plaintext.len() + 16);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&nonce);
-    out.extend_from_slice(&sealed);
+    Sealer::new(data_key, purpose).seal_into(plaintext, &mut out);
     out
 }
 
@@ -78,18 +127,7 @@ pub fn open(
     if !is_sealed(bytes) || bytes.len() < MAGIC.len() + NONCE + 16 {
         return Err(SealError::NotSealed);
     }
-    let (nonce, body) = bytes[MAGIC.len()..].split_at(NONCE);
-    let nonce: [u8; NONCE] = nonce.try_into().map_err(|_| SealError::NotSealed)?;
-    cipher(data_key, purpose)
-        .decrypt(
-            &Nonce::from(nonce),
-            Payload {
-                msg: body,
-                aad: purpose.as_bytes(),
-            },
-        )
-        .map(Zeroizing::new)
-        .map_err(|_| SealError::Tampered)
+    Sealer::new(data_key, purpose).open(&bytes[MAGIC.len()..])
 }
 
 #[cfg(test)]

@@ -3,7 +3,11 @@
 //! order sent just before a crash, a kill or a power cut is resolved with the venue before
 //! anything else is sent on its account and symbol.
 //!
-//! Format: JSON lines. An intent is written and synced to disk (write, then fdatasync) before
+//! Format: one line per record, sealed under the data key: `S`, then base64 of a random
+//! 96-bit nonce and the record's JSON encrypted with AES-256-GCM (a key derived for the order
+//! journal, see `rampart_vault::sealed::Sealer`), so the file shows no order's symbol, side,
+//! size or price, and a changed line is refused. A journal written before sealing (plain JSON
+//! lines, every one of them) is read once and rewritten sealed at open. An intent is written and synced to disk (write, then fdatasync) before
 //! its order is sent. Outcomes and "unknown" notes are not synced on their own: an outcome is
 //! queued in memory and written with the next intent, in the same write and the same sync (one
 //! write and one fdatasync per order); an "unknown" note is written to the kernel at once, with
@@ -26,16 +30,20 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use rampart_core::trading::{MarginMode, OrderStatus, PositionSide, TriggerBy};
 use rampart_core::{OrderType, Side, TimeInForce, Venue};
+use rampart_vault::DataKey;
+use rampart_vault::sealed::Sealer;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
 
 /// Everything needed to find an order again and to tell whether it can still arrive.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -253,6 +261,7 @@ pub enum JournalError {
 #[derive(Debug)]
 pub struct OrderJournal {
     path: PathBuf,
+    sealer: Sealer,
     state: Mutex<State>,
     /// Nanoseconds spent in write(2) and in fdatasync(2), for [`OrderJournal::disk_time`].
     write_nanos: AtomicU64,
@@ -303,16 +312,19 @@ fn io(path: &Path, action: &'static str) -> impl FnOnce(std::io::Error) -> Journ
 impl OrderJournal {
     /// Opens (or creates) the journal at `path`, reads it back, compacts it to the intents that
     /// have no outcome yet, and returns those intents in the order they were written.
-    pub fn open(path: &Path) -> Result<(Self, Vec<Intent>), JournalError> {
+    ///
+    /// `key`: the data key; the records are sealed under a key derived from it.
+    pub fn open(path: &Path, key: &DataKey) -> Result<(Self, Vec<Intent>), JournalError> {
         if let Some(dir) = path.parent() {
             fs::create_dir_all(dir).map_err(io(dir, "created"))?;
         }
+        let sealer = Sealer::new(key, SEAL_PURPOSE);
         let unresolved = match File::open(path) {
-            Ok(file) => read_unresolved(path, file)?,
+            Ok(file) => read_unresolved(path, file, &sealer)?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
             Err(e) => return Err(io(path, "read")(e)),
         };
-        compact(path, &unresolved)?;
+        compact(path, &unresolved, &sealer)?;
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -321,6 +333,7 @@ impl OrderJournal {
         let len = file.metadata().map_err(io(path, "read"))?.len();
         let journal = OrderJournal {
             path: path.to_owned(),
+            sealer,
             state: Mutex::new(State {
                 file,
                 queued: Vec::with_capacity(4096),
@@ -334,6 +347,30 @@ impl OrderJournal {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Every record of the journal at `path`, opened with `key`, as JSON (for inspection and
+    /// tests; a torn last line is left out).
+    pub fn read_all(path: &Path, key: &DataKey) -> Result<Vec<serde_json::Value>, JournalError> {
+        let text = fs::read_to_string(path).map_err(io(path, "read"))?;
+        let sealer = Sealer::new(key, SEAL_PURPOSE);
+        let complete = text.ends_with('\n');
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let mut out = Vec::with_capacity(lines.len());
+        for (index, line) in lines.iter().enumerate() {
+            match open_line(&sealer, line) {
+                Ok(record) => out.push(serde_json::to_value(record).unwrap_or_default()),
+                Err(_) if index + 1 == lines.len() && !complete => {}
+                Err(detail) => {
+                    return Err(JournalError::Damaged {
+                        path: path.to_owned(),
+                        line: index + 1,
+                        detail,
+                    });
+                }
+            }
+        }
+        Ok(out)
     }
 
     /// The time spent in write(2) and fdatasync(2) since the journal was opened: how long
@@ -351,18 +388,17 @@ impl OrderJournal {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Encodes `record` after the queued records, as one line.
+    /// Encodes `record` after the queued records, as one sealed line.
     fn encode(&self, state: &mut State, record: &RecordRef<'_>) -> Result<(), JournalError> {
-        let before = state.queued.len();
-        if let Err(e) = record.write_json(&mut state.queued) {
-            state.queued.truncate(before);
+        let mut json = Zeroizing::new(Vec::with_capacity(512));
+        if let Err(e) = record.write_json(&mut json) {
             return Err(JournalError::Io {
                 path: self.path.clone(),
                 action: "encoded",
                 source: std::io::Error::other(e),
             });
         }
-        state.queued.push(b'\n');
+        seal_line(&self.sealer, &json, &mut state.queued);
         Ok(())
     }
 
@@ -473,11 +509,27 @@ impl Drop for OrderJournal {
 }
 
 /// The intents without an outcome, each with the last "unknown" reason seen for it.
-fn read_unresolved(path: &Path, file: File) -> Result<Vec<(Intent, Option<String>)>, JournalError> {
-    let lines: Vec<String> = BufReader::new(file)
-        .lines()
-        .collect::<Result<_, _>>()
+fn read_unresolved(
+    path: &Path,
+    file: File,
+    sealer: &Sealer,
+) -> Result<Vec<(Intent, Option<String>)>, JournalError> {
+    let mut text = String::new();
+    BufReader::new(file)
+        .read_to_string(&mut text)
         .map_err(io(path, "read"))?;
+    // Every record is written with its newline: a last line without one is the record being
+    // written when the process died. A whole line that does not open is damage, even last.
+    let torn_possible = !text.is_empty() && !text.ends_with('\n');
+    let lines: Vec<&str> = text.lines().collect();
+    // Written before sealing: every line plain JSON. A plain line among sealed ones is damage.
+    let plain = lines
+        .iter()
+        .find(|l| !l.trim().is_empty())
+        .is_some_and(|l| l.trim_start().starts_with('{'));
+    if plain {
+        tracing::info!(path = %path.display(), "an order journal from before sealing: read once, rewritten sealed");
+    }
     let mut order: Vec<String> = Vec::new();
     let mut open: HashMap<String, (Intent, Option<String>)> = HashMap::new();
     let last = lines.len().saturating_sub(1);
@@ -485,11 +537,16 @@ fn read_unresolved(path: &Path, file: File) -> Result<Vec<(Intent, Option<String
         if line.trim().is_empty() {
             continue;
         }
-        let record: Record = match serde_json::from_str(line) {
+        let parsed = if plain {
+            serde_json::from_str(line).map_err(|e| e.to_string())
+        } else {
+            open_line(sealer, line)
+        };
+        let record: Record = match parsed {
             Ok(record) => record,
             // The record being written when the process died: lost, and nothing was sent for it
             // (an intent is synced before sending).
-            Err(e) if index == last => {
+            Err(e) if index == last && torn_possible => {
                 tracing::warn!(path = %path.display(), %e, "ignoring a torn last journal line");
                 continue;
             }
@@ -529,7 +586,11 @@ fn read_unresolved(path: &Path, file: File) -> Result<Vec<(Intent, Option<String
 
 /// Rewrites the journal with only `unresolved`, crash-safely: temporary file, sync, rename,
 /// directory sync. A crash at any point leaves the old journal or the new one.
-fn compact(path: &Path, unresolved: &[(Intent, Option<String>)]) -> Result<(), JournalError> {
+fn compact(
+    path: &Path,
+    unresolved: &[(Intent, Option<String>)],
+    sealer: &Sealer,
+) -> Result<(), JournalError> {
     let tmp = path.with_extension("compact.tmp");
     let mut bytes = Vec::new();
     for (intent, unknown) in unresolved {
@@ -541,12 +602,13 @@ fn compact(path: &Path, unresolved: &[(Intent, Option<String>)]) -> Result<(), J
             });
         }
         for record in records {
-            serde_json::to_writer(&mut bytes, &record).map_err(|e| JournalError::Io {
-                path: tmp.clone(),
-                action: "encoded",
-                source: std::io::Error::other(e),
-            })?;
-            bytes.push(b'\n');
+            let json =
+                Zeroizing::new(serde_json::to_vec(&record).map_err(|e| JournalError::Io {
+                    path: tmp.clone(),
+                    action: "encoded",
+                    source: std::io::Error::other(e),
+                })?);
+            seal_line(sealer, &json, &mut bytes);
         }
     }
     let written = File::create(&tmp).and_then(|mut f| {
@@ -567,9 +629,47 @@ fn compact(path: &Path, unresolved: &[(Intent, Option<String>)]) -> Result<(), J
     Ok(())
 }
 
+/// The purpose the journal's key is derived for (and bound into every line).
+const SEAL_PURPOSE: &str = "orders.journal";
+
+/// `json` sealed as one line: `S`, base64 of nonce and ciphertext, newline.
+fn seal_line(sealer: &Sealer, json: &[u8], out: &mut Vec<u8>) {
+    let mut sealed = Vec::with_capacity(json.len() + 28);
+    sealer.seal_into(json, &mut sealed);
+    out.push(b'S');
+    let start = out.len();
+    out.resize(
+        start + base64::encoded_len(sealed.len(), true).unwrap_or(0),
+        0,
+    );
+    let written = base64::engine::general_purpose::STANDARD
+        .encode_slice(&sealed, &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + written);
+    out.push(b'\n');
+}
+
+/// One sealed line opened and parsed; `Err` says why not (changed, torn, not a record).
+fn open_line(sealer: &Sealer, line: &str) -> Result<Record, String> {
+    let body = line
+        .strip_prefix('S')
+        .ok_or_else(|| "not a sealed record".to_owned())?;
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(body.trim_end())
+        .map_err(|e| format!("not a sealed record ({e})"))?;
+    let json = sealer
+        .open(&sealed)
+        .map_err(|e| format!("the record does not open: {e}"))?;
+    serde_json::from_slice(&json).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn key() -> DataKey {
+        DataKey::from_bytes([9; 32])
+    }
 
     fn intent(id: &str) -> Intent {
         Intent {
@@ -597,7 +697,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.journal");
         {
-            let (journal, unresolved) = OrderJournal::open(&path).unwrap();
+            let (journal, unresolved) = OrderJournal::open(&path, &key()).unwrap();
             assert!(unresolved.is_empty());
             for id in ["a", "b", "c", "d"] {
                 journal.record_intent(&intent(id)).unwrap();
@@ -621,7 +721,7 @@ mod tests {
                 )
                 .unwrap();
         }
-        let (journal, unresolved) = OrderJournal::open(&path).unwrap();
+        let (journal, unresolved) = OrderJournal::open(&path, &key()).unwrap();
         let ids: Vec<_> = unresolved
             .iter()
             .map(|i| i.client_order_id.as_str())
@@ -633,7 +733,7 @@ mod tests {
         assert_eq!(text.lines().count(), 3, "{text}");
         journal.record_outcome("b", &Outcome::NotPlaced).unwrap();
         drop(journal);
-        let (_, unresolved) = OrderJournal::open(&path).unwrap();
+        let (_, unresolved) = OrderJournal::open(&path, &key()).unwrap();
         assert_eq!(unresolved.len(), 1);
         assert_eq!(unresolved[0].client_order_id, "d");
     }
@@ -647,7 +747,7 @@ mod tests {
         let torn = serde_json::to_string(&Record::Intent(intent("b"))).unwrap();
         text.push_str(&torn[..torn.len() / 2]);
         fs::write(&path, text).unwrap();
-        let (_, unresolved) = OrderJournal::open(&path).unwrap();
+        let (_, unresolved) = OrderJournal::open(&path, &key()).unwrap();
         assert_eq!(unresolved.len(), 1);
         assert_eq!(unresolved[0].client_order_id, "a");
     }
@@ -658,7 +758,7 @@ mod tests {
         let path = dir.path().join("orders.journal");
         let good = serde_json::to_string(&Record::Intent(intent("a"))).unwrap();
         fs::write(&path, format!("{{\"event\":\"intent\",\"oops\n{good}\n")).unwrap();
-        match OrderJournal::open(&path) {
+        match OrderJournal::open(&path, &key()) {
             Err(JournalError::Damaged { line: 1, .. }) => {}
             other => panic!("expected damage at line 1, got {other:?}"),
         }
@@ -666,11 +766,74 @@ mod tests {
         assert!(fs::read_to_string(&path).unwrap().contains("oops"));
     }
 
+    /// The journal's records, each line opened and shown as its JSON.
+    #[test]
+    fn lines_are_sealed_a_changed_one_is_refused_and_a_plain_journal_is_sealed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("orders.journal");
+        let (journal, _) = OrderJournal::open(&path, &key()).unwrap();
+        journal.record_intent(&intent("a")).unwrap();
+        journal.record_intent(&intent("b")).unwrap();
+        drop(journal);
+        let text = fs::read_to_string(&path).unwrap();
+        for needle in ["BTCUSDT", "acc1", "60000", "intent"] {
+            assert!(!text.contains(needle), "{needle} in {text}");
+        }
+        assert!(text.lines().all(|l| l.starts_with('S')));
+
+        // A character changed in the first line, or in the last whole one: refused.
+        for line in [0, 1] {
+            let mut changed: Vec<String> = text.lines().map(str::to_owned).collect();
+            let mut chars: Vec<char> = changed[line].chars().collect();
+            chars[10] = if chars[10] == 'A' { 'B' } else { 'A' };
+            changed[line] = chars.into_iter().collect();
+            fs::write(&path, changed.join("\n") + "\n").unwrap();
+            match OrderJournal::open(&path, &key()) {
+                Err(JournalError::Damaged { line: l, .. }) => assert_eq!(l, line + 1),
+                other => panic!("line {line}: expected damage, got {other:?}"),
+            }
+        }
+        // Under another key nothing opens, and nothing is dropped as if torn.
+        fs::write(&path, &text).unwrap();
+        assert!(matches!(
+            OrderJournal::open(&path, &DataKey::from_bytes([1; 32])),
+            Err(JournalError::Damaged { line: 1, .. })
+        ));
+        let (_, unresolved) = OrderJournal::open(&path, &key()).unwrap();
+        assert_eq!(unresolved, vec![intent("a"), intent("b")]);
+
+        // A journal from before sealing: read, and rewritten sealed.
+        let plain = format!(
+            "{}\n",
+            serde_json::to_string(&Record::Intent(intent("p"))).unwrap()
+        );
+        fs::write(&path, plain).unwrap();
+        let (_, unresolved) = OrderJournal::open(&path, &key()).unwrap();
+        assert_eq!(unresolved, vec![intent("p")]);
+        let rewritten = fs::read_to_string(&path).unwrap();
+        assert!(rewritten.starts_with('S') && !rewritten.contains("BTCUSDT"));
+        // A plain line among sealed ones is not a record.
+        fs::write(
+            &path,
+            format!(
+                "{}{}\n",
+                rewritten,
+                serde_json::to_string(&Record::Intent(intent("x"))).unwrap()
+            ),
+        )
+        .unwrap();
+        assert!(matches!(
+            OrderJournal::open(&path, &key()),
+            Err(JournalError::Damaged { line: 2, .. })
+        ));
+    }
+
     fn lines(path: &Path) -> Vec<String> {
+        let sealer = Sealer::new(&key(), SEAL_PURPOSE);
         fs::read_to_string(path)
             .unwrap()
             .lines()
-            .map(str::to_owned)
+            .map(|line| serde_json::to_string(&open_line(&sealer, line).unwrap()).unwrap())
             .collect()
     }
 
@@ -685,7 +848,7 @@ mod tests {
     fn outcomes_ride_with_the_next_intent_and_are_written_at_flush_and_at_close() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.journal");
-        let (journal, _) = OrderJournal::open(&path).unwrap();
+        let (journal, _) = OrderJournal::open(&path, &key()).unwrap();
         journal.record_intent(&intent("a")).unwrap();
         journal.record_outcome("a", &accepted("1")).unwrap();
         assert_eq!(
@@ -711,7 +874,7 @@ mod tests {
         journal.record_outcome("c", &accepted("3")).unwrap();
         drop(journal);
         assert_eq!(lines(&path).len(), 6, "written at close");
-        let (_, unresolved) = OrderJournal::open(&path).unwrap();
+        let (_, unresolved) = OrderJournal::open(&path, &key()).unwrap();
         assert!(unresolved.is_empty(), "{unresolved:?}");
     }
 
@@ -719,7 +882,7 @@ mod tests {
     fn a_note_is_written_at_once_with_the_outcomes_queued_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.journal");
-        let (journal, _) = OrderJournal::open(&path).unwrap();
+        let (journal, _) = OrderJournal::open(&path, &key()).unwrap();
         journal.record_intent(&intent("a")).unwrap();
         journal.record_intent(&intent("b")).unwrap();
         journal.record_outcome("a", &accepted("1")).unwrap();
@@ -730,7 +893,7 @@ mod tests {
         assert!(written[3].contains("\"unknown\""));
         // A crash now (no close): b is still to be resolved, with its note.
         std::mem::forget(journal);
-        let (_, unresolved) = OrderJournal::open(&path).unwrap();
+        let (_, unresolved) = OrderJournal::open(&path, &key()).unwrap();
         assert_eq!(unresolved, vec![intent("b")]);
     }
 
@@ -740,24 +903,24 @@ mod tests {
     fn a_crash_between_intent_and_outcome_leaves_a_resolvable_intent() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("orders.journal");
-        let (journal, _) = OrderJournal::open(&path).unwrap();
+        let (journal, _) = OrderJournal::open(&path, &key()).unwrap();
         journal.record_intent(&intent("a")).unwrap();
         journal.record_outcome("a", &accepted("1")).unwrap();
         // The process dies: no destructor runs, the queued outcome is lost.
         std::mem::forget(journal);
-        let (journal, unresolved) = OrderJournal::open(&path).unwrap();
+        let (journal, unresolved) = OrderJournal::open(&path, &key()).unwrap();
         assert_eq!(unresolved, vec![intent("a")]);
         // Once resolved (and written), it is gone at the next open.
         journal.record_outcome("a", &Outcome::NotPlaced).unwrap();
         drop(journal);
-        let (_, unresolved) = OrderJournal::open(&path).unwrap();
+        let (_, unresolved) = OrderJournal::open(&path, &key()).unwrap();
         assert!(unresolved.is_empty(), "{unresolved:?}");
     }
 
     #[test]
     fn the_time_spent_in_write_and_fdatasync_is_counted() {
         let dir = tempfile::tempdir().unwrap();
-        let (journal, _) = OrderJournal::open(&dir.path().join("orders.journal")).unwrap();
+        let (journal, _) = OrderJournal::open(&dir.path().join("orders.journal"), &key()).unwrap();
         assert_eq!(journal.disk_time(), DiskTime::default());
         journal.record_intent(&intent("a")).unwrap();
         let first = journal.disk_time();
