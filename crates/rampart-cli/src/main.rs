@@ -5,6 +5,8 @@
 //! `rampart preview` prints the exact signed request Rampart would send, without sending it: for
 //! anyone debugging "Signature for this request is not valid". Credentials are read as JSON from
 //! standard input, never from arguments (which other users can see in the process list).
+//! `rampart audit verify` checks the audit journal of a data directory, as the app does at
+//! unlock: the code that opens the vault is read from standard input.
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -41,6 +43,66 @@ enum Command {
     /// reports them at `<base>/sapi/v1/account/apiRestrictions` (Binance's Get API Key
     /// Permission, served on the same address) and prints them as `KEY: <permissions>`.
     Sim(Sim),
+    /// The audit journal.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Verify the audit journal of a data directory against the keychain's anchor, as the
+    /// app does at unlock. Reads one line from standard input: a current code of the
+    /// authenticator, or a recovery code (spent), which opens the vault's data key; it counts
+    /// as an unlock attempt. Exit status 0 when intact, 1 when the journal fails verification,
+    /// 2 when it could not be checked.
+    Verify(AuditVerify),
+}
+
+#[derive(clap::Args)]
+struct AuditVerify {
+    /// The app's data directory (Linux: ~/.local/share/app.rampart.desk).
+    #[arg(long)]
+    data_dir: std::path::PathBuf,
+    /// The keychain namespace: `rampart` for release builds of the app, `rampart-dev` for
+    /// debug builds; default: this build's.
+    #[arg(long)]
+    namespace: Option<String>,
+}
+
+/// Checks the journal; `Ok(true)` when intact. Prints what it found either way.
+fn audit_verify(args: AuditVerify) -> Result<bool, String> {
+    use rampart_engine::Clock as _;
+    let mut code = Zeroizing::new(String::new());
+    std::io::stdin()
+        .read_line(&mut code)
+        .map_err(|e| format!("could not read the code from standard input: {e}"))?;
+    let keychain = match &args.namespace {
+        Some(ns) => rampart_vault::Keychain::with_namespace(ns.as_str()),
+        None => rampart_vault::Keychain::for_current_build(),
+    };
+    let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
+    if !vault.is_enrolled().map_err(|e| e.to_string())? {
+        return Err(format!(
+            "no authenticator is set up in the keychain namespace {}",
+            keychain.namespace()
+        ));
+    }
+    let data_key = vault
+        .unlock(code.trim(), &rampart_engine::SystemClock.moment())
+        .map_err(|e| e.to_string())?;
+    let anchor = rampart_audit::KeychainAnchor::new(keychain, vault.vault_service());
+    let head = rampart_audit::AnchorStore::load(&anchor).map_err(|e| e.to_string())?;
+    let path = args.data_dir.join(rampart_engine::audit::AUDIT_FILE);
+    let v = rampart_audit::verify_file(
+        &path,
+        &rampart_audit::AuditKey::derive(&data_key),
+        head.as_ref(),
+    );
+    println!("{}: {}", path.display(), v.summary());
+    if let (Some(first), Some(last)) = (v.first_ts_ms, v.last_ts_ms) {
+        println!("records from {first} to {last} (ms since the Unix epoch, UTC)");
+    }
+    Ok(v.is_intact())
 }
 
 #[derive(clap::Args)]
@@ -372,6 +434,14 @@ fn main() -> ExitCode {
             Ok(()) => ExitCode::SUCCESS,
             Err(message) => {
                 eprintln!("rampart sim: {message}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Audit(AuditCommand::Verify(args)) => match audit_verify(args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::from(1),
+            Err(message) => {
+                eprintln!("rampart audit verify: {message}");
                 ExitCode::from(2)
             }
         },
