@@ -45,6 +45,7 @@ const COMMANDS: &[&str] = &[
     "audit_status",
     "audit_records",
     "export_audit",
+    "rotate_data_key",
 ];
 
 fn main() {

@@ -289,6 +289,12 @@ pub async fn export_audit(
         .await
 }
 
+/// Seals every file under a new data key (and deletes the old one), after a fresh TOTP code.
+#[tauri::command]
+pub async fn rotate_data_key(desk: DeskState<'_>, code: String) -> Result<(), ApiError> {
+    desk.run(move |d| d.rotate_data_key(&code)).await
+}
+
 /// Where the last use of the kill switch stands, account by account.
 #[tauri::command]
 pub async fn kill_switch_status(desk: DeskState<'_>) -> Result<Option<KillSwitchReport>, ApiError> {

@@ -70,6 +70,7 @@ pub fn run() -> ExitCode {
             commands::audit_status,
             commands::audit_records,
             commands::export_audit,
+            commands::rotate_data_key,
         ])
         .run(tauri::generate_context!());
     match result {

@@ -13,6 +13,7 @@ mod guard_safety;
 mod guard_workspace;
 mod order_engine;
 mod recovery_flow;
+mod rotation_crash;
 mod sealed_files;
 mod supply_chain;
 mod support;

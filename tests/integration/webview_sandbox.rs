@@ -138,6 +138,7 @@ const GATED_CALLS: &[(&str, &str)] = &[
         r#"{"settings": {"breakerScope": "account", "accounts": []}, "code": "123456"}"#,
     ),
     ("audit_status", "{}"),
+    ("rotate_data_key", r#"{"code": "123456"}"#),
     ("audit_records", r#"{"query": {"kinds": ["unlock"]}}"#),
     (
         "export_audit",

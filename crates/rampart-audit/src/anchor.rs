@@ -13,6 +13,10 @@ pub struct Head {
     pub journal: String,
     pub records: u64,
     pub hash: String,
+    /// While the journal is being sealed again under a new key: the hash the same records had
+    /// under the old one (the file is one or the other until the new one is in place).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_hash: Option<String>,
 }
 
 /// Where the head is kept.

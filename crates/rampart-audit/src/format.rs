@@ -25,6 +25,7 @@ const AAD_PREFIX: &[u8] = b"rampart-audit-v1";
 pub type Hash = [u8; 32];
 
 /// The journal's key: derived from the data key, never stored.
+#[derive(Clone)]
 pub struct AuditKey {
     cipher: Aes256Gcm,
 }

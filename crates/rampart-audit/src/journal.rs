@@ -101,6 +101,7 @@ impl Journal {
             journal: hex::encode(inner.id),
             records: inner.records,
             hash: hex::encode(inner.prev),
+            previous_hash: None,
         };
         // Anchored at once when the head moved (a new journal, a torn record cut off), before
         // anything is appended to it.
@@ -241,6 +242,7 @@ impl Journal {
             journal: hex::encode(inner.id),
             records: inner.records,
             hash: hex::encode(inner.prev),
+            previous_hash: None,
         };
         drop(inner);
         let mut shared = self.anchor.lock();
@@ -341,6 +343,97 @@ fn anchor_loop(state: &AnchorState, anchor: &dyn AnchorStore) {
             .wait(shared)
             .unwrap_or_else(PoisonError::into_inner);
     }
+}
+
+/// Seals the journal at `path` again under `new` (a data key rotation), so that a crash at
+/// any point leaves a journal that verifies under one key or the other, and calling it again
+/// finishes the work: the records (their sequence numbers, times and entries) are written
+/// under `new` into a file beside it with the chain made anew; the anchor takes the new head
+/// while keeping the old one's hash; the new file replaces the old; then the old hash goes.
+/// A journal that does not verify under either key is set aside (as at unlock) and a new one
+/// started under `new`.
+pub fn rekey_file(
+    path: &Path,
+    old: &AuditKey,
+    new: &AuditKey,
+    anchor: &dyn AnchorStore,
+    now_ms: i64,
+) -> Result<(), AuditError> {
+    let head = anchor.load()?;
+    if !path.exists() {
+        return Ok(());
+    }
+    // Already under the new key (a rekey cut short after the rename): drop the old hash.
+    let done = verify_file(path, new, head.as_ref());
+    if done.is_intact() {
+        if let Some(h) = head.filter(|h| h.previous_hash.is_some()) {
+            anchor.store(&Head {
+                previous_hash: None,
+                ..h
+            })?;
+        }
+        return Ok(());
+    }
+    let mut records = Vec::new();
+    let found = crate::verify::walk(path, old, head.as_ref(), |c| {
+        if let Some(entry) = c.entry() {
+            records.push((c.seq, c.ts_ms, entry));
+        }
+    });
+    let (Some(id_hex), true) = (found.journal.clone(), found.is_intact()) else {
+        // Neither key opens it whole: kept aside as found, and a new journal begins.
+        let aside = path.with_file_name(format!(
+            "{}.broken-{now_ms}",
+            path.file_name()
+                .map_or("audit.journal".into(), |n| n.to_string_lossy())
+        ));
+        std::fs::rename(path, &aside).map_err(io(path, "moved aside"))?;
+        tracing::error!(summary = %found.summary(), "the audit journal did not verify at the key rotation; set aside");
+        let started = Journal::create(path, new.clone())?;
+        anchor.store(&Head {
+            journal: hex::encode(started.id),
+            records: 0,
+            hash: hex::encode(started.prev),
+            previous_hash: None,
+        })?;
+        return Ok(());
+    };
+    let mut id = [0u8; ID_LEN];
+    hex::decode_to_slice(&id_hex, &mut id).map_err(|e| AuditError::Io {
+        path: path.display().to_string(),
+        what: "read",
+        source: std::io::Error::other(e),
+    })?;
+    let header = format::header(&id);
+    let mut bytes = Vec::with_capacity(header.len() + records.len() * 256);
+    bytes.extend_from_slice(&header);
+    let mut prev = format::sha256(&header);
+    for (seq, ts_ms, entry) in &records {
+        let frame = format::seal_frame(new, &id, *seq, *ts_ms, &prev, entry);
+        prev = format::sha256(&frame);
+        bytes.extend_from_slice(&frame);
+    }
+    let tmp = path.with_extension("journal-rekey");
+    {
+        let mut f = File::create(&tmp).map_err(io(&tmp, "created"))?;
+        f.write_all(&bytes).map_err(io(&tmp, "written"))?;
+        f.sync_all().map_err(io(&tmp, "synced"))?;
+    }
+    let old_hash = found.head_hash.map(hex::encode);
+    anchor.store(&Head {
+        journal: id_hex.clone(),
+        records: records.len() as u64,
+        hash: hex::encode(prev),
+        previous_hash: old_hash,
+    })?;
+    std::fs::rename(&tmp, path).map_err(io(path, "replaced"))?;
+    sync_dir(path);
+    anchor.store(&Head {
+        journal: id_hex,
+        records: records.len() as u64,
+        hash: hex::encode(prev),
+        previous_hash: None,
+    })
 }
 
 /// Makes a rename durable (Unix: fsync the directory); best effort elsewhere.

@@ -29,7 +29,7 @@ mod verify;
 pub use anchor::{AnchorStore, Head, KeychainAnchor};
 pub use entry::{Entry, Kind, Record};
 pub use format::AuditKey;
-pub use journal::{Journal, Opened};
+pub use journal::{Journal, Opened, rekey_file};
 pub use verify::{Problem, ProblemKind, Verification, read_records, verify_file};
 
 /// What can go wrong writing or reading the journal.

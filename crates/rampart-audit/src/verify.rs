@@ -113,6 +113,7 @@ impl Verification {
             journal: self.journal.clone()?,
             records: self.records,
             hash: hex::encode(self.head_hash?),
+            previous_hash: None,
         })
     }
 
@@ -272,7 +273,10 @@ pub fn walk(
                     anchored: a.records,
                 },
             );
-        } else if hash_at_anchor.map(hex::encode).as_deref() != Some(a.hash.as_str()) {
+        } else if !hash_at_anchor
+            .map(hex::encode)
+            .is_some_and(|h| h == a.hash || a.previous_hash.as_deref() == Some(h.as_str()))
+        {
             v.problem = problem(0, 0, ProblemKind::Replaced);
         }
     }

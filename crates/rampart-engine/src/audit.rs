@@ -54,7 +54,9 @@ impl AuditSink {
 
     /// Appends `entry`; `Err` (a message a trader can act on) if it could not be written.
     pub fn try_record(&self, entry: &Entry) -> Result<(), ApiError> {
-        let Some(journal) = self.journal() else {
+        // Held while appending: a key rotation waits for the append, never the other way.
+        let slot = self.journal.read().unwrap_or_else(PoisonError::into_inner);
+        let Some(journal) = slot.as_ref() else {
             return Err(ApiError::new(
                 ErrorCode::Locked,
                 "Rampart is locked: nothing can be recorded in the audit journal.",
@@ -66,6 +68,23 @@ impl AuditSink {
                 format!("{e}. Nothing was done: Rampart acts only on what it can record."),
             )
         })
+    }
+
+    /// Closes the journal (if open), runs `rewrite` (which seals the file again under another
+    /// key), and opens it again with `reopen`; appends wait meanwhile. Should `rewrite` fail,
+    /// the journal is opened again with `fallback` (the file is whole under the old key).
+    pub(crate) fn rekey(
+        &self,
+        rewrite: impl FnOnce() -> Result<(), ApiError>,
+        reopen: impl Fn(bool) -> Result<Journal, ApiError>,
+    ) -> Result<(), ApiError> {
+        let mut slot = self.journal.write().unwrap_or_else(PoisonError::into_inner);
+        let was_open = slot.take().is_some();
+        let rewritten = rewrite();
+        if was_open {
+            *slot = Some(Arc::new(reopen(rewritten.is_ok())?));
+        }
+        rewritten
     }
 
     /// Appends `entry`, logging (not returning) a failure: for what has happened already.

@@ -14,6 +14,7 @@ pub mod kill;
 pub mod live;
 pub mod orders;
 mod preflight;
+mod rotate;
 mod seat;
 mod session;
 mod trading;
@@ -51,6 +52,9 @@ pub struct Desk {
     dead_mans: Mutex<guard_settings::DeadMans>,
     /// The audit journal, open while unlocked.
     audit: Arc<audit::AuditSink>,
+    /// Held while a file of the data directory is read or written under the session's key,
+    /// and through a data key rotation, so that none is written under a key being retired.
+    files: Mutex<()>,
 }
 
 /// What lives only in memory.
@@ -109,6 +113,7 @@ impl Desk {
             live: live::LiveDesk::new(),
             dead_mans: Mutex::default(),
             audit: audit::AuditSink::new(Arc::clone(&clock)),
+            files: Mutex::new(()),
         }
     }
 
@@ -141,6 +146,11 @@ impl Desk {
                     ),
                 ))
             })
+    }
+
+    /// See [`Desk::files`]. Guards no data (a poisoned lock is taken as it is).
+    fn files_lock(&self) -> MutexGuard<'_, ()> {
+        self.files.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn state(&self) -> MutexGuard<'_, State> {

@@ -293,6 +293,8 @@ impl Desk {
     /// with a message naming it (`file_tampered`), rather than opening a workspace where
     /// everything fails. Files from before sealing are sealed here, once.
     fn open_session(&self, data_key: rampart_vault::DataKey) -> Result<(), ApiError> {
+        // A key rotation cut short is finished first: until then files may be under either key.
+        let data_key = self.resume_rotation(data_key)?;
         self.state().session = Some(Session {
             data_key,
             last_activity: self.clock.now(),
@@ -330,6 +332,7 @@ impl Desk {
         &self,
         name: &str,
     ) -> Result<Option<T>, ApiError> {
+        let _files = self.files_lock();
         let key = self.session_key()?;
         let path = self.data_dir.join(name);
         let plain = if self.files_sealed()? {
@@ -355,6 +358,7 @@ impl Desk {
         name: &str,
         value: &T,
     ) -> Result<(), ApiError> {
+        let _files = self.files_lock();
         let key = self.session_key()?;
         write_sealed_json(&self.data_dir.join(name), &key, value)
     }

@@ -27,7 +27,7 @@ use rampart_audit::{Entry, Kind};
 use rampart_core::feed::{Candle, CandleInterval};
 use rampart_guard::{Guard, History, Thresholds};
 
-const JOURNAL_FILE: &str = "orders.journal";
+pub(crate) const JOURNAL_FILE: &str = "orders.journal";
 /// The guard's history of the user's own trading (sizes, hours, rates), kept between sessions.
 pub(crate) const GUARD_HISTORY_FILE: &str = "guard-history.json";
 
@@ -36,7 +36,7 @@ pub(crate) const GUARD_HISTORY_FILE: &str = "guard-history.json";
 /// that a Demo account's orders and positions last as long as the app runs.
 #[derive(Default)]
 pub(crate) struct Trading {
-    engine: Option<Arc<OrderEngine>>,
+    pub(crate) engine: Option<Arc<OrderEngine>>,
     demo: HashMap<String, DemoExchange>,
     /// The last use of the kill switch, its tasks running until they are done.
     kill: Option<crate::kill::KillRun>,
@@ -67,7 +67,7 @@ fn unavailable(message: impl Into<String>) -> ApiError {
 }
 
 impl Desk {
-    fn trading(&self) -> std::sync::MutexGuard<'_, Trading> {
+    pub(crate) fn trading(&self) -> std::sync::MutexGuard<'_, Trading> {
         // Trading holds two Options, each replaced in one assignment: a panic elsewhere cannot
         // leave it half-written.
         self.trading.lock().unwrap_or_else(|p| p.into_inner())
@@ -324,6 +324,7 @@ impl Desk {
 
     fn save_guard_history(&self, engine: &OrderEngine, key: &rampart_vault::DataKey) {
         let history = engine.guard().history().clone();
+        let _files = self.files_lock();
         let path = self.data_dir.join(GUARD_HISTORY_FILE);
         if let Err(e) = write_sealed_json(&path, key, &history) {
             tracing::warn!(error = %e.message, "the guard's history could not be written");

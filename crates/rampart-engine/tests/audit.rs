@@ -285,3 +285,116 @@ async fn a_journal_changed_while_locked_is_found_at_unlock_warned_about_and_set_
     desk.lock().await.unwrap();
     erase(&ns);
 }
+
+/// The data key as the keychain holds it now (what only someone who can read the keychain
+/// could do).
+fn data_key(ns: &str) -> rampart_vault::DataKey {
+    use rampart_vault::SecretStore as _;
+    let keychain = rampart_vault::Keychain::with_namespace(ns);
+    let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
+    let text = keychain
+        .get(&vault.vault_service(), "data-key")
+        .unwrap()
+        .expect("a data key");
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(text.as_bytes(), &mut key).unwrap();
+    rampart_vault::DataKey::from_bytes(key)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rotation_seals_everything_under_a_new_key_and_trading_and_recording_go_on() {
+    let Enrolled {
+        ns,
+        dir,
+        clock,
+        desk,
+        seed,
+    } = enrolled("rotate").await;
+    let demo = desk.list_accounts().unwrap().remove(0);
+    let started = Instant::now();
+    while desk.trading_status().await.unwrap()[0].status.connection != ConnectionState::Ready {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "Demo did not connect"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let ticket = |qty: &str| OrderTicket {
+        symbol: "BTCUSDT".into(),
+        side: Side::Buy,
+        order_type: OrderType::Market,
+        qty: qty.parse().unwrap(),
+        price: None,
+        trigger_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        trigger_by: None,
+        margin_mode: None,
+        position_side: Default::default(),
+    };
+    let placed = desk
+        .place_order(&demo.id, &ticket("0.004"), true, None)
+        .await
+        .unwrap();
+    assert!(matches!(placed, PlaceOutcome::Placed { .. }), "{placed:?}");
+    desk.set_idle_lock(7, &fresh_code(&clock, &seed)).unwrap();
+    let before = desk.audit_records(&AuditQuery::default()).unwrap();
+    let old = data_key(&ns);
+
+    assert_eq!(
+        desk.rotate_data_key("000000").unwrap_err().code,
+        ErrorCode::WrongCode
+    );
+    desk.rotate_data_key(&fresh_code(&clock, &seed)).unwrap();
+    let new = data_key(&ns);
+    assert_ne!(old.bytes(), new.bytes(), "a new data key");
+    let accounts = dir.path().join("accounts.json");
+    let sealed = std::fs::read(&accounts).unwrap();
+    assert!(rampart_vault::sealed::open(&new, "accounts.json", &sealed).is_ok());
+    assert!(rampart_vault::sealed::open(&old, "accounts.json", &sealed).is_err());
+    let journal = dir.path().join("orders.journal");
+    // The order is settled: compacted at the rewrite, the journal holds no open intent.
+    assert!(rampart_engine::orders::OrderJournal::read_all(&journal, &new).is_ok());
+
+    // Nothing lost: the accounts, the setting, every audit record (and the rotation's own).
+    assert_eq!(desk.list_accounts().unwrap(), vec![demo.clone()]);
+    assert_eq!(desk.security_settings().unwrap().idle_lock_minutes, 7);
+    let after = desk.audit_records(&AuditQuery::default()).unwrap();
+    assert_eq!(
+        after.status.state,
+        AuditState::Intact,
+        "{}",
+        after.status.summary
+    );
+    assert_eq!(
+        after.matching,
+        before.matching + 2,
+        "the refused code and the rotation"
+    );
+    assert!(after.records[0].summary.starts_with("Data key rotated"));
+    let same = |r: &rampart_core::audit::AuditRecordView| (r.seq, r.ts_ms, r.summary.clone());
+    assert_eq!(
+        after.records[2..].iter().map(same).collect::<Vec<_>>(),
+        before.records.iter().map(same).collect::<Vec<_>>()
+    );
+
+    // Trading and recording go on under the new key, and the next unlock verifies it all.
+    let placed = desk
+        .place_order(&demo.id, &ticket("0.005"), true, None)
+        .await
+        .unwrap();
+    assert!(matches!(placed, PlaceOutcome::Placed { .. }), "{placed:?}");
+    let records = rampart_engine::orders::OrderJournal::read_all(&journal, &new).unwrap();
+    assert!(
+        records.iter().any(|r| r["event"] == "intent"),
+        "{records:?}"
+    );
+    assert!(rampart_engine::orders::OrderJournal::read_all(&journal, &old).is_err());
+    desk.lock().await.unwrap();
+    desk.unlock(fresh_code(&clock, &seed)).await.unwrap();
+    let status = desk.audit_status().unwrap();
+    assert_eq!(status.state, AuditState::Intact, "{}", status.summary);
+    assert_eq!(desk.security_settings().unwrap().idle_lock_minutes, 7);
+    desk.lock().await.unwrap();
+    erase(&ns);
+}

@@ -15,6 +15,9 @@ const SEED: &str = "totp-seed";
 const RECOVERY: &str = "recovery-codes";
 const GUARD: &str = "unlock-guard";
 const DATA_KEY: &str = "data-key";
+/// The data key a rotation is moving to, kept beside the current one until every file is
+/// sealed under it (a rotation cut short is finished at the next unlock).
+const DATA_KEY_NEXT: &str = "data-key-next";
 /// Present once the data directory's files are sealed under the data key: a plain file is then
 /// refused, never taken as one from before sealing.
 const FILES_SEALED: &str = "files-sealed";
@@ -306,7 +309,15 @@ impl<S: SecretStore> Vault<S> {
     pub fn erase(&self) -> Result<(), VaultError> {
         let _state = self.lock_state();
         let service = self.vault_service();
-        for entry in [SEED, RECOVERY, GUARD, DATA_KEY, FILES_SEALED, AUDIT_HEAD] {
+        for entry in [
+            SEED,
+            RECOVERY,
+            GUARD,
+            DATA_KEY,
+            DATA_KEY_NEXT,
+            FILES_SEALED,
+            AUDIT_HEAD,
+        ] {
             self.store.delete(&service, entry)?;
         }
         Ok(())
@@ -411,17 +422,56 @@ impl<S: SecretStore> Vault<S> {
         self.set(RECOVERY, &text)
     }
 
-    fn data_key_or_create(&self) -> Result<DataKey, VaultError> {
-        if let Some(text) = self.get(DATA_KEY)? {
-            let mut key = Zeroizing::new([0_u8; 32]);
-            hex::decode_to_slice(text.as_bytes(), key.as_mut_slice())
-                .map_err(|_| corrupt("data key"))?;
-            return Ok(DataKey(key));
-        }
+    fn stored_key(&self, entry: &str) -> Result<Option<DataKey>, VaultError> {
+        let Some(text) = self.get(entry)? else {
+            return Ok(None);
+        };
+        let mut key = Zeroizing::new([0_u8; 32]);
+        hex::decode_to_slice(text.as_bytes(), key.as_mut_slice())
+            .map_err(|_| corrupt("data key"))?;
+        Ok(Some(DataKey(key)))
+    }
+
+    fn new_key(&self, entry: &str) -> Result<DataKey, VaultError> {
         let mut key = Zeroizing::new([0_u8; 32]);
         rand::rng().fill_bytes(key.as_mut_slice());
-        self.set(DATA_KEY, &Zeroizing::new(hex::encode(key.as_slice())))?;
+        self.set(entry, &Zeroizing::new(hex::encode(key.as_slice())))?;
         Ok(DataKey(key))
+    }
+
+    fn data_key_or_create(&self) -> Result<DataKey, VaultError> {
+        match self.stored_key(DATA_KEY)? {
+            Some(key) => Ok(key),
+            None => self.new_key(DATA_KEY),
+        }
+    }
+
+    /// The data key a rotation began moving to and did not finish (the process stopped
+    /// mid-way), if any: the files are sealed under it or under the current key, each whole.
+    pub fn pending_rotation(&self) -> Result<Option<DataKey>, VaultError> {
+        self.stored_key(DATA_KEY_NEXT)
+    }
+
+    /// Begins moving to a new data key, or resumes the one begun: the new key is stored beside
+    /// the current one (which stays the data key until [`Vault::finish_rotation`]).
+    pub fn begin_rotation(&self) -> Result<DataKey, VaultError> {
+        let _state = self.lock_state();
+        match self.stored_key(DATA_KEY_NEXT)? {
+            Some(next) => Ok(next),
+            None => self.new_key(DATA_KEY_NEXT),
+        }
+    }
+
+    /// Every file is sealed under the new key: it becomes the data key, and the old one is
+    /// gone. Returns the new data key.
+    pub fn finish_rotation(&self) -> Result<DataKey, VaultError> {
+        let _state = self.lock_state();
+        let next = self
+            .stored_key(DATA_KEY_NEXT)?
+            .ok_or_else(|| corrupt("pending data key"))?;
+        self.set(DATA_KEY, &Zeroizing::new(hex::encode(next.bytes())))?;
+        self.store.delete(&self.vault_service(), DATA_KEY_NEXT)?;
+        Ok(next)
     }
 
     /// Stores an account's credentials in its own keychain entry.

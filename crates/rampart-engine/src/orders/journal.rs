@@ -261,7 +261,6 @@ pub enum JournalError {
 #[derive(Debug)]
 pub struct OrderJournal {
     path: PathBuf,
-    sealer: Sealer,
     state: Mutex<State>,
     /// Nanoseconds spent in write(2) and in fdatasync(2), for [`OrderJournal::disk_time`].
     write_nanos: AtomicU64,
@@ -272,6 +271,8 @@ pub struct OrderJournal {
 #[derive(Debug)]
 struct State {
     file: File,
+    /// The key the records are sealed under (replaced by a data key rotation).
+    sealer: Sealer,
     /// Encoded records not written yet: outcomes queued since the last write, then (while an
     /// intent or a note is being written) that record. Reused, so encoding allocates nothing.
     queued: Vec<u8>,
@@ -333,9 +334,9 @@ impl OrderJournal {
         let len = file.metadata().map_err(io(path, "read"))?.len();
         let journal = OrderJournal {
             path: path.to_owned(),
-            sealer,
             state: Mutex::new(State {
                 file,
+                sealer,
                 queued: Vec::with_capacity(4096),
                 len,
             }),
@@ -347,6 +348,23 @@ impl OrderJournal {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Seals the open journal again under `new` (a data key rotation): what is queued is written
+    /// first, then the file is rewritten (see [`rekey_file`]) and its records are sealed under
+    /// `new` from then on. Orders wait for the lock meanwhile.
+    pub fn rekey(&self, old: &DataKey, new: &DataKey) -> Result<(), JournalError> {
+        let mut state = self.state();
+        let keep_from = state.queued.len();
+        self.write_queued(&mut state, keep_from, Durability::Synced)?;
+        rekey_file(&self.path, old, new)?;
+        state.file = OpenOptions::new()
+            .append(true)
+            .open(&self.path)
+            .map_err(io(&self.path, "opened"))?;
+        state.len = state.file.metadata().map_err(io(&self.path, "read"))?.len();
+        state.sealer = Sealer::new(new, SEAL_PURPOSE);
+        Ok(())
     }
 
     /// Every record of the journal at `path`, opened with `key`, as JSON (for inspection and
@@ -398,7 +416,8 @@ impl OrderJournal {
                 source: std::io::Error::other(e),
             });
         }
-        seal_line(&self.sealer, &json, &mut state.queued);
+        let State { sealer, queued, .. } = state;
+        seal_line(sealer, &json, queued);
         Ok(())
     }
 
@@ -627,6 +646,31 @@ fn compact(
             .map_err(io(dir, "synced"))?;
     }
     Ok(())
+}
+
+/// Seals the journal at `path` again under `new`: its open intents, read with `old`, are
+/// written sealed under `new` to a file beside it, which replaces it (synced, renamed, the
+/// directory synced). At every moment the file opens whole under one key or the other; a file
+/// already under `new` (a rotation cut short after this step) is left as it is.
+pub fn rekey_file(path: &Path, old: &DataKey, new: &DataKey) -> Result<(), JournalError> {
+    let open = |key: &DataKey| -> Result<Option<Vec<(Intent, Option<String>)>>, JournalError> {
+        match File::open(path) {
+            Ok(file) => read_unresolved(path, file, &Sealer::new(key, SEAL_PURPOSE)).map(Some),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(path, "read")(e)),
+        }
+    };
+    let new_sealer = Sealer::new(new, SEAL_PURPOSE);
+    let is_plain = fs::read(path).is_ok_and(|b| b.first() == Some(&b'{'));
+    match open(new) {
+        Ok(None) => return Ok(()),
+        Ok(Some(_)) if !is_plain => return Ok(()),
+        _ => {}
+    }
+    match open(old)? {
+        None => Ok(()),
+        Some(unresolved) => compact(path, &unresolved, &new_sealer),
+    }
 }
 
 /// The purpose the journal's key is derived for (and bound into every line).

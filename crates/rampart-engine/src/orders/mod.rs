@@ -17,7 +17,7 @@ pub mod validate;
 pub use engine::{AccountStatus, ConnectionState, OrderEngine, PendingOrderView};
 pub use guarded::{AccountFacts, Consent, NoAccountFacts, PlaceOutcome};
 pub(crate) use guarded::{now as guard_now, whole_leverage};
-pub use journal::{DiskTime, Intent, JournalError, OrderJournal, Outcome};
+pub use journal::{DiskTime, Intent, JournalError, OrderJournal, Outcome, rekey_file};
 pub use resolve::ResolvePolicy;
 
 use rampart_core::trading::{MarginMode, OrderAck, PositionSide, TriggerBy};
