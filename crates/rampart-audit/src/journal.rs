@@ -29,6 +29,8 @@ struct Inner {
     records: u64,
     prev: Hash,
     len: u64,
+    /// Records written since the last fdatasync.
+    unsynced: bool,
 }
 
 /// The open journal. Appends are serialised; share it behind an `Arc`.
@@ -180,6 +182,7 @@ impl Journal {
             records: 0,
             prev: format::sha256(&header),
             len: header.len() as u64,
+            unsynced: false,
         })
     }
 
@@ -212,6 +215,7 @@ impl Journal {
             records: v.records,
             prev: v.head_hash.unwrap_or_default(),
             len: v.intact_len,
+            unsynced: false,
         })
     }
 
@@ -222,6 +226,18 @@ impl Journal {
     /// Appends `entry` at `ts_ms`; returns its sequence number once it is on disk
     /// (written and `fdatasync`ed). The anchor follows in the background.
     pub fn append(&self, ts_ms: i64, entry: &Entry) -> Result<u64, AuditError> {
+        self.append_with(ts_ms, entry, true)
+    }
+
+    /// Appends `entry` to the file without waiting for the disk: written (a crash of the
+    /// process loses nothing), made durable by the next [`Journal::append`] or at close. For a
+    /// record that precedes, on the same path, one that is synced anyway (a request is
+    /// followed by its answer).
+    pub fn append_written(&self, ts_ms: i64, entry: &Entry) -> Result<u64, AuditError> {
+        self.append_with(ts_ms, entry, false)
+    }
+
+    fn append_with(&self, ts_ms: i64, entry: &Entry, sync: bool) -> Result<u64, AuditError> {
         let mut inner = self.inner();
         let seq = inner.records;
         let frame = format::seal_frame(&inner.key, &inner.id, seq, ts_ms, &inner.prev, entry);
@@ -229,7 +245,8 @@ impl Journal {
         let written = inner
             .file
             .write_all(&frame)
-            .and_then(|()| inner.file.sync_data());
+            .and_then(|()| if sync { inner.file.sync_data() } else { Ok(()) });
+        inner.unsynced = !sync;
         if let Err(e) = written {
             // Never leave half a record for the next one to follow.
             let _ = inner.file.set_len(inner.len);
@@ -293,6 +310,14 @@ impl Journal {
 
 impl Drop for Journal {
     fn drop(&mut self) {
+        {
+            let inner = self.inner();
+            if inner.unsynced
+                && let Err(e) = inner.file.sync_data()
+            {
+                tracing::warn!(error = %e, "the audit journal could not be synced at close");
+            }
+        }
         if let Err(e) = self.flush_anchor(Duration::from_secs(5)) {
             tracing::warn!(error = %e, "the audit anchor is behind the journal at close");
         }

@@ -301,3 +301,21 @@ fn concurrent_appends_each_get_their_own_place_in_the_chain() {
     assert!(v.is_intact(), "{}", v.summary());
     assert_eq!(v.records, 320);
 }
+
+#[test]
+fn a_record_written_without_a_sync_is_made_durable_by_the_next_and_at_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.journal");
+    let anchor = anchor();
+    let opened = Journal::open(&path, key(), anchor.clone(), T0).unwrap();
+    opened.journal.append_written(T0, &entry(1)).unwrap();
+    opened.journal.append(T0, &entry(2)).unwrap();
+    opened.journal.append_written(T0, &entry(3)).unwrap();
+    drop(opened);
+    let (records, v) = read_records(&path, &key(), Some(&head(&anchor)));
+    assert!(v.is_intact(), "{}", v.summary());
+    assert_eq!(
+        records.iter().map(|r| r.entry.clone()).collect::<Vec<_>>(),
+        vec![entry(1), entry(2), entry(3)]
+    );
+}

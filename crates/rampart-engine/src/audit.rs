@@ -54,6 +54,10 @@ impl AuditSink {
 
     /// Appends `entry`; `Err` (a message a trader can act on) if it could not be written.
     pub fn try_record(&self, entry: &Entry) -> Result<(), ApiError> {
+        self.append(entry, true)
+    }
+
+    fn append(&self, entry: &Entry, sync: bool) -> Result<(), ApiError> {
         // Held while appending: a key rotation waits for the append, never the other way.
         let slot = self.journal.read().unwrap_or_else(PoisonError::into_inner);
         let Some(journal) = slot.as_ref() else {
@@ -62,7 +66,12 @@ impl AuditSink {
                 "Rampart is locked: nothing can be recorded in the audit journal.",
             ));
         };
-        journal.append(self.now_ms(), entry).map(drop).map_err(|e| {
+        let appended = if sync {
+            journal.append(self.now_ms(), entry)
+        } else {
+            journal.append_written(self.now_ms(), entry)
+        };
+        appended.map(drop).map_err(|e| {
             ApiError::new(
                 ErrorCode::DataDirUnavailable,
                 format!("{e}. Nothing was done: Rampart acts only on what it can record."),
@@ -89,10 +98,20 @@ impl AuditSink {
 
     /// Appends `entry`, logging (not returning) a failure: for what has happened already.
     pub fn record(&self, entry: Entry) {
+        self.record_with(entry, true);
+    }
+
+    /// [`AuditSink::record`] without waiting for the disk (synced with the next record): for
+    /// a request about to be sent, whose intent is on disk already and whose answer is synced.
+    pub fn record_written(&self, entry: Entry) {
+        self.record_with(entry, false);
+    }
+
+    fn record_with(&self, entry: Entry, sync: bool) {
         if self.journal().is_none() {
             return;
         }
-        if let Err(e) = self.try_record(&entry) {
+        if let Err(e) = self.append(&entry, sync) {
             tracing::warn!(error = %e.message, kind = entry.kind.as_str(), "not recorded in the audit journal");
         }
     }
@@ -111,7 +130,7 @@ impl rampart_venues::wire::WireLog for WireAudit {
                 .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
                 .collect();
         let signature = hex::encode(sha2::Sha256::digest(request.signature.as_bytes()));
-        self.sink.record(
+        self.sink.record_written(
             Entry::new(
                 Kind::Request,
                 format!("{} {}", request.method, request.path),

@@ -653,7 +653,8 @@ fn compact(
 /// directory synced). At every moment the file opens whole under one key or the other; a file
 /// already under `new` (a rotation cut short after this step) is left as it is.
 pub fn rekey_file(path: &Path, old: &DataKey, new: &DataKey) -> Result<(), JournalError> {
-    let open = |key: &DataKey| -> Result<Option<Vec<(Intent, Option<String>)>>, JournalError> {
+    type Open = Option<Vec<(Intent, Option<String>)>>;
+    let open = |key: &DataKey| -> Result<Open, JournalError> {
         match File::open(path) {
             Ok(file) => read_unresolved(path, file, &Sealer::new(key, SEAL_PURPOSE)).map(Some),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
