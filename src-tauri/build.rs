@@ -46,6 +46,7 @@ const COMMANDS: &[&str] = &[
     "audit_records",
     "export_audit",
     "rotate_data_key",
+    "set_key_age_limit",
 ];
 
 fn main() {

@@ -289,6 +289,16 @@ pub async fn export_audit(
         .await
 }
 
+/// Sets the age past which an exchange API key raises a reminder, after a fresh TOTP code.
+#[tauri::command]
+pub async fn set_key_age_limit(
+    desk: DeskState<'_>,
+    days: u32,
+    code: String,
+) -> Result<SecuritySettings, ApiError> {
+    desk.run(move |d| d.set_key_age_limit(days, &code)).await
+}
+
 /// Seals every file under a new data key (and deletes the old one), after a fresh TOTP code.
 #[tauri::command]
 pub async fn rotate_data_key(desk: DeskState<'_>, code: String) -> Result<(), ApiError> {

@@ -71,6 +71,7 @@ pub fn run() -> ExitCode {
             commands::audit_records,
             commands::export_audit,
             commands::rotate_data_key,
+            commands::set_key_age_limit,
         ])
         .run(tauri::generate_context!());
     match result {

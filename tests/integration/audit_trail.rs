@@ -131,6 +131,40 @@ async fn the_viewer_shows_filters_and_exports_the_sessions_records_and_a_changed
 
     // Closed, the journal is changed (one byte of its last record); at the next unlock the
     // workspace says so in red, and the Audit page shows where and why.
+    // The account shows its key's age (made today: no reminder).
+    app.click("[data-testid=nav-accounts]").await;
+    app.wait_text("[data-testid=key-age]", |t| t.starts_with("0 days"))
+        .await;
+    assert_eq!(
+        app.eval("return document.querySelector('[data-testid=key-rotate]') === null;")
+            .await,
+        Value::Bool(true)
+    );
+
+    // The data key rotated from Security, with a code: everything still opens, and the
+    // journal, read again, is intact with the rotation in it.
+    app.click("[data-testid=nav-settings]").await;
+    app.type_into("[data-testid=rotate-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=rotate-submit]").await;
+    app.wait_text("[data-testid=rotate-message]", |t| {
+        t.starts_with("Every file is now sealed")
+    })
+    .await;
+    app.click("[data-testid=nav-audit]").await;
+    app.wait_text("[data-testid=audit-state]", |t| t == "Intact")
+        .await;
+    let rotated = app
+        .invoke(
+            "const page = await invoke('audit_records', { query: { kinds: ['audit'] } });
+             return page.records.map((r) => r.summary);",
+        )
+        .await;
+    assert!(
+        rotated[0].as_str().unwrap().starts_with("Data key rotated"),
+        "{rotated}"
+    );
+
     let account_id = app
         .invoke("return (await invoke('list_accounts', {}))[0].id;")
         .await;

@@ -139,6 +139,7 @@ const GATED_CALLS: &[(&str, &str)] = &[
     ),
     ("audit_status", "{}"),
     ("rotate_data_key", r#"{"code": "123456"}"#),
+    ("set_key_age_limit", r#"{"days": 30, "code": "123456"}"#),
     ("audit_records", r#"{"query": {"kinds": ["unlock"]}}"#),
     (
         "export_audit",

@@ -80,12 +80,29 @@ pub struct AccountView {
 #[ts(rename_all = "camelCase")]
 pub struct SecuritySettings {
     pub idle_lock_minutes: u32,
+    /// An exchange API key older than this many days raises a reminder to replace it.
+    #[serde(default = "default_key_max_age_days")]
+    pub key_max_age_days: u32,
+}
+
+fn default_key_max_age_days() -> u32 {
+    DEFAULT_KEY_MAX_AGE_DAYS
+}
+
+/// The shortest and longest age limit for exchange API keys, in days.
+pub const KEY_MAX_AGE_DAYS: std::ops::RangeInclusive<u32> = 7..=365;
+pub const DEFAULT_KEY_MAX_AGE_DAYS: u32 = 90;
+
+/// Whole days from `created_at_ms` to `now_ms` (0 for a time in the future).
+pub fn key_age_days(created_at_ms: u64, now_ms: u64) -> u64 {
+    now_ms.saturating_sub(created_at_ms) / 86_400_000
 }
 
 impl Default for SecuritySettings {
     fn default() -> Self {
         Self {
             idle_lock_minutes: DEFAULT_IDLE_LOCK_MINUTES,
+            key_max_age_days: DEFAULT_KEY_MAX_AGE_DAYS,
         }
     }
 }

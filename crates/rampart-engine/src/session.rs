@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rampart_core::session::{
-    AccountView, EnrolmentView, Environment, IDLE_LOCK_MINUTES, LockPhase, RecoveryCodesView,
-    SecuritySettings, SessionStatus,
+    AccountView, EnrolmentView, Environment, IDLE_LOCK_MINUTES, KEY_MAX_AGE_DAYS, LockPhase,
+    RecoveryCodesView, SecuritySettings, SessionStatus,
 };
 use rampart_core::{ApiError, ErrorCode, Venue};
 use rampart_vault::{CodeError, Credentials, Vault};
@@ -193,7 +193,10 @@ impl Desk {
         }
         let settings = self
             .read_file::<SecuritySettings>(SETTINGS_FILE)?
-            .filter(|s| IDLE_LOCK_MINUTES.contains(&s.idle_lock_minutes))
+            .filter(|s| {
+                IDLE_LOCK_MINUTES.contains(&s.idle_lock_minutes)
+                    && KEY_MAX_AGE_DAYS.contains(&s.key_max_age_days)
+            })
             .unwrap_or_default();
         self.state().settings = Some(settings.clone());
         Ok(settings)
@@ -743,9 +746,11 @@ impl Desk {
             )));
         }
         self.step_up(code)?;
-        let before = self.settings_now()?.idle_lock_minutes;
+        let current = self.settings_now()?;
+        let before = current.idle_lock_minutes;
         let settings = SecuritySettings {
             idle_lock_minutes: minutes,
+            ..current
         };
         self.write_file(SETTINGS_FILE, &settings)?;
         self.audit.record(
@@ -754,6 +759,35 @@ impl Desk {
                 format!("Idle lock set to {minutes} minutes (was {before})"),
             )
             .detail(serde_json::json!({ "idleLockMinutes": { "from": before, "to": minutes } })),
+        );
+        self.state().settings = Some(settings.clone());
+        Ok(settings)
+    }
+
+    /// Sets the age (days) past which an exchange API key raises a reminder to replace it.
+    pub fn set_key_age_limit(&self, days: u32, code: &str) -> Result<SecuritySettings, ApiError> {
+        self.require_unlocked()?;
+        if !KEY_MAX_AGE_DAYS.contains(&days) {
+            return Err(invalid(format!(
+                "Choose a key age limit between {} and {} days.",
+                KEY_MAX_AGE_DAYS.start(),
+                KEY_MAX_AGE_DAYS.end()
+            )));
+        }
+        self.step_up(code)?;
+        let current = self.settings_now()?;
+        let before = current.key_max_age_days;
+        let settings = SecuritySettings {
+            key_max_age_days: days,
+            ..current
+        };
+        self.write_file(SETTINGS_FILE, &settings)?;
+        self.audit.record(
+            Entry::new(
+                Kind::Settings,
+                format!("API key age limit set to {days} days (was {before})"),
+            )
+            .detail(serde_json::json!({ "keyMaxAgeDays": { "from": before, "to": days } })),
         );
         self.state().settings = Some(settings.clone());
         Ok(settings)

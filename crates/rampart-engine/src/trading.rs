@@ -293,11 +293,39 @@ impl Desk {
         Ok(())
     }
 
+    /// A reminder (a guard warning, an OS notification) for each account whose API key is
+    /// older than the limit in Security settings, at every unlock.
+    fn remind_old_keys<'a>(&self, accounts: impl Iterator<Item = &'a AccountView>) {
+        let (Ok(settings), Ok(engine)) = (self.security_settings(), self.order_engine()) else {
+            return;
+        };
+        let now = self.clock.now_millis();
+        let mut guard = engine.guard();
+        for account in accounts {
+            let age = rampart_core::session::key_age_days(account.created_at, now);
+            if age >= u64::from(settings.key_max_age_days) {
+                guard.key_too_old(
+                    &account.id,
+                    &account.label,
+                    age,
+                    settings.key_max_age_days,
+                    crate::orders::guard_now(),
+                );
+            }
+        }
+    }
+
     /// Connects every account (after unlock). Accounts connect in the background; orders
     /// journaled before a restart are resolved before their accounts take new ones.
     pub(crate) async fn connect_accounts(self: &Arc<Self>) -> Result<(), ApiError> {
         let plan = self.run(|d| d.accounts_to_connect()).await?;
         self.run(|d| d.order_engine().map(drop)).await?;
+        let accounts: Vec<AccountView> = plan.iter().map(|(a, _)| a.clone()).collect();
+        self.run(move |d| {
+            d.remind_old_keys(accounts.iter());
+            Ok(())
+        })
+        .await?;
         for (account, credentials) in plan {
             self.connect_one(&account, &credentials)?;
         }

@@ -380,6 +380,27 @@ impl Guard {
         );
     }
 
+    /// The account's API key is `age_days` old, past the `limit_days` the user set.
+    pub fn key_too_old(
+        &mut self,
+        account: &str,
+        label: &str,
+        age_days: u64,
+        limit_days: u32,
+        at: Moment,
+    ) {
+        let mut w = Warning::new(
+            WarningKind::KeyOld,
+            Severity::Warning,
+            format!(
+                "The API key of \"{label}\" is {age_days} days old, past your {limit_days}-day limit"
+            ),
+            "Create a new key at the venue (trading only, restricted to your IP), add the account with it, then remove this one and delete the old key at the venue",
+        );
+        w.account = Some(account.to_owned());
+        self.raise(w, at);
+    }
+
     /// The audit journal failed verification at unlock (`why`: where the chain ends and why).
     pub fn audit_broken(&mut self, why: &str, at: Moment) {
         self.raise(

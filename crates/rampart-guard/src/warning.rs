@@ -71,6 +71,8 @@ pub enum WarningKind {
     KillSwitch,
     /// The audit journal failed verification at unlock.
     AuditBroken,
+    /// The account's API key is older than the age limit set in Security.
+    KeyOld,
 }
 
 /// One warning: what was seen, with the figures, and what to do about it.

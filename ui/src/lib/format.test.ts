@@ -3,6 +3,7 @@ import type { AccountStatus } from "./bindings/AccountStatus";
 import {
   connectionText,
   credentialLabels,
+  keyAge,
   environmentName,
   formatWait,
   groupsOfFour,
@@ -79,5 +80,14 @@ describe("connectionText", () => {
   it("marks the built-in simulator's accounts as Demo", () => {
     expect(isDemo({ venue: "demo" })).toBe(true);
     expect(isDemo({ venue: "binance_usdm" })).toBe(false);
+  });
+});
+
+describe("keyAge", () => {
+  const day = 86_400_000;
+  it("counts whole days and flags a key at or past the limit", () => {
+    expect(keyAge(0, 89 * day + day - 1, 90)).toEqual({ days: 89, old: false });
+    expect(keyAge(0, 90 * day, 90)).toEqual({ days: 90, old: true });
+    expect(keyAge(5 * day, 0, 90)).toEqual({ days: 0, old: false });
   });
 });

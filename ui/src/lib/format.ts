@@ -105,6 +105,13 @@ export function groupsOfFour(text: string): string {
   return text.replace(/(.{4})(?=.)/g, "$1 ");
 }
 
+/** Whole days from `createdAtMs` to `nowMs` (as Rust's `key_age_days`), and whether the key is
+ * past `limitDays`. */
+export function keyAge(createdAtMs: number, nowMs: number, limitDays: number): { days: number; old: boolean } {
+  const days = Math.max(0, Math.floor((nowMs - createdAtMs) / 86_400_000));
+  return { days, old: days >= limitDays };
+}
+
 export function formatDate(millis: number): string {
   return new Date(millis).toLocaleString();
 }

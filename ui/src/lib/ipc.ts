@@ -78,6 +78,7 @@ export interface Commands {
   set_guard_settings: { args: { settings: GuardSettings; code: string }; result: GuardSettingsView };
   audit_status: { args: None; result: AuditStatus };
   audit_records: { args: { query: AuditQuery }; result: AuditPage };
+  set_key_age_limit: { args: { days: number; code: string }; result: SecuritySettings };
   rotate_data_key: { args: { code: string }; result: null };
   export_audit: { args: { query: AuditQuery; format: AuditFormat; code: string }; result: AuditExported };
 }

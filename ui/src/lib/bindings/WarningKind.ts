@@ -3,4 +3,4 @@
 /**
  * Which rule raised a warning. Stable names: they cross IPC and are kept in the history.
  */
-export type WarningKind = "price_band" | "order_notional" | "position_notional" | "leverage" | "open_orders" | "duplicate_order" | "reduce_only" | "unusual_size" | "burst" | "unusual_hour" | "new_instrument" | "new_venue" | "churn" | "rejections" | "clock_offset" | "foreign_activity" | "unlock_failures" | "unlock_hour" | "new_seat" | "key_can_withdraw" | "key_not_ip_restricted" | "key_read_only" | "kill_switch" | "audit_broken";
+export type WarningKind = "price_band" | "order_notional" | "position_notional" | "leverage" | "open_orders" | "duplicate_order" | "reduce_only" | "unusual_size" | "burst" | "unusual_hour" | "new_instrument" | "new_venue" | "churn" | "rejections" | "clock_offset" | "foreign_activity" | "unlock_failures" | "unlock_hour" | "new_seat" | "key_can_withdraw" | "key_not_ip_restricted" | "key_read_only" | "kill_switch" | "audit_broken" | "key_old";
