@@ -27,6 +27,8 @@ pub fn run() -> ExitCode {
             let desk = std::sync::Arc::new(rampart_engine::Desk::new(data_dir));
             tauri::async_runtime::spawn(desk.clone().watch_idle());
             tauri::async_runtime::spawn(notify_warnings(app.handle().clone(), desk.clone()));
+            #[cfg(unix)]
+            tauri::async_runtime::spawn(lock_on_signal(app.handle().clone(), desk.clone()));
             app.manage(desk);
             Ok(())
         })
@@ -73,14 +75,53 @@ pub fn run() -> ExitCode {
             commands::rotate_data_key,
             commands::set_key_age_limit,
         ])
-        .run(tauri::generate_context!());
+        .build(tauri::generate_context!());
     match result {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(app) => {
+            // Quitting locks first: the venue connections close (so each venue's dead man's
+            // switch sees Rampart go silent), the guard's history is saved, and the audit
+            // journal records the lock and is made durable and anchored.
+            app.run(|handle, event| {
+                if let tauri::RunEvent::Exit = event
+                    && let Some(desk) = handle.try_state::<std::sync::Arc<rampart_engine::Desk>>()
+                    && let Err(e) = desk.lock_on_quit()
+                {
+                    tracing::warn!(error = %e.message, "could not lock at quit");
+                }
+            });
+            ExitCode::SUCCESS
+        }
         Err(err) => {
             eprintln!("Rampart could not start: {err}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// SIGTERM, SIGHUP or SIGINT (a logout, a shutdown, `kill`, Ctrl+C in a terminal): Rampart locks
+/// as it does when its window closes, then exits.
+#[cfg(unix)]
+async fn lock_on_signal(app: tauri::AppHandle, desk: std::sync::Arc<rampart_engine::Desk>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::warn!("signals cannot be watched: a kill will not lock first");
+        return;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+        _ = int.recv() => {}
+    }
+    tracing::info!("asked to stop: locking, then exiting");
+    let locked = tauri::async_runtime::spawn_blocking(move || desk.lock_on_quit()).await;
+    if let Ok(Err(e)) = locked {
+        tracing::warn!(error = %e.message, "could not lock before exiting");
+    }
+    app.exit(0);
 }
 
 /// How often the guard's list is looked at for warnings to notify.

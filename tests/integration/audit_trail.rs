@@ -169,6 +169,21 @@ async fn the_viewer_shows_filters_and_exports_the_sessions_records_and_a_changed
         .invoke("return (await invoke('list_accounts', {}))[0].id;")
         .await;
     let account_id = account_id.as_str().unwrap().to_owned();
+    // Asked to stop (a logout, a shutdown): Rampart locks, then exits.
+    let (pid, _) = app.app_processes()[0].clone();
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    for _ in 0..100 {
+        if !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z "))
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let root = app.quit_keeping_root().await;
     let data = root.path().join("data").join(APP_IDENTIFIER);
 
@@ -215,6 +230,28 @@ async fn the_viewer_shows_filters_and_exports_the_sessions_records_and_a_changed
             );
         }
     }
+    // The stop locked first: the next unlock finds the lock recorded.
+    let app = App::start_in(
+        Launch {
+            dbus_session: true,
+            ..Launch::default()
+        },
+        root,
+    )
+    .await;
+    unlock(&app, &mut phone).await;
+    let locks = app
+        .invoke(
+            "const page = await invoke('audit_records', { query: { kinds: ['lock', 'unlock'] } });
+             return page.records.map((r) => r.summary);",
+        )
+        .await;
+    assert_eq!(
+        locks,
+        serde_json::json!(["Unlocked", "Locked: Rampart was closed"]),
+        "{locks}"
+    );
+    let root = app.quit_keeping_root().await;
     let journal = data.join("audit.journal");
     let mut bytes = std::fs::read(&journal).unwrap();
     let at = bytes.len() / 2;

@@ -560,8 +560,17 @@ impl Desk {
 
     /// The blocking part of [`Desk::lock`].
     pub fn lock_blocking(&self) -> Result<SessionStatus, ApiError> {
+        self.lock_by("user", "Locked")
+    }
+
+    /// Locks as the app quits (see [`Desk::lock_blocking`]).
+    pub fn lock_on_quit(&self) -> Result<SessionStatus, ApiError> {
+        self.lock_by("quit", "Locked: Rampart was closed")
+    }
+
+    fn lock_by(&self, by: &str, summary: &str) -> Result<SessionStatus, ApiError> {
         self.audit
-            .record(Entry::new(Kind::Lock, "Locked").detail(serde_json::json!({ "by": "user" })));
+            .record(Entry::new(Kind::Lock, summary).detail(serde_json::json!({ "by": by })));
         let session = self.state().session.take();
         self.close_audit();
         self.disconnect_accounts(session.as_ref().map(|s| &s.data_key));
