@@ -129,7 +129,9 @@ impl rampart_venues::wire::WireLog for WireAudit {
             form_urlencoded::parse(request.params.as_bytes())
                 .map(|(k, v)| (k.into_owned(), serde_json::Value::String(v.into_owned())))
                 .collect();
-        let signature = hex::encode(sha2::Sha256::digest(request.signature.as_bytes()));
+        let signature = request
+            .signature
+            .map(|s| hex::encode(sha2::Sha256::digest(s.as_bytes())));
         self.sink.record_written(
             Entry::new(
                 Kind::Request,

@@ -133,6 +133,20 @@ async fn what_the_user_did_is_recorded_read_back_filtered_and_exported() {
             .as_str()
             .is_some_and(|id| !id.is_empty())
     );
+    // A request that carries only the API key (the user-data stream's listen key) is there
+    // too, with no signature to hash; the listen key it got back is not.
+    let listen = page
+        .records
+        .iter()
+        .find(|r| r.kind == AuditKind::Request && r.summary == "POST /fapi/v1/listenKey")
+        .expect("the listen-key request");
+    assert!(listen.detail["signatureSha256"].is_null());
+    assert!(
+        page.records
+            .iter()
+            .all(|r| !r.detail.to_string().contains("listenKey\":")),
+        "no listen key recorded"
+    );
     // No key, no secret anywhere in the records.
     let everything = serde_json::to_string(&page.records).unwrap();
     let credentials =

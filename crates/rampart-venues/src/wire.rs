@@ -1,4 +1,5 @@
-//! What a connector reports of each signed request it sends and each answer it reads, for the
+//! What a connector reports of each request it sends with the account's key (signed, or with
+//! the API key alone) and each answer it reads, for the
 //! audit trail: never the key (it travels in a header), of the signature only what the caller
 //! chooses to keep (the audit keeps a hash).
 
@@ -9,8 +10,9 @@ pub struct WireRequest<'a> {
     pub path: &'a str,
     /// The signed parameters, form-encoded, without the signature.
     pub params: &'a str,
-    /// The signature as sent.
-    pub signature: &'a str,
+    /// The signature as sent (`None` for a request that carries only the API key, such as
+    /// the user-data stream's listen-key requests).
+    pub signature: Option<&'a str>,
 }
 
 /// The venue's answer to one.

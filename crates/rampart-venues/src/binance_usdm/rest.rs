@@ -529,10 +529,14 @@ impl RestClient {
         self
     }
 
-    /// `signed`: the form-encoded parameters with `&signature=…` last, as sent.
+    /// `signed`: the form-encoded parameters with `&signature=…` last, as sent (empty for a
+    /// request that carries only the API key).
     fn log_sent(&self, method: &str, path: &str, signed: &str) {
         let Some(wire) = &self.wire else { return };
-        let (params, signature) = signed.rsplit_once("&signature=").unwrap_or((signed, ""));
+        let (params, signature) = match signed.rsplit_once("&signature=") {
+            Some((params, signature)) => (params, Some(signature)),
+            None => (signed, None),
+        };
         wire.sent(&crate::wire::WireRequest {
             method,
             path,
@@ -1164,9 +1168,12 @@ impl RestClient {
     ) -> Result<serde_json::Value, VenueError> {
         let request = self
             .http
-            .request(method, format!("{}{path}", self.base))
+            .request(method.clone(), format!("{}{path}", self.base))
             .header(API_KEY_HEADER, self.api_key.as_str());
-        parse_json(&self.send(request, weight, false).await?)
+        self.log_sent(method.as_str(), path, "");
+        let answer = self.send(request, weight, false).await;
+        self.log_answer(method.as_str(), path, &answer);
+        parse_json(&answer?)
     }
 
     /// Start User Data Stream: `POST /fapi/v1/listenKey` (weight 1). Returns the listenKey (the
