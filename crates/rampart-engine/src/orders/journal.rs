@@ -371,24 +371,11 @@ impl OrderJournal {
     /// tests; a torn last line is left out).
     pub fn read_all(path: &Path, key: &DataKey) -> Result<Vec<serde_json::Value>, JournalError> {
         let text = fs::read_to_string(path).map_err(io(path, "read"))?;
-        let sealer = Sealer::new(key, SEAL_PURPOSE);
-        let complete = text.ends_with('\n');
-        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-        let mut out = Vec::with_capacity(lines.len());
-        for (index, line) in lines.iter().enumerate() {
-            match open_line(&sealer, line) {
-                Ok(record) => out.push(serde_json::to_value(record).unwrap_or_default()),
-                Err(_) if index + 1 == lines.len() && !complete => {}
-                Err(detail) => {
-                    return Err(JournalError::Damaged {
-                        path: path.to_owned(),
-                        line: index + 1,
-                        detail,
-                    });
-                }
-            }
-        }
-        Ok(out)
+        let (records, _) = parse_records(path, &text, &Sealer::new(key, SEAL_PURPOSE))?;
+        Ok(records
+            .iter()
+            .map(|r| serde_json::to_value(r).unwrap_or_default())
+            .collect())
     }
 
     /// The time spent in write(2) and fdatasync(2) since the journal was opened: how long
@@ -528,30 +515,23 @@ impl Drop for OrderJournal {
 }
 
 /// The intents without an outcome, each with the last "unknown" reason seen for it.
-fn read_unresolved(
+/// The journal's records as read from `text`, and whether it was written before sealing
+/// (every line plain JSON; a plain line among sealed ones is damage). Every record is written
+/// with its newline: a last line without one is the record being written when the process
+/// died, and is left out. A whole line that does not open is damage, even the last.
+fn parse_records(
     path: &Path,
-    file: File,
+    text: &str,
     sealer: &Sealer,
-) -> Result<Vec<(Intent, Option<String>)>, JournalError> {
-    let mut text = String::new();
-    BufReader::new(file)
-        .read_to_string(&mut text)
-        .map_err(io(path, "read"))?;
-    // Every record is written with its newline: a last line without one is the record being
-    // written when the process died. A whole line that does not open is damage, even last.
+) -> Result<(Vec<Record>, bool), JournalError> {
     let torn_possible = !text.is_empty() && !text.ends_with('\n');
     let lines: Vec<&str> = text.lines().collect();
-    // Written before sealing: every line plain JSON. A plain line among sealed ones is damage.
     let plain = lines
         .iter()
         .find(|l| !l.trim().is_empty())
         .is_some_and(|l| l.trim_start().starts_with('{'));
-    if plain {
-        tracing::info!(path = %path.display(), "an order journal from before sealing: read once, rewritten sealed");
-    }
-    let mut order: Vec<String> = Vec::new();
-    let mut open: HashMap<String, (Intent, Option<String>)> = HashMap::new();
     let last = lines.len().saturating_sub(1);
+    let mut records = Vec::with_capacity(lines.len());
     for (index, line) in lines.iter().enumerate() {
         if line.trim().is_empty() {
             continue;
@@ -561,22 +541,47 @@ fn read_unresolved(
         } else {
             open_line(sealer, line)
         };
-        let record: Record = match parsed {
-            Ok(record) => record,
+        match parsed {
+            Ok(record) => records.push(record),
             // The record being written when the process died: lost, and nothing was sent for it
             // (an intent is synced before sending).
             Err(e) if index == last && torn_possible => {
                 tracing::warn!(path = %path.display(), %e, "ignoring a torn last journal line");
-                continue;
             }
-            Err(e) => {
+            Err(detail) => {
                 return Err(JournalError::Damaged {
                     path: path.to_owned(),
                     line: index + 1,
-                    detail: e.to_string(),
+                    detail,
                 });
             }
-        };
+        }
+    }
+    Ok((records, plain))
+}
+
+fn read_unresolved(
+    path: &Path,
+    file: File,
+    sealer: &Sealer,
+) -> Result<Vec<(Intent, Option<String>)>, JournalError> {
+    let mut text = String::new();
+    BufReader::new(file)
+        .read_to_string(&mut text)
+        .map_err(io(path, "read"))?;
+    let (records, plain) = parse_records(path, &text, sealer)?;
+    if plain {
+        tracing::info!(path = %path.display(), "an order journal from before sealing: read once, rewritten sealed");
+    }
+    Ok(unresolved(records))
+}
+
+/// The intents without an outcome among `records`, in the order they were written, each with
+/// the last "unknown" reason seen for it.
+fn unresolved(records: Vec<Record>) -> Vec<(Intent, Option<String>)> {
+    let mut order: Vec<String> = Vec::new();
+    let mut open: HashMap<String, (Intent, Option<String>)> = HashMap::new();
+    for record in records {
         match record {
             Record::Intent(intent) => {
                 order.push(intent.client_order_id.clone());
@@ -597,10 +602,10 @@ fn read_unresolved(
             }
         }
     }
-    Ok(order
+    order
         .into_iter()
         .filter_map(|id| open.remove(&id))
-        .collect())
+        .collect()
 }
 
 /// Rewrites the journal with only `unresolved`, crash-safely: temporary file, sync, rename,
@@ -653,25 +658,17 @@ fn compact(
 /// directory synced). At every moment the file opens whole under one key or the other; a file
 /// already under `new` (a rotation cut short after this step) is left as it is.
 pub fn rekey_file(path: &Path, old: &DataKey, new: &DataKey) -> Result<(), JournalError> {
-    type Open = Option<Vec<(Intent, Option<String>)>>;
-    let open = |key: &DataKey| -> Result<Open, JournalError> {
-        match File::open(path) {
-            Ok(file) => read_unresolved(path, file, &Sealer::new(key, SEAL_PURPOSE)).map(Some),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(io(path, "read")(e)),
-        }
+    let text = match fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io(path, "read")(e)),
     };
     let new_sealer = Sealer::new(new, SEAL_PURPOSE);
-    let is_plain = fs::read(path).is_ok_and(|b| b.first() == Some(&b'{'));
-    match open(new) {
-        Ok(None) => return Ok(()),
-        Ok(Some(_)) if !is_plain => return Ok(()),
-        _ => {}
+    if let Ok((_, false)) = parse_records(path, &text, &new_sealer) {
+        return Ok(());
     }
-    match open(old)? {
-        None => Ok(()),
-        Some(unresolved) => compact(path, &unresolved, &new_sealer),
-    }
+    let (records, _) = parse_records(path, &text, &Sealer::new(old, SEAL_PURPOSE))?;
+    compact(path, &unresolved(records), &new_sealer)
 }
 
 /// The purpose the journal's key is derived for (and bound into every line).
