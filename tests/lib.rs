@@ -797,3 +797,69 @@ pub fn free_ports<const N: usize>() -> [u16; N] {
 pub fn journal_key() -> rampart_vault::DataKey {
     rampart_vault::DataKey::from_bytes([0x5a; 32])
 }
+
+/// Starts `command` (its standard output piped), kills it with SIGKILL after `delay` (counted
+/// from its first line starting with `ready`, when given, else from the start) and returns
+/// every line it printed. For the crash tests: a kill at a random point of the child's work.
+pub fn run_and_kill(mut command: Command, ready: Option<&str>, delay: Duration) -> Vec<String> {
+    use std::io::{BufRead, BufReader};
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("the child starts");
+    let stdout = child.stdout.take().expect("piped");
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut lines = Vec::new();
+    if let Some(ready) = ready {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+            let seen = line.starts_with(ready);
+            lines.push(line);
+            if seen {
+                break;
+            }
+        }
+    }
+    std::thread::sleep(delay);
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = reader.join();
+    lines.extend(rx.try_iter());
+    lines
+}
+
+/// A wall clock a test moves by hand (a TOTP step per code, days at a time), with the
+/// machine's real uptime for the unlock guard's waits.
+pub struct StepClock(pub std::sync::atomic::AtomicU64);
+
+impl StepClock {
+    pub fn starting_at(seconds: u64) -> std::sync::Arc<StepClock> {
+        std::sync::Arc::new(StepClock(std::sync::atomic::AtomicU64::new(seconds)))
+    }
+
+    /// Moves one TOTP step on and returns `seed`'s code then: a fresh code.
+    pub fn fresh_code(&self, seed: &rampart_vault::totp::TotpSeed) -> String {
+        use rampart_engine::Clock as _;
+        self.0.fetch_add(30, std::sync::atomic::Ordering::SeqCst);
+        seed.code_at(self.now())
+    }
+}
+
+impl rampart_engine::Clock for StepClock {
+    fn now(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    fn uptime(&self) -> rampart_vault::guard::Uptime {
+        rampart_engine::SystemClock.uptime()
+    }
+}

@@ -7,26 +7,11 @@
 //! wall clock starts at FIRST_SECOND and moves one TOTP step per code, so that every code is
 //! fresh; waits run on the machine's real uptime.
 
-use std::io::Write;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
-use rampart_engine::{Clock, Desk, SystemClock};
+use rampart_engine::Desk;
+use rampart_tests::StepClock;
 use rampart_vault::Keychain;
-use rampart_vault::guard::Uptime;
 use rampart_vault::totp::TotpSeed;
-
-struct Steps(AtomicU64);
-
-impl Clock for Steps {
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    fn uptime(&self) -> Uptime {
-        SystemClock.uptime()
-    }
-}
+use std::io::Write;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -35,16 +20,13 @@ fn main() {
         std::process::exit(2);
     };
     let seed = TotpSeed::from_base32(seed).expect("a base32 seed");
-    let clock = Arc::new(Steps(AtomicU64::new(first.parse().expect("seconds"))));
+    let clock = StepClock::starting_at(first.parse().expect("seconds"));
     let desk = Desk::with_parts(
         dir.into(),
         Keychain::with_namespace(namespace.as_str()),
         clock.clone(),
     );
-    let code = || {
-        clock.0.fetch_add(30, Ordering::SeqCst);
-        seed.code_at(clock.now())
-    };
+    let code = || clock.fresh_code(&seed);
     let mut out = std::io::stdout().lock();
     if let Err(e) = desk.unlock_blocking(&code()) {
         eprintln!("unlock: {e}");

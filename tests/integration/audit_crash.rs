@@ -2,8 +2,7 @@
 //! the real keychain. After every kill it verifies up to its last complete record, and every
 //! record the process had reported durable is there.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,42 +26,15 @@ fn killed_at_random_points_200_times_it_loses_nothing_reported_done() {
     let started = Instant::now();
     for run in 0..200 {
         let reported_before = reported;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_audit-crash-child"))
-            .arg(&path)
-            .arg(&namespace)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        let mut lines = Vec::new();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_audit-crash-child"));
+        child.arg(&path).arg(&namespace);
         // One run in four is killed anywhere from its start (opening, verifying, cutting a
         // torn record off); the others at a random point of their appends.
-        if run % 4 != 0 {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                let open = line.starts_with("open ");
-                lines.push(line);
-                if open {
-                    break;
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_micros(rng.random_range(0..30_000)));
-        let _ = child.kill();
-        let _ = child.wait();
-        reader.join().unwrap();
-        lines.extend(rx.try_iter());
+        let lines = rampart_tests::run_and_kill(
+            child,
+            (run % 4 != 0).then_some("open "),
+            Duration::from_micros(rng.random_range(0..30_000)),
+        );
         assert!(
             !lines.iter().any(|l| l.starts_with("broken")),
             "run {run}: the journal was found broken at open: {lines:?}"

@@ -3,34 +3,20 @@
 //! was moving to (the keychain holds both until the end); the next unlock finishes the
 //! rotation; nothing is lost.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::Command;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use rampart_audit::{AnchorStore, AuditKey, KeychainAnchor, verify_file};
 use rampart_core::Venue;
 use rampart_core::session::Environment;
 use rampart_engine::orders::OrderJournal;
-use rampart_engine::{AddAccountRequest, Clock, Desk, SystemClock};
-use rampart_vault::guard::Uptime;
+use rampart_engine::{AddAccountRequest, Desk};
+use rampart_tests::StepClock;
 use rampart_vault::totp::TotpSeed;
 use rampart_vault::{Credentials, DataKey, Keychain, SecretStore, SecretString, Vault};
 use rand::Rng;
-
-struct Steps(AtomicU64);
-
-impl Clock for Steps {
-    fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    fn uptime(&self) -> Uptime {
-        SystemClock.uptime()
-    }
-}
 
 fn keys(ns: &str) -> (DataKey, Option<DataKey>) {
     let keychain = Keychain::with_namespace(ns);
@@ -99,7 +85,7 @@ fn a_rotation_killed_at_random_points_leaves_every_file_readable_and_loses_nothi
     let ns = format!("rampart-test-rotate-crash-{}", std::process::id());
     let dir = tempfile::tempdir().unwrap();
     let base = 1_900_000_000u64;
-    let clock = Arc::new(Steps(AtomicU64::new(base)));
+    let clock = StepClock::starting_at(base);
     let desk = Desk::with_parts(
         dir.path().to_path_buf(),
         Keychain::with_namespace(ns.as_str()),
@@ -107,10 +93,7 @@ fn a_rotation_killed_at_random_points_leaves_every_file_readable_and_loses_nothi
     );
     let view = desk.begin_enrolment().unwrap();
     let seed = TotpSeed::from_base32(&view.secret_base32).unwrap();
-    let code = || {
-        clock.0.fetch_add(30, Ordering::SeqCst);
-        seed.code_at(clock.now())
-    };
+    let code = || clock.fresh_code(&seed);
     desk.complete_enrolment_blocking(&code(), None).unwrap();
     let account = desk
         .add_account_blocking(AddAccountRequest {
@@ -165,41 +148,20 @@ fn a_rotation_killed_at_random_points_leaves_every_file_readable_and_loses_nothi
     let started = Instant::now();
     for run in 0..40u64 {
         let first = base + (run + 1) * 10_000_000;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rotate-crash-child"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_rotate-crash-child"));
+        child
             .arg(dir.path())
             .arg(&ns)
             .arg(view.secret_base32.as_str())
-            .arg(first.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        let stdout = child.stdout.take().unwrap();
-        let (tx, rx) = std::sync::mpsc::channel::<String>();
-        let reader = std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+            .arg(first.to_string());
         // One run in four from its start (the unlock finishing a rotation left half-done);
         // the others during the rotations.
-        if run % 4 != 0 {
-            let deadline = Instant::now() + Duration::from_secs(20);
-            while let Ok(line) = rx.recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            {
-                if line == "open" {
-                    break;
-                }
-            }
-        }
-        std::thread::sleep(Duration::from_micros(rng.random_range(0..250_000)));
-        let _ = child.kill();
-        let _ = child.wait();
-        reader.join().unwrap();
-        rotations += rx.try_iter().filter(|l| l.starts_with("rotated")).count();
+        let lines = rampart_tests::run_and_kill(
+            child,
+            (run % 4 != 0).then_some("open"),
+            Duration::from_micros(rng.random_range(0..250_000)),
+        );
+        rotations += lines.iter().filter(|l| l.starts_with("rotated")).count();
         let (current, next) = keys(&ns);
         let mut candidates = vec![&current];
         if let Some(next) = &next {
