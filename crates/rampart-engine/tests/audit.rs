@@ -13,6 +13,34 @@ use rampart_core::audit::{AuditFormat, AuditKind, AuditQuery, AuditState};
 use rampart_core::{ErrorCode, OrderType, Side};
 use rampart_engine::orders::{ConnectionState, OrderTicket, PlaceOutcome};
 
+/// Waits for the Demo account (the only one) to connect.
+async fn demo_ready(desk: &rampart_engine::Desk) {
+    let started = Instant::now();
+    while desk.trading_status().await.unwrap()[0].status.connection != ConnectionState::Ready {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "Demo did not connect"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn market_buy(qty: &str) -> OrderTicket {
+    OrderTicket {
+        symbol: "BTCUSDT".into(),
+        side: Side::Buy,
+        order_type: OrderType::Market,
+        qty: qty.parse().unwrap(),
+        price: None,
+        trigger_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        trigger_by: None,
+        margin_mode: None,
+        position_side: Default::default(),
+    }
+}
+
 fn kinds(kinds: &[AuditKind]) -> AuditQuery {
     AuditQuery {
         kinds: kinds.to_vec(),
@@ -34,27 +62,8 @@ async fn what_the_user_did_is_recorded_read_back_filtered_and_exported() {
 
     // The Demo account connects; one market order goes through the engine to its simulator.
     let demo = desk.list_accounts().unwrap().remove(0);
-    let started = Instant::now();
-    while desk.trading_status().await.unwrap()[0].status.connection != ConnectionState::Ready {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "Demo did not connect"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let ticket = OrderTicket {
-        symbol: "BTCUSDT".into(),
-        side: Side::Buy,
-        order_type: OrderType::Market,
-        qty: "0.012".parse().unwrap(),
-        price: None,
-        trigger_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        trigger_by: None,
-        margin_mode: None,
-        position_side: Default::default(),
-    };
+    demo_ready(&desk).await;
+    let ticket = market_buy("0.012");
     let outcome = desk
         .place_order(&demo.id, &ticket, true, None)
         .await
@@ -325,27 +334,8 @@ async fn a_rotation_seals_everything_under_a_new_key_and_trading_and_recording_g
         seed,
     } = enrolled("rotate").await;
     let demo = desk.list_accounts().unwrap().remove(0);
-    let started = Instant::now();
-    while desk.trading_status().await.unwrap()[0].status.connection != ConnectionState::Ready {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "Demo did not connect"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let ticket = |qty: &str| OrderTicket {
-        symbol: "BTCUSDT".into(),
-        side: Side::Buy,
-        order_type: OrderType::Market,
-        qty: qty.parse().unwrap(),
-        price: None,
-        trigger_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        trigger_by: None,
-        margin_mode: None,
-        position_side: Default::default(),
-    };
+    demo_ready(&desk).await;
+    let ticket = market_buy;
     let placed = desk
         .place_order(&demo.id, &ticket("0.004"), true, None)
         .await
