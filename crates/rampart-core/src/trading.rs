@@ -35,12 +35,21 @@ pub enum Environment {
     Testnet,
     /// The venue's demo trading (for the built-in Demo venue: the simulator in process).
     Demo,
+    /// Rampart's built-in simulator of the venue, in process on loopback: the venue's protocol,
+    /// play money, no network and no keys from the venue (generated ones, kept in the keychain
+    /// like any account's).
+    Simulator,
 }
 
 impl Environment {
     /// Whether orders here move real money.
     pub const fn is_live(self) -> bool {
         matches!(self, Environment::Live)
+    }
+
+    /// Whether the account trades on Rampart's built-in simulator.
+    pub const fn is_simulator(self) -> bool {
+        matches!(self, Environment::Simulator)
     }
 }
 

@@ -1,9 +1,14 @@
-//! The Demo venue: Rampart's exchange simulator running in this process on loopback, speaking
-//! Binance USDⓈ-M's protocol, with its own generated credentials kept in the keychain like any
-//! account's. It needs no network: a new user can trade on it right after unlocking.
+//! The Demo venues: Rampart's exchange simulator running in this process on loopback, one per
+//! Demo account, speaking its venue's protocol (the first Demo account, [`Venue::Demo`], speaks
+//! Binance USDⓈ-M's; an account in the [`Environment::Simulator`] environment speaks its own
+//! venue's), with generated credentials kept in the keychain like any account's. It needs no
+//! network: a new user can trade on it right after unlocking.
+//!
+//! [`Environment::Simulator`]: rampart_core::session::Environment::Simulator
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use rampart_core::Venue;
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimKeyPermissions, SimServer};
 use rampart_vault::{Credentials, SecretString};
 use rand::Rng;
@@ -15,20 +20,57 @@ pub const DEMO_BALANCE_USDT: i64 = 100_000;
 /// The label the Demo account is created with.
 pub const DEMO_LABEL: &str = "Demo";
 
-fn random_token(len: usize) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const LETTERS_DIGITS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+const HEX_UPPER: &[u8] = b"0123456789ABCDEF";
+
+fn random_token(alphabet: &[u8], len: usize) -> String {
     let mut rng = rand::rng();
     (0..len)
-        .map(|_| char::from(ALPHABET[rng.random_range(0..ALPHABET.len())]))
+        .map(|_| char::from(alphabet[rng.random_range(0..alphabet.len())]))
         .collect()
 }
 
-/// New credentials for a Demo account: 64 letters and digits each, as Binance's HMAC keys look.
-pub fn new_credentials() -> Credentials {
+/// Whether Rampart has a simulator of `venue` for Demo accounts.
+pub fn has_simulator(venue: Venue) -> bool {
+    matches!(venue, Venue::Demo | Venue::BinanceUsdm)
+}
+
+/// New credentials for a Demo account of `venue`, shaped as the venue's own keys are (so the
+/// same format checks pass): Binance's 64 letters and digits for key and secret, Bybit's 18 and
+/// 36, OKX's UUID key, 32 hexadecimal digits of secret and a passphrase.
+pub fn new_credentials(venue: Venue) -> Credentials {
+    let (key, secret, passphrase) = match venue {
+        Venue::Bybit => (
+            random_token(LETTERS_DIGITS, 18),
+            random_token(LETTERS_DIGITS, 36),
+            None,
+        ),
+        Venue::Okx => {
+            let hex = random_token(b"0123456789abcdef", 32);
+            let key = format!(
+                "{}-{}-{}-{}-{}",
+                &hex[..8],
+                &hex[8..12],
+                &hex[12..16],
+                &hex[16..20],
+                &hex[20..]
+            );
+            (
+                key,
+                random_token(HEX_UPPER, 32),
+                Some(SecretString::new(random_token(LETTERS_DIGITS, 16))),
+            )
+        }
+        _ => (
+            random_token(LETTERS_DIGITS, 64),
+            random_token(LETTERS_DIGITS, 64),
+            None,
+        ),
+    };
     Credentials {
-        api_key: SecretString::new(random_token(64)),
-        api_secret: SecretString::new(random_token(64)),
-        passphrase: None,
+        api_key: SecretString::new(key),
+        api_secret: SecretString::new(secret),
+        passphrase,
     }
 }
 
@@ -163,6 +205,18 @@ fn next_port() -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn generated_credentials_pass_their_venue_s_format_check() {
+        for venue in [Venue::Demo, Venue::BinanceUsdm, Venue::Bybit, Venue::Okx] {
+            let a = new_credentials(venue);
+            let b = new_credentials(venue);
+            a.validate(venue)
+                .unwrap_or_else(|e| panic!("{venue:?}: {e}"));
+            assert_ne!(a.api_key.expose(), b.api_key.expose(), "{venue:?}");
+            assert_ne!(a.api_secret.expose(), b.api_secret.expose(), "{venue:?}");
+        }
+    }
 
     #[test]
     fn a_demo_key_trades_reads_and_cannot_withdraw() {

@@ -631,6 +631,19 @@ impl Desk {
     ) -> Result<AccountView, ApiError> {
         self.require_unlocked()?;
         let label = clean_label(&request.label)?;
+        let mut request = request;
+        if request.environment.is_simulator() {
+            // A Demo account of a venue trades on Rampart's simulator of it, with keys made here
+            // in the venue's format; whatever the form sent in the key fields is not used.
+            if !crate::demo::has_simulator(request.venue) {
+                return Err(invalid(format!(
+                    "Rampart has no simulator of {} yet; choose another venue for a Demo \
+                     account.",
+                    request.venue.display_name()
+                )));
+            }
+            request.credentials = crate::demo::new_credentials(request.venue);
+        }
         request
             .credentials
             .validate(request.venue)

@@ -151,7 +151,7 @@ impl Desk {
         self.require_unlocked()?;
         let mut accounts = self.load_accounts()?;
         if !self.accounts_path().exists() {
-            let credentials = demo::new_credentials();
+            let credentials = demo::new_credentials(Venue::Demo);
             let account = AccountView {
                 id: crate::session::new_account_id(),
                 venue: Venue::Demo,
@@ -187,32 +187,15 @@ impl Desk {
     ) -> Result<Arc<dyn DynVenue>, String> {
         let key = credentials.api_key.expose();
         let secret = credentials.api_secret.expose();
-        let client = match account.venue {
-            Venue::Demo => {
-                let mut trading = self.trading();
-                let running = trading
-                    .demo
-                    .get(&account.id)
-                    .is_some_and(|d| d.serves(credentials));
-                if !running {
-                    let exchange = DemoExchange::start(credentials)
-                        .map_err(|e| format!("the Demo exchange could not start: {e}"))?;
-                    trading.demo.insert(account.id.clone(), exchange);
-                }
-                let base = trading
-                    .demo
-                    .get(&account.id)
-                    .map(DemoExchange::base_url)
-                    .ok_or("the Demo exchange is not running")?;
+        let client = match (account.venue, account.environment) {
+            (Venue::Demo, _) | (Venue::BinanceUsdm, Environment::Simulator) => {
+                let base = self.demo_exchange(account, credentials)?;
                 RestClient::new(&base, key, secret)
             }
-            Venue::BinanceUsdm => RestClient::for_environment(
-                account.environment,
-                key,
-                secret,
-                &ClientOptions::default(),
-            ),
-            other => {
+            (Venue::BinanceUsdm, environment) => {
+                RestClient::for_environment(environment, key, secret, &ClientOptions::default())
+            }
+            (other, _) => {
                 return Err(format!(
                     "{} accounts can be stored but not traded yet: Rampart's {} connector is \
                      not in this version.",
@@ -228,6 +211,30 @@ impl Desk {
                 account: account.id.clone(),
             }));
         Ok(Arc::new(BinanceUsdm::new(client)))
+    }
+
+    /// The address of the simulator serving a Demo account, started on first use (and again
+    /// when the account's credentials changed).
+    fn demo_exchange(
+        &self,
+        account: &AccountView,
+        credentials: &Credentials,
+    ) -> Result<String, String> {
+        let mut trading = self.trading();
+        let running = trading
+            .demo
+            .get(&account.id)
+            .is_some_and(|d| d.serves(credentials));
+        if !running {
+            let exchange = DemoExchange::start(credentials)
+                .map_err(|e| format!("the Demo exchange could not start: {e}"))?;
+            trading.demo.insert(account.id.clone(), exchange);
+        }
+        trading
+            .demo
+            .get(&account.id)
+            .map(DemoExchange::base_url)
+            .ok_or_else(|| "the Demo exchange is not running".to_owned())
     }
 
     /// Validates, asks for a fresh code, stores the credentials in the keychain and the label in

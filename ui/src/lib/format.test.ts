@@ -78,8 +78,12 @@ describe("connectionText", () => {
   });
 
   it("marks the built-in simulator's accounts as Demo", () => {
-    expect(isDemo({ venue: "demo" })).toBe(true);
-    expect(isDemo({ venue: "binance_usdm" })).toBe(false);
+    expect(isDemo({ venue: "demo", environment: "demo" })).toBe(true);
+    expect(isDemo({ venue: "bybit", environment: "simulator" })).toBe(true);
+    expect(isDemo({ venue: "okx", environment: "simulator" })).toBe(true);
+    expect(isDemo({ venue: "binance_usdm", environment: "live" })).toBe(false);
+    // A venue's own demo trading is not Rampart's simulator.
+    expect(isDemo({ venue: "okx", environment: "demo" })).toBe(false);
   });
 });
 

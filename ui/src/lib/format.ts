@@ -16,15 +16,17 @@ export const ENVIRONMENTS: ReadonlyArray<{ id: Environment; name: string }> = [
   { id: "live", name: "Live" },
   { id: "testnet", name: "Testnet" },
   { id: "demo", name: "Demo trading" },
+  { id: "simulator", name: "Demo (built-in simulator)" },
 ];
 
 export function venueName(venue: Venue): string {
   return VENUES.find((v) => v.id === venue)?.name ?? venue;
 }
 
-/** Whether the account trades on the built-in simulator (no real money, no network). */
-export function isDemo(account: Pick<AccountView, "venue">): boolean {
-  return account.venue === "demo";
+/** Whether the account trades on the built-in simulator (no real money, no network): the Demo
+ *  venue, or any venue's Demo account in the simulator environment. */
+export function isDemo(account: Pick<AccountView, "venue" | "environment">): boolean {
+  return account.venue === "demo" || account.environment === "simulator";
 }
 
 /** An account's connection in a few words, with the venue clock's offset once measured. */

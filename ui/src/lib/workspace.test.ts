@@ -94,6 +94,8 @@ describe("accounts", () => {
     expect(environmentBadge(demo)).toBe("DEMO");
     expect(environmentBadge(live)).toBe("LIVE");
     expect(environmentBadge(testnet)).toBe("TESTNET");
+    expect(environmentBadge({ venue: "bybit", environment: "simulator" })).toBe("DEMO");
+    expect(environmentBadge({ venue: "okx", environment: "simulator" })).toBe("DEMO");
   });
 
   it("opens on the stored account if it exists, else on Demo", () => {

@@ -99,7 +99,7 @@ export function needsConfirmation(notional: string, prefs: Pick<Preferences, "sk
 
 /** How an account trades, as the ticket and the confirmation name it. */
 export function environmentBadge(account: Pick<AccountView, "venue" | "environment">): "DEMO" | "LIVE" | "TESTNET" {
-  if (account.venue === "demo" || account.environment === "demo") {
+  if (account.venue === "demo" || account.environment === "demo" || account.environment === "simulator") {
     return "DEMO";
   }
   return account.environment === "testnet" ? "TESTNET" : "LIVE";
@@ -113,7 +113,7 @@ export function initialAccount(accounts: AccountView[], stored: string | null): 
   if (stored !== null && accounts.some((a) => a.id === stored)) {
     return stored;
   }
-  return (accounts.find((a) => a.venue === "demo") ?? accounts[0])?.id ?? null;
+  return (accounts.find((a) => a.venue === "demo" || a.environment === "simulator") ?? accounts[0])?.id ?? null;
 }
 
 // ---------------------------------------------------------------------------------------------

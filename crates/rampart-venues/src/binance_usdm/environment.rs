@@ -45,56 +45,61 @@ pub const TESTNET_WS: &str = "wss://fstream.binancefuture.com";
 
 /// Binance USDⓈ-M's addresses for each of Rampart's environments: Live is `fapi.binance.com`,
 /// Testnet the futures testnet (`testnet.binancefuture.com`), Demo Binance's Demo Trading
-/// (`demo-fapi.binance.com`).
+/// (`demo-fapi.binance.com`). Rampart's simulator has no fixed address (it listens on a free
+/// loopback port): `None`.
 pub trait BinanceEndpoints: Copy {
     /// The REST base URL (no trailing slash).
-    fn rest_base(self) -> &'static str;
+    fn rest_base(self) -> Option<&'static str>;
     /// The SPOT REST base URL that serves the API key's permissions (no trailing slash);
     /// `None` where Binance serves none for this environment.
     fn spot_rest_base(self) -> Option<&'static str>;
     /// Base URL for high-frequency public streams (`<symbol>@depth…`, `@bookTicker`).
-    fn ws_public_base(self) -> &'static str;
+    fn ws_public_base(self) -> Option<&'static str>;
     /// Base URL for regular market streams (`<symbol>@markPrice`, `@kline_<interval>`,
     /// `@aggTrade`, tickers).
-    fn ws_market_base(self) -> &'static str;
+    fn ws_market_base(self) -> Option<&'static str>;
     /// Base URL for the user data stream (a listenKey from `POST /fapi/v1/listenKey`).
-    fn ws_user_base(self) -> &'static str;
+    fn ws_user_base(self) -> Option<&'static str>;
 }
 
 impl BinanceEndpoints for Environment {
-    fn rest_base(self) -> &'static str {
+    fn rest_base(self) -> Option<&'static str> {
         match self {
-            Environment::Live => LIVE_REST,
-            Environment::Testnet => TESTNET_REST,
-            Environment::Demo => DEMO_REST,
+            Environment::Live => Some(LIVE_REST),
+            Environment::Testnet => Some(TESTNET_REST),
+            Environment::Demo => Some(DEMO_REST),
+            Environment::Simulator => None,
         }
     }
 
     fn spot_rest_base(self) -> Option<&'static str> {
         match self {
             Environment::Live => Some(LIVE_SPOT_REST),
-            Environment::Testnet | Environment::Demo => None,
+            Environment::Testnet | Environment::Demo | Environment::Simulator => None,
         }
     }
 
-    fn ws_public_base(self) -> &'static str {
+    fn ws_public_base(self) -> Option<&'static str> {
         match self {
-            Environment::Live => LIVE_WS_PUBLIC,
-            Environment::Testnet | Environment::Demo => TESTNET_WS,
+            Environment::Live => Some(LIVE_WS_PUBLIC),
+            Environment::Testnet | Environment::Demo => Some(TESTNET_WS),
+            Environment::Simulator => None,
         }
     }
 
-    fn ws_market_base(self) -> &'static str {
+    fn ws_market_base(self) -> Option<&'static str> {
         match self {
-            Environment::Live => LIVE_WS_MARKET,
-            Environment::Testnet | Environment::Demo => TESTNET_WS,
+            Environment::Live => Some(LIVE_WS_MARKET),
+            Environment::Testnet | Environment::Demo => Some(TESTNET_WS),
+            Environment::Simulator => None,
         }
     }
 
-    fn ws_user_base(self) -> &'static str {
+    fn ws_user_base(self) -> Option<&'static str> {
         match self {
-            Environment::Live => LIVE_WS_PRIVATE,
-            Environment::Testnet | Environment::Demo => TESTNET_WS,
+            Environment::Live => Some(LIVE_WS_PRIVATE),
+            Environment::Testnet | Environment::Demo => Some(TESTNET_WS),
+            Environment::Simulator => None,
         }
     }
 }
@@ -106,20 +111,21 @@ mod tests {
     #[test]
     fn every_environment_is_https_and_wss_on_binance_hosts() {
         for env in [Environment::Live, Environment::Testnet, Environment::Demo] {
-            assert!(env.rest_base().starts_with("https://"), "{env:?}");
+            let rest = env.rest_base().unwrap_or_default();
+            assert!(rest.starts_with("https://") && !rest.ends_with('/'), "{env:?}");
             for ws in [
                 env.ws_public_base(),
                 env.ws_market_base(),
                 env.ws_user_base(),
             ] {
+                let ws = ws.unwrap_or_default();
                 assert!(
                     ws.starts_with("wss://") && !ws.ends_with('/'),
                     "{env:?} {ws}"
                 );
             }
-            assert!(!env.rest_base().ends_with('/'));
         }
-        assert_eq!(Environment::Live.rest_base(), "https://fapi.binance.com");
+        assert_eq!(Environment::Live.rest_base(), Some("https://fapi.binance.com"));
         assert_eq!(
             Environment::Live.spot_rest_base(),
             Some("https://api.binance.com")
@@ -128,8 +134,13 @@ mod tests {
         assert_eq!(Environment::Demo.spot_rest_base(), None);
         assert_eq!(
             Environment::Live.ws_user_base(),
-            "wss://fstream.binance.com/private"
+            Some("wss://fstream.binance.com/private")
         );
         assert!(Environment::Live.is_live() && !Environment::Demo.is_live());
+        // The simulator listens wherever it was started: no fixed address.
+        let sim = Environment::Simulator;
+        assert_eq!(sim.rest_base(), None);
+        assert_eq!(sim.ws_market_base(), None);
+        assert_eq!(sim.spot_rest_base(), None);
     }
 }

@@ -300,11 +300,11 @@ impl StreamBases {
         use super::environment::{BinanceEndpoints, Environment};
         let rest_base = rest_base.trim_end_matches('/');
         for env in [Environment::Live, Environment::Testnet, Environment::Demo] {
-            if env.rest_base() == rest_base {
+            if env.rest_base() == Some(rest_base) {
                 return Some(Self {
-                    public: env.ws_public_base().into(),
-                    market: env.ws_market_base().into(),
-                    user: env.ws_user_base().into(),
+                    public: env.ws_public_base()?.into(),
+                    market: env.ws_market_base()?.into(),
+                    user: env.ws_user_base()?.into(),
                 });
             }
         }

@@ -213,7 +213,7 @@ fn check_base_url(base: &str) -> Result<String, VenueError> {
 fn spot_base_for(base: &str) -> Option<String> {
     let known = [Environment::Live, Environment::Testnet, Environment::Demo]
         .into_iter()
-        .find(|env| origin(env.rest_base()) == origin(base));
+        .find(|env| env.rest_base().map(origin) == Some(origin(base)));
     match known {
         Some(env) => env.spot_rest_base().map(str::to_owned),
         None => Some(base.to_owned()),
@@ -420,14 +420,21 @@ impl RestClient {
         Self::with_options(base_url, api_key, api_secret, &ClientOptions::default())
     }
 
-    /// A client for one of Binance's environments.
+    /// A client for one of Binance's environments. Rampart's simulator has no fixed address: its
+    /// client is made with [`RestClient::new`] and the address it listens on.
     pub fn for_environment(
         environment: Environment,
         api_key: &str,
         api_secret: &str,
         options: &ClientOptions,
     ) -> Result<Self, VenueError> {
-        Self::with_options(environment.rest_base(), api_key, api_secret, options)
+        let base = environment.rest_base().ok_or_else(|| {
+            VenueError::Config(
+                "Rampart's simulator is reached at the address it listens on, not a Binance host"
+                    .into(),
+            )
+        })?;
+        Self::with_options(base, api_key, api_secret, options)
     }
 
     /// A client for `base_url` (https, or http to loopback) with `options`.

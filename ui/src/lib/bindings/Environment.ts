@@ -3,4 +3,4 @@
 /**
  * Which of a venue's servers an account trades on.
  */
-export type Environment = "live" | "testnet" | "demo";
+export type Environment = "live" | "testnet" | "demo" | "simulator";

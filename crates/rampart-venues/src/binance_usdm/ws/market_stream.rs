@@ -40,8 +40,8 @@ pub const MAX_STREAMS: usize = 200;
 
 /// The base a stream belongs on in `env`: on Live, `@bookTicker` and `@depth…` go to the Public
 /// route and everything else to the Market route; the testnet and demo hosts take every stream
-/// at their root.
-pub fn base_for(env: Environment, stream: &str) -> &'static str {
+/// at their root. `None` for the simulator, which has no fixed address.
+pub fn base_for(env: Environment, stream: &str) -> Option<&'static str> {
     let kind = stream.split('@').nth(1).unwrap_or("");
     if kind == "bookTicker" || kind.starts_with("depth") {
         env.ws_public_base()
@@ -397,14 +397,14 @@ pub(crate) mod tests {
         let live = Environment::Live;
         let public = "wss://fstream.binance.com/public";
         let market = "wss://fstream.binance.com/market";
-        assert_eq!(base_for(live, "btcusdt@bookTicker"), public);
-        assert_eq!(base_for(live, "btcusdt@depth@100ms"), public);
-        assert_eq!(base_for(live, "btcusdt@markPrice@1s"), market);
-        assert_eq!(base_for(live, "btcusdt@kline_1m"), market);
+        assert_eq!(base_for(live, "btcusdt@bookTicker"), Some(public));
+        assert_eq!(base_for(live, "btcusdt@depth@100ms"), Some(public));
+        assert_eq!(base_for(live, "btcusdt@markPrice@1s"), Some(market));
+        assert_eq!(base_for(live, "btcusdt@kline_1m"), Some(market));
         for env in [Environment::Testnet, Environment::Demo] {
             assert_eq!(
                 base_for(env, "btcusdt@bookTicker"),
-                "wss://fstream.binancefuture.com"
+                Some("wss://fstream.binancefuture.com")
             );
         }
         assert!(check_stream_names(&["btcusdt@kline_1m".into()]).is_ok());
