@@ -62,6 +62,9 @@ pub struct DeadMansStatus {
     pub armed_at_ms: Option<i64>,
     /// The symbols it covers (Binance arms it per symbol: those with open orders).
     pub symbols: Vec<String>,
+    /// Whether it covers every open order of the account at once (OKX's cancel-all-after,
+    /// Bybit's disconnected cancel-all), not symbol by symbol.
+    pub whole_account: bool,
     /// Why the last refresh failed, or why the venue cannot do it.
     pub error: Option<String>,
 }
@@ -263,12 +266,22 @@ impl Desk {
             .into_iter()
             .map(|s| (s.account_id.clone(), s))
             .collect();
-        let shortest = armed.values().min().copied().unwrap_or(15);
+        // The countdowns as armed (a venue's longest may be shorter than the one set).
+        let shortest = d
+            .status
+            .values()
+            .map(|s| s.countdown_secs)
+            .chain(armed.values().copied())
+            .min()
+            .unwrap_or(15);
         Duration::from_secs(u64::from(shortest / 3).max(5))
     }
 }
 
-/// Arms one account's switch on each of `symbols`.
+/// Arms one account's switch as its venue takes it: on each of `symbols` where the venue counts
+/// per symbol (Binance), once for the whole account where it counts per account or connection
+/// (OKX, Bybit). A countdown longer than the venue accepts is armed at the venue's longest (it
+/// fires sooner than asked, never later); the status says so.
 async fn arm(
     engine: &OrderEngine,
     account: &str,
@@ -280,16 +293,43 @@ async fn arm(
         countdown_secs: secs,
         armed_at_ms: None,
         symbols: Vec::new(),
+        whole_account: false,
         error: None,
     };
-    let countdown = Duration::from_secs(u64::from(secs));
+    let info = match engine.capabilities(account).await {
+        Ok(capabilities) => capabilities.dead_mans_switch,
+        Err(e) => {
+            status.error = Some(e.to_string());
+            return status;
+        }
+    };
+    let Some(info) = info else {
+        status.error = Some("this venue has no dead man's switch Rampart can arm".into());
+        return status;
+    };
+    let longest = u32::try_from(info.max_countdown_ms / 1000).unwrap_or(u32::MAX);
+    let shortest = u32::try_from(info.min_countdown_ms.div_ceil(1000)).unwrap_or(u32::MAX);
+    if secs < shortest {
+        status.error = Some(format!("the venue's shortest countdown is {shortest} s"));
+        return status;
+    }
+    status.countdown_secs = secs.min(longest);
+    let countdown = Duration::from_secs(u64::from(status.countdown_secs));
+    let scopes: Vec<DeadMansScope> = match info.scope {
+        DeadMansScope::Symbol(_) => symbols.into_iter().map(DeadMansScope::Symbol).collect(),
+        DeadMansScope::Account | DeadMansScope::Connection => {
+            status.whole_account = true;
+            vec![info.scope.clone()]
+        }
+    };
     let mut armed_all = true;
-    for symbol in symbols {
-        match engine
-            .dead_mans_switch(account, &DeadMansScope::Symbol(symbol.clone()), countdown)
-            .await
-        {
-            Ok(()) => status.symbols.push(symbol),
+    for scope in scopes {
+        match engine.dead_mans_switch(account, &scope, countdown).await {
+            Ok(()) => {
+                if let DeadMansScope::Symbol(symbol) = scope {
+                    status.symbols.push(symbol);
+                }
+            }
             Err(e) => {
                 armed_all = false;
                 status.error = Some(e.to_string());

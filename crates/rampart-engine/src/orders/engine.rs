@@ -889,6 +889,11 @@ impl OrderEngine {
         account.venue.cancel_all(symbol).await.map_err(classify)
     }
 
+    /// What the account's venue can do (its dead man's switch among it), once connected.
+    pub async fn capabilities(&self, account_id: &str) -> Result<VenueCapabilities, OrderError> {
+        Ok(self.connected(account_id).await?.capabilities.clone())
+    }
+
     /// Arms (or, with a zero countdown, disarms) the venue's dead man's switch on the account.
     pub async fn dead_mans_switch(
         &self,

@@ -13,6 +13,11 @@ armedAtMs: number | null,
  */
 symbols: Array<string>, 
 /**
+ * Whether it covers every open order of the account at once (OKX's cancel-all-after,
+ * Bybit's disconnected cancel-all), not symbol by symbol.
+ */
+wholeAccount: boolean, 
+/**
  * Why the last refresh failed, or why the venue cannot do it.
  */
 error: string | null, };
