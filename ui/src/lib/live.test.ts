@@ -135,6 +135,25 @@ describe("positions", () => {
       { asset: "ETHUSDT", netQty: "3", long: "9000", short: "0", net: "9000", valueAsset: "", positions: 1 },
     ]);
   });
+
+  it("adds up venues that count in coins, in contracts and in USD contracts", () => {
+    // Binance and Bybit linear count BTC; OKX's BTC-USDT-SWAP counts contracts of 0.01 BTC;
+    // Bybit's inverse BTCUSD counts USD contracts of 1 USD each.
+    const okxSwap = { ...btc, symbol: "BTC-USDT-SWAP", contractSize: "0.01" };
+    const inverse = { ...btc, symbol: "BTCUSD", category: "inverse" as const, quoteAsset: "USD", settleAsset: "BTC", contractSize: "1" };
+    const rules: Record<string, InstrumentRules> = { BTCUSDT: btc, "BTC-USDT-SWAP": okxSwap, BTCUSD: inverse };
+    const rows = [
+      { accountId: "binance", position: position("BTCUSDT", "0.01", "50000") },
+      { accountId: "bybit", position: position("BTCUSDT", "0.02", "50000") },
+      { accountId: "okx", position: position("BTC-USDT-SWAP", "3", "50000") },
+      { accountId: "bybit", position: position("BTCUSD", "-1000", "50000") },
+    ];
+    const exposure = exposureByAsset(rows, (_, symbol) => rules[symbol]);
+    // 0.01 + 0.02 + 3 × 0.01 − 1000 / 50000 = 0.04 BTC; 3,000 long, 1,000 short, in dollars.
+    expect(exposure).toEqual([
+      { asset: "BTC", netQty: "0.04", long: "3000", short: "1000", net: "2000", valueAsset: "USD", positions: 4 },
+    ]);
+  });
 });
 
 describe("book", () => {

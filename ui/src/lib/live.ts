@@ -9,7 +9,7 @@ import type { MarketLive } from "./bindings/MarketLive";
 import type { OrderBook } from "./bindings/OrderBook";
 import type { Position } from "./bindings/Position";
 import { ROUND_HALF_UP, dec, isPlainDecimal, plain } from "./decimal";
-import { qtyToNotional } from "./ticket";
+import { qtyToCoin, qtyToNotional } from "./ticket";
 
 /** Each followed account's tables, by account id. */
 export type LiveAccounts = Record<string, AccountLive>;
@@ -156,7 +156,9 @@ export interface AccountPosition {
 /** What all accounts hold of one asset. */
 export interface Exposure {
   asset: string;
-  /** Signed sum of the sizes (in the instrument's unit; contracts where it counts in them). */
+  /** Signed sum of the sizes in the asset itself: contracts are turned into coins (OKX's
+   *  contract value, an inverse contract's USD at the mark), so venues that count differently
+   *  add up. In the instrument's own unit only where its rules are not known. */
   netQty: string;
   /** Sum of the long positions' value at the mark, in `valueAsset`. */
   long: string;
@@ -169,10 +171,22 @@ export interface Exposure {
   positions: number;
 }
 
+/** Quote assets worth a US dollar each: values in them are summed as one. */
+const DOLLARS = new Set(["USD", "USDT", "USDC"]);
+
+/** The asset a sum of values in `a` and `b` is counted in: the same one, or USD for dollars of
+ *  different kinds (USDT margined on one venue, inverse USD contracts on another). */
+function commonValueAsset(a: string, b: string): string {
+  if (a === "" || a === b) {
+    return b;
+  }
+  return DOLLARS.has(a) && DOLLARS.has(b) ? "USD" : `${a}+${b}`;
+}
+
 /**
- * Exposure summed per base asset across accounts, valued at each position's mark. `rulesOf`
- * gives an instrument's rules when known (for its base asset and contract size); without them
- * the symbol stands for the asset and the size is valued as qty × mark.
+ * Exposure summed per base asset across accounts and venues, valued at each position's mark.
+ * `rulesOf` gives an instrument's rules when known (for its base asset and contract size);
+ * without them the symbol stands for the asset and the size is valued as qty × mark.
  */
 export function exposureByAsset(
   rows: AccountPosition[],
@@ -193,9 +207,9 @@ export function exposureByAsset(
     const rules = rulesOf(accountId, position.symbol);
     const asset = rules?.baseAsset ?? position.symbol;
     const valueAsset = rules?.quoteAsset ?? "";
-    const qty = dec(position.qty);
+    const qty = rules ? dec(qtyToCoin(rules, position.qty, position.markPrice)) : dec(position.qty);
     const value = rules
-      ? dec(qtyToNotional(rules, plain(qty.abs()), position.markPrice))
+      ? dec(qtyToNotional(rules, plain(dec(position.qty).abs()), position.markPrice))
       : qty.abs().times(dec(position.markPrice));
     const sum = sums.get(asset) ?? { netQty: dec("0"), long: dec("0"), short: dec("0"), valueAsset, positions: 0 };
     sum.netQty = sum.netQty.plus(qty);
@@ -204,9 +218,7 @@ export function exposureByAsset(
     } else {
       sum.short = sum.short.plus(value);
     }
-    if (sum.valueAsset === "") {
-      sum.valueAsset = valueAsset;
-    }
+    sum.valueAsset = commonValueAsset(sum.valueAsset, valueAsset);
     sum.positions += 1;
     sums.set(asset, sum);
   }
