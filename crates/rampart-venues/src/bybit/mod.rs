@@ -1,0 +1,8 @@
+//! Bybit v5 (Unified Trading Account): linear and inverse contracts.
+
+pub mod environment;
+pub mod error;
+pub mod signer;
+
+pub use environment::Environment;
+pub use signer::{Signer, SignerError, check_key_format};
