@@ -317,10 +317,13 @@ pub struct StreamMessage {
     pub kind: Option<String>,
     #[serde(default)]
     pub data: Option<serde_json::Value>,
+    /// A number, though the docs also show it as a string.
     #[serde(default)]
-    pub ts: Option<i64>,
+    pub ts: Option<serde_json::Value>,
     #[serde(default)]
     pub op: Option<String>,
+    #[serde(default)]
+    pub req_id: Option<String>,
     #[serde(default)]
     pub success: Option<bool>,
     #[serde(default)]
@@ -330,4 +333,15 @@ pub struct StreamMessage {
 /// A stream's `data` as `T` (a list for the private topics).
 pub fn data_as<T: DeserializeOwned>(value: &serde_json::Value) -> Result<T, serde_json::Error> {
     T::deserialize(value)
+}
+
+impl StreamMessage {
+    /// `ts` as ms, whether Bybit sent it as a number or a string.
+    pub fn ts_ms(&self) -> Option<i64> {
+        match self.ts.as_ref()? {
+            serde_json::Value::Number(n) => n.as_i64(),
+            serde_json::Value::String(s) => s.parse().ok(),
+            _ => None,
+        }
+    }
 }
