@@ -485,28 +485,42 @@ async fn bybits_dcp_refusal_tells_the_trader_it_is_for_institutions() {
     );
 }
 
+#[derive(Debug, Clone)]
+struct LoggedRequest {
+    method: String,
+    path: String,
+    params: String,
+    signature: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+struct LoggedAnswer {
+    status: u16,
+    order_id: Option<String>,
+    client_order_id: Option<String>,
+}
+
 #[derive(Default)]
 struct Log {
-    sent: Mutex<Vec<(String, String, String, Option<String>)>>,
-    answered: Mutex<Vec<(u16, Option<i64>, Option<String>, Option<String>)>>,
+    sent: Mutex<Vec<LoggedRequest>>,
+    answered: Mutex<Vec<LoggedAnswer>>,
 }
 
 impl WireLog for Log {
     fn sent(&self, r: &WireRequest<'_>) {
-        self.sent.lock().unwrap().push((
-            r.method.into(),
-            r.path.into(),
-            r.params.into(),
-            r.signature.map(str::to_owned),
-        ));
+        self.sent.lock().unwrap().push(LoggedRequest {
+            method: r.method.into(),
+            path: r.path.into(),
+            params: r.params.into(),
+            signature: r.signature.map(str::to_owned),
+        });
     }
     fn answered(&self, a: &WireAnswer<'_>) {
-        self.answered.lock().unwrap().push((
-            a.status,
-            a.venue_code,
-            a.order_id.clone(),
-            a.client_order_id.clone(),
-        ));
+        self.answered.lock().unwrap().push(LoggedAnswer {
+            status: a.status,
+            order_id: a.order_id.clone(),
+            client_order_id: a.client_order_id.clone(),
+        });
     }
 }
 
@@ -525,25 +539,25 @@ async fn the_wire_log_sees_each_signed_request_and_answer_but_never_the_key() {
     let v = Bybit::new(client);
     v.place_order(&limit_buy()).await.unwrap();
     let sent = log.sent.lock().unwrap().clone();
-    let create = sent.iter().find(|s| s.1 == "/v5/order/create").unwrap();
-    assert_eq!(create.0, "POST");
+    let create = sent.iter().find(|s| s.path == "/v5/order/create").unwrap();
+    assert_eq!(create.method, "POST");
     assert!(
         create
-            .2
+            .params
             .contains("\"orderLinkId\":\"rmpAbCdEfGhIjKlMnOpQrStUvWx\"")
     );
     let seen = &server.requests("/v5/order/create")[0];
     assert_eq!(
-        create.3.as_deref(),
+        create.signature.as_deref(),
         Some(seen.headers["x-bapi-sign"].as_str())
     );
     for s in &sent {
-        assert!(!s.2.contains(KEY) && !s.2.contains(SECRET));
+        assert!(!s.params.contains(KEY) && !s.params.contains(SECRET));
     }
     let answered = log.answered.lock().unwrap().clone();
-    assert!(answered.iter().any(|a| a.0 == 200
-        && a.2.as_deref() == Some("1321003749386327552")
-        && a.3.as_deref() == Some("rmpAbCdEfGhIjKlMnOpQrStUvWx")));
+    assert!(answered.iter().any(|a| a.status == 200
+        && a.order_id.as_deref() == Some("1321003749386327552")
+        && a.client_order_id.as_deref() == Some("rmpAbCdEfGhIjKlMnOpQrStUvWx")));
 }
 
 #[tokio::test]
