@@ -8,6 +8,8 @@
 //! `rampart audit verify` checks the audit journal of a data directory, as the app does at
 //! unlock: the code that opens the vault is read from standard input.
 
+mod preview_bybit;
+
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -165,7 +167,9 @@ struct Sim {
 }
 
 fn sim(args: Sim) -> Result<(), String> {
-    let VenueArg::BinanceUsdm = args.venue;
+    let VenueArg::BinanceUsdm = args.venue else {
+        return Err("this build simulates Binance USDⓈ-M only".into());
+    };
     if !args.listen.ip().is_loopback() {
         return Err(format!(
             "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
@@ -282,6 +286,8 @@ fn write_cert(pem: &str) -> Result<(tempfile::TempDir, std::path::PathBuf), Stri
 enum VenueArg {
     #[value(name = "binance-usdm")]
     BinanceUsdm,
+    #[value(name = "bybit")]
+    Bybit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -325,9 +331,12 @@ struct Preview {
     /// recvWindow in ms; omitted when not given.
     #[arg(long)]
     recv_window: Option<u64>,
-    /// The base URL; default: Binance USDⓈ-M mainnet.
-    #[arg(long, default_value = "https://fapi.binance.com")]
-    base_url: String,
+    /// The base URL; default: the venue's mainnet.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// The JSON body of a POST, signed byte for byte as given (Bybit).
+    #[arg(long)]
+    body: Option<String>,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -345,7 +354,12 @@ struct StdinCredentials {
 }
 
 fn preview(args: Preview) -> Result<serde_json::Value, String> {
-    let VenueArg::BinanceUsdm = args.venue;
+    if let VenueArg::Bybit = args.venue {
+        return preview_bybit::preview(&args);
+    }
+    if args.body.is_some() {
+        return Err("--body is for --venue bybit; Binance takes --param".into());
+    }
     if !args.path.starts_with('/') {
         return Err(format!(
             "--path must start with '/', e.g. /fapi/v1/order (got '{}')",
@@ -385,7 +399,11 @@ fn preview(args: Preview) -> Result<serde_json::Value, String> {
 
     // GET and DELETE carry the parameters in the query string; POST and PUT in a form body.
     let in_body = matches!(args.method, Method::Post | Method::Put);
-    let base = args.base_url.trim_end_matches('/');
+    let base = args
+        .base_url
+        .as_deref()
+        .unwrap_or("https://fapi.binance.com")
+        .trim_end_matches('/');
     let mut headers = serde_json::Map::new();
     headers.insert("X-MBX-APIKEY".into(), creds.api_key.as_str().into());
     let (url, body) = if in_body {

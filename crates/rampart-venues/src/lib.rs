@@ -2,6 +2,7 @@
 //! following the venue's published API documentation.
 
 pub mod binance_usdm;
+pub mod bybit;
 pub mod clock;
 pub mod tls;
 pub mod venue;

@@ -98,6 +98,7 @@ impl Error {
             (VenueId::BinanceUsdm | VenueId::Demo, Some(code)) => {
                 crate::binance_usdm::error::refusal_cause(code)
             }
+            (VenueId::Bybit, Some(code)) => crate::bybit::error::refusal_cause(code),
             _ => RefusalCause::Other,
         }
     }
