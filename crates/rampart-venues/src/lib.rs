@@ -3,6 +3,7 @@
 
 pub mod binance_usdm;
 pub mod clock;
+pub mod okx;
 pub mod tls;
 pub mod venue;
 pub mod wire;

@@ -1,0 +1,5 @@
+//! OKX v5: perpetual (SWAP) and dated (FUTURES) contracts, linear and inverse.
+
+pub mod signer;
+
+pub use signer::{Signer, check_key_format};
