@@ -98,6 +98,7 @@ impl Error {
             (VenueId::BinanceUsdm | VenueId::Demo, Some(code)) => {
                 crate::binance_usdm::error::refusal_cause(code)
             }
+            (VenueId::Okx, Some(code)) => crate::okx::error::refusal_cause(code),
             _ => RefusalCause::Other,
         }
     }
