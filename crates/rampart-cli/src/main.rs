@@ -11,6 +11,8 @@
 use std::io::Read;
 use std::process::ExitCode;
 
+mod preview_okx;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use rampart_venues::binance_usdm::Signer;
 use rampart_venues::binance_usdm::signer::{append_signature, encode_params};
@@ -310,7 +312,7 @@ impl Method {
 #[derive(clap::Args)]
 struct Preview {
     #[arg(long, value_enum, default_value = "binance-usdm")]
-    venue: VenueArg,
+    venue: preview_okx::PreviewVenue,
     #[arg(long, value_enum, ignore_case = true)]
     method: Method,
     /// The endpoint path, e.g. /fapi/v1/order.
@@ -325,9 +327,15 @@ struct Preview {
     /// recvWindow in ms; omitted when not given.
     #[arg(long)]
     recv_window: Option<u64>,
-    /// The base URL; default: Binance USDⓈ-M mainnet.
-    #[arg(long, default_value = "https://fapi.binance.com")]
-    base_url: String,
+    /// The base URL; default: the venue's live host.
+    #[arg(long)]
+    base_url: Option<String>,
+    /// OKX: the exact JSON body of a POST, signed as given.
+    #[arg(long)]
+    body: Option<String>,
+    /// OKX: demo trading (adds `x-simulated-trading: 1`).
+    #[arg(long)]
+    demo: bool,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -345,7 +353,12 @@ struct StdinCredentials {
 }
 
 fn preview(args: Preview) -> Result<serde_json::Value, String> {
-    let VenueArg::BinanceUsdm = args.venue;
+    if let preview_okx::PreviewVenue::Okx = args.venue {
+        return preview_okx::preview(&args);
+    }
+    if args.body.is_some() || args.demo {
+        return Err("--body and --demo are for --venue okx".into());
+    }
     if !args.path.starts_with('/') {
         return Err(format!(
             "--path must start with '/', e.g. /fapi/v1/order (got '{}')",
@@ -385,7 +398,11 @@ fn preview(args: Preview) -> Result<serde_json::Value, String> {
 
     // GET and DELETE carry the parameters in the query string; POST and PUT in a form body.
     let in_body = matches!(args.method, Method::Post | Method::Put);
-    let base = args.base_url.trim_end_matches('/');
+    let base = args
+        .base_url
+        .as_deref()
+        .unwrap_or("https://fapi.binance.com")
+        .trim_end_matches('/');
     let mut headers = serde_json::Map::new();
     headers.insert("X-MBX-APIKEY".into(), creds.api_key.as_str().into());
     let (url, body) = if in_body {

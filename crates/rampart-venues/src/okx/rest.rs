@@ -536,11 +536,7 @@ impl RestClient {
         let query_text = if query.is_empty() {
             String::new()
         } else {
-            let mut s = form_urlencoded::Serializer::new(String::new());
-            for (k, v) in query {
-                s.append_pair(k, v);
-            }
-            format!("?{}", s.finish())
+            format!("?{}", query_string(query.iter().copied()))
         };
         let request_path = format!("{}{query_text}", call.path);
         let first = self.send(call, &request_path, body).await;
@@ -769,6 +765,15 @@ impl RestClient {
         }
         wire.answered(&reported);
     }
+}
+
+/// A GET's query string as the client sends and signs it (form-encoded, in the order given).
+pub fn query_string<'a>(params: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut s = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in params {
+        s.append_pair(k, v);
+    }
+    s.finish()
 }
 
 fn is_timestamp_error(e: &Error) -> bool {
