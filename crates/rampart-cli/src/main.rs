@@ -13,6 +13,8 @@ mod preview_bybit;
 use std::io::Read;
 use std::process::ExitCode;
 
+mod preview_okx;
+
 use clap::{Parser, Subcommand, ValueEnum};
 use rampart_venues::binance_usdm::Signer;
 use rampart_venues::binance_usdm::signer::{append_signature, encode_params};
@@ -288,6 +290,8 @@ enum VenueArg {
     BinanceUsdm,
     #[value(name = "bybit")]
     Bybit,
+    #[value(name = "okx")]
+    Okx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -331,12 +335,15 @@ struct Preview {
     /// recvWindow in ms; omitted when not given.
     #[arg(long)]
     recv_window: Option<u64>,
-    /// The base URL; default: the venue's mainnet.
+    /// The base URL; default: the venue's live host.
     #[arg(long)]
     base_url: Option<String>,
-    /// The JSON body of a POST, signed byte for byte as given (Bybit).
+    /// Bybit and OKX: the exact JSON body of a POST, signed byte for byte as given.
     #[arg(long)]
     body: Option<String>,
+    /// OKX: demo trading (adds `x-simulated-trading: 1`).
+    #[arg(long)]
+    demo: bool,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {
@@ -354,11 +361,13 @@ struct StdinCredentials {
 }
 
 fn preview(args: Preview) -> Result<serde_json::Value, String> {
-    if let VenueArg::Bybit = args.venue {
-        return preview_bybit::preview(&args);
+    match args.venue {
+        VenueArg::Bybit => return preview_bybit::preview(&args),
+        VenueArg::Okx => return preview_okx::preview(&args),
+        VenueArg::BinanceUsdm => {}
     }
-    if args.body.is_some() {
-        return Err("--body is for --venue bybit; Binance takes --param".into());
+    if args.body.is_some() || args.demo {
+        return Err("--body is for --venue bybit or okx, --demo for okx; Binance takes --param".into());
     }
     if !args.path.starts_with('/') {
         return Err(format!(

@@ -4,6 +4,7 @@
 pub mod binance_usdm;
 pub mod bybit;
 pub mod clock;
+pub mod okx;
 pub mod tls;
 pub mod venue;
 pub mod wire;

@@ -99,6 +99,7 @@ impl Error {
                 crate::binance_usdm::error::refusal_cause(code)
             }
             (VenueId::Bybit, Some(code)) => crate::bybit::error::refusal_cause(code),
+            (VenueId::Okx, Some(code)) => crate::okx::error::refusal_cause(code),
             _ => RefusalCause::Other,
         }
     }

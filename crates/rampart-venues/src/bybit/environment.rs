@@ -30,12 +30,14 @@ pub const WS_PUBLIC_INVERSE: &str = "/v5/public/inverse";
 /// The private stream path (orders, executions, positions, wallet, dcp).
 pub const WS_PRIVATE: &str = "/v5/private";
 
-/// The REST base URL of an environment (no trailing slash).
-pub fn rest_base(env: Environment) -> &'static str {
+/// The REST base URL of an environment (no trailing slash); `None` for Rampart's simulator,
+/// which listens wherever it was started.
+pub fn rest_base(env: Environment) -> Option<&'static str> {
     match env {
-        Environment::Live => LIVE_REST,
-        Environment::Testnet => TESTNET_REST,
-        Environment::Demo => DEMO_REST,
+        Environment::Live => Some(LIVE_REST),
+        Environment::Testnet => Some(TESTNET_REST),
+        Environment::Demo => Some(DEMO_REST),
+        Environment::Simulator => None,
     }
 }
 
@@ -86,12 +88,13 @@ mod tests {
 
     #[test]
     fn environments_use_bybits_documented_hosts() {
-        assert_eq!(rest_base(Environment::Live), "https://api.bybit.com");
+        assert_eq!(rest_base(Environment::Live), Some("https://api.bybit.com"));
+        assert_eq!(rest_base(Environment::Simulator), None);
         assert_eq!(
             rest_base(Environment::Testnet),
-            "https://api-testnet.bybit.com"
+            Some("https://api-testnet.bybit.com")
         );
-        assert_eq!(rest_base(Environment::Demo), "https://api-demo.bybit.com");
+        assert_eq!(rest_base(Environment::Demo), Some("https://api-demo.bybit.com"));
         let demo = StreamBases::for_rest_base(DEMO_REST).unwrap();
         assert_eq!(demo.private, "wss://stream-demo.bybit.com");
         assert_eq!(

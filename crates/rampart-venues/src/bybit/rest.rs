@@ -114,14 +114,21 @@ impl RestClient {
         Self::with_options(base_url, api_key, api_secret, &ClientOptions::default())
     }
 
-    /// A client for one of Bybit's environments.
+    /// A client for one of Bybit's environments. Rampart's simulator has no fixed address: its
+    /// client is made with [`RestClient::new`] and the address it listens on.
     pub fn for_environment(
         env: Environment,
         api_key: &str,
         api_secret: &str,
         options: &ClientOptions,
     ) -> Result<Self> {
-        Self::with_options(environment::rest_base(env), api_key, api_secret, options)
+        let base = environment::rest_base(env).ok_or_else(|| {
+            crate::bybit::error::local(
+                crate::venue::ErrorKind::Config,
+                "Rampart's Bybit simulator is reached at the address it listens on, not a Bybit host.",
+            )
+        })?;
+        Self::with_options(base, api_key, api_secret, options)
     }
 
     /// A client for `base_url` (https, or http to loopback) with `options`.

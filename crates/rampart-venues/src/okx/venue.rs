@@ -1,0 +1,849 @@
+//! [`Okx`]: the [`Venue`] the engine drives, over [`RestClient`] and the streams in
+//! [`super::ws`]. Endpoints from the v5 documentation ("Trade", "Account", "Public Data",
+//! "Market Data").
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rampart_core::Venue as VenueId;
+use rampart_core::trading::{ContractKind, ProductCategory};
+use rampart_core::{OrderType, TimeInForce};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::convert::{self, margin_mode_text, position_side_text, side_text};
+use super::error::{self, malformed, validation};
+use super::limits;
+use super::models;
+use super::rest::{Call, RestClient};
+use super::rules::{check_client_id, check_order, rules};
+use crate::venue::{
+    AccountUpdate, Balance, Candle, CandleInterval, ClientIdLookup, DeadMansScope,
+    DeadMansSwitchInfo, Error, FeeRates, Feed, InstrumentRules, KeyPermissions, Leverage,
+    LeverageRequest, MarginMode, MarkPrice, MarketSubscription, MarketUpdate, OrderAck, OrderBook,
+    OrderRequest, OrderState, OrderStatus, Position, PositionSide, Result, TriggerBy, Venue,
+    VenueCapabilities,
+};
+
+/// The dead man's switch's documented range ("timeOut: 0 or 10-120 s").
+pub const DMS_MIN: Duration = Duration::from_secs(10);
+pub const DMS_MAX: Duration = Duration::from_secs(120);
+
+/// OKX's request expiry: "the request will expire 30 seconds after the timestamp".
+pub const REQUEST_VALIDITY: Duration = Duration::from_secs(30);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// An OKX account.
+pub struct Okx {
+    client: Arc<RestClient>,
+    instruments: Mutex<HashMap<String, InstrumentRules>>,
+    /// The margin mode set per symbol (OKX takes `tdMode` per order).
+    margin_modes: Mutex<HashMap<String, MarginMode>>,
+}
+
+impl std::fmt::Debug for Okx {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Okx")
+            .field("client", &self.client)
+            .finish_non_exhaustive()
+    }
+}
+
+/// OKX's `bar` for an interval. 4H and shorter are aligned to UTC already; the day uses
+/// `1Dutc` (plain `1D` opens at Hong Kong midnight).
+pub fn bar(interval: CandleInterval) -> &'static str {
+    match interval {
+        CandleInterval::M1 => "1m",
+        CandleInterval::M5 => "5m",
+        CandleInterval::M15 => "15m",
+        CandleInterval::H1 => "1H",
+        CandleInterval::H4 => "4H",
+        CandleInterval::D1 => "1Dutc",
+    }
+}
+
+fn trigger_type(by: Option<TriggerBy>) -> &'static str {
+    match by {
+        None | Some(TriggerBy::Last) => "last",
+        Some(TriggerBy::Mark) => "mark",
+        Some(TriggerBy::Index) => "index",
+    }
+}
+
+/// The body of `POST /api/v5/trade/order` (regular) or `/api/v5/trade/order-algo`
+/// (stop and take-profit: `ordType` `conditional` with `slTriggerPx`/`tpTriggerPx`, order
+/// price `-1` for market).
+pub fn order_body(order: &OrderRequest, mode: MarginMode) -> (&'static str, Value) {
+    let mut body = serde_json::Map::new();
+    body.insert("instId".into(), order.symbol.clone().into());
+    body.insert("tdMode".into(), margin_mode_text(mode).into());
+    body.insert("side".into(), side_text(order.side).into());
+    if order.position_side != PositionSide::Net {
+        body.insert(
+            "posSide".into(),
+            position_side_text(order.position_side).into(),
+        );
+    }
+    body.insert("sz".into(), order.qty.to_string().into());
+    if order.reduce_only {
+        body.insert("reduceOnly".into(), true.into());
+    }
+    let limit = order.price.map(|p| p.to_string());
+    let path = match order.order_type {
+        OrderType::Market | OrderType::Limit => {
+            let ord_type = match (order.order_type, order.time_in_force) {
+                (OrderType::Market, _) => "market",
+                (_, None | Some(TimeInForce::Gtc)) => "limit",
+                (_, Some(TimeInForce::Ioc)) => "ioc",
+                (_, Some(TimeInForce::Fok)) => "fok",
+                (_, Some(TimeInForce::PostOnly)) => "post_only",
+            };
+            body.insert("ordType".into(), ord_type.into());
+            if let Some(px) = limit {
+                body.insert("px".into(), px.into());
+            }
+            body.insert("clOrdId".into(), order.client_order_id.clone().into());
+            "/api/v5/trade/order"
+        }
+        OrderType::StopMarket
+        | OrderType::StopLimit
+        | OrderType::TakeProfitMarket
+        | OrderType::TakeProfitLimit => {
+            let prefix = match order.order_type {
+                OrderType::StopMarket | OrderType::StopLimit => "sl",
+                _ => "tp",
+            };
+            body.insert("ordType".into(), "conditional".into());
+            body.insert(
+                format!("{prefix}TriggerPx"),
+                order
+                    .trigger_price
+                    .map(|p| p.to_string())
+                    .unwrap_or_default()
+                    .into(),
+            );
+            body.insert(
+                format!("{prefix}OrdPx"),
+                limit.unwrap_or_else(|| "-1".into()).into(),
+            );
+            body.insert(
+                format!("{prefix}TriggerPxType"),
+                trigger_type(order.trigger_by).into(),
+            );
+            body.insert("algoClOrdId".into(), order.client_order_id.clone().into());
+            "/api/v5/trade/order-algo"
+        }
+    };
+    (path, Value::Object(body))
+}
+
+fn is_code(e: &Error, codes: &[i64]) -> bool {
+    e.venue_code
+        .as_deref()
+        .and_then(|c| c.parse::<i64>().ok())
+        .is_some_and(|c| codes.contains(&c))
+}
+
+impl Okx {
+    pub fn new(client: RestClient) -> Self {
+        Self {
+            client: Arc::new(client),
+            instruments: Mutex::new(HashMap::new()),
+            margin_modes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    pub fn client(&self) -> &RestClient {
+        &self.client
+    }
+
+    /// `GET /api/v5/public/instruments` for SWAP and FUTURES.
+    async fn fetch_instruments(&self) -> Result<Vec<InstrumentRules>> {
+        let mut all = Vec::new();
+        for inst_type in ["SWAP", "FUTURES"] {
+            let rows: Vec<models::Instrument> = self
+                .client
+                .data(
+                    Call::public("/api/v5/public/instruments", &limits::INSTRUMENTS),
+                    &[("instType", inst_type)],
+                    None,
+                )
+                .await?;
+            for row in &rows {
+                all.push(rules(row)?);
+            }
+        }
+        let mut cache = lock(&self.instruments);
+        cache.clear();
+        for r in &all {
+            cache.insert(r.symbol.clone(), r.clone());
+        }
+        Ok(all)
+    }
+
+    async fn rules_of(&self, symbol: &str) -> Result<InstrumentRules> {
+        if let Some(r) = lock(&self.instruments).get(symbol) {
+            return Ok(r.clone());
+        }
+        self.fetch_instruments().await?;
+        lock(&self.instruments).get(symbol).cloned().ok_or_else(|| {
+            validation(format!(
+                "OKX lists no SWAP or FUTURES instrument {symbol}; nothing was sent."
+            ))
+        })
+    }
+
+    fn margin_mode_of(&self, order: &OrderRequest) -> MarginMode {
+        order
+            .margin_mode
+            .or_else(|| lock(&self.margin_modes).get(&order.symbol).copied())
+            .unwrap_or(MarginMode::Cross)
+    }
+
+    async fn regular_by_client_id(&self, symbol: &str, id: &str) -> Result<Option<OrderState>> {
+        let call =
+            Call::private(&Method::GET, "/api/v5/trade/order", &limits::GET_ORDER).on(symbol);
+        match self
+            .client
+            .data::<models::Order>(call, &[("instId", symbol), ("clOrdId", id)], None)
+            .await
+        {
+            Ok(rows) => rows.first().map(convert::order).transpose(),
+            Err(e) if is_code(&e, &[error::ORDER_NOT_FOUND]) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn algo_by_client_id(&self, id: &str) -> Result<Option<OrderState>> {
+        let call = Call::private(&Method::GET, "/api/v5/trade/order-algo", &limits::GET_ALGO);
+        match self
+            .client
+            .data::<models::AlgoOrder>(call, &[("algoClOrdId", id)], None)
+            .await
+        {
+            Ok(rows) => rows.first().map(convert::algo_order).transpose(),
+            Err(e) if is_code(&e, &[error::ORDER_NOT_FOUND]) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn cancel_algos(&self, orders: &[(String, String)]) -> Result<()> {
+        // "Cancel algo order": at most 10 orders per request.
+        for chunk in orders.chunks(10) {
+            let body: Vec<Value> = chunk
+                .iter()
+                .map(|(inst, id)| json!({"instId": inst, "algoId": id}))
+                .collect();
+            let call = Call::private(
+                &Method::POST,
+                "/api/v5/trade/cancel-algos",
+                &limits::CANCEL_ALGOS,
+            );
+            self.client
+                .data::<models::OrderResult>(call, &[], Some(&Value::Array(body)))
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Pages through `path` (newest first, 100 a page) with `after` = the last id.
+    async fn pending<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        limit: &limits::Limit,
+        base: &[(&str, &str)],
+        id_of: impl Fn(&T) -> String,
+    ) -> Result<Vec<T>> {
+        let mut out = Vec::new();
+        let mut after = String::new();
+        // Bounded: 50 pages of 100.
+        for _ in 0..50 {
+            let mut query: Vec<(&str, &str)> = base.to_vec();
+            query.push(("limit", "100"));
+            if !after.is_empty() {
+                query.push(("after", &after));
+            }
+            let call = Call::private(&Method::GET, path, limit);
+            let page: Vec<T> = self.client.data(call, &query, None).await?;
+            let full = page.len() == 100;
+            let last = page.last().map(&id_of);
+            out.extend(page);
+            match last {
+                Some(id) if full => after = id,
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl Venue for Okx {
+    fn venue(&self) -> VenueId {
+        VenueId::Okx
+    }
+
+    fn capabilities(&self) -> VenueCapabilities {
+        VenueCapabilities {
+            categories: vec![ProductCategory::Linear, ProductCategory::Inverse],
+            dead_mans_switch: Some(DeadMansSwitchInfo {
+                scope: DeadMansScope::Account,
+                min_countdown_ms: 10_000,
+                max_countdown_ms: 120_000,
+                note: None,
+            }),
+            split_leverage: false,
+            hedge_mode: true,
+            margin_mode_per_order: true,
+            unique_client_ids: true,
+        }
+    }
+
+    fn venue_time_ms(&self) -> Option<i64> {
+        self.client.venue_now()
+    }
+
+    fn request_validity(&self) -> Duration {
+        REQUEST_VALIDITY
+    }
+
+    async fn sync_clock(&self) -> Result<i64> {
+        self.client.sync_clock().await
+    }
+
+    async fn instruments(&self, refresh: bool) -> Result<Vec<InstrumentRules>> {
+        if !refresh {
+            let cache = lock(&self.instruments);
+            if !cache.is_empty() {
+                return Ok(cache.values().cloned().collect());
+            }
+        }
+        self.fetch_instruments().await
+    }
+
+    async fn place_order(&self, order: &OrderRequest) -> Result<OrderAck> {
+        check_client_id(&order.client_order_id)?;
+        let rules = self.rules_of(&order.symbol).await?;
+        check_order(order, &rules)?;
+        let (path, body) = order_body(order, self.margin_mode_of(order));
+        let regular = path == "/api/v5/trade/order";
+        let mut call = if regular {
+            Call::private(&Method::POST, path, &limits::PLACE_ORDER).on(&order.symbol)
+        } else {
+            Call::private(&Method::POST, path, &limits::PLACE_ALGO)
+        };
+        call.order = true;
+        let rows: Vec<models::OrderResult> = self.client.data(call, &[], Some(&body)).await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| malformed("an order answer without data"))?;
+        let venue_order_id = if regular { &row.ord_id } else { &row.algo_id };
+        if venue_order_id.is_empty() {
+            return Err(Error {
+                outcome_unknown: true,
+                ..malformed("an order answer without an order id")
+            });
+        }
+        Ok(OrderAck {
+            venue_order_id: venue_order_id.clone(),
+            client_order_id: order.client_order_id.clone(),
+            status: OrderStatus::Open,
+            filled_qty: rust_decimal::Decimal::ZERO,
+            avg_fill_price: None,
+        })
+    }
+
+    async fn order_by_client_id(&self, symbol: &str, id: &str) -> Result<ClientIdLookup> {
+        check_client_id(id)?;
+        if let Some(o) = self.regular_by_client_id(symbol, id).await? {
+            return Ok(ClientIdLookup::Found(o));
+        }
+        Ok(match self.algo_by_client_id(id).await? {
+            Some(o) => ClientIdLookup::Found(o),
+            None => ClientIdLookup::NotFound,
+        })
+    }
+
+    async fn cancel_by_client_id(&self, symbol: &str, id: &str) -> Result<OrderState> {
+        check_client_id(id)?;
+        let call = Call::private(
+            &Method::POST,
+            "/api/v5/trade/cancel-order",
+            &limits::CANCEL_ORDER,
+        )
+        .on(symbol);
+        let body = json!({"instId": symbol, "clOrdId": id});
+        match self
+            .client
+            .data::<models::OrderResult>(call, &[], Some(&body))
+            .await
+        {
+            Ok(_) => {}
+            Err(e)
+                if is_code(
+                    &e,
+                    &[error::CANCEL_ALREADY_CANCELLED, error::CANCEL_ALREADY_DONE],
+                ) => {}
+            Err(e) if is_code(&e, &[error::CANCEL_NOT_FOUND, error::ORDER_NOT_FOUND]) => {
+                // Not a regular order: a conditional one?
+                let Some(algo) = self.algo_by_client_id(id).await? else {
+                    return Err(e);
+                };
+                if algo.status.is_open() {
+                    self.cancel_algos(&[(symbol.to_owned(), algo.venue_order_id.clone())])
+                        .await?;
+                    if let Some(after) = self.algo_by_client_id(id).await? {
+                        return Ok(after);
+                    }
+                }
+                return Ok(algo);
+            }
+            Err(e) => return Err(e),
+        }
+        self.regular_by_client_id(symbol, id)
+            .await?
+            .ok_or_else(|| malformed("the cancelled order could not be read back"))
+    }
+
+    async fn cancel_all(&self, symbol: Option<&str>) -> Result<()> {
+        let open = self.open_orders(symbol).await?;
+        let mut algos = Vec::new();
+        let mut by_inst: HashMap<String, Vec<String>> = HashMap::new();
+        for o in open {
+            let trigger = o.order_type.is_some_and(|t| t.has_trigger_price());
+            if trigger {
+                algos.push((o.symbol, o.venue_order_id));
+            } else {
+                by_inst.entry(o.symbol).or_default().push(o.venue_order_id);
+            }
+        }
+        let mut failed = Vec::new();
+        for (inst, ids) in by_inst {
+            // "Cancel multiple orders": at most 20 per request.
+            for chunk in ids.chunks(20) {
+                let body: Vec<Value> = chunk
+                    .iter()
+                    .map(|id| json!({"instId": inst, "ordId": id}))
+                    .collect();
+                let mut call = Call::private(
+                    &Method::POST,
+                    "/api/v5/trade/cancel-batch-orders",
+                    &limits::CANCEL_BATCH,
+                )
+                .on(&inst);
+                call.cost = chunk.len();
+                match self
+                    .client
+                    .data::<models::OrderResult>(call, &[], Some(&Value::Array(body)))
+                    .await
+                {
+                    Ok(rows) => failed
+                        .extend(rows.into_iter().filter(|r| {
+                            !matches!(r.s_code.as_str(), "" | "0" | "51401" | "51402")
+                        })),
+                    Err(e) => return Err(e),
+                }
+            }
+        }
+        self.cancel_algos(&algos).await?;
+        match failed.first() {
+            None => Ok(()),
+            Some(r) => {
+                let code = r.s_code.parse().unwrap_or(error::OPERATION_FAILED);
+                Err(Error {
+                    message: format!(
+                        "{} order(s) could not be cancelled; the first: {}",
+                        failed.len(),
+                        error::trader_message(code, &r.s_msg)
+                    ),
+                    ..error::rejected(code, &r.s_msg)
+                })
+            }
+        }
+    }
+
+    async fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<OrderState>> {
+        let mut base: Vec<(&str, &str)> = Vec::new();
+        if let Some(s) = symbol {
+            base.push(("instId", s));
+        }
+        let regular: Vec<models::Order> = self
+            .pending(
+                "/api/v5/trade/orders-pending",
+                &limits::PENDING_ORDERS,
+                &base,
+                |o: &models::Order| o.ord_id.clone(),
+            )
+            .await?;
+        let mut algo_query = base.clone();
+        algo_query.push(("ordType", "conditional"));
+        let algos: Vec<models::AlgoOrder> = self
+            .pending(
+                "/api/v5/trade/orders-algo-pending",
+                &limits::PENDING_ALGOS,
+                &algo_query,
+                |o: &models::AlgoOrder| o.algo_id.clone(),
+            )
+            .await?;
+        let mut out = regular
+            .iter()
+            .map(convert::order)
+            .collect::<Result<Vec<_>>>()?;
+        for a in &algos {
+            out.push(convert::algo_order(a)?);
+        }
+        Ok(out)
+    }
+
+    async fn balances(&self) -> Result<Vec<Balance>> {
+        let rows: Vec<models::AccountBalance> = self
+            .client
+            .data(
+                Call::private(&Method::GET, "/api/v5/account/balance", &limits::BALANCE),
+                &[],
+                None,
+            )
+            .await?;
+        convert::balances(&rows)
+    }
+
+    async fn positions(&self, symbol: Option<&str>) -> Result<Vec<Position>> {
+        let mut query = Vec::new();
+        if let Some(s) = symbol {
+            query.push(("instId", s));
+        }
+        let rows: Vec<models::Position> = self
+            .client
+            .data(
+                Call::private(
+                    &Method::GET,
+                    "/api/v5/account/positions",
+                    &limits::POSITIONS,
+                ),
+                &query,
+                None,
+            )
+            .await?;
+        let all = rows
+            .iter()
+            .map(convert::position)
+            .collect::<Result<Vec<_>>>()?;
+        Ok(all.into_iter().filter(|p| !p.qty.is_zero()).collect())
+    }
+
+    async fn mark_price(&self, symbol: &str) -> Result<MarkPrice> {
+        let rules = self.rules_of(symbol).await?;
+        let inst_type = match rules.kind {
+            ContractKind::Perpetual => "SWAP",
+            ContractKind::Dated => "FUTURES",
+        };
+        let rows: Vec<models::MarkPx> = self
+            .client
+            .data(
+                Call::public("/api/v5/public/mark-price", &limits::MARK_PRICE),
+                &[("instType", inst_type), ("instId", symbol)],
+                None,
+            )
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| malformed("a mark price answer without data"))?;
+        let (funding_rate, next_funding_ms) = if rules.kind == ContractKind::Perpetual {
+            let f: Vec<models::FundingRate> = self
+                .client
+                .data(
+                    Call::public("/api/v5/public/funding-rate", &limits::FUNDING_RATE),
+                    &[("instId", symbol)],
+                    None,
+                )
+                .await?;
+            match f.first() {
+                Some(f) => (
+                    convert::opt_dec("fundingRate", &f.funding_rate)?,
+                    match f.funding_time.trim() {
+                        "" => None,
+                        t => Some(convert::ms("fundingTime", t)?),
+                    },
+                ),
+                None => (None, None),
+            }
+        } else {
+            (None, None)
+        };
+        Ok(MarkPrice {
+            symbol: row.inst_id.clone(),
+            mark: convert::dec("markPx", &row.mark_px)?,
+            index: None,
+            funding_rate,
+            next_funding_ms,
+            mark_iv: None,
+            time_ms: convert::ms("ts", &row.ts)?,
+        })
+    }
+
+    async fn fee_rates(&self, symbol: &str) -> Result<FeeRates> {
+        let rules = self.rules_of(symbol).await?;
+        let inst_type = match rules.kind {
+            ContractKind::Perpetual => "SWAP",
+            ContractKind::Dated => "FUTURES",
+        };
+        let family = format!("{}-{}", rules.base_asset, rules.quote_asset);
+        let rows: Vec<models::TradeFee> = self
+            .client
+            .data(
+                Call::private(
+                    &Method::GET,
+                    "/api/v5/account/trade-fee",
+                    &limits::TRADE_FEE,
+                ),
+                &[("instType", inst_type), ("instFamily", &family)],
+                None,
+            )
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| malformed("a fee answer without data"))?;
+        convert::fee_rates(symbol, &rules.settle_asset, row)
+    }
+
+    async fn order_book(&self, symbol: &str, depth: u32) -> Result<OrderBook> {
+        // "sz: Order book depth per side. Maximum 400".
+        let sz = depth.clamp(1, 400).to_string();
+        let rows: Vec<models::Book> = self
+            .client
+            .data(
+                Call::public("/api/v5/market/books", &limits::BOOKS),
+                &[("instId", symbol), ("sz", &sz)],
+                None,
+            )
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| malformed("an order book answer without data"))?;
+        convert::book(symbol, row)
+    }
+
+    async fn set_leverage(&self, request: &LeverageRequest) -> Result<Leverage> {
+        if request.leverage.buy != request.leverage.sell {
+            return Err(validation(
+                "OKX keeps one leverage per symbol and margin mode: give the same value for \
+                 buying and selling.",
+            ));
+        }
+        let mode = request
+            .margin_mode
+            .or_else(|| lock(&self.margin_modes).get(&request.symbol).copied())
+            .unwrap_or(MarginMode::Cross);
+        let body = json!({
+            "instId": request.symbol,
+            "lever": request.leverage.buy.normalize().to_string(),
+            "mgnMode": margin_mode_text(mode),
+        });
+        let rows: Vec<models::SetLeverage> = self
+            .client
+            .data(
+                Call::private(
+                    &Method::POST,
+                    "/api/v5/account/set-leverage",
+                    &limits::SET_LEVERAGE,
+                ),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| malformed("a leverage answer without data"))?;
+        Ok(Leverage::both(convert::dec("lever", &row.lever)?))
+    }
+
+    async fn set_margin_mode(&self, symbol: &str, mode: MarginMode) -> Result<()> {
+        // OKX takes the margin mode with every order (`tdMode`): record it for this symbol.
+        lock(&self.margin_modes).insert(symbol.to_owned(), mode);
+        Ok(())
+    }
+
+    async fn dead_mans_switch(&self, scope: &DeadMansScope, countdown: Duration) -> Result<()> {
+        if *scope != DeadMansScope::Account {
+            return Err(validation(
+                "OKX's dead man's switch covers every open order of the account (or \
+                 sub-account), not one symbol or one connection.",
+            ));
+        }
+        let secs = countdown.as_secs();
+        let whole = countdown.subsec_nanos() == 0;
+        if !countdown.is_zero() && (!whole || countdown < DMS_MIN || countdown > DMS_MAX) {
+            return Err(validation(format!(
+                "OKX's dead man's switch takes a countdown of 10 to 120 whole seconds (or 0 to \
+                 turn it off), not {:.3} s.",
+                countdown.as_secs_f64()
+            )));
+        }
+        let body = json!({"timeOut": secs.to_string()});
+        let rows: Vec<models::CancelAllAfter> = self
+            .client
+            .data(
+                Call::private(
+                    &Method::POST,
+                    "/api/v5/trade/cancel-all-after",
+                    &limits::CANCEL_ALL_AFTER,
+                ),
+                &[],
+                Some(&body),
+            )
+            .await?;
+        if rows.is_empty() {
+            return Err(malformed("a cancel-all-after answer without data"));
+        }
+        Ok(())
+    }
+
+    async fn key_permissions(&self) -> Result<Option<KeyPermissions>> {
+        let rows: Vec<models::AccountConfig> = self
+            .client
+            .data(
+                Call::private(
+                    &Method::GET,
+                    "/api/v5/account/config",
+                    &limits::ACCOUNT_CONFIG,
+                ),
+                &[],
+                None,
+            )
+            .await?;
+        let row = rows
+            .first()
+            .ok_or_else(|| malformed("an account configuration answer without data"))?;
+        Ok(Some(key_permissions(row)))
+    }
+
+    async fn candles(
+        &self,
+        symbol: &str,
+        interval: CandleInterval,
+        limit: u32,
+    ) -> Result<Vec<Candle>> {
+        // "limit: The maximum is 300".
+        let limit = limit.clamp(1, 300).to_string();
+        let rows: Vec<Vec<String>> = self
+            .client
+            .data(
+                Call::public("/api/v5/market/candles", &limits::CANDLES),
+                &[
+                    ("instId", symbol),
+                    ("bar", bar(interval)),
+                    ("limit", &limit),
+                ],
+                None,
+            )
+            .await?;
+        convert::candles(&rows)
+    }
+
+    async fn account_feed(&self) -> Result<Feed<AccountUpdate>> {
+        super::ws::account_feed(self.client.clone())
+    }
+
+    async fn market_feed(
+        &self,
+        symbol: &str,
+        subscription: MarketSubscription,
+    ) -> Result<Feed<MarketUpdate>> {
+        super::ws::market_feed(self.client.clone(), symbol, subscription)
+    }
+}
+
+/// `perm` ("read_only", "trade", "withdraw", comma-separated) and `ip` ("" when none is
+/// bound) of `GET /api/v5/account/config`. OKX reports no transfer right apart from these:
+/// moving funds between one's own accounts needs the Trade permission
+/// (`POST /api/v5/asset/transfer`), so it follows `trade`.
+pub fn key_permissions(c: &models::AccountConfig) -> KeyPermissions {
+    let perms: Vec<&str> = c.perm.split(',').map(str::trim).collect();
+    let trade = perms.contains(&"trade");
+    KeyPermissions {
+        can_read: true,
+        can_trade: trade,
+        can_withdraw: perms.contains(&"withdraw"),
+        can_transfer: trade,
+        ip_restricted: !c.ip.trim().is_empty(),
+        created_ms: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rampart_core::Side;
+
+    fn req(order_type: OrderType) -> OrderRequest {
+        OrderRequest {
+            symbol: "BTC-USDT-SWAP".into(),
+            client_order_id: "rmpAbc".into(),
+            side: Side::Sell,
+            order_type,
+            qty: "2".parse().unwrap(),
+            price: None,
+            trigger_price: None,
+            time_in_force: None,
+            reduce_only: true,
+            trigger_by: Some(TriggerBy::Mark),
+            margin_mode: None,
+            position_side: PositionSide::Net,
+            reference_price: None,
+        }
+    }
+
+    #[test]
+    fn a_post_only_limit_order_body() {
+        let mut o = req(OrderType::Limit);
+        o.price = Some("30000.5".parse().unwrap());
+        o.time_in_force = Some(TimeInForce::PostOnly);
+        o.position_side = PositionSide::Short;
+        let (path, body) = order_body(&o, MarginMode::Isolated);
+        assert_eq!(path, "/api/v5/trade/order");
+        assert_eq!(
+            body,
+            json!({"instId":"BTC-USDT-SWAP","tdMode":"isolated","side":"sell","posSide":"short",
+                   "sz":"2","reduceOnly":true,"ordType":"post_only","px":"30000.5",
+                   "clOrdId":"rmpAbc"})
+        );
+    }
+
+    #[test]
+    fn a_stop_market_goes_to_the_algo_endpoint_at_market() {
+        let mut o = req(OrderType::StopMarket);
+        o.trigger_price = Some("29000".parse().unwrap());
+        let (path, body) = order_body(&o, MarginMode::Cross);
+        assert_eq!(path, "/api/v5/trade/order-algo");
+        assert_eq!(body["ordType"], "conditional");
+        assert_eq!(body["slTriggerPx"], "29000");
+        assert_eq!(body["slOrdPx"], "-1");
+        assert_eq!(body["slTriggerPxType"], "mark");
+        assert_eq!(body["algoClOrdId"], "rmpAbc");
+        assert!(body.get("clOrdId").is_none());
+        assert!(body.get("posSide").is_none(), "net mode sends no posSide");
+    }
+
+    #[test]
+    fn key_permissions_from_account_config() {
+        let c: models::AccountConfig = serde_json::from_str(
+            r#"{"acctLv":"2","perm":"read_only,withdraw,trade","ip":"1.2.3.4","label":"rampart","posMode":"net_mode","uid":"44705892343619584"}"#,
+        )
+        .unwrap();
+        let k = key_permissions(&c);
+        assert!(k.can_trade && k.can_withdraw && k.ip_restricted);
+        let c: models::AccountConfig =
+            serde_json::from_str(r#"{"perm":"read_only","ip":""}"#).unwrap();
+        let k = key_permissions(&c);
+        assert!(k.can_read && !k.can_trade && !k.can_withdraw && !k.ip_restricted);
+    }
+
+    #[test]
+    fn candle_bars_are_utc_aligned() {
+        assert_eq!(bar(CandleInterval::D1), "1Dutc");
+        assert_eq!(bar(CandleInterval::H1), "1H");
+    }
+}
