@@ -4,3 +4,4 @@
 //! encoding or parsing code with rampart-venues.
 
 pub mod binance_usdm;
+pub mod core;
