@@ -2,4 +2,5 @@
 //! Bybit's codes and messages, rate limits, and the streams.
 
 mod rest;
+mod streams;
 mod support;
