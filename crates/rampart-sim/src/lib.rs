@@ -4,3 +4,5 @@
 //! encoding or parsing code with rampart-venues.
 
 pub mod binance_usdm;
+pub mod bybit;
+pub mod core;
