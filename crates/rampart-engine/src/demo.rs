@@ -32,7 +32,7 @@ fn random_token(alphabet: &[u8], len: usize) -> String {
 
 /// Whether Rampart has a simulator of `venue` for Demo accounts.
 pub fn has_simulator(venue: Venue) -> bool {
-    matches!(venue, Venue::Demo | Venue::BinanceUsdm)
+    matches!(venue, Venue::Demo | Venue::BinanceUsdm | Venue::Bybit)
 }
 
 /// New credentials for a Demo account of `venue`, shaped as the venue's own keys are (so the
@@ -74,45 +74,92 @@ pub fn new_credentials(venue: Venue) -> Credentials {
     }
 }
 
-/// The simulator serving the Demo account, while the app runs.
+/// One venue's simulator, running.
+enum Running {
+    /// Binance USDⓈ-M's protocol: the Demo venue, and Binance Demo accounts.
+    Binance(SimServer),
+    Bybit(rampart_sim::bybit::SimServer),
+}
+
+/// The simulator serving one Demo account, while the app runs.
 pub struct DemoExchange {
-    server: SimServer,
+    server: Running,
     api_key: String,
 }
 
 impl std::fmt::Debug for DemoExchange {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DemoExchange")
-            .field("addr", &self.server.addr())
+            .field("base_url", &self.base_url())
             .finish_non_exhaustive()
     }
 }
 
+/// A loopback listener for the next Demo exchange, as tokio's.
+fn listener() -> std::io::Result<tokio::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(("127.0.0.1", next_port()))?;
+    listener.set_nonblocking(true)?;
+    tokio::net::TcpListener::from_std(listener)
+}
+
 impl DemoExchange {
-    /// Starts the simulator on a free loopback port for one account. Must run inside a tokio
-    /// runtime.
-    pub fn start(credentials: &Credentials) -> std::io::Result<Self> {
-        let listener = std::net::TcpListener::bind(("127.0.0.1", next_port()))?;
-        listener.set_nonblocking(true)?;
-        let listener = tokio::net::TcpListener::from_std(listener)?;
-        let config = SimConfig {
-            accounts: vec![SimAccount {
-                api_key: credentials.api_key.expose().to_owned(),
-                api_secret: credentials.api_secret.expose().to_owned(),
-                permissions: key_permissions(),
-            }],
-            usdt_balance: Decimal::from(DEMO_BALANCE_USDT),
-            seed: rand::rng().random(),
-            extra_symbols: extra_symbols(),
-            tick_interval_us: tick_interval_us(),
-            ..SimConfig::default()
+    /// Starts the simulator of `venue` on a free loopback port for one account, funded with
+    /// [`DEMO_BALANCE_USDT`] (and, on venues with inverse contracts, a few coins to margin them).
+    /// Must run inside a tokio runtime.
+    pub fn start(venue: Venue, credentials: &Credentials) -> std::io::Result<Self> {
+        let api_key = credentials.api_key.expose().to_owned();
+        let api_secret = credentials.api_secret.expose().to_owned();
+        let seed = rand::rng().random();
+        let server = match venue {
+            Venue::Demo | Venue::BinanceUsdm => {
+                let config = SimConfig {
+                    accounts: vec![SimAccount {
+                        api_key: api_key.clone(),
+                        api_secret,
+                        permissions: key_permissions(),
+                    }],
+                    usdt_balance: Decimal::from(DEMO_BALANCE_USDT),
+                    seed,
+                    extra_symbols: extra_symbols(),
+                    tick_interval_us: tick_interval_us(),
+                    ..SimConfig::default()
+                };
+                Running::Binance(SimServer::start(listener()?, config)?)
+            }
+            Venue::Bybit => {
+                use rampart_sim::bybit;
+                let config = bybit::SimConfig {
+                    accounts: vec![bybit::SimAccount {
+                        api_key: api_key.clone(),
+                        api_secret,
+                        // Read and trade; no withdrawals; bound to this machine.
+                        permissions: bybit::SimKeyPermissions {
+                            read_only: false,
+                            withdraw: false,
+                            ips: vec!["127.0.0.1".into()],
+                        },
+                        institutional: false,
+                    }],
+                    balances: vec![
+                        ("USDT".into(), Decimal::from(DEMO_BALANCE_USDT)),
+                        ("BTC".into(), Decimal::from(1)),
+                        ("ETH".into(), Decimal::from(10)),
+                    ],
+                    seed,
+                    ..bybit::SimConfig::default()
+                };
+                Running::Bybit(bybit::SimServer::start(listener()?, config)?)
+            }
+            other => {
+                return Err(std::io::Error::other(format!(
+                    "Rampart has no simulator of {}",
+                    other.display_name()
+                )));
+            }
         };
-        let server = SimServer::start(listener, config)?;
-        tracing::info!(addr = %server.addr(), "Demo exchange started on loopback");
-        Ok(DemoExchange {
-            server,
-            api_key: credentials.api_key.expose().to_owned(),
-        })
+        let exchange = DemoExchange { server, api_key };
+        tracing::info!(venue = ?venue, base = %exchange.base_url(), "Demo exchange started on loopback");
+        Ok(exchange)
     }
 
     /// Whether this simulator serves the account with these credentials.
@@ -121,11 +168,10 @@ impl DemoExchange {
     }
 
     pub fn base_url(&self) -> String {
-        self.server.base_url()
-    }
-
-    pub fn server(&self) -> &SimServer {
-        &self.server
+        match &self.server {
+            Running::Binance(server) => server.base_url(),
+            Running::Bybit(server) => server.base_url(),
+        }
     }
 }
 

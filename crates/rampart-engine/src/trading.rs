@@ -187,30 +187,69 @@ impl Desk {
     ) -> Result<Arc<dyn DynVenue>, String> {
         let key = credentials.api_key.expose();
         let secret = credentials.api_secret.expose();
-        let client = match (account.venue, account.environment) {
-            (Venue::Demo, _) | (Venue::BinanceUsdm, Environment::Simulator) => {
-                let base = self.demo_exchange(account, credentials)?;
-                RestClient::new(&base, key, secret)
+        let wire = Arc::new(crate::audit::WireAudit {
+            sink: self.audit_sink(),
+            account: account.id.clone(),
+        });
+        let options = ClientOptions::default();
+        let simulated = account.venue == Venue::Demo || account.environment.is_simulator();
+        let connector: Arc<dyn DynVenue> = match account.venue {
+            Venue::Demo | Venue::BinanceUsdm => {
+                let client = if simulated {
+                    RestClient::new(&self.demo_exchange(account, credentials)?, key, secret)
+                } else {
+                    RestClient::for_environment(account.environment, key, secret, &options)
+                };
+                let client = client.map_err(|e| e.trader_message())?.with_wire_log(wire);
+                Arc::new(BinanceUsdm::new(client))
             }
-            (Venue::BinanceUsdm, environment) => {
-                RestClient::for_environment(environment, key, secret, &ClientOptions::default())
+            Venue::Bybit => {
+                use rampart_venues::bybit;
+                let client = if simulated {
+                    bybit::RestClient::new(&self.demo_exchange(account, credentials)?, key, secret)
+                } else {
+                    bybit::RestClient::for_environment(account.environment, key, secret, &options)
+                };
+                Arc::new(bybit::Bybit::new(
+                    client.map_err(|e| e.message)?.with_wire_log(wire),
+                ))
             }
-            (other, _) => {
-                return Err(format!(
-                    "{} accounts can be stored but not traded yet: Rampart's {} connector is \
-                     not in this version.",
-                    other.display_name(),
-                    other.display_name()
-                ));
+            Venue::Okx => {
+                use rampart_venues::okx;
+                let passphrase = credentials
+                    .passphrase
+                    .as_ref()
+                    .map(|p| p.expose())
+                    .unwrap_or_default();
+                let client = if simulated {
+                    okx::RestClient::new(
+                        &self.demo_exchange(account, credentials)?,
+                        key,
+                        secret,
+                        passphrase,
+                    )
+                } else {
+                    okx::RestClient::for_environment(
+                        account.environment,
+                        key,
+                        secret,
+                        passphrase,
+                        &options,
+                    )
+                };
+                Arc::new(okx::Okx::new(
+                    client.map_err(|e| e.message)?.with_wire_log(wire),
+                ))
+            }
+            Venue::Deribit => {
+                return Err(
+                    "Deribit accounts can be stored but not traded yet: Rampart's Deribit \
+                     connector is not in this version."
+                        .into(),
+                );
             }
         };
-        let client = client
-            .map_err(|e| e.trader_message())?
-            .with_wire_log(Arc::new(crate::audit::WireAudit {
-                sink: self.audit_sink(),
-                account: account.id.clone(),
-            }));
-        Ok(Arc::new(BinanceUsdm::new(client)))
+        Ok(connector)
     }
 
     /// The address of the simulator serving a Demo account, started on first use (and again
@@ -226,7 +265,7 @@ impl Desk {
             .get(&account.id)
             .is_some_and(|d| d.serves(credentials));
         if !running {
-            let exchange = DemoExchange::start(credentials)
+            let exchange = DemoExchange::start(account.venue, credentials)
                 .map_err(|e| format!("the Demo exchange could not start: {e}"))?;
             trading.demo.insert(account.id.clone(), exchange);
         }

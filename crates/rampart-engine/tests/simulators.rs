@@ -86,10 +86,21 @@ async fn buy_and_hold(desk: &Desk, account: &AccountView, symbol: &str, qty: &st
         margin_mode: None,
         position_side: Default::default(),
     };
-    let outcome = desk
+    let mut outcome = desk
         .place_order(&account.id, &ticket, false, None)
         .await
         .unwrap();
+    // The guard asks once before the first order on a venue the trader has not used yet.
+    if let PlaceOutcome::NeedsConfirmation { warnings } = &outcome {
+        assert!(
+            warnings.iter().all(|w| w.seen.contains("first order on")),
+            "{warnings:?}"
+        );
+        outcome = desk
+            .place_order(&account.id, &ticket, true, None)
+            .await
+            .unwrap();
+    }
     let PlaceOutcome::Placed { order } = outcome else {
         panic!("{:?}: the order asked for more: {outcome:?}", account.venue);
     };
@@ -119,6 +130,9 @@ async fn a_demo_account_of_each_venue_trades_on_its_own_simulator() {
     // Keys made in Binance's format: a 64-character key, shown masked.
     assert!(binance.masked_key.contains('…'), "{}", binance.masked_key);
     buy_and_hold(&desk, &binance, "BTCUSDT", "0.01").await;
+
+    let bybit = add_demo(&desk, Venue::Bybit, "Bybit demo", fresh_code(&clock, &seed)).await;
+    buy_and_hold(&desk, &bybit, "BTCUSDT", "0.01").await;
 
     // A second Demo account of the same venue has a simulator of its own: no position there.
     let other = add_demo(

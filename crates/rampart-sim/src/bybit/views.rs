@@ -204,8 +204,8 @@ pub(super) fn execution(e: &Execution, inst: &Instrument, order: Option<&Order>)
     })
 }
 
-/// One position as `GET /v5/position/list` lists it (and the `position` topic pushes it, with
-/// `category`).
+/// One position as `GET /v5/position/list` lists it (the entry price as `avgPrice`); the
+/// `position` topic pushes it with `category`, the entry price as `entryPrice`.
 pub(super) fn position(p: &Position, inst: &Instrument) -> Value {
     let side = if p.size > Decimal::ZERO {
         "Buy"
@@ -222,7 +222,6 @@ pub(super) fn position(p: &Position, inst: &Instrument) -> Value {
         "side": side,
         "size": qty(inst, p.size.abs()),
         "avgPrice": amount(p.entry_price),
-        "entryPrice": amount(p.entry_price),
         "positionValue": amount(p.value),
         "tradeMode": match p.margin_mode { MarginMode::Cross => 0, MarginMode::Isolated => 1 },
         "positionStatus": "Normal",
@@ -260,6 +259,9 @@ pub(super) fn position_push(p: &Position, inst: &Instrument) -> Value {
     let mut v = position(p, inst);
     if let Value::Object(m) = &mut v {
         m.insert("category".into(), json!(category(inst.kind)));
+        if let Some(entry) = m.remove("avgPrice") {
+            m.insert("entryPrice".into(), entry);
+        }
     }
     v
 }

@@ -219,13 +219,22 @@ pub fn position(p: &PositionInfo) -> Result<Option<Position>> {
         position_side: position_side(what, p.position_idx)?,
         margin_mode: Some(margin_mode(p.trade_mode)),
         qty,
-        entry_price: dec_or_zero(what, "avgPrice", &p.avg_price)?,
+        entry_price: entry_price(what, p)?,
         mark_price: dec_or_zero(what, "markPrice", &p.mark_price)?,
         unrealized_pnl: dec_or_zero(what, "unrealisedPnl", &p.unrealised_pnl)?,
         leverage: opt_dec(what, "leverage", &p.leverage)?,
         liquidation_price: opt_dec(what, "liqPrice", &p.liq_price)?.filter(|d| !d.is_zero()),
         greeks: None,
     }))
+}
+
+/// The entry price under either of its names: `avgPrice` (REST) or `entryPrice` (stream).
+fn entry_price(what: &str, p: &PositionInfo) -> Result<Decimal> {
+    if p.avg_price.is_empty() {
+        dec_or_zero(what, "entryPrice", &p.entry_price)
+    } else {
+        dec_or_zero(what, "avgPrice", &p.avg_price)
+    }
 }
 
 /// A position as the private stream reports it (zero size: closed).
@@ -237,7 +246,7 @@ pub fn position_change(p: &PositionInfo) -> Result<PositionChange> {
         position_side: position_side(what, p.position_idx)?,
         margin_mode: Some(margin_mode(p.trade_mode)),
         qty: if p.side == "Sell" { -size } else { size },
-        entry_price: dec_or_zero(what, "entryPrice", &p.avg_price)?,
+        entry_price: entry_price(what, p)?,
         unrealized_pnl: dec_or_zero(what, "unrealisedPnl", &p.unrealised_pnl)?,
     })
 }

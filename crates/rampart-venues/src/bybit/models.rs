@@ -177,9 +177,12 @@ pub struct PositionInfo {
     #[serde(default)]
     pub side: String,
     pub size: String,
-    /// The REST page's entry price (`avgPrice`); the stream calls it `entryPrice`.
-    #[serde(default, alias = "entryPrice")]
+    /// The REST page's entry price (`avgPrice`).
+    #[serde(default)]
     pub avg_price: String,
+    /// The stream's name for the entry price (`entryPrice`); a message may carry both.
+    #[serde(default)]
+    pub entry_price: String,
     #[serde(default)]
     pub mark_price: String,
     #[serde(default)]
