@@ -588,3 +588,56 @@ fn plain_http_is_refused_off_this_machine() {
         .contains(SECRET)
     );
 }
+
+#[tokio::test]
+async fn a_margin_mode_switch_refused_with_reasons_is_an_error() {
+    let server = serve(with_basics(|s| {
+        (s.path == "/v5/account/set-margin-mode").then(|| {
+            ok(r#"{"reasons":[{"reasonCode":"3400045","reasonMsg":"Set margin mode failed: open positions"}]}"#)
+        })
+    }))
+    .await;
+    let v = venue(&server);
+    let e = v
+        .set_margin_mode("BTCUSDT", rampart_core::trading::MarginMode::Isolated)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Rejected);
+    assert_eq!(e.venue_code.as_deref(), Some("3400045"));
+    assert_eq!(
+        server.requests("/v5/account/set-margin-mode")[0].body,
+        r#"{"setMarginMode":"ISOLATED_MARGIN"}"#
+    );
+}
+
+#[tokio::test]
+async fn leverage_not_modified_is_success() {
+    let server = serve(with_basics(|s| {
+        (s.path == "/v5/position/set-leverage")
+            .then(|| refuse(110043, "Set leverage has not been modified."))
+    }))
+    .await;
+    let v = venue(&server);
+    let l = v
+        .set_leverage(&rampart_core::trading::LeverageRequest {
+            symbol: "BTCUSDT".into(),
+            leverage: rampart_core::trading::Leverage::both("10".parse().unwrap()),
+            margin_mode: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(l.buy, "10".parse().unwrap());
+    assert_eq!(
+        server.requests("/v5/position/set-leverage")[0].body,
+        r#"{"category":"linear","symbol":"BTCUSDT","buyLeverage":"10","sellLeverage":"10"}"#
+    );
+    let too_high = v
+        .set_leverage(&rampart_core::trading::LeverageRequest {
+            symbol: "BTCUSDT".into(),
+            leverage: rampart_core::trading::Leverage::both("150".parse().unwrap()),
+            margin_mode: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(too_high.kind, ErrorKind::Validation);
+}

@@ -17,7 +17,9 @@ use super::error::{
     DCP_INSTITUTIONAL_ONLY, TIMESTAMP_OUT_OF_WINDOW, TOO_MANY_VISITS, local, malformed,
     outcome_unknown_code, rejected,
 };
-use super::limits::{HEADER_LIMIT, HEADER_LIMIT_RESET, HEADER_LIMIT_STATUS, Held, RateLimiter};
+use super::limits::{
+    HEADER_LIMIT, HEADER_LIMIT_RESET, HEADER_LIMIT_STATUS, Held, RateLimiter, ip_budget_for,
+};
 use super::models::{
     ApiKeyInfo, Book, Envelope, FeeRateList, InstrumentsPage, Klines, OrderIds, OrderList,
     PositionList, ServerTime, Tickers, WalletList,
@@ -173,6 +175,18 @@ impl RestClient {
         } else {
             None
         };
+        // Bybit counts the IP budget per host: shared with every client of this one.
+        let origin = reqwest::Url::parse(&base).map_or_else(
+            |_| base.clone(),
+            |u| {
+                format!(
+                    "{}://{}:{}",
+                    u.scheme(),
+                    u.host_str().unwrap_or_default(),
+                    u.port_or_known_default().unwrap_or(0)
+                )
+            },
+        );
         let signer =
             Signer::new(api_secret).map_err(|e| local(ErrorKind::Config, e.to_string()))?;
         if api_key.trim().is_empty() {
@@ -188,7 +202,10 @@ impl RestClient {
             recv_window_ms: u64::from(options.recv_window_ms),
             clock_max_age_ms: i64::try_from(options.clock_max_age.as_millis()).unwrap_or(i64::MAX),
             clock: Mutex::new(ClockOffset::default()),
-            limits: Mutex::new(RateLimiter::new(options.margin_percent)),
+            limits: Mutex::new(RateLimiter::sharing(
+                ip_budget_for(&origin, options.margin_percent),
+                options.margin_percent,
+            )),
             wire: None,
         })
     }
@@ -896,13 +913,36 @@ impl RestClient {
     }
 
     /// "Account → Set Margin Mode": `ISOLATED_MARGIN` or `REGULAR_MARGIN` (cross), for the whole
-    /// unified account.
+    /// unified account. Bybit answers retCode 0 with a list of `reasons` when it did not switch.
     pub async fn set_margin_mode(&self, mode: &str) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Reason {
+            #[serde(default)]
+            reason_code: String,
+            #[serde(default)]
+            reason_msg: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            reasons: Vec<Reason>,
+        }
         let body = serde_json::json!({ "setMarginMode": mode });
-        let _: serde_json::Value = self
+        let answer: Answer = self
             .signed_post("/v5/account/set-margin-mode", &body)
             .await?;
-        Ok(())
+        match answer.reasons.first() {
+            None => Ok(()),
+            Some(r) => Err(Error {
+                venue_code: Some(r.reason_code.clone()),
+                venue_message: Some(r.reason_msg.clone()),
+                ..local(
+                    ErrorKind::Rejected,
+                    format!("Bybit did not change the margin mode: {}", r.reason_msg),
+                )
+            }),
+        }
     }
 
     /// "Trade → Set Disconnect Cancel All": `timeWindow` 3 to 300 s for `product`
