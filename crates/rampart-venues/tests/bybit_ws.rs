@@ -266,6 +266,11 @@ fn public_topics_from_bybits_examples() {
     );
     assert_eq!(m.time_ms, 1_760_325_052_700);
 
+    // A delta before any snapshot is ignored.
+    assert_eq!(
+        state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[["1","1"]],"a":[],"u":1}}"#),
+        Handled::Updates(Vec::new())
+    );
     // "Orderbook" snapshot, then a delta removing one level and adding another.
     let u = updates(state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1672304484978,"data":{"s":"BTCUSDT","b":[["16493.50","0.006"],["16493.00","0.100"],["16492.00","1"]],"a":[["16611.00","0.029"],["16612.00","0.213"]],"u":18521288,"seq":7961638724},"cts":1672304484976}"#));
     let MarketUpdate::Book(b) = &u[0] else {
@@ -300,11 +305,12 @@ fn public_topics_from_bybits_examples() {
     assert_eq!(candle.close, "16677".parse().unwrap());
     assert!(!candle.closed);
 
-    // A malformed book is skipped whole: the book is unchanged.
-    assert_eq!(
-        state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[["x","1"]],"a":[],"u":5}}"#),
-        Handled::Nothing
-    );
+    // A malformed book changes nothing and asks for a resync (a new connection, a new
+    // snapshot).
+    assert!(matches!(
+        state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[["16493.20","0"],["x","1"]],"a":[],"u":5}}"#),
+        Handled::Resync(_)
+    ));
     let u = updates(state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":2,"data":{"s":"BTCUSDT","b":[],"a":[],"u":18521290}}"#));
     let MarketUpdate::Book(b) = &u[0] else {
         panic!()
@@ -313,7 +319,11 @@ fn public_topics_from_bybits_examples() {
 }
 
 #[test]
-fn malformed_private_payloads_are_malformed_errors() {
+fn malformed_private_payloads_are_malformed_errors_and_force_a_resync() {
+    assert!(matches!(
+        ws::handle_private(r#"{"topic":"order","data":[{"orderId":5}]}"#),
+        Handled::Resync(_)
+    ));
     let e = ws::private_updates("order", &serde_json::json!([{"orderId": 5}])).unwrap_err();
     assert_eq!(e.kind, rampart_venues::venue::ErrorKind::Malformed);
     let e = ws::private_updates(

@@ -76,6 +76,10 @@ pub enum Handled<T> {
     LoggedIn,
     /// The venue refused the feed for good (login or subscription refused).
     Stop(String),
+    /// A message could not be read (not in the documented shape): what it carried is lost, so
+    /// the connection is dropped and made again, and the engine reads the state over REST
+    /// after the next Connected.
+    Resync(String),
     /// Nothing for the feed (pongs, subscription acknowledgements).
     Nothing,
 }
@@ -264,6 +268,7 @@ where
                 }
             }
             Handled::Stop(why) => return Ended::Stop(why),
+            Handled::Resync(why) => return Ended::Lost(why),
             Handled::Updates(updates) => {
                 for u in updates {
                     if tx.send(FeedEvent::Update(u)).await.is_err() {
@@ -307,9 +312,8 @@ pub fn handle_private(text: &str) -> Handled<AccountUpdate> {
             };
             match private_updates(topic, data) {
                 Ok(updates) => Handled::Updates(updates),
-                // A message in an unexpected shape is skipped whole; the engine resyncs over
-                // REST after each reconnect.
-                Err(_) => Handled::Nothing,
+                // Nothing of it is used; the reconnect makes the engine read the account again.
+                Err(e) => Handled::Resync(e.message),
             }
         }
         _ => Handled::Nothing,
@@ -392,15 +396,18 @@ pub struct LocalBook {
     bids: BTreeMap<Decimal, Decimal>,
     asks: BTreeMap<Decimal, Decimal>,
     update_id: u64,
+    snapshot_seen: bool,
 }
 
 impl LocalBook {
     /// Applies a `snapshot` (replaces the book) or a `delta` (a size of 0 removes the level).
     pub fn apply(&mut self, snapshot: bool, book: &Book) -> crate::venue::Result<()> {
         let what = "an order-book update";
+        // Both sides are parsed before anything changes: a bad level leaves the book as it was.
         let bids = convert::levels(what, &book.b)?;
         let asks = convert::levels(what, &book.a)?;
         if snapshot {
+            self.snapshot_seen = true;
             self.bids.clear();
             self.asks.clear();
         }
@@ -415,6 +422,11 @@ impl LocalBook {
         }
         self.update_id = book.u;
         Ok(())
+    }
+
+    /// Whether a snapshot has arrived since the book was made.
+    pub fn has_snapshot(&self) -> bool {
+        self.snapshot_seen
     }
 
     /// The best `depth` levels a side.
@@ -490,7 +502,8 @@ impl MarketState {
         let time = msg.ts_ms().unwrap_or(0);
         match self.public_updates(topic, msg.kind.as_deref() == Some("snapshot"), data, time) {
             Ok(u) => Handled::Updates(u),
-            Err(_) => Handled::Nothing,
+            // The local book may now be wrong: start again from a new snapshot.
+            Err(e) => Handled::Resync(e.message),
         }
     }
 
@@ -529,6 +542,10 @@ impl MarketState {
         }
         if topic.starts_with("orderbook.") {
             let b: Book = data_as(data).map_err(bad)?;
+            if !snapshot && !self.book.has_snapshot() {
+                // A delta before the first snapshot has nothing to apply to.
+                return Ok(Vec::new());
+            }
             self.book.apply(snapshot, &b)?;
             return Ok(vec![MarketUpdate::Book(self.book.top(
                 &self.symbol,
