@@ -555,6 +555,8 @@ async fn the_wire_log_sees_each_signed_request_and_answer_but_never_the_key() {
         assert!(!s.params.contains(KEY) && !s.params.contains(SECRET));
     }
     let answered = log.answered.lock().unwrap().clone();
+    // Public requests (server time, instruments) are not the account's: not reported.
+    assert_eq!(answered.len(), sent.len());
     assert!(answered.iter().any(|a| a.status == 200
         && a.order_id.as_deref() == Some("1321003749386327552")
         && a.client_order_id.as_deref() == Some("rmpAbCdEfGhIjKlMnOpQrStUvWx")));

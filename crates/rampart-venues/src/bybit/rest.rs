@@ -336,8 +336,20 @@ impl RestClient {
         }
     }
 
-    fn log_answer(&self, method: &str, path: &str, status: u16, body: &[u8], err: Option<&Error>) {
+    /// Reports the answer to a signed request (public ones carry nothing of the account).
+    fn log_answer(
+        &self,
+        access: Access,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: &[u8],
+        err: Option<&Error>,
+    ) {
         let Some(wire) = &self.wire else { return };
+        if access == Access::Public {
+            return;
+        }
         let mut answer = crate::wire::WireAnswer {
             method,
             path,
@@ -458,7 +470,7 @@ impl RestClient {
                         },
                     )
                 };
-                self.log_answer(method.as_str(), path, 0, b"", Some(&err));
+                self.log_answer(access, method.as_str(), path, 0, b"", Some(&err));
                 return Err(err);
             }
         };
@@ -485,12 +497,20 @@ impl RestClient {
                         format!("Bybit's answer was cut off ({}).", describe(e)),
                     )
                 };
-                self.log_answer(method.as_str(), path, status.as_u16(), b"", Some(&err));
+                self.log_answer(
+                    access,
+                    method.as_str(),
+                    path,
+                    status.as_u16(),
+                    b"",
+                    Some(&err),
+                );
                 return Err(err);
             }
         };
         let result = self.read_answer(status, path, &bytes, order, reset, now_after);
         self.log_answer(
+            access,
             method.as_str(),
             path,
             status.as_u16(),
