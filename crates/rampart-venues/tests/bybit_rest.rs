@@ -643,3 +643,21 @@ async fn leverage_not_modified_is_success() {
         .unwrap_err();
     assert_eq!(too_high.kind, ErrorKind::Validation);
 }
+
+#[tokio::test]
+async fn a_dcp_call_refused_for_the_key_keeps_the_keys_sentence() {
+    let server = serve(with_basics(|s| {
+        (s.path == "/v5/order/disconnected-cancel-all")
+            .then(|| refuse(10003, "API key is invalid."))
+    }))
+    .await;
+    let e = venue(&server)
+        .dead_mans_switch(&DeadMansScope::Connection, Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert!(!e.message.contains("institutional"), "{}", e.message);
+    assert_eq!(
+        e.refusal_cause(),
+        rampart_venues::venue::RefusalCause::Authentication
+    );
+}

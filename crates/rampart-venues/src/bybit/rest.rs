@@ -14,8 +14,8 @@ use zeroize::Zeroizing;
 
 use super::environment::{self, Environment};
 use super::error::{
-    DCP_INSTITUTIONAL_ONLY, TIMESTAMP_OUT_OF_WINDOW, TOO_MANY_VISITS, local, malformed,
-    outcome_unknown_code, rejected,
+    DCP_INSTITUTIONAL_ONLY, PERMISSION_DENIED, TIMESTAMP_OUT_OF_WINDOW, TOO_MANY_VISITS, local,
+    malformed, outcome_unknown_code, refusal_cause, rejected,
 };
 use super::limits::{
     HEADER_LIMIT, HEADER_LIMIT_RESET, HEADER_LIMIT_STATUS, Held, RateLimiter, ip_budget_for,
@@ -29,7 +29,7 @@ use super::signer::{HEADER_API_KEY, HEADER_RECV_WINDOW, HEADER_SIGN, HEADER_TIME
 use crate::binance_usdm::ClientOptions;
 use crate::binance_usdm::signer::push_param;
 use crate::clock::{ClockOffset, Sample};
-use crate::venue::{Error, ErrorKind, Result};
+use crate::venue::{Error, ErrorKind, RefusalCause, Result};
 
 /// This machine's clock (ms since the Unix epoch).
 pub(crate) fn local_ms() -> i64 {
@@ -590,7 +590,11 @@ impl RestClient {
             if code == TOO_MANY_VISITS {
                 err.retry_at_ms = Some(lock(&self.limits).observe_too_many(path, reset, now));
             }
-            if path == DCP_PATH && code != TIMESTAMP_OUT_OF_WINDOW && code != TOO_MANY_VISITS {
+            // Bybit refuses DCP to accounts without it; a refusal that is about the key, the
+            // clock, the rate or Bybit itself keeps its own sentence.
+            let about_dcp = err.kind == ErrorKind::Rejected
+                && (code == PERMISSION_DENIED || refusal_cause(code) == RefusalCause::Other);
+            if path == DCP_PATH && about_dcp {
                 err.message = format!("{DCP_INSTITUTIONAL_ONLY} (Bybit: {}).", envelope.ret_msg);
             }
             err.outcome_unknown = order && outcome_unknown_code(code);
