@@ -661,3 +661,47 @@ async fn a_dcp_call_refused_for_the_key_keeps_the_keys_sentence() {
         rampart_venues::venue::RefusalCause::Authentication
     );
 }
+
+#[tokio::test]
+async fn the_whole_account_is_linear_usdt_and_usdc_and_every_inverse_contract() {
+    let inverse_order = r#"{"orderId":"o9","orderLinkId":"rmpInv","symbol":"BTCUSD","price":"50000","qty":"100","side":"Sell","positionIdx":0,"orderStatus":"New","avgPrice":"","cumExecQty":"0","timeInForce":"GTC","orderType":"Limit","stopOrderType":"","triggerPrice":"","reduceOnly":false,"updatedTime":"1684738540561"}"#;
+    let inverse_list = format!(r#"{{"list":[{inverse_order}],"nextPageCursor":""}}"#);
+    let server = serve(with_basics(move |s| match s.path.as_str() {
+        "/v5/order/realtime" if s.query.starts_with("category=inverse") => Some(ok(&inverse_list)),
+        "/v5/order/realtime" => Some(ok(r#"{"list":[],"nextPageCursor":""}"#)),
+        "/v5/order/cancel-all" => Some(ok(r#"{"list":[],"success":"1"}"#)),
+        _ => None,
+    }))
+    .await;
+    let v = venue(&server);
+    let open = v.open_orders(None).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].client_order_id, "rmpInv");
+    let queries: Vec<String> = server
+        .requests("/v5/order/realtime")
+        .into_iter()
+        .map(|s| s.query)
+        .collect();
+    assert_eq!(
+        queries,
+        vec![
+            "category=linear&settleCoin=USDT&openOnly=0&limit=50",
+            "category=linear&settleCoin=USDC&openOnly=0&limit=50",
+            "category=inverse&openOnly=0&limit=50",
+        ]
+    );
+    v.cancel_all(None).await.unwrap();
+    let bodies: Vec<String> = server
+        .requests("/v5/order/cancel-all")
+        .into_iter()
+        .map(|s| s.body)
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            r#"{"category":"linear","settleCoin":"USDT"}"#,
+            r#"{"category":"linear","settleCoin":"USDC"}"#,
+            r#"{"category":"inverse","symbol":"BTCUSD"}"#,
+        ]
+    );
+}
