@@ -333,3 +333,27 @@ fn malformed_private_payloads_are_malformed_errors_and_force_a_resync() {
     .unwrap_err();
     assert!(e.message.contains("size"), "{}", e.message);
 }
+
+#[tokio::test]
+async fn an_unanswered_login_is_a_lost_connection_not_a_live_feed() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/v5/private", listener.local_addr().unwrap());
+    let options = WsOptions {
+        auth_validity: Duration::from_millis(300),
+        backoff_initial: Duration::from_millis(10),
+        ..WsOptions::default()
+    };
+    let frames = || vec![ws::auth_frame(KEY, now_ms() + 300, "sig")];
+    let mut feed =
+        ws::run::<AccountUpdate, _, _>(url, None, options, true, frames, ws::handle_private);
+    let mut server = accept(&listener, "/v5/private").await;
+    assert_eq!(next_json(&mut server).await["op"], "auth");
+    // No answer: the feed never says Connected, and gives up on this connection.
+    match next_event(&mut feed).await {
+        FeedEvent::Status(FeedStatus::Lost(why)) => assert!(why.contains("login"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    let mut again = accept(&listener, "/v5/private").await;
+    assert_eq!(next_json(&mut again).await["op"], "auth");
+    drop(server);
+}

@@ -230,8 +230,21 @@ where
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
     let mut last_heard = Instant::now();
+    // A login must be answered while its frame is still valid; pongs alone do not make the
+    // feed live.
+    let connected_at = Instant::now();
+    let mut logged_in = !needs_login;
     loop {
-        let idle_left = options.idle_timeout.saturating_sub(last_heard.elapsed());
+        if !logged_in && connected_at.elapsed() >= options.auth_validity {
+            return Ended::Lost(format!(
+                "no answer to the stream login within {} s",
+                options.auth_validity.as_secs()
+            ));
+        }
+        let mut idle_left = options.idle_timeout.saturating_sub(last_heard.elapsed());
+        if !logged_in {
+            idle_left = idle_left.min(options.auth_validity.saturating_sub(connected_at.elapsed()));
+        }
         let frame = tokio::select! {
             _ = tx.closed() => return Ended::Dropped,
             _ = ping.tick() => {
@@ -241,6 +254,10 @@ where
                 continue;
             }
             _ = tokio::time::sleep(idle_left) => {
+                if last_heard.elapsed() < options.idle_timeout {
+                    // The login's deadline: checked at the top of the loop.
+                    continue;
+                }
                 return Ended::Lost(format!("nothing heard for {} s", options.idle_timeout.as_secs()));
             }
             frame = ws.next() => frame,
@@ -259,6 +276,7 @@ where
         match handle(text.as_str()) {
             Handled::Nothing => {}
             Handled::LoggedIn => {
+                logged_in = true;
                 if tx
                     .send(FeedEvent::Status(FeedStatus::Connected))
                     .await
