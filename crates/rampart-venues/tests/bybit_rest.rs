@@ -555,6 +555,8 @@ async fn the_wire_log_sees_each_signed_request_and_answer_but_never_the_key() {
         assert!(!s.params.contains(KEY) && !s.params.contains(SECRET));
     }
     let answered = log.answered.lock().unwrap().clone();
+    // Public requests (server time, instruments) are not the account's: not reported.
+    assert_eq!(answered.len(), sent.len());
     assert!(answered.iter().any(|a| a.status == 200
         && a.order_id.as_deref() == Some("1321003749386327552")
         && a.client_order_id.as_deref() == Some("rmpAbCdEfGhIjKlMnOpQrStUvWx")));
@@ -586,5 +588,120 @@ fn plain_http_is_refused_off_this_machine() {
             RestClient::new("https://api.bybit.com", KEY, SECRET).unwrap()
         )
         .contains(SECRET)
+    );
+}
+
+#[tokio::test]
+async fn a_margin_mode_switch_refused_with_reasons_is_an_error() {
+    let server = serve(with_basics(|s| {
+        (s.path == "/v5/account/set-margin-mode").then(|| {
+            ok(r#"{"reasons":[{"reasonCode":"3400045","reasonMsg":"Set margin mode failed: open positions"}]}"#)
+        })
+    }))
+    .await;
+    let v = venue(&server);
+    let e = v
+        .set_margin_mode("BTCUSDT", rampart_core::trading::MarginMode::Isolated)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Rejected);
+    assert_eq!(e.venue_code.as_deref(), Some("3400045"));
+    assert_eq!(
+        server.requests("/v5/account/set-margin-mode")[0].body,
+        r#"{"setMarginMode":"ISOLATED_MARGIN"}"#
+    );
+}
+
+#[tokio::test]
+async fn leverage_not_modified_is_success() {
+    let server = serve(with_basics(|s| {
+        (s.path == "/v5/position/set-leverage")
+            .then(|| refuse(110043, "Set leverage has not been modified."))
+    }))
+    .await;
+    let v = venue(&server);
+    let l = v
+        .set_leverage(&rampart_core::trading::LeverageRequest {
+            symbol: "BTCUSDT".into(),
+            leverage: rampart_core::trading::Leverage::both("10".parse().unwrap()),
+            margin_mode: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(l.buy, "10".parse().unwrap());
+    assert_eq!(
+        server.requests("/v5/position/set-leverage")[0].body,
+        r#"{"category":"linear","symbol":"BTCUSDT","buyLeverage":"10","sellLeverage":"10"}"#
+    );
+    let too_high = v
+        .set_leverage(&rampart_core::trading::LeverageRequest {
+            symbol: "BTCUSDT".into(),
+            leverage: rampart_core::trading::Leverage::both("150".parse().unwrap()),
+            margin_mode: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(too_high.kind, ErrorKind::Validation);
+}
+
+#[tokio::test]
+async fn a_dcp_call_refused_for_the_key_keeps_the_keys_sentence() {
+    let server = serve(with_basics(|s| {
+        (s.path == "/v5/order/disconnected-cancel-all")
+            .then(|| refuse(10003, "API key is invalid."))
+    }))
+    .await;
+    let e = venue(&server)
+        .dead_mans_switch(&DeadMansScope::Connection, Duration::from_secs(30))
+        .await
+        .unwrap_err();
+    assert!(!e.message.contains("institutional"), "{}", e.message);
+    assert_eq!(
+        e.refusal_cause(),
+        rampart_venues::venue::RefusalCause::Authentication
+    );
+}
+
+#[tokio::test]
+async fn the_whole_account_is_linear_usdt_and_usdc_and_every_inverse_contract() {
+    let inverse_order = r#"{"orderId":"o9","orderLinkId":"rmpInv","symbol":"BTCUSD","price":"50000","qty":"100","side":"Sell","positionIdx":0,"orderStatus":"New","avgPrice":"","cumExecQty":"0","timeInForce":"GTC","orderType":"Limit","stopOrderType":"","triggerPrice":"","reduceOnly":false,"updatedTime":"1684738540561"}"#;
+    let inverse_list = format!(r#"{{"list":[{inverse_order}],"nextPageCursor":""}}"#);
+    let server = serve(with_basics(move |s| match s.path.as_str() {
+        "/v5/order/realtime" if s.query.starts_with("category=inverse") => Some(ok(&inverse_list)),
+        "/v5/order/realtime" => Some(ok(r#"{"list":[],"nextPageCursor":""}"#)),
+        "/v5/order/cancel-all" => Some(ok(r#"{"list":[],"success":"1"}"#)),
+        _ => None,
+    }))
+    .await;
+    let v = venue(&server);
+    let open = v.open_orders(None).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(open[0].client_order_id, "rmpInv");
+    let queries: Vec<String> = server
+        .requests("/v5/order/realtime")
+        .into_iter()
+        .map(|s| s.query)
+        .collect();
+    assert_eq!(
+        queries,
+        vec![
+            "category=linear&settleCoin=USDT&openOnly=0&limit=50",
+            "category=linear&settleCoin=USDC&openOnly=0&limit=50",
+            "category=inverse&openOnly=0&limit=50",
+        ]
+    );
+    v.cancel_all(None).await.unwrap();
+    let bodies: Vec<String> = server
+        .requests("/v5/order/cancel-all")
+        .into_iter()
+        .map(|s| s.body)
+        .collect();
+    assert_eq!(
+        bodies,
+        vec![
+            r#"{"category":"linear","settleCoin":"USDT"}"#,
+            r#"{"category":"linear","settleCoin":"USDC"}"#,
+            r#"{"category":"inverse","symbol":"BTCUSD"}"#,
+        ]
     );
 }

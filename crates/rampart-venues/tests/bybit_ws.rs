@@ -266,6 +266,11 @@ fn public_topics_from_bybits_examples() {
     );
     assert_eq!(m.time_ms, 1_760_325_052_700);
 
+    // A delta before any snapshot is ignored.
+    assert_eq!(
+        state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[["1","1"]],"a":[],"u":1}}"#),
+        Handled::Updates(Vec::new())
+    );
     // "Orderbook" snapshot, then a delta removing one level and adding another.
     let u = updates(state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"snapshot","ts":1672304484978,"data":{"s":"BTCUSDT","b":[["16493.50","0.006"],["16493.00","0.100"],["16492.00","1"]],"a":[["16611.00","0.029"],["16612.00","0.213"]],"u":18521288,"seq":7961638724},"cts":1672304484976}"#));
     let MarketUpdate::Book(b) = &u[0] else {
@@ -300,11 +305,12 @@ fn public_topics_from_bybits_examples() {
     assert_eq!(candle.close, "16677".parse().unwrap());
     assert!(!candle.closed);
 
-    // A malformed book is skipped whole: the book is unchanged.
-    assert_eq!(
-        state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[["x","1"]],"a":[],"u":5}}"#),
-        Handled::Nothing
-    );
+    // A malformed book changes nothing and asks for a resync (a new connection, a new
+    // snapshot).
+    assert!(matches!(
+        state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":1,"data":{"s":"BTCUSDT","b":[["16493.20","0"],["x","1"]],"a":[],"u":5}}"#),
+        Handled::Resync(_)
+    ));
     let u = updates(state.handle(r#"{"topic":"orderbook.50.BTCUSDT","type":"delta","ts":2,"data":{"s":"BTCUSDT","b":[],"a":[],"u":18521290}}"#));
     let MarketUpdate::Book(b) = &u[0] else {
         panic!()
@@ -313,7 +319,11 @@ fn public_topics_from_bybits_examples() {
 }
 
 #[test]
-fn malformed_private_payloads_are_malformed_errors() {
+fn malformed_private_payloads_are_malformed_errors_and_force_a_resync() {
+    assert!(matches!(
+        ws::handle_private(r#"{"topic":"order","data":[{"orderId":5}]}"#),
+        Handled::Resync(_)
+    ));
     let e = ws::private_updates("order", &serde_json::json!([{"orderId": 5}])).unwrap_err();
     assert_eq!(e.kind, rampart_venues::venue::ErrorKind::Malformed);
     let e = ws::private_updates(
@@ -322,4 +332,28 @@ fn malformed_private_payloads_are_malformed_errors() {
     )
     .unwrap_err();
     assert!(e.message.contains("size"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn an_unanswered_login_is_a_lost_connection_not_a_live_feed() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/v5/private", listener.local_addr().unwrap());
+    let options = WsOptions {
+        auth_validity: Duration::from_millis(300),
+        backoff_initial: Duration::from_millis(10),
+        ..WsOptions::default()
+    };
+    let frames = || vec![ws::auth_frame(KEY, now_ms() + 300, "sig")];
+    let mut feed =
+        ws::run::<AccountUpdate, _, _>(url, None, options, true, frames, ws::handle_private);
+    let mut server = accept(&listener, "/v5/private").await;
+    assert_eq!(next_json(&mut server).await["op"], "auth");
+    // No answer: the feed never says Connected, and gives up on this connection.
+    match next_event(&mut feed).await {
+        FeedEvent::Status(FeedStatus::Lost(why)) => assert!(why.contains("login"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    let mut again = accept(&listener, "/v5/private").await;
+    assert_eq!(next_json(&mut again).await["op"], "auth");
+    drop(server);
 }

@@ -11,6 +11,7 @@
 //! follows the headers when Bybit reports a different limit for the account.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Bybit's per-IP window.
 pub const IP_LIMIT: u32 = 600;
@@ -106,23 +107,68 @@ impl Held {
     }
 }
 
-/// Bybit's limits for one account on one host.
+/// The per-IP budget of one Bybit host: 600 requests in 5 s and the 403 ban. Bybit counts it
+/// per IP, so every client of the same host in this process shares one (see
+/// [`ip_budget_for`]).
+#[derive(Debug, Clone)]
+pub struct IpBudget {
+    window: Window,
+    banned_until: Option<i64>,
+}
+
+impl IpBudget {
+    pub fn new(margin_percent: u32) -> Self {
+        Self {
+            window: Window::new(apply_margin(IP_LIMIT, margin_percent.min(90)), IP_WINDOW_MS),
+            banned_until: None,
+        }
+    }
+}
+
+pub type SharedIpBudget = Arc<Mutex<IpBudget>>;
+
+/// The one IP budget of the host `origin` (scheme, host and port) in this process, made on
+/// first use with `margin_percent`.
+pub fn ip_budget_for(origin: &str, margin_percent: u32) -> SharedIpBudget {
+    static BUDGETS: OnceLock<Mutex<HashMap<String, SharedIpBudget>>> = OnceLock::new();
+    let mut all = BUDGETS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    all.entry(origin.to_owned())
+        .or_insert_with(|| Arc::new(Mutex::new(IpBudget::new(margin_percent))))
+        .clone()
+}
+
+fn lock(ip: &SharedIpBudget) -> std::sync::MutexGuard<'_, IpBudget> {
+    // A window of timestamps: nothing a panic elsewhere could leave half-written.
+    ip.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Bybit's limits for one account on one host: the account's per-endpoint budgets, and the
+/// host's shared per-IP budget.
 #[derive(Debug, Clone)]
 pub struct RateLimiter {
     margin_percent: u32,
-    ip: Window,
-    banned_until: Option<i64>,
+    ip: SharedIpBudget,
     endpoints: HashMap<String, Endpoint>,
 }
 
 impl RateLimiter {
-    /// Limits that keep `margin_percent` of each budget unused (for other tools).
+    /// Limits that keep `margin_percent` of each budget unused (for other tools), with an IP
+    /// budget of their own (tests; clients share theirs with [`RateLimiter::sharing`]).
     pub fn new(margin_percent: u32) -> Self {
-        let margin = margin_percent.min(90);
+        Self::sharing(
+            Arc::new(Mutex::new(IpBudget::new(margin_percent))),
+            margin_percent,
+        )
+    }
+
+    /// Limits counting IP requests in `ip`, shared with every other client of its host.
+    pub fn sharing(ip: SharedIpBudget, margin_percent: u32) -> Self {
         Self {
-            margin_percent: margin,
-            ip: Window::new(apply_margin(IP_LIMIT, margin), IP_WINDOW_MS),
-            banned_until: None,
+            margin_percent: margin_percent.min(90),
+            ip,
             endpoints: HashMap::new(),
         }
     }
@@ -145,13 +191,15 @@ impl RateLimiter {
     /// Counts a request to `path` at `now` if every budget allows it; otherwise says which
     /// budget holds it and until when (nothing is counted then).
     pub fn try_acquire(&mut self, path: &str, now: i64) -> Result<(), Held> {
-        if let Some(until) = self.banned_until {
+        let ip = self.ip.clone();
+        let mut ip = lock(&ip);
+        if let Some(until) = ip.banned_until {
             if now < until {
                 return Err(Held::IpBanned { until });
             }
-            self.banned_until = None;
+            ip.banned_until = None;
         }
-        let ip_free = self.ip.next_free(now);
+        let ip_free = ip.window.next_free(now);
         if ip_free > now {
             return Err(Held::IpBudget { until: ip_free });
         }
@@ -168,7 +216,7 @@ impl RateLimiter {
             }
             endpoint.window.record(now);
         }
-        self.ip.record(now);
+        ip.window.record(now);
         Ok(())
     }
 
@@ -207,7 +255,7 @@ impl RateLimiter {
     /// Bybit answered 403: the IP is banned for ten minutes.
     pub fn observe_ip_ban(&mut self, now: i64) -> i64 {
         let until = now + IP_BAN_MS;
-        self.banned_until = Some(until);
+        lock(&self.ip).banned_until = Some(until);
         until
     }
 }
@@ -284,6 +332,26 @@ mod tests {
             assert_eq!(l.try_acquire("/v5/order/create", 10 + i), Ok(()), "{i}");
         }
         assert!(l.try_acquire("/v5/order/create", 40).is_err());
+    }
+
+    #[test]
+    fn clients_of_one_host_share_its_ip_budget() {
+        let shared = ip_budget_for("https://ip-budget-test.invalid:443", 0);
+        let mut a = RateLimiter::sharing(shared.clone(), 0);
+        let mut b = RateLimiter::sharing(ip_budget_for("https://ip-budget-test.invalid:443", 0), 0);
+        for i in 0..300 {
+            assert_eq!(a.try_acquire("/v5/market/tickers", i / 100), Ok(()));
+            assert_eq!(b.try_acquire("/v5/market/tickers", i / 100), Ok(()));
+        }
+        assert!(a.try_acquire("/v5/market/time", 10).is_err());
+        assert!(b.try_acquire("/v5/market/time", 10).is_err());
+        // A ban seen by one holds the other.
+        let mut c = RateLimiter::sharing(shared, 0);
+        c.observe_ip_ban(20_000);
+        assert!(matches!(
+            b.try_acquire("/v5/market/time", 30_000),
+            Err(Held::IpBanned { .. })
+        ));
     }
 
     #[test]

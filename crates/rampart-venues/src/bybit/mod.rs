@@ -1,4 +1,15 @@
-//! Bybit v5 (Unified Trading Account): linear and inverse contracts.
+//! Bybit v5, Unified Trading Account: linear (USDT and USDC) and inverse contracts, perpetual
+//! and dated. Options and spot are not traded through this connector.
+//!
+//! Built from Bybit's own v5 documentation (the bybit-exchange/docs repository behind
+//! bybit-exchange.github.io/docs/v5); each module quotes the page it follows:
+//! - [`signer`]: the string to sign and the WebSocket login, with the guide's examples as tests;
+//! - [`environment`]: mainnet, testnet and demo trading hosts, and stream addresses;
+//! - [`models`] (wire shapes) and [`convert`] (to Rampart's types), [`rules`] (checks before
+//!   sending, the create-order body), [`error`] (Bybit's codes, named once), [`limits`] (per IP
+//!   and per endpoint, following `X-Bapi-Limit*`);
+//! - [`rest`] (the client) and [`venue`] (the [`crate::venue::Venue`] implementation), [`ws`]
+//!   (private and public streams).
 
 pub mod convert;
 pub mod environment;

@@ -19,15 +19,6 @@ pub struct Envelope<T> {
     pub time: Option<i64>,
 }
 
-/// The retCode and retMsg of any answer, whatever its result.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Status {
-    pub ret_code: i64,
-    #[serde(default)]
-    pub ret_msg: String,
-}
-
 /// `GET /v5/market/time` ("Get Bybit Server Time").
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

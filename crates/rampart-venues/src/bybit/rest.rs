@@ -14,10 +14,12 @@ use zeroize::Zeroizing;
 
 use super::environment::{self, Environment};
 use super::error::{
-    DCP_INSTITUTIONAL_ONLY, TIMESTAMP_OUT_OF_WINDOW, TOO_MANY_VISITS, local, malformed,
-    outcome_unknown_code, rejected,
+    DCP_INSTITUTIONAL_ONLY, PERMISSION_DENIED, TIMESTAMP_OUT_OF_WINDOW, TOO_MANY_VISITS, local,
+    malformed, outcome_unknown_code, refusal_cause, rejected,
 };
-use super::limits::{HEADER_LIMIT, HEADER_LIMIT_RESET, HEADER_LIMIT_STATUS, Held, RateLimiter};
+use super::limits::{
+    HEADER_LIMIT, HEADER_LIMIT_RESET, HEADER_LIMIT_STATUS, Held, RateLimiter, ip_budget_for,
+};
 use super::models::{
     ApiKeyInfo, Book, Envelope, FeeRateList, InstrumentsPage, Klines, OrderIds, OrderList,
     PositionList, ServerTime, Tickers, WalletList,
@@ -27,7 +29,7 @@ use super::signer::{HEADER_API_KEY, HEADER_RECV_WINDOW, HEADER_SIGN, HEADER_TIME
 use crate::binance_usdm::ClientOptions;
 use crate::binance_usdm::signer::push_param;
 use crate::clock::{ClockOffset, Sample};
-use crate::venue::{Error, ErrorKind, Result};
+use crate::venue::{Error, ErrorKind, RefusalCause, Result};
 
 /// This machine's clock (ms since the Unix epoch).
 pub(crate) fn local_ms() -> i64 {
@@ -180,6 +182,18 @@ impl RestClient {
         } else {
             None
         };
+        // Bybit counts the IP budget per host: shared with every client of this one.
+        let origin = reqwest::Url::parse(&base).map_or_else(
+            |_| base.clone(),
+            |u| {
+                format!(
+                    "{}://{}:{}",
+                    u.scheme(),
+                    u.host_str().unwrap_or_default(),
+                    u.port_or_known_default().unwrap_or(0)
+                )
+            },
+        );
         let signer =
             Signer::new(api_secret).map_err(|e| local(ErrorKind::Config, e.to_string()))?;
         if api_key.trim().is_empty() {
@@ -195,7 +209,10 @@ impl RestClient {
             recv_window_ms: u64::from(options.recv_window_ms),
             clock_max_age_ms: i64::try_from(options.clock_max_age.as_millis()).unwrap_or(i64::MAX),
             clock: Mutex::new(ClockOffset::default()),
-            limits: Mutex::new(RateLimiter::new(options.margin_percent)),
+            limits: Mutex::new(RateLimiter::sharing(
+                ip_budget_for(&origin, options.margin_percent),
+                options.margin_percent,
+            )),
             wire: None,
         })
     }
@@ -326,8 +343,20 @@ impl RestClient {
         }
     }
 
-    fn log_answer(&self, method: &str, path: &str, status: u16, body: &[u8], err: Option<&Error>) {
+    /// Reports the answer to a signed request (public ones carry nothing of the account).
+    fn log_answer(
+        &self,
+        access: Access,
+        method: &str,
+        path: &str,
+        status: u16,
+        body: &[u8],
+        err: Option<&Error>,
+    ) {
         let Some(wire) = &self.wire else { return };
+        if access == Access::Public {
+            return;
+        }
         let mut answer = crate::wire::WireAnswer {
             method,
             path,
@@ -448,7 +477,7 @@ impl RestClient {
                         },
                     )
                 };
-                self.log_answer(method.as_str(), path, 0, b"", Some(&err));
+                self.log_answer(access, method.as_str(), path, 0, b"", Some(&err));
                 return Err(err);
             }
         };
@@ -475,12 +504,20 @@ impl RestClient {
                         format!("Bybit's answer was cut off ({}).", describe(e)),
                     )
                 };
-                self.log_answer(method.as_str(), path, status.as_u16(), b"", Some(&err));
+                self.log_answer(
+                    access,
+                    method.as_str(),
+                    path,
+                    status.as_u16(),
+                    b"",
+                    Some(&err),
+                );
                 return Err(err);
             }
         };
         let result = self.read_answer(status, path, &bytes, order, reset, now_after);
         self.log_answer(
+            access,
             method.as_str(),
             path,
             status.as_u16(),
@@ -560,7 +597,11 @@ impl RestClient {
             if code == TOO_MANY_VISITS {
                 err.retry_at_ms = Some(lock(&self.limits).observe_too_many(path, reset, now));
             }
-            if path == DCP_PATH && code != TIMESTAMP_OUT_OF_WINDOW && code != TOO_MANY_VISITS {
+            // Bybit refuses DCP to accounts without it; a refusal that is about the key, the
+            // clock, the rate or Bybit itself keeps its own sentence.
+            let about_dcp = err.kind == ErrorKind::Rejected
+                && (code == PERMISSION_DENIED || refusal_cause(code) == RefusalCause::Other);
+            if path == DCP_PATH && about_dcp {
                 err.message = format!("{DCP_INSTITUTIONAL_ONLY} (Bybit: {}).", envelope.ret_msg);
             }
             err.outcome_unknown = order && outcome_unknown_code(code);
@@ -903,13 +944,36 @@ impl RestClient {
     }
 
     /// "Account → Set Margin Mode": `ISOLATED_MARGIN` or `REGULAR_MARGIN` (cross), for the whole
-    /// unified account.
+    /// unified account. Bybit answers retCode 0 with a list of `reasons` when it did not switch.
     pub async fn set_margin_mode(&self, mode: &str) -> Result<()> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Reason {
+            #[serde(default)]
+            reason_code: String,
+            #[serde(default)]
+            reason_msg: String,
+        }
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            #[serde(default)]
+            reasons: Vec<Reason>,
+        }
         let body = serde_json::json!({ "setMarginMode": mode });
-        let _: serde_json::Value = self
+        let answer: Answer = self
             .signed_post("/v5/account/set-margin-mode", &body)
             .await?;
-        Ok(())
+        match answer.reasons.first() {
+            None => Ok(()),
+            Some(r) => Err(Error {
+                venue_code: Some(r.reason_code.clone()),
+                venue_message: Some(r.reason_msg.clone()),
+                ..local(
+                    ErrorKind::Rejected,
+                    format!("Bybit did not change the margin mode: {}", r.reason_msg),
+                )
+            }),
+        }
     }
 
     /// "Trade → Set Disconnect Cancel All": `timeWindow` 3 to 300 s for `product`

@@ -16,8 +16,9 @@ use super::convert::{position_idx, side_wire};
 use super::error::validation;
 use crate::venue::{InstrumentRules, Result};
 
-/// The longest `orderLinkId` Bybit takes ("Place Order": "Max 36 characters. Combinations of
-/// numbers, letters (upper and lower cases), dashes, and underscores are supported").
+/// The longest `orderLinkId` Bybit takes ("Place Order": "A max of 36 characters.
+/// Combinations of numbers, letters (upper and lower cases), dashes, and underscores are
+/// supported."; "always unique").
 pub const ORDER_LINK_ID_MAX_LEN: usize = 36;
 
 /// Whether Bybit takes `id` as an `orderLinkId`.

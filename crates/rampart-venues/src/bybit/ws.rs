@@ -76,6 +76,10 @@ pub enum Handled<T> {
     LoggedIn,
     /// The venue refused the feed for good (login or subscription refused).
     Stop(String),
+    /// A message could not be read (not in the documented shape): what it carried is lost, so
+    /// the connection is dropped and made again, and the engine reads the state over REST
+    /// after the next Connected.
+    Resync(String),
     /// Nothing for the feed (pongs, subscription acknowledgements).
     Nothing,
 }
@@ -226,8 +230,21 @@ where
     ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ping.tick().await;
     let mut last_heard = Instant::now();
+    // A login must be answered while its frame is still valid; pongs alone do not make the
+    // feed live.
+    let connected_at = Instant::now();
+    let mut logged_in = !needs_login;
     loop {
-        let idle_left = options.idle_timeout.saturating_sub(last_heard.elapsed());
+        if !logged_in && connected_at.elapsed() >= options.auth_validity {
+            return Ended::Lost(format!(
+                "no answer to the stream login within {} s",
+                options.auth_validity.as_secs()
+            ));
+        }
+        let mut idle_left = options.idle_timeout.saturating_sub(last_heard.elapsed());
+        if !logged_in {
+            idle_left = idle_left.min(options.auth_validity.saturating_sub(connected_at.elapsed()));
+        }
         let frame = tokio::select! {
             _ = tx.closed() => return Ended::Dropped,
             _ = ping.tick() => {
@@ -237,6 +254,10 @@ where
                 continue;
             }
             _ = tokio::time::sleep(idle_left) => {
+                if last_heard.elapsed() < options.idle_timeout {
+                    // The login's deadline: checked at the top of the loop.
+                    continue;
+                }
                 return Ended::Lost(format!("nothing heard for {} s", options.idle_timeout.as_secs()));
             }
             frame = ws.next() => frame,
@@ -255,6 +276,7 @@ where
         match handle(text.as_str()) {
             Handled::Nothing => {}
             Handled::LoggedIn => {
+                logged_in = true;
                 if tx
                     .send(FeedEvent::Status(FeedStatus::Connected))
                     .await
@@ -264,6 +286,7 @@ where
                 }
             }
             Handled::Stop(why) => return Ended::Stop(why),
+            Handled::Resync(why) => return Ended::Lost(why),
             Handled::Updates(updates) => {
                 for u in updates {
                     if tx.send(FeedEvent::Update(u)).await.is_err() {
@@ -307,9 +330,8 @@ pub fn handle_private(text: &str) -> Handled<AccountUpdate> {
             };
             match private_updates(topic, data) {
                 Ok(updates) => Handled::Updates(updates),
-                // A message in an unexpected shape is skipped whole; the engine resyncs over
-                // REST after each reconnect.
-                Err(_) => Handled::Nothing,
+                // Nothing of it is used; the reconnect makes the engine read the account again.
+                Err(e) => Handled::Resync(e.message),
             }
         }
         _ => Handled::Nothing,
@@ -392,15 +414,18 @@ pub struct LocalBook {
     bids: BTreeMap<Decimal, Decimal>,
     asks: BTreeMap<Decimal, Decimal>,
     update_id: u64,
+    snapshot_seen: bool,
 }
 
 impl LocalBook {
     /// Applies a `snapshot` (replaces the book) or a `delta` (a size of 0 removes the level).
     pub fn apply(&mut self, snapshot: bool, book: &Book) -> crate::venue::Result<()> {
         let what = "an order-book update";
+        // Both sides are parsed before anything changes: a bad level leaves the book as it was.
         let bids = convert::levels(what, &book.b)?;
         let asks = convert::levels(what, &book.a)?;
         if snapshot {
+            self.snapshot_seen = true;
             self.bids.clear();
             self.asks.clear();
         }
@@ -415,6 +440,11 @@ impl LocalBook {
         }
         self.update_id = book.u;
         Ok(())
+    }
+
+    /// Whether a snapshot has arrived since the book was made.
+    pub fn has_snapshot(&self) -> bool {
+        self.snapshot_seen
     }
 
     /// The best `depth` levels a side.
@@ -490,7 +520,8 @@ impl MarketState {
         let time = msg.ts_ms().unwrap_or(0);
         match self.public_updates(topic, msg.kind.as_deref() == Some("snapshot"), data, time) {
             Ok(u) => Handled::Updates(u),
-            Err(_) => Handled::Nothing,
+            // The local book may now be wrong: start again from a new snapshot.
+            Err(e) => Handled::Resync(e.message),
         }
     }
 
@@ -529,6 +560,10 @@ impl MarketState {
         }
         if topic.starts_with("orderbook.") {
             let b: Book = data_as(data).map_err(bad)?;
+            if !snapshot && !self.book.has_snapshot() {
+                // A delta before the first snapshot has nothing to apply to.
+                return Ok(Vec::new());
+            }
             self.book.apply(snapshot, &b)?;
             return Ok(vec![MarketUpdate::Book(self.book.top(
                 &self.symbol,
