@@ -117,6 +117,13 @@ fn refuses_key(code: i64) -> bool {
 }
 
 async fn login(client: &RestClient, ws: &mut Ws) -> std::result::Result<(), End> {
+    if client.venue_now().is_none() {
+        // Never measured, or invalidated by a refused timestamp: measure before signing.
+        client
+            .sync_clock()
+            .await
+            .map_err(|e| End::Lost(e.message))?;
+    }
     let frame = client.ws_login_frame().map_err(|e| End::Lost(e.message))?;
     ws.send(Message::text(frame))
         .await
@@ -350,6 +357,29 @@ pub fn account_updates(push: &Value) -> Result<Vec<AccountUpdate>> {
     }
 }
 
+/// The business stream's conditional (algo) orders: `orders-algo`.
+#[derive(Default)]
+pub struct AlgoHandler;
+
+impl Handler<AccountUpdate> for AlgoHandler {
+    fn reset(&mut self) {}
+
+    fn on_push(&mut self, push: &Value) -> Result<Vec<AccountUpdate>> {
+        algo_updates(push)
+    }
+}
+
+/// The updates of one `orders-algo` push.
+pub fn algo_updates(push: &Value) -> Result<Vec<AccountUpdate>> {
+    if channel(push) != "orders-algo" {
+        return Ok(Vec::new());
+    }
+    rows::<models::AlgoOrder>(push)?
+        .iter()
+        .map(|a| convert::algo_order(a).map(AccountUpdate::Order))
+        .collect()
+}
+
 /// A local book from OKX's `books` snapshot and updates (or `books5` snapshots).
 #[derive(Debug, Default)]
 pub struct LocalBook {
@@ -500,7 +530,8 @@ impl MarketHandler {
     }
 }
 
-/// The account's private stream: login, then `orders`, `positions` and `account`.
+/// The account's private streams: on `/ws/v5/private`, login, then `orders`, `positions` and
+/// `account`; on `/ws/v5/business`, login, then `orders-algo` (conditional orders).
 pub fn account_feed(client: Arc<RestClient>) -> Result<Feed<AccountUpdate>> {
     let (tx, rx) = mpsc::channel(1024);
     let messages = Arc::new(AtomicU64::new(0));
@@ -513,14 +544,28 @@ pub fn account_feed(client: Arc<RestClient>) -> Result<Feed<AccountUpdate>> {
             json!({"channel": "account"}),
         ],
     };
-    let task = tokio::spawn(run(
-        client,
-        stream,
-        Box::new(AccountHandler),
-        tx,
-        messages.clone(),
-    ));
-    Ok(Feed::new(rx, AbortOnDrop(task)).counting(messages))
+    let algos = Stream {
+        url: client.ws_urls().business.clone(),
+        login: true,
+        args: vec![json!({"channel": "orders-algo", "instType": "ANY"})],
+    };
+    let tasks = vec![
+        AbortOnDrop(tokio::spawn(run(
+            client.clone(),
+            stream,
+            Box::new(AccountHandler),
+            tx.clone(),
+            messages.clone(),
+        ))),
+        AbortOnDrop(tokio::spawn(run(
+            client,
+            algos,
+            Box::new(AlgoHandler),
+            tx,
+            messages.clone(),
+        ))),
+    ];
+    Ok(Feed::new(rx, tasks).counting(messages))
 }
 
 /// `symbol`'s market stream: mark price, and book (books5 up to 5 levels, else books), trades
