@@ -543,3 +543,56 @@ async fn an_unknown_client_id_is_looked_for_among_conditional_orders_too() {
         "/api/v5/trade/order-algo?algoClOrdId=rmp0aZ9"
     );
 }
+
+#[tokio::test]
+async fn cancel_all_cancels_derivative_orders_in_batches_and_conditional_ones_by_algo_id() {
+    let peer = peer(|s, _| match (s.path(), s.target.contains("SWAP")) {
+        ("/api/v5/trade/orders-pending", true) => ok(
+            r#"{"code":"0","msg":"","data":[
+              {"instId":"BTC-USDT-SWAP","ordId":"11","clOrdId":"rmpA","px":"30000","sz":"1","ordType":"limit","side":"buy","posSide":"net","accFillSz":"0","avgPx":"","state":"live","reduceOnly":"false","uTime":"1","cTime":"1"},
+              {"instId":"BTC-USDT-SWAP","ordId":"12","clOrdId":"rmpB","px":"31000","sz":"1","ordType":"post_only","side":"sell","posSide":"net","accFillSz":"0.5","avgPx":"31000","state":"partially_filled","reduceOnly":"false","uTime":"2","cTime":"1"}]}"#,
+        ),
+        ("/api/v5/trade/orders-algo-pending", true) => ok(
+            r#"{"code":"0","msg":"","data":[{"instId":"BTC-USDT-SWAP","algoId":"77","algoClOrdId":"rmpS","ordType":"conditional","side":"sell","posSide":"net","sz":"1","state":"live","slTriggerPx":"29000","slOrdPx":"-1","tpTriggerPx":"","tpOrdPx":"","reduceOnly":"true","uTime":"3","cTime":"3"}]}"#,
+        ),
+        ("/api/v5/trade/cancel-batch-orders", _) => ok(
+            r#"{"code":"0","msg":"","data":[{"clOrdId":"rmpA","ordId":"11","sCode":"0","sMsg":""},{"clOrdId":"rmpB","ordId":"12","sCode":"0","sMsg":""}]}"#,
+        ),
+        ("/api/v5/trade/cancel-algos", _) => ok(
+            r#"{"code":"0","msg":"","data":[{"algoId":"77","sCode":"0","sMsg":""}]}"#,
+        ),
+        _ => ok(EMPTY),
+    })
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    let open = okx.open_orders(None).await.unwrap();
+    assert_eq!(open.len(), 3);
+    assert!(
+        open.iter()
+            .any(|o| o.client_order_id == "rmpS" && o.order_type == Some(OrderType::StopMarket))
+    );
+    okx.cancel_all(None).await.unwrap();
+    let batch: serde_json::Value =
+        serde_json::from_str(&peer.last("/api/v5/trade/cancel-batch-orders").body).unwrap();
+    assert_eq!(
+        batch,
+        serde_json::json!([{"instId":"BTC-USDT-SWAP","ordId":"11"},{"instId":"BTC-USDT-SWAP","ordId":"12"}])
+    );
+    assert_eq!(
+        peer.last("/api/v5/trade/cancel-algos").body,
+        r#"[{"algoId":"77","instId":"BTC-USDT-SWAP"}]"#
+    );
+    let targets: Vec<String> = peer
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.path() == "/api/v5/trade/orders-pending")
+        .map(|s| s.target.clone())
+        .collect();
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.contains("instType=SWAP") || t.contains("instType=FUTURES"))
+    );
+}

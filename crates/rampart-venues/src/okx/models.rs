@@ -161,6 +161,9 @@ pub struct AlgoOrder {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Position {
+    /// `MARGIN`, `SWAP`, `FUTURES`, `OPTION`.
+    #[serde(default)]
+    pub inst_type: String,
     pub inst_id: String,
     #[serde(default)]
     pub mgn_mode: String,

@@ -466,34 +466,36 @@ impl Venue for Okx {
     }
 
     async fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<OrderState>> {
-        let mut base: Vec<(&str, &str)> = Vec::new();
-        if let Some(s) = symbol {
-            base.push(("instId", s));
-        }
-        let regular: Vec<models::Order> = self
-            .pending(
-                "/api/v5/trade/orders-pending",
-                &limits::PENDING_ORDERS,
-                &base,
-                |o: &models::Order| o.ord_id.clone(),
-            )
-            .await?;
-        let mut algo_query = base.clone();
-        algo_query.push(("ordType", "conditional"));
-        let algos: Vec<models::AlgoOrder> = self
-            .pending(
-                "/api/v5/trade/orders-algo-pending",
-                &limits::PENDING_ALGOS,
-                &algo_query,
-                |o: &models::AlgoOrder| o.algo_id.clone(),
-            )
-            .await?;
-        let mut out = regular
-            .iter()
-            .map(convert::order)
-            .collect::<Result<Vec<_>>>()?;
-        for a in &algos {
-            out.push(convert::algo_order(a)?);
+        // One symbol, or every SWAP and FUTURES order (never the account's spot or margin
+        // orders, which Rampart does not trade).
+        let scopes: Vec<(&str, &str)> = match symbol {
+            Some(s) => vec![("instId", s)],
+            None => vec![("instType", "SWAP"), ("instType", "FUTURES")],
+        };
+        let mut out = Vec::new();
+        for scope in scopes {
+            let regular: Vec<models::Order> = self
+                .pending(
+                    "/api/v5/trade/orders-pending",
+                    &limits::PENDING_ORDERS,
+                    &[scope],
+                    |o: &models::Order| o.ord_id.clone(),
+                )
+                .await?;
+            let algos: Vec<models::AlgoOrder> = self
+                .pending(
+                    "/api/v5/trade/orders-algo-pending",
+                    &limits::PENDING_ALGOS,
+                    &[scope, ("ordType", "conditional")],
+                    |o: &models::AlgoOrder| o.algo_id.clone(),
+                )
+                .await?;
+            for o in &regular {
+                out.push(convert::order(o)?);
+            }
+            for a in &algos {
+                out.push(convert::algo_order(a)?);
+            }
         }
         Ok(out)
     }
@@ -529,6 +531,7 @@ impl Venue for Okx {
             .await?;
         let all = rows
             .iter()
+            .filter(|p| matches!(p.inst_type.as_str(), "" | "SWAP" | "FUTURES"))
             .map(convert::position)
             .collect::<Result<Vec<_>>>()?;
         Ok(all.into_iter().filter(|p| !p.qty.is_zero()).collect())
