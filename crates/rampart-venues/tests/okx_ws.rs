@@ -151,8 +151,8 @@ async fn login_heartbeat_reconnect_and_a_refused_passphrase() {
     let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(4);
     let accept = tokio::spawn(serve(listener, private_tx, ready_tx));
     let server = tokio::spawn(async move {
-        // 1: login (answered once the business stream is subscribed, so that its Connected
-        // comes first), subscribe, answer a ping, push an order, close.
+        // 1: login (answered once the business stream is subscribed), subscribe, answer a
+        // ping, push an order, close.
         let mut ws = tokio::time::timeout(STEP, private_rx.recv())
             .await
             .unwrap()
@@ -162,7 +162,6 @@ async fn login_heartbeat_reconnect_and_a_refused_passphrase() {
             .await
             .unwrap()
             .unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
         ws.send(Message::text(
             r#"{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}"#,
         ))
@@ -216,20 +215,21 @@ async fn login_heartbeat_reconnect_and_a_refused_passphrase() {
     });
     okx.sync_clock().await.unwrap();
     let mut feed = okx.account_feed().await.unwrap();
-    // The business stream (conditional orders), then the private one.
-    for _ in 0..2 {
-        assert_eq!(
-            event(&mut feed).await,
-            FeedEvent::Status(FeedStatus::Connected)
-        );
-    }
-    match event(&mut feed).await {
-        FeedEvent::Update(AccountUpdate::Order(o)) => {
-            assert_eq!(o.client_order_id, "rmpA");
-            assert_eq!(o.status, OrderStatus::Open);
+    // The business stream's Connected (conditional orders) and the private stream's, then
+    // the order; the two streams' events may interleave.
+    let mut connected = 0;
+    let mut order = None;
+    for _ in 0..3 {
+        match event(&mut feed).await {
+            FeedEvent::Status(FeedStatus::Connected) => connected += 1,
+            FeedEvent::Update(AccountUpdate::Order(o)) => order = Some(o),
+            other => panic!("unexpected {other:?}"),
         }
-        other => panic!("expected the order, got {other:?}"),
     }
+    assert_eq!(connected, 2);
+    let order = order.expect("the pushed order");
+    assert_eq!(order.client_order_id, "rmpA");
+    assert_eq!(order.status, OrderStatus::Open);
     assert!(matches!(
         event(&mut feed).await,
         FeedEvent::Status(FeedStatus::Lost(_))

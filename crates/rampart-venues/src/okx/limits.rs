@@ -140,11 +140,11 @@ impl Windows {
     }
 }
 
-pub type Shared = Arc<Mutex<Windows>>;
+pub type IpWindows = Arc<Mutex<Windows>>;
 
 /// The per-IP windows of `origin`, shared by every client of that host in this process.
-pub fn ip_windows(origin: &str) -> Shared {
-    static BY_ORIGIN: OnceLock<Mutex<HashMap<String, Shared>>> = OnceLock::new();
+pub fn ip_windows(origin: &str) -> IpWindows {
+    static BY_ORIGIN: OnceLock<Mutex<HashMap<String, IpWindows>>> = OnceLock::new();
     let map = BY_ORIGIN.get_or_init(Default::default);
     let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
     map.entry(origin.to_owned()).or_default().clone()

@@ -19,7 +19,7 @@ use super::environment::{
     ws_base_for,
 };
 use super::error::{self, config, held, malformed};
-use super::limits::{self, Limit, Scope, Shared, Windows};
+use super::limits::{self, IpWindows, Limit, Scope, Windows};
 use super::models::{Envelope, ServerTime};
 use super::signer::{
     self, KEY_HEADER, PASSPHRASE_HEADER, SIGN_HEADER, SIMULATED_HEADER, Signer, TIMESTAMP_HEADER,
@@ -137,7 +137,7 @@ pub struct RestClient {
     /// Silence on a stream after which `ping` is sent.
     ws_heartbeat: Duration,
     /// Per IP windows: shared with every client of this host.
-    ip_windows: Shared,
+    ip_windows: IpWindows,
     wire: Option<Arc<dyn crate::wire::WireLog>>,
 }
 

@@ -440,10 +440,14 @@ impl Venue for Okx {
                     .data::<models::OrderResult>(call, &[], Some(&Value::Array(body)))
                     .await
                 {
-                    Ok(rows) => failed
-                        .extend(rows.into_iter().filter(|r| {
-                            !matches!(r.s_code.as_str(), "" | "0" | "51401" | "51402")
-                        })),
+                    Ok(rows) => failed.extend(rows.into_iter().filter(|r| {
+                        // Already cancelled or completed: nothing left to cancel.
+                        let code = r.s_code.parse::<i64>().unwrap_or(0);
+                        !matches!(
+                            code,
+                            0 | error::CANCEL_ALREADY_CANCELLED | error::CANCEL_ALREADY_DONE
+                        )
+                    })),
                     Err(e) => return Err(e),
                 }
             }
