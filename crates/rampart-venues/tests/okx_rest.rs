@@ -596,3 +596,34 @@ async fn cancel_all_cancels_derivative_orders_in_batches_and_conditional_ones_by
             .all(|t| t.contains("instType=SWAP") || t.contains("instType=FUTURES"))
     );
 }
+
+#[tokio::test]
+async fn the_mark_price_carries_index_and_funding() {
+    let peer = peer(instruments_then(|s, _| match s.path() {
+        "/api/v5/public/mark-price" => ok(
+            r#"{"code":"0","msg":"","data":[{"instType":"SWAP","instId":"BTC-USDT-SWAP","markPx":"42310.6","ts":"1630049139746"}]}"#,
+        ),
+        "/api/v5/market/index-tickers" => ok(
+            r#"{"code":"0","msg":"","data":[{"instId":"BTC-USDT","idxPx":"42300.1","high24h":"1","sodUtc0":"1","open24h":"1","low24h":"1","sodUtc8":"1","ts":"1630049139746"}]}"#,
+        ),
+        "/api/v5/public/funding-rate" => ok(
+            r#"{"code":"0","msg":"","data":[{"fundingRate":"0.0001","fundingTime":"1703088000000","instId":"BTC-USDT-SWAP","instType":"SWAP","nextFundingTime":"1703116800000"}]}"#,
+        ),
+        _ => ok(EMPTY),
+    }))
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    let m = okx.mark_price("BTC-USDT-SWAP").await.unwrap();
+    assert_eq!(m.mark, "42310.6".parse().unwrap());
+    assert_eq!(m.index, Some("42300.1".parse().unwrap()));
+    assert_eq!(m.funding_rate, Some("0.0001".parse().unwrap()));
+    assert_eq!(m.next_funding_ms, Some(1_703_088_000_000));
+    assert_eq!(
+        peer.last("/api/v5/public/mark-price").target,
+        "/api/v5/public/mark-price?instType=SWAP&instId=BTC-USDT-SWAP"
+    );
+    assert_eq!(
+        peer.last("/api/v5/market/index-tickers").target,
+        "/api/v5/market/index-tickers?instId=BTC-USDT"
+    );
+}

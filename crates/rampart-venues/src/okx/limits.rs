@@ -49,6 +49,7 @@ const fn per_2s(name: &'static str, requests: u32, scope: Scope) -> Limit {
 pub const SERVER_TIME: Limit = per_2s("public/time", 10, Scope::Ip);
 pub const INSTRUMENTS: Limit = per_2s("public/instruments", 20, Scope::Ip);
 pub const MARK_PRICE: Limit = per_2s("public/mark-price", 10, Scope::Ip);
+pub const INDEX_TICKERS: Limit = per_2s("market/index-tickers", 20, Scope::Ip);
 pub const FUNDING_RATE: Limit = per_2s("public/funding-rate", 10, Scope::Ip);
 pub const BOOKS: Limit = per_2s("market/books", 40, Scope::Ip);
 pub const CANDLES: Limit = per_2s("market/candles", 40, Scope::Ip);

@@ -214,6 +214,13 @@ pub struct MarkPx {
     pub ts: String,
 }
 
+/// `GET /api/v5/market/index-tickers`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexTicker {
+    pub idx_px: String,
+}
+
 /// `GET /api/v5/public/funding-rate`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]

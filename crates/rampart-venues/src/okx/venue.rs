@@ -580,10 +580,24 @@ impl Venue for Okx {
         } else {
             (None, None)
         };
+        // The index of the instrument's family (`BTC-USDT`, `BTC-USD`).
+        let family = format!("{}-{}", rules.base_asset, rules.quote_asset);
+        let index: Vec<models::IndexTicker> = self
+            .client
+            .data(
+                Call::public("/api/v5/market/index-tickers", &limits::INDEX_TICKERS),
+                &[("instId", &family)],
+                None,
+            )
+            .await?;
+        let index = match index.first() {
+            Some(i) => convert::opt_dec("idxPx", &i.idx_px)?,
+            None => None,
+        };
         Ok(MarkPrice {
             symbol: row.inst_id.clone(),
             mark: convert::dec("markPx", &row.mark_px)?,
-            index: None,
+            index,
             funding_rate,
             next_funding_ms,
             mark_iv: None,
