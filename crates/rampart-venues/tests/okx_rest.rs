@@ -175,6 +175,8 @@ async fn peer(script: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) ->
 
 const INSTRUMENTS: &str = r#"{"code":"0","msg":"","data":[{"ctMult":"1","ctType":"linear","ctVal":"0.01","ctValCcy":"BTC","expTime":"","instFamily":"BTC-USDT","instId":"BTC-USDT-SWAP","instType":"SWAP","lever":"125","lotSz":"0.1","maxLmtSz":"100000000","maxMktSz":"12000","minSz":"0.1","settleCcy":"USDT","state":"live","tickSz":"0.1","uly":"BTC-USDT"}]}"#;
 const EMPTY: &str = r#"{"code":"0","msg":"","data":[]}"#;
+const NET_MODE: &str =
+    r#"{"code":"0","msg":"","data":[{"perm":"read_only,trade","ip":"","posMode":"net_mode"}]}"#;
 
 fn options(timeout_ms: u64) -> ClientOptions {
     ClientOptions {
@@ -228,6 +230,7 @@ fn instruments_then(
     move |s, n| match s.path() {
         "/api/v5/public/instruments" if s.target.contains("SWAP") => ok(INSTRUMENTS),
         "/api/v5/public/instruments" => ok(EMPTY),
+        "/api/v5/account/config" => ok(NET_MODE),
         _ => rest(s, n),
     }
 }
@@ -626,4 +629,31 @@ async fn the_mark_price_carries_index_and_funding() {
         peer.last("/api/v5/market/index-tickers").target,
         "/api/v5/market/index-tickers?instId=BTC-USDT"
     );
+}
+
+#[tokio::test]
+async fn the_position_side_must_fit_the_accounts_position_mode() {
+    let peer = peer(|s, _| match s.path() {
+        "/api/v5/public/instruments" if s.target.contains("SWAP") => ok(INSTRUMENTS),
+        "/api/v5/account/config" => ok(
+            r#"{"code":"0","msg":"","data":[{"perm":"read_only,trade","ip":"","posMode":"long_short_mode"}]}"#,
+        ),
+        "/api/v5/trade/order" => ok(
+            r#"{"code":"0","msg":"","data":[{"clOrdId":"rmp0aZ9","ordId":"5","sCode":"0","sMsg":""}]}"#,
+        ),
+        _ => ok(EMPTY),
+    })
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    let e = okx.place_order(&order(None)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    assert!(e.not_sent && e.message.contains("hedge"), "{e:?}");
+    assert_eq!(peer.count("/api/v5/trade/order"), 0);
+    let mut long = order(None);
+    long.position_side = PositionSide::Long;
+    okx.place_order(&long).await.unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&peer.last("/api/v5/trade/order").body).unwrap();
+    assert_eq!(body["posSide"], "long");
+    assert_eq!(peer.count("/api/v5/account/config"), 1, "read once");
 }
