@@ -657,3 +657,51 @@ async fn the_position_side_must_fit_the_accounts_position_mode() {
     assert_eq!(body["posSide"], "long");
     assert_eq!(peer.count("/api/v5/account/config"), 1, "read once");
 }
+
+#[tokio::test]
+async fn margin_mode_is_recorded_per_symbol_and_used_for_orders_and_leverage() {
+    use rampart_venues::venue::{Leverage, LeverageRequest, MarginMode};
+    let peer = peer(instruments_then(|s, _| match s.path() {
+        "/api/v5/account/set-leverage" => ok(
+            r#"{"code":"0","msg":"","data":[{"lever":"12.5","mgnMode":"isolated","instId":"BTC-USDT-SWAP","posSide":""}]}"#,
+        ),
+        "/api/v5/trade/order" => ok(
+            r#"{"code":"0","msg":"","data":[{"clOrdId":"rmp0aZ9","ordId":"5","sCode":"0","sMsg":""}]}"#,
+        ),
+        _ => ok(EMPTY),
+    }))
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    okx.set_margin_mode("BTC-USDT-SWAP", MarginMode::Isolated)
+        .await
+        .unwrap();
+    let split = LeverageRequest {
+        symbol: "BTC-USDT-SWAP".into(),
+        leverage: Leverage {
+            buy: "10".parse().unwrap(),
+            sell: "12".parse().unwrap(),
+        },
+        margin_mode: None,
+    };
+    let e = okx.set_leverage(&split).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    let lev = okx
+        .set_leverage(&LeverageRequest {
+            leverage: Leverage::both("12.50".parse().unwrap()),
+            ..split
+        })
+        .await
+        .unwrap();
+    assert_eq!(lev, Leverage::both("12.5".parse().unwrap()));
+    let body: serde_json::Value =
+        serde_json::from_str(&peer.last("/api/v5/account/set-leverage").body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"instId":"BTC-USDT-SWAP","lever":"12.5","mgnMode":"isolated"})
+    );
+    okx.place_order(&order(None)).await.unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&peer.last("/api/v5/trade/order").body).unwrap();
+    assert_eq!(body["tdMode"], "isolated");
+    assert_eq!(body["ordType"], "market");
+}
