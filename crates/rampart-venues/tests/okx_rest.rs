@@ -363,8 +363,20 @@ async fn a_refused_order_keeps_okx_s_code_and_message() {
         ok(r#"{"code":"1","msg":"Operation failed.","data":[{"clOrdId":"rmp0aZ9","ordId":"","sCode":"51008","sMsg":"Order failed. Insufficient USDT margin in account"}]}"#)
     }))
     .await;
-    let okx = connected(&peer, 2_000).await;
+    let client =
+        RestClient::with_options(&peer.base, KEY, SECRET, PASSPHRASE, &options(2_000)).unwrap();
+    let log = Arc::new(Log::default());
+    let okx = Okx::new(client.with_wire_log(log.clone()));
+    okx.sync_clock().await.unwrap();
     let e = okx.place_order(&order(None)).await.unwrap_err();
+    let answers = log.answers.lock().unwrap();
+    let (status, code, _, _) = answers.last().unwrap();
+    assert_eq!(
+        (*status, *code),
+        (200, Some(51008)),
+        "the audit has the venue's code"
+    );
+    drop(answers);
     assert_eq!(e.kind, ErrorKind::Rejected);
     assert_eq!(e.venue_code.as_deref(), Some("51008"));
     assert!(e.venue_message.unwrap().contains("Insufficient"));
