@@ -265,6 +265,9 @@ pub struct Book {
     pub seq_id: Option<i64>,
     #[serde(default)]
     pub prev_seq_id: Option<i64>,
+    /// The `books` channel's CRC32 of the top 25 levels after this push (signed).
+    #[serde(default)]
+    pub checksum: Option<i64>,
 }
 
 /// `POST /api/v5/account/set-leverage`.
