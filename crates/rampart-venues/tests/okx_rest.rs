@@ -717,3 +717,52 @@ async fn margin_mode_is_recorded_per_symbol_and_used_for_orders_and_leverage() {
     assert_eq!(body["tdMode"], "isolated");
     assert_eq!(body["ordType"], "market");
 }
+
+#[tokio::test]
+async fn fees_books_and_candles_are_asked_for_as_documented() {
+    use rampart_venues::venue::CandleInterval;
+    let peer = peer(instruments_then(|s, _| match s.path() {
+        "/api/v5/account/trade-fee" => ok(
+            r#"{"code":"0","msg":"","data":[{"category":"1","delivery":"","exercise":"","instType":"SWAP","level":"Lv1","maker":"-0.0002","makerU":"-0.0002","makerUSDC":"-0.0002","taker":"-0.0005","takerU":"-0.0005","takerUSDC":"-0.0005","ts":"1763979985847"}]}"#,
+        ),
+        "/api/v5/market/books" => ok(
+            r#"{"code":"0","msg":"","data":[{"asks":[["41006.8","0.60038921","0","1"]],"bids":[["41006.3","0.30178218","0","2"]],"ts":"1629966436396"}]}"#,
+        ),
+        "/api/v5/market/candles" => ok(
+            r#"{"code":"0","msg":"","data":[["1597026383085","3.811","3.811","3.811","3.811","98","8","8","0"],["1597026323085","3.721","3.743","3.677","3.708","8422410","22698348.04828491","12698348.04828491","1"]]}"#,
+        ),
+        _ => ok(EMPTY),
+    }))
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    let fees = okx.fee_rates("BTC-USDT-SWAP").await.unwrap();
+    assert_eq!(
+        fees.maker,
+        "0.0002".parse().unwrap(),
+        "a fee charged is positive here"
+    );
+    assert_eq!(fees.taker, "0.0005".parse().unwrap());
+    assert_eq!(
+        peer.last("/api/v5/account/trade-fee").target,
+        "/api/v5/account/trade-fee?instType=SWAP&instFamily=BTC-USDT"
+    );
+    let book = okx.order_book("BTC-USDT-SWAP", 1_000).await.unwrap();
+    assert_eq!(book.bids[0].qty, "0.30178218".parse().unwrap());
+    assert_eq!(
+        peer.last("/api/v5/market/books").target,
+        "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400",
+        "400 is the most OKX serves"
+    );
+    let candles = okx
+        .candles("BTC-USDT-SWAP", CandleInterval::D1, 2)
+        .await
+        .unwrap();
+    assert!(
+        candles[0].open_time_ms < candles[1].open_time_ms,
+        "oldest first"
+    );
+    assert_eq!(
+        peer.last("/api/v5/market/candles").target,
+        "/api/v5/market/candles?instId=BTC-USDT-SWAP&bar=1Dutc&limit=2"
+    );
+}
