@@ -175,6 +175,8 @@ async fn peer(script: impl Fn(&Seen, usize) -> Reply + Send + Sync + 'static) ->
 
 const INSTRUMENTS: &str = r#"{"code":"0","msg":"","data":[{"ctMult":"1","ctType":"linear","ctVal":"0.01","ctValCcy":"BTC","expTime":"","instFamily":"BTC-USDT","instId":"BTC-USDT-SWAP","instType":"SWAP","lever":"125","lotSz":"0.1","maxLmtSz":"100000000","maxMktSz":"12000","minSz":"0.1","settleCcy":"USDT","state":"live","tickSz":"0.1","uly":"BTC-USDT"}]}"#;
 const EMPTY: &str = r#"{"code":"0","msg":"","data":[]}"#;
+const NET_MODE: &str =
+    r#"{"code":"0","msg":"","data":[{"perm":"read_only,trade","ip":"","posMode":"net_mode"}]}"#;
 
 fn options(timeout_ms: u64) -> ClientOptions {
     ClientOptions {
@@ -228,6 +230,7 @@ fn instruments_then(
     move |s, n| match s.path() {
         "/api/v5/public/instruments" if s.target.contains("SWAP") => ok(INSTRUMENTS),
         "/api/v5/public/instruments" => ok(EMPTY),
+        "/api/v5/account/config" => ok(NET_MODE),
         _ => rest(s, n),
     }
 }
@@ -360,8 +363,20 @@ async fn a_refused_order_keeps_okx_s_code_and_message() {
         ok(r#"{"code":"1","msg":"Operation failed.","data":[{"clOrdId":"rmp0aZ9","ordId":"","sCode":"51008","sMsg":"Order failed. Insufficient USDT margin in account"}]}"#)
     }))
     .await;
-    let okx = connected(&peer, 2_000).await;
+    let client =
+        RestClient::with_options(&peer.base, KEY, SECRET, PASSPHRASE, &options(2_000)).unwrap();
+    let log = Arc::new(Log::default());
+    let okx = Okx::new(client.with_wire_log(log.clone()));
+    okx.sync_clock().await.unwrap();
     let e = okx.place_order(&order(None)).await.unwrap_err();
+    let answers = log.answers.lock().unwrap();
+    let (status, code, _, _) = answers.last().unwrap();
+    assert_eq!(
+        (*status, *code),
+        (200, Some(51008)),
+        "the audit has the venue's code"
+    );
+    drop(answers);
     assert_eq!(e.kind, ErrorKind::Rejected);
     assert_eq!(e.venue_code.as_deref(), Some("51008"));
     assert!(e.venue_message.unwrap().contains("Insufficient"));
@@ -541,5 +556,213 @@ async fn an_unknown_client_id_is_looked_for_among_conditional_orders_too() {
     assert_eq!(
         peer.last("/api/v5/trade/order-algo").target,
         "/api/v5/trade/order-algo?algoClOrdId=rmp0aZ9"
+    );
+}
+
+#[tokio::test]
+async fn cancel_all_cancels_derivative_orders_in_batches_and_conditional_ones_by_algo_id() {
+    let peer = peer(|s, _| match (s.path(), s.target.contains("SWAP")) {
+        ("/api/v5/trade/orders-pending", true) => ok(
+            r#"{"code":"0","msg":"","data":[
+              {"instId":"BTC-USDT-SWAP","ordId":"11","clOrdId":"rmpA","px":"30000","sz":"1","ordType":"limit","side":"buy","posSide":"net","accFillSz":"0","avgPx":"","state":"live","reduceOnly":"false","uTime":"1","cTime":"1"},
+              {"instId":"BTC-USDT-SWAP","ordId":"12","clOrdId":"rmpB","px":"31000","sz":"1","ordType":"post_only","side":"sell","posSide":"net","accFillSz":"0.5","avgPx":"31000","state":"partially_filled","reduceOnly":"false","uTime":"2","cTime":"1"}]}"#,
+        ),
+        ("/api/v5/trade/orders-algo-pending", true) => ok(
+            r#"{"code":"0","msg":"","data":[{"instId":"BTC-USDT-SWAP","algoId":"77","algoClOrdId":"rmpS","ordType":"conditional","side":"sell","posSide":"net","sz":"1","state":"live","slTriggerPx":"29000","slOrdPx":"-1","tpTriggerPx":"","tpOrdPx":"","reduceOnly":"true","uTime":"3","cTime":"3"}]}"#,
+        ),
+        ("/api/v5/trade/cancel-batch-orders", _) => ok(
+            r#"{"code":"0","msg":"","data":[{"clOrdId":"rmpA","ordId":"11","sCode":"0","sMsg":""},{"clOrdId":"rmpB","ordId":"12","sCode":"0","sMsg":""}]}"#,
+        ),
+        ("/api/v5/trade/cancel-algos", _) => ok(
+            r#"{"code":"0","msg":"","data":[{"algoId":"77","sCode":"0","sMsg":""}]}"#,
+        ),
+        _ => ok(EMPTY),
+    })
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    let open = okx.open_orders(None).await.unwrap();
+    assert_eq!(open.len(), 3);
+    assert!(
+        open.iter()
+            .any(|o| o.client_order_id == "rmpS" && o.order_type == Some(OrderType::StopMarket))
+    );
+    okx.cancel_all(None).await.unwrap();
+    let batch: serde_json::Value =
+        serde_json::from_str(&peer.last("/api/v5/trade/cancel-batch-orders").body).unwrap();
+    assert_eq!(
+        batch,
+        serde_json::json!([{"instId":"BTC-USDT-SWAP","ordId":"11"},{"instId":"BTC-USDT-SWAP","ordId":"12"}])
+    );
+    assert_eq!(
+        peer.last("/api/v5/trade/cancel-algos").body,
+        r#"[{"algoId":"77","instId":"BTC-USDT-SWAP"}]"#
+    );
+    let targets: Vec<String> = peer
+        .seen
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|s| s.path() == "/api/v5/trade/orders-pending")
+        .map(|s| s.target.clone())
+        .collect();
+    assert!(
+        targets
+            .iter()
+            .all(|t| t.contains("instType=SWAP") || t.contains("instType=FUTURES"))
+    );
+}
+
+#[tokio::test]
+async fn the_mark_price_carries_index_and_funding() {
+    let peer = peer(instruments_then(|s, _| match s.path() {
+        "/api/v5/public/mark-price" => ok(
+            r#"{"code":"0","msg":"","data":[{"instType":"SWAP","instId":"BTC-USDT-SWAP","markPx":"42310.6","ts":"1630049139746"}]}"#,
+        ),
+        "/api/v5/market/index-tickers" => ok(
+            r#"{"code":"0","msg":"","data":[{"instId":"BTC-USDT","idxPx":"42300.1","high24h":"1","sodUtc0":"1","open24h":"1","low24h":"1","sodUtc8":"1","ts":"1630049139746"}]}"#,
+        ),
+        "/api/v5/public/funding-rate" => ok(
+            r#"{"code":"0","msg":"","data":[{"fundingRate":"0.0001","fundingTime":"1703088000000","instId":"BTC-USDT-SWAP","instType":"SWAP","nextFundingTime":"1703116800000"}]}"#,
+        ),
+        _ => ok(EMPTY),
+    }))
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    let m = okx.mark_price("BTC-USDT-SWAP").await.unwrap();
+    assert_eq!(m.mark, "42310.6".parse().unwrap());
+    assert_eq!(m.index, Some("42300.1".parse().unwrap()));
+    assert_eq!(m.funding_rate, Some("0.0001".parse().unwrap()));
+    assert_eq!(m.next_funding_ms, Some(1_703_088_000_000));
+    assert_eq!(
+        peer.last("/api/v5/public/mark-price").target,
+        "/api/v5/public/mark-price?instType=SWAP&instId=BTC-USDT-SWAP"
+    );
+    assert_eq!(
+        peer.last("/api/v5/market/index-tickers").target,
+        "/api/v5/market/index-tickers?instId=BTC-USDT"
+    );
+}
+
+#[tokio::test]
+async fn the_position_side_must_fit_the_accounts_position_mode() {
+    let peer = peer(|s, _| match s.path() {
+        "/api/v5/public/instruments" if s.target.contains("SWAP") => ok(INSTRUMENTS),
+        "/api/v5/account/config" => ok(
+            r#"{"code":"0","msg":"","data":[{"perm":"read_only,trade","ip":"","posMode":"long_short_mode"}]}"#,
+        ),
+        "/api/v5/trade/order" => ok(
+            r#"{"code":"0","msg":"","data":[{"clOrdId":"rmp0aZ9","ordId":"5","sCode":"0","sMsg":""}]}"#,
+        ),
+        _ => ok(EMPTY),
+    })
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    let e = okx.place_order(&order(None)).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    assert!(e.not_sent && e.message.contains("hedge"), "{e:?}");
+    assert_eq!(peer.count("/api/v5/trade/order"), 0);
+    let mut long = order(None);
+    long.position_side = PositionSide::Long;
+    okx.place_order(&long).await.unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&peer.last("/api/v5/trade/order").body).unwrap();
+    assert_eq!(body["posSide"], "long");
+    assert_eq!(peer.count("/api/v5/account/config"), 1, "read once");
+}
+
+#[tokio::test]
+async fn margin_mode_is_recorded_per_symbol_and_used_for_orders_and_leverage() {
+    use rampart_venues::venue::{Leverage, LeverageRequest, MarginMode};
+    let peer = peer(instruments_then(|s, _| match s.path() {
+        "/api/v5/account/set-leverage" => ok(
+            r#"{"code":"0","msg":"","data":[{"lever":"12.5","mgnMode":"isolated","instId":"BTC-USDT-SWAP","posSide":""}]}"#,
+        ),
+        "/api/v5/trade/order" => ok(
+            r#"{"code":"0","msg":"","data":[{"clOrdId":"rmp0aZ9","ordId":"5","sCode":"0","sMsg":""}]}"#,
+        ),
+        _ => ok(EMPTY),
+    }))
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    okx.set_margin_mode("BTC-USDT-SWAP", MarginMode::Isolated)
+        .await
+        .unwrap();
+    let split = LeverageRequest {
+        symbol: "BTC-USDT-SWAP".into(),
+        leverage: Leverage {
+            buy: "10".parse().unwrap(),
+            sell: "12".parse().unwrap(),
+        },
+        margin_mode: None,
+    };
+    let e = okx.set_leverage(&split).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::Validation);
+    let lev = okx
+        .set_leverage(&LeverageRequest {
+            leverage: Leverage::both("12.50".parse().unwrap()),
+            ..split
+        })
+        .await
+        .unwrap();
+    assert_eq!(lev, Leverage::both("12.5".parse().unwrap()));
+    let body: serde_json::Value =
+        serde_json::from_str(&peer.last("/api/v5/account/set-leverage").body).unwrap();
+    assert_eq!(
+        body,
+        serde_json::json!({"instId":"BTC-USDT-SWAP","lever":"12.5","mgnMode":"isolated"})
+    );
+    okx.place_order(&order(None)).await.unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&peer.last("/api/v5/trade/order").body).unwrap();
+    assert_eq!(body["tdMode"], "isolated");
+    assert_eq!(body["ordType"], "market");
+}
+
+#[tokio::test]
+async fn fees_books_and_candles_are_asked_for_as_documented() {
+    use rampart_venues::venue::CandleInterval;
+    let peer = peer(instruments_then(|s, _| match s.path() {
+        "/api/v5/account/trade-fee" => ok(
+            r#"{"code":"0","msg":"","data":[{"category":"1","delivery":"","exercise":"","instType":"SWAP","level":"Lv1","maker":"-0.0002","makerU":"-0.0002","makerUSDC":"-0.0002","taker":"-0.0005","takerU":"-0.0005","takerUSDC":"-0.0005","ts":"1763979985847"}]}"#,
+        ),
+        "/api/v5/market/books" => ok(
+            r#"{"code":"0","msg":"","data":[{"asks":[["41006.8","0.60038921","0","1"]],"bids":[["41006.3","0.30178218","0","2"]],"ts":"1629966436396"}]}"#,
+        ),
+        "/api/v5/market/candles" => ok(
+            r#"{"code":"0","msg":"","data":[["1597026383085","3.811","3.811","3.811","3.811","98","8","8","0"],["1597026323085","3.721","3.743","3.677","3.708","8422410","22698348.04828491","12698348.04828491","1"]]}"#,
+        ),
+        _ => ok(EMPTY),
+    }))
+    .await;
+    let okx = connected(&peer, 2_000).await;
+    let fees = okx.fee_rates("BTC-USDT-SWAP").await.unwrap();
+    assert_eq!(
+        fees.maker,
+        "0.0002".parse().unwrap(),
+        "a fee charged is positive here"
+    );
+    assert_eq!(fees.taker, "0.0005".parse().unwrap());
+    assert_eq!(
+        peer.last("/api/v5/account/trade-fee").target,
+        "/api/v5/account/trade-fee?instType=SWAP&instFamily=BTC-USDT"
+    );
+    let book = okx.order_book("BTC-USDT-SWAP", 1_000).await.unwrap();
+    assert_eq!(book.bids[0].qty, "0.30178218".parse().unwrap());
+    assert_eq!(
+        peer.last("/api/v5/market/books").target,
+        "/api/v5/market/books?instId=BTC-USDT-SWAP&sz=400",
+        "400 is the most OKX serves"
+    );
+    let candles = okx
+        .candles("BTC-USDT-SWAP", CandleInterval::D1, 2)
+        .await
+        .unwrap();
+    assert!(
+        candles[0].open_time_ms < candles[1].open_time_ms,
+        "oldest first"
+    );
+    assert_eq!(
+        peer.last("/api/v5/market/candles").target,
+        "/api/v5/market/candles?instId=BTC-USDT-SWAP&bar=1Dutc&limit=2"
     );
 }

@@ -49,32 +49,64 @@ async fn time_or_ws(mut sock: TcpStream) -> Option<TcpStream> {
     None
 }
 
+type Server = tokio_tungstenite::WebSocketStream<TcpStream>;
+
+/// Accepts every connection: answers the time, hands `/ws/v5/private` sessions to `private`,
+/// and serves `/ws/v5/business` itself (login accepted, subscription read, pings answered),
+/// reporting on `business_ready` once it is subscribed.
 // The handshake callback's error type is tungstenite's own.
 #[allow(clippy::result_large_err)]
-async fn next_ws(
-    listener: &TcpListener,
-) -> (tokio_tungstenite::WebSocketStream<TcpStream>, String) {
+async fn serve(
+    listener: TcpListener,
+    private: tokio::sync::mpsc::Sender<Server>,
+    business_ready: tokio::sync::mpsc::Sender<()>,
+) {
     loop {
-        let (sock, _) = tokio::time::timeout(STEP, listener.accept())
-            .await
-            .expect("a connection in time")
-            .unwrap();
-        if let Some(sock) = time_or_ws(sock).await {
-            let mut path = String::new();
-            let ws = tokio_tungstenite::accept_hdr_async(sock, |req: &Request, resp: Response| {
+        let Ok((sock, _)) = listener.accept().await else {
+            return;
+        };
+        let Some(sock) = time_or_ws(sock).await else {
+            continue;
+        };
+        let mut path = String::new();
+        let accepted =
+            tokio_tungstenite::accept_hdr_async(sock, |req: &Request, resp: Response| {
                 path = req.uri().path().to_owned();
                 Ok(resp)
             })
-            .await
-            .unwrap();
-            return (ws, path);
+            .await;
+        let Ok(mut ws) = accepted else { continue };
+        match path.as_str() {
+            "/ws/v5/private" => {
+                let _ = private.send(ws).await;
+            }
+            "/ws/v5/business" => {
+                let ready = business_ready.clone();
+                tokio::spawn(async move {
+                    check_login(&text(&mut ws).await.unwrap());
+                    let ok = r#"{"event":"login","code":"0","msg":"","connId":"z"}"#;
+                    ws.send(Message::text(ok)).await.unwrap();
+                    let sub = text(&mut ws).await.unwrap();
+                    assert!(sub.contains("orders-algo"), "{sub}");
+                    let _ = ready.send(()).await;
+                    while let Some(t) = text(&mut ws).await {
+                        if t == "ping" && ws.send(Message::text("pong")).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+            other => panic!("unexpected stream path {other}"),
         }
     }
 }
 
 async fn text(ws: &mut tokio_tungstenite::WebSocketStream<TcpStream>) -> Option<String> {
     loop {
-        match tokio::time::timeout(STEP, ws.next()).await.ok()?? {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .ok()??
+        {
             Ok(Message::Text(t)) => return Some(t.to_string()),
             Ok(Message::Close(_)) | Err(_) => return None,
             Ok(_) => {}
@@ -115,11 +147,21 @@ async fn login_heartbeat_reconnect_and_a_refused_passphrase() {
         .unwrap()
         .with_ws_heartbeat(Duration::from_millis(300));
     let okx = Okx::new(client);
+    let (private_tx, mut private_rx) = tokio::sync::mpsc::channel::<Server>(4);
+    let (ready_tx, mut ready_rx) = tokio::sync::mpsc::channel(4);
+    let accept = tokio::spawn(serve(listener, private_tx, ready_tx));
     let server = tokio::spawn(async move {
-        // 1: login, subscribe, answer a ping, push an order, close.
-        let (mut ws, path) = next_ws(&listener).await;
-        assert_eq!(path, "/ws/v5/private");
+        // 1: login (answered once the business stream is subscribed), subscribe, answer a
+        // ping, push an order, close.
+        let mut ws = tokio::time::timeout(STEP, private_rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         check_login(&text(&mut ws).await.unwrap());
+        tokio::time::timeout(STEP, ready_rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         ws.send(Message::text(
             r#"{"event":"login","code":"0","msg":"","connId":"a4d3ae55"}"#,
         ))
@@ -144,7 +186,10 @@ async fn login_heartbeat_reconnect_and_a_refused_passphrase() {
         ws.close(None).await.unwrap();
         drop(ws);
         // 2: a new login; then silence, with no pong: the client gives up on it.
-        let (mut ws, _) = next_ws(&listener).await;
+        let mut ws = tokio::time::timeout(STEP, private_rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         check_login(&text(&mut ws).await.unwrap());
         ws.send(Message::text(
             r#"{"event":"login","code":"0","msg":"","connId":"b"}"#,
@@ -156,7 +201,10 @@ async fn login_heartbeat_reconnect_and_a_refused_passphrase() {
         // No pong: wait for the client to drop the connection.
         while text(&mut ws).await.is_some() {}
         // 3: the passphrase is refused.
-        let (mut ws, _) = next_ws(&listener).await;
+        let mut ws = tokio::time::timeout(STEP, private_rx.recv())
+            .await
+            .unwrap()
+            .unwrap();
         let _login = text(&mut ws).await.unwrap();
         ws.send(Message::text(
             r#"{"event":"error","code":"60024","msg":"Wrong passphrase","connId":"c"}"#,
@@ -167,17 +215,21 @@ async fn login_heartbeat_reconnect_and_a_refused_passphrase() {
     });
     okx.sync_clock().await.unwrap();
     let mut feed = okx.account_feed().await.unwrap();
-    assert_eq!(
-        event(&mut feed).await,
-        FeedEvent::Status(FeedStatus::Connected)
-    );
-    match event(&mut feed).await {
-        FeedEvent::Update(AccountUpdate::Order(o)) => {
-            assert_eq!(o.client_order_id, "rmpA");
-            assert_eq!(o.status, OrderStatus::Open);
+    // The business stream's Connected (conditional orders) and the private stream's, then
+    // the order; the two streams' events may interleave.
+    let mut connected = 0;
+    let mut order = None;
+    for _ in 0..3 {
+        match event(&mut feed).await {
+            FeedEvent::Status(FeedStatus::Connected) => connected += 1,
+            FeedEvent::Update(AccountUpdate::Order(o)) => order = Some(o),
+            other => panic!("unexpected {other:?}"),
         }
-        other => panic!("expected the order, got {other:?}"),
     }
+    assert_eq!(connected, 2);
+    let order = order.expect("the pushed order");
+    assert_eq!(order.client_order_id, "rmpA");
+    assert_eq!(order.status, OrderStatus::Open);
     assert!(matches!(
         event(&mut feed).await,
         FeedEvent::Status(FeedStatus::Lost(_))
@@ -197,4 +249,5 @@ async fn login_heartbeat_reconnect_and_a_refused_passphrase() {
     }
     assert!(feed.messages() >= 1, "the pushed order was counted");
     tokio::time::timeout(STEP, server).await.unwrap().unwrap();
+    accept.abort();
 }

@@ -159,7 +159,7 @@ pub fn algo_status(state: &str) -> Result<OrderStatus> {
         "partially_effective" => Ok(OrderStatus::PartiallyFilled),
         "effective" => Ok(OrderStatus::Filled),
         "canceled" => Ok(OrderStatus::Cancelled),
-        "order_failed" => Ok(OrderStatus::Rejected),
+        "order_failed" | "partially_failed" => Ok(OrderStatus::Rejected),
         other => Err(malformed(format_args!("algo order state {other:?}"))),
     }
 }

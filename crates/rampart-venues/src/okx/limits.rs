@@ -49,6 +49,7 @@ const fn per_2s(name: &'static str, requests: u32, scope: Scope) -> Limit {
 pub const SERVER_TIME: Limit = per_2s("public/time", 10, Scope::Ip);
 pub const INSTRUMENTS: Limit = per_2s("public/instruments", 20, Scope::Ip);
 pub const MARK_PRICE: Limit = per_2s("public/mark-price", 10, Scope::Ip);
+pub const INDEX_TICKERS: Limit = per_2s("market/index-tickers", 20, Scope::Ip);
 pub const FUNDING_RATE: Limit = per_2s("public/funding-rate", 10, Scope::Ip);
 pub const BOOKS: Limit = per_2s("market/books", 40, Scope::Ip);
 pub const CANDLES: Limit = per_2s("market/candles", 40, Scope::Ip);
@@ -140,11 +141,11 @@ impl Windows {
     }
 }
 
-pub type Shared = Arc<Mutex<Windows>>;
+pub type IpWindows = Arc<Mutex<Windows>>;
 
 /// The per-IP windows of `origin`, shared by every client of that host in this process.
-pub fn ip_windows(origin: &str) -> Shared {
-    static BY_ORIGIN: OnceLock<Mutex<HashMap<String, Shared>>> = OnceLock::new();
+pub fn ip_windows(origin: &str) -> IpWindows {
+    static BY_ORIGIN: OnceLock<Mutex<HashMap<String, IpWindows>>> = OnceLock::new();
     let map = BY_ORIGIN.get_or_init(Default::default);
     let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
     map.entry(origin.to_owned()).or_default().clone()

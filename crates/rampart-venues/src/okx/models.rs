@@ -161,6 +161,9 @@ pub struct AlgoOrder {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Position {
+    /// `MARGIN`, `SWAP`, `FUTURES`, `OPTION`.
+    #[serde(default)]
+    pub inst_type: String,
     pub inst_id: String,
     #[serde(default)]
     pub mgn_mode: String,
@@ -211,6 +214,13 @@ pub struct MarkPx {
     pub ts: String,
 }
 
+/// `GET /api/v5/market/index-tickers`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IndexTicker {
+    pub idx_px: String,
+}
+
 /// `GET /api/v5/public/funding-rate`.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -255,6 +265,9 @@ pub struct Book {
     pub seq_id: Option<i64>,
     #[serde(default)]
     pub prev_seq_id: Option<i64>,
+    /// The `books` channel's CRC32 of the top 25 levels after this push (signed).
+    #[serde(default)]
+    pub checksum: Option<i64>,
 }
 
 /// `POST /api/v5/account/set-leverage`.

@@ -19,7 +19,7 @@ use super::environment::{
     ws_base_for,
 };
 use super::error::{self, config, held, malformed};
-use super::limits::{self, Limit, Scope, Shared, Windows};
+use super::limits::{self, IpWindows, Limit, Scope, Windows};
 use super::models::{Envelope, ServerTime};
 use super::signer::{
     self, KEY_HEADER, PASSPHRASE_HEADER, SIGN_HEADER, SIMULATED_HEADER, Signer, TIMESTAMP_HEADER,
@@ -137,7 +137,7 @@ pub struct RestClient {
     /// Silence on a stream after which `ping` is sent.
     ws_heartbeat: Duration,
     /// Per IP windows: shared with every client of this host.
-    ip_windows: Shared,
+    ip_windows: IpWindows,
     wire: Option<Arc<dyn crate::wire::WireLog>>,
 }
 
@@ -433,7 +433,7 @@ impl RestClient {
         if self.simulated {
             request = request.header(SIMULATED_HEADER, "1");
         }
-        let body = self.transmit(&call, request).await?;
+        let body = self.transmit(&call, request).await.1?;
         let received = local_ms();
         let env: Envelope<ServerTime> = super::convert::envelope(&body)?;
         let ts = env
@@ -611,9 +611,9 @@ impl RestClient {
                 signature: signature.as_deref(),
             });
         }
-        let answer = self.transmit(&call, request).await;
+        let (status, answer) = self.transmit(&call, request).await;
         if call.signed {
-            self.log_answer(&call, &answer);
+            self.log_answer(&call, status, &answer);
         }
         answer
     }
@@ -622,12 +622,25 @@ impl RestClient {
         &self,
         call: &Call<'_>,
         request: reqwest::RequestBuilder,
+    ) -> (u16, Result<bytes::Bytes>) {
+        let mut status_seen = 0;
+        let answer = self.transmit_inner(call, request, &mut status_seen).await;
+        (status_seen, answer)
+    }
+
+    /// [`RestClient::transmit`]; `status_seen` gets the HTTP status when an answer came.
+    async fn transmit_inner(
+        &self,
+        call: &Call<'_>,
+        request: reqwest::RequestBuilder,
+        status_seen: &mut u16,
     ) -> Result<bytes::Bytes> {
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => return Err(self.transport_error(call, e, false)),
         };
         let status = response.status();
+        *status_seen = status.as_u16();
         let retry_after: Option<i64> = response
             .headers()
             .get("retry-after")
@@ -730,7 +743,7 @@ impl RestClient {
         }
     }
 
-    fn log_answer(&self, call: &Call<'_>, answer: &Result<bytes::Bytes>) {
+    fn log_answer(&self, call: &Call<'_>, status: u16, answer: &Result<bytes::Bytes>) {
         let Some(wire) = &self.wire else { return };
         let text = |v: &serde_json::Value, keys: &[&str]| {
             keys.iter().find_map(|k| match v.get(*k)? {
@@ -741,7 +754,7 @@ impl RestClient {
         let mut reported = crate::wire::WireAnswer {
             method: call.method.as_str(),
             path: call.path,
-            status: 200,
+            status,
             venue_code: None,
             message: None,
             order_id: None,
@@ -759,12 +772,6 @@ impl RestClient {
                 }
             }
             Err(e) => {
-                reported.status = match e.kind {
-                    ErrorKind::Connectivity => 0,
-                    ErrorKind::RateLimited => 429,
-                    ErrorKind::VenueFailure if e.venue_code.is_none() => 500,
-                    _ => 200,
-                };
                 reported.venue_code = e.venue_code.as_deref().and_then(|c| c.parse().ok());
                 reported.message = Some(e.venue_message.clone().unwrap_or(e.message.clone()));
             }

@@ -20,10 +20,10 @@ use super::rest::{Call, RestClient};
 use super::rules::{check_client_id, check_order, rules};
 use crate::venue::{
     AccountUpdate, Balance, Candle, CandleInterval, ClientIdLookup, DeadMansScope,
-    DeadMansSwitchInfo, Error, FeeRates, Feed, InstrumentRules, KeyPermissions, Leverage,
-    LeverageRequest, MarginMode, MarkPrice, MarketSubscription, MarketUpdate, OrderAck, OrderBook,
-    OrderRequest, OrderState, OrderStatus, Position, PositionSide, Result, TriggerBy, Venue,
-    VenueCapabilities,
+    DeadMansSwitchInfo, Error, ErrorKind, FeeRates, Feed, InstrumentRules, KeyPermissions,
+    Leverage, LeverageRequest, MarginMode, MarkPrice, MarketSubscription, MarketUpdate, OrderAck,
+    OrderBook, OrderRequest, OrderState, OrderStatus, Position, PositionSide, Result, TriggerBy,
+    Venue, VenueCapabilities,
 };
 
 /// The dead man's switch's documented range ("timeOut: 0 or 10-120 s").
@@ -43,6 +43,9 @@ pub struct Okx {
     instruments: Mutex<HashMap<String, InstrumentRules>>,
     /// The margin mode set per symbol (OKX takes `tdMode` per order).
     margin_modes: Mutex<HashMap<String, MarginMode>>,
+    /// The account's position mode from `GET /api/v5/account/config` (`posMode`): whether
+    /// orders name `long`/`short` (hedge) or not (net). Read once, before the first order.
+    hedge_mode: Mutex<Option<bool>>,
 }
 
 impl std::fmt::Debug for Okx {
@@ -154,6 +157,60 @@ impl Okx {
             client: Arc::new(client),
             instruments: Mutex::new(HashMap::new()),
             margin_modes: Mutex::new(HashMap::new()),
+            hedge_mode: Mutex::new(None),
+        }
+    }
+
+    /// `GET /api/v5/account/config`, remembering the position mode.
+    async fn account_config(&self) -> Result<models::AccountConfig> {
+        let mut rows: Vec<models::AccountConfig> = self
+            .client
+            .data(
+                Call::private(
+                    &Method::GET,
+                    "/api/v5/account/config",
+                    &limits::ACCOUNT_CONFIG,
+                ),
+                &[],
+                None,
+            )
+            .await?;
+        if rows.is_empty() {
+            return Err(malformed("an account configuration answer without data"));
+        }
+        let config = rows.swap_remove(0);
+        let hedge = match config.pos_mode.as_str() {
+            "long_short_mode" => Some(true),
+            "net_mode" => Some(false),
+            _ => None,
+        };
+        if hedge.is_some() {
+            *lock(&self.hedge_mode) = hedge;
+        }
+        Ok(config)
+    }
+
+    /// Refuses an order whose position side does not fit the account's position mode
+    /// (OKX: `posSide` is required in long/short mode and only `net` in net mode).
+    async fn check_position_mode(&self, order: &OrderRequest) -> Result<()> {
+        let known = *lock(&self.hedge_mode);
+        let hedge = match known {
+            Some(h) => h,
+            None => match self.account_config().await {
+                Ok(_) => lock(&self.hedge_mode).unwrap_or(false),
+                // Unknown: OKX itself refuses a mismatch.
+                Err(e) if e.kind == ErrorKind::RateLimited => return Ok(()),
+                Err(e) => return Err(e),
+            },
+        };
+        match (hedge, order.position_side) {
+            (true, PositionSide::Net) => Err(validation(
+                "This OKX account is in long/short (hedge) mode: the order must say whether it                  opens or closes the long or the short position. Nothing was sent.",
+            )),
+            (false, PositionSide::Long | PositionSide::Short) => Err(validation(
+                "This OKX account is in net mode, with one position per instrument: the order                  cannot name a long or short position. Nothing was sent.",
+            )),
+            _ => Ok(()),
         }
     }
 
@@ -328,6 +385,7 @@ impl Venue for Okx {
         check_client_id(&order.client_order_id)?;
         let rules = self.rules_of(&order.symbol).await?;
         check_order(order, &rules)?;
+        self.check_position_mode(order).await?;
         let (path, body) = order_body(order, self.margin_mode_of(order));
         let regular = path == "/api/v5/trade/order";
         let mut call = if regular {
@@ -440,10 +498,14 @@ impl Venue for Okx {
                     .data::<models::OrderResult>(call, &[], Some(&Value::Array(body)))
                     .await
                 {
-                    Ok(rows) => failed
-                        .extend(rows.into_iter().filter(|r| {
-                            !matches!(r.s_code.as_str(), "" | "0" | "51401" | "51402")
-                        })),
+                    Ok(rows) => failed.extend(rows.into_iter().filter(|r| {
+                        // Already cancelled or completed: nothing left to cancel.
+                        let code = r.s_code.parse::<i64>().unwrap_or(0);
+                        !matches!(
+                            code,
+                            0 | error::CANCEL_ALREADY_CANCELLED | error::CANCEL_ALREADY_DONE
+                        )
+                    })),
                     Err(e) => return Err(e),
                 }
             }
@@ -466,34 +528,36 @@ impl Venue for Okx {
     }
 
     async fn open_orders(&self, symbol: Option<&str>) -> Result<Vec<OrderState>> {
-        let mut base: Vec<(&str, &str)> = Vec::new();
-        if let Some(s) = symbol {
-            base.push(("instId", s));
-        }
-        let regular: Vec<models::Order> = self
-            .pending(
-                "/api/v5/trade/orders-pending",
-                &limits::PENDING_ORDERS,
-                &base,
-                |o: &models::Order| o.ord_id.clone(),
-            )
-            .await?;
-        let mut algo_query = base.clone();
-        algo_query.push(("ordType", "conditional"));
-        let algos: Vec<models::AlgoOrder> = self
-            .pending(
-                "/api/v5/trade/orders-algo-pending",
-                &limits::PENDING_ALGOS,
-                &algo_query,
-                |o: &models::AlgoOrder| o.algo_id.clone(),
-            )
-            .await?;
-        let mut out = regular
-            .iter()
-            .map(convert::order)
-            .collect::<Result<Vec<_>>>()?;
-        for a in &algos {
-            out.push(convert::algo_order(a)?);
+        // One symbol, or every SWAP and FUTURES order (never the account's spot or margin
+        // orders, which Rampart does not trade).
+        let scopes: Vec<(&str, &str)> = match symbol {
+            Some(s) => vec![("instId", s)],
+            None => vec![("instType", "SWAP"), ("instType", "FUTURES")],
+        };
+        let mut out = Vec::new();
+        for scope in scopes {
+            let regular: Vec<models::Order> = self
+                .pending(
+                    "/api/v5/trade/orders-pending",
+                    &limits::PENDING_ORDERS,
+                    &[scope],
+                    |o: &models::Order| o.ord_id.clone(),
+                )
+                .await?;
+            let algos: Vec<models::AlgoOrder> = self
+                .pending(
+                    "/api/v5/trade/orders-algo-pending",
+                    &limits::PENDING_ALGOS,
+                    &[scope, ("ordType", "conditional")],
+                    |o: &models::AlgoOrder| o.algo_id.clone(),
+                )
+                .await?;
+            for o in &regular {
+                out.push(convert::order(o)?);
+            }
+            for a in &algos {
+                out.push(convert::algo_order(a)?);
+            }
         }
         Ok(out)
     }
@@ -529,6 +593,7 @@ impl Venue for Okx {
             .await?;
         let all = rows
             .iter()
+            .filter(|p| matches!(p.inst_type.as_str(), "" | "SWAP" | "FUTURES"))
             .map(convert::position)
             .collect::<Result<Vec<_>>>()?;
         Ok(all.into_iter().filter(|p| !p.qty.is_zero()).collect())
@@ -573,10 +638,24 @@ impl Venue for Okx {
         } else {
             (None, None)
         };
+        // The index of the instrument's family (`BTC-USDT`, `BTC-USD`).
+        let family = format!("{}-{}", rules.base_asset, rules.quote_asset);
+        let index: Vec<models::IndexTicker> = self
+            .client
+            .data(
+                Call::public("/api/v5/market/index-tickers", &limits::INDEX_TICKERS),
+                &[("instId", &family)],
+                None,
+            )
+            .await?;
+        let index = match index.first() {
+            Some(i) => convert::opt_dec("idxPx", &i.idx_px)?,
+            None => None,
+        };
         Ok(MarkPrice {
             symbol: row.inst_id.clone(),
             mark: convert::dec("markPx", &row.mark_px)?,
-            index: None,
+            index,
             funding_rate,
             next_funding_ms,
             mark_iv: None,
@@ -702,22 +781,8 @@ impl Venue for Okx {
     }
 
     async fn key_permissions(&self) -> Result<Option<KeyPermissions>> {
-        let rows: Vec<models::AccountConfig> = self
-            .client
-            .data(
-                Call::private(
-                    &Method::GET,
-                    "/api/v5/account/config",
-                    &limits::ACCOUNT_CONFIG,
-                ),
-                &[],
-                None,
-            )
-            .await?;
-        let row = rows
-            .first()
-            .ok_or_else(|| malformed("an account configuration answer without data"))?;
-        Ok(Some(key_permissions(row)))
+        let config = self.account_config().await?;
+        Ok(Some(key_permissions(&config)))
     }
 
     async fn candles(

@@ -117,6 +117,13 @@ fn refuses_key(code: i64) -> bool {
 }
 
 async fn login(client: &RestClient, ws: &mut Ws) -> std::result::Result<(), End> {
+    if client.venue_now().is_none() {
+        // Never measured, or invalidated by a refused timestamp: measure before signing.
+        client
+            .sync_clock()
+            .await
+            .map_err(|e| End::Lost(e.message))?;
+    }
     let frame = client.ws_login_frame().map_err(|e| End::Lost(e.message))?;
     ws.send(Message::text(frame))
         .await
@@ -350,6 +357,29 @@ pub fn account_updates(push: &Value) -> Result<Vec<AccountUpdate>> {
     }
 }
 
+/// The business stream's conditional (algo) orders: `orders-algo`.
+#[derive(Default)]
+pub struct AlgoHandler;
+
+impl Handler<AccountUpdate> for AlgoHandler {
+    fn reset(&mut self) {}
+
+    fn on_push(&mut self, push: &Value) -> Result<Vec<AccountUpdate>> {
+        algo_updates(push)
+    }
+}
+
+/// The updates of one `orders-algo` push.
+pub fn algo_updates(push: &Value) -> Result<Vec<AccountUpdate>> {
+    if channel(push) != "orders-algo" {
+        return Ok(Vec::new());
+    }
+    rows::<models::AlgoOrder>(push)?
+        .iter()
+        .map(|a| convert::algo_order(a).map(AccountUpdate::Order))
+        .collect()
+}
+
 /// A local book from OKX's `books` snapshot and updates (or `books5` snapshots).
 #[derive(Debug, Default)]
 pub struct LocalBook {
@@ -399,7 +429,34 @@ impl LocalBook {
             }
         }
         self.seq = b.seq_id.or(self.seq);
+        if let Some(expected) = b.checksum {
+            let actual = i64::from(self.checksum());
+            if actual != expected {
+                return Err(malformed(format_args!(
+                    "the local book's checksum {actual} is not OKX's {expected}"
+                )));
+            }
+        }
         Ok(())
+    }
+
+    /// OKX's book checksum ("Checksum" under the order book channel): the best 25 bids and
+    /// asks interleaved as `bid1price:bid1size:ask1price:ask1size:bid2price:…` (a side with
+    /// fewer levels is skipped once it runs out), CRC32 as a signed 32-bit integer. Prices
+    /// and sizes are written as OKX sent them (a `Decimal` keeps the text's scale).
+    pub fn checksum(&self) -> i32 {
+        let bids: Vec<_> = self.bids.iter().rev().take(25).collect();
+        let asks: Vec<_> = self.asks.iter().take(25).collect();
+        let mut parts: Vec<String> = Vec::with_capacity(100);
+        for i in 0..bids.len().max(asks.len()) {
+            for side in [&bids, &asks] {
+                if let Some((p, q)) = side.get(i) {
+                    parts.push(p.to_string());
+                    parts.push(q.to_string());
+                }
+            }
+        }
+        i32::from_ne_bytes(crc32(parts.join(":").as_bytes()).to_ne_bytes())
     }
 
     pub fn top(&self, symbol: &str, depth: usize, time_ms: i64) -> OrderBook {
@@ -415,6 +472,19 @@ impl LocalBook {
             time_ms,
         }
     }
+}
+
+/// CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), as zlib computes it.
+pub fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            let mask = (crc & 1).wrapping_neg();
+            crc = (crc >> 1) ^ (0xEDB8_8320 & mask);
+        }
+    }
+    !crc
 }
 
 /// The public and business streams of one instrument.
@@ -500,7 +570,8 @@ impl MarketHandler {
     }
 }
 
-/// The account's private stream: login, then `orders`, `positions` and `account`.
+/// The account's private streams: on `/ws/v5/private`, login, then `orders`, `positions` and
+/// `account`; on `/ws/v5/business`, login, then `orders-algo` (conditional orders).
 pub fn account_feed(client: Arc<RestClient>) -> Result<Feed<AccountUpdate>> {
     let (tx, rx) = mpsc::channel(1024);
     let messages = Arc::new(AtomicU64::new(0));
@@ -513,14 +584,28 @@ pub fn account_feed(client: Arc<RestClient>) -> Result<Feed<AccountUpdate>> {
             json!({"channel": "account"}),
         ],
     };
-    let task = tokio::spawn(run(
-        client,
-        stream,
-        Box::new(AccountHandler),
-        tx,
-        messages.clone(),
-    ));
-    Ok(Feed::new(rx, AbortOnDrop(task)).counting(messages))
+    let algos = Stream {
+        url: client.ws_urls().business.clone(),
+        login: true,
+        args: vec![json!({"channel": "orders-algo", "instType": "ANY"})],
+    };
+    let tasks = vec![
+        AbortOnDrop(tokio::spawn(run(
+            client.clone(),
+            stream,
+            Box::new(AccountHandler),
+            tx.clone(),
+            messages.clone(),
+        ))),
+        AbortOnDrop(tokio::spawn(run(
+            client,
+            algos,
+            Box::new(AlgoHandler),
+            tx,
+            messages.clone(),
+        ))),
+    ];
+    Ok(Feed::new(rx, tasks).counting(messages))
 }
 
 /// `symbol`'s market stream: mark price, and book (books5 up to 5 levels, else books), trades
@@ -602,13 +687,13 @@ mod tests {
     #[test]
     fn the_local_book_applies_updates_and_refuses_gaps() {
         let mut h = MarketHandler::new("BTC-USDT-SWAP", 2);
-        let snap: Value = serde_json::from_str(r#"{"arg":{"channel":"books","instId":"BTC-USDT-SWAP"},"action":"snapshot","data":[{"asks":[["101","1","0","1"],["102","2","0","1"]],"bids":[["99","1","0","1"],["98","3","0","1"]],"ts":"1","checksum":0,"prevSeqId":-1,"seqId":10}]}"#).unwrap();
+        let snap: Value = serde_json::from_str(r#"{"arg":{"channel":"books","instId":"BTC-USDT-SWAP"},"action":"snapshot","data":[{"asks":[["101","1","0","1"],["102","2","0","1"]],"bids":[["99","1","0","1"],["98","3","0","1"]],"ts":"1","checksum":-1462836110,"prevSeqId":-1,"seqId":10}]}"#).unwrap();
         let u = h.updates(&snap).unwrap();
         let MarketUpdate::Book(b) = &u[0] else {
             panic!()
         };
         assert_eq!(b.bids[0].price, Decimal::from(99));
-        let upd: Value = serde_json::from_str(r#"{"arg":{"channel":"books","instId":"BTC-USDT-SWAP"},"action":"update","data":[{"asks":[["101","0","0","0"]],"bids":[["100","4","0","1"]],"ts":"2","checksum":0,"prevSeqId":10,"seqId":11}]}"#).unwrap();
+        let upd: Value = serde_json::from_str(r#"{"arg":{"channel":"books","instId":"BTC-USDT-SWAP"},"action":"update","data":[{"asks":[["101","0","0","0"]],"bids":[["100","4","0","1"]],"ts":"2","checksum":-1496334063,"prevSeqId":10,"seqId":11}]}"#).unwrap();
         let u = h.updates(&upd).unwrap();
         let MarketUpdate::Book(b) = &u[0] else {
             panic!()
@@ -620,6 +705,20 @@ mod tests {
             .to_string()
             .replace("\"prevSeqId\":10", "\"prevSeqId\":12");
         assert!(h.updates(&serde_json::from_str(&gap).unwrap()).is_err());
+    }
+
+    #[test]
+    fn crc32_is_zlibs_and_a_wrong_book_checksum_is_refused() {
+        // The CRC-32 check value (zlib.crc32(b"123456789")).
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        let mut h = MarketHandler::new("BTC-USDT-SWAP", 2);
+        // Python: zlib.crc32(b"99:1:101:1:98:3:102:2") as signed is -1462836110.
+        let bad: Value = serde_json::from_str(r#"{"arg":{"channel":"books","instId":"X"},"action":"snapshot","data":[{"asks":[["101","1","0","1"],["102","2","0","1"]],"bids":[["99","1","0","1"],["98","3","0","1"]],"ts":"1","checksum":-1462836111,"prevSeqId":-1,"seqId":10}]}"#).unwrap();
+        let e = h.updates(&bad).unwrap_err();
+        assert!(
+            e.message.contains("checksum") || e.message.contains("shape"),
+            "{e:?}"
+        );
     }
 
     #[test]
