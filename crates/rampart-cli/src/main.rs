@@ -8,6 +8,8 @@
 //! `rampart audit verify` checks the audit journal of a data directory, as the app does at
 //! unlock: the code that opens the vault is read from standard input.
 
+mod sim_bybit;
+
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -156,6 +158,10 @@ struct Sim {
     /// simulator serves this machine alone.
     #[arg(long)]
     ip_restrict: bool,
+    /// Bybit: the account is an institutional client, so it may set the disconnection
+    /// protection (`/v5/order/disconnected-cancel-all`); others are refused with 10005.
+    #[arg(long)]
+    institutional: bool,
     /// Threads serving requests. The default, 1, serves everything on one thread: the exchange
     /// state is behind one lock anyway, and one thread spares each request a hand-over between
     /// threads (a futex wake per request on loopback). More threads help only many
@@ -165,7 +171,9 @@ struct Sim {
 }
 
 fn sim(args: Sim) -> Result<(), String> {
-    let VenueArg::BinanceUsdm = args.venue;
+    if let VenueArg::Bybit = args.venue {
+        return sim_bybit::run(args);
+    }
     if !args.listen.ip().is_loopback() {
         return Err(format!(
             "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
@@ -282,6 +290,9 @@ fn write_cert(pem: &str) -> Result<(tempfile::TempDir, std::path::PathBuf), Stri
 enum VenueArg {
     #[value(name = "binance-usdm")]
     BinanceUsdm,
+    /// Bybit v5 (linear and inverse perpetuals; `sim` only).
+    #[value(name = "bybit")]
+    Bybit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -345,7 +356,9 @@ struct StdinCredentials {
 }
 
 fn preview(args: Preview) -> Result<serde_json::Value, String> {
-    let VenueArg::BinanceUsdm = args.venue;
+    if !matches!(args.venue, VenueArg::BinanceUsdm) {
+        return Err("preview signs binance-usdm requests only".into());
+    }
     if !args.path.starts_with('/') {
         return Err(format!(
             "--path must start with '/', e.g. /fapi/v1/order (got '{}')",

@@ -82,6 +82,7 @@ fn private(path: &str) -> Option<bool> {
         | "/v5/account/fee-rate"
         | "/v5/account/info"
         | "/v5/account/query-dcp-info"
+        | "/v5/asset/coin/query-info"
         | "/v5/user/query-api" => Some(false),
         _ => None,
     }
@@ -184,7 +185,8 @@ async fn handle(
 
 /// The endpoint's name as a `'static` key for the limits.
 fn endpoint_name(path: &str) -> &'static str {
-    const KNOWN: [&str; 17] = [
+    const KNOWN: [&str; 18] = [
+        "/v5/asset/coin/query-info",
         "/v5/order/create",
         "/v5/order/amend",
         "/v5/order/cancel",
@@ -303,10 +305,14 @@ fn public(inner: &Inner, path: &str, p: &Params, now: i64) -> Answer {
         "/v5/market/instruments-info" => {
             let kind = kind(p)?;
             let symbol = p.get("symbol");
+            // Every listed contract is "Trading"; asked for another status, none is.
+            let trading = p
+                .get("status")
+                .is_none_or(|s| s.is_empty() || s == "Trading");
             let ex = inner.exchange();
             let list: Vec<Value> = ex
                 .instruments()
-                .filter(|i| i.kind == kind && symbol.is_none_or(|s| *s == i.symbol))
+                .filter(|i| trading && i.kind == kind && symbol.is_none_or(|s| *s == i.symbol))
                 .map(|i| views::instrument(i, inner.started_ms - 86_400_000 * 365))
                 .collect();
             Ok(json!({ "category": category(kind), "list": list, "nextPageCursor": "" }))
@@ -591,6 +597,14 @@ fn signed_endpoint(
             let n = limit(p, 20, 50)?;
             let by_id = p.get("orderId").filter(|s| !s.is_empty());
             let by_link = p.get("orderLinkId").filter(|s| !s.is_empty());
+            let order_status = p
+                .get("orderStatus")
+                .map(String::as_str)
+                .filter(|s| !s.is_empty());
+            let order_filter = p
+                .get("orderFilter")
+                .map(String::as_str)
+                .filter(|s| !s.is_empty());
             // Open orders by default; finished ones when named by id, or in the history.
             let open_only = path == "/v5/order/realtime" && by_id.is_none() && by_link.is_none();
             let list: Vec<Value> = ex
@@ -600,10 +614,18 @@ fn signed_endpoint(
                 .filter(|o| symbol.as_ref().is_none_or(|s| *s == o.symbol))
                 .filter(|o| by_id.is_none_or(|id| *id == o.id))
                 .filter(|o| by_link.is_none_or(|id| o.client_id.as_ref() == Some(id)))
+                .filter(|o| match order_filter {
+                    Some("Order") => o.trigger.is_none(),
+                    Some("StopOrder") => o.trigger.is_some(),
+                    _ => true,
+                })
                 .filter_map(|o| {
                     let inst = ex.instrument(&o.symbol)?;
-                    (inst.kind == kind && settle.is_none_or(|c| *c == inst.settle))
-                        .then(|| views::order(&o, inst))
+                    let shown = views::order(&o, inst);
+                    let status_ok =
+                        order_status.is_none_or(|s| shown["orderStatus"].as_str() == Some(s));
+                    (inst.kind == kind && settle.is_none_or(|c| *c == inst.settle) && status_ok)
+                        .then_some(shown)
                 })
                 .take(n)
                 .collect();
@@ -774,6 +796,24 @@ fn signed_endpoint(
             Ok(json!({ "dcpInfos": infos }))
         }
         "/v5/user/query-api" => Ok(query_api(inner, account)),
+        "/v5/asset/coin/query-info" => {
+            // The coins the simulator's contracts use, with no deposit or withdrawal chains:
+            // the simulator moves no funds.
+            let ex = inner.exchange();
+            let mut coins: Vec<String> = ex
+                .instruments()
+                .flat_map(|i| [i.base.clone(), i.settle.clone()])
+                .collect();
+            coins.sort();
+            coins.dedup();
+            let wanted = p.get("coin").filter(|c| !c.is_empty());
+            let rows: Vec<Value> = coins
+                .iter()
+                .filter(|c| wanted.is_none_or(|w| w == *c))
+                .map(|c| json!({ "name": c, "coin": c, "remainAmount": "0", "chains": [] }))
+                .collect();
+            Ok(json!({ "rows": rows }))
+        }
         "/v5/order/disconnected-cancel-all" => {
             // "DCP feature is only available for Ins clients. VIP clients cannot access this
             // feature": other accounts are refused as lacking the permission.
