@@ -134,6 +134,11 @@ async fn handle(
         let params = parse_query(&query);
         return reply(public(&inner, &path, &params, now), None, now);
     };
+    // Changes are POSTs, reads GETs: another method finds no route.
+    let wanted = if trading { Method::POST } else { Method::GET };
+    if method != wanted {
+        return reply(Err(BybitError::route_not_found()), None, now);
+    }
     let signed = if method == Method::GET { &query } else { &body };
     let account = match auth::verify(&inner.config.accounts, &headers, signed, now) {
         Ok(a) => a,
