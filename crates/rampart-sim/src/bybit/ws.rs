@@ -379,6 +379,8 @@ impl Conn {
                 })]
             }
             (Kind::Public(_), Event::Ticker(t)) => {
+                // After the snapshot on subscribing, Bybit pushes linear and inverse tickers as
+                // deltas; the simulator's deltas carry every field.
                 let topic = format!("tickers.{}", t.symbol);
                 match self
                     .instrument(&t.symbol)
@@ -386,7 +388,7 @@ impl Conn {
                 {
                     Some(inst) => vec![json!({
                         "topic": topic,
-                        "type": "snapshot",
+                        "type": "delta",
                         "data": views::ticker(t, inst),
                         "cs": now,
                         "ts": now,
