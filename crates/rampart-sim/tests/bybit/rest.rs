@@ -611,3 +611,75 @@ async fn over_600_requests_in_5_seconds_from_one_ip_get_403() {
     assert_eq!(refused.status, 403);
     assert_eq!(refused.body, "403, access too frequent");
 }
+
+#[tokio::test]
+async fn account_endpoints_report_the_key_fees_margin_mode_and_mark_klines() {
+    let server = start().await;
+    let c = Client::new(&server, KEY);
+    let key = c.get("/v5/user/query-api", "").await;
+    assert_eq!(key.result()["readOnly"], 0);
+    assert_eq!(key.result()["ips"], json!(["*"]));
+    assert_eq!(key.result()["uta"], 1);
+    assert!(
+        !key.result()["permissions"]["Wallet"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Withdraw"))
+    );
+    let fees = c
+        .get("/v5/account/fee-rate", "category=linear&symbol=ETHUSDT")
+        .await;
+    assert_eq!(fees.result()["list"][0]["takerFeeRate"], "0.00055");
+    assert_eq!(fees.result()["list"][0]["makerFeeRate"], "0.0002");
+    let info = c.get("/v5/account/info", "").await;
+    assert_eq!(info.result()["marginMode"], "REGULAR_MARGIN");
+
+    let isolated = c
+        .post("/v5/position/switch-isolated", json!({"category": "linear", "symbol": "SOLUSDT", "tradeMode": 1, "buyLeverage": "3", "sellLeverage": "3"}))
+        .await;
+    assert_eq!(isolated.code(), 0, "{}", isolated.body);
+    let again = c
+        .post("/v5/position/switch-isolated", json!({"category": "linear", "symbol": "SOLUSDT", "tradeMode": 1, "buyLeverage": "3", "sellLeverage": "3"}))
+        .await;
+    assert_eq!(
+        (again.code(), again.msg()),
+        (110026, "Cross/isolated margin mode has not been modified.")
+    );
+    let pos = c
+        .get("/v5/position/list", "category=linear&symbol=SOLUSDT")
+        .await;
+    assert_eq!(
+        (
+            pos.result()["list"][0]["tradeMode"].as_i64(),
+            pos.result()["list"][0]["leverage"].as_str()
+        ),
+        (Some(1), Some("3"))
+    );
+    let mode = c
+        .post(
+            "/v5/account/set-margin-mode",
+            json!({"setMarginMode": "REGULAR_MARGIN"}),
+        )
+        .await;
+    assert_eq!(mode.code(), 0, "{}", mode.body);
+    let pos = c
+        .get("/v5/position/list", "category=linear&symbol=SOLUSDT")
+        .await;
+    assert_eq!(pos.result()["list"][0]["tradeMode"], 0);
+
+    let mark = c
+        .public(
+            "/v5/market/mark-price-kline",
+            "category=inverse&symbol=BTCUSD&interval=1&limit=2",
+        )
+        .await;
+    let rows = mark.result()["list"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0].as_array().unwrap().len(),
+        5,
+        "start, open, high, low, close"
+    );
+    let wrong_method = c.get("/v5/order/create", "category=linear").await;
+    assert_eq!((wrong_method.status, wrong_method.code()), (404, 10017));
+}
