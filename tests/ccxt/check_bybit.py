@@ -403,7 +403,16 @@ def run_checks(sim, label=""):
             verify_signature(t)
         foreign = sorted({t["path"] for t in ex.trace if not t["path"].startswith("/v5/")})
         require(not foreign, f"non-/v5 calls: {foreign}")
-        return f"{len(ex.trace)} requests to {sim.root}/v5/…, {len(private)} signed, every signature checked"
+        posts = [t for t in private if t["method"] == "POST"]
+        for t in posts:
+            h = {k.lower(): v for k, v in t["request_headers"].items()}
+            require(h.get("content-type", "").startswith("application/json"),
+                    f"POST {t['path']} content-type {h.get('content-type')}")
+            json.loads(t["request_body"])  # the signed bytes are the JSON body as sent
+        referers = sorted({str({k.lower(): v for k, v in t["request_headers"].items()}.get("referer"))
+                           for t in posts})
+        return (f"{len(ex.trace)} requests to {sim.root}/v5/…, {len(private)} signed, every signature "
+                f"checked against the bytes sent; POST Referer header(s): {referers}")
 
     c.check("every request stayed on the simulator and was signed as sent", all_loopback)
     return c, ex
