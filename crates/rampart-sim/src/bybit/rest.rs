@@ -853,17 +853,17 @@ pub(super) fn wallet_coins(
     ex: &Exchange,
     api_key: &str,
     wanted: Option<&[&str]>,
-) -> Vec<(crate::core::Wallet, Decimal)> {
+) -> Vec<views::PricedWallet> {
     ex.wallets(api_key)
         .into_iter()
         .filter(|w| wanted.is_none_or(|c| c.contains(&w.coin.as_str())))
-        .map(|w| {
-            let price = ex
+        .map(|wallet| {
+            let usd_price = ex
                 .instruments()
-                .find(|i| i.kind == ContractKind::Inverse && i.base == w.coin)
+                .find(|i| i.kind == ContractKind::Inverse && i.base == wallet.coin)
                 .and_then(|i| ex.mark(&i.symbol))
                 .unwrap_or(Decimal::ONE);
-            (w, price)
+            views::PricedWallet { wallet, usd_price }
         })
         .collect()
 }
