@@ -511,3 +511,34 @@ fn candles_aggregate_minutes_newest_first() {
             .all(|c| c.open_ms % (5 * 60_000) == 0 && c.low <= c.high)
     );
 }
+
+#[test]
+fn cross_liquidation_counts_the_whole_wallet() {
+    let mut ex = exchange();
+    ex.place(
+        ALICE,
+        OrderRequest::market("BTCUSDT", Side::Sell, d("0.1")),
+        T0,
+    )
+    .unwrap();
+    let p = ex.position(ALICE, "BTCUSDT").unwrap();
+    let wallet = ex.wallet(ALICE, "USDT").unwrap().balance;
+    // Short: (C + sE) / (s(1 + m)) with C the wallet, s = 0.1, E = 50000, m = 0.5%.
+    let expected = (wallet + d("0.1") * d("50000")) / (d("0.1") * d("1.005"));
+    assert!(
+        (p.liquidation_price - expected).abs() <= d("0.1"),
+        "{} vs {expected}",
+        p.liquidation_price
+    );
+    // A long backed by a wallet worth more than the position is never liquidated.
+    ex.place(
+        ALICE,
+        OrderRequest::market("BTCUSDT", Side::Buy, d("0.2")),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(
+        ex.position(ALICE, "BTCUSDT").unwrap().liquidation_price,
+        Decimal::ZERO
+    );
+}

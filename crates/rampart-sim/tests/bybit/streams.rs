@@ -263,3 +263,35 @@ async fn dcp_cancels_the_orders_once_the_last_dcp_connection_is_gone() {
     }
     assert_eq!(status, "CancelByDCP");
 }
+
+#[tokio::test]
+async fn the_inverse_stream_serves_inverse_books_and_depth_1_is_snapshots_only() {
+    let server = start().await;
+    let mut ws = connect(&server, "/v5/public/inverse").await;
+    send(
+        &mut ws,
+        json!({"op": "subscribe", "args": ["orderbook.1.BTCUSD"]}),
+    )
+    .await;
+    assert_eq!(next(&mut ws).await["success"], true);
+    let first = next(&mut ws).await;
+    assert_eq!(
+        (first["type"].as_str(), first["data"]["s"].as_str()),
+        (Some("snapshot"), Some("BTCUSD"))
+    );
+    assert_eq!(first["data"]["b"].as_array().unwrap().len(), 1);
+    assert_eq!(first["data"]["b"][0][0], "60000.00");
+    server.set_mark_price("BTCUSD", Decimal::from(60100));
+    let second = wait_for(&mut ws, |v| v["topic"] == "orderbook.1.BTCUSD").await;
+    assert_eq!(second["type"], "snapshot");
+    assert_eq!(second["data"]["b"][0][0], "60100.00");
+    send(
+        &mut ws,
+        json!({"op": "subscribe", "args": ["tickers.BTCUSDT"]}),
+    )
+    .await;
+    assert_eq!(
+        wait_for(&mut ws, |v| v["op"] == "subscribe").await["success"],
+        false
+    );
+}
