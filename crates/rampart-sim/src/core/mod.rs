@@ -74,6 +74,8 @@ pub enum ClientIdScope {
     AllOrders,
     /// The account's open orders only (an id reusable once its order has ended).
     OpenOrders,
+    /// None: a label several orders may share (lookups by client id find the latest).
+    NotUnique,
 }
 
 /// How the exchange is set up.
