@@ -272,7 +272,22 @@ fn client_ids_are_unique_per_account_for_all_orders_or_open_ones() {
     open_scope
         .cancel(ALICE, OrderRef::ClientId("c1"), T0)
         .unwrap();
-    assert!(open_scope.place(ALICE, req, T0).is_ok());
+    assert!(open_scope.place(ALICE, req.clone(), T0).is_ok());
+
+    let mut labels = Exchange::new(
+        CoreConfig {
+            instruments: vec![btcusdt()],
+            client_id_scope: ClientIdScope::NotUnique,
+            ..CoreConfig::default()
+        },
+        T0,
+    );
+    labels.add_account(ALICE, &[("USDT", d("10000"))]);
+    let first = labels.place(ALICE, req.clone(), T0).unwrap();
+    let second = labels.place(ALICE, req, T0).unwrap();
+    let found = labels.order(ALICE, OrderRef::ClientId("c1")).unwrap();
+    assert_eq!(found.id, second.id, "the latest order with the label");
+    assert_ne!(first.id, second.id);
 }
 
 #[test]
