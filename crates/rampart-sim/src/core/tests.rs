@@ -2,15 +2,12 @@
 //! conditional orders, amend, cancels, the dead man's countdown and the order of events.
 
 use rust_decimal::Decimal;
-use rust_decimal_macros_free::d;
 
 use super::*;
 
-/// Decimal literals without a macro crate.
-mod rust_decimal_macros_free {
-    pub fn d(s: &str) -> rust_decimal::Decimal {
-        s.parse().unwrap()
-    }
+/// A decimal from its text.
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
 }
 
 const T0: i64 = 1_700_000_000_000;
