@@ -28,4 +28,7 @@ status=0
 ws_args=()
 for a in "$@"; do [[ "$a" == "--tls" ]] && ws_args+=(--tls); done
 "$venv/bin/python" "$repo/tests/ccxt/check_binance_usdm_ws.py" "${ws_args[@]}" || status=$?
+# Bybit v5 (`rampart sim --venue bybit`): REST (plain, then over TLS), then ccxt.pro's streams.
+"$venv/bin/python" "$repo/tests/ccxt/check_bybit.py" || status=$?
+"$venv/bin/python" "$repo/tests/ccxt/check_bybit_ws.py" "${ws_args[@]}" || status=$?
 exit "$status"

@@ -9,6 +9,7 @@
 //! unlock: the code that opens the vault is read from standard input.
 
 mod preview_bybit;
+mod sim_bybit;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -160,6 +161,10 @@ struct Sim {
     /// simulator serves this machine alone.
     #[arg(long)]
     ip_restrict: bool,
+    /// Bybit: the account is an institutional client, so it may set the disconnection
+    /// protection (`/v5/order/disconnected-cancel-all`); others are refused with 10005.
+    #[arg(long)]
+    institutional: bool,
     /// Threads serving requests. The default, 1, serves everything on one thread: the exchange
     /// state is behind one lock anyway, and one thread spares each request a hand-over between
     /// threads (a futex wake per request on loopback). More threads help only many
@@ -169,9 +174,11 @@ struct Sim {
 }
 
 fn sim(args: Sim) -> Result<(), String> {
-    let VenueArg::BinanceUsdm = args.venue else {
-        return Err("this build simulates Binance USDⓈ-M only".into());
-    };
+    match args.venue {
+        VenueArg::Bybit => return sim_bybit::run(args),
+        VenueArg::Okx => return Err("this build does not simulate OKX yet".into()),
+        VenueArg::BinanceUsdm => {}
+    }
     if !args.listen.ip().is_loopback() {
         return Err(format!(
             "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
@@ -288,8 +295,10 @@ fn write_cert(pem: &str) -> Result<(tempfile::TempDir, std::path::PathBuf), Stri
 enum VenueArg {
     #[value(name = "binance-usdm")]
     BinanceUsdm,
+    /// Bybit v5 (linear and inverse perpetuals).
     #[value(name = "bybit")]
     Bybit,
+    /// OKX v5 (swaps and futures).
     #[value(name = "okx")]
     Okx,
 }

@@ -82,6 +82,7 @@ fn private(path: &str) -> Option<bool> {
         | "/v5/account/fee-rate"
         | "/v5/account/info"
         | "/v5/account/query-dcp-info"
+        | "/v5/asset/coin/query-info"
         | "/v5/user/query-api" => Some(false),
         _ => None,
     }
@@ -133,6 +134,11 @@ async fn handle(
         let params = parse_query(&query);
         return reply(public(&inner, &path, &params, now), None, now);
     };
+    // Changes are POSTs, reads GETs: another method finds no route.
+    let wanted = if trading { Method::POST } else { Method::GET };
+    if method != wanted {
+        return reply(Err(BybitError::route_not_found()), None, now);
+    }
     let signed = if method == Method::GET { &query } else { &body };
     let account = match auth::verify(&inner.config.accounts, &headers, signed, now) {
         Ok(a) => a,
@@ -184,7 +190,8 @@ async fn handle(
 
 /// The endpoint's name as a `'static` key for the limits.
 fn endpoint_name(path: &str) -> &'static str {
-    const KNOWN: [&str; 17] = [
+    const KNOWN: [&str; 18] = [
+        "/v5/asset/coin/query-info",
         "/v5/order/create",
         "/v5/order/amend",
         "/v5/order/cancel",
@@ -303,10 +310,14 @@ fn public(inner: &Inner, path: &str, p: &Params, now: i64) -> Answer {
         "/v5/market/instruments-info" => {
             let kind = kind(p)?;
             let symbol = p.get("symbol");
+            // Every listed contract is "Trading"; asked for another status, none is.
+            let trading = p
+                .get("status")
+                .is_none_or(|s| s.is_empty() || s == "Trading");
             let ex = inner.exchange();
             let list: Vec<Value> = ex
                 .instruments()
-                .filter(|i| i.kind == kind && symbol.is_none_or(|s| *s == i.symbol))
+                .filter(|i| trading && i.kind == kind && symbol.is_none_or(|s| *s == i.symbol))
                 .map(|i| views::instrument(i, inner.started_ms - 86_400_000 * 365))
                 .collect();
             Ok(json!({ "category": category(kind), "list": list, "nextPageCursor": "" }))
@@ -591,6 +602,14 @@ fn signed_endpoint(
             let n = limit(p, 20, 50)?;
             let by_id = p.get("orderId").filter(|s| !s.is_empty());
             let by_link = p.get("orderLinkId").filter(|s| !s.is_empty());
+            let order_status = p
+                .get("orderStatus")
+                .map(String::as_str)
+                .filter(|s| !s.is_empty());
+            let order_filter = p
+                .get("orderFilter")
+                .map(String::as_str)
+                .filter(|s| !s.is_empty());
             // Open orders by default; finished ones when named by id, or in the history.
             let open_only = path == "/v5/order/realtime" && by_id.is_none() && by_link.is_none();
             let list: Vec<Value> = ex
@@ -600,10 +619,18 @@ fn signed_endpoint(
                 .filter(|o| symbol.as_ref().is_none_or(|s| *s == o.symbol))
                 .filter(|o| by_id.is_none_or(|id| *id == o.id))
                 .filter(|o| by_link.is_none_or(|id| o.client_id.as_ref() == Some(id)))
+                .filter(|o| match order_filter {
+                    Some("Order") => o.trigger.is_none(),
+                    Some("StopOrder") => o.trigger.is_some(),
+                    _ => true,
+                })
                 .filter_map(|o| {
                     let inst = ex.instrument(&o.symbol)?;
-                    (inst.kind == kind && settle.is_none_or(|c| *c == inst.settle))
-                        .then(|| views::order(&o, inst))
+                    let shown = views::order(&o, inst);
+                    let status_ok =
+                        order_status.is_none_or(|s| shown["orderStatus"].as_str() == Some(s));
+                    (inst.kind == kind && settle.is_none_or(|c| *c == inst.settle) && status_ok)
+                        .then_some(shown)
                 })
                 .take(n)
                 .collect();
@@ -774,6 +801,24 @@ fn signed_endpoint(
             Ok(json!({ "dcpInfos": infos }))
         }
         "/v5/user/query-api" => Ok(query_api(inner, account)),
+        "/v5/asset/coin/query-info" => {
+            // The coins the simulator's contracts use, with no deposit or withdrawal chains:
+            // the simulator moves no funds.
+            let ex = inner.exchange();
+            let mut coins: Vec<String> = ex
+                .instruments()
+                .flat_map(|i| [i.base.clone(), i.settle.clone()])
+                .collect();
+            coins.sort();
+            coins.dedup();
+            let wanted = p.get("coin").filter(|c| !c.is_empty());
+            let rows: Vec<Value> = coins
+                .iter()
+                .filter(|c| wanted.is_none_or(|w| w == *c))
+                .map(|c| json!({ "name": c, "coin": c, "remainAmount": "0", "chains": [] }))
+                .collect();
+            Ok(json!({ "rows": rows }))
+        }
         "/v5/order/disconnected-cancel-all" => {
             // "DCP feature is only available for Ins clients. VIP clients cannot access this
             // feature": other accounts are refused as lacking the permission.
@@ -808,17 +853,17 @@ pub(super) fn wallet_coins(
     ex: &Exchange,
     api_key: &str,
     wanted: Option<&[&str]>,
-) -> Vec<(crate::core::Wallet, Decimal)> {
+) -> Vec<views::PricedWallet> {
     ex.wallets(api_key)
         .into_iter()
         .filter(|w| wanted.is_none_or(|c| c.contains(&w.coin.as_str())))
-        .map(|w| {
-            let price = ex
+        .map(|wallet| {
+            let usd_price = ex
                 .instruments()
-                .find(|i| i.kind == ContractKind::Inverse && i.base == w.coin)
+                .find(|i| i.kind == ContractKind::Inverse && i.base == wallet.coin)
                 .and_then(|i| ex.mark(&i.symbol))
                 .unwrap_or(Decimal::ONE);
-            (w, price)
+            views::PricedWallet { wallet, usd_price }
         })
         .collect()
 }

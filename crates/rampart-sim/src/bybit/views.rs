@@ -293,11 +293,20 @@ pub(super) fn wallet_coin(w: &Wallet, usd_price: Decimal) -> Value {
     })
 }
 
+/// One coin of the wallet with the USD price the account totals value it at.
+pub(super) struct PricedWallet {
+    pub(super) wallet: Wallet,
+    pub(super) usd_price: Decimal,
+}
+
 /// The unified account's wallet (`GET /v5/account/wallet-balance`'s list item and the
-/// `wallet` topic's data item): totals in USD over `coins` of (wallet, USD price).
-pub(super) fn wallet_account(coins: &[(Wallet, Decimal)]) -> Value {
+/// `wallet` topic's data item): totals in USD over `coins`.
+pub(super) fn wallet_account(coins: &[PricedWallet]) -> Value {
     let sum = |f: &dyn Fn(&Wallet) -> Decimal| -> Decimal {
-        coins.iter().map(|(w, p)| f(w) * p).sum::<Decimal>()
+        coins
+            .iter()
+            .map(|c| f(&c.wallet) * c.usd_price)
+            .sum::<Decimal>()
     };
     let equity = sum(&|w| w.equity);
     let wallet = sum(&|w| w.balance);
@@ -328,7 +337,7 @@ pub(super) fn wallet_account(coins: &[(Wallet, Decimal)]) -> Value {
         "totalInitialMarginByMp": amount(im),
         "totalMaintenanceMargin": amount(mm),
         "totalMaintenanceMarginByMp": amount(mm),
-        "coin": coins.iter().map(|(w, p)| wallet_coin(w, *p)).collect::<Vec<_>>(),
+        "coin": coins.iter().map(|c| wallet_coin(&c.wallet, c.usd_price)).collect::<Vec<_>>(),
     })
 }
 

@@ -58,7 +58,7 @@ struct BookTopic {
 }
 
 /// One connection's subscriptions and identity.
-struct Conn {
+struct StreamConnection {
     inner: Shared,
     kind: Kind,
     conn_id: String,
@@ -70,7 +70,7 @@ struct Conn {
     dcp: bool,
 }
 
-impl Conn {
+impl StreamConnection {
     fn instrument(&self, symbol: &str) -> Option<&Instrument> {
         self.instruments.iter().find(|i| i.symbol == symbol)
     }
@@ -379,6 +379,8 @@ impl Conn {
                 })]
             }
             (Kind::Public(_), Event::Ticker(t)) => {
+                // After the snapshot on subscribing, Bybit pushes linear and inverse tickers as
+                // deltas; the simulator's deltas carry every field.
                 let topic = format!("tickers.{}", t.symbol);
                 match self
                     .instrument(&t.symbol)
@@ -386,7 +388,7 @@ impl Conn {
                 {
                     Some(inst) => vec![json!({
                         "topic": topic,
-                        "type": "snapshot",
+                        "type": "delta",
                         "data": views::ticker(t, inst),
                         "cs": now,
                         "ts": now,
@@ -511,7 +513,7 @@ async fn run(mut socket: WebSocket, inner: Shared, kind: Kind) {
     generation.borrow_and_update();
     let n = inner.connections.fetch_add(1, Ordering::Relaxed) + 1;
     let instruments = inner.exchange().instruments().cloned().collect();
-    let mut conn = Conn {
+    let mut conn = StreamConnection {
         inner: inner.clone(),
         kind,
         conn_id: format!("rampart-sim-{n}"),
@@ -553,7 +555,7 @@ async fn run(mut socket: WebSocket, inner: Shared, kind: Kind) {
 }
 
 /// A connection ended: a `dcp` subscriber's departure may start the countdown.
-fn finish(conn: &Conn) {
+fn finish(conn: &StreamConnection) {
     if conn.dcp
         && let Some(key) = &conn.api_key
     {

@@ -125,7 +125,9 @@ impl Market {
                 self.candles.drain(..excess);
             }
         }
-        let i = self.candles.len() - 1;
+        // Never empty here: with no candle, `last_open` is the previous minute and the loop
+        // above pushed at least the current one.
+        let i = self.candles.len().saturating_sub(1);
         &mut self.candles[i]
     }
 

@@ -1,5 +1,5 @@
 //! A venue-neutral simulated exchange: the matching, accounts and market data that each venue's
-//! simulator (Bybit, OKX, Deribit) speaks its own protocol over.
+//! simulator speaks its own protocol over.
 //!
 //! Nothing here knows a venue: no JSON, no wire strings, only Rust types and `rust_decimal`.
 //! A protocol layer owns one [`Exchange`] (usually behind [`SharedExchange`], one mutex around
@@ -70,10 +70,12 @@ pub const MAX_BOOK_LEVELS: usize = 1_000;
 /// Which orders a client id must differ from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientIdScope {
-    /// Every order the account ever placed (Bybit's `orderLinkId`: "always unique").
+    /// Every order the account ever placed (an id that must be unique for ever).
     AllOrders,
-    /// The account's open orders only (OKX's `clOrdId`: unique among pending orders).
+    /// The account's open orders only (an id reusable once its order has ended).
     OpenOrders,
+    /// None: a label several orders may share (lookups by client id find the latest).
+    NotUnique,
 }
 
 /// How the exchange is set up.

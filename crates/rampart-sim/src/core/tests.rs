@@ -2,15 +2,12 @@
 //! conditional orders, amend, cancels, the dead man's countdown and the order of events.
 
 use rust_decimal::Decimal;
-use rust_decimal_macros_free::d;
 
 use super::*;
 
-/// Decimal literals without a macro crate.
-mod rust_decimal_macros_free {
-    pub fn d(s: &str) -> rust_decimal::Decimal {
-        s.parse().unwrap()
-    }
+/// A decimal from its text.
+fn d(s: &str) -> Decimal {
+    s.parse().unwrap()
 }
 
 const T0: i64 = 1_700_000_000_000;
@@ -272,7 +269,22 @@ fn client_ids_are_unique_per_account_for_all_orders_or_open_ones() {
     open_scope
         .cancel(ALICE, OrderRef::ClientId("c1"), T0)
         .unwrap();
-    assert!(open_scope.place(ALICE, req, T0).is_ok());
+    assert!(open_scope.place(ALICE, req.clone(), T0).is_ok());
+
+    let mut labels = Exchange::new(
+        CoreConfig {
+            instruments: vec![btcusdt()],
+            client_id_scope: ClientIdScope::NotUnique,
+            ..CoreConfig::default()
+        },
+        T0,
+    );
+    labels.add_account(ALICE, &[("USDT", d("10000"))]);
+    let first = labels.place(ALICE, req.clone(), T0).unwrap();
+    let second = labels.place(ALICE, req, T0).unwrap();
+    let found = labels.order(ALICE, OrderRef::ClientId("c1")).unwrap();
+    assert_eq!(found.id, second.id, "the latest order with the label");
+    assert_ne!(first.id, second.id);
 }
 
 #[test]
@@ -509,5 +521,36 @@ fn candles_aggregate_minutes_newest_first() {
     assert!(
         five.iter()
             .all(|c| c.open_ms % (5 * 60_000) == 0 && c.low <= c.high)
+    );
+}
+
+#[test]
+fn cross_liquidation_counts_the_whole_wallet() {
+    let mut ex = exchange();
+    ex.place(
+        ALICE,
+        OrderRequest::market("BTCUSDT", Side::Sell, d("0.1")),
+        T0,
+    )
+    .unwrap();
+    let p = ex.position(ALICE, "BTCUSDT").unwrap();
+    let wallet = ex.wallet(ALICE, "USDT").unwrap().balance;
+    // Short: (C + sE) / (s(1 + m)) with C the wallet, s = 0.1, E = 50000, m = 0.5%.
+    let expected = (wallet + d("0.1") * d("50000")) / (d("0.1") * d("1.005"));
+    assert!(
+        (p.liquidation_price - expected).abs() <= d("0.1"),
+        "{} vs {expected}",
+        p.liquidation_price
+    );
+    // A long backed by a wallet worth more than the position is never liquidated.
+    ex.place(
+        ALICE,
+        OrderRequest::market("BTCUSDT", Side::Buy, d("0.2")),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(
+        ex.position(ALICE, "BTCUSDT").unwrap().liquidation_price,
+        Decimal::ZERO
     );
 }

@@ -85,7 +85,12 @@ impl Exchange {
             && let Some(seq) = self.orders.seq_by_client(account, client_id)
         {
             let open = self.orders.get(seq).is_some_and(Order::is_open);
-            if self.config.client_id_scope == ClientIdScope::AllOrders || open {
+            let taken = match self.config.client_id_scope {
+                ClientIdScope::AllOrders => true,
+                ClientIdScope::OpenOrders => open,
+                ClientIdScope::NotUnique => false,
+            };
+            if taken {
                 return Err(CoreError::DuplicateClientId);
             }
         }

@@ -31,8 +31,8 @@ pub struct Instrument {
     pub lot_size: Decimal,
     pub min_qty: Decimal,
     pub max_qty: Decimal,
-    /// What one contract is worth: 1 (base coin) for base-sized linear contracts, 1 (USD) for
-    /// Bybit's inverse contracts, OKX's `ctVal` for its contracts.
+    /// What one contract is worth: 1 (base coin) for base-sized linear contracts, e.g. 1 (USD)
+    /// for USD-sized inverse contracts, or a venue's contract face value (0.01 BTC, 10 USD, …).
     pub contract_value: Decimal,
     pub max_leverage: Decimal,
     /// The mark price at start.

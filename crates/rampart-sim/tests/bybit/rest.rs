@@ -489,3 +489,197 @@ async fn inverse_contracts_trade_in_usd_and_settle_in_btc() {
         .await;
     assert_eq!(wrong.code(), 10001);
 }
+
+#[tokio::test]
+async fn amend_moves_an_order_and_post_only_that_would_take_is_cancelled() {
+    let server = start().await;
+    let c = Client::new(&server, KEY);
+    let placed = c
+        .post(
+            "/v5/order/create",
+            json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+                   "qty": "0.01", "price": "50000", "orderLinkId": "am-1"}),
+        )
+        .await;
+    assert_eq!(placed.code(), 0);
+    let amended = c
+        .post(
+            "/v5/order/amend",
+            json!({"category": "linear", "symbol": "BTCUSDT", "orderLinkId": "am-1", "qty": "0.02", "price": "50100"}),
+        )
+        .await;
+    assert_eq!(amended.code(), 0, "{}", amended.body);
+    let o = c
+        .get("/v5/order/realtime", "category=linear&orderLinkId=am-1")
+        .await;
+    assert_eq!(o.result()["list"][0]["qty"], "0.020");
+    assert_eq!(o.result()["list"][0]["price"], "50100.00");
+    let off_tick = c
+        .post(
+            "/v5/order/amend",
+            json!({"category": "linear", "symbol": "BTCUSDT", "orderLinkId": "am-1", "price": "50100.01"}),
+        )
+        .await;
+    assert_eq!(off_tick.code(), 10001);
+
+    let post_only = c
+        .post(
+            "/v5/order/create",
+            json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+                   "qty": "0.01", "price": "65000", "timeInForce": "PostOnly", "orderLinkId": "po-1"}),
+        )
+        .await;
+    assert_eq!(
+        post_only.code(),
+        0,
+        "accepted, then cancelled by the engine"
+    );
+    let o = c
+        .get("/v5/order/history", "category=linear&orderLinkId=po-1")
+        .await;
+    let o = &o.result()["list"][0];
+    assert_eq!(o["orderStatus"], "Cancelled");
+    assert_eq!(o["rejectReason"], "EC_PostOnlyWillTakeLiquidity");
+    assert_eq!(o["cumExecQty"], "0.000");
+}
+
+#[tokio::test]
+async fn fault_knobs_drop_the_answer_after_placing_or_answer_503() {
+    let server = start().await;
+    server.set_faults(rampart_sim::bybit::Faults {
+        every: 1,
+        ..Default::default()
+    });
+    let c = Client::new(&server, KEY);
+    let order = |link: &str| {
+        json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy", "orderType": "Limit",
+               "qty": "0.01", "price": "50000", "orderLinkId": link})
+    };
+    // First order: placed, connection dropped before the answer.
+    let url = format!("{}/v5/order/create", server.base_url());
+    let body = order("f-1").to_string();
+    let ts = crate::support::now_ms().to_string();
+    let sign = crate::support::hmac_hex(crate::support::SECRET, &format!("{ts}{KEY}5000{body}"));
+    let sent = c
+        .http
+        .post(url)
+        .header("X-BAPI-API-KEY", KEY)
+        .header("X-BAPI-TIMESTAMP", ts)
+        .header("X-BAPI-RECV-WINDOW", "5000")
+        .header("X-BAPI-SIGN", sign)
+        .body(body)
+        .send()
+        .await;
+    let lost = match sent {
+        Err(_) => true,
+        Ok(r) => r.text().await.is_err(),
+    };
+    assert!(lost, "the answer never arrives whole");
+    // Second: placed, answered 503 with 10016; third: 503 and not placed.
+    let second = c.post("/v5/order/create", order("f-2")).await;
+    assert_eq!((second.status, second.code()), (503, 10016));
+    let third = c.post("/v5/order/create", order("f-3")).await;
+    assert_eq!((third.status, third.code()), (503, 10016));
+    server.set_faults(rampart_sim::bybit::Faults::default());
+    for (link, placed) in [("f-1", true), ("f-2", true), ("f-3", false)] {
+        let o = c
+            .get(
+                "/v5/order/realtime",
+                &format!("category=linear&orderLinkId={link}"),
+            )
+            .await;
+        assert_eq!(
+            !o.result()["list"].as_array().unwrap().is_empty(),
+            placed,
+            "{link}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn over_600_requests_in_5_seconds_from_one_ip_get_403() {
+    let server = crate::support::start_with(rampart_sim::bybit::SimConfig {
+        ip_requests_per_5s: 5,
+        ..crate::support::config()
+    })
+    .await;
+    let c = Client::new(&server, KEY);
+    for _ in 0..5 {
+        assert_eq!(c.public("/v5/market/time", "").await.status, 200);
+    }
+    let refused = c.public("/v5/market/time", "").await;
+    assert_eq!(refused.status, 403);
+    assert_eq!(refused.body, "403, access too frequent");
+}
+
+#[tokio::test]
+async fn account_endpoints_report_the_key_fees_margin_mode_and_mark_klines() {
+    let server = start().await;
+    let c = Client::new(&server, KEY);
+    let key = c.get("/v5/user/query-api", "").await;
+    assert_eq!(key.result()["readOnly"], 0);
+    assert_eq!(key.result()["ips"], json!(["*"]));
+    assert_eq!(key.result()["uta"], 1);
+    assert!(
+        !key.result()["permissions"]["Wallet"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("Withdraw"))
+    );
+    let fees = c
+        .get("/v5/account/fee-rate", "category=linear&symbol=ETHUSDT")
+        .await;
+    assert_eq!(fees.result()["list"][0]["takerFeeRate"], "0.00055");
+    assert_eq!(fees.result()["list"][0]["makerFeeRate"], "0.0002");
+    let info = c.get("/v5/account/info", "").await;
+    assert_eq!(info.result()["marginMode"], "REGULAR_MARGIN");
+
+    let isolated = c
+        .post("/v5/position/switch-isolated", json!({"category": "linear", "symbol": "SOLUSDT", "tradeMode": 1, "buyLeverage": "3", "sellLeverage": "3"}))
+        .await;
+    assert_eq!(isolated.code(), 0, "{}", isolated.body);
+    let again = c
+        .post("/v5/position/switch-isolated", json!({"category": "linear", "symbol": "SOLUSDT", "tradeMode": 1, "buyLeverage": "3", "sellLeverage": "3"}))
+        .await;
+    assert_eq!(
+        (again.code(), again.msg()),
+        (110026, "Cross/isolated margin mode has not been modified.")
+    );
+    let pos = c
+        .get("/v5/position/list", "category=linear&symbol=SOLUSDT")
+        .await;
+    assert_eq!(
+        (
+            pos.result()["list"][0]["tradeMode"].as_i64(),
+            pos.result()["list"][0]["leverage"].as_str()
+        ),
+        (Some(1), Some("3"))
+    );
+    let mode = c
+        .post(
+            "/v5/account/set-margin-mode",
+            json!({"setMarginMode": "REGULAR_MARGIN"}),
+        )
+        .await;
+    assert_eq!(mode.code(), 0, "{}", mode.body);
+    let pos = c
+        .get("/v5/position/list", "category=linear&symbol=SOLUSDT")
+        .await;
+    assert_eq!(pos.result()["list"][0]["tradeMode"], 0);
+
+    let mark = c
+        .public(
+            "/v5/market/mark-price-kline",
+            "category=inverse&symbol=BTCUSD&interval=1&limit=2",
+        )
+        .await;
+    let rows = mark.result()["list"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[0].as_array().unwrap().len(),
+        5,
+        "start, open, high, low, close"
+    );
+    let wrong_method = c.get("/v5/order/create", "category=linear").await;
+    assert_eq!((wrong_method.status, wrong_method.code()), (404, 10017));
+}

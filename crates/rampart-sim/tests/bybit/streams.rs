@@ -83,7 +83,7 @@ async fn the_public_book_sends_a_snapshot_then_deltas() {
     // Three ticks up: the three old best asks become bids, three new asks enter at the top.
     server.set_mark_price("BTCUSDT", best_bid + Decimal::new(3, 1));
     let delta = wait_for(&mut ws, |v| v["topic"] == "orderbook.50.BTCUSDT").await;
-    assert_eq!(delta["type"], "delta");
+    assert_eq!(delta["type"], "delta", "{delta}");
     assert!(delta["data"]["u"].as_u64().unwrap() > snap["data"]["u"].as_u64().unwrap());
     let asks = delta["data"]["a"].as_array().unwrap();
     assert!(
@@ -110,12 +110,31 @@ async fn trades_tickers_and_klines_stream() {
     send(&mut ws, json!({"op": "subscribe", "args": ["publicTrade.ETHUSDT", "tickers.ETHUSDT", "kline.1.ETHUSDT"]})).await;
     assert_eq!(next(&mut ws).await["success"], true);
     let ticker = wait_for(&mut ws, |v| v["topic"] == "tickers.ETHUSDT").await;
+    assert_eq!(ticker["type"], "snapshot");
     assert!(ticker["data"]["markPrice"].is_string());
     server.step_prices(1);
-    let trade = wait_for(&mut ws, |v| v["topic"] == "publicTrade.ETHUSDT").await;
+    // One step prints a trade, updates the candle and moves the ticker (a delta now).
+    let (mut trade, mut kline, mut delta) = (None, None, None);
+    for _ in 0..50 {
+        let v = next(&mut ws).await;
+        match v["topic"].as_str() {
+            Some("publicTrade.ETHUSDT") => trade = Some(v),
+            Some("kline.1.ETHUSDT") => kline = Some(v),
+            Some("tickers.ETHUSDT") => delta = Some(v),
+            _ => {}
+        }
+        if trade.is_some() && kline.is_some() && delta.is_some() {
+            break;
+        }
+    }
+    let (trade, kline, delta) = (trade.unwrap(), kline.unwrap(), delta.unwrap());
     assert!(trade["data"][0]["p"].is_string());
-    let kline = wait_for(&mut ws, |v| v["topic"] == "kline.1.ETHUSDT").await;
+    assert!(matches!(
+        trade["data"][0]["S"].as_str(),
+        Some("Buy" | "Sell")
+    ));
     assert_eq!(kline["data"][0]["interval"], "1");
+    assert_eq!(delta["type"], "delta", "{delta}");
 }
 
 #[tokio::test]
@@ -243,4 +262,36 @@ async fn dcp_cancels_the_orders_once_the_last_dcp_connection_is_gone() {
         }
     }
     assert_eq!(status, "CancelByDCP");
+}
+
+#[tokio::test]
+async fn the_inverse_stream_serves_inverse_books_and_depth_1_is_snapshots_only() {
+    let server = start().await;
+    let mut ws = connect(&server, "/v5/public/inverse").await;
+    send(
+        &mut ws,
+        json!({"op": "subscribe", "args": ["orderbook.1.BTCUSD"]}),
+    )
+    .await;
+    assert_eq!(next(&mut ws).await["success"], true);
+    let first = next(&mut ws).await;
+    assert_eq!(
+        (first["type"].as_str(), first["data"]["s"].as_str()),
+        (Some("snapshot"), Some("BTCUSD"))
+    );
+    assert_eq!(first["data"]["b"].as_array().unwrap().len(), 1);
+    assert_eq!(first["data"]["b"][0][0], "60000.00");
+    server.set_mark_price("BTCUSD", Decimal::from(60100));
+    let second = wait_for(&mut ws, |v| v["topic"] == "orderbook.1.BTCUSD").await;
+    assert_eq!(second["type"], "snapshot");
+    assert_eq!(second["data"]["b"][0][0], "60100.00");
+    send(
+        &mut ws,
+        json!({"op": "subscribe", "args": ["tickers.BTCUSDT"]}),
+    )
+    .await;
+    assert_eq!(
+        wait_for(&mut ws, |v| v["op"] == "subscribe").await["success"],
+        false
+    );
 }
