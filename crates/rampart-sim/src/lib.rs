@@ -5,3 +5,4 @@
 
 pub mod binance_usdm;
 pub mod core;
+pub mod okx;
