@@ -192,6 +192,7 @@ pub fn parse_iso_ms(s: &str) -> Option<i64> {
     Some((((days * 24 + h) * 60 + mi) * 60 + sec) * 1000 + ms)
 }
 
+#[cfg(test)]
 /// Formats ms since the epoch as OKX's `YYYY-MM-DDTHH:MM:SS.sssZ`.
 pub fn format_iso_ms(ms: i64) -> String {
     let days = ms.div_euclid(86_400_000);

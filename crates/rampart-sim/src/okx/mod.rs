@@ -8,7 +8,6 @@
 //!
 //! Written from okx.com/docs-v5; sizes are in contracts, numbers cross the wire as strings.
 
-#[allow(dead_code)] // The WebSocket login uses the rest.
 mod auth;
 mod errors;
 mod http;
@@ -161,6 +160,11 @@ impl Default for SimConfig {
 /// OKX order ids are 18-digit numbers; the `seq`-th accepted order gets this base plus `seq`.
 fn order_id(seq: u64) -> String {
     (700_000_000_000_000_000u64 + seq).to_string()
+}
+
+/// The UID OKX would show for the `index`-th configured account.
+fn uid(index: usize) -> String {
+    ((index as u64 + 1) * 1_000_003 + 440_000_000_000_000).to_string()
 }
 
 /// One fixed 2-second (or 1-second) window of one counter.

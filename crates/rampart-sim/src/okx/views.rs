@@ -342,3 +342,23 @@ pub fn candle_json(c: &Candle, listing: &Listing, confirmed: bool) -> Value {
         if confirmed { "1" } else { "0" },
     ])
 }
+
+/// The minutes of a `bar`. Hong Kong-aligned bars (6H, 12H, 1D, 1W) are served aligned to
+/// UTC like their `utc` forms; monthly and longer bars are not served.
+pub fn bar_minutes(bar: &str) -> Option<u32> {
+    Some(match bar {
+        "1m" => 1,
+        "3m" => 3,
+        "5m" => 5,
+        "15m" => 15,
+        "30m" => 30,
+        "1H" => 60,
+        "2H" => 120,
+        "4H" => 240,
+        "6H" | "6Hutc" => 360,
+        "12H" | "12Hutc" => 720,
+        "1D" | "1Dutc" => 1440,
+        "1W" | "1Wutc" => 10_080,
+        _ => return None,
+    })
+}

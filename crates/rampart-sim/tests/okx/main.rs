@@ -2,4 +2,5 @@
 //! OK-ACCESS-* signing, tokio-tungstenite for the streams. Loopback only.
 
 mod rest;
+mod streams;
 mod support;

@@ -157,7 +157,7 @@ pub(super) async fn config(
 ) -> Response {
     let result = verify(&inner, &method, &uri, &headers, "").map(|p| {
         let account = &p.inner.config.accounts[p.index];
-        let uid = (p.index as u64 + 1) * 1_000_003 + 440_000_000_000_000;
+        let uid = super::super::uid(p.index);
         json!([{
             "acctLv": "2",
             "acctStpMode": "cancel_maker",
@@ -171,7 +171,7 @@ pub(super) async fn config(
             "level": "Lv1",
             "levelTmp": "",
             "liquidationGear": "-1",
-            "mainUid": uid.to_string(),
+            "mainUid": uid.clone(),
             "mgnIsoMode": "automatic",
             "opAuth": "0",
             "perm": account.permissions.wire(),
@@ -183,7 +183,7 @@ pub(super) async fn config(
             "spotTraderInsts": [],
             "traderInsts": [],
             "type": "0",
-            "uid": uid.to_string(),
+            "uid": uid,
         }])
     });
     respond(result)

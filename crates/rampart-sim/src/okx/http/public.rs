@@ -170,32 +170,12 @@ pub(super) async fn books(State(inner): State<Shared>, uri: Uri) -> Response {
     respond(result)
 }
 
-/// The minutes of a `bar`. Hong Kong-aligned bars (6H, 12H, 1D, 1W) are served aligned to
-/// UTC like their `utc` forms; monthly and longer bars are not served.
-pub(crate) fn bar_minutes(bar: &str) -> Option<u32> {
-    Some(match bar {
-        "1m" => 1,
-        "3m" => 3,
-        "5m" => 5,
-        "15m" => 15,
-        "30m" => 30,
-        "1H" => 60,
-        "2H" => 120,
-        "4H" => 240,
-        "6H" | "6Hutc" => 360,
-        "12H" | "12Hutc" => 720,
-        "1D" | "1Dutc" => 1440,
-        "1W" | "1Wutc" => 10_080,
-        _ => return None,
-    })
-}
-
 pub(super) async fn candles(State(inner): State<Shared>, uri: Uri) -> Response {
     let p = query_params(&uri);
     let now = inner.now_ms();
     let result = one(&inner, &p).and_then(|l| {
         let bar = p.get("bar").map_or("1m", String::as_str);
-        let minutes = bar_minutes(bar).ok_or_else(|| OkxError::Param("bar".into()))?;
+        let minutes = views::bar_minutes(bar).ok_or_else(|| OkxError::Param("bar".into()))?;
         let ts = |name: &str| -> Result<Option<i64>, OkxError> {
             p.get(name)
                 .filter(|s| !s.is_empty())

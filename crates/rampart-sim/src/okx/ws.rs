@@ -1,9 +1,0 @@
-//! The WebSocket channels.
-
-use axum::Router;
-
-use super::Shared;
-
-pub(super) fn routes() -> Router<Shared> {
-    Router::new()
-}
