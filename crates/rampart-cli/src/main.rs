@@ -8,6 +8,8 @@
 //! `rampart audit verify` checks the audit journal of a data directory, as the app does at
 //! unlock: the code that opens the vault is read from standard input.
 
+mod sim_okx;
+
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -118,6 +120,9 @@ struct Sim {
     /// The account's API secret (a simulator secret, not a real one).
     #[arg(long)]
     api_secret: String,
+    /// The account's API passphrase (OKX only, where it is required).
+    #[arg(long)]
+    passphrase: Option<String>,
     /// Serve https:// and wss:// (TLS 1.3 only) with a self-signed certificate for 127.0.0.1,
     /// ::1 and localhost, generated at start; its PEM file's path is printed as `CERT: <path>`.
     #[arg(long)]
@@ -165,7 +170,9 @@ struct Sim {
 }
 
 fn sim(args: Sim) -> Result<(), String> {
-    let VenueArg::BinanceUsdm = args.venue;
+    if let VenueArg::Okx = args.venue {
+        return sim_okx::run(args);
+    }
     if !args.listen.ip().is_loopback() {
         return Err(format!(
             "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
@@ -282,6 +289,9 @@ fn write_cert(pem: &str) -> Result<(tempfile::TempDir, std::path::PathBuf), Stri
 enum VenueArg {
     #[value(name = "binance-usdm")]
     BinanceUsdm,
+    /// `sim` only.
+    #[value(name = "okx")]
+    Okx,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -345,7 +355,9 @@ struct StdinCredentials {
 }
 
 fn preview(args: Preview) -> Result<serde_json::Value, String> {
-    let VenueArg::BinanceUsdm = args.venue;
+    let VenueArg::BinanceUsdm = args.venue else {
+        return Err("preview signs Binance USDⓈ-M requests only (--venue binance-usdm)".into());
+    };
     if !args.path.starts_with('/') {
         return Err(format!(
             "--path must start with '/', e.g. /fapi/v1/order (got '{}')",

@@ -35,6 +35,7 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         .route("/api/v5/market/candles", get(public::candles))
         .route("/api/v5/market/history-candles", get(public::candles))
         .route("/api/v5/trade/order", post(trade::place).get(trade::query))
+        .route("/api/v5/trade/batch-orders", post(trade::place_batch))
         .route("/api/v5/trade/cancel-order", post(trade::cancel))
         .route(
             "/api/v5/trade/cancel-batch-orders",

@@ -186,6 +186,57 @@ fn place_one(p: &Private<'_>, map: &Map<String, Value>) -> Result<Order, OkxErro
     }
 }
 
+/// The fault (if any) the next place request gets; see [`super::super::Faults::every`].
+fn next_fault(inner: &Shared) -> Option<Fault> {
+    let faults = inner.faults();
+    let n = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
+    (faults.every > 0 && n.is_multiple_of(u64::from(faults.every))).then(|| {
+        match (n / u64::from(faults.every)) % 3 {
+            1 => Fault::AcceptThenDrop,
+            2 => Fault::AcceptThen503,
+            _ => Fault::Refuse503,
+        }
+    })
+}
+
+/// Places each order of a request (each counted against the `endpoint`'s limit of its
+/// instrument, `per_2s` per User ID + Instrument ID, when given) and answers them together, through the fault knob.
+fn place_all(
+    inner: &Shared,
+    p: &Private<'_>,
+    orders: &[Map<String, Value>],
+    limit: Option<(&'static str, u32)>,
+) -> Response {
+    let fault = next_fault(inner);
+    if fault == Some(Fault::Refuse503) {
+        return service_unavailable();
+    }
+    let items = orders
+        .iter()
+        .map(|map| {
+            let tag = field(map, "tag").unwrap_or_default();
+            let cl = field(map, "clOrdId").unwrap_or_default();
+            let inst_id = field(map, "instId").unwrap_or_default();
+            if let Some((endpoint, per_2s)) = limit
+                && !inner.allow(&p.account, endpoint, &inst_id, per_2s, 2_000, p.now)
+            {
+                return item(&cl, "", &tag, p.now, Some(&OkxError::RateLimited), "");
+            }
+            match place_one(p, map) {
+                Ok(o) => item(&cl, &o.id, &tag, p.now, None, "Order placed"),
+                Err(e) => item(&cl, "", &tag, p.now, Some(&e), ""),
+            }
+        })
+        .collect();
+    match fault {
+        Some(Fault::AcceptThenDrop) => dropped_connection(),
+        Some(Fault::AcceptThen503) => service_unavailable(),
+        _ => trade_answer(items, p.now),
+    }
+}
+
+/// Place order: one order; over the limit (60 per 2 s per instrument) the request itself is
+/// refused with 50011 and HTTP 429.
 pub(super) async fn place(
     State(inner): State<Shared>,
     method: Method,
@@ -209,29 +260,50 @@ pub(super) async fn place(
     if !inner.allow(&p.account, "place", &inst_id, limit, 2_000, p.now) {
         return OkxError::RateLimited.into_response();
     }
-    let faults = inner.faults();
-    let n = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
-    let fault = (faults.every > 0 && n.is_multiple_of(u64::from(faults.every))).then(|| {
-        match (n / u64::from(faults.every)) % 3 {
-            1 => Fault::AcceptThenDrop,
-            2 => Fault::AcceptThen503,
-            _ => Fault::Refuse503,
-        }
-    });
-    if fault == Some(Fault::Refuse503) {
-        return service_unavailable();
-    }
-    let tag = field(&map, "tag").unwrap_or_default();
-    let cl = field(&map, "clOrdId").unwrap_or_default();
-    let item = match place_one(&p, &map) {
-        Ok(o) => item(&cl, &o.id, &tag, p.now, None, "Order placed"),
-        Err(e) => item(&cl, "", &tag, p.now, Some(&e), ""),
+    place_all(&inner, &p, std::slice::from_ref(&map), None)
+}
+
+/// Place multiple orders: "Place orders in batches. Maximum 20 orders can be placed per
+/// request"; counted per order, 300 orders per 2 s per instrument (an order over it is
+/// refused alone, with 50011 in its sCode).
+pub(super) async fn place_batch(
+    State(inner): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let p = match verify(&inner, &method, &uri, &headers, &body) {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
     };
-    match fault {
-        Some(Fault::AcceptThenDrop) => dropped_connection(),
-        Some(Fault::AcceptThen503) => service_unavailable(),
-        _ => trade_answer(vec![item], p.now),
+    if let Err(e) = p.require_trade() {
+        return e.into_response();
     }
+    let list = match body_list(&body) {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
+    let limit = inner.config.rate_limits.place_per_2s * 5;
+    place_all(&inner, &p, &list, Some(("place-batch", limit)))
+}
+
+/// A batch request's body: a JSON array of 1 to 20 objects.
+fn body_list(body: &str) -> Result<Vec<Map<String, Value>>, OkxError> {
+    let list: Vec<Map<String, Value>> = match serde_json::from_str::<Value>(body) {
+        Ok(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .collect(),
+        _ => return Err(OkxError::Other("50002", "Json data format error".into())),
+    };
+    if list.is_empty() || list.len() > 20 {
+        return Err(OkxError::Param("body".into()));
+    }
+    Ok(list)
 }
 
 /// The order `ordId` or `clOrdId` names (`ordId` wins), on `instId`.
@@ -364,21 +436,10 @@ pub(super) async fn cancel_batch(
     if let Err(e) = p.require_trade() {
         return e.into_response();
     }
-    let list: Vec<Map<String, Value>> = match serde_json::from_str::<Value>(&body) {
-        Ok(Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
-            .collect(),
-        _ => {
-            return OkxError::Other("50002", "Json data format error".into()).into_response();
-        }
+    let list = match body_list(&body) {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
     };
-    if list.is_empty() || list.len() > 20 {
-        return OkxError::Param("body".into()).into_response();
-    }
     let limit = inner.config.rate_limits.cancel_per_2s * 5;
     let items = list
         .iter()
