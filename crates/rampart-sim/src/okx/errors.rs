@@ -29,7 +29,7 @@ pub enum OkxError {
     InvalidTimestamp,
     /// 50113, HTTP 401.
     InvalidSign,
-    /// 50120, HTTP 200: the key lacks the permission the endpoint needs.
+    /// 50030: the key lacks the permission the endpoint needs (a read-only key trading).
     NoPermission,
     /// 51001: the instrument is not listed.
     UnknownInstrument,
@@ -75,7 +75,7 @@ impl OkxError {
             OkxError::InvalidKey => "50111",
             OkxError::InvalidTimestamp => "50112",
             OkxError::InvalidSign => "50113",
-            OkxError::NoPermission => "50120",
+            OkxError::NoPermission => "50030",
             OkxError::UnknownInstrument => "51001",
             OkxError::InsufficientBalance(_) => "51008",
             OkxError::DuplicateClOrdId => "51016",
@@ -108,9 +108,7 @@ impl OkxError {
             OkxError::InvalidKey => "Invalid OK-ACCESS-KEY".into(),
             OkxError::InvalidTimestamp => "Invalid OK-ACCESS-TIMESTAMP".into(),
             OkxError::InvalidSign => "Invalid Sign".into(),
-            OkxError::NoPermission => {
-                "API key doesn't have permission to access this resource.".into()
-            }
+            OkxError::NoPermission => "No permission to use this API".into(),
             OkxError::UnknownInstrument => "Instrument ID does not exist".into(),
             OkxError::InsufficientBalance(ccy) => {
                 format!("Order failed. Insufficient {ccy} balance in account.")

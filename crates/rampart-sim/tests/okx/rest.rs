@@ -429,3 +429,110 @@ async fn leverage_and_config_read_back() {
     let (_, fee) = c.get("/api/v5/account/trade-fee?instType=SWAP").await;
     assert_eq!(fee["data"][0]["takerU"], "-0.0005");
 }
+
+#[tokio::test]
+async fn amend_changes_price_and_size_of_a_pending_order() {
+    let server = start(config()).await;
+    let c = Client::new(&server);
+    let (_, placed) = c
+        .post(
+            "/api/v5/trade/order",
+            json!({"instId": "ETH-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "limit", "px": "2500", "sz": "2", "clOrdId": "am1"}),
+        )
+        .await;
+    assert_eq!(placed["code"], "0");
+    let (_, amended) = c
+        .post(
+            "/api/v5/trade/amend-order",
+            json!({"instId": "ETH-USDT-SWAP", "clOrdId": "am1", "newPx": "2600.5", "newSz": "3", "reqId": "r1"}),
+        )
+        .await;
+    assert_eq!(amended["code"], "0", "{amended}");
+    assert_eq!(amended["data"][0]["reqId"], "r1");
+    let (_, o) = c
+        .get("/api/v5/trade/order?instId=ETH-USDT-SWAP&clOrdId=am1")
+        .await;
+    assert_eq!(o["data"][0]["px"], "2600.5");
+    assert_eq!(o["data"][0]["sz"], "3");
+    // Off the 0.01 tick.
+    let (_, off) = c
+        .post(
+            "/api/v5/trade/amend-order",
+            json!({"instId": "ETH-USDT-SWAP", "clOrdId": "am1", "newPx": "2600.505"}),
+        )
+        .await;
+    assert_eq!(off["data"][0]["sCode"], "51000");
+    assert_eq!(off["data"][0]["sMsg"], "Parameter newPx error");
+}
+
+#[tokio::test]
+async fn a_read_only_key_reads_but_may_not_trade() {
+    let mut cfg = config();
+    cfg.accounts[0].permissions = rampart_sim::okx::SimPermissions {
+        trade: false,
+        withdraw: false,
+    };
+    let server = start(cfg).await;
+    let c = Client::new(&server);
+    let (_, config) = c.get("/api/v5/account/config").await;
+    assert_eq!(config["data"][0]["perm"], "read_only");
+    let (_, refused) = c
+        .post(
+            "/api/v5/trade/order",
+            json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "limit", "px": "50000", "sz": "1"}),
+        )
+        .await;
+    assert_eq!(refused["code"], "50030");
+    assert_eq!(refused["msg"], "No permission to use this API");
+    assert_eq!(server.exchange().lock().order_count(), 0);
+}
+
+#[tokio::test]
+async fn order_faults_drop_the_answer_answer_503_or_refuse() {
+    use rampart_sim::okx::Faults;
+    let server = start(config()).await;
+    let c = Client::new(&server);
+    server.set_faults(Faults {
+        every: 1,
+        ..Faults::default()
+    });
+    let order = |cl: &str| json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "limit", "px": "50000", "sz": "1", "clOrdId": cl});
+    // 1st: accepted, connection dropped before the answer.
+    let body = order("f1").to_string();
+    let ts = crate::support::iso_now(0);
+    let sig = crate::support::sign(
+        crate::support::SECRET,
+        &format!("{ts}POST/api/v5/trade/order{body}"),
+    );
+    let dropped = c
+        .http
+        .post(format!("{}/api/v5/trade/order", c.base))
+        .header("Content-Type", "application/json")
+        .header("OK-ACCESS-KEY", crate::support::KEY)
+        .header("OK-ACCESS-SIGN", sig)
+        .header("OK-ACCESS-TIMESTAMP", ts)
+        .header("OK-ACCESS-PASSPHRASE", crate::support::PASS)
+        .body(body)
+        .send()
+        .await;
+    let failed = match dropped {
+        Err(_) => true,
+        Ok(res) => res.bytes().await.is_err(),
+    };
+    assert!(failed, "the answer reached the client");
+    // 2nd: accepted, 503.
+    let (status, body) = c.post("/api/v5/trade/order", order("f2")).await;
+    assert_eq!((status, s(&body["code"])), (503, "50001"));
+    // 3rd: 503, not taken.
+    let (status, _) = c.post("/api/v5/trade/order", order("f3")).await;
+    assert_eq!(status, 503);
+    server.set_faults(Faults::default());
+    for (cl, kept) in [("f1", true), ("f2", true), ("f3", false)] {
+        let (_, o) = c
+            .get(&format!(
+                "/api/v5/trade/order?instId=BTC-USDT-SWAP&clOrdId={cl}"
+            ))
+            .await;
+        assert_eq!(o["code"] == "0", kept, "{cl}: {o}");
+    }
+}
