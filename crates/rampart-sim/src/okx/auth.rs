@@ -74,6 +74,7 @@ pub fn verify_rest(
         .iter()
         .position(|a| a.api_key == key)
         .ok_or(OkxError::InvalidKey)?;
+    // Found in `accounts` just above.
     let account = &accounts[index];
     let ts = parse_iso_ms(timestamp).ok_or(OkxError::InvalidTimestamp)?;
     if (now_ms - ts).abs() > TIMESTAMP_WINDOW_MS {
@@ -115,6 +116,7 @@ pub fn verify_login(
         .iter()
         .position(|a| a.api_key == api_key)
         .ok_or(LoginError::Failed)?;
+    // Found in `accounts` just above.
     let account = &accounts[index];
     let secs: i64 = timestamp.parse().map_err(|_| LoginError::Failed)?;
     if (now_ms / 1000 - secs).abs() > TIMESTAMP_WINDOW_MS / 1000 {

@@ -536,3 +536,33 @@ async fn order_faults_drop_the_answer_answer_503_or_refuse() {
         assert_eq!(o["code"] == "0", kept, "{cl}: {o}");
     }
 }
+
+#[tokio::test]
+async fn cancel_all_after_fires_on_the_servers_own_clock() {
+    let server = start(config()).await;
+    let c = Client::new(&server);
+    let (_, placed) = c
+        .post(
+            "/api/v5/trade/order",
+            json!({"instId": "SOL-USDT-SWAP", "tdMode": "cross", "side": "sell", "ordType": "limit", "px": "200", "sz": "1"}),
+        )
+        .await;
+    let id = s(&placed["data"][0]["ordId"]).to_owned();
+    let (_, armed) = c
+        .post("/api/v5/trade/cancel-all-after", json!({"timeOut": "10"}))
+        .await;
+    assert_eq!(armed["code"], "0", "{armed}");
+    let started = std::time::Instant::now();
+    let url = format!("/api/v5/trade/order?instId=SOL-USDT-SWAP&ordId={id}");
+    // Bounded: the countdown is 10 s; give it 3 s more.
+    let state = loop {
+        let (_, o) = c.get(&url).await;
+        let state = s(&o["data"][0]["state"]).to_owned();
+        if state != "live" || started.elapsed() > std::time::Duration::from_secs(13) {
+            break state;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    };
+    assert_eq!(state, "canceled");
+    assert!(started.elapsed() >= std::time::Duration::from_millis(9_500));
+}

@@ -156,6 +156,7 @@ pub(super) async fn config(
     headers: HeaderMap,
 ) -> Response {
     let result = verify(&inner, &method, &uri, &headers, "").map(|p| {
+        // `p.index` was found in this same list by the signature check.
         let account = &p.inner.config.accounts[p.index];
         let uid = super::super::uid(p.index);
         json!([{

@@ -129,6 +129,7 @@ struct Private<'a> {
 impl Private<'_> {
     /// Trade endpoints need the key's `trade` permission.
     fn require_trade(&self) -> Result<(), OkxError> {
+        // `self.index` was found in this same list by the signature check.
         if self.inner.config.accounts[self.index].permissions.trade {
             Ok(())
         } else {
@@ -159,6 +160,7 @@ fn verify<'a>(
     )?;
     Ok(Private {
         inner,
+        // `verify_rest` found `index` in this same list.
         account: inner.config.accounts[index].api_key.clone(),
         index,
         now,

@@ -147,6 +147,7 @@ impl Conn {
         );
         match result {
             Ok(index) => {
+                // `verify_login` found `index` in this same list.
                 self.account = Some((inner.config.accounts[index].api_key.clone(), index));
                 json!({ "event": "login", "code": "0", "msg": "", "connId": self.conn_id })
             }
@@ -444,6 +445,7 @@ impl Conn {
                     .iter()
                     .position(|l| l.inst.symbol == p.symbol)
                     .and_then(|i| {
+                        // `i` was found in this same list just above.
                         let l = &inner.listings[i];
                         if !type_matches(sub.inst_type.as_deref(), l.inst_type.wire())
                             || sub.inst_id.as_deref().is_some_and(|x| x != p.symbol)
