@@ -217,8 +217,17 @@ pub fn position_json(p: &Position, listing: &Listing, pos_id: usize) -> Value {
     head
 }
 
-/// One coin of Get balance's `details`.
-pub fn balance_detail(w: &Wallet, now: i64) -> Value {
+/// The USD value of one unit of `coin`: 1 for USDT (and USD), else the mark of its USDT
+/// perpetual (`<coin>-USDT-SWAP`); 0 for a coin with none.
+pub fn usd_rate(ex: &crate::core::Exchange, coin: &str) -> Decimal {
+    match coin {
+        "USDT" | "USD" => Decimal::ONE,
+        other => ex.mark(&format!("{other}-USDT-SWAP")).unwrap_or_default(),
+    }
+}
+
+/// One coin of Get balance's `details`; `rate`: its USD value (see [`usd_rate`]).
+pub fn balance_detail(w: &Wallet, rate: Decimal, now: i64) -> Value {
     json!({
         "availBal": num(w.available),
         "availEq": num(w.available),
@@ -228,7 +237,7 @@ pub fn balance_detail(w: &Wallet, now: i64) -> Value {
         "crossLiab": "",
         "disEq": num(w.equity),
         "eq": num(w.equity),
-        "eqUsd": num(w.equity),
+        "eqUsd": num((w.equity * rate).round_dp(8)),
         "fixedBal": "0",
         "frozenBal": num(w.position_margin + w.order_margin),
         "imr": num(w.position_margin),
@@ -253,20 +262,28 @@ pub fn balance_detail(w: &Wallet, now: i64) -> Value {
     })
 }
 
-/// Get balance's one entry: the account totals and `details` per coin. Coins are valued 1:1
-/// in USD (the simulator has no conversion rates).
-pub fn balance_json(wallets: &[Wallet], now: i64) -> Value {
-    let total: Decimal = wallets.iter().map(|w| w.equity).sum();
-    let imr: Decimal = wallets
-        .iter()
-        .map(|w| w.position_margin + w.order_margin)
-        .sum();
-    let mmr: Decimal = wallets.iter().map(|w| w.maintenance_margin).sum();
-    let ord: Decimal = wallets.iter().map(|w| w.order_margin).sum();
+/// Get balance's one entry: the account totals in USD (each coin at [`usd_rate`]) and
+/// `details` per coin.
+pub fn balance_json(ex: &crate::core::Exchange, wallets: &[Wallet], now: i64) -> Value {
+    let usd = |f: fn(&Wallet) -> Decimal| -> Decimal {
+        wallets
+            .iter()
+            .map(|w| f(w) * usd_rate(ex, &w.coin))
+            .sum::<Decimal>()
+            .round_dp(8)
+    };
+    let total = usd(|w| w.equity);
+    let imr = usd(|w| w.position_margin + w.order_margin);
+    let mmr = usd(|w| w.maintenance_margin);
+    let ord = usd(|w| w.order_margin);
+    let upl = usd(|w| w.unrealized_pnl);
     json!({
         "adjEq": num(total),
         "borrowFroz": "",
-        "details": wallets.iter().map(|w| balance_detail(w, now)).collect::<Vec<_>>(),
+        "details": wallets
+            .iter()
+            .map(|w| balance_detail(w, usd_rate(ex, &w.coin), now))
+            .collect::<Vec<_>>(),
         "imr": num(imr),
         "isoEq": "0",
         "mgnRatio": "",
@@ -275,7 +292,7 @@ pub fn balance_json(wallets: &[Wallet], now: i64) -> Value {
         "ordFroz": num(ord),
         "totalEq": num(total),
         "uTime": now.to_string(),
-        "upl": num(wallets.iter().map(|w| w.unrealized_pnl).sum()),
+        "upl": num(upl),
     })
 }
 

@@ -156,6 +156,10 @@ async fn an_order_rests_fills_makes_a_position_and_cancels() {
     let (_, balance) = c.get("/api/v5/account/balance?ccy=USDT").await;
     assert_eq!(balance["data"][0]["details"][0]["ccy"], "USDT");
     assert_eq!(balance["data"][0]["details"][0]["cashBal"], "99999.399999");
+    // All coins: totalEq values BTC at the BTC-USDT-SWAP mark (1 BTC, 60000), plus the USDT
+    // equity (cash and the long's unrealised PnL at the mark, 60000: 2 × 0.01 × −0.1).
+    let (_, all) = c.get("/api/v5/account/balance").await;
+    assert_eq!(all["data"][0]["totalEq"], "159999.397999");
 }
 
 #[tokio::test]

@@ -32,7 +32,7 @@ pub(super) async fn balance(
                     .is_none_or(|c| c.is_empty() || c.split(',').any(|c| c == w.coin))
             })
             .collect();
-        json!([views::balance_json(&wallets, p.now)])
+        json!([views::balance_json(&ex, &wallets, p.now)])
     });
     respond(result)
 }

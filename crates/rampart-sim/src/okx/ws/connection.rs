@@ -284,7 +284,7 @@ impl Conn {
                 let wallets = ex.wallets(account);
                 vec![push(
                     &sub.push_arg,
-                    vec![views::balance_json(&wallets, now)],
+                    vec![views::balance_json(&ex, &wallets, now)],
                 )]
             }
             "positions" => {
@@ -459,10 +459,11 @@ impl Conn {
                         ))
                     }),
                 (Event::Wallet(w), "account") if mine(&w.account) => {
-                    let wallets = inner.exchange.lock().wallets(&w.account);
+                    let ex = inner.exchange.lock();
+                    let wallets = ex.wallets(&w.account);
                     Some(push(
                         &sub.push_arg,
-                        vec![views::balance_json(&wallets, now)],
+                        vec![views::balance_json(&ex, &wallets, now)],
                     ))
                 }
                 (Event::Wallet(w), "balance_and_position") if mine(&w.account) => Some(push(
