@@ -570,3 +570,23 @@ async fn cancel_all_after_fires_on_the_servers_own_clock() {
     assert_eq!(state, "canceled");
     assert!(started.elapsed() >= std::time::Duration::from_millis(9_500));
 }
+
+#[tokio::test]
+async fn account_config_allows_5_requests_per_2_seconds() {
+    let server = start(config()).await;
+    let c = Client::new(&server);
+    // 11 requests span at most two 2-second windows: one is refused.
+    let mut refused = None;
+    for i in 0..11 {
+        let (status, body) = c.get("/api/v5/account/config").await;
+        if status == 429 {
+            refused = Some((i, body));
+            break;
+        }
+        assert_eq!(body["code"], "0");
+    }
+    let (_, body) = refused.expect("no request was refused");
+    assert_eq!(body["code"], "50011");
+    // Another endpoint has its own count.
+    assert_eq!(c.get("/api/v5/account/balance").await.1["code"], "0");
+}

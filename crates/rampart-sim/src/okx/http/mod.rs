@@ -58,7 +58,36 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         .route_layer(middleware::from_fn_with_state(inner, gate))
 }
 
-/// The fault knobs every REST request passes: latency, then every n-th request a 503.
+/// Each endpoint's "Rate Limit: N requests per 2 seconds" (okx.com/docs-v5, the endpoint's
+/// own section), and whether it counts per IP (public data) or per User ID. The trade
+/// endpoints' per-instrument limits are counted by their handlers.
+fn endpoint_limit(path: &str) -> Option<(&'static str, u32, bool)> {
+    Some(match path {
+        "/api/v5/public/time" => ("time", 10, true),
+        "/api/v5/public/instruments" => ("instruments", 20, true),
+        "/api/v5/public/mark-price" => ("mark-price", 10, true),
+        "/api/v5/public/funding-rate" => ("funding-rate", 20, true),
+        "/api/v5/market/ticker" => ("ticker", 20, true),
+        "/api/v5/market/tickers" => ("tickers", 20, true),
+        "/api/v5/market/books" => ("books", 40, true),
+        "/api/v5/market/candles" => ("candles", 40, true),
+        "/api/v5/market/history-candles" => ("history-candles", 20, true),
+        "/api/v5/account/balance" => ("balance", 10, false),
+        "/api/v5/account/positions" => ("positions", 10, false),
+        "/api/v5/account/set-leverage" => ("set-leverage", 20, false),
+        "/api/v5/account/leverage-info" => ("leverage-info", 20, false),
+        "/api/v5/account/config" => ("config", 5, false),
+        "/api/v5/account/trade-fee" => ("trade-fee", 5, false),
+        "/api/v5/asset/currencies" => ("currencies", 6, false),
+        "/api/v5/trade/orders-pending" => ("orders-pending", 60, false),
+        "/api/v5/trade/orders-history" => ("orders-history", 40, false),
+        _ => return None,
+    })
+}
+
+/// What every REST request passes: the latency and 5xx fault knobs, then the endpoint's rate
+/// limit (50011, HTTP 429), counted per peer IP for public data and per API key (one key, one
+/// User ID here) for private endpoints.
 async fn gate(State(inner): State<Shared>, request: Request, next: Next) -> Response {
     let faults = inner.faults();
     if faults.latency_ms > 0 {
@@ -67,6 +96,25 @@ async fn gate(State(inner): State<Shared>, request: Request, next: Next) -> Resp
     let n = inner.requests.fetch_add(1, Ordering::Relaxed) + 1;
     if faults.fail_5xx_every > 0 && n.is_multiple_of(u64::from(faults.fail_5xx_every)) {
         return service_unavailable();
+    }
+    if let Some((name, per_2s, by_ip)) = endpoint_limit(request.uri().path()) {
+        let who = if by_ip {
+            request
+                .extensions()
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+                .unwrap_or_default()
+        } else {
+            request
+                .headers()
+                .get("OK-ACCESS-KEY")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        if !inner.allow(&who, name, "", per_2s, 2_000, inner.now_ms()) {
+            return OkxError::RateLimited.into_response();
+        }
     }
     next.run(request).await
 }
