@@ -41,7 +41,8 @@ pub enum OkxError {
     BelowMinSize,
     /// 51121: not a whole number of lots.
     NotOnLot,
-    /// 51201/51202: above the maximum order size.
+    /// 51202: above the maximum order size (answered with the market-order text for limit
+    /// orders too).
     AboveMaxSize,
     /// 51169: a reduce-only order with no position to reduce (or that would grow it).
     ReduceOnlyNoPosition,
@@ -55,7 +56,7 @@ pub enum OkxError {
     LeverageTooHigh,
     /// 59000: the margin mode cannot change with a position or open orders.
     SettingsLocked,
-    /// 51019 style refusals of order options: the text says which.
+    /// Any other OKX code, with its message.
     Other(&'static str, String),
 }
 
