@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs tests/ccxt/check_binance_usdm.py: ccxt's binanceusdm (a third-party client, its own signing)
+# Runs tests/ccxt/check_binance_usdm.py (and its WebSocket check), then check_okx.py and
+# check_okx_ws.py: ccxt's binanceusdm and okx (a third-party client, its own signing)
 # against `rampart sim` on loopback. Creates or reuses a venv under target/ccxt-venv with the
 # pinned ccxt, builds rampart-cli when needed, and passes its arguments on to the script
 # (e.g. --allow-missing, --verbose, --rampart PATH). Exit status: the script's.
@@ -31,4 +32,7 @@ for a in "$@"; do [[ "$a" == "--tls" ]] && ws_args+=(--tls); done
 # Bybit v5 (`rampart sim --venue bybit`): REST (plain, then over TLS), then ccxt.pro's streams.
 "$venv/bin/python" "$repo/tests/ccxt/check_bybit.py" || status=$?
 "$venv/bin/python" "$repo/tests/ccxt/check_bybit_ws.py" "${ws_args[@]}" || status=$?
+# The same for OKX v5 (`rampart sim --venue okx`): REST, then ccxt.pro.
+"$venv/bin/python" "$repo/tests/ccxt/check_okx.py" "${ws_args[@]}" || status=$?
+"$venv/bin/python" "$repo/tests/ccxt/check_okx_ws.py" "${ws_args[@]}" || status=$?
 exit "$status"

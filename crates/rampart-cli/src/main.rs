@@ -10,6 +10,7 @@
 
 mod preview_bybit;
 mod sim_bybit;
+mod sim_okx;
 
 use std::io::Read;
 use std::process::ExitCode;
@@ -123,6 +124,9 @@ struct Sim {
     /// The account's API secret (a simulator secret, not a real one).
     #[arg(long)]
     api_secret: String,
+    /// The account's API passphrase (OKX only, where it is required).
+    #[arg(long)]
+    passphrase: Option<String>,
     /// Serve https:// and wss:// (TLS 1.3 only) with a self-signed certificate for 127.0.0.1,
     /// ::1 and localhost, generated at start; its PEM file's path is printed as `CERT: <path>`.
     #[arg(long)]
@@ -176,7 +180,7 @@ struct Sim {
 fn sim(args: Sim) -> Result<(), String> {
     match args.venue {
         VenueArg::Bybit => return sim_bybit::run(args),
-        VenueArg::Okx => return Err("this build does not simulate OKX yet".into()),
+        VenueArg::Okx => return sim_okx::run(args),
         VenueArg::BinanceUsdm => {}
     }
     if !args.listen.ip().is_loopback() {

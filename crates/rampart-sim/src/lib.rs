@@ -6,3 +6,4 @@
 pub mod binance_usdm;
 pub mod bybit;
 pub mod core;
+pub mod okx;

@@ -1,0 +1,87 @@
+//! The simulator's optional TLS listener: the same router (REST and WebSocket upgrades) served
+//! over rustls with TLS 1.3 only, behind a certificate generated at start for this machine's
+//! loopback names. OKX serves `https://www.okx.com` and `wss://ws.okx.com:8443`;
+//! here a client trusts [`TlsIdentity::cert_pem`] instead of a public CA.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum_server::tls_rustls::RustlsConfig;
+use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The names the certificate covers: every way a client on this machine reaches the simulator.
+const NAMES: [&str; 3] = ["127.0.0.1", "::1", "localhost"];
+
+/// How long a stop waits for open HTTP requests before closing their connections.
+const GRACE: Duration = Duration::from_secs(2);
+
+/// A self-signed certificate and the server configuration that presents it.
+pub(super) struct TlsIdentity {
+    /// The certificate (PEM), for clients to trust as their only root.
+    pub(super) cert_pem: String,
+    config: Arc<rustls::ServerConfig>,
+}
+
+/// Generates a fresh key pair and a self-signed certificate for [`NAMES`], and a TLS 1.3-only
+/// server configuration (aws-lc-rs) that offers HTTP/1.1 by ALPN (WebSocket upgrades are
+/// HTTP/1.1).
+pub(super) fn self_signed() -> io::Result<TlsIdentity> {
+    let names: Vec<String> = NAMES.iter().map(|n| (*n).to_owned()).collect();
+    let certified = rcgen::generate_simple_self_signed(names).map_err(io::Error::other)?;
+    let cert_pem = certified.cert.pem();
+    let cert_der = certified.cert.der().clone();
+    let key_der = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(
+        certified.signing_key.serialize_der(),
+    ));
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(io::Error::other)?
+        .with_no_client_auth()
+        .with_single_cert(vec![cert_der], key_der)
+        .map_err(io::Error::other)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(TlsIdentity {
+        cert_pem,
+        config: Arc::new(config),
+    })
+}
+
+/// Serves `app` over TLS on `listener` until `shutdown` fires (or its sender is dropped), then
+/// lets open requests finish for a moment and ends.
+pub(super) fn serve(
+    listener: TcpListener,
+    app: Router,
+    identity: &TlsIdentity,
+    shutdown: oneshot::Receiver<()>,
+) -> io::Result<JoinHandle<()>> {
+    let listener = listener.into_std()?;
+    let server =
+        axum_server::from_tcp_rustls(listener, RustlsConfig::from_config(identity.config.clone()))?;
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    Ok(tokio::spawn(async move {
+        let watch = tokio::spawn(async move {
+            let _ = shutdown.await;
+            // A notice sent before the server waits for one would be lost: repeat it until
+            // the server has ended (this task is aborted then).
+            loop {
+                stopper.graceful_shutdown(Some(GRACE));
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        });
+        let served = server
+            .handle(handle)
+            .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .await;
+        watch.abort();
+        if let Err(err) = served {
+            tracing::error!(%err, "simulator (TLS) stopped");
+        }
+    }))
+}
