@@ -43,6 +43,7 @@ pub(super) fn run(args: Sim) -> Result<(), String> {
         let permissions = SimPermissions {
             trade: !args.read_only,
             withdraw: args.enable_withdrawals,
+            ip_bound: args.ip_restrict,
         };
         let mut config = SimConfig {
             accounts: vec![SimAccount {

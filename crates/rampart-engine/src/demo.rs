@@ -32,7 +32,10 @@ fn random_token(alphabet: &[u8], len: usize) -> String {
 
 /// Whether Rampart has a simulator of `venue` for Demo accounts.
 pub fn has_simulator(venue: Venue) -> bool {
-    matches!(venue, Venue::Demo | Venue::BinanceUsdm | Venue::Bybit)
+    matches!(
+        venue,
+        Venue::Demo | Venue::BinanceUsdm | Venue::Bybit | Venue::Okx
+    )
 }
 
 /// New credentials for a Demo account of `venue`, shaped as the venue's own keys are (so the
@@ -79,6 +82,7 @@ enum Running {
     /// Binance USDⓈ-M's protocol: the Demo venue, and Binance Demo accounts.
     Binance(SimServer),
     Bybit(rampart_sim::bybit::SimServer),
+    Okx(rampart_sim::okx::SimServer),
 }
 
 /// The simulator serving one Demo account, while the app runs.
@@ -150,6 +154,31 @@ impl DemoExchange {
                 };
                 Running::Bybit(bybit::SimServer::start(listener()?, config)?)
             }
+            Venue::Okx => {
+                use rampart_sim::okx;
+                let config = okx::SimConfig {
+                    accounts: vec![okx::SimAccount {
+                        api_key: api_key.clone(),
+                        api_secret,
+                        passphrase: credentials
+                            .passphrase
+                            .as_ref()
+                            .map(|p| p.expose().to_owned())
+                            .unwrap_or_default(),
+                        // Read and trade; no withdrawals; bound to this machine.
+                        permissions: okx::SimPermissions {
+                            trade: true,
+                            withdraw: false,
+                            ip_bound: true,
+                        },
+                        demo: false,
+                    }],
+                    usdt_balance: Decimal::from(DEMO_BALANCE_USDT),
+                    seed,
+                    ..okx::SimConfig::default()
+                };
+                Running::Okx(okx::SimServer::start(listener()?, config)?)
+            }
             other => {
                 return Err(std::io::Error::other(format!(
                     "Rampart has no simulator of {}",
@@ -171,6 +200,7 @@ impl DemoExchange {
         match &self.server {
             Running::Binance(server) => server.base_url(),
             Running::Bybit(server) => server.base_url(),
+            Running::Okx(server) => server.base_url(),
         }
     }
 }

@@ -73,6 +73,11 @@ async fn buy_and_hold(desk: &Desk, account: &AccountView, symbol: &str, qty: &st
         "{:?} lists {symbol}",
         account.venue
     );
+    let mark = desk
+        .mark_price(&account.id, symbol)
+        .await
+        .unwrap_or_else(|e| panic!("{:?}: no mark for {symbol}: {e:?}", account.venue));
+    assert!(mark.mark > Decimal::ZERO, "{mark:?}");
     let ticket = OrderTicket {
         symbol: symbol.into(),
         side: Side::Buy,
@@ -133,6 +138,9 @@ async fn a_demo_account_of_each_venue_trades_on_its_own_simulator() {
 
     let bybit = add_demo(&desk, Venue::Bybit, "Bybit demo", fresh_code(&clock, &seed)).await;
     buy_and_hold(&desk, &bybit, "BTCUSDT", "0.01").await;
+    let okx = add_demo(&desk, Venue::Okx, "OKX demo", fresh_code(&clock, &seed)).await;
+    // OKX counts contracts (0.01 BTC each on BTC-USDT-SWAP).
+    buy_and_hold(&desk, &okx, "BTC-USDT-SWAP", "2").await;
 
     // A second Demo account of the same venue has a simulator of its own: no position there.
     let other = add_demo(

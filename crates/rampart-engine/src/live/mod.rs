@@ -588,6 +588,20 @@ impl crate::orders::AccountFacts for LiveDesk {
         })
         .unwrap_or(0)
     }
+
+    fn margin_mode(
+        &self,
+        account_id: &str,
+        symbol: &str,
+    ) -> Option<rampart_core::trading::MarginMode> {
+        self.with_account(account_id, |a| {
+            a.positions
+                .iter()
+                .find(|p| p.symbol == symbol && !p.qty.is_zero())
+                .and_then(|p| p.margin_mode)
+        })
+        .flatten()
+    }
 }
 
 impl LiveDesk {

@@ -11,8 +11,8 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use rampart_core::trading::{
-    Balance, ClientIdLookup, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarkPrice,
-    OrderRequest, OrderState, Position, PositionSide, VenueCapabilities,
+    Balance, ClientIdLookup, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarginMode,
+    MarkPrice, OrderRequest, OrderState, Position, PositionSide, VenueCapabilities,
 };
 use rampart_core::{OrderType, Price, Qty, Side, Venue as VenueId};
 use rampart_venues::venue::{DynVenue, ErrorKind};
@@ -581,6 +581,21 @@ impl OrderEngine {
             return Err(OrderError::CheckingWithExchange(why));
         }
         self.ready(&account).await?;
+        // A venue that takes the margin mode on every order (OKX's tdMode) gets the one the
+        // ticket names, else that of the position the order adds to or reduces, else cross.
+        let filled;
+        let ticket = if account.capabilities.margin_mode_per_order && ticket.margin_mode.is_none() {
+            let mut with_mode = ticket.clone();
+            with_mode.margin_mode = Some(
+                self.facts
+                    .margin_mode(&account.id, &ticket.symbol)
+                    .unwrap_or(MarginMode::Cross),
+            );
+            filled = with_mode;
+            &filled
+        } else {
+            ticket
+        };
         let rules = self.rules(&account, &ticket.symbol).await?;
         let reference = self.reference_price(&account, &ticket.symbol).await;
         validate::check(

@@ -1,7 +1,7 @@
 //! The guard on the order path: the facts of an order as the engine knows them, the user's
 //! consent so far, and what a place call answers when the guard wants more of the user.
 
-use rampart_core::trading::{InstrumentRules, ProductCategory};
+use rampart_core::trading::{InstrumentRules, MarginMode, ProductCategory};
 use rampart_guard::{ContractValue, Moment, Warning};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -18,6 +18,11 @@ pub trait AccountFacts: Send + Sync {
     fn leverage(&self, account_id: &str, symbol: &str) -> Option<u32>;
     /// The account's open orders, every symbol.
     fn open_orders(&self, account_id: &str) -> u32;
+    /// The margin mode of the open position on `symbol`, when there is one and it says.
+    fn margin_mode(&self, account_id: &str, symbol: &str) -> Option<MarginMode> {
+        let _ = (account_id, symbol);
+        None
+    }
 }
 
 /// No live state: flat, no open orders (an engine without a desk, in tests and benches).

@@ -37,6 +37,9 @@ pub use instruments::InstType;
 pub struct SimPermissions {
     pub trade: bool,
     pub withdraw: bool,
+    /// Whether the key is bound to this machine's address (`ip` "127.0.0.1"); otherwise `ip`
+    /// is "", as OKX reports a key bound to no IP.
+    pub ip_bound: bool,
 }
 
 impl Default for SimPermissions {
@@ -44,6 +47,7 @@ impl Default for SimPermissions {
         SimPermissions {
             trade: true,
             withdraw: false,
+            ip_bound: false,
         }
     }
 }

@@ -63,6 +63,12 @@ async fn public_data_lists_okx_contracts_with_their_rules() {
         .public("/api/v5/public/mark-price?instType=SWAP&instId=ETH-USDT-SWAP")
         .await;
     assert_eq!(mark["data"][0]["markPx"], "3000");
+    // The index of a family, by its own name (no basis in the simulator).
+    let index = c.public("/api/v5/market/index-tickers?instId=ETH-USDT").await;
+    assert_eq!(index["data"][0]["instId"], "ETH-USDT", "{index}");
+    assert_eq!(index["data"][0]["idxPx"], "3000");
+    let usdt = c.public("/api/v5/market/index-tickers?quoteCcy=USDT").await;
+    assert_eq!(usdt["data"].as_array().unwrap().len(), 3, "{usdt}");
 }
 
 #[tokio::test]
@@ -475,11 +481,14 @@ async fn a_read_only_key_reads_but_may_not_trade() {
     cfg.accounts[0].permissions = rampart_sim::okx::SimPermissions {
         trade: false,
         withdraw: false,
+        ip_bound: true,
     };
     let server = start(cfg).await;
     let c = Client::new(&server);
     let (_, config) = c.get("/api/v5/account/config").await;
     assert_eq!(config["data"][0]["perm"], "read_only");
+    // A key bound to this machine says so.
+    assert_eq!(config["data"][0]["ip"], "127.0.0.1");
     let (_, refused) = c
         .post(
             "/api/v5/trade/order",

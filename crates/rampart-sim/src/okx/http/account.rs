@@ -166,7 +166,7 @@ pub(super) async fn config(
             "ctIsoMode": "automatic",
             "enableSpotBorrow": false,
             "greeksType": "PA",
-            "ip": "",
+            "ip": if account.permissions.ip_bound { "127.0.0.1" } else { "" },
             "kycLv": "2",
             "label": "rampart-sim",
             "level": "Lv1",

@@ -30,6 +30,7 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         .route("/api/v5/public/mark-price", get(public::mark_price))
         .route("/api/v5/public/funding-rate", get(public::funding_rate))
         .route("/api/v5/market/ticker", get(public::ticker))
+        .route("/api/v5/market/index-tickers", get(public::index_tickers))
         .route("/api/v5/market/tickers", get(public::tickers))
         .route("/api/v5/market/books", get(public::books))
         .route("/api/v5/market/candles", get(public::candles))
@@ -68,6 +69,7 @@ fn endpoint_limit(path: &str) -> Option<(&'static str, u32, bool)> {
         "/api/v5/public/mark-price" => ("mark-price", 10, true),
         "/api/v5/public/funding-rate" => ("funding-rate", 20, true),
         "/api/v5/market/ticker" => ("ticker", 20, true),
+        "/api/v5/market/index-tickers" => ("index-tickers", 20, true),
         "/api/v5/market/tickers" => ("tickers", 20, true),
         "/api/v5/market/books" => ("books", 40, true),
         "/api/v5/market/candles" => ("candles", 40, true),

@@ -86,6 +86,48 @@ pub(super) async fn mark_price(State(inner): State<Shared>, uri: Uri) -> Respons
     respond(result)
 }
 
+/// `GET /api/v5/market/index-tickers` (okx.com/docs-v5 "Market Data > Get index tickers"):
+/// `instId` is an index (`BTC-USDT`, `BTC-USD`), or `quoteCcy` lists every index quoted in it.
+/// The simulator's index of a family is its perpetual's mark (no basis).
+pub(super) async fn index_tickers(State(inner): State<Shared>, uri: Uri) -> Response {
+    let p = query_params(&uri);
+    let now = inner.now_ms();
+    let id = p.get("instId").filter(|s| !s.is_empty());
+    let quote = p.get("quoteCcy").filter(|s| !s.is_empty());
+    if id.is_none() && quote.is_none() {
+        return respond(Err(OkxError::Param("instId".into())));
+    }
+    let ex = inner.exchange.lock();
+    let mut seen = Vec::new();
+    let rows = inner
+        .listings
+        .iter()
+        .filter(|l| l.inst_type == InstType::Swap)
+        .filter(|l| id.is_none_or(|i| *i == l.family()))
+        .filter(|l| quote.is_none_or(|q| l.family().ends_with(&format!("-{q}"))))
+        .filter_map(|l| {
+            let family = l.family();
+            if seen.contains(&family) {
+                return None;
+            }
+            let index = ex.mark(&l.inst.symbol)?;
+            seen.push(family.clone());
+            let px = views::num(index);
+            Some(json!({
+                "instId": family,
+                "idxPx": px,
+                "high24h": px,
+                "low24h": px,
+                "open24h": px,
+                "sodUtc0": px,
+                "sodUtc8": px,
+                "ts": now.to_string(),
+            }))
+        })
+        .collect();
+    respond(Ok(Value::Array(rows)))
+}
+
 pub(super) async fn funding_rate(State(inner): State<Shared>, uri: Uri) -> Response {
     let p = query_params(&uri);
     let now = inner.now_ms();
