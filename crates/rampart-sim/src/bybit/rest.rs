@@ -157,6 +157,11 @@ async fn handle(
         Err(e) => return reply(Err(e), Some(verdict), now),
     };
     if path == "/v5/order/create" {
+        if let Some(id) = params.get("orderLinkId") {
+            *lock(&inner.create_requests)
+                .entry((account.api_key.clone(), id.clone()))
+                .or_default() += 1;
+        }
         let k = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
         let fault =
             (faults.every > 0 && k.is_multiple_of(u64::from(faults.every))).then(|| {

@@ -489,3 +489,24 @@ async fn inverse_contracts_trade_in_usd_and_settle_in_btc() {
         .await;
     assert_eq!(wrong.code(), 10001);
 }
+
+#[tokio::test]
+async fn every_create_request_is_counted_by_client_id_even_when_refused() {
+    let server = start().await;
+    let c = Client::new(&server, KEY);
+    let order = json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                       "orderType": "Limit", "qty": "0.001", "price": "55000",
+                       "orderLinkId": "twice-1"});
+    assert_eq!(c.post("/v5/order/create", order.clone()).await.code(), 0);
+    // The same orderLinkId again is refused, and still recorded as sent.
+    assert_eq!(c.post("/v5/order/create", order).await.code(), 110072);
+    let once = json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                      "orderType": "Limit", "qty": "0.001", "price": "55000",
+                      "orderLinkId": "once-1"});
+    assert_eq!(c.post("/v5/order/create", once).await.code(), 0);
+    assert_eq!(
+        server.create_requests(KEY),
+        vec![("once-1".to_owned(), 1), ("twice-1".to_owned(), 2)]
+    );
+    assert!(server.create_requests("someone-else").is_empty());
+}
