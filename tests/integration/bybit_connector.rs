@@ -552,7 +552,8 @@ async fn bybit_market_feed_brings_mark_book_levels_and_trades() {
     .await;
     assert_eq!(book.symbol, BTC);
     assert_eq!((book.bids.len(), book.asks.len()), (5, 5), "{book:?}");
-    assert!(book.bids[0].price < book.asks[0].price);
+    // Around the 60000 mark.
+    assert!(book.bids[0].price <= d("60000") && book.asks[0].price > d("60000"));
     assert!(book.bids.windows(2).all(|w| w[0].price > w[1].price));
     assert!(book.asks.windows(2).all(|w| w[0].price < w[1].price));
     assert!(
@@ -585,6 +586,28 @@ async fn bybit_market_feed_brings_mark_book_levels_and_trades() {
     assert!(trade.qty > Decimal::ZERO && trade.price > d("60000"));
     let mark = mark.expect("no mark at 60500");
     assert_eq!(mark.symbol, BTC);
+
+    // The simulator drops the stream: Lost, Connected again, and a fresh book around the new
+    // mark (a snapshot, not diffs applied to the old one).
+    sim.drop_stream_connections();
+    until(&mut feed, 100, "Lost", |e| {
+        matches!(e, FeedEvent::Status(FeedStatus::Lost(_))).then_some(())
+    })
+    .await;
+    until(&mut feed, 100, "Connected again", |e| {
+        matches!(e, FeedEvent::Status(FeedStatus::Connected)).then_some(())
+    })
+    .await;
+    let fresh = until(&mut feed, 40, "a book after reconnecting", |e| match e {
+        FeedEvent::Update(MarketUpdate::Book(b)) => Some(b.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!((fresh.bids.len(), fresh.asks.len()), (5, 5), "{fresh:?}");
+    assert!(
+        fresh.bids[0].price <= d("60500") && fresh.asks[0].price > d("60500"),
+        "{fresh:?}"
+    );
     println!("book {book:?}\ntrade {trade:?}\nmark {mark:?}");
 }
 
@@ -635,6 +658,64 @@ async fn bybit_a_burst_beyond_ten_orders_a_second_is_held_locally_never_drawing_
         .await
         .unwrap();
     println!("{sent} sent, {} held locally", held.len());
+}
+
+#[tokio::test]
+async fn bybit_two_clients_on_one_key_beyond_the_limit_are_held_or_refused_rate_limited() {
+    let sim = start(config()).await;
+    // Two desks (or Rampart and another tool) on one key: each keeps its own budget, the venue
+    // counts both.
+    let first = connect(&sim).await;
+    let second = connect(&sim).await;
+    first.rules_for(BTC).await.unwrap();
+    second.rules_for(BTC).await.unwrap();
+    let (mut sent, mut held, mut drawn) = (0usize, 0usize, Vec::new());
+    for i in 0..24 {
+        let venue = if i % 2 == 0 { &first } else { &second };
+        let id = format!("bbtwo{i}");
+        match venue
+            .place_order(&limit_order(BTC, &id, Side::Buy, "0.001", "55000"))
+            .await
+        {
+            Ok(_) => sent += 1,
+            Err(e) => {
+                assert_eq!(e.kind, ErrorKind::RateLimited, "{id}: {e:?}");
+                assert!(!e.outcome_unknown, "{e:?}");
+                let now = venue.venue_time_ms().unwrap();
+                let at = e.retry_at_ms.expect("no retry time");
+                assert!(
+                    at > now - 50 && at <= now + 1_100,
+                    "retry at {at}, now {now}"
+                );
+                match e.venue_code.as_deref() {
+                    None => {
+                        assert!(e.not_sent, "{e:?}");
+                        held += 1;
+                    }
+                    Some(code) => {
+                        assert_eq!(code, "10006", "{e:?}");
+                        assert!(e.message.contains("request limit"), "{}", e.message);
+                        // Refused: not placed, and the venue said so.
+                        assert_eq!(
+                            venue.order_by_client_id(BTC, &id).await.unwrap(),
+                            ClientIdLookup::NotFound
+                        );
+                        drawn.push(at);
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(sent + held + drawn.len(), 24);
+    assert_eq!(sim.exchange().lock().order_count(), sent);
+    assert!(
+        held + drawn.len() >= 4,
+        "{sent} sent, nothing held or refused"
+    );
+    println!(
+        "{sent} sent, {held} held locally, {} refused by the venue (10006)",
+        drawn.len()
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -759,6 +840,92 @@ async fn bybit_orders_with_lost_answers_are_resolved_by_client_id_and_none_is_se
         accepted.len(),
         checking.len(),
         taken_unknowns
+    );
+}
+
+/// Every 11th request of any kind (the resolver's lookups too) fails with a 503, on top of the
+/// lost answers: still nothing sent twice, and nothing left unknown.
+#[tokio::test]
+async fn bybit_lost_answers_and_5xx_anywhere_still_leave_every_order_resolved_once() {
+    const ORDERS: usize = 40;
+    let sim = start(SimConfig {
+        faults: Faults {
+            every: 6,
+            latency_ms: 3,
+            fail_5xx_every: 11,
+        },
+        ..config()
+    })
+    .await;
+    assert!(sim.set_mark_price(BTC, d("60000")));
+    let options = ClientOptions {
+        recv_window_ms: 500,
+        request_timeout: Duration::from_secs(2),
+        ..ClientOptions::default()
+    };
+    let client = RestClient::with_options(&sim.base_url(), KEY, SECRET, &options).unwrap();
+    let venue: Arc<dyn rampart_venues::venue::DynVenue> = Arc::new(Bybit::new(client));
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("orders.journal");
+    let engine = open_engine(&journal);
+    engine.attach("acc", VenueId::Bybit, venue);
+    engine_until(&engine, "the account to connect", |e| {
+        e.status()
+            .iter()
+            .all(|s| s.connection == ConnectionState::Ready && !s.recovering)
+    })
+    .await;
+
+    let (mut accepted, mut checking, mut refused) = (Vec::new(), Vec::new(), 0usize);
+    for i in 0..ORDERS {
+        let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+        match rampart_tests::placed(
+            engine
+                .place("acc", &market(side, "0.002"), rampart_tests::CONSENTED)
+                .await,
+        ) {
+            Ok(p) if p.status == PlacedStatus::Accepted => accepted.push(p.client_order_id),
+            Ok(p) => {
+                checking.push(p.client_order_id);
+                engine_until(&engine, "the unknown order to resolve", |e| {
+                    e.pending_count() == 0
+                })
+                .await;
+            }
+            // A 503 on a read before sending (the engine's checks) refuses the order outright.
+            Err(e) => {
+                refused += 1;
+                println!("order {i} not placed: {e}");
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(130)).await;
+    }
+    assert!(checking.len() >= ORDERS / 6, "{} unknowns", checking.len());
+    let sends = sim.create_requests(KEY);
+    assert!(
+        sends.iter().all(|(_, n)| *n == 1),
+        "an order sent twice: {sends:?}"
+    );
+    let on_venue: Vec<String> = sim
+        .exchange()
+        .lock()
+        .orders(KEY)
+        .into_iter()
+        .filter_map(|o| o.client_id)
+        .collect();
+    for id in &accepted {
+        assert!(on_venue.contains(id), "{id} accepted but not on the venue");
+    }
+    let taken_unknowns = checking.iter().filter(|id| on_venue.contains(id)).count();
+    assert_eq!(on_venue.len(), accepted.len() + taken_unknowns);
+    drop(engine);
+    let (_, unresolved) = OrderJournal::open(&journal, &rampart_tests::journal_key()).unwrap();
+    assert!(unresolved.is_empty(), "{unresolved:?}");
+    println!(
+        "{} accepted, {} unknown resolved ({taken_unknowns} on the venue), {refused} refused \
+         before sending; none sent twice",
+        accepted.len(),
+        checking.len()
     );
 }
 
