@@ -510,3 +510,47 @@ async fn every_create_request_is_counted_by_client_id_even_when_refused() {
     );
     assert!(server.create_requests("someone-else").is_empty());
 }
+
+#[tokio::test]
+async fn a_linear_order_worth_less_than_the_listed_minimum_is_refused_with_110094() {
+    let server = start().await;
+    server.set_mark_price("BTCUSDT", Decimal::from(60000));
+    let c = Client::new(&server, KEY);
+    let info = c
+        .get(
+            "/v5/market/instruments-info",
+            "category=linear&symbol=BTCUSDT",
+        )
+        .await;
+    assert_eq!(
+        info.result()["list"][0]["lotSizeFilter"]["minNotionalValue"],
+        "5"
+    );
+    // 0.001 BTC at 4000 is worth 4 USDT.
+    let small = c
+        .post(
+            "/v5/order/create",
+            json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                                         "orderType": "Limit", "qty": "0.001", "price": "4000"}),
+        )
+        .await;
+    assert_eq!(small.code(), 110094, "{}", small.body);
+    // At 5000 it is worth exactly the minimum.
+    let enough = c
+        .post(
+            "/v5/order/create",
+            json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                                         "orderType": "Limit", "qty": "0.001", "price": "5000"}),
+        )
+        .await;
+    assert_eq!(enough.code(), 0, "{}", enough.body);
+    // Inverse contracts are sized in USD: one contract is fine.
+    let inverse = c
+        .post(
+            "/v5/order/create",
+            json!({"category": "inverse", "symbol": "BTCUSD", "side": "Buy",
+                                         "orderType": "Limit", "qty": "1", "price": "50000"}),
+        )
+        .await;
+    assert_eq!(inverse.code(), 0, "{}", inverse.body);
+}
