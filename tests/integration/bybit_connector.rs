@@ -383,6 +383,24 @@ async fn bybit_off_tick_and_too_small_orders_never_leave_and_a_venue_refusal_kee
     assert!(sim.rest_requests() >= before);
     assert_eq!(sim.exchange().lock().order_count(), 0);
 
+    // Sent anyway (the raw client, past the connector's checks), the venue refuses the small
+    // order with its own code, and the connector names it for the trader.
+    let rules = venue.rules_for(BTC).await.unwrap();
+    let small = limit_order(BTC, "bboff6", Side::Buy, "0.001", "4000");
+    let refused = venue
+        .client()
+        .place_order(&rampart_venues::bybit::rules::create_order(&small, &rules))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.venue_code.as_deref(), Some("110094"), "{refused:?}");
+    assert_eq!(refused.kind, ErrorKind::Rejected);
+    assert!(
+        refused.message.contains("below Bybit's minimum"),
+        "{}",
+        refused.message
+    );
+    assert_eq!(sim.exchange().lock().order_count(), 0);
+
     // 100 BTC at 59000 needs about 590000 USDT of margin at 10x: the wallet holds 100000.
     let refused = venue
         .place_order(&limit_order(BTC, "bbbig1", Side::Buy, "100", "59000"))
