@@ -303,9 +303,32 @@ async fn bybit_limit_rests_is_found_and_cancelled_by_client_id_and_cancel_all_le
         .place_order(&limit_order(INVERSE, "bblim5", Side::Buy, "100", "59000"))
         .await
         .unwrap();
-    assert_eq!(venue.open_orders(None).await.unwrap().len(), 4);
+    // A stop buy above the market waits for its trigger: it is open, and cancel-all covers it.
+    assert!(sim.set_mark_price(BTC, d("60000")));
+    let stop = OrderRequest {
+        trigger_price: Some(Price::from_str("62000").unwrap()),
+        trigger_by: Some(rampart_venues::venue::TriggerBy::Mark),
+        ..request(
+            BTC,
+            "bbstop1",
+            Side::Buy,
+            OrderType::StopMarket,
+            "0.002",
+            None,
+        )
+    };
+    venue.place_order(&stop).await.unwrap();
+    let waiting = by_client_id(&venue, BTC, "bbstop1").await;
+    assert_eq!(waiting.status, OrderStatus::Open);
+    assert_eq!(waiting.trigger_price, Some(d("62000")));
+    assert_eq!(waiting.order_type, Some(OrderType::StopMarket));
+    assert_eq!(venue.open_orders(None).await.unwrap().len(), 5);
     venue.cancel_all(Some(BTC)).await.unwrap();
     assert!(venue.open_orders(Some(BTC)).await.unwrap().is_empty());
+    assert_eq!(
+        by_client_id(&venue, BTC, "bbstop1").await.status,
+        OrderStatus::Cancelled
+    );
     let left: Vec<String> = venue
         .open_orders(None)
         .await
@@ -487,6 +510,7 @@ async fn bybit_account_feed_reports_order_fill_and_position_and_recovers_from_a_
         (d("0.004"), rest_order.avg_fill_price)
     );
     assert_eq!(fill.fee, d("0.004") * fill.price * d(TAKER));
+    assert_eq!(fill.fee_asset.as_deref(), Some("USDT"));
     assert!(!fill.maker);
     let rest_position = venue.positions(Some(BTC)).await.unwrap().remove(0);
     assert_eq!(
@@ -989,6 +1013,7 @@ async fn bybit_the_simulators_clock_offset_is_measured_and_signed_requests_pass(
 async fn bybit_key_permissions_and_the_disconnect_cancel_all_for_institutional_accounts_only() {
     const READ_KEY: &str = "bbReadOnlyKey000000000000000000000";
     const INS_KEY: &str = "bbInstitutionalKey00000000000000000";
+    const BOUND_KEY: &str = "bbIpBoundWithdrawKey000000000000000";
     let sim = start(SimConfig {
         accounts: vec![
             account(KEY, SECRET),
@@ -1002,6 +1027,14 @@ async fn bybit_key_permissions_and_the_disconnect_cancel_all_for_institutional_a
             SimAccount {
                 institutional: true,
                 ..account(INS_KEY, SECRET_2)
+            },
+            SimAccount {
+                permissions: SimKeyPermissions {
+                    withdraw: true,
+                    ips: vec!["127.0.0.1".into()],
+                    ..SimKeyPermissions::default()
+                },
+                ..account(BOUND_KEY, SECRET_2)
             },
             account(KEY_2, SECRET_2),
         ],
@@ -1030,6 +1063,24 @@ async fn bybit_key_permissions_and_the_disconnect_cancel_all_for_institutional_a
         "{}",
         refused.message
     );
+    assert_eq!(
+        refused.refusal_cause(),
+        rampart_venues::venue::RefusalCause::Authentication
+    );
+
+    let bound = connect_with(&sim, BOUND_KEY, SECRET_2).await;
+    let perms = bound.key_permissions().await.unwrap().unwrap();
+    assert!(
+        perms.can_trade && perms.can_withdraw && perms.ip_restricted,
+        "{perms:?}"
+    );
+
+    // A secret that does not belong to the key: Bybit's 10004 and what to do about it.
+    let wrong = Bybit::new(RestClient::new(&sim.base_url(), KEY, SECRET_2).unwrap());
+    wrong.sync_clock().await.unwrap();
+    let refused = wrong.balances().await.unwrap_err();
+    assert_eq!(refused.venue_code.as_deref(), Some("10004"), "{refused:?}");
+    assert!(refused.message.contains("secret"), "{}", refused.message);
     assert_eq!(
         refused.refusal_cause(),
         rampart_venues::venue::RefusalCause::Authentication
