@@ -1157,6 +1157,8 @@ async fn bybit_inverse_btcusd_trades_usd_contracts_with_margin_fees_and_pnl_in_b
     assert_eq!(rules.step_size, d("1"));
     let btc_before = wallet(&venue, "BTC").await;
     assert_eq!(btc_before, d("2"));
+    let mut feed = venue.account_feed().await.unwrap();
+    until_connected(&mut feed).await;
 
     let (bid, _) = top_of_book(&venue, INVERSE).await;
     venue
@@ -1183,6 +1185,37 @@ async fn bybit_inverse_btcusd_trades_usd_contracts_with_margin_fees_and_pnl_in_b
     );
     // USDT is untouched.
     assert_eq!(wallet(&venue, "USDT").await, d("100000"));
+    // The private stream speaks the same units: contracts, and BTC for fees and the wallet.
+    let (mut fill, mut position, mut balance) = (None, None, None);
+    for _ in 0..60 {
+        if fill.is_some() && position.is_some() && balance.is_some() {
+            break;
+        }
+        match next_event(&mut feed, "the inverse order's updates").await {
+            FeedEvent::Update(AccountUpdate::Fill(f)) if f.client_order_id == "bbinv1" => {
+                fill = Some(f);
+            }
+            FeedEvent::Update(AccountUpdate::Positions(ps))
+                if ps.iter().any(|p| p.symbol == INVERSE && !p.qty.is_zero()) =>
+            {
+                position = ps.into_iter().find(|p| p.symbol == INVERSE);
+            }
+            FeedEvent::Update(AccountUpdate::Balances(bs))
+                if bs.iter().any(|b| b.asset == "BTC") =>
+            {
+                balance = bs.into_iter().find(|b| b.asset == "BTC");
+            }
+            _ => {}
+        }
+    }
+    let fill = fill.expect("no inverse fill");
+    assert_eq!((fill.qty, fill.side), (d("1000"), Side::Sell));
+    assert_eq!(fill.fee_asset.as_deref(), Some("BTC"));
+    assert!((fill.fee - fee).abs() < d("0.00000002"), "{fill:?}");
+    let position = position.expect("no inverse position update");
+    assert_eq!((position.qty, position.entry_price), (d("-1000"), bid));
+    assert_eq!(balance.expect("no BTC balance update").wallet, btc_after);
+    drop(feed);
 
     // The price falls: the short gains, in BTC: contracts × (1/mark − 1/entry).
     assert!(sim.set_mark_price(INVERSE, d("57000")));
