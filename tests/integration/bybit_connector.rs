@@ -656,19 +656,45 @@ async fn bybit_market_feed_brings_mark_book_levels_and_trades() {
 // ---------------------------------------------------------------------------------------------
 // 5. Rate limit
 
+/// `n` resting limit orders sent at once, round-robin over `venues`; each client id with its
+/// venue's index and result, in the order given.
+async fn burst(
+    venues: &[Arc<Bybit>],
+    n: usize,
+    prefix: &str,
+) -> Vec<(
+    String,
+    usize,
+    rampart_venues::venue::Result<rampart_venues::venue::OrderAck>,
+)> {
+    let mut tasks = Vec::new();
+    for i in 0..n {
+        let which = i % venues.len();
+        let venue = venues[which].clone();
+        let id = format!("{prefix}{i}");
+        tasks.push(tokio::spawn(async move {
+            let placed = venue
+                .place_order(&limit_order(BTC, &id, Side::Buy, "0.001", "55000"))
+                .await;
+            (id, which, placed)
+        }));
+    }
+    let mut out = Vec::new();
+    for t in tasks {
+        out.push(timeout(WAIT, t).await.unwrap().unwrap());
+    }
+    out
+}
+
 #[tokio::test]
 async fn bybit_a_burst_beyond_ten_orders_a_second_is_held_locally_never_drawing_10006() {
     let sim = start(config()).await;
-    let venue = connect(&sim).await;
+    let venue = Arc::new(connect(&sim).await);
     venue.rules_for(BTC).await.unwrap();
     let mut sent = 0usize;
     let mut held = Vec::new();
-    for i in 0..25 {
-        let id = format!("bbburst{i}");
-        match venue
-            .place_order(&limit_order(BTC, &id, Side::Buy, "0.001", "55000"))
-            .await
-        {
+    for (id, _, placed) in burst(std::slice::from_ref(&venue), 25, "bbburst").await {
+        match placed {
             Ok(_) => sent += 1,
             Err(e) => {
                 assert_eq!(e.kind, ErrorKind::RateLimited, "{id}: {e:?}");
@@ -707,18 +733,14 @@ async fn bybit_two_clients_on_one_key_beyond_the_limit_are_held_or_refused_rate_
     let sim = start(config()).await;
     // Two desks (or Rampart and another tool) on one key: each keeps its own budget, the venue
     // counts both.
-    let first = connect(&sim).await;
-    let second = connect(&sim).await;
-    first.rules_for(BTC).await.unwrap();
-    second.rules_for(BTC).await.unwrap();
+    let venues = [Arc::new(connect(&sim).await), Arc::new(connect(&sim).await)];
+    for v in &venues {
+        v.rules_for(BTC).await.unwrap();
+    }
     let (mut sent, mut held, mut drawn) = (0usize, 0usize, Vec::new());
-    for i in 0..24 {
-        let venue = if i % 2 == 0 { &first } else { &second };
-        let id = format!("bbtwo{i}");
-        match venue
-            .place_order(&limit_order(BTC, &id, Side::Buy, "0.001", "55000"))
-            .await
-        {
+    for (id, which, placed) in burst(&venues, 24, "bbtwo").await {
+        let venue = &venues[which];
+        match placed {
             Ok(_) => sent += 1,
             Err(e) => {
                 assert_eq!(e.kind, ErrorKind::RateLimited, "{id}: {e:?}");
