@@ -142,6 +142,7 @@ async fn wallet(venue: &Bybit, asset: &str) -> Decimal {
 /// (best bid, best ask) of the venue's book now.
 async fn top_of_book(venue: &Bybit, symbol: &str) -> (Decimal, Decimal) {
     let book = venue.order_book(symbol, 5).await.unwrap();
+    assert_eq!((book.bids.len(), book.asks.len()), (5, 5), "{book:?}");
     (book.bids[0].price, book.asks[0].price)
 }
 
@@ -225,6 +226,22 @@ async fn bybit_market_buy_over_tls_fills_from_the_book_opens_the_position_and_mo
     // The taker fee left the wallet.
     let open_fee = d("0.010") * ask * d(TAKER);
     assert_eq!(wallet(&venue, "USDT").await, d("100000") - open_fee);
+    // The position's initial margin at the default 10x is no longer available for new orders.
+    let usdt = venue
+        .balances()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|b| b.asset == "USDT")
+        .unwrap();
+    // (Bybit: walletBalance − totalPositionIM − totalOrderIM; the position's value at the
+    // 60000 mark over 10.)
+    let margin = d("0.010") * d("60000") / d("10");
+    assert!(
+        usdt.available <= usdt.wallet - margin,
+        "{usdt:?}, margin {margin}"
+    );
+    assert!(usdt.available > usdt.wallet - d("2") * margin, "{usdt:?}");
 
     // Closing at a higher mark realises the profit into the wallet.
     assert!(sim.set_mark_price(BTC, d("61000")));
@@ -276,6 +293,15 @@ async fn bybit_limit_rests_is_found_and_cancelled_by_client_id_and_cancel_all_le
     assert_eq!(
         venue.order_by_client_id(BTC, "bbnever").await.unwrap(),
         ClientIdLookup::NotFound
+    );
+
+    // An id the venue never saw: Bybit's 110001 and a sentence, no invented order.
+    let unknown = venue.cancel_by_client_id(BTC, "bbnever").await.unwrap_err();
+    assert_eq!(unknown.venue_code.as_deref(), Some("110001"), "{unknown:?}");
+    assert!(
+        unknown.message.contains("no such open order"),
+        "{}",
+        unknown.message
     );
 
     let cancelled = venue.cancel_by_client_id(BTC, "bblim1").await.unwrap();
@@ -650,6 +676,36 @@ async fn bybit_market_feed_brings_mark_book_levels_and_trades() {
         fresh.bids[0].price <= d("60500") && fresh.asks[0].price > d("60500"),
         "{fresh:?}"
     );
+    drop(feed);
+
+    // An inverse contract's feed comes from Bybit's inverse stream, in USD contracts.
+    assert!(sim.set_mark_price(INVERSE, d("60000")));
+    let mut inverse = venue
+        .market_feed(
+            INVERSE,
+            MarketSubscription {
+                book_depth: 3,
+                trades: false,
+                candles: None,
+            },
+        )
+        .await
+        .unwrap();
+    let inverse_book = until(&mut inverse, 40, "an inverse book", |e| match e {
+        FeedEvent::Update(MarketUpdate::Book(b)) => Some(b.clone()),
+        _ => None,
+    })
+    .await;
+    assert_eq!(inverse_book.symbol, INVERSE);
+    assert_eq!(inverse_book.bids.len(), 3);
+    assert!(
+        inverse_book
+            .bids
+            .iter()
+            .chain(&inverse_book.asks)
+            .all(|l| l.qty.fract().is_zero() && l.qty > Decimal::ZERO),
+        "{inverse_book:?}"
+    );
     println!("book {book:?}\ntrade {trade:?}\nmark {mark:?}");
 }
 
@@ -780,6 +836,51 @@ async fn bybit_two_clients_on_one_key_beyond_the_limit_are_held_or_refused_rate_
         "{sent} sent, {held} held locally, {} refused by the venue (10006)",
         drawn.len()
     );
+}
+
+/// Bybit's per-IP limit (600 requests in 5 s) answered as a 403: classified RateLimited with
+/// Bybit's 10-minute ban as the retry time, and nothing more is sent until then.
+#[tokio::test]
+async fn bybit_an_ip_refused_with_403_is_rate_limited_for_ten_minutes_and_sends_nothing_more() {
+    // A venue stricter than Bybit's documented 600, so that the connector's own IP budget (set
+    // for 600) lets the requests through and the venue's answer is drawn.
+    let sim = start(SimConfig {
+        ip_requests_per_5s: 15,
+        ..config()
+    })
+    .await;
+    let venue = connect(&sim).await;
+    let mut refused = None;
+    for _ in 0..30 {
+        if let Err(e) = venue.balances().await {
+            refused = Some(e);
+            break;
+        }
+    }
+    let refused = refused.expect("the venue's IP limit was never drawn");
+    assert_eq!(refused.kind, ErrorKind::RateLimited, "{refused:?}");
+    assert!(
+        refused.message.contains("10 minutes"),
+        "{}",
+        refused.message
+    );
+    let now = venue.venue_time_ms().unwrap();
+    let at = refused.retry_at_ms.unwrap();
+    assert!(
+        (at - now - 600_000).abs() < 2_000,
+        "retry at {at}, now {now}"
+    );
+    // Held from here on: an order is refused on this machine and the venue sees nothing.
+    let before = sim.rest_requests();
+    let held = venue
+        .place_order(&limit_order(BTC, "bbban1", Side::Buy, "0.001", "55000"))
+        .await
+        .unwrap_err();
+    assert_eq!(held.kind, ErrorKind::RateLimited, "{held:?}");
+    assert!(held.not_sent && !held.outcome_unknown, "{held:?}");
+    assert!(held.retry_at_ms.is_some_and(|t| t >= at - 1), "{held:?}");
+    assert_eq!(sim.rest_requests(), before);
+    println!("403: {} / held: {}", refused.message, held.message);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1195,6 +1296,14 @@ async fn bybit_inverse_btcusd_trades_usd_contracts_with_margin_fees_and_pnl_in_b
     assert_eq!(sold.avg_fill_price, Some(bid));
     let position = venue.positions(Some(INVERSE)).await.unwrap().remove(0);
     assert_eq!(position.qty, d("-1000"));
+    // The account's positions cover inverse contracts too.
+    let all = venue.positions(None).await.unwrap();
+    assert_eq!(
+        all.iter()
+            .map(|p| (p.symbol.as_str(), p.qty))
+            .collect::<Vec<_>>(),
+        [(INVERSE, d("-1000"))]
+    );
     assert_eq!(position.entry_price, bid);
 
     // The fee is in BTC: 1000 USD at the fill price, 0.055 %.
@@ -1262,9 +1371,10 @@ async fn bybit_inverse_btcusd_trades_usd_contracts_with_margin_fees_and_pnl_in_b
         .unwrap();
     let margin = d("1000") / bid / d("10");
     assert!(
-        btc.available <= btc.wallet + btc.unrealized_pnl - margin + d("0.00000002"),
+        btc.available <= btc.wallet - margin + d("0.00000002"),
         "{btc:?}, margin {margin}"
     );
+    assert!(btc.available > btc.wallet - d("2") * margin, "{btc:?}");
     assert_eq!(wallet(&venue, "USDT").await, d("100000"));
 
     // Buying the 1000 contracts back at the lower price realises the gain into the BTC wallet.
