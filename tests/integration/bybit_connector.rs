@@ -385,7 +385,6 @@ async fn bybit_off_tick_and_too_small_orders_never_leave_and_a_venue_refusal_kee
     let venue = connect(&sim).await;
     venue.rules_for(BTC).await.unwrap();
 
-    let before = sim.rest_requests();
     for (id, order) in [
         (
             "bboff1",
@@ -429,7 +428,6 @@ async fn bybit_off_tick_and_too_small_orders_never_leave_and_a_venue_refusal_kee
         }
         println!("{id}: {}", refused.message);
     }
-    assert!(sim.rest_requests() >= before);
     assert_eq!(sim.exchange().lock().order_count(), 0);
 
     // Sent anyway (the raw client, past the connector's checks), the venue refuses the small
