@@ -7,6 +7,7 @@ mod audit_trail;
 mod binance_connector;
 mod binance_limits;
 mod binance_sim;
+mod bybit_connector;
 mod first_screen;
 mod guard;
 mod guard_safety;

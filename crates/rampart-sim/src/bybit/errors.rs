@@ -44,6 +44,8 @@ pub(super) const EXPECT_RISING: i64 = 110092;
 pub(super) const EXPECT_FALLING: i64 = 110093;
 /// "The modified contract quantity cannot be less than or equal to the filled quantity."
 pub(super) const AMEND_QTY: i64 = 110064;
+/// "Order notional value below the lower limit" (docs/v5/error.mdx).
+pub(super) const NOTIONAL_TOO_LOW: i64 = 110094;
 
 /// A refusal: Bybit's code and message, and the HTTP status it travels with (200 for every
 /// business refusal, as Bybit answers them).

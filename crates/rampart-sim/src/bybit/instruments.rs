@@ -7,6 +7,10 @@ use rust_decimal::Decimal;
 use crate::core::{ContractKind, Instrument};
 
 /// `category` of a symbol.
+/// `lotSizeFilter.minNotionalValue` of every linear contract (USDT): an opening order worth
+/// less is refused with 110094. Inverse contracts are sized in USD and list none.
+pub(super) const LINEAR_MIN_NOTIONAL: Decimal = Decimal::from_parts(5, 0, 0, false, 0);
+
 pub(super) fn category(kind: ContractKind) -> &'static str {
     match kind {
         ContractKind::Linear => "linear",

@@ -143,6 +143,9 @@ pub(super) struct Inner {
     limits: Mutex<limits::Limits>,
     dcp: Mutex<HashMap<String, Dcp>>,
     order_requests: AtomicU64,
+    /// Every `/v5/order/create` that passed authentication, per (API key, `orderLinkId`),
+    /// counted whatever its answer: the record that shows an order sent twice.
+    create_requests: Mutex<HashMap<(String, String), usize>>,
     requests: AtomicU64,
     /// Bumped by [`SimServer::drop_stream_connections`]: connections close when it changes.
     ws_generation: tokio::sync::watch::Sender<u64>,
@@ -200,6 +203,7 @@ impl Inner {
             limits: Mutex::default(),
             dcp: Mutex::default(),
             order_requests: AtomicU64::new(0),
+            create_requests: Mutex::default(),
             requests: AtomicU64::new(0),
             ws_generation,
             connections: AtomicU64::new(0),
@@ -359,6 +363,19 @@ impl SimServer {
     /// How many REST requests reached the simulator.
     pub fn rest_requests(&self) -> u64 {
         self.inner.requests.load(Ordering::Relaxed)
+    }
+
+    /// How many `/v5/order/create` requests (authenticated, whatever their answer) carried
+    /// each `orderLinkId` of `api_key`, sorted by id: more than 1 means the order was sent
+    /// again.
+    pub fn create_requests(&self, api_key: &str) -> Vec<(String, usize)> {
+        let mut out: Vec<(String, usize)> = lock(&self.inner.create_requests)
+            .iter()
+            .filter(|((key, _), _)| key == api_key)
+            .map(|((_, id), n)| (id.clone(), *n))
+            .collect();
+        out.sort();
+        out
     }
 
     pub fn faults(&self) -> Faults {

@@ -15,7 +15,7 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::errors::{self, BybitError};
-use super::instruments::category;
+use super::instruments::{self, category};
 use super::limits::{self, Verdict};
 use super::{Inner, Shared, SimAccount, auth, lock, views};
 use crate::core::{
@@ -163,6 +163,11 @@ async fn handle(
         Err(e) => return reply(Err(e), Some(verdict), now),
     };
     if path == "/v5/order/create" {
+        if let Some(id) = params.get("orderLinkId") {
+            *lock(&inner.create_requests)
+                .entry((account.api_key.clone(), id.clone()))
+                .or_default() += 1;
+        }
         let k = inner.order_requests.fetch_add(1, Ordering::Relaxed) + 1;
         let fault =
             (faults.every > 0 && k.is_multiple_of(u64::from(faults.every))).then(|| {
@@ -494,6 +499,20 @@ fn create(inner: &Inner, account: &SimAccount, p: &Params, now: i64) -> Answer {
             })
         }
     };
+    let reduce_only = flag(p, "reduceOnly")? || flag(p, "closeOnTrigger")?;
+    // An order that can open a position must be worth the listed minimum: valued at its
+    // limit price, else its trigger, else the mark. One that only reduces closes what is there.
+    if inst.kind == ContractKind::Linear && !reduce_only {
+        let at = price
+            .or(trigger.as_ref().map(|t| t.price))
+            .or_else(|| ex.mark(&inst.symbol));
+        if at.is_some_and(|at| qty * at < instruments::LINEAR_MIN_NOTIONAL) {
+            return Err(BybitError::new(
+                errors::NOTIONAL_TOO_LOW,
+                "Order notional value below the lower limit",
+            ));
+        }
+    }
     let req = OrderRequest {
         symbol: inst.symbol.clone(),
         side,
@@ -501,7 +520,7 @@ fn create(inner: &Inner, account: &SimAccount, p: &Params, now: i64) -> Answer {
         qty,
         price,
         time_in_force,
-        reduce_only: flag(p, "reduceOnly")? || flag(p, "closeOnTrigger")?,
+        reduce_only,
         client_id: order_link_id(p)?,
         trigger,
     };

@@ -454,8 +454,10 @@ pub(super) fn instrument(inst: &Instrument, launch_ms: i64) -> Value {
             "postOnlyMaxOrderQty": qty(inst, inst.max_qty),
             "maxMktOrderQty": qty(inst, inst.max_qty),
             "minNotionalValue": match inst.kind {
-                crate::core::ContractKind::Linear => "5",
-                crate::core::ContractKind::Inverse => "0",
+                crate::core::ContractKind::Linear => {
+                    super::instruments::LINEAR_MIN_NOTIONAL.to_string()
+                }
+                crate::core::ContractKind::Inverse => "0".to_owned(),
             },
         },
         "unifiedMarginTrade": true,

@@ -683,3 +683,68 @@ async fn account_endpoints_report_the_key_fees_margin_mode_and_mark_klines() {
     let wrong_method = c.get("/v5/order/create", "category=linear").await;
     assert_eq!((wrong_method.status, wrong_method.code()), (404, 10017));
 }
+
+#[tokio::test]
+async fn every_create_request_is_counted_by_client_id_even_when_refused() {
+    let server = start().await;
+    let c = Client::new(&server, KEY);
+    let order = json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                       "orderType": "Limit", "qty": "0.001", "price": "55000",
+                       "orderLinkId": "twice-1"});
+    assert_eq!(c.post("/v5/order/create", order.clone()).await.code(), 0);
+    // The same orderLinkId again is refused, and still recorded as sent.
+    assert_eq!(c.post("/v5/order/create", order).await.code(), 110072);
+    let once = json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                      "orderType": "Limit", "qty": "0.001", "price": "55000",
+                      "orderLinkId": "once-1"});
+    assert_eq!(c.post("/v5/order/create", once).await.code(), 0);
+    assert_eq!(
+        server.create_requests(KEY),
+        vec![("once-1".to_owned(), 1), ("twice-1".to_owned(), 2)]
+    );
+    assert!(server.create_requests("someone-else").is_empty());
+}
+
+#[tokio::test]
+async fn a_linear_order_worth_less_than_the_listed_minimum_is_refused_with_110094() {
+    let server = start().await;
+    server.set_mark_price("BTCUSDT", Decimal::from(60000));
+    let c = Client::new(&server, KEY);
+    let info = c
+        .get(
+            "/v5/market/instruments-info",
+            "category=linear&symbol=BTCUSDT",
+        )
+        .await;
+    assert_eq!(
+        info.result()["list"][0]["lotSizeFilter"]["minNotionalValue"],
+        "5"
+    );
+    // 0.001 BTC at 4000 is worth 4 USDT.
+    let small = c
+        .post(
+            "/v5/order/create",
+            json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                                         "orderType": "Limit", "qty": "0.001", "price": "4000"}),
+        )
+        .await;
+    assert_eq!(small.code(), 110094, "{}", small.body);
+    // At 5000 it is worth exactly the minimum.
+    let enough = c
+        .post(
+            "/v5/order/create",
+            json!({"category": "linear", "symbol": "BTCUSDT", "side": "Buy",
+                                         "orderType": "Limit", "qty": "0.001", "price": "5000"}),
+        )
+        .await;
+    assert_eq!(enough.code(), 0, "{}", enough.body);
+    // Inverse contracts are sized in USD: one contract is fine.
+    let inverse = c
+        .post(
+            "/v5/order/create",
+            json!({"category": "inverse", "symbol": "BTCUSD", "side": "Buy",
+                                         "orderType": "Limit", "qty": "1", "price": "50000"}),
+        )
+        .await;
+    assert_eq!(inverse.code(), 0, "{}", inverse.body);
+}
