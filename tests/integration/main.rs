@@ -12,6 +12,7 @@ mod first_screen;
 mod guard;
 mod guard_safety;
 mod guard_workspace;
+mod multi_venue;
 mod order_engine;
 mod recovery_flow;
 mod rotation_crash;

@@ -243,3 +243,39 @@ async fn candles_are_on_the_business_endpoint_only() {
     let candle = next_on(&mut business, "candle1m", |_| true).await;
     assert_eq!(candle["data"][0].as_array().unwrap().len(), 9);
 }
+
+#[tokio::test]
+async fn conditional_orders_are_a_business_channel_after_login_and_none_are_taken() {
+    let server = start(config()).await;
+    let arg = json!({"channel": "orders-algo", "instType": "ANY"});
+    // Not on the private endpoint.
+    let mut private = connect(&server.base_url(), "/ws/v5/private").await;
+    send(&mut private, login_frame(SECRET, PASS)).await;
+    assert_eq!(next_json(&mut private).await["code"], "0");
+    send(&mut private, json!({"op": "subscribe", "args": [arg]})).await;
+    assert_eq!(next_json(&mut private).await["code"], "60018");
+    // On the business endpoint, after a login.
+    let mut business = connect(&server.base_url(), "/ws/v5/business").await;
+    send(&mut business, json!({"op": "subscribe", "args": [arg]})).await;
+    assert_eq!(next_json(&mut business).await["code"], "60011");
+    send(&mut business, login_frame(SECRET, PASS)).await;
+    assert_eq!(next_json(&mut business).await["code"], "0");
+    send(&mut business, json!({"op": "subscribe", "args": [arg]})).await;
+    assert_eq!(next_json(&mut business).await["event"], "subscribe");
+
+    // The simulator takes no algo orders: the pending list is empty, a new one is refused.
+    let c = Client::new(&server);
+    let (status, pending) = c
+        .get("/api/v5/trade/orders-algo-pending?ordType=conditional")
+        .await;
+    assert_eq!((status, pending["code"].as_str()), (200, Some("0")), "{pending}");
+    assert_eq!(pending["data"], json!([]));
+    let (_, refused) = c
+        .post(
+            "/api/v5/trade/order-algo",
+            json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "sell", "ordType": "conditional",
+                   "sz": "1", "slTriggerPx": "50000", "slOrdPx": "-1"}),
+        )
+        .await;
+    assert_eq!(refused["code"], "51000", "{refused}");
+}

@@ -44,6 +44,8 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         )
         .route("/api/v5/trade/amend-order", post(trade::amend))
         .route("/api/v5/trade/orders-pending", get(trade::pending))
+        .route("/api/v5/trade/orders-algo-pending", get(trade::algo_pending))
+        .route("/api/v5/trade/order-algo", post(trade::place_algo))
         .route("/api/v5/trade/orders-history", get(trade::history))
         .route(
             "/api/v5/trade/cancel-all-after",
@@ -83,6 +85,8 @@ fn endpoint_limit(path: &str) -> Option<(&'static str, u32, bool)> {
         "/api/v5/asset/currencies" => ("currencies", 6, false),
         "/api/v5/trade/orders-pending" => ("orders-pending", 60, false),
         "/api/v5/trade/orders-history" => ("orders-history", 40, false),
+        "/api/v5/trade/orders-algo-pending" => ("orders-algo-pending", 20, false),
+        "/api/v5/trade/order-algo" => ("order-algo", 20, false),
         _ => return None,
     })
 }

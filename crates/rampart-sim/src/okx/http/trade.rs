@@ -581,6 +581,37 @@ pub(super) async fn pending(
     respond(result)
 }
 
+/// Get algo order list (`GET /api/v5/trade/orders-algo-pending`, `ordType` required): the
+/// simulator takes no algo orders (see [`place_algo`]), so the list is always empty.
+pub(super) async fn algo_pending(
+    State(inner): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = verify(&inner, &method, &uri, &headers, "").and_then(|_| {
+        let q = query_params(&uri);
+        required_q(&q, "ordType")?;
+        Ok(Value::Array(Vec::new()))
+    });
+    respond(result)
+}
+
+/// Place algo order (`POST /api/v5/trade/order-algo`): not simulated. Conditional, trigger and
+/// trailing orders are refused after the signature check with OKX's parameter error on
+/// `ordType`, so a client learns it at once instead of waiting on an order that never triggers.
+pub(super) async fn place_algo(
+    State(inner): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let result = verify(&inner, &method, &uri, &headers, &body)
+        .and_then(|_| Err::<Value, _>(OkxError::Param("ordType".into())));
+    respond(result)
+}
+
 /// Get order history (last 7 days): finished orders of `instType` (required), newest first.
 pub(super) async fn history(
     State(inner): State<Shared>,
