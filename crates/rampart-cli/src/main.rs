@@ -380,7 +380,9 @@ fn preview(args: Preview) -> Result<serde_json::Value, String> {
         VenueArg::BinanceUsdm => {}
     }
     if args.body.is_some() || args.demo {
-        return Err("--body is for --venue bybit or okx, --demo for okx; Binance takes --param".into());
+        return Err(
+            "--body is for --venue bybit or okx, --demo for okx; Binance takes --param".into(),
+        );
     }
     if !args.path.starts_with('/') {
         return Err(format!(

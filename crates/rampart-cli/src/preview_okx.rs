@@ -21,7 +21,6 @@ use zeroize::Zeroizing;
 
 use crate::{Method, Preview};
 
-
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct OkxCredentials {

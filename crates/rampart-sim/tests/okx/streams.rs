@@ -268,7 +268,11 @@ async fn conditional_orders_are_a_business_channel_after_login_and_none_are_take
     let (status, pending) = c
         .get("/api/v5/trade/orders-algo-pending?ordType=conditional")
         .await;
-    assert_eq!((status, pending["code"].as_str()), (200, Some("0")), "{pending}");
+    assert_eq!(
+        (status, pending["code"].as_str()),
+        (200, Some("0")),
+        "{pending}"
+    );
     assert_eq!(pending["data"], json!([]));
     let (_, refused) = c
         .post(

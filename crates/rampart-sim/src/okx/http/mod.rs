@@ -44,7 +44,10 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         )
         .route("/api/v5/trade/amend-order", post(trade::amend))
         .route("/api/v5/trade/orders-pending", get(trade::pending))
-        .route("/api/v5/trade/orders-algo-pending", get(trade::algo_pending))
+        .route(
+            "/api/v5/trade/orders-algo-pending",
+            get(trade::algo_pending),
+        )
         .route("/api/v5/trade/order-algo", post(trade::place_algo))
         .route("/api/v5/trade/orders-history", get(trade::history))
         .route(
