@@ -7,3 +7,4 @@ pub mod binance_usdm;
 pub mod bybit;
 pub mod core;
 pub mod okx;
+mod tls;

@@ -19,7 +19,6 @@ mod http;
 mod key_permissions;
 mod market;
 mod orders;
-mod tls;
 mod views;
 mod ws;
 
@@ -476,8 +475,8 @@ impl SimServer {
         let clock = tokio::spawn(run_clock(inner.clone()));
         let (tx, rx) = oneshot::channel();
         let (task, cert_pem) = if tls {
-            let identity = tls::self_signed()?;
-            let task = tls::serve(listener, app, &identity, rx)?;
+            let identity = crate::tls::self_signed()?;
+            let task = crate::tls::serve(listener, app, &identity, rx)?;
             (task, Some(identity.cert_pem))
         } else {
             let task = tokio::spawn(async move {

@@ -17,7 +17,6 @@ mod errors;
 mod instruments;
 mod limits;
 mod rest;
-mod tls;
 mod views;
 mod ws;
 
@@ -284,8 +283,8 @@ impl SimServer {
         let app = router(inner.clone());
         let (tx, rx) = oneshot::channel();
         let (task, cert_pem) = if tls {
-            let identity = tls::self_signed()?;
-            let task = tls::serve(listener, app, &identity, rx)?;
+            let identity = crate::tls::self_signed()?;
+            let task = crate::tls::serve(listener, app, &identity, rx)?;
             (task, Some(identity.cert_pem))
         } else {
             let task = tokio::spawn(async move {

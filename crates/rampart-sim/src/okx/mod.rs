@@ -12,7 +12,6 @@ mod auth;
 mod errors;
 mod http;
 mod instruments;
-mod tls;
 mod views;
 mod ws;
 
@@ -309,8 +308,8 @@ impl SimServer {
         let clock = inner.exchange.spawn_clock(step, offset);
         let (tx, rx) = oneshot::channel();
         let (task, cert_pem) = if tls {
-            let identity = tls::self_signed()?;
-            let task = tls::serve(listener, app, &identity, rx)?;
+            let identity = crate::tls::self_signed()?;
+            let task = crate::tls::serve(listener, app, &identity, rx)?;
             (task, Some(identity.cert_pem))
         } else {
             let task = tokio::spawn(async move {

@@ -14,7 +14,7 @@
 
 use std::fmt::Write as _;
 use std::sync::Mutex;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use rust_decimal::Decimal;
@@ -39,6 +39,8 @@ use super::models::{
 use super::order::OrderRequest;
 use super::signer::{Signer, encode_params, push_param};
 use crate::clock::{ClockOffset, Sample};
+pub(super) use crate::http::local_ms;
+use crate::http::{describe, lock};
 
 pub use super::error::{HoldReason, VenueError};
 use super::error::{INVALID_TIMESTAMP, NO_SUCH_ORDER};
@@ -171,39 +173,9 @@ struct ServerTime {
     server_time: i64,
 }
 
-/// A reqwest error as text: without the URL (it carries the signed query) but with its causes
-/// (the TLS or DNS reason a trader or support needs).
-fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
-
-/// This machine's clock (ms since the Unix epoch); venue time is this plus the measured offset.
-pub(super) fn local_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
 /// Accepts https anywhere and http only to loopback.
 fn check_base_url(base: &str) -> Result<String, VenueError> {
-    let url = reqwest::Url::parse(base).map_err(|_| VenueError::InsecureUrl(base.into()))?;
-    let loopback = crate::tls::is_loopback(&url);
-    match url.scheme() {
-        "https" => Ok(base.trim_end_matches('/').to_owned()),
-        "http" if loopback => Ok(base.trim_end_matches('/').to_owned()),
-        _ => Err(VenueError::InsecureUrl(base.into())),
-    }
+    crate::http::secure_base(base).ok_or_else(|| VenueError::InsecureUrl(base.into()))
 }
 
 /// Where a client of the futures REST base `base` (checked) reads the SPOT host's wallet
@@ -406,12 +378,6 @@ impl std::fmt::Debug for RestClient {
             .field("base", &self.base)
             .finish_non_exhaustive()
     }
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // A panic while holding one of these locks cannot leave the data half-updated in a way that
-    // matters (counters and samples); carry on with what is there.
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl RestClient {
@@ -1901,10 +1867,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn time_answer() -> scripted::Answer {
-        let now = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap()
-            .as_millis();
+        let now = local_ms();
         (200, vec![], format!("{{\"serverTime\": {now}}}"))
     }
 

@@ -6,7 +6,7 @@
 //! with `outcome_unknown`, for the caller to resolve by client order id.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -29,53 +29,20 @@ use super::signer::{HEADER_API_KEY, HEADER_RECV_WINDOW, HEADER_SIGN, HEADER_TIME
 use crate::binance_usdm::ClientOptions;
 use crate::binance_usdm::signer::push_param;
 use crate::clock::{ClockOffset, Sample};
+pub(crate) use crate::http::local_ms;
+use crate::http::{describe, lock};
 use crate::venue::{Error, ErrorKind, RefusalCause, Result};
-
-/// This machine's clock (ms since the Unix epoch).
-pub(crate) fn local_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Counters and samples only: a panic elsewhere cannot leave them half-updated in a way
-    // that matters.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A reqwest error as text, without the URL (it may carry a signed query).
-fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
 
 /// Accepts https anywhere and http only to loopback.
 fn check_base_url(base: &str) -> Result<String> {
-    let insecure = || {
+    crate::http::secure_base(base).ok_or_else(|| {
         local(
             ErrorKind::Config,
             format!(
                 "'{base}' is not an https address (plain http is allowed only on this machine)"
             ),
         )
-    };
-    let url = reqwest::Url::parse(base).map_err(|_| insecure())?;
-    match url.scheme() {
-        "https" => Ok(base.trim_end_matches('/').to_owned()),
-        "http" if crate::tls::is_loopback(&url) => Ok(base.trim_end_matches('/').to_owned()),
-        _ => Err(insecure()),
-    }
+    })
 }
 
 /// How a request is sent.

@@ -8,7 +8,7 @@
 //! never.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
@@ -26,37 +26,11 @@ use super::signer::{
 };
 use crate::binance_usdm::ClientOptions;
 use crate::clock::{ClockOffset, Sample};
+pub(crate) use crate::http::local_ms;
+use crate::http::{describe, lock};
 use crate::venue::{Error, ErrorKind};
 
 type Result<T> = std::result::Result<T, Error>;
-
-/// This machine's clock (ms since the Unix epoch).
-pub(crate) fn local_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    // Counters and samples only: carry on with what is there after a panic elsewhere.
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// A reqwest error as text, without the URL.
-fn describe(e: reqwest::Error) -> String {
-    let e = e.without_url();
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
-}
 
 /// The WebSocket addresses of a client.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,18 +126,12 @@ impl std::fmt::Debug for RestClient {
 
 /// Accepts https anywhere and http only to loopback.
 fn check_base_url(base: &str) -> Result<String> {
-    let insecure = || {
+    crate::http::secure_base(base).ok_or_else(|| {
         config(format!(
             "{base} is not a secure address: OKX is reached over https (plain http only to \
              this machine)"
         ))
-    };
-    let url = reqwest::Url::parse(base).map_err(|_| insecure())?;
-    match url.scheme() {
-        "https" => Ok(base.trim_end_matches('/').to_owned()),
-        "http" if crate::tls::is_loopback(&url) => Ok(base.trim_end_matches('/').to_owned()),
-        _ => Err(insecure()),
-    }
+    })
 }
 
 fn origin(base: &str) -> String {

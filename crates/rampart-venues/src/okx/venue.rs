@@ -33,9 +33,7 @@ pub const DMS_MAX: Duration = Duration::from_secs(120);
 /// OKX's request expiry: "the request will expire 30 seconds after the timestamp".
 pub const REQUEST_VALIDITY: Duration = Duration::from_secs(30);
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
-}
+use crate::http::lock;
 
 /// An OKX account.
 pub struct Okx {

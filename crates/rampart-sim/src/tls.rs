@@ -1,7 +1,8 @@
 //! The simulator's optional TLS listener: the same router (REST and WebSocket upgrades) served
 //! over rustls with TLS 1.3 only, behind a certificate generated at start for this machine's
-//! loopback names. Bybit serves `https://api.bybit.com` and `wss://stream.bybit.com`;
-//! here a client trusts [`TlsIdentity::cert_pem`] instead of a public CA.
+//! loopback names, for every venue's simulator. The venues serve their public hosts
+//! (`https://fapi.binance.com`, `https://api.bybit.com`, `https://www.okx.com`); here a client
+//! trusts [`TlsIdentity::cert_pem`] instead of a public CA.
 
 use std::io;
 use std::sync::Arc;
@@ -21,16 +22,16 @@ const NAMES: [&str; 3] = ["127.0.0.1", "::1", "localhost"];
 const GRACE: Duration = Duration::from_secs(2);
 
 /// A self-signed certificate and the server configuration that presents it.
-pub(super) struct TlsIdentity {
+pub(crate) struct TlsIdentity {
     /// The certificate (PEM), for clients to trust as their only root.
-    pub(super) cert_pem: String,
+    pub(crate) cert_pem: String,
     config: Arc<rustls::ServerConfig>,
 }
 
 /// Generates a fresh key pair and a self-signed certificate for [`NAMES`], and a TLS 1.3-only
 /// server configuration (aws-lc-rs) that offers HTTP/1.1 by ALPN (WebSocket upgrades are
 /// HTTP/1.1).
-pub(super) fn self_signed() -> io::Result<TlsIdentity> {
+pub(crate) fn self_signed() -> io::Result<TlsIdentity> {
     let names: Vec<String> = NAMES.iter().map(|n| (*n).to_owned()).collect();
     let certified = rcgen::generate_simple_self_signed(names).map_err(io::Error::other)?;
     let cert_pem = certified.cert.pem();
@@ -54,7 +55,7 @@ pub(super) fn self_signed() -> io::Result<TlsIdentity> {
 
 /// Serves `app` over TLS on `listener` until `shutdown` fires (or its sender is dropped), then
 /// lets open requests finish for a moment and ends.
-pub(super) fn serve(
+pub(crate) fn serve(
     listener: TcpListener,
     app: Router,
     identity: &TlsIdentity,
