@@ -48,7 +48,8 @@
 //!    orders leave the engine's in-memory book).
 //!
 //! `cargo bench -p rampart-tests --bench engine_order_path [-- --venue binance|bybit|okx]`
-//! (every venue when none is named; sections 2 and 3 run with Binance).
+//! (every venue when none is named; sections 2 and 3 run with Binance). `--paced` runs
+//! Binance's section 1 in OKX's bursts too, to compare the venues under the same pacing.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -596,6 +597,16 @@ async fn path_without_fsync(which: Which) {
     let dir = tmpfs_dir();
     let times = PrepareTimes::default();
     let (engine, pace, warm_up, samples) = match which {
+        // `--paced`: in OKX's bursts, to compare like with like.
+        Which::Binance if std::env::args().any(|a| a == "--paced") => (
+            binance_engine(dir.path(), times.clone()).await,
+            Some(Pace {
+                burst: 60,
+                pause: Duration::from_millis(2_050),
+            }),
+            PACED_WARM_UP,
+            PACED_SAMPLES,
+        ),
         Which::Binance => (
             binance_engine(dir.path(), times.clone()).await,
             None,
