@@ -1,6 +1,7 @@
-//! The real Binance connector with one step of the order path replaced, for the crash tests and
-//! the order-path benchmark: [`Intercepted`] is a [`DynVenue`] that hands `place_order` (and, if
+//! A real connector with one step of the order path replaced, for the crash tests and the
+//! order-path benchmark: [`Intercepted`] is a [`DynVenue`] that hands `place_order` (and, if
 //! asked, `mark_price`) to an [`Interception`] and every other method to the connector itself.
+//! The connector is Binance's unless named (`Intercepted<I, Bybit>`, `Intercepted<I, Okx>`).
 
 use std::time::Duration;
 
@@ -17,17 +18,17 @@ use rampart_venues::venue::{
 };
 
 /// What replaces the connector's own `place_order` (and optionally `mark_price`).
-pub trait Interception: Send + Sync {
+pub trait Interception<C: Venue = BinanceUsdm>: Send + Sync {
     fn place_order<'a>(
         &'a self,
-        connector: &'a BinanceUsdm,
+        connector: &'a C,
         order: &'a OrderRequest,
     ) -> BoxFuture<'a, Result<OrderAck>>;
 
     /// The connector's own mark price unless overridden.
     fn mark_price<'a>(
         &'a self,
-        connector: &'a BinanceUsdm,
+        connector: &'a C,
         symbol: &'a str,
     ) -> BoxFuture<'a, Result<MarkPrice>> {
         Box::pin(Venue::mark_price(connector, symbol))
@@ -35,12 +36,12 @@ pub trait Interception: Send + Sync {
 }
 
 /// A connector whose order placement goes through an [`Interception`].
-pub struct Intercepted<I> {
-    pub connector: BinanceUsdm,
+pub struct Intercepted<I, C = BinanceUsdm> {
+    pub connector: C,
     pub interception: I,
 }
 
-impl<I: Interception> DynVenue for Intercepted<I> {
+impl<C: Venue, I: Interception<C>> DynVenue for Intercepted<I, C> {
     fn venue(&self) -> VenueId {
         Venue::venue(&self.connector)
     }

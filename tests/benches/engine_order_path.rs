@@ -23,25 +23,44 @@
 //! reported on their own lines. The journal is on tmpfs (/dev/shm) here, so even the totals
 //! carry no disk latency; the real disk's write and fdatasync are measured in section 2.
 //!
+//! The same path is measured for Bybit v5 (`Bybit::prepare_order`: cached rules, checks, the
+//! JSON body, venue-time timestamp, the IP and `/v5/order/create` budgets, HMAC-SHA256 over
+//! timestamp + key + recv_window + body) and OKX v5 (`Okx::prepare_order`: client id, cached
+//! rules, checks, position mode, the JSON body, the order's rate windows, ISO timestamp,
+//! HMAC-SHA256 over timestamp + method + path + body, base64). Bybit's account is connected to
+//! `rampart_sim::bybit` and places one real order through its own `place_order` before the
+//! simulator stops (so its order budget is the simulator's published one). OKX's simulator is
+//! not in this workspace yet: its account is connected to a loopback responder in this file
+//! that answers only `/api/v5/public/time`, `/api/v5/public/instruments` and
+//! `/api/v5/account/config` with OKX's documented JSON. Both connectors keep their venues' own
+//! fixed request budgets (Bybit: 600 requests per 5 s per IP; OKX: 60 new orders per 2 s per
+//! instrument), which the product enforces before a request is signed: their orders are placed
+//! in bursts within those budgets, with a pause between bursts outside the timed calls.
+//!
 //! Sections:
-//! 1. per-order latency, journal on tmpfs: without the journal's write+fdatasync (the target's
-//!    figure); without its fdatasync only; in total; and the write and the fdatasync alone;
+//! 1. per venue, per-order latency, journal on tmpfs: without the journal's write+fdatasync
+//!    (the target's figure); without its fdatasync only; in total; and the write and the
+//!    fdatasync alone;
 //! 2. `OrderJournal::record_intent` alone on the real disk (the target directory) and on tmpfs:
 //!    the durable write the product pays per order, with its write(2) and fdatasync(2) apart;
-//! 3. cost as work grows: 100,000 orders through the same path, the first and the last 1,000
-//!    compared (the journal is append-only between compactions at open, and settled orders
-//!    leave the engine's in-memory book).
+//! 3. cost as work grows (Binance): 100,000 orders through the same path, the first and the
+//!    last 1,000 compared (the journal is append-only between compactions at open, and settled
+//!    orders leave the engine's in-memory book).
 //!
-//! `cargo bench -p rampart-tests --bench engine_order_path`
+//! `cargo bench -p rampart-tests --bench engine_order_path [-- --venue binance|bybit|okx]`
+//! (every venue when none is named; sections 2 and 3 run with Binance). `--paced` runs
+//! Binance's section 1 in OKX's bursts too, to compare the venues under the same pacing.
 
 use std::hint::black_box;
 use std::path::Path;
 use std::str::FromStr;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use rampart_core::trading::{MarkPrice, OrderAck, OrderRequest, OrderStatus, PositionSide};
+use rampart_core::trading::{
+    MarginMode, MarkPrice, OrderAck, OrderRequest, OrderStatus, PositionSide,
+};
 use rampart_core::{OrderType, Price, Qty, Side, Venue as VenueId};
 use rampart_engine::orders::{
     ConnectionState, DiskTime, Intent, OrderEngine, OrderJournal, OrderTicket, ResolvePolicy,
@@ -49,52 +68,103 @@ use rampart_engine::orders::{
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
 use rampart_tests::intercept::{Intercepted, Interception};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
-use rampart_venues::venue::{BoxFuture, Result};
+use rampart_venues::bybit::Bybit;
+use rampart_venues::okx::Okx;
+use rampart_venues::venue::{BoxFuture, DynVenue, Result, Venue};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KEY: &str = "bench-key-0000000000000000000000000000000000000000000000000000000000";
 const SECRET: &str = "bench-secret-000000000000000000000000000000000000000000000000000000";
+const PASSPHRASE: &str = "bench-passphrase";
 const ACCOUNT: &str = "bench";
 const WARM_UP: usize = 2_000;
 const SAMPLES: usize = 20_000;
+/// Bybit and OKX: fewer orders, as their budgets pace them (see [`Pace`]).
+const PACED_WARM_UP: usize = 200;
+const PACED_SAMPLES: usize = 2_000;
 const GROWTH_ORDERS: usize = 100_000;
 const GROWTH_WINDOW: usize = 1_000;
 const FSYNC_SAMPLES: usize = 300;
+/// The mark the Bybit simulator is set to, and the OKX stand-in's reference.
+const BENCH_MARK: i64 = 60_000;
 
-/// The socket write replaced: `place_order` prepares the request through
-/// `BinanceUsdm::prepare_order` (what `BinanceUsdm::place_order` sends) and answers with an
-/// acknowledgement without sending it. Its mark price is the simulator's mark read at set-up (the
-/// engine reads the mark at most every 2 s as the orders' reference).
+/// The venues measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Which {
+    Binance,
+    Bybit,
+    Okx,
+}
+
+impl Which {
+    fn name(self) -> &'static str {
+        match self {
+            Which::Binance => "Binance USDⓈ-M",
+            Which::Bybit => "Bybit v5",
+            Which::Okx => "OKX v5",
+        }
+    }
+}
+
+/// Orders in a burst, and the pause after it (outside the timed calls), to stay within a
+/// venue's fixed budget as the connector enforces it.
+#[derive(Debug, Clone, Copy)]
+struct Pace {
+    burst: usize,
+    pause: Duration,
+}
+
+/// Each `prepare_order`'s duration, in order.
+type PrepareTimes = Arc<Mutex<Vec<Duration>>>;
+
+/// The last `n` of `times`.
+fn last_prepare_times(times: &PrepareTimes, n: usize) -> Vec<Duration> {
+    let all = times.lock().unwrap_or_else(|p| p.into_inner());
+    all[all.len().saturating_sub(n)..].to_vec()
+}
+
+/// The socket write replaced: `place_order` prepares the request through the connector's
+/// `prepare_order` (what its own `place_order` sends) and answers with an acknowledgement
+/// without sending it. Its mark price is the venue's mark read at set-up (the engine reads the
+/// mark at most every 2 s as the orders' reference). With `send` set, the connector's own
+/// `place_order` runs instead (set-up only).
 struct NoSocket {
     reference_price: Price,
     next_id: AtomicU64,
+    send: AtomicBool,
+    /// How long each `prepare_order` took (the connector's share of the place call).
+    prepare: PrepareTimes,
 }
 
-impl Interception for NoSocket {
-    fn place_order<'a>(
-        &'a self,
-        connector: &'a BinanceUsdm,
-        order: &'a OrderRequest,
-    ) -> BoxFuture<'a, Result<OrderAck>> {
-        Box::pin(async move {
-            let prepared = connector.prepare_order(order).await?;
-            // The bytes that would be written to the socket.
-            black_box(prepared.body());
-            Ok(OrderAck {
-                venue_order_id: self.next_id.fetch_add(1, Ordering::Relaxed).to_string(),
-                client_order_id: order.client_order_id.clone(),
-                status: OrderStatus::Filled,
-                filled_qty: order.qty.get(),
-                avg_fill_price: Some(self.reference_price.get()),
-            })
-        })
+impl NoSocket {
+    fn new(reference_price: Price, prepare: PrepareTimes) -> Self {
+        NoSocket {
+            reference_price,
+            next_id: AtomicU64::new(1),
+            send: AtomicBool::new(false),
+            prepare,
+        }
     }
 
-    /// The simulator's mark at set-up, as the venue's answer (no network in the timed loop).
-    fn mark_price<'a>(
-        &'a self,
-        _: &'a BinanceUsdm,
-        symbol: &'a str,
-    ) -> BoxFuture<'a, Result<MarkPrice>> {
+    fn record_prepare(&self, took: Duration) {
+        self.prepare
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(took);
+    }
+
+    fn ack(&self, order: &OrderRequest) -> OrderAck {
+        OrderAck {
+            venue_order_id: self.next_id.fetch_add(1, Ordering::Relaxed).to_string(),
+            client_order_id: order.client_order_id.clone(),
+            status: OrderStatus::Filled,
+            filled_qty: order.qty.get(),
+            avg_fill_price: Some(self.reference_price.get()),
+        }
+    }
+
+    /// The mark at set-up, as the venue's answer (no network in the timed loop).
+    fn mark<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>> {
         Box::pin(async move {
             Ok(MarkPrice {
                 symbol: symbol.to_owned(),
@@ -106,6 +176,77 @@ impl Interception for NoSocket {
                 time_ms: 0,
             })
         })
+    }
+}
+
+impl Interception for NoSocket {
+    fn place_order<'a>(
+        &'a self,
+        connector: &'a BinanceUsdm,
+        order: &'a OrderRequest,
+    ) -> BoxFuture<'a, Result<OrderAck>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let prepared = connector.prepare_order(order).await?;
+            self.record_prepare(started.elapsed());
+            // The bytes that would be written to the socket.
+            black_box(prepared.body());
+            black_box(prepared.api_key_header());
+            Ok(self.ack(order))
+        })
+    }
+
+    fn mark_price<'a>(
+        &'a self,
+        _: &'a BinanceUsdm,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, Result<MarkPrice>> {
+        self.mark(symbol)
+    }
+}
+
+impl Interception<Bybit> for NoSocket {
+    fn place_order<'a>(
+        &'a self,
+        connector: &'a Bybit,
+        order: &'a OrderRequest,
+    ) -> BoxFuture<'a, Result<OrderAck>> {
+        Box::pin(async move {
+            if self.send.load(Ordering::Relaxed) {
+                return Venue::place_order(connector, order).await;
+            }
+            let started = Instant::now();
+            let prepared = connector.prepare_order(order).await?;
+            self.record_prepare(started.elapsed());
+            black_box(prepared.body());
+            black_box(prepared.headers());
+            Ok(self.ack(order))
+        })
+    }
+
+    fn mark_price<'a>(&'a self, _: &'a Bybit, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>> {
+        self.mark(symbol)
+    }
+}
+
+impl Interception<Okx> for NoSocket {
+    fn place_order<'a>(
+        &'a self,
+        connector: &'a Okx,
+        order: &'a OrderRequest,
+    ) -> BoxFuture<'a, Result<OrderAck>> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let prepared = connector.prepare_order(order).await?;
+            self.record_prepare(started.elapsed());
+            black_box(prepared.body());
+            black_box(prepared.headers());
+            Ok(self.ack(order))
+        })
+    }
+
+    fn mark_price<'a>(&'a self, _: &'a Okx, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>> {
+        self.mark(symbol)
     }
 }
 
@@ -126,9 +267,30 @@ fn summary(mut samples: Vec<Duration>) -> String {
     )
 }
 
-fn ticket(i: usize) -> OrderTicket {
+/// What is ordered on a venue: MARKET, 0.002 BTC (OKX counts BTC-USDT-SWAP in contracts of
+/// 0.01 BTC: 0.2 of them), sides alternating.
+struct Instrument {
+    symbol: &'static str,
+    qty: &'static str,
+}
+
+fn instrument(which: Which) -> Instrument {
+    match which {
+        Which::Binance | Which::Bybit => Instrument {
+            symbol: "BTCUSDT",
+            qty: "0.002",
+        },
+        Which::Okx => Instrument {
+            symbol: "BTC-USDT-SWAP",
+            qty: "0.2",
+        },
+    }
+}
+
+fn ticket(which: Which, i: usize) -> OrderTicket {
+    let instrument = instrument(which);
     OrderTicket {
-        symbol: "BTCUSDT".into(),
+        symbol: instrument.symbol.into(),
         // Alternating sides, as a trader flattening would.
         side: if i.is_multiple_of(2) {
             Side::Buy
@@ -136,20 +298,55 @@ fn ticket(i: usize) -> OrderTicket {
             Side::Sell
         },
         order_type: OrderType::Market,
-        qty: Qty::from_str("0.002").expect("a quantity"),
+        qty: Qty::from_str(instrument.qty).expect("a quantity"),
         price: None,
         trigger_price: None,
         time_in_force: None,
         reduce_only: false,
         trigger_by: None,
-        margin_mode: None,
+        // OKX takes the margin mode (`tdMode`) on every order.
+        margin_mode: (which == Which::Okx).then_some(MarginMode::Cross),
         position_side: PositionSide::Net,
     }
 }
 
-/// An engine over a fresh journal in `dir`, with one Binance account whose clock and
-/// instruments were measured against a loopback simulator (stopped before this returns).
-async fn engine_in(dir: &Path) -> Arc<OrderEngine> {
+/// An engine over a fresh journal in `dir` with `venue` attached as the one account, once it is
+/// connected (clock measured, instruments read, key audited).
+async fn engine_with(dir: &Path, venue_id: VenueId, venue: Arc<dyn DynVenue>) -> Arc<OrderEngine> {
+    let (journal, unresolved) =
+        OrderJournal::open(&dir.join("orders.journal"), &rampart_tests::journal_key())
+            .expect("the order journal");
+    let engine = OrderEngine::new(
+        journal,
+        unresolved,
+        rampart_tests::new_guard(),
+        std::sync::Arc::new(rampart_engine::orders::NoAccountFacts),
+        ResolvePolicy::default(),
+    );
+    engine.attach(ACCOUNT, venue_id, venue);
+    // Bounded wait for the account to connect (clock measured, instruments read).
+    for _ in 0..500 {
+        let connection = engine.status().first().map(|s| s.connection.clone());
+        match connection {
+            Some(ConnectionState::Ready) => break,
+            Some(ConnectionState::Failed(why)) => panic!("the account did not connect: {why}"),
+            _ => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    }
+    engine
+}
+
+fn client_options() -> ClientOptions {
+    // The whole of each budget: the bench paces itself to it.
+    ClientOptions {
+        margin_percent: 0,
+        ..ClientOptions::default()
+    }
+}
+
+/// An engine with one Binance account whose clock and instruments were measured against a
+/// loopback simulator (stopped before this returns).
+async fn binance_engine(dir: &Path, prepare: PrepareTimes) -> Arc<OrderEngine> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("a loopback port");
@@ -173,33 +370,176 @@ async fn engine_in(dir: &Path) -> Arc<OrderEngine> {
         .expect("a client for the simulator");
     let venue = Arc::new(Intercepted {
         connector: BinanceUsdm::new(client),
-        interception: NoSocket {
-            reference_price: Price::try_from(mark).expect("a positive mark"),
-            next_id: AtomicU64::new(1),
-        },
+        interception: NoSocket::new(Price::try_from(mark).expect("a positive mark"), prepare),
     });
-    let (journal, unresolved) =
-        OrderJournal::open(&dir.join("orders.journal"), &rampart_tests::journal_key())
-            .expect("the order journal");
-    let engine = OrderEngine::new(
-        journal,
-        unresolved,
-        rampart_tests::new_guard(),
-        std::sync::Arc::new(rampart_engine::orders::NoAccountFacts),
-        ResolvePolicy::default(),
-    );
-    engine.attach(ACCOUNT, VenueId::BinanceUsdm, venue);
-    // Bounded wait for the account to connect (clock measured, instruments read).
-    for _ in 0..500 {
-        let connection = engine.status().first().map(|s| s.connection.clone());
-        match connection {
-            Some(ConnectionState::Ready) => break,
-            Some(ConnectionState::Failed(why)) => panic!("the account did not connect: {why}"),
-            _ => tokio::time::sleep(Duration::from_millis(10)).await,
-        }
-    }
+    let engine = engine_with(dir, VenueId::BinanceUsdm, venue).await;
     sim.stop().await;
     engine
+}
+
+/// An engine with one Bybit account connected to `rampart_sim::bybit` on loopback, which has
+/// taken one real order from the connector's own `place_order` (its answer carries the
+/// simulator's `/v5/order/create` limit, which the connector adopts); the simulator is stopped
+/// before this returns.
+async fn bybit_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>, Pace) {
+    use rampart_sim::bybit;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let config = bybit::SimConfig {
+        accounts: vec![bybit::SimAccount {
+            api_key: KEY.into(),
+            api_secret: SECRET.into(),
+            ..bybit::SimAccount::default()
+        }],
+        tick_interval_ms: 0,
+        order_create_per_second: 10_000_000,
+        ip_requests_per_5s: 10_000_000,
+        ..Default::default()
+    };
+    let sim = bybit::SimServer::start(listener, config).expect("the Bybit simulator");
+    let mark = rust_decimal::Decimal::from(BENCH_MARK);
+    assert!(sim.set_mark_price("BTCUSDT", mark), "BTCUSDT is listed");
+    let client = rampart_venues::bybit::RestClient::with_options(
+        &sim.base_url(),
+        KEY,
+        SECRET,
+        &client_options(),
+    )
+    .expect("a client for the Bybit simulator");
+    let venue = Arc::new(Intercepted {
+        connector: Bybit::new(client),
+        interception: NoSocket::new(Price::try_from(mark).expect("a positive mark"), prepare),
+    });
+    let engine = engine_with(dir, VenueId::Bybit, venue.clone()).await;
+    venue.interception.send.store(true, Ordering::Relaxed);
+    let sent = rampart_tests::placed(
+        engine
+            .place(ACCOUNT, &ticket(Which::Bybit, 0), rampart_tests::CONSENTED)
+            .await,
+    )
+    .expect("one order placed on the Bybit simulator");
+    black_box(sent);
+    venue.interception.send.store(false, Ordering::Relaxed);
+    sim.stop().await;
+    // Bybit's IP budget (600 requests per 5 s, fixed) is the tighter one: 550 orders a burst
+    // leaves room for the set-up's requests still in the window.
+    let pace = Pace {
+        burst: 550,
+        pause: Duration::from_millis(5_100),
+    };
+    (engine, pace)
+}
+
+/// A loopback stand-in for OKX's REST API, answering only what connecting an account reads:
+/// `GET /api/v5/public/time`, `GET /api/v5/public/instruments` (BTC-USDT-SWAP for SWAP, none
+/// for FUTURES) and `GET /api/v5/account/config` (net mode; read and trade; no IP binding), in
+/// the shapes of OKX's v5 documentation. HTTP/1.1 with keep-alive, GET only.
+struct OkxStandIn {
+    base_url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl OkxStandIn {
+    async fn start() -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a loopback port");
+        let base_url = format!("http://{}", listener.local_addr().expect("its address"));
+        let task = tokio::spawn(async move {
+            // Dropped with this task: every connection ends when the stand-in stops.
+            let mut connections = tokio::task::JoinSet::new();
+            while let Ok((stream, _)) = listener.accept().await {
+                connections.spawn(okx_connection(stream));
+            }
+        });
+        OkxStandIn { base_url, task }
+    }
+
+    async fn stop(self) {
+        self.task.abort();
+        let _ = self.task.await;
+    }
+}
+
+async fn okx_connection(mut stream: tokio::net::TcpStream) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let end = loop {
+            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                break at + 4;
+            }
+            match tokio::time::timeout(Duration::from_secs(30), stream.read(&mut chunk)).await {
+                Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+                _ => return,
+            }
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+        buf.drain(..end);
+        let target = head.split_whitespace().nth(1).unwrap_or("");
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        let (status, body) = okx_answer(path, query);
+        let answer = format!(
+            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(answer.as_bytes()).await.is_err() {
+            return;
+        }
+    }
+}
+
+fn okx_answer(path: &str, query: &str) -> (&'static str, String) {
+    let data = match path {
+        "/api/v5/public/time" => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
+            format!(r#"[{{"ts":"{now}"}}]"#)
+        }
+        "/api/v5/public/instruments" if query.contains("instType=SWAP") => r#"[{"alias":"","baseCcy":"","category":"1","ctMult":"1","ctType":"linear","ctVal":"0.01","ctValCcy":"BTC","expTime":"","instFamily":"BTC-USDT","instId":"BTC-USDT-SWAP","instType":"SWAP","lever":"100","listTime":"1573557408000","lotSz":"0.01","maxIcebergSz":"100000000.0000000000000000","maxLmtAmt":"20000000","maxLmtSz":"100000000","maxMktAmt":"","maxMktSz":"12000","maxStopSz":"12000","maxTriggerSz":"100000000.0000000000000000","maxTwapSz":"100000000.0000000000000000","minSz":"0.01","optType":"","quoteCcy":"","settleCcy":"USDT","state":"live","stk":"","tickSz":"0.1","uly":"BTC-USDT"}]"#.to_owned(),
+        "/api/v5/public/instruments" => "[]".to_owned(),
+        "/api/v5/account/config" => r#"[{"acctLv":"2","autoLoan":false,"ctIsoMode":"automatic","greeksType":"PA","ip":"","kycLv":"2","label":"bench","level":"Lv1","levelTmp":"","mainUid":"44705892343619584","mgnIsoMode":"automatic","opAuth":"0","perm":"read_only,trade","posMode":"net_mode","roleType":"0","spotRoleType":"0","spotTraderInsts":[],"traderInsts":[],"uid":"44705892343619584"}]"#.to_owned(),
+        _ => {
+            eprintln!("the OKX stand-in was asked for {path}, which it does not answer");
+            return (
+                "404 Not Found",
+                r#"{"code":"50001","msg":"Not answered here","data":[]}"#.to_owned(),
+            );
+        }
+    };
+    (
+        "200 OK",
+        format!(r#"{{"code":"0","msg":"","data":{data}}}"#),
+    )
+}
+
+/// An engine with one OKX account connected to the loopback stand-in (stopped before this
+/// returns).
+async fn okx_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>, Pace) {
+    let stand_in = OkxStandIn::start().await;
+    let client = rampart_venues::okx::RestClient::with_options(
+        &stand_in.base_url,
+        KEY,
+        SECRET,
+        PASSPHRASE,
+        &client_options(),
+    )
+    .expect("a client for the OKX stand-in");
+    let mark = rust_decimal::Decimal::from(BENCH_MARK);
+    let venue = Arc::new(Intercepted {
+        connector: Okx::new(client),
+        interception: NoSocket::new(Price::try_from(mark).expect("a positive mark"), prepare),
+    });
+    let engine = engine_with(dir, VenueId::Okx, venue).await;
+    stand_in.stop().await;
+    // OKX: 60 new orders per 2 s per instrument (fixed).
+    let pace = Pace {
+        burst: 60,
+        pause: Duration::from_millis(2_050),
+    };
+    (engine, pace)
 }
 
 /// One order: the whole place call, and the part of it the journal spent in write(2) and
@@ -216,8 +556,8 @@ impl Timed {
     }
 }
 
-async fn place(engine: &Arc<OrderEngine>, i: usize) -> Timed {
-    let ticket = ticket(i);
+async fn place(engine: &Arc<OrderEngine>, which: Which, i: usize) -> Timed {
+    let ticket = ticket(which, i);
     let disk_before = engine.journal().disk_time();
     let started = Instant::now();
     let placed = rampart_tests::placed(
@@ -231,7 +571,7 @@ async fn place(engine: &Arc<OrderEngine>, i: usize) -> Timed {
         Ok(p) => {
             black_box(p);
         }
-        Err(e) => panic!("order {i} was not placed: {e}"),
+        Err(e) => panic!("{} order {i} was not placed: {e}", which.name()),
     }
     Timed {
         total,
@@ -253,18 +593,63 @@ fn tmpfs_dir() -> tempfile::TempDir {
     }
 }
 
-async fn path_without_fsync() {
+async fn path_without_fsync(which: Which) {
     let dir = tmpfs_dir();
-    let engine = engine_in(dir.path()).await;
-    for i in 0..WARM_UP {
-        place(&engine, i).await;
+    let times = PrepareTimes::default();
+    let (engine, pace, warm_up, samples) = match which {
+        // `--paced`: in OKX's bursts, to compare like with like.
+        Which::Binance if std::env::args().any(|a| a == "--paced") => (
+            binance_engine(dir.path(), times.clone()).await,
+            Some(Pace {
+                burst: 60,
+                pause: Duration::from_millis(2_050),
+            }),
+            PACED_WARM_UP,
+            PACED_SAMPLES,
+        ),
+        Which::Binance => (
+            binance_engine(dir.path(), times.clone()).await,
+            None,
+            WARM_UP,
+            SAMPLES,
+        ),
+        Which::Bybit => {
+            let (engine, pace) = bybit_engine(dir.path(), times.clone()).await;
+            (engine, Some(pace), PACED_WARM_UP, PACED_SAMPLES)
+        }
+        Which::Okx => {
+            let (engine, pace) = okx_engine(dir.path(), times.clone()).await;
+            (engine, Some(pace), PACED_WARM_UP, PACED_SAMPLES)
+        }
+    };
+    let pending_before = engine.pending_count();
+    let mut orders = Vec::with_capacity(samples);
+    let started = Instant::now();
+    for i in 0..warm_up + samples {
+        if let Some(pace) = pace
+            && i > 0
+            && i.is_multiple_of(pace.burst)
+        {
+            tokio::time::sleep(pace.pause).await;
+        }
+        let timed = place(&engine, which, i + 1).await;
+        if i >= warm_up {
+            orders.push(timed);
+        }
     }
-    let mut orders = Vec::with_capacity(SAMPLES);
-    for i in 0..SAMPLES {
-        orders.push(place(&engine, WARM_UP + i).await);
+    let wall = started.elapsed();
+    println!("{}:", which.name());
+    if let Some(pace) = pace {
+        println!(
+            "  ({} orders in bursts of {} with {} ms between them, within the venue's budget; {:.1} s)",
+            warm_up + samples,
+            pace.burst,
+            pace.pause.as_millis(),
+            wall.as_secs_f64()
+        );
     }
     println!(
-        "engine place → request bytes without the journal's write+fdatasync, {SAMPLES} MARKET orders: {}",
+        "  engine place → request bytes without the journal's write+fdatasync, {samples} MARKET orders: {}",
         summary(orders.iter().map(Timed::without_disk).collect())
     );
     println!(
@@ -288,7 +673,15 @@ async fn path_without_fsync() {
         "  of which the journal's fdatasync(2) on tmpfs: {}",
         summary(orders.iter().map(|o| o.disk.sync).collect())
     );
-    assert_eq!(engine.pending_count(), 0, "every order settled");
+    println!(
+        "  of which the connector's prepare_order (validation, body, timestamp, budget, signature): {}",
+        summary(last_prepare_times(&times, samples))
+    );
+    assert_eq!(
+        engine.pending_count(),
+        pending_before,
+        "every order settled"
+    );
 }
 
 fn intent(i: usize) -> Intent {
@@ -346,12 +739,12 @@ fn record_intent_on(dir: &Path, label: &str) {
 
 async fn cost_as_work_grows() {
     let dir = tmpfs_dir();
-    let engine = engine_in(dir.path()).await;
+    let engine = binance_engine(dir.path(), PrepareTimes::default()).await;
     let mut first = Vec::with_capacity(GROWTH_WINDOW);
     let mut last = Vec::with_capacity(GROWTH_WINDOW);
     let started = Instant::now();
     for i in 0..GROWTH_ORDERS {
-        let took = place(&engine, i).await.without_disk();
+        let took = place(&engine, Which::Binance, i).await.without_disk();
         if i < GROWTH_WINDOW {
             first.push(took);
         } else if i >= GROWTH_ORDERS - GROWTH_WINDOW {
@@ -389,18 +782,48 @@ async fn cost_as_work_grows() {
     );
 }
 
+/// The venues named on the command line (`--venue NAME`, repeatable), or all three.
+fn venues() -> Vec<Which> {
+    let mut named = Vec::new();
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let value = match arg.strip_prefix("--venue=") {
+            Some(v) => v.to_owned(),
+            None if arg == "--venue" => args.next().unwrap_or_default(),
+            // `cargo bench` adds `--bench`; anything else is not this bench's.
+            None => continue,
+        };
+        named.push(match value.to_ascii_lowercase().as_str() {
+            "binance" | "binance_usdm" => Which::Binance,
+            "bybit" => Which::Bybit,
+            "okx" => Which::Okx,
+            other => panic!("--venue takes binance, bybit or okx, not {other:?}"),
+        });
+    }
+    if named.is_empty() {
+        vec![Which::Binance, Which::Bybit, Which::Okx]
+    } else {
+        named
+    }
+}
+
 fn main() {
     println!(
         "(cargo bench -p rampart-tests --bench engine_order_path; release profile, one thread)"
     );
+    let venues = venues();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
-    runtime.block_on(path_without_fsync());
-    let disk = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a directory on disk");
-    record_intent_on(disk.path(), "on the real disk (the target directory)");
-    let shm = tmpfs_dir();
-    record_intent_on(shm.path(), "on tmpfs");
-    runtime.block_on(cost_as_work_grows());
+    for which in &venues {
+        runtime.block_on(path_without_fsync(*which));
+    }
+    if venues.contains(&Which::Binance) {
+        let disk = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).expect("a directory on disk");
+        record_intent_on(disk.path(), "on the real disk (the target directory)");
+        let shm = tmpfs_dir();
+        record_intent_on(shm.path(), "on tmpfs");
+        runtime.block_on(cost_as_work_grows());
+    }
 }

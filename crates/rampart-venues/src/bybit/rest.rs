@@ -399,7 +399,6 @@ impl RestClient {
         access: Access,
         now: i64,
     ) -> Result<T> {
-        let order = access == Access::SignedOrder;
         self.hold(path, now)?;
         let url = if query.is_empty() {
             format!("{}{path}", self.base)
@@ -423,6 +422,19 @@ impl RestClient {
         if let Some(body) = body {
             req = req.header("Content-Type", "application/json").body(body);
         }
+        self.exchange(req, &method, path, access).await
+    }
+
+    /// Sends a built request once and reads Bybit's envelope, its rate-limit headers and its
+    /// status (everything after the request's bytes are ready).
+    async fn exchange<T: DeserializeOwned>(
+        &self,
+        req: reqwest::RequestBuilder,
+        method: &Method,
+        path: &str,
+        access: Access,
+    ) -> Result<T> {
+        let order = access == Access::SignedOrder;
         let answer = req.send().await;
         let response = match answer {
             Ok(r) => r,
@@ -605,6 +617,55 @@ impl RestClient {
     }
 }
 
+/// The path of "Trade → Place Order".
+pub const ORDER_PATH: &str = "/v5/order/create";
+
+/// A new order encoded, signed with venue time and counted on the rate budgets: the request
+/// [`RestClient::send_order`] writes (`POST` [`ORDER_PATH`], the JSON [`Self::body`], the
+/// [`Self::headers`]). Its signature is valid for recv_window, so `Debug` shows neither the
+/// body nor the headers.
+pub struct PreparedOrder<'a> {
+    body: String,
+    timestamp: String,
+    signature: String,
+    api_key: &'a str,
+    recv_window: &'a str,
+}
+
+impl PreparedOrder<'_> {
+    pub fn method(&self) -> Method {
+        Method::POST
+    }
+
+    pub fn path(&self) -> &'static str {
+        ORDER_PATH
+    }
+
+    /// The JSON body, as signed.
+    pub fn body(&self) -> &str {
+        &self.body
+    }
+
+    /// The four signing headers as sent: API key, timestamp, signature, recv_window.
+    pub fn headers(&self) -> [(&'static str, &str); 4] {
+        [
+            (HEADER_API_KEY, self.api_key),
+            (HEADER_TIMESTAMP, &self.timestamp),
+            (HEADER_SIGN, &self.signature),
+            (HEADER_RECV_WINDOW, self.recv_window),
+        ]
+    }
+}
+
+impl std::fmt::Debug for PreparedOrder<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedOrder")
+            .field("path", &ORDER_PATH)
+            .field("body_len", &self.body.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The path of Bybit's disconnect cancel-all (DCP).
 pub const DCP_PATH: &str = "/v5/order/disconnected-cancel-all";
 
@@ -668,20 +729,62 @@ impl RestClient {
         Ok(out)
     }
 
-    /// "Trade → Place Order". The order's identity is its `orderLinkId`; on any doubt the error
-    /// says `outcome_unknown`.
+    /// "Trade → Place Order": [`RestClient::prepare_order`], then [`RestClient::send_order`].
+    /// The order's identity is its `orderLinkId`; on any doubt the error says
+    /// `outcome_unknown`.
     pub async fn place_order(&self, order: &CreateOrder) -> Result<OrderIds> {
+        let prepared = self.prepare_order(order).await?;
+        self.send_order(prepared).await
+    }
+
+    /// Everything [`RestClient::place_order`] does before the first byte is written: the JSON
+    /// body, the venue-time timestamp (the clock measured again first when its offset has aged
+    /// or been invalidated), one place on the IP budget and on `/v5/order/create`'s own, and
+    /// the signature over timestamp + key + recv_window + body. Nothing goes on the wire
+    /// unless the clock had to be measured again.
+    pub async fn prepare_order(&self, order: &CreateOrder) -> Result<PreparedOrder<'_>> {
         let body = serde_json::to_string(order).map_err(|e| {
             super::error::validation(format!("the order could not be encoded: {e}"))
         })?;
-        self.request(
-            Method::POST,
-            "/v5/order/create",
-            "",
-            Some(body),
-            Access::SignedOrder,
-        )
-        .await
+        let now = self.signing_time().await.map_err(|e| Error {
+            not_sent: true,
+            ..e
+        })?;
+        self.hold(ORDER_PATH, now)?;
+        let timestamp = now.to_string();
+        let signature = self
+            .signer
+            .sign(&timestamp, &self.api_key, &self.recv_window, &body);
+        Ok(PreparedOrder {
+            body,
+            timestamp,
+            signature,
+            api_key: &self.api_key,
+            recv_window: &self.recv_window,
+        })
+    }
+
+    /// Sends an order [`RestClient::prepare_order`] prepared, once, and reads the ids Bybit
+    /// gave it.
+    pub async fn send_order(&self, prepared: PreparedOrder<'_>) -> Result<OrderIds> {
+        self.log_sent(
+            "POST",
+            ORDER_PATH,
+            &prepared.body,
+            Some(&prepared.signature),
+        );
+        let url = format!("{}{ORDER_PATH}", self.base);
+        let req = self
+            .http
+            .request(Method::POST, &url)
+            .header(HEADER_API_KEY, prepared.api_key)
+            .header(HEADER_TIMESTAMP, prepared.timestamp)
+            .header(HEADER_SIGN, prepared.signature)
+            .header(HEADER_RECV_WINDOW, prepared.recv_window)
+            .header("Content-Type", "application/json")
+            .body(prepared.body);
+        self.exchange(req, &Method::POST, ORDER_PATH, Access::SignedOrder)
+            .await
     }
 
     /// "Trade → Get Open & Closed Orders" by `orderLinkId` (`openOnly` is ignored then, so

@@ -25,7 +25,7 @@ use super::error::{
     DCP_INSTITUTIONAL_ONLY, LEVERAGE_NOT_MODIFIED, MARGIN_MODE_NOT_MODIFIED, ORDER_CANCELLED,
     ORDER_FINISHED, ORDER_NOT_FOUND, local, malformed, validation,
 };
-use super::rest::{RestClient, Scope};
+use super::rest::{PreparedOrder, RestClient, Scope};
 use super::rules::{category_wire, check_order, create_order};
 use super::ws;
 use crate::venue::{
@@ -81,6 +81,38 @@ impl Bybit {
             .unwrap_or_else(|p| p.into_inner())
             .get(symbol)
             .cloned()
+    }
+
+    /// Everything `place_order` does before the first byte is written: the instrument's
+    /// cached rules (fetched when the symbol is not cached), the mark price when a linear
+    /// market order's minimum notional needs one (the order's `reference_price`, else the
+    /// ticker), the checks, the order as Bybit's JSON body, then
+    /// [`RestClient::prepare_order`]: venue-time timestamp, rate budgets, signature.
+    pub async fn prepare_order(&self, order: &OrderRequest) -> Result<PreparedOrder<'_>> {
+        let rules = self
+            .rules_for(&order.symbol)
+            .await
+            .map_err(before_sending)?;
+        let needs_mark = rules.category == ProductCategory::Linear
+            && !order.order_type.has_limit_price()
+            && !order.order_type.has_trigger_price()
+            && !rules.min_notional.is_zero();
+        let mark = match (order.reference_price, needs_mark) {
+            (Some(p), _) => Some(p.get()),
+            (None, true) => {
+                let (t, now) = self
+                    .client
+                    .ticker(category_wire(rules.category), &order.symbol)
+                    .await
+                    .map_err(before_sending)?;
+                Some(convert::mark_price(&t, now).map_err(before_sending)?.mark)
+            }
+            (None, false) => None,
+        };
+        check_order(order, &rules, mark)?;
+        self.client
+            .prepare_order(&create_order(order, &rules))
+            .await
     }
 
     async fn refresh_instruments(&self) -> Result<Vec<InstrumentRules>> {
@@ -183,30 +215,11 @@ impl Venue for Bybit {
         self.refresh_instruments().await
     }
 
+    /// [`Bybit::prepare_order`], then the prepared request sent once
+    /// ([`RestClient::send_order`]).
     async fn place_order(&self, order: &OrderRequest) -> Result<OrderAck> {
-        let rules = self
-            .rules_for(&order.symbol)
-            .await
-            .map_err(before_sending)?;
-        let needs_mark = rules.category == ProductCategory::Linear
-            && !order.order_type.has_limit_price()
-            && !order.order_type.has_trigger_price()
-            && !rules.min_notional.is_zero();
-        let mark = match (order.reference_price, needs_mark) {
-            (Some(p), _) => Some(p.get()),
-            (None, true) => {
-                let (t, now) = self
-                    .client
-                    .ticker(category_wire(rules.category), &order.symbol)
-                    .await
-                    .map_err(before_sending)?;
-                Some(convert::mark_price(&t, now).map_err(before_sending)?.mark)
-            }
-            (None, false) => None,
-        };
-        check_order(order, &rules, mark)?;
-        let body = create_order(order, &rules);
-        let ids = self.client.place_order(&body).await?;
+        let prepared = self.prepare_order(order).await?;
+        let ids = self.client.send_order(prepared).await?;
         if !ids.order_link_id.is_empty() && ids.order_link_id != order.client_order_id {
             return Err(crate::venue::Error {
                 outcome_unknown: true,

@@ -16,7 +16,7 @@ use super::convert::{self, margin_mode_text, position_side_text, side_text};
 use super::error::{self, malformed, validation};
 use super::limits;
 use super::models;
-use super::rest::{Call, RestClient};
+use super::rest::{Call, PreparedOrder, RestClient};
 use super::rules::{check_client_id, check_order, rules};
 use crate::venue::{
     AccountUpdate, Balance, Candle, CandleInterval, ClientIdLookup, DeadMansScope,
@@ -212,6 +212,26 @@ impl Okx {
         }
     }
 
+    /// Everything `place_order` does before the first byte is written: the client id's
+    /// form, the instrument's cached rules (fetched when the symbol is not cached), the
+    /// checks, the account's position mode (read once), the order as OKX's JSON body (regular
+    /// or algo), then [`RestClient::prepare_order`]: rate windows, venue-time timestamp,
+    /// signature.
+    pub async fn prepare_order<'a>(&'a self, order: &'a OrderRequest) -> Result<PreparedOrder<'a>> {
+        check_client_id(&order.client_order_id)?;
+        let rules = self.rules_of(&order.symbol).await?;
+        check_order(order, &rules)?;
+        self.check_position_mode(order).await?;
+        let (path, body) = order_body(order, self.margin_mode_of(order));
+        let mut call = if path == "/api/v5/trade/order" {
+            Call::private(&Method::POST, path, &limits::PLACE_ORDER).on(&order.symbol)
+        } else {
+            Call::private(&Method::POST, path, &limits::PLACE_ALGO)
+        };
+        call.order = true;
+        self.client.prepare_order(call, &body).await
+    }
+
     pub fn client(&self) -> &RestClient {
         &self.client
     }
@@ -379,20 +399,13 @@ impl Venue for Okx {
         self.fetch_instruments().await
     }
 
+    /// [`Okx::prepare_order`], then the prepared request sent once
+    /// ([`RestClient::send_order`]).
     async fn place_order(&self, order: &OrderRequest) -> Result<OrderAck> {
-        check_client_id(&order.client_order_id)?;
-        let rules = self.rules_of(&order.symbol).await?;
-        check_order(order, &rules)?;
-        self.check_position_mode(order).await?;
-        let (path, body) = order_body(order, self.margin_mode_of(order));
-        let regular = path == "/api/v5/trade/order";
-        let mut call = if regular {
-            Call::private(&Method::POST, path, &limits::PLACE_ORDER).on(&order.symbol)
-        } else {
-            Call::private(&Method::POST, path, &limits::PLACE_ALGO)
-        };
-        call.order = true;
-        let rows: Vec<models::OrderResult> = self.client.data(call, &[], Some(&body)).await?;
+        let prepared = self.prepare_order(order).await?;
+        let regular = prepared.path() == "/api/v5/trade/order";
+        let answer = self.client.send_order(prepared).await?;
+        let rows: Vec<models::OrderResult> = convert::envelope(&answer)?.data;
         let row = rows
             .first()
             .ok_or_else(|| malformed("an order answer without data"))?;
