@@ -71,7 +71,6 @@ use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
 use rampart_venues::bybit::Bybit;
 use rampart_venues::okx::Okx;
 use rampart_venues::venue::{BoxFuture, DynVenue, Result, Venue};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const KEY: &str = "bench-key-0000000000000000000000000000000000000000000000000000000000";
 const SECRET: &str = "bench-secret-000000000000000000000000000000000000000000000000000000";
@@ -85,7 +84,7 @@ const PACED_SAMPLES: usize = 2_000;
 const GROWTH_ORDERS: usize = 100_000;
 const GROWTH_WINDOW: usize = 1_000;
 const FSYNC_SAMPLES: usize = 300;
-/// The mark the Bybit simulator is set to, and the OKX stand-in's reference.
+/// The mark the Bybit and OKX simulators are set to.
 const BENCH_MARK: i64 = 60_000;
 
 /// The venues measured.
@@ -431,112 +430,56 @@ async fn bybit_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>, P
     (engine, pace)
 }
 
-/// A loopback stand-in for OKX's REST API, answering only what connecting an account reads:
-/// `GET /api/v5/public/time`, `GET /api/v5/public/instruments` (BTC-USDT-SWAP for SWAP, none
-/// for FUTURES) and `GET /api/v5/account/config` (net mode; read and trade; no IP binding), in
-/// the shapes of OKX's v5 documentation. HTTP/1.1 with keep-alive, GET only.
-struct OkxStandIn {
-    base_url: String,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl OkxStandIn {
-    async fn start() -> Self {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("a loopback port");
-        let base_url = format!("http://{}", listener.local_addr().expect("its address"));
-        let task = tokio::spawn(async move {
-            // Dropped with this task: every connection ends when the stand-in stops.
-            let mut connections = tokio::task::JoinSet::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                connections.spawn(okx_connection(stream));
-            }
-        });
-        OkxStandIn { base_url, task }
-    }
-
-    async fn stop(self) {
-        self.task.abort();
-        let _ = self.task.await;
-    }
-}
-
-async fn okx_connection(mut stream: tokio::net::TcpStream) {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        let end = loop {
-            if let Some(at) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-                break at + 4;
-            }
-            match tokio::time::timeout(Duration::from_secs(30), stream.read(&mut chunk)).await {
-                Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-                _ => return,
-            }
-        };
-        let head = String::from_utf8_lossy(&buf[..end]).into_owned();
-        buf.drain(..end);
-        let target = head.split_whitespace().nth(1).unwrap_or("");
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let (status, body) = okx_answer(path, query);
-        let answer = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if stream.write_all(answer.as_bytes()).await.is_err() {
-            return;
-        }
-    }
-}
-
-fn okx_answer(path: &str, query: &str) -> (&'static str, String) {
-    let data = match path {
-        "/api/v5/public/time" => {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis());
-            format!(r#"[{{"ts":"{now}"}}]"#)
-        }
-        "/api/v5/public/instruments" if query.contains("instType=SWAP") => r#"[{"alias":"","baseCcy":"","category":"1","ctMult":"1","ctType":"linear","ctVal":"0.01","ctValCcy":"BTC","expTime":"","instFamily":"BTC-USDT","instId":"BTC-USDT-SWAP","instType":"SWAP","lever":"100","listTime":"1573557408000","lotSz":"0.01","maxIcebergSz":"100000000.0000000000000000","maxLmtAmt":"20000000","maxLmtSz":"100000000","maxMktAmt":"","maxMktSz":"12000","maxStopSz":"12000","maxTriggerSz":"100000000.0000000000000000","maxTwapSz":"100000000.0000000000000000","minSz":"0.01","optType":"","quoteCcy":"","settleCcy":"USDT","state":"live","stk":"","tickSz":"0.1","uly":"BTC-USDT"}]"#.to_owned(),
-        "/api/v5/public/instruments" => "[]".to_owned(),
-        "/api/v5/account/config" => r#"[{"acctLv":"2","autoLoan":false,"ctIsoMode":"automatic","greeksType":"PA","ip":"","kycLv":"2","label":"bench","level":"Lv1","levelTmp":"","mainUid":"44705892343619584","mgnIsoMode":"automatic","opAuth":"0","perm":"read_only,trade","posMode":"net_mode","roleType":"0","spotRoleType":"0","spotTraderInsts":[],"traderInsts":[],"uid":"44705892343619584"}]"#.to_owned(),
-        _ => {
-            eprintln!("the OKX stand-in was asked for {path}, which it does not answer");
-            return (
-                "404 Not Found",
-                r#"{"code":"50001","msg":"Not answered here","data":[]}"#.to_owned(),
-            );
-        }
-    };
-    (
-        "200 OK",
-        format!(r#"{{"code":"0","msg":"","data":{data}}}"#),
-    )
-}
-
-/// An engine with one OKX account connected to the loopback stand-in (stopped before this
-/// returns).
+/// An engine with one OKX account connected to `rampart_sim::okx` on loopback, which has taken
+/// one real order from the connector's own `place_order`; the simulator is stopped before this
+/// returns.
 async fn okx_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>, Pace) {
-    let stand_in = OkxStandIn::start().await;
+    use rampart_sim::okx;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let config = okx::SimConfig {
+        accounts: vec![okx::SimAccount {
+            api_key: KEY.into(),
+            api_secret: SECRET.into(),
+            passphrase: PASSPHRASE.into(),
+            ..okx::SimAccount::default()
+        }],
+        tick_interval_ms: 0,
+        ..Default::default()
+    };
+    let sim = okx::SimServer::start(listener, config).expect("the OKX simulator");
+    let mark = rust_decimal::Decimal::from(BENCH_MARK);
+    assert!(
+        sim.set_mark_price("BTC-USDT-SWAP", mark),
+        "BTC-USDT-SWAP is listed"
+    );
     let client = rampart_venues::okx::RestClient::with_options(
-        &stand_in.base_url,
+        &sim.base_url(),
         KEY,
         SECRET,
         PASSPHRASE,
         &client_options(),
     )
-    .expect("a client for the OKX stand-in");
-    let mark = rust_decimal::Decimal::from(BENCH_MARK);
+    .expect("a client for the OKX simulator");
     let venue = Arc::new(Intercepted {
         connector: Okx::new(client),
         interception: NoSocket::new(Price::try_from(mark).expect("a positive mark"), prepare),
     });
-    let engine = engine_with(dir, VenueId::Okx, venue).await;
-    stand_in.stop().await;
-    // OKX: 60 new orders per 2 s per instrument (fixed).
+    let engine = engine_with(dir, VenueId::Okx, venue.clone()).await;
+    venue.interception.send.store(true, Ordering::Relaxed);
+    let sent = rampart_tests::placed(
+        engine
+            .place(ACCOUNT, &ticket(Which::Okx, 0), rampart_tests::CONSENTED)
+            .await,
+    )
+    .expect("one order placed on the OKX simulator");
+    black_box(sent);
+    venue.interception.send.store(false, Ordering::Relaxed);
+    sim.stop().await;
+    // OKX: 60 new orders per 2 s per instrument (fixed); the set-up's order is in the window.
     let pace = Pace {
-        burst: 60,
+        burst: 59,
         pause: Duration::from_millis(2_050),
     };
     (engine, pace)

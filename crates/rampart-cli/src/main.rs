@@ -342,8 +342,9 @@ struct Preview {
     /// A request parameter `key=value`; repeat for more. Signed in the order given.
     #[arg(long = "param", value_parser = parse_param)]
     params: Vec<(String, String)>,
-    /// The timestamp to sign (ms since the epoch); default: this machine's clock.
-    #[arg(long)]
+    /// The timestamp to sign: ms since the epoch, or an ISO-8601 UTC time as OKX writes it
+    /// (`2020-12-08T09:08:57.715Z`); default: this machine's clock.
+    #[arg(long, value_parser = parse_timestamp)]
     timestamp: Option<u64>,
     /// recvWindow in ms; omitted when not given.
     #[arg(long)]
@@ -357,6 +358,20 @@ struct Preview {
     /// OKX: demo trading (adds `x-simulated-trading: 1`).
     #[arg(long)]
     demo: bool,
+}
+
+/// `--timestamp`: whole milliseconds since the epoch, or an RFC 3339 time (OKX's
+/// `OK-ACCESS-TIMESTAMP` form), read as the millisecond it names.
+fn parse_timestamp(text: &str) -> Result<u64, String> {
+    if let Ok(ms) = text.parse::<u64>() {
+        return Ok(ms);
+    }
+    let at: jiff::Timestamp = text.parse().map_err(|_| {
+        format!(
+            "'{text}' is neither milliseconds since 1970 nor a time like 2020-12-08T09:08:57.715Z"
+        )
+    })?;
+    u64::try_from(at.as_millisecond()).map_err(|_| format!("'{text}' is before 1970"))
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {

@@ -67,6 +67,26 @@ fn the_documented_get_example_is_signed_as_documented() {
     );
     assert_eq!(out["headers"]["OK-ACCESS-PASSPHRASE"], "<redacted>");
     assert_eq!(out["body"], "");
+
+    // The same time as OKX writes it signs the same.
+    let (code, iso, err) = run(
+        &[
+            "preview",
+            "--venue",
+            "okx",
+            "--method",
+            "GET",
+            "--path",
+            "/api/v5/account/balance",
+            "--param",
+            "ccy=BTC",
+            "--timestamp",
+            "2020-12-08T09:08:57.715Z",
+        ],
+        CREDS,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(iso["headers"], out["headers"]);
 }
 
 #[test]
