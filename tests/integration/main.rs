@@ -11,6 +11,7 @@ mod first_screen;
 mod guard;
 mod guard_safety;
 mod guard_workspace;
+mod okx_connector;
 mod order_engine;
 mod recovery_flow;
 mod rotation_crash;
