@@ -46,6 +46,11 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
         .route("/api/v5/trade/orders-pending", get(trade::pending))
         .route("/api/v5/trade/orders-history", get(trade::history))
         .route(
+            "/api/v5/trade/orders-algo-pending",
+            get(trade::algo_pending),
+        )
+        .route("/api/v5/trade/order-algo", get(trade::algo_query))
+        .route(
             "/api/v5/trade/cancel-all-after",
             post(trade::cancel_all_after),
         )
@@ -83,6 +88,8 @@ fn endpoint_limit(path: &str) -> Option<(&'static str, u32, bool)> {
         "/api/v5/asset/currencies" => ("currencies", 6, false),
         "/api/v5/trade/orders-pending" => ("orders-pending", 60, false),
         "/api/v5/trade/orders-history" => ("orders-history", 40, false),
+        "/api/v5/trade/orders-algo-pending" => ("orders-algo-pending", 20, false),
+        "/api/v5/trade/order-algo" => ("order-algo", 20, false),
         _ => return None,
     })
 }

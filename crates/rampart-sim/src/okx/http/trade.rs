@@ -581,6 +581,43 @@ pub(super) async fn pending(
     respond(result)
 }
 
+/// Get algo order list (pending): `ordType` is required. The simulator takes no algo orders
+/// (it serves no `POST /api/v5/trade/order-algo`), so the list is always empty; clients that
+/// read regular and algo orders together get OKX's answer shape for both.
+pub(super) async fn algo_pending(
+    State(inner): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = verify(&inner, &method, &uri, &headers, "").and_then(|_| {
+        let q = query_params(&uri);
+        required_q(&q, "ordType")?;
+        limit(&q)?;
+        Ok(Value::Array(Vec::new()))
+    });
+    respond(result)
+}
+
+/// Get algo order details by `algoId` or `algoClOrdId`: with no algo orders taken, every
+/// lookup is OKX's "Order does not exist" (51603).
+pub(super) async fn algo_query(
+    State(inner): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = verify(&inner, &method, &uri, &headers, "").and_then(|_| {
+        let q = query_params(&uri);
+        let named = |k: &str| q.get(k).is_some_and(|v| !v.is_empty());
+        if !named("algoId") && !named("algoClOrdId") {
+            return Err(OkxError::Param("algoId".into()));
+        }
+        Err(OkxError::OrderNotFound)
+    });
+    respond(result)
+}
+
 /// Get order history (last 7 days): finished orders of `instType` (required), newest first.
 pub(super) async fn history(
     State(inner): State<Shared>,
