@@ -243,3 +243,26 @@ async fn candles_are_on_the_business_endpoint_only() {
     let candle = next_on(&mut business, "candle1m", |_| true).await;
     assert_eq!(candle["data"][0].as_array().unwrap().len(), 9);
 }
+
+/// `orders-algo` is on the business endpoint after login (clients subscribe it beside
+/// `orders`); on the private endpoint it is an unknown channel.
+#[tokio::test]
+async fn orders_algo_subscribes_on_the_business_endpoint_after_login() {
+    let server = start(config()).await;
+    let arg = json!({"channel": "orders-algo", "instType": "ANY"});
+    let mut business = connect(&server.base_url(), "/ws/v5/business").await;
+    send(&mut business, json!({"op": "subscribe", "args": [arg]})).await;
+    assert_eq!(next_json(&mut business).await["code"], "60011");
+    send(&mut business, login_frame(SECRET, PASS)).await;
+    assert_eq!(next_json(&mut business).await["code"], "0");
+    send(&mut business, json!({"op": "subscribe", "args": [arg]})).await;
+    let v = next_json(&mut business).await;
+    assert_eq!(v["event"], "subscribe", "{v}");
+    assert_eq!(v["arg"]["channel"], "orders-algo");
+
+    let mut private = connect(&server.base_url(), "/ws/v5/private").await;
+    send(&mut private, login_frame(SECRET, PASS)).await;
+    assert_eq!(next_json(&mut private).await["code"], "0");
+    send(&mut private, json!({"op": "subscribe", "args": [arg]})).await;
+    assert_eq!(next_json(&mut private).await["code"], "60018");
+}

@@ -184,14 +184,18 @@ impl Conn {
         let candle = channel
             .strip_prefix("candle")
             .is_some_and(|bar| views::bar_minutes(bar).is_some());
-        let private = matches!(
-            channel.as_str(),
-            "orders" | "positions" | "account" | "balance_and_position"
-        );
+        // Algo orders (`orders-algo`, on the business endpoint, after login): the simulator
+        // takes none, so the channel is subscribed and stays quiet.
+        let algo = channel == "orders-algo";
+        let private = algo
+            || matches!(
+                channel.as_str(),
+                "orders" | "positions" | "account" | "balance_and_position"
+            );
         let right_endpoint = match self.endpoint {
             Endpoint::Public => market,
-            Endpoint::Business => candle,
-            Endpoint::Private => private,
+            Endpoint::Business => candle || algo,
+            Endpoint::Private => private && !algo,
         };
         if !right_endpoint {
             return vec![self.unknown_channel(&channel, &shown_id)];
@@ -206,7 +210,7 @@ impl Conn {
             if self.account.is_none() {
                 return vec![error("60011", "Please log in".into(), &self.conn_id)];
             }
-            if matches!(channel.as_str(), "orders" | "positions")
+            if matches!(channel.as_str(), "orders" | "positions" | "orders-algo")
                 && !inst_type
                     .as_deref()
                     .is_some_and(|t| matches!(t, "ANY" | "SWAP" | "FUTURES"))
