@@ -18,8 +18,8 @@ use rampart_sim::okx::{Faults, SimAccount, SimConfig, SimPermissions, SimServer}
 use rampart_venues::binance_usdm::ClientOptions;
 use rampart_venues::okx::{Okx, RestClient};
 use rampart_venues::venue::{
-    AccountUpdate, ClientIdLookup, DeadMansScope, ErrorKind, FeedEvent, FeedStatus,
-    MarginMode, MarketSubscription, MarketUpdate, OrderRequest, OrderStatus, PositionSide, Venue,
+    AccountUpdate, ClientIdLookup, DeadMansScope, ErrorKind, FeedEvent, FeedStatus, MarginMode,
+    MarketSubscription, MarketUpdate, OrderRequest, OrderStatus, PositionSide, Venue,
 };
 use rust_decimal::Decimal;
 
@@ -188,7 +188,10 @@ async fn until_event<T: std::fmt::Debug, R>(
 async fn until_subscriptions(sim: &SimServer, n: u64) {
     let until = Instant::now() + Duration::from_secs(5);
     while sim.stream_subscriptions() < n {
-        assert!(Instant::now() < until, "{n} stream subscriptions not within 5 s");
+        assert!(
+            Instant::now() < until,
+            "{n} stream subscriptions not within 5 s"
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
@@ -209,7 +212,7 @@ async fn okx_market_buy_over_tls_fills_and_shows_its_position_and_fee() {
         .await
         .unwrap();
     assert_eq!(ack.client_order_id, "mkt1");
-    assert_eq!(ack.status, OrderStatus::Filled, "{ack:?}");
+    // OKX's place answer says the order was taken, not how it filled: that is read back.
     let found = match okx.order_by_client_id(SWAP, "mkt1").await.unwrap() {
         ClientIdLookup::Found(o) => o,
         other => panic!("{other:?}"),
@@ -328,7 +331,11 @@ async fn okx_bad_orders_are_refused_locally_and_a_margin_refusal_says_why() {
         assert!(e.not_sent, "{e:?}");
         assert!(!e.message.is_empty());
     }
-    assert_eq!(sim.rest_requests(), requests, "nothing reached the simulator");
+    assert_eq!(
+        sim.rest_requests(),
+        requests,
+        "nothing reached the simulator"
+    );
     assert_eq!(sim.exchange().lock().order_count(), orders);
 
     // 90000 contracts × 0.01 BTC × 59000 USDT is far beyond 100000 USDT of margin.
@@ -389,6 +396,8 @@ async fn okx_account_feed_reports_orders_fills_positions_and_reconnects_after_a_
                     position_seen = true;
                 }
             }
+            // Each of the feed's connections (orders and algo orders) reports itself.
+            FeedEvent::Status(FeedStatus::Connected) => {}
             FeedEvent::Status(s) => panic!("unexpected status {s:?}"),
             _ => {}
         }
@@ -477,7 +486,10 @@ async fn okx_market_feed_delivers_mark_book_and_trades() {
         _ => None,
     })
     .await;
-    println!("mark {} book {:?}/{:?} trade {trade:?}", mark.mark, book.bids[0], book.asks[0]);
+    println!(
+        "mark {} book {:?}/{:?} trade {trade:?}",
+        mark.mark, book.bids[0], book.asks[0]
+    );
     drop(feed);
     sim.stop().await;
 }
@@ -493,7 +505,13 @@ async fn okx_an_order_burst_beyond_the_limit_is_held_locally_never_drawing_50011
     let mut held = 0;
     for i in 0..90 {
         match okx
-            .place_order(&limit(SWAP, &format!("burst{i}"), Side::Buy, "0.01", "59000"))
+            .place_order(&limit(
+                SWAP,
+                &format!("burst{i}"),
+                Side::Buy,
+                "0.01",
+                "59000",
+            ))
             .await
         {
             Ok(_) => placed += 1,
@@ -630,7 +648,11 @@ async fn okx_engine_resolves_lost_answers_by_client_id_and_sends_none_twice() {
     let taken = taken_by_venue(&sim);
     assert!(taken.values().all(|&n| n == 1), "a client id taken twice");
     for id in &accepted {
-        assert_eq!(taken.get(id), Some(&1), "{id} accepted but not on the venue");
+        assert_eq!(
+            taken.get(id),
+            Some(&1),
+            "{id} accepted but not on the venue"
+        );
     }
     let on_venue = checking.iter().filter(|id| taken.contains_key(*id)).count();
     let failed_before_accepting = (1..=faults).filter(|k| k % 3 == 0).count();
@@ -678,7 +700,10 @@ async fn okx_key_permissions_read_only_keys_and_a_wrong_passphrase() {
     let sim = start(config()).await;
     let okx = connect(&sim).await;
     let perms = okx.key_permissions().await.unwrap().unwrap();
-    assert!(perms.can_read && perms.can_trade && !perms.can_withdraw, "{perms:?}");
+    assert!(
+        perms.can_read && perms.can_trade && !perms.can_withdraw,
+        "{perms:?}"
+    );
 
     let reader = connect_as(&sim, READ_KEY, READ_SECRET, PASSPHRASE).await;
     let perms = reader.key_permissions().await.unwrap().unwrap();
@@ -697,7 +722,10 @@ async fn okx_key_permissions_read_only_keys_and_a_wrong_passphrase() {
     println!("wrong passphrase: {} ({:?})", e.message, e.venue_code);
     assert_eq!(e.venue_code.as_deref(), Some("50105"), "{e:?}");
     assert!(e.message.contains("passphrase"), "{}", e.message);
-    assert!(!e.message.contains("not-the-passphrase"), "the secret leaked");
+    assert!(
+        !e.message.contains("not-the-passphrase"),
+        "the secret leaked"
+    );
     sim.stop().await;
 }
 
@@ -735,7 +763,11 @@ async fn okx_cancel_all_after_cancels_every_pending_order_when_not_renewed() {
         .unwrap();
     let renewed = Instant::now();
     tokio::time::sleep(Duration::from_secs(11).saturating_sub(armed.elapsed())).await;
-    assert_eq!(okx.open_orders(None).await.unwrap().len(), 2, "renewed: kept");
+    assert_eq!(
+        okx.open_orders(None).await.unwrap().len(),
+        2,
+        "renewed: kept"
+    );
     // Not renewed: gone within a few seconds after 10 s.
     let until = renewed + Duration::from_secs(15);
     loop {
@@ -744,9 +776,13 @@ async fn okx_cancel_all_after_cancels_every_pending_order_when_not_renewed() {
             break;
         }
         assert!(Instant::now() < until, "not cancelled: {open:?}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        // Within the connector's own budget for the pending-order lists.
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    assert!(renewed.elapsed() >= Duration::from_secs(10), "not before the countdown");
+    assert!(
+        renewed.elapsed() >= Duration::from_secs(10),
+        "not before the countdown"
+    );
     for id in ["dms1", "dms2"] {
         let symbol = if id == "dms1" { SWAP } else { "ETH-USDT-SWAP" };
         match okx.order_by_client_id(symbol, id).await.unwrap() {
@@ -778,11 +814,17 @@ async fn okx_inverse_swap_dated_future_and_isolated_margin() {
         .place_order(&market(INVERSE, "inv1", Side::Sell, "2"))
         .await
         .unwrap();
-    assert_eq!(ack.status, OrderStatus::Filled, "{ack:?}");
+    let avg = match okx.order_by_client_id(INVERSE, "inv1").await.unwrap() {
+        ClientIdLookup::Found(o) => {
+            assert_eq!(o.status, OrderStatus::Filled, "{o:?}");
+            assert_eq!(o.venue_order_id, ack.venue_order_id);
+            o.avg_fill_price.unwrap()
+        }
+        other => panic!("{other:?}"),
+    };
     let p = okx.positions(Some(INVERSE)).await.unwrap();
     assert_eq!(p.len(), 1, "{p:?}");
     assert_eq!(p[0].qty, d("-2"), "short two contracts: {p:?}");
-    let avg = ack.avg_fill_price.unwrap();
     let fee = (d("200") / avg * d("0.0005")).round_dp(8);
     let btc_after = wallet(&okx, "BTC").await;
     println!("inverse: BTC {btc_before} -> {btc_after} (fee ~{fee})");
