@@ -112,10 +112,7 @@ mod tests {
     fn every_environment_is_https_and_wss_on_binance_hosts() {
         for env in [Environment::Live, Environment::Testnet, Environment::Demo] {
             let rest = env.rest_base().unwrap_or_default();
-            assert!(
-                rest.starts_with("https://") && !rest.ends_with('/'),
-                "{env:?}"
-            );
+            assert!(rest.starts_with("https://") && !rest.ends_with('/'), "{env:?}");
             for ws in [
                 env.ws_public_base(),
                 env.ws_market_base(),
@@ -128,10 +125,7 @@ mod tests {
                 );
             }
         }
-        assert_eq!(
-            Environment::Live.rest_base(),
-            Some("https://fapi.binance.com")
-        );
+        assert_eq!(Environment::Live.rest_base(), Some("https://fapi.binance.com"));
         assert_eq!(
             Environment::Live.spot_rest_base(),
             Some("https://api.binance.com")

@@ -94,10 +94,7 @@ mod tests {
             rest_base(Environment::Testnet),
             Some("https://api-testnet.bybit.com")
         );
-        assert_eq!(
-            rest_base(Environment::Demo),
-            Some("https://api-demo.bybit.com")
-        );
+        assert_eq!(rest_base(Environment::Demo), Some("https://api-demo.bybit.com"));
         let demo = StreamBases::for_rest_base(DEMO_REST).unwrap();
         assert_eq!(demo.private, "wss://stream-demo.bybit.com");
         assert_eq!(
