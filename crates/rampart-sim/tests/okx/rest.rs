@@ -64,9 +64,7 @@ async fn public_data_lists_okx_contracts_with_their_rules() {
         .await;
     assert_eq!(mark["data"][0]["markPx"], "3000");
     // The index of a family, by its own name (no basis in the simulator).
-    let index = c
-        .public("/api/v5/market/index-tickers?instId=ETH-USDT")
-        .await;
+    let index = c.public("/api/v5/market/index-tickers?instId=ETH-USDT").await;
     assert_eq!(index["data"][0]["instId"], "ETH-USDT", "{index}");
     assert_eq!(index["data"][0]["idxPx"], "3000");
     let usdt = c.public("/api/v5/market/index-tickers?quoteCcy=USDT").await;
