@@ -379,11 +379,11 @@ async fn okx_account_feed_reports_orders_fills_positions_and_reconnects_after_a_
             "order {order_seen} fill {fill_seen} position {position_seen}"
         );
         match next(&mut feed, "account updates").await {
-            FeedEvent::Update(AccountUpdate::Order(o)) if o.client_order_id == "feed1" => {
-                if o.status == OrderStatus::Filled {
-                    assert_eq!(o.filled_qty, d("3"));
-                    order_seen = true;
-                }
+            FeedEvent::Update(AccountUpdate::Order(o))
+                if o.client_order_id == "feed1" && o.status == OrderStatus::Filled =>
+            {
+                assert_eq!(o.filled_qty, d("3"));
+                order_seen = true;
             }
             FeedEvent::Update(AccountUpdate::Fill(f)) if f.client_order_id == "feed1" => {
                 assert_eq!(f.symbol, SWAP);
@@ -391,10 +391,10 @@ async fn okx_account_feed_reports_orders_fills_positions_and_reconnects_after_a_
                 assert!(f.qty > Decimal::ZERO && f.qty <= d("3"));
                 fill_seen = true;
             }
-            FeedEvent::Update(AccountUpdate::Positions(ps)) => {
-                if ps.iter().any(|p| p.symbol == SWAP && p.qty == d("3")) {
-                    position_seen = true;
-                }
+            FeedEvent::Update(AccountUpdate::Positions(ps))
+                if ps.iter().any(|p| p.symbol == SWAP && p.qty == d("3")) =>
+            {
+                position_seen = true;
             }
             // Each of the feed's connections (orders and algo orders) reports itself.
             FeedEvent::Status(FeedStatus::Connected) => {}
@@ -482,7 +482,7 @@ async fn okx_market_feed_delivers_mark_book_and_trades() {
         .await
         .unwrap();
     let trade = until_event(&mut feed, "a trade", |e| match e {
-        FeedEvent::Update(MarketUpdate::Trade(t)) => Some(t.clone()),
+        FeedEvent::Update(MarketUpdate::Trade(t)) => Some(*t),
         _ => None,
     })
     .await;
@@ -527,7 +527,7 @@ async fn okx_an_order_burst_beyond_the_limit_is_held_locally_never_drawing_50011
     }
     println!("burst of 90: {placed} placed, {held} held locally");
     assert!(held > 0, "the burst was held");
-    assert!(placed <= 60 && placed >= 30, "{placed}");
+    assert!((30..=60).contains(&placed), "{placed}");
     assert_eq!(sim_open(&sim), placed, "every placed order rests, no other");
     sim.stop().await;
 }
@@ -862,5 +862,52 @@ async fn okx_inverse_swap_dated_future_and_isolated_margin() {
         .unwrap();
     let p = okx.positions(Some(SWAP)).await.unwrap();
     assert_eq!(p[0].margin_mode, Some(MarginMode::Cross), "{p:?}");
+    sim.stop().await;
+}
+
+/// When OKX answers 503 without acting: a read is a venue failure, an order's outcome is
+/// unknown (never "rejected"), and once the venue answers again the lookup by client id shows
+/// it was not placed; with latency on every answer, orders still go through.
+#[tokio::test]
+async fn okx_5xx_makes_an_order_unknown_and_the_client_id_lookup_settles_it() {
+    let sim = start(config()).await;
+    let okx = connect(&sim).await;
+    // Instruments and the position mode are cached by a first order.
+    okx.place_order(&limit(SWAP, "warm5", Side::Buy, "1", "59000"))
+        .await
+        .unwrap();
+    sim.set_faults(Faults {
+        fail_5xx_every: 1,
+        ..Faults::default()
+    });
+    let orders = sim.exchange().lock().order_count();
+    let e = okx
+        .place_order(&limit(SWAP, "fivexx1", Side::Buy, "1", "59000"))
+        .await
+        .unwrap_err();
+    println!(
+        "503 on an order: {} (unknown: {})",
+        e.message, e.outcome_unknown
+    );
+    assert!(e.outcome_unknown, "{e:?}");
+    assert_ne!(e.kind, ErrorKind::Rejected, "{e:?}");
+    let e = okx.balances().await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::VenueFailure, "{e:?}");
+
+    sim.set_faults(Faults {
+        latency_ms: 150,
+        ..Faults::default()
+    });
+    assert_eq!(
+        okx.order_by_client_id(SWAP, "fivexx1").await.unwrap(),
+        ClientIdLookup::NotFound
+    );
+    assert_eq!(sim.exchange().lock().order_count(), orders, "not taken");
+    let started = Instant::now();
+    okx.place_order(&limit(SWAP, "slow1", Side::Buy, "1", "59000"))
+        .await
+        .unwrap();
+    assert!(started.elapsed() >= Duration::from_millis(150));
+    assert_eq!(okx.open_orders(Some(SWAP)).await.unwrap().len(), 2);
     sim.stop().await;
 }
