@@ -13,6 +13,7 @@ mod guard;
 mod guard_safety;
 mod guard_workspace;
 mod multi_venue;
+mod okx_connector;
 mod order_engine;
 mod recovery_flow;
 mod rotation_crash;

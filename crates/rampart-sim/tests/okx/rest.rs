@@ -601,3 +601,31 @@ async fn account_config_allows_5_requests_per_2_seconds() {
     // Another endpoint has its own count.
     assert_eq!(c.get("/api/v5/account/balance").await.1["code"], "0");
 }
+
+/// Clients read regular and algo orders together: the algo list and lookup answer in OKX's
+/// shape (empty, "Order does not exist") beside a resting regular order, never a 404.
+#[tokio::test]
+async fn algo_order_reads_answer_in_okx_shape() {
+    let server = start(config()).await;
+    let c = Client::new(&server);
+    let (_, placed) = c
+        .post(
+            "/api/v5/trade/order",
+            json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "limit", "px": "50000", "sz": "1", "clOrdId": "algo1"}),
+        )
+        .await;
+    assert_eq!(placed["code"], "0", "{placed}");
+    let (status, algos) = c
+        .get("/api/v5/trade/orders-algo-pending?ordType=conditional&instId=BTC-USDT-SWAP")
+        .await;
+    assert_eq!(status, 200, "{algos}");
+    assert_eq!(algos["code"], "0", "{algos}");
+    assert_eq!(algos["data"], json!([]));
+    let (_, missing) = c
+        .get("/api/v5/trade/orders-algo-pending?instType=SWAP")
+        .await;
+    assert_eq!(missing["code"], "50014", "ordType is required: {missing}");
+    let (_, lookup) = c.get("/api/v5/trade/order-algo?algoClOrdId=algo1").await;
+    assert_eq!(lookup["code"], "51603", "{lookup}");
+    assert_eq!(lookup["msg"], "Order does not exist");
+}

@@ -43,6 +43,8 @@ pub const INVALID_SIGN: i64 = 50113;
 pub const INVALID_AUTHORIZATION: i64 = 50114;
 pub const KEY_DOES_NOT_EXIST: i64 = 50119;
 pub const NO_PERMISSION: i64 = 50120;
+/// "No permission to use this API": e.g. a read-only key placing an order.
+pub const NO_API_PERMISSION: i64 = 50030;
 pub const PARAM_ERROR: i64 = 51000;
 pub const INSTRUMENT_UNKNOWN: i64 = 51001;
 pub const PRICE_OUT_OF_LIMIT: i64 = 51006;
@@ -147,7 +149,7 @@ pub fn trader_message(code: i64, msg: &str) -> String {
              key's allow list. Add it on OKX's API page."
         }
         API_FROZEN => "OKX has frozen this API key. Contact OKX support or make a new key.",
-        NO_PERMISSION => {
+        NO_PERMISSION | NO_API_PERMISSION => {
             "This API key may not do this: give it the Trade permission on OKX's API page, \
              or use another key."
         }
@@ -267,6 +269,16 @@ pub fn held(retry_at_ms: i64, what: &str) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_key_without_the_trade_permission_is_told_to_add_it() {
+        // OKX answers a read-only key's order with 50030 "No permission to use this API".
+        let e = rejected(NO_API_PERMISSION, "No permission to use this API");
+        assert_eq!(e.venue_code.as_deref(), Some("50030"));
+        assert!(e.message.contains("Trade permission"), "{}", e.message);
+        let e = rejected(NO_PERMISSION, "API key doesn't have permission");
+        assert!(e.message.contains("Trade permission"), "{}", e.message);
+    }
 
     #[test]
     fn key_and_clock_refusals_are_told_apart() {

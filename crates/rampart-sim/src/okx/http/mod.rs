@@ -48,7 +48,10 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
             "/api/v5/trade/orders-algo-pending",
             get(trade::algo_pending),
         )
-        .route("/api/v5/trade/order-algo", post(trade::place_algo))
+        .route(
+            "/api/v5/trade/order-algo",
+            get(trade::algo_query).post(trade::place_algo),
+        )
         .route("/api/v5/trade/orders-history", get(trade::history))
         .route(
             "/api/v5/trade/cancel-all-after",

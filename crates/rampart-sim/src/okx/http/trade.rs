@@ -582,7 +582,8 @@ pub(super) async fn pending(
 }
 
 /// Get algo order list (`GET /api/v5/trade/orders-algo-pending`, `ordType` required): the
-/// simulator takes no algo orders (see [`place_algo`]), so the list is always empty.
+/// simulator takes no algo orders (see [`place_algo`]), so the list is always empty; clients that
+/// read regular and algo orders together get OKX's answer shape for both.
 pub(super) async fn algo_pending(
     State(inner): State<Shared>,
     method: Method,
@@ -592,6 +593,7 @@ pub(super) async fn algo_pending(
     let result = verify(&inner, &method, &uri, &headers, "").and_then(|_| {
         let q = query_params(&uri);
         required_q(&q, "ordType")?;
+        limit(&q)?;
         Ok(Value::Array(Vec::new()))
     });
     respond(result)
@@ -609,6 +611,25 @@ pub(super) async fn place_algo(
 ) -> Response {
     let result = verify(&inner, &method, &uri, &headers, &body)
         .and_then(|_| Err::<Value, _>(OkxError::Param("ordType".into())));
+    respond(result)
+}
+
+/// Get algo order details by `algoId` or `algoClOrdId`: with no algo orders taken, every
+/// lookup is OKX's "Order does not exist" (51603).
+pub(super) async fn algo_query(
+    State(inner): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = verify(&inner, &method, &uri, &headers, "").and_then(|_| {
+        let q = query_params(&uri);
+        let named = |k: &str| q.get(k).is_some_and(|v| !v.is_empty());
+        if !named("algoId") && !named("algoClOrdId") {
+            return Err(OkxError::Param("algoId".into()));
+        }
+        Err(OkxError::OrderNotFound)
+    });
     respond(result)
 }
 
