@@ -151,5 +151,22 @@ async fn demo_accounts_on_three_venues_and_the_all_view() {
         "one asset: every position is BTC"
     );
     app.screenshot("all-view-exposure").await;
+
+    // The Security page says what each venue's dead man's switch is before one is set: Bybit's
+    // only for institutional accounts, OKX's for the whole account up to 120 s.
+    app.click("[data-testid=nav-settings]").await;
+    for (account, says) in [
+        (&bybit, "only to institutional accounts"),
+        (&okx, "the whole account, 10–120 s"),
+        (&binance, "per symbol with open orders"),
+    ] {
+        app.wait_text(
+            &format!(
+                "[data-testid=guard-limits][data-account='{account}'] [data-testid=dead-mans-venue]"
+            ),
+            |t| t.contains(says),
+        )
+        .await;
+    }
     app.quit().await;
 }

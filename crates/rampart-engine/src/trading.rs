@@ -429,6 +429,7 @@ impl Desk {
                         recovering: false,
                         last_round_trip_us: None,
                         key_permissions: None,
+                        dead_mans_switch: None,
                     });
                 TradingStatus { account, status }
             })

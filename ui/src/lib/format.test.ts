@@ -46,6 +46,7 @@ describe("connectionText", () => {
     recovering: false,
     lastRoundTripUs: null,
     keyPermissions: null,
+    deadMansSwitch: null,
   };
 
   it("says connected with the venue clock's offset", () => {

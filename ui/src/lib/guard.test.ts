@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { GuardStatus } from "./bindings/GuardStatus";
 import type { GuardWarningView } from "./bindings/GuardWarningView";
 import type { Severity } from "./bindings/Severity";
-import { bannerWarning, panelOrder, severityLabel, warningsCount, worstUnread } from "./guard";
+import { bannerWarning, deadMansText, panelOrder, severityLabel, warningsCount, worstUnread } from "./guard";
 
 function view(id: number, atMs: number, severity: Severity, acknowledged: boolean): GuardWarningView {
   return {
@@ -51,5 +51,40 @@ describe("the warning banner", () => {
     const c = bannerWarning(status([view(1, 10, "high", false), view(2, 10, "warning", false), view(3, 50, "warning", false)]));
     expect(c?.view.id).toBe(1);
     expect(c?.more).toBe(2);
+  });
+});
+
+describe("deadMansText", () => {
+  const ready = {
+    accountId: "a",
+    venue: "okx" as const,
+    connection: { state: "ready" as const },
+    clockOffsetMs: 0,
+    checking: [],
+    recovering: false,
+    lastRoundTripUs: null,
+    keyPermissions: null,
+  };
+  it("says what each venue's switch covers, its range and its condition", () => {
+    expect(
+      deadMansText({ ...ready, deadMansSwitch: { scope: { scope: "account" }, minCountdownMs: 10_000, maxCountdownMs: 120_000, note: null } }),
+    ).toBe("Venue: the whole account, 10–120 s.");
+    expect(
+      deadMansText({
+        ...ready,
+        venue: "bybit",
+        deadMansSwitch: {
+          scope: { scope: "connection" },
+          minCountdownMs: 3_000,
+          maxCountdownMs: 300_000,
+          note: "Bybit offers its disconnect cancel-all only to institutional accounts",
+        },
+      }),
+    ).toBe(
+      "Venue: the account's orders when its connection drops, 3–300 s. Bybit offers its disconnect cancel-all only to institutional accounts.",
+    );
+    expect(deadMansText({ ...ready, deadMansSwitch: null })).toBe("This venue has no dead man's switch.");
+    expect(deadMansText({ ...ready, connection: { state: "connecting" }, deadMansSwitch: null })).toBe("");
+    expect(deadMansText(undefined)).toBe("");
   });
 });

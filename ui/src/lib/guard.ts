@@ -1,4 +1,5 @@
 // The guard's warnings as the workspace words them.
+import type { AccountStatus } from "./bindings/AccountStatus";
 import type { GuardStatus } from "./bindings/GuardStatus";
 import type { GuardWarningView } from "./bindings/GuardWarningView";
 import type { Severity } from "./bindings/Severity";
@@ -53,4 +54,22 @@ export function bannerWarning(status: GuardStatus | null): { view: GuardWarningV
     return rb[0] > ra[0] || (rb[0] === ra[0] && (rb[1] > ra[1] || (rb[1] === ra[1] && rb[2] > ra[2]))) ? b : a;
   });
   return { view: newest, more: waiting.length - 1 };
+}
+
+/** What an account's venue offers as a dead man's switch, for the Security page: its scope, the
+ *  countdowns it accepts and any condition (Bybit: institutional accounts only). Empty until the
+ *  account has connected. */
+export function deadMansText(status: AccountStatus | undefined): string {
+  if (!status || status.connection.state !== "ready") {
+    return "";
+  }
+  const d = status.deadMansSwitch;
+  if (!d) {
+    return "This venue has no dead man's switch.";
+  }
+  const seconds = (ms: number): string => String(Math.max(1, Math.round(ms / 1000)));
+  const covers =
+    d.scope.scope === "symbol" ? "per symbol with open orders" : d.scope.scope === "account" ? "the whole account" : "the account's orders when its connection drops";
+  const range = `${seconds(d.minCountdownMs)}–${seconds(d.maxCountdownMs)} s`;
+  return `Venue: ${covers}, ${range}.${d.note ? ` ${d.note}.` : ""}`.replace("..", ".");
 }

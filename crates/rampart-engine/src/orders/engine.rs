@@ -75,6 +75,9 @@ pub struct AccountStatus {
     /// What the account's API key may do, as the venue reported it at connect (`None` until
     /// read, or where the venue does not say).
     pub key_permissions: Option<rampart_core::trading::KeyPermissions>,
+    /// The venue's dead man's switch (its scope, countdown range and any condition, such as
+    /// Bybit's institutional accounts only); `None` where the venue has none.
+    pub dead_mans_switch: Option<rampart_core::trading::DeadMansSwitchInfo>,
 }
 
 /// When an order was handed to the venue's connector, and how long its answer took.
@@ -1042,6 +1045,7 @@ impl OrderEngine {
                     us => Some(us),
                 },
                 key_permissions: keys.get(&a.id).cloned(),
+                dead_mans_switch: a.capabilities.dead_mans_switch.clone(),
             })
             .collect();
         all.sort_by(|a, b| a.account_id.cmp(&b.account_id));
