@@ -395,6 +395,16 @@ def run_checks(sim, label=""):
 
     c.check("wrong secret → AuthenticationError", wrong_secret)
 
+    def stale_timestamp():
+        # ccxt signs with nonce() = now - timeDifference: 20 s behind, past the 5 s recv window.
+        late = loopback_exchange(sim.root, cert=sim.cert)
+        late.markets, late.markets_by_id = ex.markets, ex.markets_by_id
+        late.options["enableUnifiedAccount"], late.options["enableUnifiedMargin"] = True, False
+        late.options["timeDifference"] = 20000
+        return expect_error(Checker(late), lambda: late.fetch_balance(), 10002, ccxt.InvalidNonce)
+
+    c.check("timestamp 20 s behind → InvalidNonce", stale_timestamp)
+
     def all_loopback():
         hosts = {urllib.parse.urlsplit(t["url"]).netloc for t in ex.trace}
         require(hosts == {urllib.parse.urlsplit(sim.root).netloc}, f"hosts {hosts}")

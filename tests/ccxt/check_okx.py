@@ -359,6 +359,15 @@ def run_checks(sim, holder):
 
     c.check("wrong passphrase → AuthenticationError", wrong_passphrase)
 
+    def stale_timestamp():
+        # ccxt signs with nonce() = now - timeDifference: 45 s behind, past OKX's 30 s.
+        late = loopback_exchange(sim.root, cert=sim.cert)
+        late.markets, late.markets_by_id = ex.markets, ex.markets_by_id
+        late.options["timeDifference"] = 45000
+        return expect_error(lambda: late.fetch_balance(), "50102", ccxt.InvalidNonce, late)
+
+    c.check("timestamp 45 s behind → InvalidNonce", stale_timestamp)
+
     def all_loopback():
         hosts = {urllib.parse.urlsplit(t["url"]).netloc for t in ex.trace}
         require(hosts == {urllib.parse.urlsplit(sim.root).netloc}, f"hosts {hosts}")
