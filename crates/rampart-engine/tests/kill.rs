@@ -79,15 +79,15 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
         .await
         .unwrap();
     }
-    // A Bybit account is stored but not traded in this version: the switch cannot reach it
-    // and says so rather than pass it over.
-    let bybit = desk
+    // A Deribit account is stored but not traded in this version (no network is reached: it
+    // has no connector): the switch cannot reach it and says so rather than pass it over.
+    let unreached = desk
         .add_account(AddAccountRequest {
-            venue: Venue::Bybit,
-            label: "Bybit".into(),
+            venue: Venue::Deribit,
+            label: "Deribit".into(),
             environment: Environment::Live,
             credentials: Credentials {
-                api_key: SecretString::new("AbCdEfGhIjKlMnOpQr".to_owned()),
+                api_key: SecretString::new("AbCdEfGh".to_owned()),
                 api_secret: SecretString::new("AbCdEfGhIjKlMnOpQrStUvWxYz0123456789".to_owned()),
                 passphrase: None,
             },
@@ -138,7 +138,7 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
     assert!(!report.close_positions);
     assert_eq!(report.accounts.len(), 4);
     let unreachable = report.accounts.last().unwrap();
-    assert_eq!(unreachable.account_id, bybit.id);
+    assert_eq!(unreachable.account_id, unreached.id);
     assert_eq!(unreachable.orders.state, KillState::Failed);
     assert!(
         unreachable
@@ -146,7 +146,7 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
             .error
             .as_deref()
             .unwrap()
-            .starts_with("not connected: Bybit accounts"),
+            .starts_with("not connected: Deribit accounts"),
         "{unreachable:?}"
     );
     until("every account's orders to be cancelled", async || {
