@@ -165,6 +165,12 @@ fn order_id(seq: u64) -> String {
     (700_000_000_000_000_000u64 + seq).to_string()
 }
 
+/// Algo orders have ids of their own: the algo order that the `seq`-th accepted order stands
+/// for gets this base plus `seq`.
+fn algo_id(seq: u64) -> String {
+    (800_000_000_000_000_000u64 + seq).to_string()
+}
+
 /// The UID OKX would show for the `index`-th configured account.
 fn uid(index: usize) -> String {
     ((index as u64 + 1) * 1_000_003 + 440_000_000_000_000).to_string()

@@ -11,11 +11,152 @@ use crate::core::{
     Side, Ticker, TimeInForce, Wallet,
 };
 
-/// What OKX keeps of an order that the core does not: the trade mode and tag it was sent with.
+/// What OKX keeps of an order that the core does not: the trade mode and tag it was sent with,
+/// and for an algo order its own fields.
 #[derive(Debug, Clone, Default)]
 pub struct OrderMeta {
     pub td_mode: String,
     pub tag: String,
+    pub algo: Option<AlgoMeta>,
+}
+
+/// Which price of an algo order is its trigger: `conditional` orders carry a take-profit or a
+/// stop-loss one (`tp*`, `sl*` fields), `trigger` orders a plain one (`triggerPx`, `orderPx`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlgoLeg {
+    TakeProfit,
+    StopLoss,
+    Trigger,
+}
+
+/// An algo order as OKX keeps it apart from regular orders ("Order Book Trading > Algo
+/// Trading"): its own id and client id, its type, its trigger and the price of the order it
+/// places once triggered. The core holds it as a conditional order; until it triggers, the
+/// regular-order endpoints and the `orders` channel do not show it.
+#[derive(Debug, Clone)]
+pub struct AlgoMeta {
+    pub algo_id: String,
+    pub algo_cl_ord_id: String,
+    /// `conditional` or `trigger`.
+    pub ord_type: &'static str,
+    pub leg: AlgoLeg,
+    pub trigger_px: Decimal,
+    /// `last`, `index` or `mark`, as sent.
+    pub trigger_px_type: String,
+    /// The order price as sent: "-1" is at market.
+    pub ord_px: String,
+}
+
+/// Whether the regular-order endpoints show `o`: every order but an algo order that has not
+/// triggered (waiting, or cancelled while waiting).
+pub fn is_regular(o: &Order) -> bool {
+    o.trigger.is_none() || o.triggered
+}
+
+/// An algo order's `state`: `live` while it waits, `effective` once it triggered and placed
+/// its order, `canceled` when cancelled before that.
+pub fn algo_state(o: &Order) -> &'static str {
+    if o.triggered {
+        "effective"
+    } else if o.status == OrderStatus::Cancelled {
+        "canceled"
+    } else {
+        "live"
+    }
+}
+
+/// An algo order as Get algo order details, the algo order lists and the `orders-algo`
+/// channel show it (`last`: the instrument's last price now).
+pub fn algo_json(
+    o: &Order,
+    listing: Option<&Listing>,
+    meta: &OrderMeta,
+    algo: &AlgoMeta,
+    lever: Decimal,
+    last: Option<Decimal>,
+) -> Value {
+    let inst_type = listing.map_or("SWAP", |l| l.inst_type.wire());
+    let px_type = algo.trigger_px_type.as_str();
+    let trigger = num(algo.trigger_px);
+    let leg = |want: AlgoLeg| -> (String, String, &str) {
+        if algo.leg == want {
+            (trigger.clone(), algo.ord_px.clone(), px_type)
+        } else {
+            (String::new(), String::new(), "")
+        }
+    };
+    let (tp_trigger, tp_ord, tp_type) = leg(AlgoLeg::TakeProfit);
+    let (sl_trigger, sl_ord, sl_type) = leg(AlgoLeg::StopLoss);
+    let (plain_trigger, plain_ord, plain_type) = leg(AlgoLeg::Trigger);
+    let effective = o.triggered;
+    let (ord_id, ord_ids) = if effective {
+        (o.id.clone(), vec![o.id.clone()])
+    } else {
+        (String::new(), Vec::new())
+    };
+    let actual_side = match (effective, algo.leg) {
+        (false, _) | (true, AlgoLeg::Trigger) => "",
+        (true, AlgoLeg::TakeProfit) => "tp",
+        (true, AlgoLeg::StopLoss) => "sl",
+    };
+    let mut head = json!({
+        "activePx": "",
+        "actualPx": if effective { o.avg_price().or(o.price).map(num).unwrap_or_default() } else { String::new() },
+        "actualSide": actual_side,
+        "actualSz": if effective { num(o.qty) } else { String::new() },
+        "algoClOrdId": algo.algo_cl_ord_id,
+        "algoId": algo.algo_id,
+        "amendPxOnTriggerType": "0",
+        "attachAlgoOrds": [],
+        "cTime": o.created_ms.to_string(),
+        "callbackRatio": "",
+        "callbackSpread": "",
+        "ccy": "",
+        "clOrdId": "",
+        "closeFraction": "",
+        "failCode": "",
+        "instId": o.symbol,
+        "instType": inst_type,
+        "isTradeBorrowMode": "",
+        "last": last.map(num).unwrap_or_default(),
+        "lever": num(lever),
+        "linkedOrd": {"ordId": ""},
+        "moveTriggerPx": "",
+        "ordId": ord_id,
+        "ordIdList": ord_ids,
+        "ordPx": plain_ord,
+        "ordType": algo.ord_type,
+    });
+    let tail = json!({
+        "posSide": "net",
+        "pxLimit": "",
+        "pxSpread": "",
+        "pxVar": "",
+        "quickMgnType": "",
+        "reduceOnly": if o.reduce_only { "true" } else { "false" },
+        "side": side(o.side),
+        "slOrdPx": sl_ord,
+        "slTriggerPx": sl_trigger,
+        "slTriggerPxType": sl_type,
+        "state": algo_state(o),
+        "sz": num(o.qty),
+        "szLimit": "",
+        "tag": meta.tag,
+        "tdMode": meta.td_mode,
+        "tgtCcy": "",
+        "timeInterval": "",
+        "tpOrdPx": tp_ord,
+        "tpTriggerPx": tp_trigger,
+        "tpTriggerPxType": tp_type,
+        "triggerPx": plain_trigger,
+        "triggerPxType": plain_type,
+        "triggerTime": if effective { o.updated_ms.to_string() } else { String::new() },
+        "uTime": o.updated_ms.to_string(),
+    });
+    if let (Some(h), Value::Object(t)) = (head.as_object_mut(), tail) {
+        h.extend(t);
+    }
+    head
 }
 
 pub fn num(d: Decimal) -> String {
@@ -85,10 +226,12 @@ pub fn order_json(
         Some((p, s, id, t)) => (num(p), num(s), id.to_string(), t.to_string()),
         None => (String::new(), "0".into(), String::new(), String::new()),
     };
+    // An order an algo order placed when it triggered names that algo order.
+    let algo = meta.and_then(|m| m.algo.as_ref());
     let mut head = json!({
         "accFillSz": num(o.filled_qty),
-        "algoClOrdId": "",
-        "algoId": "",
+        "algoClOrdId": algo.map(|a| a.algo_cl_ord_id.clone()).unwrap_or_default(),
+        "algoId": algo.map(|a| a.algo_id.clone()).unwrap_or_default(),
         "attachAlgoClOrdId": "",
         "attachAlgoOrds": [],
         "avgPx": o.avg_price().map(num).unwrap_or_default(),

@@ -1,5 +1,6 @@
 //! REST: market data, order entry, positions, refusals with OKX's codes, limits, countdown.
 
+use rust_decimal::Decimal;
 use serde_json::{Value, json};
 
 use crate::support::{Client, Creds, DEMO_KEY, config, start};
@@ -602,30 +603,254 @@ async fn account_config_allows_5_requests_per_2_seconds() {
     assert_eq!(c.get("/api/v5/account/balance").await.1["code"], "0");
 }
 
-/// Clients read regular and algo orders together: the algo list and lookup answer in OKX's
-/// shape (empty, "Order does not exist") beside a resting regular order, never a 404.
+/// A stop-loss is an algo order: it waits apart from the regular orders (its own id, client
+/// id and list), then the mark reaching it places a market order that closes the position,
+/// and both sides name each other.
 #[tokio::test]
-async fn algo_order_reads_answer_in_okx_shape() {
+async fn a_stop_loss_waits_as_an_algo_order_then_places_its_order_when_reached() {
     let server = start(config()).await;
     let c = Client::new(&server);
-    let (_, placed) = c
+    assert!(server.set_mark_price("BTC-USDT-SWAP", Decimal::from(60_000)));
+    let (_, bought) = c
         .post(
             "/api/v5/trade/order",
-            json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "limit", "px": "50000", "sz": "1", "clOrdId": "algo1"}),
+            json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "market", "sz": "2"}),
+        )
+        .await;
+    assert_eq!(bought["code"], "0", "{bought}");
+    let (_, placed) = c
+        .post(
+            "/api/v5/trade/order-algo",
+            json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "sell", "ordType": "conditional",
+                   "sz": "2", "reduceOnly": true, "algoClOrdId": "stop1",
+                   "slTriggerPx": "59000", "slOrdPx": "-1", "slTriggerPxType": "mark"}),
         )
         .await;
     assert_eq!(placed["code"], "0", "{placed}");
-    let (status, algos) = c
+    let row = &placed["data"][0];
+    assert_eq!(
+        (row["sCode"].as_str(), row["algoClOrdId"].as_str()),
+        (Some("0"), Some("stop1"))
+    );
+    let algo_id = row["algoId"].as_str().unwrap().to_owned();
+    assert_eq!(algo_id.len(), 18, "{placed}");
+
+    // Not a regular order.
+    let (_, regular) = c.get("/api/v5/trade/orders-pending?instType=SWAP").await;
+    assert_eq!(regular["data"], json!([]), "{regular}");
+    let (_, pending) = c
         .get("/api/v5/trade/orders-algo-pending?ordType=conditional&instId=BTC-USDT-SWAP")
         .await;
-    assert_eq!(status, 200, "{algos}");
-    assert_eq!(algos["code"], "0", "{algos}");
-    assert_eq!(algos["data"], json!([]));
+    let waiting = &pending["data"][0];
+    assert_eq!(pending["data"].as_array().unwrap().len(), 1, "{pending}");
+    assert_eq!(waiting["algoId"], algo_id.as_str());
+    assert_eq!(waiting["state"], "live");
+    assert_eq!(waiting["slTriggerPx"], "59000");
+    assert_eq!(waiting["slOrdPx"], "-1");
+    assert_eq!(waiting["slTriggerPxType"], "mark");
+    assert_eq!(waiting["tpTriggerPx"], "");
+    assert_eq!(waiting["reduceOnly"], "true");
+    assert_eq!(waiting["ordId"], "");
+    let (_, other_type) = c
+        .get("/api/v5/trade/orders-algo-pending?ordType=trigger")
+        .await;
+    assert_eq!(other_type["data"], json!([]));
+
+    // Above the trigger nothing happens; at it, the order is placed and fills.
+    assert!(server.set_mark_price("BTC-USDT-SWAP", Decimal::from(59_500)));
+    let (_, still) = c.get("/api/v5/trade/order-algo?algoClOrdId=stop1").await;
+    assert_eq!(still["data"][0]["state"], "live", "{still}");
+    assert!(server.set_mark_price("BTC-USDT-SWAP", Decimal::from(58_900)));
+    let (_, fired) = c
+        .get(&format!("/api/v5/trade/order-algo?algoId={algo_id}"))
+        .await;
+    let fired = &fired["data"][0];
+    assert_eq!(fired["state"], "effective", "{fired}");
+    assert_eq!(fired["actualSz"], "2");
+    assert_eq!(fired["actualSide"], "sl");
+    let ord_id = fired["ordId"].as_str().unwrap().to_owned();
+    assert!(!ord_id.is_empty(), "{fired}");
+    assert_eq!(fired["ordIdList"], json!([ord_id]));
+
+    let (_, child) = c
+        .get(&format!(
+            "/api/v5/trade/order?instId=BTC-USDT-SWAP&ordId={ord_id}"
+        ))
+        .await;
+    let child = &child["data"][0];
+    assert_eq!(child["state"], "filled", "{child}");
+    assert_eq!(child["ordType"], "market");
+    assert_eq!(child["accFillSz"], "2");
+    assert_eq!(child["algoId"], algo_id.as_str());
+    assert_eq!(child["algoClOrdId"], "stop1");
+    assert_eq!(child["clOrdId"], "");
+    let (_, positions) = c
+        .get("/api/v5/account/positions?instId=BTC-USDT-SWAP")
+        .await;
+    let open: Vec<&Value> = positions["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["pos"] != "0" && p["pos"] != "")
+        .collect();
+    assert!(open.is_empty(), "the stop closed the position: {positions}");
+
+    let (_, pending) = c
+        .get("/api/v5/trade/orders-algo-pending?ordType=conditional")
+        .await;
+    assert_eq!(pending["data"], json!([]));
+    let (_, history) = c
+        .get("/api/v5/trade/orders-algo-history?ordType=conditional&state=effective")
+        .await;
+    assert_eq!(history["data"][0]["algoId"], algo_id.as_str(), "{history}");
+    let (_, needs_state) = c
+        .get("/api/v5/trade/orders-algo-history?ordType=conditional")
+        .await;
+    assert_eq!(needs_state["code"], "50014", "{needs_state}");
+}
+
+/// Algo orders are checked as OKX checks them: a trigger on the wrong side of the price is
+/// refused with its own code, types the simulator does not take are a parameter error, a
+/// client id names one waiting order; cancel-algos cancels by id or client id, once.
+#[tokio::test]
+async fn algo_orders_are_checked_and_cancelled_as_okx_does() {
+    let server = start(config()).await;
+    let c = Client::new(&server);
+    assert!(server.set_mark_price("BTC-USDT-SWAP", Decimal::from(60_000)));
+    let algo = |extra: Value| {
+        let mut body = json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "sz": "1"});
+        if let (Some(b), Value::Object(e)) = (body.as_object_mut(), extra) {
+            b.extend(e);
+        }
+        body
+    };
+    let refusals = [
+        (
+            json!({"side": "sell", "ordType": "conditional", "slTriggerPx": "61000", "slOrdPx": "-1"}),
+            "51280",
+        ),
+        (
+            json!({"side": "buy", "ordType": "conditional", "slTriggerPx": "59000", "slOrdPx": "-1"}),
+            "51278",
+        ),
+        (
+            json!({"side": "sell", "ordType": "conditional", "tpTriggerPx": "59000", "tpOrdPx": "-1"}),
+            "51279",
+        ),
+        (
+            json!({"side": "buy", "ordType": "conditional", "tpTriggerPx": "61000", "tpOrdPx": "-1"}),
+            "51277",
+        ),
+        (
+            json!({"side": "sell", "ordType": "conditional", "slTriggerPx": "59000.05", "slOrdPx": "-1"}),
+            "51000",
+        ),
+        (
+            json!({"side": "sell", "ordType": "conditional", "slTriggerPx": "59000", "slOrdPx": "-1",
+                "tpTriggerPx": "61000", "tpOrdPx": "-1"}),
+            "51000",
+        ),
+        (
+            json!({"side": "sell", "ordType": "oco", "slTriggerPx": "59000", "slOrdPx": "-1",
+                "tpTriggerPx": "61000", "tpOrdPx": "-1"}),
+            "51000",
+        ),
+        (
+            json!({"side": "sell", "ordType": "conditional", "slTriggerPx": "59000"}),
+            "50014",
+        ),
+    ];
+    for (extra, code) in refusals {
+        let (status, answer) = c
+            .post("/api/v5/trade/order-algo", algo(extra.clone()))
+            .await;
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(answer["code"], "1", "{extra}: {answer}");
+        assert_eq!(answer["data"][0]["sCode"], code, "{extra}: {answer}");
+    }
+    let (_, none) = c
+        .get("/api/v5/trade/orders-algo-pending?ordType=conditional,trigger")
+        .await;
+    assert_eq!(none["data"], json!([]), "refusals leave nothing: {none}");
+
+    // A trigger order buying at a limit once the last price rises to 61000.
+    let (_, placed) = c
+        .post(
+            "/api/v5/trade/order-algo",
+            algo(json!({"side": "buy", "ordType": "trigger", "triggerPx": "61000", "orderPx": "61500",
+                        "algoClOrdId": "entry1"})),
+        )
+        .await;
+    assert_eq!(placed["code"], "0", "{placed}");
+    let (_, again) = c
+        .post(
+            "/api/v5/trade/order-algo",
+            algo(
+                json!({"side": "buy", "ordType": "trigger", "triggerPx": "61000", "orderPx": "-1",
+                        "algoClOrdId": "entry1"}),
+            ),
+        )
+        .await;
+    assert_eq!(again["data"][0]["sCode"], "51016", "{again}");
+    let (_, shown) = c.get("/api/v5/trade/order-algo?algoClOrdId=entry1").await;
+    let shown = &shown["data"][0];
+    assert_eq!(
+        (
+            shown["triggerPx"].as_str(),
+            shown["ordPx"].as_str(),
+            shown["triggerPxType"].as_str()
+        ),
+        (Some("61000"), Some("61500"), Some("last")),
+        "{shown}"
+    );
+    assert_eq!(shown["slTriggerPx"], "");
+
+    // Cancelled by client id, then again: the second is refused alone.
+    let (_, cancelled) = c
+        .post(
+            "/api/v5/trade/cancel-algos",
+            json!([{"instId": "BTC-USDT-SWAP", "algoClOrdId": "entry1"}]),
+        )
+        .await;
+    assert_eq!(cancelled["code"], "0", "{cancelled}");
+    assert_eq!(cancelled["data"][0]["algoId"], shown["algoId"]);
+    let (_, twice) = c
+        .post(
+            "/api/v5/trade/cancel-algos",
+            json!([{"instId": "BTC-USDT-SWAP", "algoId": shown["algoId"]},
+                   {"instId": "BTC-USDT-SWAP", "algoId": "800000000000009999"}]),
+        )
+        .await;
+    assert_eq!(twice["code"], "1", "{twice}");
+    assert_eq!(twice["data"][0]["sCode"], "51400");
+    assert_eq!(twice["data"][1]["sCode"], "51603");
+    let eleven: Vec<Value> = (0..11)
+        .map(|_| json!({"instId": "BTC-USDT-SWAP", "algoId": "1"}))
+        .collect();
+    let (_, too_many) = c
+        .post("/api/v5/trade/cancel-algos", Value::Array(eleven))
+        .await;
+    assert_eq!(too_many["code"], "51000", "{too_many}");
+    let (_, history) = c
+        .get("/api/v5/trade/orders-algo-history?ordType=trigger&state=canceled")
+        .await;
+    assert_eq!(history["data"][0]["state"], "canceled", "{history}");
+    // The client id is free again.
+    let (_, reused) = c
+        .post(
+            "/api/v5/trade/order-algo",
+            algo(
+                json!({"side": "buy", "ordType": "trigger", "triggerPx": "61000", "orderPx": "-1",
+                        "algoClOrdId": "entry1"}),
+            ),
+        )
+        .await;
+    assert_eq!(reused["code"], "0", "{reused}");
+    // Nothing moved the market: no position, no regular order.
+    let (_, regular) = c.get("/api/v5/trade/orders-history?instType=SWAP").await;
+    assert_eq!(regular["data"], json!([]), "{regular}");
     let (_, missing) = c
         .get("/api/v5/trade/orders-algo-pending?instType=SWAP")
         .await;
     assert_eq!(missing["code"], "50014", "ordType is required: {missing}");
-    let (_, lookup) = c.get("/api/v5/trade/order-algo?algoClOrdId=algo1").await;
-    assert_eq!(lookup["code"], "51603", "{lookup}");
-    assert_eq!(lookup["msg"], "Order does not exist");
 }

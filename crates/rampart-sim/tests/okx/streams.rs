@@ -245,7 +245,7 @@ async fn candles_are_on_the_business_endpoint_only() {
 }
 
 #[tokio::test]
-async fn conditional_orders_are_a_business_channel_after_login_and_none_are_taken() {
+async fn algo_orders_push_on_the_business_channel_and_their_order_on_orders() {
     let server = start(config()).await;
     let arg = json!({"channel": "orders-algo", "instType": "ANY"});
     // Not on the private endpoint.
@@ -254,6 +254,12 @@ async fn conditional_orders_are_a_business_channel_after_login_and_none_are_take
     assert_eq!(next_json(&mut private).await["code"], "0");
     send(&mut private, json!({"op": "subscribe", "args": [arg]})).await;
     assert_eq!(next_json(&mut private).await["code"], "60018");
+    send(
+        &mut private,
+        json!({"op": "subscribe", "args": [{"channel": "orders", "instType": "SWAP"}]}),
+    )
+    .await;
+    assert_eq!(next_json(&mut private).await["event"], "subscribe");
     // On the business endpoint, after a login.
     let mut business = connect(&server.base_url(), "/ws/v5/business").await;
     send(&mut business, json!({"op": "subscribe", "args": [arg]})).await;
@@ -263,23 +269,75 @@ async fn conditional_orders_are_a_business_channel_after_login_and_none_are_take
     send(&mut business, json!({"op": "subscribe", "args": [arg]})).await;
     assert_eq!(next_json(&mut business).await["event"], "subscribe");
 
-    // The simulator takes no algo orders: the pending list is empty, a new one is refused.
+    // A take-profit sell above the last price: pushed live on `orders-algo` only.
     let c = Client::new(&server);
-    let (status, pending) = c
-        .get("/api/v5/trade/orders-algo-pending?ordType=conditional")
-        .await;
-    assert_eq!(
-        (status, pending["code"].as_str()),
-        (200, Some("0")),
-        "{pending}"
-    );
-    assert_eq!(pending["data"], json!([]));
-    let (_, refused) = c
+    assert!(server.set_mark_price("BTC-USDT-SWAP", Decimal::from(60_000)));
+    let (_, placed) = c
         .post(
             "/api/v5/trade/order-algo",
             json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "sell", "ordType": "conditional",
-                   "sz": "1", "slTriggerPx": "50000", "slOrdPx": "-1"}),
+                   "sz": "1", "algoClOrdId": "tp1", "tpTriggerPx": "60500", "tpOrdPx": "60400"}),
         )
         .await;
-    assert_eq!(refused["code"], "51000", "{refused}");
+    assert_eq!(placed["code"], "0", "{placed}");
+    let live = next_on(&mut business, "orders-algo", |_| true).await;
+    let row = &live["data"][0];
+    assert_eq!(
+        (row["state"].as_str(), row["algoClOrdId"].as_str()),
+        (Some("live"), Some("tp1")),
+        "{live}"
+    );
+    assert_eq!(row["tpTriggerPx"], "60500");
+    assert!(live["arg"]["uid"].is_string(), "{live}");
+
+    // Reached: `effective` with the order it placed, which `orders` shows as a limit order
+    // naming the algo order.
+    assert!(server.set_mark_price("BTC-USDT-SWAP", Decimal::from(60_500)));
+    let fired = next_on(&mut business, "orders-algo", |_| true).await;
+    let fired = &fired["data"][0];
+    assert_eq!(fired["state"], "effective", "{fired}");
+    let ord_id = fired["ordId"].as_str().unwrap().to_owned();
+    let child = next_on(&mut private, "orders", |_| true).await;
+    let child = &child["data"][0];
+    assert_eq!(child["ordId"], ord_id.as_str(), "{child}");
+    assert_eq!(child["algoClOrdId"], "tp1");
+    assert_eq!(child["algoId"], fired["algoId"]);
+    assert_eq!(
+        (child["ordType"].as_str(), child["px"].as_str()),
+        (Some("limit"), Some("60400"))
+    );
+
+    // A stop cancelled before it fires is pushed `canceled`; the regular channel never saw it.
+    let (_, stop) = c
+        .post(
+            "/api/v5/trade/order-algo",
+            json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "sell", "ordType": "conditional",
+                   "sz": "1", "algoClOrdId": "sl1", "slTriggerPx": "50000", "slOrdPx": "-1"}),
+        )
+        .await;
+    assert_eq!(stop["code"], "0", "{stop}");
+    let (_, cancelled) = c
+        .post(
+            "/api/v5/trade/cancel-algos",
+            json!([{"instId": "BTC-USDT-SWAP", "algoClOrdId": "sl1"}]),
+        )
+        .await;
+    assert_eq!(cancelled["code"], "0", "{cancelled}");
+    let gone = next_on(&mut business, "orders-algo", |v| {
+        v["data"][0]["state"] == "canceled"
+    })
+    .await;
+    assert_eq!(gone["data"][0]["algoClOrdId"], "sl1");
+    // A regular order's push comes next on `orders`, not the stop's.
+    c.post(
+        "/api/v5/trade/order",
+        json!({"instId": "BTC-USDT-SWAP", "tdMode": "cross", "side": "buy", "ordType": "limit",
+               "px": "40000", "sz": "1", "clOrdId": "plain1"}),
+    )
+    .await;
+    let next = next_on(&mut private, "orders", |v| {
+        v["data"][0]["ordId"] != ord_id.as_str()
+    })
+    .await;
+    assert_eq!(next["data"][0]["clOrdId"], "plain1", "{next}");
 }

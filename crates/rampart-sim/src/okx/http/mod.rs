@@ -52,6 +52,11 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
             "/api/v5/trade/order-algo",
             get(trade::algo_query).post(trade::place_algo),
         )
+        .route("/api/v5/trade/cancel-algos", post(trade::cancel_algos))
+        .route(
+            "/api/v5/trade/orders-algo-history",
+            get(trade::algo_history),
+        )
         .route("/api/v5/trade/orders-history", get(trade::history))
         .route(
             "/api/v5/trade/cancel-all-after",
@@ -70,7 +75,7 @@ pub(super) fn routes(inner: Shared) -> Router<Shared> {
 /// Each endpoint's "Rate Limit: N requests per 2 seconds" (okx.com/docs-v5, the endpoint's
 /// own section), and whether it counts per IP (public data) or per User ID. The trade
 /// endpoints' per-instrument limits are counted by their handlers.
-fn endpoint_limit(path: &str) -> Option<(&'static str, u32, bool)> {
+fn endpoint_limit(method: &Method, path: &str) -> Option<(&'static str, u32, bool)> {
     Some(match path {
         "/api/v5/public/time" => ("time", 10, true),
         "/api/v5/public/instruments" => ("instruments", 20, true),
@@ -92,7 +97,11 @@ fn endpoint_limit(path: &str) -> Option<(&'static str, u32, bool)> {
         "/api/v5/trade/orders-pending" => ("orders-pending", 60, false),
         "/api/v5/trade/orders-history" => ("orders-history", 40, false),
         "/api/v5/trade/orders-algo-pending" => ("orders-algo-pending", 20, false),
+        // Place algo order and Get algo order details: 20 each.
+        "/api/v5/trade/order-algo" if method == Method::POST => ("place-algo", 20, false),
         "/api/v5/trade/order-algo" => ("order-algo", 20, false),
+        "/api/v5/trade/cancel-algos" => ("cancel-algos", 20, false),
+        "/api/v5/trade/orders-algo-history" => ("orders-algo-history", 20, false),
         _ => return None,
     })
 }
@@ -109,7 +118,7 @@ async fn gate(State(inner): State<Shared>, request: Request, next: Next) -> Resp
     if faults.fail_5xx_every > 0 && n.is_multiple_of(u64::from(faults.fail_5xx_every)) {
         return service_unavailable();
     }
-    if let Some((name, per_2s, by_ip)) = endpoint_limit(request.uri().path()) {
+    if let Some((name, per_2s, by_ip)) = endpoint_limit(request.method(), request.uri().path()) {
         let who = if by_ip {
             request
                 .extensions()
@@ -225,6 +234,47 @@ fn verify<'a>(
         index,
         now,
     })
+}
+
+/// A verified request of a trade endpoint with its body object: the signature, then the key's
+/// trade permission, then the JSON.
+fn trade_body<'a>(
+    inner: &'a Inner,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &str,
+) -> Result<(Private<'a>, serde_json::Map<String, Value>), OkxError> {
+    let p = verify(inner, method, uri, headers, body)?;
+    p.require_trade()?;
+    Ok((p, body_object(body)?))
+}
+
+/// Like [`trade_body`], for the batch endpoints: a JSON array of 1 to `most` objects.
+fn trade_list<'a>(
+    inner: &'a Inner,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    body: &str,
+    most: usize,
+) -> Result<(Private<'a>, Vec<serde_json::Map<String, Value>>), OkxError> {
+    let p = verify(inner, method, uri, headers, body)?;
+    p.require_trade()?;
+    let list: Vec<serde_json::Map<String, Value>> = match serde_json::from_str::<Value>(body) {
+        Ok(Value::Array(items)) => items
+            .into_iter()
+            .filter_map(|v| match v {
+                Value::Object(m) => Some(m),
+                _ => None,
+            })
+            .collect(),
+        _ => return Err(OkxError::Other("50002", "Json data format error".into())),
+    };
+    if list.is_empty() || list.len() > most {
+        return Err(OkxError::Param("body".into()));
+    }
+    Ok((p, list))
 }
 
 /// A request's JSON body as an object (51000 "Parameter body error" otherwise; an empty

@@ -15,15 +15,15 @@ use rust_decimal::Decimal;
 use serde_json::{Map, Value, json};
 
 use super::super::errors::{OkxError, from_core};
-use super::super::views::{self, OrderMeta};
-use super::super::{Shared, lock, order_id};
+use super::super::views::{self, AlgoLeg, AlgoMeta, OrderMeta};
+use super::super::{Shared, algo_id, lock, order_id};
 use super::{
-    Private, body_object, dropped_connection, field, query_params, required, required_q, respond,
-    service_unavailable, verify,
+    Private, dropped_connection, field, query_params, required, required_q, respond,
+    service_unavailable, trade_body, trade_list, verify,
 };
 use crate::core::{
     Amend, CancelFilter, Exchange, MarginMode, Order, OrderKind, OrderRef, OrderRequest, Side,
-    TimeInForce,
+    TimeInForce, Trigger, TriggerBy, TriggerDirection,
 };
 
 /// How long the cancel-all-after countdown may be (s): 0 (off) or 10 to 120.
@@ -98,8 +98,20 @@ enum Fault {
     Refuse503,
 }
 
-/// Checks and places one order from its fields (a body object); the order as it stands.
-fn place_one(p: &Private<'_>, map: &Map<String, Value>) -> Result<Order, OkxError> {
+/// What every order carries, regular or algo, checked.
+struct Common {
+    inst_id: String,
+    /// The instrument's settle coin (for 51008).
+    settle: String,
+    td_mode: String,
+    mode: MarginMode,
+    side: Side,
+    sz: Decimal,
+    reduce_only: bool,
+    tag: String,
+}
+
+fn common(p: &Private<'_>, map: &Map<String, Value>) -> Result<Common, OkxError> {
     let inst_id = required(map, "instId")?;
     let listing = p
         .inner
@@ -116,22 +128,7 @@ fn place_one(p: &Private<'_>, map: &Map<String, Value>) -> Result<Order, OkxErro
         "sell" => Side::Sell,
         _ => return Err(OkxError::Param("side".into())),
     };
-    let (kind, tif) = match required(map, "ordType")?.as_str() {
-        "market" | "optimal_limit_ioc" => (OrderKind::Market, TimeInForce::Ioc),
-        "limit" => (OrderKind::Limit, TimeInForce::Gtc),
-        "post_only" => (OrderKind::Limit, TimeInForce::PostOnly),
-        "fok" => (OrderKind::Limit, TimeInForce::Fok),
-        "ioc" => (OrderKind::Limit, TimeInForce::Ioc),
-        _ => return Err(OkxError::Param("ordType".into())),
-    };
     let sz = decimal(&required(map, "sz")?, "sz")?;
-    let px = match kind {
-        OrderKind::Limit => Some(decimal(
-            &field(map, "px").ok_or_else(|| OkxError::Param("px".into()))?,
-            "px",
-        )?),
-        OrderKind::Market => None,
-    };
     // The simulator's accounts are in net (one-way) mode: posSide is net or absent.
     if let Some(pos_side) = field(map, "posSide")
         && pos_side != "net"
@@ -143,47 +140,128 @@ fn place_one(p: &Private<'_>, map: &Map<String, Value>) -> Result<Order, OkxErro
         Some("true") => true,
         Some(_) => return Err(OkxError::Param("reduceOnly".into())),
     };
-    let cl_ord_id = field(map, "clOrdId");
-    if cl_ord_id.as_deref().is_some_and(|c| !valid_cl_ord_id(c)) {
-        return Err(OkxError::Param("clOrdId".into()));
-    }
     let tag = field(map, "tag").unwrap_or_default();
     if !tag.is_empty() && !valid_tag(&tag) {
         return Err(OkxError::Param("tag".into()));
     }
+    Ok(Common {
+        settle: listing.inst.settle.clone(),
+        inst_id,
+        td_mode,
+        mode,
+        side,
+        sz,
+        reduce_only,
+        tag,
+    })
+}
+
+/// What kind of order goes to the core, beyond [`Common`].
+struct Entry {
+    kind: OrderKind,
+    price: Option<Decimal>,
+    tif: TimeInForce,
+    client_id: Option<String>,
+    /// An algo order: its fields (`algo_id` is filled in here) and its trigger's price source.
+    algo: Option<(AlgoMeta, TriggerBy)>,
+}
+
+/// Places a checked order in the core under one lock: the margin mode follows `tdMode`, an
+/// algo order's trigger is checked against the price it watches, and the order's meta is on
+/// record before any stream sees it.
+fn submit(p: &Private<'_>, c: Common, entry: Entry) -> Result<Order, OkxError> {
     let mut ex = p.inner.exchange.lock();
+    let trigger = match &entry.algo {
+        None => None,
+        Some((algo, by)) => {
+            let watched = match by {
+                TriggerBy::Mark => ex.mark(&c.inst_id),
+                TriggerBy::Last => ex.ticker(&c.inst_id, p.now).map(|t| t.last),
+            }
+            .ok_or(OkxError::UnknownInstrument)?;
+            Some(Trigger {
+                price: algo.trigger_px,
+                by: *by,
+                direction: trigger_direction(algo.leg, c.side, algo.trigger_px, watched)?,
+            })
+        }
+    };
     let current = ex
-        .position(&p.account, &inst_id)
+        .position(&p.account, &c.inst_id)
         .map(|pos| pos.margin_mode)
         .unwrap_or_default();
-    if current != mode {
-        match ex.set_margin_mode(&p.account, &inst_id, mode, p.now) {
+    if current != c.mode {
+        match ex.set_margin_mode(&p.account, &c.inst_id, c.mode, p.now) {
             Ok(()) | Err(crate::core::CoreError::Unchanged) => {}
             Err(_) => return Err(OkxError::Param("tdMode".into())),
         }
     }
     let req = OrderRequest {
-        symbol: inst_id.clone(),
-        side,
-        kind,
-        qty: sz,
-        price: px,
-        time_in_force: tif,
-        reduce_only,
-        client_id: cl_ord_id,
-        trigger: None,
+        symbol: c.inst_id.clone(),
+        side: c.side,
+        kind: entry.kind,
+        qty: c.sz,
+        price: entry.price,
+        time_in_force: entry.tif,
+        reduce_only: c.reduce_only,
+        client_id: entry.client_id,
+        trigger,
     };
-    // The order's id is known before it is placed (the next in sequence), so its trade mode
-    // and tag are on record before any stream sees the order.
-    let next_id = order_id(ex.order_count() as u64 + 1);
-    lock(&p.inner.meta).insert(next_id.clone(), OrderMeta { td_mode, tag });
+    // The order's id is known before it is placed (the next in sequence).
+    let seq = ex.order_count() as u64 + 1;
+    let next_id = order_id(seq);
+    let algo = entry.algo.map(|(a, _)| AlgoMeta {
+        algo_id: algo_id(seq),
+        ..a
+    });
+    lock(&p.inner.meta).insert(
+        next_id.clone(),
+        OrderMeta {
+            td_mode: c.td_mode,
+            tag: c.tag,
+            algo,
+        },
+    );
     match ex.place(&p.account, req, p.now) {
         Ok(order) => Ok(order),
         Err(err) => {
             lock(&p.inner.meta).remove(&next_id);
-            Err(from_core(&err, &listing.inst.settle))
+            Err(from_core(&err, &c.settle))
         }
     }
+}
+
+/// Checks and places one regular order from its fields (a body object); the order as it
+/// stands.
+fn place_one(p: &Private<'_>, map: &Map<String, Value>) -> Result<Order, OkxError> {
+    let c = common(p, map)?;
+    let (kind, tif) = match required(map, "ordType")?.as_str() {
+        "market" | "optimal_limit_ioc" => (OrderKind::Market, TimeInForce::Ioc),
+        "limit" => (OrderKind::Limit, TimeInForce::Gtc),
+        "post_only" => (OrderKind::Limit, TimeInForce::PostOnly),
+        "fok" => (OrderKind::Limit, TimeInForce::Fok),
+        "ioc" => (OrderKind::Limit, TimeInForce::Ioc),
+        _ => return Err(OkxError::Param("ordType".into())),
+    };
+    let price = match kind {
+        OrderKind::Limit => Some(decimal(
+            &field(map, "px").ok_or_else(|| OkxError::Param("px".into()))?,
+            "px",
+        )?),
+        OrderKind::Market => None,
+    };
+    let client_id = field(map, "clOrdId");
+    if client_id.as_deref().is_some_and(|c| !valid_cl_ord_id(c)) {
+        return Err(OkxError::Param("clOrdId".into()));
+    }
+    let entry = Entry {
+        kind,
+        price,
+        tif,
+        client_id,
+        algo: None,
+    };
+    submit(p, c, entry)
 }
 
 /// The fault (if any) the next place request gets; see [`super::super::Faults::every`].
@@ -244,15 +322,8 @@ pub(super) async fn place(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let p = match verify(&inner, &method, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = p.require_trade() {
-        return e.into_response();
-    }
-    let map = match body_object(&body) {
-        Ok(m) => m,
+    let (p, map) = match trade_body(&inner, &method, &uri, &headers, &body) {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let inst_id = field(&map, "instId").unwrap_or_default();
@@ -273,37 +344,12 @@ pub(super) async fn place_batch(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let p = match verify(&inner, &method, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = p.require_trade() {
-        return e.into_response();
-    }
-    let list = match body_list(&body) {
-        Ok(l) => l,
+    let (p, list) = match trade_list(&inner, &method, &uri, &headers, &body, 20) {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let limit = inner.config.rate_limits.place_per_2s * 5;
     place_all(&inner, &p, &list, Some(("place-batch", limit)))
-}
-
-/// A batch request's body: a JSON array of 1 to 20 objects.
-fn body_list(body: &str) -> Result<Vec<Map<String, Value>>, OkxError> {
-    let list: Vec<Map<String, Value>> = match serde_json::from_str::<Value>(body) {
-        Ok(Value::Array(items)) => items
-            .into_iter()
-            .filter_map(|v| match v {
-                Value::Object(m) => Some(m),
-                _ => None,
-            })
-            .collect(),
-        _ => return Err(OkxError::Other("50002", "Json data format error".into())),
-    };
-    if list.is_empty() || list.len() > 20 {
-        return Err(OkxError::Param("body".into()));
-    }
-    Ok(list)
 }
 
 /// The order `ordId` or `clOrdId` names (`ordId` wins), on `instId`.
@@ -320,7 +366,7 @@ fn find<'e>(
         (None, None) => return Err(OkxError::Empty("ordId".into())),
     };
     ex.order(account, r)
-        .filter(|o| o.symbol == inst_id)
+        .filter(|o| o.symbol == inst_id && views::is_regular(o))
         .ok_or(OkxError::OrderNotFound)
 }
 
@@ -401,15 +447,8 @@ pub(super) async fn cancel(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let p = match verify(&inner, &method, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = p.require_trade() {
-        return e.into_response();
-    }
-    let map = match body_object(&body) {
-        Ok(m) => m,
+    let (p, map) = match trade_body(&inner, &method, &uri, &headers, &body) {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let inst_id = field(&map, "instId").unwrap_or_default();
@@ -429,15 +468,8 @@ pub(super) async fn cancel_batch(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let p = match verify(&inner, &method, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = p.require_trade() {
-        return e.into_response();
-    }
-    let list = match body_list(&body) {
-        Ok(l) => l,
+    let (p, list) = match trade_list(&inner, &method, &uri, &headers, &body, 20) {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let limit = inner.config.rate_limits.cancel_per_2s * 5;
@@ -502,15 +534,8 @@ pub(super) async fn amend(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let p = match verify(&inner, &method, &uri, &headers, &body) {
-        Ok(p) => p,
-        Err(e) => return e.into_response(),
-    };
-    if let Err(e) = p.require_trade() {
-        return e.into_response();
-    }
-    let map = match body_object(&body) {
-        Ok(m) => m,
+    let (p, map) = match trade_body(&inner, &method, &uri, &headers, &body) {
+        Ok(v) => v,
         Err(e) => return e.into_response(),
     };
     let inst_id = field(&map, "instId").unwrap_or_default();
@@ -530,7 +555,8 @@ pub(super) async fn amend(
     trade_answer(vec![item], p.now)
 }
 
-/// Whether an order passes the optional `instType`, `instId`, `ordType` and `state` filters.
+/// Whether a regular order (see [`views::is_regular`]) passes the optional `instType`,
+/// `instId`, `ordType` and `state` filters.
 fn passes(p: &Private<'_>, q: &HashMap<String, String>, o: &Order) -> bool {
     let want = |name: &str, value: &str| {
         q.get(name)
@@ -540,7 +566,8 @@ fn passes(p: &Private<'_>, q: &HashMap<String, String>, o: &Order) -> bool {
         .inner
         .listing(&o.symbol)
         .map_or("", |l| l.inst_type.wire());
-    want("instType", inst_type)
+    views::is_regular(o)
+        && want("instType", inst_type)
         && want("instId", &o.symbol)
         && want("ordType", views::ord_type(o))
         && want("state", views::state(o))
@@ -581,27 +608,323 @@ pub(super) async fn pending(
     respond(result)
 }
 
-/// Get algo order list (`GET /api/v5/trade/orders-algo-pending`, `ordType` required): the
-/// simulator takes no algo orders (see [`place_algo`]), so the list is always empty; clients that
-/// read regular and algo orders together get OKX's answer shape for both.
+/// When an algo order fires, from its leg, side and the price it watches now; a trigger on the
+/// wrong side of that price is refused with OKX's codes for it (51277 to 51280). A stop-loss
+/// buy (closing a short) fires when the price rises to it, a stop-loss sell when it falls; a
+/// take-profit the other way round; a plain trigger from whichever side the price is on now.
+fn trigger_direction(
+    leg: AlgoLeg,
+    side: Side,
+    trigger: Decimal,
+    watched: Decimal,
+) -> Result<TriggerDirection, OkxError> {
+    let refuse = |code: &'static str, text: &str| Err(OkxError::Other(code, text.to_owned()));
+    match (leg, side) {
+        (AlgoLeg::StopLoss, Side::Buy) if trigger <= watched => refuse(
+            "51278",
+            "SL trigger price cannot be lower than the last price",
+        ),
+        (AlgoLeg::StopLoss, Side::Sell) if trigger >= watched => refuse(
+            "51280",
+            "SL trigger price cannot be higher than the last price",
+        ),
+        (AlgoLeg::TakeProfit, Side::Buy) if trigger >= watched => refuse(
+            "51277",
+            "TP trigger price cannot be higher than the last price",
+        ),
+        (AlgoLeg::TakeProfit, Side::Sell) if trigger <= watched => refuse(
+            "51279",
+            "TP trigger price cannot be lower than the last price",
+        ),
+        (AlgoLeg::StopLoss, Side::Buy) | (AlgoLeg::TakeProfit, Side::Sell) => {
+            Ok(TriggerDirection::Rise)
+        }
+        (AlgoLeg::StopLoss, Side::Sell) | (AlgoLeg::TakeProfit, Side::Buy) => {
+            Ok(TriggerDirection::Fall)
+        }
+        (AlgoLeg::Trigger, _) if trigger > watched => Ok(TriggerDirection::Rise),
+        (AlgoLeg::Trigger, _) if trigger < watched => Ok(TriggerDirection::Fall),
+        (AlgoLeg::Trigger, _) => Err(OkxError::Param("triggerPx".into())),
+    }
+}
+
+/// An algo order's trigger: its price, the price it watches (`last` by default; the
+/// simulator's index stays within two ticks of its mark, so `index` watches the mark) and the
+/// order price ("-1": at market).
+fn algo_leg(
+    map: &Map<String, Value>,
+    trigger: &str,
+    kind: &str,
+    ord_px: &str,
+) -> Result<(Decimal, String, TriggerBy, Option<Decimal>, String), OkxError> {
+    let px = decimal(&required(map, trigger)?, trigger)?;
+    let px_type = field(map, kind).unwrap_or_else(|| "last".into());
+    let by = match px_type.as_str() {
+        "last" => TriggerBy::Last,
+        "mark" | "index" => TriggerBy::Mark,
+        _ => return Err(OkxError::Param(kind.to_owned())),
+    };
+    let ord = required(map, ord_px)?;
+    let limit = match ord.trim() {
+        "-1" => None,
+        text => Some(decimal(text, ord_px)?),
+    };
+    Ok((px, px_type, by, limit, ord))
+}
+
+/// Checks and places one algo order (`conditional` with a take-profit or a stop-loss
+/// trigger, or `trigger`); the core holds it as a conditional order until it fires.
+fn place_algo_one(
+    p: &Private<'_>,
+    map: &Map<String, Value>,
+) -> Result<(Order, AlgoMeta), OkxError> {
+    let ord_type = required(map, "ordType")?;
+    let c = common(p, map)?;
+    let algo_cl_ord_id = field(map, "algoClOrdId").unwrap_or_default();
+    if !algo_cl_ord_id.is_empty() && !valid_cl_ord_id(&algo_cl_ord_id) {
+        return Err(OkxError::Param("algoClOrdId".into()));
+    }
+    if field(map, "closeFraction").is_some() {
+        // Closing a whole position without a size is not simulated.
+        return Err(OkxError::Param("closeFraction".into()));
+    }
+    let (ord_type, leg, (px, px_type, by, limit, ord)) = match ord_type.as_str() {
+        "conditional" => {
+            let tp = field(map, "tpTriggerPx").is_some();
+            let sl = field(map, "slTriggerPx").is_some();
+            match (tp, sl) {
+                (true, false) => (
+                    "conditional",
+                    AlgoLeg::TakeProfit,
+                    algo_leg(map, "tpTriggerPx", "tpTriggerPxType", "tpOrdPx")?,
+                ),
+                (false, true) => (
+                    "conditional",
+                    AlgoLeg::StopLoss,
+                    algo_leg(map, "slTriggerPx", "slTriggerPxType", "slOrdPx")?,
+                ),
+                // Both at once is an `oco` order, which the simulator does not take.
+                (true, true) => return Err(OkxError::Param("ordType".into())),
+                (false, false) => return Err(OkxError::Empty("slTriggerPx".into())),
+            }
+        }
+        "trigger" => (
+            "trigger",
+            AlgoLeg::Trigger,
+            algo_leg(map, "triggerPx", "triggerPxType", "orderPx")?,
+        ),
+        // oco, move_order_stop, twap, iceberg, chase: not simulated.
+        _ => return Err(OkxError::Param("ordType".into())),
+    };
+    {
+        // algoClOrdId names one waiting algo order at a time (the code is the regular
+        // orders' one: OKX documents none of its own).
+        let ex = p.inner.exchange.lock();
+        if !algo_cl_ord_id.is_empty()
+            && algo_orders(p, &ex)
+                .iter()
+                .any(|(o, _, a)| a.algo_cl_ord_id == algo_cl_ord_id && o.is_open())
+        {
+            return Err(OkxError::DuplicateClOrdId);
+        }
+    }
+    let meta = AlgoMeta {
+        algo_id: String::new(),
+        algo_cl_ord_id,
+        ord_type,
+        leg,
+        trigger_px: px,
+        trigger_px_type: px_type,
+        ord_px: ord,
+    };
+    let entry = Entry {
+        kind: if limit.is_some() {
+            OrderKind::Limit
+        } else {
+            OrderKind::Market
+        },
+        price: limit,
+        tif: if limit.is_some() {
+            TimeInForce::Gtc
+        } else {
+            TimeInForce::Ioc
+        },
+        client_id: None,
+        algo: Some((meta, by)),
+    };
+    let order = submit(p, c, entry)?;
+    let algo = lock(&p.inner.meta)
+        .get(&order.id)
+        .and_then(|m| m.algo.clone())
+        .ok_or(OkxError::OrderNotFound)?;
+    Ok((order, algo))
+}
+
+/// The account's algo orders with their meta, newest first.
+fn algo_orders(p: &Private<'_>, ex: &Exchange) -> Vec<(Order, OrderMeta, AlgoMeta)> {
+    let meta = lock(&p.inner.meta);
+    ex.orders(&p.account)
+        .into_iter()
+        .filter_map(|o| {
+            let m = meta.get(&o.id)?;
+            let a = m.algo.clone()?;
+            Some((o, m.clone(), a))
+        })
+        .collect()
+}
+
+/// An algo order as the algo endpoints show it.
+fn algo_view(
+    p: &Private<'_>,
+    ex: &mut Exchange,
+    o: &Order,
+    meta: &OrderMeta,
+    a: &AlgoMeta,
+) -> Value {
+    let lever = ex
+        .position(&p.account, &o.symbol)
+        .map_or(Decimal::ONE, |pos| pos.leverage);
+    let last = ex.ticker(&o.symbol, p.now).map(|t| t.last);
+    views::algo_json(o, p.inner.listing(&o.symbol), meta, a, lever, last)
+}
+
+/// The algo order `algoId` or `algoClOrdId` names (`algoId` wins; the newest of a reused
+/// client id).
+fn find_algo(
+    p: &Private<'_>,
+    ex: &Exchange,
+    algo_id: Option<&str>,
+    algo_cl_ord_id: Option<&str>,
+) -> Result<(Order, OrderMeta, AlgoMeta), OkxError> {
+    let want = |a: &AlgoMeta| match (algo_id, algo_cl_ord_id) {
+        (Some(id), _) => a.algo_id == id,
+        (None, Some(cl)) => a.algo_cl_ord_id == cl,
+        (None, None) => false,
+    };
+    algo_orders(p, ex)
+        .into_iter()
+        .find(|(_, _, a)| want(a))
+        .ok_or(OkxError::OrderNotFound)
+}
+
+/// Whether an algo order passes the list filters (`ordType`, comma-separated, is required).
+fn algo_passes(p: &Private<'_>, q: &HashMap<String, String>, o: &Order, a: &AlgoMeta) -> bool {
+    let want = |name: &str, value: &str| {
+        q.get(name)
+            .is_none_or(|w| w.is_empty() || w.split(',').any(|w| w == value))
+    };
+    let inst_type = p
+        .inner
+        .listing(&o.symbol)
+        .map_or("", |l| l.inst_type.wire());
+    want("ordType", a.ord_type)
+        && want("instType", inst_type)
+        && want("instId", &o.symbol)
+        && want("algoId", &a.algo_id)
+}
+
+/// Lists algo orders of the account that `keep` holds, by the list filters, newest first.
+fn algo_list(
+    p: &Private<'_>,
+    q: &HashMap<String, String>,
+    keep: impl Fn(&Order) -> bool,
+) -> Result<Value, OkxError> {
+    required_q(q, "ordType")?;
+    let n = limit(q)?;
+    let mut ex = p.inner.exchange.lock();
+    let rows = algo_orders(p, &ex);
+    Ok(Value::Array(
+        rows.iter()
+            .filter(|(o, _, a)| keep(o) && algo_passes(p, q, o, a))
+            .take(n)
+            .map(|(o, m, a)| algo_view(p, &mut ex, o, m, a))
+            .collect(),
+    ))
+}
+
+/// Get algo order list (`GET /api/v5/trade/orders-algo-pending`): the waiting algo orders.
 pub(super) async fn algo_pending(
     State(inner): State<Shared>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|_| {
+    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
         let q = query_params(&uri);
-        required_q(&q, "ordType")?;
-        limit(&q)?;
-        Ok(Value::Array(Vec::new()))
+        algo_list(&p, &q, |o| views::algo_state(o) == "live")
     });
     respond(result)
 }
 
-/// Place algo order (`POST /api/v5/trade/order-algo`): not simulated. Conditional, trigger and
-/// trailing orders are refused after the signature check with OKX's parameter error on
-/// `ordType`, so a client learns it at once instead of waiting on an order that never triggers.
+/// Get algo order history (`GET /api/v5/trade/orders-algo-history`): algo orders that
+/// triggered or were cancelled, by `state` or `algoId` (one of them is required).
+pub(super) async fn algo_history(
+    State(inner): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
+    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
+        let q = query_params(&uri);
+        let named = |k: &str| q.get(k).is_some_and(|v| !v.is_empty());
+        if !named("state") && !named("algoId") {
+            return Err(OkxError::Empty("state".into()));
+        }
+        let state = q.get("state").cloned().unwrap_or_default();
+        let week_ago = p.now - 7 * 86_400_000;
+        algo_list(&p, &q, |o| {
+            let s = views::algo_state(o);
+            s != "live"
+                && o.updated_ms >= week_ago
+                && (state.is_empty() || state.split(',').any(|w| w == s))
+        })
+    });
+    respond(result)
+}
+
+/// An algo order's result inside `data`.
+fn algo_item(
+    algo_id: &str,
+    algo_cl_ord_id: &str,
+    tag: &str,
+    err: Option<&OkxError>,
+    ok_msg: &str,
+) -> Value {
+    let (code, msg) = match err {
+        None => ("0".to_owned(), ok_msg.to_owned()),
+        Some(e) => (e.code().to_owned(), e.message()),
+    };
+    json!({
+        "algoClOrdId": algo_cl_ord_id,
+        "algoId": algo_id,
+        "clOrdId": "",
+        "sCode": code,
+        "sMsg": msg,
+        "tag": tag,
+    })
+}
+
+/// The envelope of the algo endpoints: like [`trade_answer`], with an empty `msg` when every
+/// item failed.
+fn algo_answer(items: Vec<Value>) -> Response {
+    let failed = items.iter().filter(|i| i["sCode"] != "0").count();
+    let (code, msg) = if failed == 0 {
+        ("0", "")
+    } else if failed == items.len() {
+        ("1", "")
+    } else {
+        ("2", "Bulk operation partially succeeded")
+    };
+    (
+        StatusCode::OK,
+        axum::Json(json!({ "code": code, "msg": msg, "data": items })),
+    )
+        .into_response()
+}
+
+/// Place algo order (`POST /api/v5/trade/order-algo`), 20 requests per 2 s per User ID:
+/// `conditional` (one take-profit or stop-loss trigger) and `trigger` orders, at market
+/// (`-1`) or at a limit price once triggered.
 pub(super) async fn place_algo(
     State(inner): State<Shared>,
     method: Method,
@@ -609,28 +932,88 @@ pub(super) async fn place_algo(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, &body)
-        .and_then(|_| Err::<Value, _>(OkxError::Param("ordType".into())));
-    respond(result)
+    let (p, map) = match trade_body(&inner, &method, &uri, &headers, &body) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let cl = field(&map, "algoClOrdId").unwrap_or_default();
+    let tag = field(&map, "tag").unwrap_or_default();
+    let item = match place_algo_one(&p, &map) {
+        Ok((_, a)) => algo_item(&a.algo_id, &a.algo_cl_ord_id, &tag, None, "Order placed"),
+        Err(e) => algo_item("", &cl, &tag, Some(&e), ""),
+    };
+    algo_answer(vec![item])
 }
 
-/// Get algo order details by `algoId` or `algoClOrdId`: with no algo orders taken, every
-/// lookup is OKX's "Order does not exist" (51603).
+/// Get algo order details by `algoId` or `algoClOrdId` (51603 when there is none).
 pub(super) async fn algo_query(
     State(inner): State<Shared>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|_| {
+    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
         let q = query_params(&uri);
-        let named = |k: &str| q.get(k).is_some_and(|v| !v.is_empty());
-        if !named("algoId") && !named("algoClOrdId") {
+        let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
+        if get("algoId").is_none() && get("algoClOrdId").is_none() {
             return Err(OkxError::Param("algoId".into()));
         }
-        Err(OkxError::OrderNotFound)
+        let mut ex = p.inner.exchange.lock();
+        let (o, m, a) = find_algo(&p, &ex, get("algoId"), get("algoClOrdId"))?;
+        Ok(json!([algo_view(&p, &mut ex, &o, &m, &a)]))
     });
     respond(result)
+}
+
+/// Cancels one waiting algo order named by `algoId` or `algoClOrdId` on `instId`.
+fn cancel_algo_one(p: &Private<'_>, map: &Map<String, Value>) -> Result<AlgoMeta, OkxError> {
+    let inst_id = required(map, "instId")?;
+    let algo_id = field(map, "algoId");
+    let cl = field(map, "algoClOrdId");
+    if algo_id.is_none() && cl.is_none() {
+        return Err(OkxError::Empty("algoId".into()));
+    }
+    let mut ex = p.inner.exchange.lock();
+    let (o, _, a) = find_algo(p, &ex, algo_id.as_deref(), cl.as_deref())?;
+    if o.symbol != inst_id {
+        return Err(OkxError::OrderNotFound);
+    }
+    if views::algo_state(&o) != "live" {
+        return Err(OkxError::CancelFinished);
+    }
+    ex.cancel(&p.account, OrderRef::Id(&o.id), p.now)
+        .map_err(|_| OkxError::CancelFinished)?;
+    Ok(a)
+}
+
+/// Cancel algo order (`POST /api/v5/trade/cancel-algos`): up to 10 waiting algo orders,
+/// each `{instId, algoId}` or `{instId, algoClOrdId}`; one that has triggered or ended is
+/// refused alone (51400).
+pub(super) async fn cancel_algos(
+    State(inner): State<Shared>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: String,
+) -> Response {
+    let (p, list) = match trade_list(&inner, &method, &uri, &headers, &body, 10) {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let items = list
+        .iter()
+        .map(|m| match cancel_algo_one(&p, m) {
+            Ok(a) => algo_item(&a.algo_id, &a.algo_cl_ord_id, "", None, ""),
+            Err(e) => algo_item(
+                &field(m, "algoId").unwrap_or_default(),
+                &field(m, "algoClOrdId").unwrap_or_default(),
+                "",
+                Some(&e),
+                "",
+            ),
+        })
+        .collect();
+    algo_answer(items)
 }
 
 /// Get order history (last 7 days): finished orders of `instType` (required), newest first.
@@ -671,9 +1054,7 @@ pub(super) async fn cancel_all_after(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, &body).and_then(|p| {
-        p.require_trade()?;
-        let map = body_object(&body)?;
+    let result = trade_body(&inner, &method, &uri, &headers, &body).and_then(|(p, map)| {
         if !p.inner.allow(&p.account, "caa", "", 1, 1_000, p.now) {
             return Err(OkxError::RateLimited);
         }

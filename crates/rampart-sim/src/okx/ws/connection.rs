@@ -1,7 +1,7 @@
 //! One WebSocket connection: its requests (login, subscribe, unsubscribe, `ping`), and the
 //! exchange's events turned into pushes on the channels it subscribed.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -43,6 +43,8 @@ struct Conn {
     subs: Vec<Sub>,
     /// The latest fill of each order (for `fillPx`, `fillSz`, `tradeId` of the next push).
     fills: HashMap<String, Execution>,
+    /// The algo orders whose trigger `orders-algo` has reported (once each).
+    algo_effective: HashSet<String>,
 }
 
 fn error(code: &str, msg: String, conn_id: &str) -> Value {
@@ -69,6 +71,7 @@ pub(super) async fn run(inner: Shared, mut socket: WebSocket, endpoint: Endpoint
         account: None,
         subs: Vec::new(),
         fills: HashMap::new(),
+        algo_effective: HashSet::new(),
     };
     loop {
         let out: Vec<String> = tokio::select! {
@@ -184,8 +187,7 @@ impl Conn {
         let candle = channel
             .strip_prefix("candle")
             .is_some_and(|bar| views::bar_minutes(bar).is_some());
-        // `orders-algo` (conditional orders) is private and lives on the business endpoint; the
-        // simulator takes no algo orders, so it has nothing to push there.
+        // `orders-algo` (algo orders) is private and lives on the business endpoint.
         let algo = channel == "orders-algo";
         let private = algo
             || matches!(
@@ -376,7 +378,33 @@ impl Conn {
                         ))
                     })
                 }
-                (Event::Order(o), "orders") if mine(&o.account) => {
+                (Event::Order(o), "orders-algo") if mine(&o.account) => {
+                    let meta = lock(&inner.meta).get(&o.id).cloned();
+                    let listing = inner.listing(&o.symbol);
+                    let t = listing.map_or("", |l| l.inst_type.wire());
+                    match meta.as_ref().and_then(|m| Some((m, m.algo.as_ref()?))) {
+                        Some((m, a))
+                            if type_matches(sub.inst_type.as_deref(), t)
+                                && sub.inst_id.as_deref().is_none_or(|i| i == o.symbol)
+                                // Pushed when it is placed, cancelled or triggers: the
+                                // order it placed reports its fills on `orders`.
+                                && (!o.triggered || self.algo_effective.insert(o.id.clone())) =>
+                        {
+                            let mut ex = inner.exchange.lock();
+                            let lever = ex
+                                .position(&o.account, &o.symbol)
+                                .map_or(Decimal::ONE, |p| p.leverage);
+                            let last = ex.ticker(&o.symbol, now).map(|t| t.last);
+                            drop(ex);
+                            Some(push(
+                                &sub.push_arg,
+                                vec![views::algo_json(o, listing, m, a, lever, last)],
+                            ))
+                        }
+                        _ => None,
+                    }
+                }
+                (Event::Order(o), "orders") if mine(&o.account) && views::is_regular(o) => {
                     let listing = inner.listing(&o.symbol);
                     let t = listing.map_or("", |l| l.inst_type.wire());
                     if !type_matches(sub.inst_type.as_deref(), t)
