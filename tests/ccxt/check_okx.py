@@ -320,6 +320,35 @@ def run_checks(sim, holder):
     c.check("fetch_positions", positions)
 
     if state.get("opened"):
+        def stop_loss():
+            # A reduce-only stop on the long position: an algo order (ordType conditional).
+            trigger = float(Decimal(int(far)))
+            o = ex.create_order(S, "market", "sell", 1, None, {"stopLossPrice": trigger, "reduceOnly": True})
+            sent = json.loads(last_request(ex, "POST", "/api/v5/trade/order-algo")["request_body"])
+            require(sent.get("ordType") == "conditional" and sent.get("slOrdPx") == "-1", f"ccxt sent {sent}")
+            require(dec(sent.get("slTriggerPx")) == dec(trigger), f"ccxt sent {sent}")
+            require(o["id"], f"no algoId: {o}")
+            waiting = ex.fetch_open_orders(S, None, None, {"trigger": True, "ordType": "conditional"})
+            require([w["id"] for w in waiting] == [o["id"]], f"open algo orders {[w['id'] for w in waiting]}")
+            require(dec(waiting[0]["stopLossPrice"]) == dec(trigger), f"stopLossPrice {waiting[0]['stopLossPrice']}")
+            require(not ex.fetch_open_orders(S), "the stop is listed as a regular order")
+            f = ex.fetch_order(o["id"], S, {"trigger": True})
+            require(f["status"] == "open" and f["reduceOnly"], f"{f['status']} reduceOnly {f['reduceOnly']}")
+            ex.cancel_order(o["id"], S, {"trigger": True})
+            after = ex.fetch_order(o["id"], S, {"trigger": True})
+            require(after["status"] == "canceled", f"status {after['status']}")
+            return f"stop {o['id']} at {trigger}: listed, fetched, cancelled by cancel-algos"
+
+        c.check("stop-loss algo order (create, fetch, cancel)", stop_loss)
+
+        def stop_on_the_wrong_side():
+            above = float(Decimal(int(far)) * 2)
+            return expect_error(
+                lambda: ex.create_order(S, "market", "sell", 1, None, {"stopLossPrice": above, "reduceOnly": True}),
+                "51280", ccxt.InvalidOrder, ex)
+
+        c.check("sell stop above the price refused", stop_on_the_wrong_side)
+
         def close_position():
             o = ex.create_order(S, "market", "sell", 1, None, {"reduceOnly": True})
             sent = sent_order(ex)

@@ -1,5 +1,6 @@
 //! The OKX v5 connector against the OKX v5 simulator over real loopback sockets (one test over
-//! TLS): orders in contracts on linear, inverse and dated contracts, the private and public
+//! TLS): orders in contracts on linear, inverse and dated contracts, stops and take-profits as
+//! algo orders (waiting, firing, cancelled), the private and public
 //! streams with a dropped connection, local refusals, the rate-limit budget, the engine's fault
 //! plan (lost answers resolved by client id, none sent twice), the venue's clock, key
 //! permissions, a wrong passphrase and the cancel-all-after dead man's switch.
@@ -436,6 +437,191 @@ async fn okx_account_feed_reports_orders_fills_positions_and_reconnects_after_a_
         _ => None,
     })
     .await;
+    drop(feed);
+    sim.stop().await;
+}
+
+/// A conditional order of `qty` on SWAP with its trigger (by mark) and, for a limit one, its
+/// price.
+fn conditional(
+    id: &str,
+    side: Side,
+    order_type: OrderType,
+    qty: &str,
+    trigger: &str,
+    price: Option<&str>,
+) -> OrderRequest {
+    OrderRequest {
+        trigger_price: Some(Price::from_str(trigger).unwrap()),
+        trigger_by: Some(rampart_venues::venue::TriggerBy::Mark),
+        ..order(SWAP, id, side, order_type, qty, price)
+    }
+}
+
+/// Stops and take-profits are OKX algo orders: they wait under their own id, show in the open
+/// orders and on the stream with their trigger, and once the mark reaches them the order they
+/// place answers to the same client id (lookups, stream, fills, cancel), so nothing is
+/// reported as an order this terminal did not place.
+#[tokio::test]
+async fn okx_conditional_orders_wait_fire_and_stay_under_their_client_id() {
+    let sim = start(config()).await;
+    let okx = connect(&sim).await;
+    let mut feed = okx.account_feed().await.unwrap();
+    for _ in 0..2 {
+        until_event(&mut feed, "both connections", |e| {
+            matches!(e, FeedEvent::Status(FeedStatus::Connected)).then_some(())
+        })
+        .await;
+    }
+    until_subscriptions(&sim, 2).await;
+    // The subscribe frames went out before Connected; let the simulator read them.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+
+    okx.place_order(&market(SWAP, "long1", Side::Buy, "2"))
+        .await
+        .unwrap();
+    let mut stop = conditional(
+        "stop1",
+        Side::Sell,
+        OrderType::StopMarket,
+        "2",
+        "59000",
+        None,
+    );
+    stop.reduce_only = true;
+    let ack = okx.place_order(&stop).await.unwrap();
+    assert_eq!(ack.status, OrderStatus::Open);
+    let algo_id = ack.venue_order_id.clone();
+    let ClientIdLookup::Found(waiting) = okx.order_by_client_id(SWAP, "stop1").await.unwrap()
+    else {
+        panic!("stop1 not found");
+    };
+    assert_eq!(
+        (
+            waiting.status,
+            waiting.order_type,
+            waiting.venue_order_id.as_str()
+        ),
+        (
+            OrderStatus::Open,
+            Some(OrderType::StopMarket),
+            algo_id.as_str()
+        )
+    );
+    assert_eq!(waiting.trigger_price, Some(d("59000")));
+    assert!(waiting.reduce_only);
+    let open = okx.open_orders(Some(SWAP)).await.unwrap();
+    assert!(
+        open.iter()
+            .any(|o| o.client_order_id == "stop1" && o.order_type == Some(OrderType::StopMarket)),
+        "{open:?}"
+    );
+    until_event(&mut feed, "stop1 waiting on the stream", |e| match e {
+        FeedEvent::Update(AccountUpdate::Order(o)) if o.client_order_id == "stop1" => {
+            assert_eq!(o.status, OrderStatus::Open);
+            Some(())
+        }
+        _ => None,
+    })
+    .await;
+
+    // The mark falls through the trigger: a market sell closes the position.
+    assert!(sim.set_mark_price(SWAP, d("58900")));
+    let mut filled = false;
+    let mut fill_seen = false;
+    let until = Instant::now() + Duration::from_secs(10);
+    while !(filled && fill_seen) {
+        assert!(Instant::now() < until, "filled {filled} fill {fill_seen}");
+        match next(&mut feed, "stop1's order").await {
+            FeedEvent::Update(AccountUpdate::Order(o)) => {
+                assert!(
+                    !o.client_order_id.is_empty(),
+                    "an order without a client id: {o:?}"
+                );
+                if o.client_order_id == "stop1" && o.status == OrderStatus::Filled {
+                    assert_eq!(o.filled_qty, d("2"));
+                    filled = true;
+                }
+            }
+            FeedEvent::Update(AccountUpdate::Fill(f)) => {
+                assert!(
+                    !f.client_order_id.is_empty(),
+                    "a fill without a client id: {f:?}"
+                );
+                fill_seen |= f.client_order_id == "stop1";
+            }
+            _ => {}
+        }
+    }
+    let ClientIdLookup::Found(done) = okx.order_by_client_id(SWAP, "stop1").await.unwrap() else {
+        panic!("stop1 not found after it fired");
+    };
+    assert_eq!(
+        (done.status, done.filled_qty),
+        (OrderStatus::Filled, d("2"))
+    );
+    assert!(done.avg_fill_price.is_some(), "{done:?}");
+    let positions = okx.positions(Some(SWAP)).await.unwrap();
+    assert!(positions.iter().all(|p| p.qty.is_zero()), "{positions:?}");
+
+    // A waiting stop-limit is cancelled by client id; another goes with cancel-all.
+    let stop2 = conditional(
+        "stop2",
+        Side::Buy,
+        OrderType::StopLimit,
+        "1",
+        "61000",
+        Some("61100"),
+    );
+    okx.place_order(&stop2).await.unwrap();
+    let cancelled = okx.cancel_by_client_id(SWAP, "stop2").await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled, "{cancelled:?}");
+    let tp = conditional(
+        "tp3",
+        Side::Buy,
+        OrderType::TakeProfitMarket,
+        "1",
+        "50000",
+        None,
+    );
+    okx.place_order(&tp).await.unwrap();
+    okx.cancel_all(Some(SWAP)).await.unwrap();
+    assert!(okx.open_orders(Some(SWAP)).await.unwrap().is_empty());
+    assert_eq!(sim_open(&sim), 0);
+
+    // A stop-limit that fired and rests: found, listed and cancelled as its resting order.
+    let stop4 = conditional(
+        "stop4",
+        Side::Buy,
+        OrderType::StopLimit,
+        "1",
+        "61000",
+        Some("60000"),
+    );
+    let ack = okx.place_order(&stop4).await.unwrap();
+    assert!(sim.set_mark_price(SWAP, d("61000")));
+    let ClientIdLookup::Found(resting) = okx.order_by_client_id(SWAP, "stop4").await.unwrap()
+    else {
+        panic!("stop4 not found after it fired");
+    };
+    assert_eq!(
+        (resting.status, resting.order_type, resting.price),
+        (OrderStatus::Open, Some(OrderType::Limit), Some(d("60000")))
+    );
+    assert_ne!(
+        resting.venue_order_id, ack.venue_order_id,
+        "the placed order's own id"
+    );
+    let open = okx.open_orders(Some(SWAP)).await.unwrap();
+    assert_eq!(
+        open.iter()
+            .map(|o| o.client_order_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["stop4"]
+    );
+    let cancelled = okx.cancel_by_client_id(SWAP, "stop4").await.unwrap();
+    assert_eq!(cancelled.status, OrderStatus::Cancelled, "{cancelled:?}");
+    assert_eq!(sim_open(&sim), 0);
     drop(feed);
     sim.stop().await;
 }

@@ -1,6 +1,8 @@
 //! OKX v5 as a loopback server, on the venue-neutral exchange of [`crate::core`]: public data
 //! (time, instruments, mark price, tickers, books, candles, funding rate), signed order entry
-//! (place, cancel, batch cancel, amend, query, pending and history), account reads and
+//! (place, cancel, batch cancel, amend, query, pending and history), algo orders
+//! (`conditional` take-profit or stop-loss and `trigger`: place, details, pending, history,
+//! cancel; the `orders-algo` channel), account reads and
 //! settings (balance, positions, leverage, config, trade fee), the cancel-all-after
 //! countdown, OKX's authentication (OK-ACCESS-* headers, passphrase, demo keys and
 //! `x-simulated-trading`), its codes and messages, its per-instrument rate limits, fault knobs

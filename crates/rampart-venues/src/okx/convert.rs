@@ -125,6 +125,23 @@ pub fn order_type(ord_type: &str) -> Option<OrderType> {
     }
 }
 
+/// The client id an order answers to: its own `clOrdId`, or for an order a conditional order
+/// placed when it triggered (which carries no `clOrdId` of its own), that conditional order's
+/// `algoClOrdId`, the id Rampart journaled.
+pub fn client_id(o: &models::Order) -> &str {
+    if o.cl_ord_id.is_empty() {
+        &o.algo_cl_ord_id
+    } else {
+        &o.cl_ord_id
+    }
+}
+
+/// Whether an algo order has triggered and placed its order (`ordId`), which from then on
+/// reports the state and fills.
+pub fn algo_placed(a: &models::AlgoOrder) -> bool {
+    matches!(a.state.as_str(), "effective" | "partially_effective") && !a.ord_id.is_empty()
+}
+
 pub fn order(o: &models::Order) -> Result<OrderState> {
     let status = order_status(&o.state)?;
     let updated = if o.u_time.is_empty() {
@@ -135,7 +152,7 @@ pub fn order(o: &models::Order) -> Result<OrderState> {
     Ok(OrderState {
         symbol: o.inst_id.clone(),
         venue_order_id: o.ord_id.clone(),
-        client_order_id: o.cl_ord_id.clone(),
+        client_order_id: client_id(o).to_owned(),
         side: side(&o.side)?,
         order_type: order_type(&o.ord_type),
         status,
@@ -223,7 +240,7 @@ pub fn fill(o: &models::Order) -> Result<Option<Fill>> {
     Ok(Some(Fill {
         symbol: o.inst_id.clone(),
         venue_order_id: o.ord_id.clone(),
-        client_order_id: o.cl_ord_id.clone(),
+        client_order_id: client_id(o).to_owned(),
         trade_id: o.trade_id.clone(),
         side: side(&o.side)?,
         qty,
@@ -485,6 +502,31 @@ mod tests {
         let r = fee_rates("BTC-USDC-SWAP", "USDC", &f).unwrap();
         assert_eq!(r.maker, "0.0002".parse().unwrap());
         assert_eq!(r.taker, "0.0004".parse().unwrap());
+    }
+
+    #[test]
+    fn an_order_a_stop_placed_answers_to_the_stops_client_id() {
+        let raw = r#"{"instId":"BTC-USDT-SWAP","ordId":"9","clOrdId":"","algoId":"7","algoClOrdId":"rmpS1","px":"","sz":"1","ordType":"market","side":"sell","posSide":"net","accFillSz":"1","avgPx":"38990","state":"filled","reduceOnly":"true","tradeId":"3","fillSz":"1","fillPx":"38990","fillTime":"6","fillFee":"-0.2","fillFeeCcy":"USDT","fillPnl":"0","execType":"T","cTime":"5","uTime":"6"}"#;
+        let o: models::Order = serde_json::from_str(raw).unwrap();
+        let s = order(&o).unwrap();
+        assert_eq!(
+            (s.client_order_id.as_str(), s.venue_order_id.as_str()),
+            ("rmpS1", "9")
+        );
+        assert_eq!(s.status, OrderStatus::Filled);
+        assert_eq!(fill(&o).unwrap().unwrap().client_order_id, "rmpS1");
+        // An order's own clOrdId wins.
+        let own: models::Order =
+            serde_json::from_str(&raw.replace(r#""clOrdId":"""#, r#""clOrdId":"rmpOwn""#)).unwrap();
+        assert_eq!(order(&own).unwrap().client_order_id, "rmpOwn");
+        let waiting = r#"{"instId":"BTC-USDT-SWAP","algoId":"7","algoClOrdId":"rmpS1","ordId":"","ordType":"conditional","side":"sell","sz":"1","state":"live"}"#;
+        let fired = waiting
+            .replace(r#""ordId":"""#, r#""ordId":"9""#)
+            .replace("live", "effective");
+        let waiting: models::AlgoOrder = serde_json::from_str(waiting).unwrap();
+        let fired: models::AlgoOrder = serde_json::from_str(&fired).unwrap();
+        assert!(!algo_placed(&waiting));
+        assert!(algo_placed(&fired));
     }
 
     #[test]

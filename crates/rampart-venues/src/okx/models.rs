@@ -83,6 +83,11 @@ pub struct Order {
     pub ord_id: String,
     #[serde(default)]
     pub cl_ord_id: String,
+    /// Set on an order an algo order placed when it triggered: that algo order's ids.
+    #[serde(default)]
+    pub algo_id: String,
+    #[serde(default)]
+    pub algo_cl_ord_id: String,
     #[serde(default)]
     pub px: String,
     pub sz: String,
@@ -130,6 +135,9 @@ pub struct AlgoOrder {
     pub algo_id: String,
     #[serde(default)]
     pub algo_cl_ord_id: String,
+    /// The order it placed once triggered ("" before).
+    #[serde(default)]
+    pub ord_id: String,
     pub ord_type: String,
     pub side: String,
     #[serde(default)]

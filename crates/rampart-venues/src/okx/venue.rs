@@ -279,12 +279,13 @@ impl Okx {
             .unwrap_or(MarginMode::Cross)
     }
 
-    async fn regular_by_client_id(&self, symbol: &str, id: &str) -> Result<Option<OrderState>> {
+    /// The regular order `key` (`clOrdId` or `ordId`) names on `symbol`.
+    async fn regular(&self, symbol: &str, key: &str, value: &str) -> Result<Option<OrderState>> {
         let call =
             Call::private(&Method::GET, "/api/v5/trade/order", &limits::GET_ORDER).on(symbol);
         match self
             .client
-            .data::<models::Order>(call, &[("instId", symbol), ("clOrdId", id)], None)
+            .data::<models::Order>(call, &[("instId", symbol), (key, value)], None)
             .await
         {
             Ok(rows) => rows.first().map(convert::order).transpose(),
@@ -293,15 +294,55 @@ impl Okx {
         }
     }
 
-    async fn algo_by_client_id(&self, id: &str) -> Result<Option<OrderState>> {
+    /// The conditional order `id` (its `algoClOrdId`) as it stands: while it waits, the algo
+    /// order; once it has triggered, the order it placed, under the same client id (that
+    /// order carries the fills and the state from then on). With the algo order's id.
+    async fn conditional(&self, id: &str) -> Result<Option<(String, OrderState)>> {
         let call = Call::private(&Method::GET, "/api/v5/trade/order-algo", &limits::GET_ALGO);
-        match self
+        let rows = match self
             .client
             .data::<models::AlgoOrder>(call, &[("algoClOrdId", id)], None)
             .await
         {
-            Ok(rows) => rows.first().map(convert::algo_order).transpose(),
-            Err(e) if is_code(&e, &[error::ORDER_NOT_FOUND]) => Ok(None),
+            Ok(rows) => rows,
+            Err(e) if is_code(&e, &[error::ORDER_NOT_FOUND]) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let Some(a) = rows.first() else {
+            return Ok(None);
+        };
+        if convert::algo_placed(a)
+            && let Some(mut placed) = self.regular(&a.inst_id, "ordId", &a.ord_id).await?
+        {
+            placed.client_order_id = a.algo_cl_ord_id.clone();
+            return Ok(Some((a.algo_id.clone(), placed)));
+        }
+        Ok(Some((a.algo_id.clone(), convert::algo_order(a)?)))
+    }
+
+    /// Cancels the regular order `key` names; one already cancelled or done is no error.
+    async fn cancel_regular(&self, symbol: &str, key: &str, value: &str) -> Result<()> {
+        let call = Call::private(
+            &Method::POST,
+            "/api/v5/trade/cancel-order",
+            &limits::CANCEL_ORDER,
+        )
+        .on(symbol);
+        let body = json!({"instId": symbol, key: value});
+        match self
+            .client
+            .data::<models::OrderResult>(call, &[], Some(&body))
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if is_code(
+                    &e,
+                    &[error::CANCEL_ALREADY_CANCELLED, error::CANCEL_ALREADY_DONE],
+                ) =>
+            {
+                Ok(())
+            }
             Err(e) => Err(e),
         }
     }
@@ -427,54 +468,45 @@ impl Venue for Okx {
 
     async fn order_by_client_id(&self, symbol: &str, id: &str) -> Result<ClientIdLookup> {
         check_client_id(id)?;
-        if let Some(o) = self.regular_by_client_id(symbol, id).await? {
+        if let Some(o) = self.regular(symbol, "clOrdId", id).await? {
             return Ok(ClientIdLookup::Found(o));
         }
-        Ok(match self.algo_by_client_id(id).await? {
-            Some(o) => ClientIdLookup::Found(o),
+        Ok(match self.conditional(id).await? {
+            Some((_, o)) => ClientIdLookup::Found(o),
             None => ClientIdLookup::NotFound,
         })
     }
 
     async fn cancel_by_client_id(&self, symbol: &str, id: &str) -> Result<OrderState> {
         check_client_id(id)?;
-        let call = Call::private(
-            &Method::POST,
-            "/api/v5/trade/cancel-order",
-            &limits::CANCEL_ORDER,
-        )
-        .on(symbol);
-        let body = json!({"instId": symbol, "clOrdId": id});
-        match self
-            .client
-            .data::<models::OrderResult>(call, &[], Some(&body))
-            .await
-        {
-            Ok(_) => {}
-            Err(e)
-                if is_code(
-                    &e,
-                    &[error::CANCEL_ALREADY_CANCELLED, error::CANCEL_ALREADY_DONE],
-                ) => {}
+        match self.cancel_regular(symbol, "clOrdId", id).await {
+            Ok(()) => {
+                return self
+                    .regular(symbol, "clOrdId", id)
+                    .await?
+                    .ok_or_else(|| malformed("the cancelled order could not be read back"));
+            }
             Err(e) if is_code(&e, &[error::CANCEL_NOT_FOUND, error::ORDER_NOT_FOUND]) => {
-                // Not a regular order: a conditional one?
-                let Some(algo) = self.algo_by_client_id(id).await? else {
+                // Not a regular order: a conditional one, waiting or triggered?
+                let Some((algo_id, state)) = self.conditional(id).await? else {
                     return Err(e);
                 };
-                if algo.status.is_open() {
-                    self.cancel_algos(&[(symbol.to_owned(), algo.venue_order_id.clone())])
-                        .await?;
-                    if let Some(after) = self.algo_by_client_id(id).await? {
-                        return Ok(after);
-                    }
+                if !state.status.is_open() {
+                    return Ok(state);
                 }
-                return Ok(algo);
+                if state.venue_order_id == algo_id {
+                    self.cancel_algos(&[(symbol.to_owned(), algo_id)]).await?;
+                } else {
+                    self.cancel_regular(symbol, "ordId", &state.venue_order_id)
+                        .await?;
+                }
+                Ok(self
+                    .conditional(id)
+                    .await?
+                    .map_or(state, |(_, after)| after))
             }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
         }
-        self.regular_by_client_id(symbol, id)
-            .await?
-            .ok_or_else(|| malformed("the cancelled order could not be read back"))
     }
 
     async fn cancel_all(&self, symbol: Option<&str>) -> Result<()> {

@@ -374,8 +374,11 @@ pub fn algo_updates(push: &Value) -> Result<Vec<AccountUpdate>> {
     if channel(push) != "orders-algo" {
         return Ok(Vec::new());
     }
+    // Once an algo order has placed its order, that order's pushes on `orders` (under the same
+    // client id) carry the state and fills: an `effective` row here would only hide them.
     rows::<models::AlgoOrder>(push)?
         .iter()
+        .filter(|a| !convert::algo_placed(a))
         .map(|a| convert::algo_order(a).map(AccountUpdate::Order))
         .collect()
 }
@@ -662,6 +665,28 @@ pub fn market_feed(
 mod tests {
     use super::*;
     use crate::venue::OrderStatus;
+
+    #[test]
+    fn an_algo_push_reports_a_waiting_or_cancelled_order_but_not_its_trigger() {
+        let push = |state: &str, ord_id: &str| -> Value {
+            json!({"arg": {"channel": "orders-algo", "instType": "ANY", "uid": "1"}, "data": [{
+                "instId": "BTC-USDT-SWAP", "algoId": "7", "algoClOrdId": "rmpS1", "ordId": ord_id,
+                "ordType": "conditional", "side": "sell", "sz": "1", "state": state,
+                "slTriggerPx": "39000", "slOrdPx": "-1", "cTime": "5", "uTime": "6"}]})
+        };
+        let live = algo_updates(&push("live", "")).unwrap();
+        assert!(
+            matches!(&live[..], [AccountUpdate::Order(o)] if o.status == OrderStatus::Open && o.client_order_id == "rmpS1"),
+            "{live:?}"
+        );
+        let cancelled = algo_updates(&push("canceled", "")).unwrap();
+        assert!(
+            matches!(&cancelled[..], [AccountUpdate::Order(o)] if o.status == OrderStatus::Cancelled),
+            "{cancelled:?}"
+        );
+        // Triggered: the order it placed reports on `orders` under the same client id.
+        assert!(algo_updates(&push("effective", "9")).unwrap().is_empty());
+    }
 
     #[test]
     fn an_orders_push_gives_the_order_and_its_fill() {
