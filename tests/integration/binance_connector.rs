@@ -37,8 +37,8 @@ use tokio::time::timeout;
 
 use super::binance_sim::post_order;
 use super::support::{
-    BTC, KEY, SECRET, btc_filters, d, holds_for, listener, one_account, order, order_request,
-    start, start_tls, until_stream_subscriptions,
+    BTC, KEY, SECRET, btc_filters, d, holds_for, listener, market_order, one_account, order,
+    order_request, start, start_tls, until_stream_subscriptions,
 };
 
 /// The longest any single wait on the network or a stream may take.
@@ -993,14 +993,7 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
 
     // A market buy fills; the position shows it with the leverage in force.
     let ack = binance
-        .place_order(&order_request(
-            BTC,
-            "v-buy-1",
-            Side::Buy,
-            OrderType::Market,
-            "0.003",
-            None,
-        ))
+        .place_order(&market_order(BTC, "v-buy-1", Side::Buy, "0.003"))
         .await
         .unwrap();
     assert_eq!(ack.status, OrderStatus::Filled);
