@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rampart_core::{OrderType, Price, Qty, Side, TimeInForce};
+use rampart_core::{OrderType, Price, Side, TimeInForce};
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimPosition, SimServer};
 use rampart_venues::binance_usdm::algo::{AlgoStatus, Placement};
 use rampart_venues::binance_usdm::models::{Order, OrderStatus as WireStatus, WorkingType};
@@ -37,8 +37,8 @@ use tokio::time::timeout;
 
 use super::binance_sim::post_order;
 use super::support::{
-    BTC, KEY, SECRET, btc_filters, d, holds_for, listener, one_account, order, start, start_tls,
-    until_stream_subscriptions,
+    BTC, KEY, SECRET, btc_filters, d, holds_for, listener, market_order, one_account, order,
+    order_request, start, start_tls, until_stream_subscriptions,
 };
 
 /// The longest any single wait on the network or a stream may take.
@@ -526,7 +526,7 @@ async fn the_user_stream_delivers_order_and_account_events_and_resyncs_after_a_d
     assert_eq!(first, UserEvent::Resync);
     // The simulator subscribes its side once the upgrade completes, just after the client's
     // handshake returns: wait for that so no event races the subscription.
-    until_stream_subscriptions(&sim, 1).await;
+    until_stream_subscriptions(1, || sim.stream_subscriptions()).await;
 
     let rest = resting_bid("us-rest-1");
     place(&client, &rest, &filters, "60000").await;
@@ -608,7 +608,7 @@ async fn the_user_stream_delivers_order_and_account_events_and_resyncs_after_a_d
     assert_eq!(snapshot.balances[0].balance, d("100000"));
 
     // Events still arrive on the new connection (once the simulator has subscribed it).
-    until_stream_subscriptions(&sim, 2).await;
+    until_stream_subscriptions(2, || sim.stream_subscriptions()).await;
     client.cancel_order(BTC, "us-rest-1").await.unwrap();
     let cancelled = until(
         &mut events,
@@ -910,24 +910,6 @@ async fn answers_not_in_the_documented_shape_are_malformed_errors_not_panics() {
 // ---------------------------------------------------------------------------------------------
 // 7. The venue-neutral trait
 
-fn neutral(id: &str, side: Side, order_type: OrderType, qty: &str) -> venue::OrderRequest {
-    venue::OrderRequest {
-        symbol: BTC.into(),
-        client_order_id: id.into(),
-        side,
-        order_type,
-        qty: Qty::from_str(qty).unwrap(),
-        price: None,
-        trigger_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        trigger_by: None,
-        margin_mode: None,
-        position_side: venue::PositionSide::Net,
-        reference_price: None,
-    }
-}
-
 /// The one order the venue has under `id`.
 async fn found(binance: &BinanceUsdm, id: &str) -> venue::OrderState {
     match binance.order_by_client_id(BTC, id).await.unwrap() {
@@ -990,7 +972,7 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
     assert!(btc.trading);
 
     // A resting limit through the neutral request (the connector fetches the mark itself).
-    let mut bid = neutral("v-rest-1", Side::Buy, OrderType::Limit, "0.002");
+    let mut bid = order_request(BTC, "v-rest-1", Side::Buy, OrderType::Limit, "0.002", None);
     bid.price = Some(Price::from_str("59000").unwrap());
     let ack = binance.place_order(&bid).await.unwrap();
     assert_eq!(
@@ -1011,7 +993,7 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
 
     // A market buy fills; the position shows it with the leverage in force.
     let ack = binance
-        .place_order(&neutral("v-buy-1", Side::Buy, OrderType::Market, "0.003"))
+        .place_order(&market_order(BTC, "v-buy-1", Side::Buy, "0.003"))
         .await
         .unwrap();
     assert_eq!(ack.status, OrderStatus::Filled);
@@ -1131,7 +1113,14 @@ async fn binance_behind_the_venue_trait_trades_reports_and_its_dead_mans_switch_
     );
 
     // A trigger-by choice goes through as Binance's workingType.
-    let mut stop = neutral("v-stop-1", Side::Sell, OrderType::StopMarket, "0.003");
+    let mut stop = order_request(
+        BTC,
+        "v-stop-1",
+        Side::Sell,
+        OrderType::StopMarket,
+        "0.003",
+        None,
+    );
     stop.trigger_price = Some(Price::from_str("59000").unwrap());
     stop.trigger_by = Some(TriggerBy::Mark);
     stop.reduce_only = true;

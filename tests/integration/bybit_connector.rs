@@ -9,16 +9,13 @@
 //! Prices move only when a test says so (`tick_interval_ms: 0` and `set_mark_price`), so fills
 //! and PnL are exact. Every wait on a stream is bounded in time and in events.
 
-use std::path::Path;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rampart_core::feed::{AccountUpdate, FeedEvent, FeedStatus, MarketUpdate};
-use rampart_core::{OrderType, Price, Qty, Side, Venue as VenueId};
-use rampart_engine::orders::{
-    ConnectionState, OrderEngine, OrderJournal, OrderTicket, PlacedStatus, ResolvePolicy,
-};
+use rampart_core::{OrderType, Price, Side, Venue as VenueId};
+use rampart_engine::orders::{OrderJournal, OrderTicket, PlacedStatus};
 use rampart_sim::bybit::{Faults, SimAccount, SimConfig, SimKeyPermissions, SimServer};
 use rampart_venues::binance_usdm::ClientOptions;
 use rampart_venues::bybit::error::DCP_INSTITUTIONAL_ONLY;
@@ -30,7 +27,10 @@ use rampart_venues::venue::{
 use rust_decimal::Decimal;
 use tokio::time::timeout;
 
-use super::support::{KEY, KEY_2, SECRET, SECRET_2, d, listener, market};
+use super::support::{
+    ENGINE_WAIT, KEY, KEY_2, SECRET, SECRET_2, d, engine_until, limit_order, listener, market,
+    market_order, next_event, open_engine, order_request, until_engine_ready,
+};
 
 /// The longest any single wait on the network or a stream may take.
 const WAIT: Duration = Duration::from_secs(5);
@@ -87,39 +87,6 @@ async fn connect(sim: &SimServer) -> Bybit {
     connect_with(sim, KEY, SECRET).await
 }
 
-fn request(
-    symbol: &str,
-    id: &str,
-    side: Side,
-    order_type: OrderType,
-    qty: &str,
-    price: Option<&str>,
-) -> OrderRequest {
-    OrderRequest {
-        symbol: symbol.into(),
-        client_order_id: id.into(),
-        side,
-        order_type,
-        qty: Qty::from_str(qty).unwrap(),
-        price: price.map(|p| Price::from_str(p).unwrap()),
-        trigger_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        trigger_by: None,
-        margin_mode: None,
-        position_side: PositionSide::Net,
-        reference_price: None,
-    }
-}
-
-fn market_order(symbol: &str, id: &str, side: Side, qty: &str) -> OrderRequest {
-    request(symbol, id, side, OrderType::Market, qty, None)
-}
-
-fn limit_order(symbol: &str, id: &str, side: Side, qty: &str, price: &str) -> OrderRequest {
-    request(symbol, id, side, OrderType::Limit, qty, Some(price))
-}
-
 /// The order as the venue has it now, looked up by client id.
 async fn by_client_id(venue: &Bybit, symbol: &str, id: &str) -> rampart_venues::venue::OrderState {
     match venue.order_by_client_id(symbol, id).await.unwrap() {
@@ -144,13 +111,6 @@ async fn top_of_book(venue: &Bybit, symbol: &str) -> (Decimal, Decimal) {
     let book = venue.order_book(symbol, 5).await.unwrap();
     assert_eq!((book.bids.len(), book.asks.len()), (5, 5), "{book:?}");
     (book.bids[0].price, book.asks[0].price)
-}
-
-async fn next_event<T>(feed: &mut Feed<T>, what: &str) -> FeedEvent<T> {
-    timeout(WAIT, feed.next())
-        .await
-        .unwrap_or_else(|_| panic!("nothing within {WAIT:?} while waiting for {what}"))
-        .unwrap_or_else(|| panic!("the feed ended while waiting for {what}"))
 }
 
 /// Skips events until `pick` takes one: at most `max` events, each within [`WAIT`].
@@ -334,7 +294,7 @@ async fn bybit_limit_rests_is_found_and_cancelled_by_client_id_and_cancel_all_le
     let stop = OrderRequest {
         trigger_price: Some(Price::from_str("62000").unwrap()),
         trigger_by: Some(rampart_venues::venue::TriggerBy::Mark),
-        ..request(
+        ..order_request(
             BTC,
             "bbstop1",
             Side::Buy,
@@ -884,38 +844,6 @@ async fn bybit_an_ip_refused_with_403_is_rate_limited_for_ten_minutes_and_sends_
 // ---------------------------------------------------------------------------------------------
 // 6. Lost answers through the engine
 
-fn fast_policy() -> ResolvePolicy {
-    ResolvePolicy {
-        not_placed_margin: Duration::from_millis(300),
-        confirm_after: Duration::from_millis(200),
-        first_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(500),
-    }
-}
-
-fn open_engine(journal: &Path) -> Arc<OrderEngine> {
-    let (journal, unresolved) = OrderJournal::open(journal, &rampart_tests::journal_key()).unwrap();
-    OrderEngine::new(
-        journal,
-        unresolved,
-        rampart_tests::new_guard(),
-        Arc::new(rampart_engine::orders::NoAccountFacts),
-        fast_policy(),
-    )
-}
-
-async fn engine_until(engine: &OrderEngine, what: &str, done: impl Fn(&OrderEngine) -> bool) {
-    let started = Instant::now();
-    while !done(engine) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}: {:?}",
-            engine.status()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 #[tokio::test]
 async fn bybit_orders_with_lost_answers_are_resolved_by_client_id_and_none_is_sent_twice() {
     const ORDERS: usize = 60;
@@ -941,12 +869,7 @@ async fn bybit_orders_with_lost_answers_are_resolved_by_client_id_and_none_is_se
     let journal = dir.path().join("orders.journal");
     let engine = open_engine(&journal);
     engine.attach("acc", VenueId::Bybit, venue);
-    engine_until(&engine, "the account to connect", |e| {
-        e.status()
-            .iter()
-            .all(|s| s.connection == ConnectionState::Ready && !s.recovering)
-    })
-    .await;
+    until_engine_ready(&engine, ENGINE_WAIT).await;
 
     let mut accepted = Vec::new();
     let mut checking = Vec::new();
@@ -960,7 +883,7 @@ async fn bybit_orders_with_lost_answers_are_resolved_by_client_id_and_none_is_se
             PlacedStatus::Accepted => accepted.push(placed.client_order_id),
             PlacedStatus::CheckingWithExchange => {
                 checking.push(placed.client_order_id);
-                engine_until(&engine, "the unknown order to resolve", |e| {
+                engine_until(&engine, ENGINE_WAIT, "the unknown order to resolve", |e| {
                     e.pending_count() == 0
                 })
                 .await;
@@ -1032,12 +955,7 @@ async fn bybit_lost_answers_and_5xx_anywhere_still_leave_every_order_resolved_on
     let journal = dir.path().join("orders.journal");
     let engine = open_engine(&journal);
     engine.attach("acc", VenueId::Bybit, venue);
-    engine_until(&engine, "the account to connect", |e| {
-        e.status()
-            .iter()
-            .all(|s| s.connection == ConnectionState::Ready && !s.recovering)
-    })
-    .await;
+    until_engine_ready(&engine, ENGINE_WAIT).await;
 
     let (mut accepted, mut checking, mut refused) = (Vec::new(), Vec::new(), 0usize);
     for i in 0..ORDERS {
@@ -1050,7 +968,7 @@ async fn bybit_lost_answers_and_5xx_anywhere_still_leave_every_order_resolved_on
             Ok(p) if p.status == PlacedStatus::Accepted => accepted.push(p.client_order_id),
             Ok(p) => {
                 checking.push(p.client_order_id);
-                engine_until(&engine, "the unknown order to resolve", |e| {
+                engine_until(&engine, ENGINE_WAIT, "the unknown order to resolve", |e| {
                     e.pending_count() == 0
                 })
                 .await;

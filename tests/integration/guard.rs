@@ -10,15 +10,15 @@ use rampart_core::trading::{OrderRequest, PositionSide};
 use rampart_core::{OrderType, Side, Venue as VenueId};
 use rampart_engine::live::{LiveDesk, StreamState};
 use rampart_engine::orders::{
-    ConnectionState, Consent, NoAccountFacts, OrderEngine, OrderError, OrderJournal, OrderTicket,
-    PlaceOutcome, ResolvePolicy,
+    Consent, NoAccountFacts, OrderEngine, OrderError, OrderJournal, OrderTicket, PlaceOutcome,
+    ResolvePolicy,
 };
 use rampart_guard::{Severity, WarningKind};
 use rampart_sim::binance_usdm::{SimConfig, SimKeyPermissions, SimServer};
 use rampart_venues::binance_usdm::{BinanceUsdm, RestClient};
 use rampart_venues::venue::DynVenue;
 
-use super::support::{BTC, KEY, SECRET, market, one_account, start};
+use super::support::{BTC, KEY, SECRET, market, one_account, start, until_engine_connected};
 
 async fn sim() -> SimServer {
     start(SimConfig {
@@ -48,26 +48,16 @@ fn engine(dir: &std::path::Path) -> Arc<OrderEngine> {
     )
 }
 
-/// Waits (bounded) until `done` holds.
+/// How long these tests wait for an account to connect or the guard to act.
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Waits (at most [`WAIT`]) until `done` holds.
 async fn until(what: &str, done: impl Fn() -> bool) {
     let started = Instant::now();
     while !done() {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "timed out waiting for {what}"
-        );
+        assert!(started.elapsed() < WAIT, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-async fn connected(engine: &OrderEngine) {
-    until("the account to connect", || {
-        engine
-            .status()
-            .iter()
-            .all(|s| s.connection == ConnectionState::Ready)
-    })
-    .await;
 }
 
 #[tokio::test]
@@ -76,7 +66,7 @@ async fn refusals_of_the_key_in_a_row_halt_new_orders_until_resumed_and_cancels_
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path());
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    connected(&engine).await;
+    until_engine_connected(&engine, WAIT).await;
     // A bid 3% under the mark: inside Binance's price band, far from a fill.
     let mark = engine.mark_price("acc", BTC).await.unwrap().mark;
     let bid = (mark * rust_decimal::Decimal::new(97, 2)).round_dp(1);
@@ -149,7 +139,7 @@ async fn an_order_placed_by_another_client_is_raised_and_the_next_order_asks_for
     let venue = connector(&sim);
     engine.attach("acc", VenueId::BinanceUsdm, Arc::clone(&venue));
     live.attach("acc", venue);
-    connected(&engine).await;
+    until_engine_connected(&engine, WAIT).await;
     until("the account stream", || {
         live.snapshot()
             .iter()
@@ -246,7 +236,7 @@ async fn a_key_that_can_withdraw_is_raised_at_connect_and_asks_for_a_code_once()
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path());
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    connected(&engine).await;
+    until_engine_connected(&engine, WAIT).await;
     let key = key_read(&engine).await;
     assert!(
         key.can_withdraw && key.can_trade && !key.ip_restricted,
@@ -305,7 +295,7 @@ async fn a_read_only_key_refuses_orders_before_sending_and_still_reads() {
     let dir = tempfile::tempdir().unwrap();
     let engine = engine(dir.path());
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    connected(&engine).await;
+    until_engine_connected(&engine, WAIT).await;
     assert!(!key_read(&engine).await.can_trade);
     let refused = engine
         .place("acc", &market(Side::Buy, "0.002"), Consent::default())

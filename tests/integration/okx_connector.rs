@@ -6,25 +6,24 @@
 //! permissions, a wrong passphrase and the cancel-all-after dead man's switch.
 
 use std::collections::HashMap;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use rampart_core::{OrderType, Price, Qty, Side, Venue as VenueId};
-use rampart_engine::orders::{
-    ConnectionState, OrderEngine, OrderError, OrderJournal, OrderTicket, PlacedStatus,
-    ResolvePolicy,
-};
+use rampart_core::{OrderType, Side, Venue as VenueId};
+use rampart_engine::orders::{OrderError, OrderJournal, OrderTicket, PlacedStatus};
 use rampart_sim::okx::{Faults, SimAccount, SimConfig, SimPermissions, SimServer};
 use rampart_venues::binance_usdm::ClientOptions;
 use rampart_venues::okx::{Okx, RestClient};
 use rampart_venues::venue::{
     AccountUpdate, ClientIdLookup, DeadMansScope, ErrorKind, FeedEvent, FeedStatus, MarginMode,
-    MarketSubscription, MarketUpdate, OrderRequest, OrderStatus, PositionSide, Venue,
+    MarketSubscription, MarketUpdate, OrderStatus, Venue,
 };
 use rust_decimal::Decimal;
 
-use super::support::{d, listener};
+use super::support::{
+    d, engine_until, limit_order as limit, listener, market_order as market, next_event,
+    open_engine, until_engine_ready, until_stream_subscriptions,
+};
 
 const KEY: &str = "5f1c2a9e-4b7d-4e21-9c3a-8d6b0f2e7a11";
 const SECRET: &str = "B7E3C19A4F2D8E6B5A0C9D1E7F3A2B4C";
@@ -95,39 +94,6 @@ async fn connect(sim: &SimServer) -> Okx {
     connect_as(sim, KEY, SECRET, PASSPHRASE).await
 }
 
-fn order(
-    symbol: &str,
-    id: &str,
-    side: Side,
-    order_type: OrderType,
-    qty: &str,
-    price: Option<&str>,
-) -> OrderRequest {
-    OrderRequest {
-        symbol: symbol.into(),
-        client_order_id: id.into(),
-        side,
-        order_type,
-        qty: Qty::from_str(qty).unwrap(),
-        price: price.map(|p| Price::from_str(p).unwrap()),
-        trigger_price: None,
-        time_in_force: None,
-        reduce_only: false,
-        trigger_by: None,
-        margin_mode: None,
-        position_side: PositionSide::Net,
-        reference_price: None,
-    }
-}
-
-fn limit(symbol: &str, id: &str, side: Side, qty: &str, price: &str) -> OrderRequest {
-    order(symbol, id, side, OrderType::Limit, qty, Some(price))
-}
-
-fn market(symbol: &str, id: &str, side: Side, qty: &str) -> OrderRequest {
-    order(symbol, id, side, OrderType::Market, qty, None)
-}
-
 /// The simulator's open orders of `KEY`.
 fn sim_open(sim: &SimServer) -> usize {
     sim.exchange()
@@ -159,17 +125,6 @@ async fn wallet(okx: &Okx, asset: &str) -> Decimal {
         .wallet
 }
 
-/// The next event within 5 s.
-async fn next<T: std::fmt::Debug>(
-    feed: &mut rampart_venues::venue::Feed<T>,
-    what: &str,
-) -> FeedEvent<T> {
-    tokio::time::timeout(Duration::from_secs(5), feed.next())
-        .await
-        .unwrap_or_else(|_| panic!("no {what} within 5 s"))
-        .unwrap_or_else(|| panic!("the feed ended before {what}"))
-}
-
 /// Reads events (at most 10 s) until `wanted` picks one.
 async fn until_event<T: std::fmt::Debug, R>(
     feed: &mut rampart_venues::venue::Feed<T>,
@@ -179,21 +134,10 @@ async fn until_event<T: std::fmt::Debug, R>(
     let until = Instant::now() + Duration::from_secs(10);
     loop {
         assert!(Instant::now() < until, "no {what} within 10 s");
-        let event = next(feed, what).await;
+        let event = next_event(feed, what).await;
         if let Some(r) = wanted(&event) {
             return r;
         }
-    }
-}
-
-async fn until_subscriptions(sim: &SimServer, n: u64) {
-    let until = Instant::now() + Duration::from_secs(5);
-    while sim.stream_subscriptions() < n {
-        assert!(
-            Instant::now() < until,
-            "{n} stream subscriptions not within 5 s"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
@@ -362,10 +306,10 @@ async fn okx_account_feed_reports_orders_fills_positions_and_reconnects_after_a_
     let okx = connect(&sim).await;
     let mut feed = okx.account_feed().await.unwrap();
     assert_eq!(
-        next(&mut feed, "the first status").await,
+        next_event(&mut feed, "the first status").await,
         FeedEvent::Status(FeedStatus::Connected)
     );
-    until_subscriptions(&sim, 1).await;
+    until_stream_subscriptions(1, || sim.stream_subscriptions()).await;
 
     okx.place_order(&market(SWAP, "feed1", Side::Buy, "3"))
         .await
@@ -379,7 +323,7 @@ async fn okx_account_feed_reports_orders_fills_positions_and_reconnects_after_a_
             Instant::now() < until,
             "order {order_seen} fill {fill_seen} position {position_seen}"
         );
-        match next(&mut feed, "account updates").await {
+        match next_event(&mut feed, "account updates").await {
             FeedEvent::Update(AccountUpdate::Order(o))
                 if o.client_order_id == "feed1" && o.status == OrderStatus::Filled =>
             {
@@ -426,7 +370,7 @@ async fn okx_account_feed_reports_orders_fills_positions_and_reconnects_after_a_
     assert_eq!(positions[0].qty, d("3"));
 
     // And the stream works again.
-    until_subscriptions(&sim, 2).await;
+    until_stream_subscriptions(2, || sim.stream_subscriptions()).await;
     okx.cancel_by_client_id(SWAP, "gap1").await.unwrap();
     until_event(&mut feed, "gap1's cancel", |e| match e {
         FeedEvent::Update(AccountUpdate::Order(o))
@@ -643,7 +587,7 @@ async fn okx_market_feed_delivers_mark_book_and_trades() {
         .await
         .unwrap();
     assert_eq!(
-        next(&mut feed, "the first status").await,
+        next_event(&mut feed, "the first status").await,
         FeedEvent::Status(FeedStatus::Connected)
     );
     sim.set_mark_price(SWAP, d("60100.5"));
@@ -718,27 +662,6 @@ async fn okx_an_order_burst_beyond_the_limit_is_held_locally_never_drawing_50011
     sim.stop().await;
 }
 
-fn fast_policy() -> ResolvePolicy {
-    ResolvePolicy {
-        not_placed_margin: Duration::from_millis(300),
-        confirm_after: Duration::from_millis(200),
-        first_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(500),
-    }
-}
-
-async fn engine_until(engine: &OrderEngine, what: &str, done: impl Fn(&OrderEngine) -> bool) {
-    let started = Instant::now();
-    while !done(engine) {
-        assert!(
-            started.elapsed() < Duration::from_secs(90),
-            "timed out waiting for {what}: {:?}",
-            engine.status()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
 fn ticket(side: Side, qty: &str) -> OrderTicket {
     OrderTicket {
         symbol: SWAP.into(),
@@ -773,24 +696,12 @@ async fn okx_engine_resolves_lost_answers_by_client_id_and_sends_none_twice() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("orders.journal");
-    let (j, unresolved) = OrderJournal::open(&journal, &rampart_tests::journal_key()).unwrap();
-    let engine = OrderEngine::new(
-        j,
-        unresolved,
-        rampart_tests::new_guard(),
-        Arc::new(rampart_engine::orders::NoAccountFacts),
-        fast_policy(),
-    );
+    let engine = open_engine(&journal);
     let client =
         RestClient::with_options(&sim.base_url(), KEY, SECRET, PASSPHRASE, &options(&sim)).unwrap();
     let venue: Arc<dyn rampart_venues::venue::DynVenue> = Arc::new(Okx::new(client));
     engine.attach("acc", VenueId::Okx, venue);
-    engine_until(&engine, "the account to connect", |e| {
-        e.status()
-            .iter()
-            .all(|s| s.connection == ConnectionState::Ready && !s.recovering)
-    })
-    .await;
+    until_engine_ready(&engine, Duration::from_secs(90)).await;
 
     let mut accepted = Vec::new();
     let mut checking = Vec::new();
@@ -822,9 +733,12 @@ async fn okx_engine_resolves_lost_answers_by_client_id_and_sends_none_twice() {
                     Err(other) => panic!("order {i}: {other}"),
                 }
                 checking.push(placed.client_order_id);
-                engine_until(&engine, "the unknown order to resolve", |e| {
-                    e.pending_count() == 0
-                })
+                engine_until(
+                    &engine,
+                    Duration::from_secs(90),
+                    "the unknown order to resolve",
+                    |e| e.pending_count() == 0,
+                )
                 .await;
             }
         }

@@ -5,30 +5,21 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rampart_core::{OrderType, Side, Venue as VenueId};
-use rampart_engine::orders::{
-    ConnectionState, OrderEngine, OrderError, OrderJournal, OrderTicket, PlacedStatus,
-    ResolvePolicy,
-};
+use rampart_engine::orders::{OrderError, OrderJournal, OrderTicket, PlacedStatus};
 use rampart_sim::binance_usdm::{Faults, SimConfig, SimServer};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
 use rampart_venues::venue::DynVenue;
 
-use super::support::{BTC, KEY, SECRET, market, one_account, start};
+use super::support::{
+    BTC, ENGINE_WAIT, KEY, SECRET, engine_until, market, one_account, open_engine, start,
+    until_engine_ready,
+};
 
 /// A short request validity, so that "not found" can mean "not placed" within a second or two.
 const RECV_WINDOW_MS: u32 = 500;
-
-fn fast_policy() -> ResolvePolicy {
-    ResolvePolicy {
-        not_placed_margin: Duration::from_millis(300),
-        confirm_after: Duration::from_millis(200),
-        first_backoff: Duration::from_millis(20),
-        max_backoff: Duration::from_millis(500),
-    }
-}
 
 async fn start_sim(faults: Faults) -> SimServer {
     start(SimConfig {
@@ -50,39 +41,6 @@ fn connector(sim: &SimServer) -> Arc<dyn DynVenue> {
     };
     let client = RestClient::with_options(&sim.base_url(), KEY, SECRET, &options).unwrap();
     Arc::new(BinanceUsdm::new(client))
-}
-
-fn open_engine(journal: &Path) -> Arc<OrderEngine> {
-    let (journal, unresolved) = OrderJournal::open(journal, &rampart_tests::journal_key()).unwrap();
-    OrderEngine::new(
-        journal,
-        unresolved,
-        rampart_tests::new_guard(),
-        std::sync::Arc::new(rampart_engine::orders::NoAccountFacts),
-        fast_policy(),
-    )
-}
-
-/// Waits (bounded) until `done` holds for the engine.
-async fn until(engine: &OrderEngine, what: &str, done: impl Fn(&OrderEngine) -> bool) {
-    let started = Instant::now();
-    while !done(engine) {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "timed out waiting for {what}: {:?}",
-            engine.status()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-}
-
-async fn ready(engine: &OrderEngine) {
-    until(engine, "the account to connect", |e| {
-        e.status()
-            .iter()
-            .all(|s| s.connection == ConnectionState::Ready && !s.recovering)
-    })
-    .await;
 }
 
 fn limit(qty: &str, price: &str) -> OrderTicket {
@@ -122,7 +80,7 @@ async fn orders_with_lost_answers_are_resolved_by_client_id_and_none_is_sent_twi
     let journal = dir.path().join("orders.journal");
     let engine = open_engine(&journal);
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    ready(&engine).await;
+    until_engine_ready(&engine, ENGINE_WAIT).await;
 
     let mut accepted = Vec::new();
     let mut checking = Vec::new();
@@ -158,7 +116,7 @@ async fn orders_with_lost_answers_are_resolved_by_client_id_and_none_is_sent_twi
                     assert_eq!(sim.order_count(), before, "nothing sent while checking");
                 }
                 checking.push(placed.client_order_id);
-                until(&engine, "the unknown order to resolve", |e| {
+                engine_until(&engine, ENGINE_WAIT, "the unknown order to resolve", |e| {
                     e.pending_count() == 0
                 })
                 .await;
@@ -263,7 +221,7 @@ async fn orders_in_flight_at_a_crash_are_resolved_at_restart_and_never_sent_twic
             other => panic!("{point}: a new order before recovery: {other:?}"),
         }
         assert_eq!(sim.order_count(), before, "nothing sent while recovering");
-        ready(&engine).await;
+        until_engine_ready(&engine, ENGINE_WAIT).await;
         assert_eq!(engine.pending_count(), 0);
         assert_eq!(
             taken_by_venue(&sim).get(&cid).copied(),
@@ -297,7 +255,7 @@ async fn concurrent_places_are_each_sent_once_and_an_unknown_refuses_a_whole_bur
     let dir = tempfile::tempdir().unwrap();
     let engine = open_engine(&dir.path().join("orders.journal"));
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    ready(&engine).await;
+    until_engine_ready(&engine, ENGINE_WAIT).await;
 
     let burst: Vec<_> = (0..32)
         .map(|_| {
@@ -360,7 +318,7 @@ async fn concurrent_places_are_each_sent_once_and_an_unknown_refuses_a_whole_bur
     if refused == 16 {
         assert_eq!(sim.order_count(), before, "nothing of the burst was sent");
     }
-    until(&engine, "the lost order to resolve", |e| {
+    engine_until(&engine, ENGINE_WAIT, "the lost order to resolve", |e| {
         e.pending_count() == 0
     })
     .await;
@@ -379,7 +337,7 @@ async fn a_failure_before_the_order_leaves_is_not_sent_not_unknown() {
     let journal = dir.path().join("orders.journal");
     let engine = open_engine(&journal);
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    ready(&engine).await;
+    until_engine_ready(&engine, ENGINE_WAIT).await;
     sim.stop().await;
     match rampart_tests::placed(
         engine
@@ -408,7 +366,7 @@ async fn a_run_of_orders_reads_the_mark_once() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open_engine(&dir.path().join("orders.journal"));
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    ready(&engine).await;
+    until_engine_ready(&engine, ENGINE_WAIT).await;
     let before = sim.rest_requests();
     for _ in 0..5 {
         let placed = rampart_tests::placed(
@@ -439,7 +397,7 @@ async fn a_placed_order_carries_its_send_time_and_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open_engine(&dir.path().join("orders.journal"));
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    ready(&engine).await;
+    until_engine_ready(&engine, ENGINE_WAIT).await;
     assert_eq!(engine.status()[0].last_round_trip_us, None);
     let before = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -480,7 +438,7 @@ async fn leverage_is_set_through_the_engine_and_zero_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open_engine(&dir.path().join("orders.journal"));
     engine.attach("acc", VenueId::BinanceUsdm, connector(&sim));
-    ready(&engine).await;
+    until_engine_ready(&engine, ENGINE_WAIT).await;
     let request = |x: &str| LeverageRequest {
         symbol: BTC.into(),
         leverage: Leverage::both(d(x)),

@@ -1,12 +1,17 @@
 //! What the simulator-backed tests share: the test accounts, starting a [`SimServer`] on a
-//! loopback port, a decimal helper, BTCUSDT's filters and a typed order builder.
+//! loopback port, a decimal helper, BTCUSDT's filters, typed order builders, an order engine on a
+//! short resolve policy, and the bounded waits for an engine, a feed or a stream to be ready.
 
+use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use rampart_core::{OrderType, Price, Qty, Side};
+use rampart_engine::orders::{ConnectionState, OrderEngine, OrderJournal, ResolvePolicy};
 use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
 use rampart_venues::binance_usdm::{OrderRequest, RestClient, SymbolFilters};
+use rampart_venues::venue::{self, Feed, FeedEvent};
 use rust_decimal::Decimal;
 
 /// The simulator's account for most tests (HMAC).
@@ -95,11 +100,11 @@ pub async fn holds_for(within: Duration, what: &str, holds: impl Fn() -> bool) {
     assert!(holds(), "{what}");
 }
 
-/// Waits (at most 5 s) until `n` stream connections have subscribed to the simulator's events,
-/// so that an event published next reaches the newest one.
-pub async fn until_stream_subscriptions(sim: &SimServer, n: u64) {
+/// Waits (at most 5 s) until `n` stream connections have subscribed to a simulator's events
+/// (`subscriptions` reads its count), so that an event published next reaches the newest one.
+pub async fn until_stream_subscriptions(n: u64, subscriptions: impl Fn() -> u64) {
     let until = Instant::now() + Duration::from_secs(5);
-    while sim.stream_subscriptions() < n {
+    while subscriptions() < n {
         assert!(
             Instant::now() < until,
             "{n} stream subscriptions not within 5 s"
@@ -123,4 +128,125 @@ pub fn market(side: rampart_core::Side, qty: &str) -> rampart_engine::orders::Or
         margin_mode: None,
         position_side: Default::default(),
     }
+}
+
+/// A venue-neutral order (what the engine hands a connector); `price` as text, `None` when the
+/// type takes none.
+pub fn order_request(
+    symbol: &str,
+    id: &str,
+    side: Side,
+    order_type: OrderType,
+    qty: &str,
+    price: Option<&str>,
+) -> venue::OrderRequest {
+    venue::OrderRequest {
+        symbol: symbol.into(),
+        client_order_id: id.into(),
+        side,
+        order_type,
+        qty: Qty::from_str(qty).unwrap(),
+        price: price.map(|p| Price::from_str(p).unwrap()),
+        trigger_price: None,
+        time_in_force: None,
+        reduce_only: false,
+        trigger_by: None,
+        margin_mode: None,
+        position_side: venue::PositionSide::Net,
+        reference_price: None,
+    }
+}
+
+/// A venue-neutral MARKET order.
+pub fn market_order(symbol: &str, id: &str, side: Side, qty: &str) -> venue::OrderRequest {
+    order_request(symbol, id, side, OrderType::Market, qty, None)
+}
+
+/// A venue-neutral LIMIT order at `price`.
+pub fn limit_order(
+    symbol: &str,
+    id: &str,
+    side: Side,
+    qty: &str,
+    price: &str,
+) -> venue::OrderRequest {
+    order_request(symbol, id, side, OrderType::Limit, qty, Some(price))
+}
+
+/// How long a feed may stay silent before a test gives up on the event it waits for.
+pub const FEED_WAIT: Duration = Duration::from_secs(5);
+
+/// The feed's next event, within [`FEED_WAIT`].
+pub async fn next_event<T>(feed: &mut Feed<T>, what: &str) -> FeedEvent<T> {
+    tokio::time::timeout(FEED_WAIT, feed.next())
+        .await
+        .unwrap_or_else(|_| panic!("nothing within {FEED_WAIT:?} while waiting for {what}"))
+        .unwrap_or_else(|| panic!("the feed ended while waiting for {what}"))
+}
+
+/// The resolver on a short leash, so that an order whose answer was lost is settled within a
+/// test's patience.
+pub fn fast_policy() -> ResolvePolicy {
+    ResolvePolicy {
+        not_placed_margin: Duration::from_millis(300),
+        confirm_after: Duration::from_millis(200),
+        first_backoff: Duration::from_millis(20),
+        max_backoff: Duration::from_millis(500),
+    }
+}
+
+/// An order engine journaling to `journal` (opened, or made if absent), with the tests' guard,
+/// no account facts and [`fast_policy`].
+pub fn open_engine(journal: &Path) -> Arc<OrderEngine> {
+    let (journal, unresolved) = OrderJournal::open(journal, &rampart_tests::journal_key()).unwrap();
+    OrderEngine::new(
+        journal,
+        unresolved,
+        rampart_tests::new_guard(),
+        Arc::new(rampart_engine::orders::NoAccountFacts),
+        fast_policy(),
+    )
+}
+
+/// How long the engine suites wait for an account to connect or an order to resolve.
+pub const ENGINE_WAIT: Duration = Duration::from_secs(30);
+
+/// Checks `done` every 10 ms until it holds; panics naming `what`, with the engine's status,
+/// once `within` has passed.
+pub async fn engine_until(
+    engine: &OrderEngine,
+    within: Duration,
+    what: &str,
+    done: impl Fn(&OrderEngine) -> bool,
+) {
+    let started = Instant::now();
+    while !done(engine) {
+        assert!(
+            started.elapsed() < within,
+            "timed out waiting for {what}: {:?}",
+            engine.status()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// Waits (at most `within`) until every account on `engine` is connected.
+pub async fn until_engine_connected(engine: &OrderEngine, within: Duration) {
+    engine_until(engine, within, "the account to connect", |e| {
+        e.status()
+            .iter()
+            .all(|s| s.connection == ConnectionState::Ready)
+    })
+    .await;
+}
+
+/// Waits (at most `within`) until every account on `engine` is connected and none is still
+/// recovering (settling orders left unresolved from before).
+pub async fn until_engine_ready(engine: &OrderEngine, within: Duration) {
+    engine_until(engine, within, "the account to connect", |e| {
+        e.status()
+            .iter()
+            .all(|s| s.connection == ConnectionState::Ready && !s.recovering)
+    })
+    .await;
 }

@@ -309,21 +309,6 @@ async fn a_journal_changed_while_locked_is_found_at_unlock_warned_about_and_set_
     erase(&ns);
 }
 
-/// The data key as the keychain holds it now (what only someone who can read the keychain
-/// could do).
-fn data_key(ns: &str) -> rampart_vault::DataKey {
-    use rampart_vault::SecretStore as _;
-    let keychain = rampart_vault::Keychain::with_namespace(ns);
-    let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
-    let text = keychain
-        .get(&vault.vault_service(), "data-key")
-        .unwrap()
-        .expect("a data key");
-    let mut key = [0u8; 32];
-    hex::decode_to_slice(text.as_bytes(), &mut key).unwrap();
-    rampart_vault::DataKey::from_bytes(key)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rotation_seals_everything_under_a_new_key_and_trading_and_recording_go_on() {
     let Enrolled {

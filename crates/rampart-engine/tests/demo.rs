@@ -7,35 +7,12 @@ mod common;
 
 use common::*;
 
-use std::time::{Duration, Instant};
-
 use rampart_core::session::{Environment, LockPhase};
 use rampart_core::trading::OrderStatus;
 use rampart_core::{ErrorCode, OrderType, Side, Venue};
-use rampart_engine::orders::{ConnectionState, OrderTicket, PlaceOutcome, PlacedStatus};
-use rampart_engine::{Clock, Desk, OrderRef};
+use rampart_engine::orders::{OrderTicket, PlaceOutcome, PlacedStatus};
+use rampart_engine::{Clock, OrderRef};
 use rust_decimal::Decimal;
-
-async fn until_ready(desk: &Desk, account_id: &str) {
-    let started = Instant::now();
-    loop {
-        let status = desk.trading_status().await.unwrap();
-        let mine = status
-            .iter()
-            .find(|s| s.account.id == account_id)
-            .expect("the account is listed");
-        match &mine.status.connection {
-            ConnectionState::Ready => return,
-            ConnectionState::Failed(why) => panic!("the Demo account did not connect: {why}"),
-            ConnectionState::Connecting => {}
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "still connecting"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_fresh_install_trades_on_the_demo_account_with_no_keys_and_no_network() {

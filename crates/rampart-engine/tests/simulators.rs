@@ -8,35 +8,12 @@ mod common;
 
 use common::*;
 
-use std::time::{Duration, Instant};
-
 use rampart_core::session::{AccountView, Environment};
 use rampart_core::{ErrorCode, OrderType, Side, Venue};
-use rampart_engine::orders::{ConnectionState, OrderTicket, PlaceOutcome, PlacedStatus};
+use rampart_engine::orders::{OrderTicket, PlaceOutcome, PlacedStatus};
 use rampart_engine::{AddAccountRequest, Desk};
 use rampart_vault::{Credentials, SecretString};
 use rust_decimal::Decimal;
-
-async fn until_ready(desk: &Desk, account_id: &str) {
-    let started = Instant::now();
-    loop {
-        let status = desk.trading_status().await.unwrap();
-        let mine = status
-            .iter()
-            .find(|s| s.account.id == account_id)
-            .expect("the account is listed");
-        match &mine.status.connection {
-            ConnectionState::Ready => return,
-            ConnectionState::Failed(why) => panic!("the Demo account did not connect: {why}"),
-            ConnectionState::Connecting => {}
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "still connecting"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
 
 /// What the add form sends for a Demo account: no keys.
 fn typed_nothing() -> Credentials {

@@ -1,10 +1,11 @@
-//! The simulator's optional TLS listener: the same router (REST and WebSocket upgrades) served
-//! over rustls with TLS 1.3 only, behind a certificate generated at start for this machine's
-//! loopback names, for every venue's simulator. The venues serve their public hosts
+//! How every venue's simulator serves its router (REST and WebSocket upgrades):
+//! [`serve_router`], over plain HTTP or over rustls with TLS 1.3 only, behind a certificate
+//! generated at start for this machine's loopback names. The venues serve their public hosts
 //! (`https://fapi.binance.com`, `https://api.bybit.com`, `https://www.okx.com`); here a client
 //! trusts [`TlsIdentity::cert_pem`] instead of a public CA.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -53,13 +54,62 @@ pub(crate) fn self_signed() -> io::Result<TlsIdentity> {
     })
 }
 
+/// A router being served: the task that serves it, and the certificate clients trust when it
+/// is served over TLS.
+pub(crate) struct Serving {
+    /// Ends once the server has stopped (after `shutdown` and the grace period).
+    pub(crate) task: JoinHandle<()>,
+    /// The self-signed certificate (PEM) under TLS; `None` for plain HTTP.
+    pub(crate) cert_pem: Option<String>,
+}
+
+/// Serves `app` on `listener` until `shutdown` fires (or its sender is dropped): over TLS with a
+/// freshly generated [`self_signed`] identity when `tls`, else over plain HTTP. Either way the
+/// handlers see the peer's address (request weight is counted per IP), and a server that stops
+/// with an error logs it under `venue` (the simulator's name, for the log only).
+pub(crate) fn serve_router(
+    listener: TcpListener,
+    app: Router,
+    tls: bool,
+    shutdown: oneshot::Receiver<()>,
+    venue: &'static str,
+) -> io::Result<Serving> {
+    if tls {
+        let identity = self_signed()?;
+        let task = serve_tls(listener, app, &identity, shutdown, venue)?;
+        Ok(Serving {
+            task,
+            cert_pem: Some(identity.cert_pem),
+        })
+    } else {
+        let task = tokio::spawn(async move {
+            let served = axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = shutdown.await;
+            })
+            .await;
+            if let Err(err) = served {
+                tracing::error!(%err, venue, "simulator stopped");
+            }
+        });
+        Ok(Serving {
+            task,
+            cert_pem: None,
+        })
+    }
+}
+
 /// Serves `app` over TLS on `listener` until `shutdown` fires (or its sender is dropped), then
 /// lets open requests finish for a moment and ends.
-pub(crate) fn serve(
+fn serve_tls(
     listener: TcpListener,
     app: Router,
     identity: &TlsIdentity,
     shutdown: oneshot::Receiver<()>,
+    venue: &'static str,
 ) -> io::Result<JoinHandle<()>> {
     let listener = listener.into_std()?;
     let server =
@@ -78,11 +128,11 @@ pub(crate) fn serve(
         });
         let served = server
             .handle(handle)
-            .serve(app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+            .serve(app.into_make_service_with_connect_info::<SocketAddr>())
             .await;
         watch.abort();
         if let Err(err) = served {
-            tracing::error!(%err, "simulator (TLS) stopped");
+            tracing::error!(%err, venue, "simulator (TLS) stopped");
         }
     }))
 }

@@ -1,12 +1,15 @@
 //! What the desk tests share: an injected clock, a desk enrolled over a private keychain
-//! namespace (the real OS keychain via `make test`), fresh codes, and opening a sealed file
-//! with the keychain's data key. Each test binary uses part of it.
+//! namespace (the real OS keychain via `make test`), fresh codes, waiting for an account to
+//! connect, and opening a sealed file with the keychain's data key. Each test binary uses part
+//! of it.
 #![allow(dead_code)]
 
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
+use rampart_engine::orders::ConnectionState;
 use rampart_engine::{Clock, Desk};
 use rampart_vault::guard::Uptime;
 use rampart_vault::totp::TotpSeed;
@@ -91,9 +94,9 @@ pub async fn enrolled(name: &str) -> Enrolled {
     }
 }
 
-/// A sealed file of the data directory, opened with the data key read from the test's own
-/// keychain namespace (as only someone who can read the keychain could).
-pub fn open_sealed(ns: &str, path: &Path) -> serde_json::Value {
+/// The data key as the test's own keychain namespace holds it now (as only someone who can
+/// read the keychain could have it).
+pub fn data_key(ns: &str) -> rampart_vault::DataKey {
     let keychain = Keychain::with_namespace(ns);
     let vault = rampart_vault::Vault::new(keychain.clone(), keychain.namespace());
     let hex_key = keychain
@@ -101,12 +104,15 @@ pub fn open_sealed(ns: &str, path: &Path) -> serde_json::Value {
         .unwrap()
         .expect("a data key");
     let mut key = [0u8; 32];
-    for (i, byte) in key.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&hex_key[2 * i..2 * i + 2], 16).unwrap();
-    }
+    hex::decode_to_slice(hex_key.as_bytes(), &mut key).unwrap();
+    rampart_vault::DataKey::from_bytes(key)
+}
+
+/// A sealed file of the data directory, opened with the [`data_key`].
+pub fn open_sealed(ns: &str, path: &Path) -> serde_json::Value {
     let bytes = std::fs::read(path).unwrap();
     let name = path.file_name().unwrap().to_str().unwrap();
-    let text = rampart_vault::sealed::open(&rampart_vault::DataKey::from_bytes(key), name, &bytes)
+    let text = rampart_vault::sealed::open(&data_key(ns), name, &bytes)
         .expect("sealed under the data key");
     serde_json::from_slice(&text).unwrap()
 }
@@ -117,4 +123,27 @@ pub fn erase(ns: &str) {
     rampart_vault::Vault::new(keychain.clone(), keychain.namespace())
         .erase()
         .unwrap();
+}
+
+/// Waits (at most 20 s, checking every 20 ms) until `account_id`'s connection is ready; panics
+/// if it failed.
+pub async fn until_ready(desk: &Desk, account_id: &str) {
+    let started = Instant::now();
+    loop {
+        let status = desk.trading_status().await.unwrap();
+        let mine = status
+            .iter()
+            .find(|s| s.account.id == account_id)
+            .expect("the account is listed");
+        match &mine.status.connection {
+            ConnectionState::Ready => return,
+            ConnectionState::Failed(why) => panic!("the Demo account did not connect: {why}"),
+            ConnectionState::Connecting => {}
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "still connecting"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

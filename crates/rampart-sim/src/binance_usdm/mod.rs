@@ -474,27 +474,8 @@ impl SimServer {
         let app = router(inner.clone());
         let clock = tokio::spawn(run_clock(inner.clone()));
         let (tx, rx) = oneshot::channel();
-        let (task, cert_pem) = if tls {
-            let identity = crate::tls::self_signed()?;
-            let task = crate::tls::serve(listener, app, &identity, rx)?;
-            (task, Some(identity.cert_pem))
-        } else {
-            let task = tokio::spawn(async move {
-                // The peer address reaches the handlers: request weight is counted per IP.
-                let served = axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-                if let Err(err) = served {
-                    tracing::error!(%err, "simulator stopped");
-                }
-            });
-            (task, None)
-        };
+        let crate::tls::Serving { task, cert_pem } =
+            crate::tls::serve_router(listener, app, tls, rx, "Binance USDⓈ-M")?;
         Ok(SimServer {
             addr,
             shutdown: Some(tx),
