@@ -6,6 +6,7 @@
 //! permissions, a wrong passphrase and the cancel-all-after dead man's switch.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,13 +17,13 @@ use rampart_venues::binance_usdm::ClientOptions;
 use rampart_venues::okx::{Okx, RestClient};
 use rampart_venues::venue::{
     AccountUpdate, ClientIdLookup, DeadMansScope, ErrorKind, FeedEvent, FeedStatus, MarginMode,
-    MarketSubscription, MarketUpdate, OrderStatus, Venue,
+    MarketSubscription, MarketUpdate, OrderRequest, OrderStatus, Venue,
 };
 use rust_decimal::Decimal;
 
 use super::support::{
     d, engine_until, limit_order as limit, listener, market_order as market, next_event,
-    open_engine, until_engine_ready, until_stream_subscriptions,
+    open_engine, order_request, until_engine_ready, until_stream_subscriptions,
 };
 
 const KEY: &str = "5f1c2a9e-4b7d-4e21-9c3a-8d6b0f2e7a11";
@@ -396,9 +397,9 @@ fn conditional(
     price: Option<&str>,
 ) -> OrderRequest {
     OrderRequest {
-        trigger_price: Some(Price::from_str(trigger).unwrap()),
+        trigger_price: Some(rampart_core::Price::from_str(trigger).unwrap()),
         trigger_by: Some(rampart_venues::venue::TriggerBy::Mark),
-        ..order(SWAP, id, side, order_type, qty, price)
+        ..order_request(SWAP, id, side, order_type, qty, price)
     }
 }
 
@@ -417,7 +418,7 @@ async fn okx_conditional_orders_wait_fire_and_stay_under_their_client_id() {
         })
         .await;
     }
-    until_subscriptions(&sim, 2).await;
+    until_stream_subscriptions(2, || sim.stream_subscriptions()).await;
     // The subscribe frames went out before Connected; let the simulator read them.
     tokio::time::sleep(Duration::from_millis(200)).await;
 
@@ -476,7 +477,7 @@ async fn okx_conditional_orders_wait_fire_and_stay_under_their_client_id() {
     let until = Instant::now() + Duration::from_secs(10);
     while !(filled && fill_seen) {
         assert!(Instant::now() < until, "filled {filled} fill {fill_seen}");
-        match next(&mut feed, "stop1's order").await {
+        match next_event(&mut feed, "stop1's order").await {
             FeedEvent::Update(AccountUpdate::Order(o)) => {
                 assert!(
                     !o.client_order_id.is_empty(),
