@@ -640,9 +640,8 @@ impl RestClient {
     pub async fn prepare_order<'a>(
         &'a self,
         call: Call<'a>,
-        body: &serde_json::Value,
+        body: String,
     ) -> Result<PreparedOrder<'a>> {
-        let body = body.to_string();
         let now = self.venue_now().unwrap_or_else(local_ms);
         self.reserve(&call, now)?;
         let ms = self.signing_time().await?;

@@ -38,7 +38,7 @@ use crate::http::lock;
 /// An OKX account.
 pub struct Okx {
     client: Arc<RestClient>,
-    instruments: Mutex<HashMap<String, InstrumentRules>>,
+    instruments: Mutex<HashMap<String, Arc<InstrumentRules>>>,
     /// The margin mode set per symbol (OKX takes `tdMode` per order).
     margin_modes: Mutex<HashMap<String, MarginMode>>,
     /// The account's position mode from `GET /api/v5/account/config` (`posMode`): whether
@@ -75,71 +75,122 @@ fn trigger_type(by: Option<TriggerBy>) -> &'static str {
     }
 }
 
+/// A price or size as the text OKX takes, written straight into the body.
+fn text<T: std::fmt::Display, S: serde::Serializer>(
+    value: &T,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.collect_str(value)
+}
+
+/// One order's body, typed: serialised once, field by field, into the request's text.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderBody<'a, P: std::fmt::Display, Q: std::fmt::Display> {
+    inst_id: &'a str,
+    td_mode: &'static str,
+    side: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pos_side: Option<&'static str>,
+    #[serde(serialize_with = "text")]
+    sz: &'a Q,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    reduce_only: bool,
+    ord_type: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    px: Option<Px<'a, P>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cl_ord_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sl_trigger_px: Option<Px<'a, P>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sl_ord_px: Option<Px<'a, P>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sl_trigger_px_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tp_trigger_px: Option<Px<'a, P>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tp_ord_px: Option<Px<'a, P>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tp_trigger_px_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    algo_cl_ord_id: Option<&'a str>,
+}
+
+/// A price field: a price, or OKX's "-1" (at market, for an algo order's order price).
+enum Px<'a, P> {
+    At(&'a P),
+    Market,
+}
+
+impl<P: std::fmt::Display> serde::Serialize for Px<'_, P> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Px::At(p) => s.collect_str(p),
+            Px::Market => s.serialize_str("-1"),
+        }
+    }
+}
+
 /// The body of `POST /api/v5/trade/order` (regular) or `/api/v5/trade/order-algo`
 /// (stop and take-profit: `ordType` `conditional` with `slTriggerPx`/`tpTriggerPx`, order
-/// price `-1` for market).
-pub fn order_body(order: &OrderRequest, mode: MarginMode) -> (&'static str, Value) {
-    let mut body = serde_json::Map::new();
-    body.insert("instId".into(), order.symbol.clone().into());
-    body.insert("tdMode".into(), margin_mode_text(mode).into());
-    body.insert("side".into(), side_text(order.side).into());
-    if order.position_side != PositionSide::Net {
-        body.insert(
-            "posSide".into(),
-            position_side_text(order.position_side).into(),
-        );
-    }
-    body.insert("sz".into(), order.qty.to_string().into());
-    if order.reduce_only {
-        body.insert("reduceOnly".into(), true.into());
-    }
-    let limit = order.price.map(|p| p.to_string());
+/// price `-1` for market), as the JSON text sent.
+pub fn order_body(order: &OrderRequest, mode: MarginMode) -> (&'static str, String) {
+    let limit = order.price.as_ref().map(Px::At);
+    let mut body = OrderBody {
+        inst_id: &order.symbol,
+        td_mode: margin_mode_text(mode),
+        side: side_text(order.side),
+        pos_side: (order.position_side != PositionSide::Net)
+            .then(|| position_side_text(order.position_side)),
+        sz: &order.qty,
+        reduce_only: order.reduce_only,
+        ord_type: "",
+        px: None,
+        cl_ord_id: None,
+        sl_trigger_px: None,
+        sl_ord_px: None,
+        sl_trigger_px_type: None,
+        tp_trigger_px: None,
+        tp_ord_px: None,
+        tp_trigger_px_type: None,
+        algo_cl_ord_id: None,
+    };
     let path = match order.order_type {
         OrderType::Market | OrderType::Limit => {
-            let ord_type = match (order.order_type, order.time_in_force) {
+            body.ord_type = match (order.order_type, order.time_in_force) {
                 (OrderType::Market, _) => "market",
                 (_, None | Some(TimeInForce::Gtc)) => "limit",
                 (_, Some(TimeInForce::Ioc)) => "ioc",
                 (_, Some(TimeInForce::Fok)) => "fok",
                 (_, Some(TimeInForce::PostOnly)) => "post_only",
             };
-            body.insert("ordType".into(), ord_type.into());
-            if let Some(px) = limit {
-                body.insert("px".into(), px.into());
-            }
-            body.insert("clOrdId".into(), order.client_order_id.clone().into());
+            body.px = limit;
+            body.cl_ord_id = Some(&order.client_order_id);
             "/api/v5/trade/order"
         }
         OrderType::StopMarket
         | OrderType::StopLimit
         | OrderType::TakeProfitMarket
         | OrderType::TakeProfitLimit => {
-            let prefix = match order.order_type {
-                OrderType::StopMarket | OrderType::StopLimit => "sl",
-                _ => "tp",
-            };
-            body.insert("ordType".into(), "conditional".into());
-            body.insert(
-                format!("{prefix}TriggerPx"),
-                order
-                    .trigger_price
-                    .map(|p| p.to_string())
-                    .unwrap_or_default()
-                    .into(),
-            );
-            body.insert(
-                format!("{prefix}OrdPx"),
-                limit.unwrap_or_else(|| "-1".into()).into(),
-            );
-            body.insert(
-                format!("{prefix}TriggerPxType"),
-                trigger_type(order.trigger_by).into(),
-            );
-            body.insert("algoClOrdId".into(), order.client_order_id.clone().into());
+            body.ord_type = "conditional";
+            let trigger = order.trigger_price.as_ref().map(Px::At);
+            let ord_px = Some(limit.unwrap_or(Px::Market));
+            let px_type = Some(trigger_type(order.trigger_by));
+            if matches!(order.order_type, OrderType::StopMarket | OrderType::StopLimit) {
+                (body.sl_trigger_px, body.sl_ord_px, body.sl_trigger_px_type) =
+                    (trigger, ord_px, px_type);
+            } else {
+                (body.tp_trigger_px, body.tp_ord_px, body.tp_trigger_px_type) =
+                    (trigger, ord_px, px_type);
+            }
+            body.algo_cl_ord_id = Some(&order.client_order_id);
             "/api/v5/trade/order-algo"
         }
     };
-    (path, Value::Object(body))
+    // Serialising strings, `Display` text and booleans into a String cannot fail.
+    let text = serde_json::to_string(&body).unwrap_or_default();
+    (path, text)
 }
 
 fn is_code(e: &Error, codes: &[i64]) -> bool {
@@ -229,7 +280,7 @@ impl Okx {
             Call::private(&Method::POST, path, &limits::PLACE_ALGO)
         };
         call.order = true;
-        self.client.prepare_order(call, &body).await
+        self.client.prepare_order(call, body).await
     }
 
     pub fn client(&self) -> &RestClient {
@@ -255,12 +306,12 @@ impl Okx {
         let mut cache = lock(&self.instruments);
         cache.clear();
         for r in &all {
-            cache.insert(r.symbol.clone(), r.clone());
+            cache.insert(r.symbol.clone(), Arc::new(r.clone()));
         }
         Ok(all)
     }
 
-    async fn rules_of(&self, symbol: &str) -> Result<InstrumentRules> {
+    async fn rules_of(&self, symbol: &str) -> Result<Arc<InstrumentRules>> {
         if let Some(r) = lock(&self.instruments).get(symbol) {
             return Ok(r.clone());
         }
@@ -434,7 +485,7 @@ impl Venue for Okx {
         if !refresh {
             let cache = lock(&self.instruments);
             if !cache.is_empty() {
-                return Ok(cache.values().cloned().collect());
+                return Ok(cache.values().map(|r| InstrumentRules::clone(r)).collect());
             }
         }
         self.fetch_instruments().await
@@ -911,6 +962,7 @@ mod tests {
         o.time_in_force = Some(TimeInForce::PostOnly);
         o.position_side = PositionSide::Short;
         let (path, body) = order_body(&o, MarginMode::Isolated);
+        let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(path, "/api/v5/trade/order");
         assert_eq!(
             body,
@@ -925,6 +977,7 @@ mod tests {
         let mut o = req(OrderType::StopMarket);
         o.trigger_price = Some("29000".parse().unwrap());
         let (path, body) = order_body(&o, MarginMode::Cross);
+        let body: Value = serde_json::from_str(&body).unwrap();
         assert_eq!(path, "/api/v5/trade/order-algo");
         assert_eq!(body["ordType"], "conditional");
         assert_eq!(body["slTriggerPx"], "29000");
