@@ -177,7 +177,10 @@ pub fn order_body(order: &OrderRequest, mode: MarginMode) -> (&'static str, Stri
             let trigger = order.trigger_price.as_ref().map(Px::At);
             let ord_px = Some(limit.unwrap_or(Px::Market));
             let px_type = Some(trigger_type(order.trigger_by));
-            if matches!(order.order_type, OrderType::StopMarket | OrderType::StopLimit) {
+            if matches!(
+                order.order_type,
+                OrderType::StopMarket | OrderType::StopLimit
+            ) {
                 (body.sl_trigger_px, body.sl_ord_px, body.sl_trigger_px_type) =
                     (trigger, ord_px, px_type);
             } else {

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::super::errors::OkxError;
 use super::super::views;
 use super::super::{InstType, Shared};
-use super::{body_object, query_params, required, required_q, respond, verify};
+use super::{body_object, private_read, query_params, required, required_q, respond, verify};
 
 pub(super) async fn balance(
     State(inner): State<Shared>,
@@ -43,8 +43,7 @@ pub(super) async fn positions(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
+    private_read(&inner, &method, &uri, &headers, |p, q| {
         let inst_type = match q.get("instType").filter(|s| !s.is_empty()) {
             None => None,
             Some(t) => Some(InstType::parse(t).ok_or_else(|| OkxError::Param("instType".into()))?),
@@ -71,8 +70,7 @@ pub(super) async fn positions(
                 })
                 .collect(),
         ))
-    });
-    respond(result)
+    })
 }
 
 pub(super) async fn set_leverage(
@@ -123,10 +121,9 @@ pub(super) async fn leverage_info(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
-        let ids = required_q(&q, "instId")?;
-        let mgn_mode = required_q(&q, "mgnMode")?;
+    private_read(&inner, &method, &uri, &headers, |p, q| {
+        let ids = required_q(q, "instId")?;
+        let mgn_mode = required_q(q, "mgnMode")?;
         if mgn_mode != "cross" && mgn_mode != "isolated" {
             return Err(OkxError::Param("mgnMode".into()));
         }
@@ -145,8 +142,7 @@ pub(super) async fn leverage_info(
             }));
         }
         Ok(Value::Array(out))
-    });
-    respond(result)
+    })
 }
 
 pub(super) async fn config(
@@ -196,9 +192,8 @@ pub(super) async fn trade_fee(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
-        let t = required_q(&q, "instType")?;
+    private_read(&inner, &method, &uri, &headers, |p, q| {
+        let t = required_q(q, "instType")?;
         let t = InstType::parse(&t).ok_or_else(|| OkxError::Param("instType".into()))?;
         let l = p
             .inner
@@ -226,8 +221,7 @@ pub(super) async fn trade_fee(
             "takerUSDC": taker,
             "ts": p.now.to_string(),
         }]))
-    });
-    respond(result)
+    })
 }
 
 /// Get currencies: the coins the accounts hold (USDT, BTC), for clients that read them when

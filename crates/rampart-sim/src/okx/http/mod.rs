@@ -236,6 +236,19 @@ fn verify<'a>(
     })
 }
 
+/// Answers a signed read: verifies the request, then hands `read` the account and the query
+/// parameters; its value is the answer's `data`, its error OKX's refusal.
+fn private_read(
+    inner: &Inner,
+    method: &Method,
+    uri: &Uri,
+    headers: &HeaderMap,
+    read: impl FnOnce(&Private<'_>, &HashMap<String, String>) -> Result<Value, OkxError>,
+) -> Response {
+    let result = verify(inner, method, uri, headers, "").and_then(|p| read(&p, &query_params(uri)));
+    respond(result)
+}
+
 /// A verified request of a trade endpoint with its body object: the signature, then the key's
 /// trade permission, then the JSON.
 fn trade_body<'a>(

@@ -18,8 +18,8 @@ use super::super::errors::{OkxError, from_core};
 use super::super::views::{self, AlgoLeg, AlgoMeta, OrderMeta};
 use super::super::{Shared, algo_id, lock, order_id};
 use super::{
-    Private, dropped_connection, field, query_params, required, required_q, respond,
-    service_unavailable, trade_body, trade_list, verify,
+    Private, dropped_connection, field, private_read, required, required_q, respond,
+    service_unavailable, trade_body, trade_list,
 };
 use crate::core::{
     Amend, CancelFilter, Exchange, MarginMode, Order, OrderKind, OrderRef, OrderRequest, Side,
@@ -28,6 +28,14 @@ use crate::core::{
 
 /// How long the cancel-all-after countdown may be (s): 0 (off) or 10 to 120.
 const CAA_RANGE: std::ops::RangeInclusive<u64> = 10..=120;
+
+/// An item's `sCode` and `sMsg`: "0" and `ok_msg`, or the refusal's.
+fn outcome(err: Option<&OkxError>, ok_msg: &str) -> (String, String) {
+    match err {
+        None => ("0".to_owned(), ok_msg.to_owned()),
+        Some(e) => (e.code().to_owned(), e.message()),
+    }
+}
 
 /// One order's result inside `data`.
 fn item(
@@ -38,10 +46,7 @@ fn item(
     err: Option<&OkxError>,
     ok_msg: &str,
 ) -> Value {
-    let (code, msg) = match err {
-        None => ("0".to_owned(), ok_msg.to_owned()),
-        Some(e) => (e.code().to_owned(), e.message()),
-    };
+    let (code, msg) = outcome(err, ok_msg);
     json!({
         "clOrdId": cl_ord_id,
         "ordId": ord_id,
@@ -52,16 +57,22 @@ fn item(
     })
 }
 
-/// The envelope of a trade endpoint: code 0/1/2 by how many items failed.
-fn trade_answer(items: Vec<Value>, now: i64) -> Response {
+/// The envelope's code and message for `items`: 0 when none failed, 1 (`all_failed`) when all
+/// did, 2 otherwise.
+fn batch_code<'m>(items: &[Value], all_failed: &'m str) -> (&'static str, &'m str) {
     let failed = items.iter().filter(|i| i["sCode"] != "0").count();
-    let (code, msg) = if failed == 0 {
+    if failed == 0 {
         ("0", "")
     } else if failed == items.len() {
-        ("1", "All operations failed")
+        ("1", all_failed)
     } else {
         ("2", "Bulk operation partially succeeded")
-    };
+    }
+}
+
+/// The envelope of a trade endpoint: code 0/1/2 by how many items failed.
+fn trade_answer(items: Vec<Value>, now: i64) -> Response {
+    let (code, msg) = batch_code(&items, "All operations failed");
     (
         StatusCode::OK,
         axum::Json(json!({
@@ -386,9 +397,8 @@ pub(super) async fn query(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
-        let inst_id = required_q(&q, "instId")?;
+    private_read(&inner, &method, &uri, &headers, |p, q| {
+        let inst_id = required_q(q, "instId")?;
         let ex = p.inner.exchange.lock();
         let o = find(
             &ex,
@@ -399,9 +409,8 @@ pub(super) async fn query(
                 .map(String::as_str)
                 .filter(|s| !s.is_empty()),
         )?;
-        Ok(json!([order_view(&p, &ex, o)]))
-    });
-    respond(result)
+        Ok(json!([order_view(p, &ex, o)]))
+    })
 }
 
 /// Cancels one order from its fields; the order's (clOrdId, ordId).
@@ -591,21 +600,19 @@ pub(super) async fn pending(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
-        let n = limit(&q)?;
+    private_read(&inner, &method, &uri, &headers, |p, q| {
+        let n = limit(q)?;
         let ex = p.inner.exchange.lock();
         let mut open = ex.open_orders(&p.account, &CancelFilter::default());
         open.reverse();
         Ok(Value::Array(
             open.iter()
-                .filter(|o| passes(&p, &q, o))
+                .filter(|o| passes(p, q, o))
                 .take(n)
-                .map(|o| order_view(&p, &ex, o))
+                .map(|o| order_view(p, &ex, o))
                 .collect(),
         ))
-    });
-    respond(result)
+    })
 }
 
 /// When an algo order fires, from its leg, side and the price it watches now; a trigger on the
@@ -849,11 +856,9 @@ pub(super) async fn algo_pending(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
-        algo_list(&p, &q, |o| views::algo_state(o) == "live")
-    });
-    respond(result)
+    private_read(&inner, &method, &uri, &headers, |p, q| {
+        algo_list(p, q, |o| views::algo_state(o) == "live")
+    })
 }
 
 /// Get algo order history (`GET /api/v5/trade/orders-algo-history`): algo orders that
@@ -864,22 +869,20 @@ pub(super) async fn algo_history(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
+    private_read(&inner, &method, &uri, &headers, |p, q| {
         let named = |k: &str| q.get(k).is_some_and(|v| !v.is_empty());
         if !named("state") && !named("algoId") {
             return Err(OkxError::Empty("state".into()));
         }
         let state = q.get("state").cloned().unwrap_or_default();
         let week_ago = p.now - 7 * 86_400_000;
-        algo_list(&p, &q, |o| {
+        algo_list(p, q, |o| {
             let s = views::algo_state(o);
             s != "live"
                 && o.updated_ms >= week_ago
                 && (state.is_empty() || state.split(',').any(|w| w == s))
         })
-    });
-    respond(result)
+    })
 }
 
 /// An algo order's result inside `data`.
@@ -890,10 +893,7 @@ fn algo_item(
     err: Option<&OkxError>,
     ok_msg: &str,
 ) -> Value {
-    let (code, msg) = match err {
-        None => ("0".to_owned(), ok_msg.to_owned()),
-        Some(e) => (e.code().to_owned(), e.message()),
-    };
+    let (code, msg) = outcome(err, ok_msg);
     json!({
         "algoClOrdId": algo_cl_ord_id,
         "algoId": algo_id,
@@ -907,14 +907,7 @@ fn algo_item(
 /// The envelope of the algo endpoints: like [`trade_answer`], with an empty `msg` when every
 /// item failed.
 fn algo_answer(items: Vec<Value>) -> Response {
-    let failed = items.iter().filter(|i| i["sCode"] != "0").count();
-    let (code, msg) = if failed == 0 {
-        ("0", "")
-    } else if failed == items.len() {
-        ("1", "")
-    } else {
-        ("2", "Bulk operation partially succeeded")
-    };
+    let (code, msg) = batch_code(&items, "");
     (
         StatusCode::OK,
         axum::Json(json!({ "code": code, "msg": msg, "data": items })),
@@ -952,17 +945,15 @@ pub(super) async fn algo_query(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
+    private_read(&inner, &method, &uri, &headers, |p, q| {
         let get = |k: &str| q.get(k).map(String::as_str).filter(|v| !v.is_empty());
         if get("algoId").is_none() && get("algoClOrdId").is_none() {
             return Err(OkxError::Param("algoId".into()));
         }
         let mut ex = p.inner.exchange.lock();
-        let (o, m, a) = find_algo(&p, &ex, get("algoId"), get("algoClOrdId"))?;
-        Ok(json!([algo_view(&p, &mut ex, &o, &m, &a)]))
-    });
-    respond(result)
+        let (o, m, a) = find_algo(p, &ex, get("algoId"), get("algoClOrdId"))?;
+        Ok(json!([algo_view(p, &mut ex, &o, &m, &a)]))
+    })
 }
 
 /// Cancels one waiting algo order named by `algoId` or `algoClOrdId` on `instId`.
@@ -1023,23 +1014,21 @@ pub(super) async fn history(
     uri: Uri,
     headers: HeaderMap,
 ) -> Response {
-    let result = verify(&inner, &method, &uri, &headers, "").and_then(|p| {
-        let q = query_params(&uri);
-        required_q(&q, "instType")?;
-        let n = limit(&q)?;
+    private_read(&inner, &method, &uri, &headers, |p, q| {
+        required_q(q, "instType")?;
+        let n = limit(q)?;
         let ex = p.inner.exchange.lock();
         let week_ago = p.now - 7 * 86_400_000;
         Ok(Value::Array(
             ex.orders(&p.account)
                 .iter()
                 .filter(|o| !o.is_open() && o.updated_ms >= week_ago)
-                .filter(|o| passes(&p, &q, o))
+                .filter(|o| passes(p, q, o))
                 .take(n)
-                .map(|o| order_view(&p, &ex, o))
+                .map(|o| order_view(p, &ex, o))
                 .collect(),
         ))
-    });
-    respond(result)
+    })
 }
 
 /// The countdown's scope in the core.
