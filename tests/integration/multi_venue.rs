@@ -143,7 +143,9 @@ async fn demo_accounts_on_three_venues_and_the_all_view() {
         Decimal::new(6, 2),
         "{cells:?}"
     );
-    assert_eq!(cells[5], "3", "{cells:?}");
+    // With no options, the net delta is the same 0.06 BTC.
+    assert_eq!(cells[5], "+0.0600 BTC", "{cells:?}");
+    assert_eq!(cells[6], "3", "{cells:?}");
     assert_eq!(
         app.eval("return document.querySelectorAll('[data-testid=exposure-row]').length;")
             .await,

@@ -131,8 +131,8 @@ describe("positions", () => {
     ];
     const exposure = exposureByAsset(rows, (_, symbol) => (symbol === "BTCUSDT" ? btc : undefined));
     expect(exposure).toEqual([
-      { asset: "BTC", netQty: "0.3", long: "30000.05", short: "12000.02", net: "18000.03", valueAsset: "USDT", positions: 2 },
-      { asset: "ETHUSDT", netQty: "3", long: "9000", short: "0", net: "9000", valueAsset: "", positions: 1 },
+      { asset: "BTC", netQty: "0.3", long: "30000.05", short: "12000.02", net: "18000.03", valueAsset: "USDT", positions: 2, delta: "0.3", deltaUnknown: 0 },
+      { asset: "ETHUSDT", netQty: "3", long: "9000", short: "0", net: "9000", valueAsset: "", positions: 1, delta: "3", deltaUnknown: 0 },
     ]);
   });
 
@@ -151,8 +151,38 @@ describe("positions", () => {
     const exposure = exposureByAsset(rows, (_, symbol) => rules[symbol]);
     // 0.01 + 0.02 + 3 × 0.01 − 1000 / 50000 = 0.04 BTC; 3,000 long, 1,000 short, in dollars.
     expect(exposure).toEqual([
-      { asset: "BTC", netQty: "0.04", long: "3000", short: "1000", net: "2000", valueAsset: "USD", positions: 4 },
+      { asset: "BTC", netQty: "0.04", long: "3000", short: "1000", net: "2000", valueAsset: "USD", positions: 4, delta: "0.04", deltaUnknown: 0 },
     ]);
+  });
+
+  it("sums delta per underlying with options at their reported delta, and their size nowhere else", () => {
+    const perp = { ...btc, symbol: "BTC-PERPETUAL", category: "inverse" as const, quoteAsset: "USD", settleAsset: "BTC", contractSize: "1" };
+    const call = {
+      ...btc,
+      symbol: "BTC-26DEC26-70000-C",
+      category: "option" as const,
+      quoteAsset: "BTC",
+      settleAsset: "BTC",
+      contractSize: "1",
+      option: { underlying: "BTC", strike: "70000", right: "call" as const, premiumCurrency: "BTC" },
+    };
+    const put = { ...call, symbol: "BTC-26DEC26-50000-P", option: { ...call.option, strike: "50000", right: "put" as const } };
+    const rules: Record<string, InstrumentRules> = { BTCUSDT: btc, "BTC-PERPETUAL": perp, [call.symbol]: call, [put.symbol]: put };
+    const greeks = (delta: string) => ({ delta, gamma: "0.00002", vega: "12.5", theta: "-30" });
+    const rows = [
+      { accountId: "binance", position: position("BTCUSDT", "0.5", "60000") },
+      { accountId: "deribit", position: position("BTC-PERPETUAL", "-12000", "60000") },
+      { accountId: "deribit", position: position(call.symbol, "2", "0.031", { greeks: greeks("0.84") }) },
+      { accountId: "deribit", position: position(put.symbol, "-3", "0.012", { greeks: greeks("0.45") }) },
+      { accountId: "deribit", position: position(put.symbol.replace("50000", "55000"), "1", "0.02") },
+    ];
+    rules[put.symbol.replace("50000", "55000")] = put;
+    const [btcRow] = exposureByAsset(rows, (_, symbol) => rules[symbol]);
+    // Futures: 0.5 − 12000 / 60000 = 0.3 BTC; options: 0.84 + 0.45 (a short put's delta as
+    // reported, already signed) = 1.29; one option without greeks is counted apart.
+    expect(btcRow).toMatchObject({ asset: "BTC", netQty: "0.3", delta: "1.59", deltaUnknown: 1, positions: 5 });
+    expect(btcRow?.long).toBe("30000");
+    expect(btcRow?.short).toBe("12000");
   });
 });
 

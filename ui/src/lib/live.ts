@@ -169,6 +169,12 @@ export interface Exposure {
   valueAsset: string;
   /** How many positions make it up. */
   positions: number;
+  /** The net delta in the asset across venues: a future's or perpetual's size in coins, plus
+   *  each option position's delta as its venue reports it. Options add to nothing else here:
+   *  their size is not exposure in the asset. */
+  delta: string;
+  /** Option positions whose venue reported no delta (not in `delta`). */
+  deltaUnknown: number;
 }
 
 /** Quote assets worth a US dollar each: values in them are summed as one. */
@@ -184,7 +190,8 @@ function commonValueAsset(a: string, b: string): string {
 }
 
 /**
- * Exposure summed per base asset across accounts and venues, valued at each position's mark.
+ * Exposure summed per base asset across accounts and venues, valued at each position's mark,
+ * with the net delta per underlying (options included, by their reported delta).
  * `rulesOf` gives an instrument's rules when known (for its base asset and contract size);
  * without them the symbol stands for the asset and the size is valued as qty × mark.
  */
@@ -198,21 +205,45 @@ export function exposureByAsset(
     short: ReturnType<typeof dec>;
     valueAsset: string;
     positions: number;
+    delta: ReturnType<typeof dec>;
+    deltaUnknown: number;
   }
   const sums = new Map<string, Sum>();
+  const empty = (valueAsset: string): Sum => ({
+    netQty: dec("0"),
+    long: dec("0"),
+    short: dec("0"),
+    valueAsset,
+    positions: 0,
+    delta: dec("0"),
+    deltaUnknown: 0,
+  });
   for (const { accountId, position } of rows) {
     if (!isPlainDecimal(position.qty) || dec(position.qty).isZero() || !isPlainDecimal(position.markPrice)) {
       continue;
     }
     const rules = rulesOf(accountId, position.symbol);
     const asset = rules?.baseAsset ?? position.symbol;
+    if (rules?.category === "option") {
+      const sum = sums.get(asset) ?? empty("");
+      const delta = position.greeks?.delta;
+      if (delta !== undefined && isPlainDecimal(delta)) {
+        sum.delta = sum.delta.plus(dec(delta));
+      } else {
+        sum.deltaUnknown += 1;
+      }
+      sum.positions += 1;
+      sums.set(asset, sum);
+      continue;
+    }
     const valueAsset = rules?.quoteAsset ?? "";
     const qty = rules ? dec(qtyToCoin(rules, position.qty, position.markPrice)) : dec(position.qty);
     const value = rules
       ? dec(qtyToNotional(rules, plain(dec(position.qty).abs()), position.markPrice))
       : qty.abs().times(dec(position.markPrice));
-    const sum = sums.get(asset) ?? { netQty: dec("0"), long: dec("0"), short: dec("0"), valueAsset, positions: 0 };
+    const sum = sums.get(asset) ?? empty(valueAsset);
     sum.netQty = sum.netQty.plus(qty);
+    sum.delta = sum.delta.plus(qty);
     if (qty.gt(0)) {
       sum.long = sum.long.plus(value);
     } else {
@@ -232,5 +263,7 @@ export function exposureByAsset(
       net: plain(s.long.minus(s.short)),
       valueAsset: s.valueAsset,
       positions: s.positions,
+      delta: plain(s.delta),
+      deltaUnknown: s.deltaUnknown,
     }));
 }
