@@ -375,7 +375,7 @@ impl Conn {
     }
 
     /// `public/subscribe` and `private/subscribe`: the channels subscribed, then a first book
-    /// snapshot and ticker for each new book and ticker channel. User channels need
+    /// snapshot, ticker and portfolio for each new book, ticker and portfolio channel. User channels need
     /// `private/subscribe` on an authorised connection; others are left out of the answer.
     fn subscribe(
         &mut self,
@@ -436,6 +436,14 @@ impl Conn {
                     if let Some(listing) = inner.listing(symbol)
                         && let Ok(v) = rpc::ticker_of(&mut ex, listing, ctx.now)
                     {
+                        messages.push(notification(&sub.name, v));
+                    }
+                }
+                // The portfolio as it stands, as Deribit sends it on subscription (later ones
+                // follow each change of the wallet).
+                Channel::Portfolio(currency) => {
+                    if let Some(caller) = ctx.caller {
+                        let v = rpc::summary_of(inner, &ex, caller.account, currency);
                         messages.push(notification(&sub.name, v));
                     }
                 }
