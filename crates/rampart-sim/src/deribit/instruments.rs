@@ -8,7 +8,9 @@
 //!   UTC, on two expiries (the next Friday at least a day away, and the quarterly), five
 //!   strikes around the starting price, calls and puts; 1 coin per contract, minimum 0.1 BTC
 //!   or 1 ETH, prices in the coin on a tick of 0.0001 up to 0.005 and 0.0005 above it
-//!   (`tick_size_steps`), fees 0.0003 of the underlying capped at 12.5% of the premium.
+//!   (`tick_size_steps`: "if price <= 0.005 then the tick size is 0.0001, if price > 0.005
+//!   then the tick size is 0.0005", Deribit's tick-size change of 6 July 2023), fees 0.0003 of
+//!   the underlying capped at 12.5% of the premium.
 //!
 //! Amounts are the core's quantities: USD for futures (contract value 1 USD), coins for
 //! options.

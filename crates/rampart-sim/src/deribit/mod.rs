@@ -124,8 +124,9 @@ pub struct SimConfig {
     /// How long a refresh token lives (default 30 days).
     pub refresh_token_lifetime: Duration,
     pub rate_limits: RateLimits,
-    /// How long one second of `public/set_heartbeat`'s interval lasts here (default 1 s):
-    /// tests shorten it to see a missed heartbeat without waiting 20 seconds.
+    /// How long one second of `public/set_heartbeat`'s interval, and of the 10 minutes of
+    /// inactivity after which a connection is closed, lasts here (default 1 s): tests shorten
+    /// it to see a missed heartbeat without waiting 20 seconds.
     pub heartbeat_second: Duration,
     /// The volatility surfaces of BTC and ETH options.
     pub btc_surface: VolSurface,
@@ -189,6 +190,8 @@ pub(crate) struct Inner {
     ws_generation: tokio::sync::watch::Sender<u64>,
     /// Stream connections opened so far (connection ids).
     connections: AtomicU64,
+    /// The accounts (by index) whose cancel-on-disconnect is on for every new connection.
+    cod_accounts: Mutex<std::collections::HashSet<usize>>,
 }
 
 pub(crate) type Shared = Arc<Inner>;
@@ -233,6 +236,7 @@ impl Inner {
             requests: AtomicU64::new(0),
             ws_generation,
             connections: AtomicU64::new(0),
+            cod_accounts: Mutex::default(),
         })
     }
 

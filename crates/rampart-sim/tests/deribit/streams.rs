@@ -74,6 +74,9 @@ async fn user_channels_follow_orders_fills_and_the_portfolio() {
     ws_auth(&mut ws).await;
     let r = call(&mut ws, 3, "private/subscribe", json!({ "channels": ["user.orders.future.BTC.raw", "user.trades.BTC-PERPETUAL.100ms", "user.portfolio.btc"] }), &mut seen).await;
     assert_eq!(r["result"].as_array().unwrap().len(), 3);
+    // The portfolio as it stands comes first.
+    let p = notification(&mut ws, "user.portfolio.btc", &mut seen).await;
+    assert_eq!(dec(&p["balance"]), d("10"));
     let r = call(&mut ws, 4, "private/buy", json!({ "instrument_name": "BTC-PERPETUAL", "amount": 100, "type": "market", "label": "ws-1" }), &mut seen).await;
     assert_eq!(r["result"]["order"]["order_state"], json!("filled"), "{r}");
     let o = notification(&mut ws, "user.orders.future.BTC.raw", &mut seen).await;
@@ -239,6 +242,88 @@ async fn cancel_on_disconnect_fires_on_a_drop_and_not_on_logout() {
     let alone = rest_order(&mut ws, 3, "50000").await;
     drop(ws);
     assert!(open_after(&server, &alone, Duration::from_millis(300)).await);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn account_scope_turns_cancel_on_disconnect_on_for_new_connections() {
+    let server = start(config()).await;
+    let c = crate::support::Client::new(&server);
+    let signed = crate::support::Auth::signed();
+    // Over HTTP only the account scope is served.
+    let (_, v) = c
+        .get("private/enable_cancel_on_disconnect", &[], &signed)
+        .await;
+    assert_eq!(v["error"]["code"], json!(10030));
+    let (_, v) = c
+        .get(
+            "private/enable_cancel_on_disconnect",
+            &[("scope", "account")],
+            &signed,
+        )
+        .await;
+    assert_eq!(v["result"], json!("ok"));
+    let (_, v) = c
+        .get(
+            "private/get_cancel_on_disconnect",
+            &[("scope", "account")],
+            &signed,
+        )
+        .await;
+    assert_eq!(v["result"], json!({ "scope": "account", "enabled": true }));
+
+    // A new connection starts with it on: its own orders go when it drops; another
+    // connection's orders stay.
+    let mut other = connect(&server).await;
+    ws_auth(&mut other).await;
+    let mut seen = Vec::new();
+    call(
+        &mut other,
+        2,
+        "private/disable_cancel_on_disconnect",
+        json!({}),
+        &mut seen,
+    )
+    .await;
+    let others = rest_order(&mut other, 3, "50000").await;
+    let mut ws = connect(&server).await;
+    ws_auth(&mut ws).await;
+    let r = call(
+        &mut ws,
+        2,
+        "private/get_cancel_on_disconnect",
+        json!({}),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(
+        r["result"],
+        json!({ "scope": "connection", "enabled": true })
+    );
+    let mine = rest_order(&mut ws, 3, "50000").await;
+    drop(ws);
+    assert!(!open_after(&server, &mine, Duration::from_secs(3)).await);
+    assert!(open_after(&server, &others, Duration::from_millis(200)).await);
+
+    let (_, v) = c
+        .get(
+            "private/disable_cancel_on_disconnect",
+            &[("scope", "account")],
+            &signed,
+        )
+        .await;
+    assert_eq!(v["result"], json!("ok"));
+    let mut ws = connect(&server).await;
+    ws_auth(&mut ws).await;
+    let r = call(
+        &mut ws,
+        2,
+        "private/get_cancel_on_disconnect",
+        json!({}),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r["result"]["enabled"], json!(false));
     server.stop().await;
 }
 

@@ -221,9 +221,77 @@ pub(super) fn dispatch(
             account::user_trades(ctx, &p, trading::Scope::Currency)
         }
         "private/get_user_trades_by_order" => account::trades_by_order(ctx, &p),
+        "private/enable_cancel_on_disconnect"
+        | "private/disable_cancel_on_disconnect"
+        | "private/get_cancel_on_disconnect"
+            if ctx.transport == Transport::Http =>
+        {
+            http_cod(ctx, method, &p)
+        }
         m if is_ws_only(m) && ctx.transport == Transport::Http => {
             Err(DeribitError::must_be_websocket())
         }
         _ => Err(DeribitError::method_not_found()),
+    }
+}
+
+/// Cancel-on-disconnect's `scope`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum CodScope {
+    /// This connection (the default).
+    Connection,
+    /// Every connection the account opens from now on.
+    Account,
+}
+
+/// The `scope` parameter of the cancel-on-disconnect methods.
+pub(super) fn cod_scope(p: &Params<'_>) -> Result<CodScope, DeribitError> {
+    match p.text("scope").as_deref() {
+        None | Some("connection") => Ok(CodScope::Connection),
+        Some("account") => Ok(CodScope::Account),
+        Some(_) => Err(DeribitError::invalid_params(
+            "scope",
+            "must be connection or account",
+        )),
+    }
+}
+
+/// Turns the account's cancel-on-disconnect setting on or off.
+pub(super) fn set_account_cod(inner: &Inner, account: usize, on: bool) {
+    let mut accounts = super::lock(&inner.cod_accounts);
+    if on {
+        accounts.insert(account);
+    } else {
+        accounts.remove(&account);
+    }
+}
+
+/// `private/get_cancel_on_disconnect` with scope `account`.
+pub(super) fn account_cod(inner: &Inner, account: usize) -> Value {
+    let on = super::lock(&inner.cod_accounts).contains(&account);
+    serde_json::json!({ "scope": "account", "enabled": on })
+}
+
+/// The cancel-on-disconnect methods over HTTP: scope `account` only ("Scope connection can
+/// be used only when working via Websocket"); 10030 otherwise.
+fn http_cod(ctx: &Ctx<'_>, method: &str, p: &Params<'_>) -> Result<Value, DeribitError> {
+    if cod_scope(p)? == CodScope::Connection {
+        return Err(DeribitError::must_be_websocket());
+    }
+    let (caller, _) = if method == "private/get_cancel_on_disconnect" {
+        ctx.authorised(Area::Account, Access::Read)?
+    } else {
+        ctx.authorised(Area::Account, Access::ReadWrite)?
+    };
+    match method {
+        "private/get_cancel_on_disconnect" => Ok(account_cod(ctx.inner, caller.account)),
+        m => {
+            set_account_cod(
+                ctx.inner,
+                caller.account,
+                m == "private/enable_cancel_on_disconnect",
+            );
+            Ok(Value::from("ok"))
+        }
     }
 }

@@ -1,11 +1,12 @@
 //! One WebSocket connection: its requests, its subscriptions, its heartbeat and its
 //! cancel-on-disconnect.
 //!
-//! Cancel-on-disconnect (`private/enable_cancel_on_disconnect`, the API reference): with scope
-//! `connection` (the default) the orders this connection placed are cancelled when it closes,
-//! when the server ends it (a missed heartbeat) or when the network drops it; with scope
-//! `account` every open order of the account is. `private/logout` closes the connection
-//! without cancelling anything.
+//! Cancel-on-disconnect (`private/enable_cancel_on_disconnect`, the API reference): once on,
+//! the orders this connection placed are cancelled when it closes, when the server ends it
+//! (a missed heartbeat, 10 minutes without a message) or when the network drops it; "it does
+//! not affect orders created by other connections". Scope `account` turns it on for every
+//! connection the account opens from then on (and for this one). `private/logout` closes the
+//! connection without cancelling anything.
 
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
@@ -28,22 +29,8 @@ use crate::core::{CancelFilter, Event, OrderRef};
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// The shortest heartbeat interval `public/set_heartbeat` takes (seconds).
 const MIN_HEARTBEAT_SECONDS: i64 = 10;
-
-/// Cancel-on-disconnect's `scope`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum CodScope {
-    Connection,
-    Account,
-}
-
-impl CodScope {
-    fn wire(self) -> &'static str {
-        match self {
-            CodScope::Connection => "connection",
-            CodScope::Account => "account",
-        }
-    }
-}
+/// A connection with no message from its client for this long (seconds) is closed.
+const INACTIVITY_SECONDS: u32 = 600;
 
 /// One subscription.
 struct Sub {
@@ -88,7 +75,8 @@ struct Conn {
     subs: Vec<Sub>,
     /// A `test_request` went out and no `public/test` came back yet.
     awaiting_test: bool,
-    cod: Option<CodScope>,
+    /// Cancel-on-disconnect is on for this connection.
+    cod: bool,
     /// The core numbers of the orders this connection placed.
     placed: HashSet<String>,
 }
@@ -120,17 +108,28 @@ pub(super) async fn run(inner: Shared, mut socket: WebSocket) {
         account: None,
         subs: Vec::new(),
         awaiting_test: false,
-        cod: None,
+        cod: false,
         placed: HashSet::new(),
     };
     let mut beat: Option<tokio::time::Interval> = None;
+    // "the connection is closed due to 10 minutes of inactivity" (600 of the configured
+    // seconds).
+    let inactivity = inner
+        .config
+        .heartbeat_second
+        .saturating_mul(INACTIVITY_SECONDS);
+    let mut quiet_until = tokio::time::Instant::now() + inactivity;
     let end = loop {
         let outcome = tokio::select! {
             _ = generation.changed() => break End::Dropped,
-            incoming = socket.recv() => match incoming {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break End::Dropped,
-                Some(Ok(Message::Text(t))) => conn.request(&inner, t.as_str()),
-                Some(Ok(_)) => Outcome::default(),
+            () = tokio::time::sleep_until(quiet_until) => break End::Dropped,
+            incoming = socket.recv() => {
+                quiet_until = tokio::time::Instant::now() + inactivity;
+                match incoming {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break End::Dropped,
+                    Some(Ok(Message::Text(t))) => conn.request(&inner, t.as_str()),
+                    Some(Ok(_)) => Outcome::default(),
+                }
             },
             event = events.recv() => match event {
                 Ok(e) => Outcome::send(conn.on_event(&inner, e)),
@@ -275,44 +274,40 @@ impl Conn {
                 self.subs.clear();
                 Outcome::send(vec![answer(&id, Ok(json!("ok")))])
             }
-            "private/enable_cancel_on_disconnect" => {
-                let r = ctx.require(Area::Account, Access::ReadWrite).and_then(|_| {
-                    match p.text("scope").as_deref() {
-                        None | Some("connection") => Ok(CodScope::Connection),
-                        Some("account") => Ok(CodScope::Account),
-                        Some(_) => Err(DeribitError::invalid_params(
-                            "scope",
-                            "must be connection or account",
-                        )),
-                    }
-                });
+            "private/enable_cancel_on_disconnect" | "private/disable_cancel_on_disconnect" => {
+                let enable = method == "private/enable_cancel_on_disconnect";
+                let r = ctx
+                    .require(Area::Account, Access::ReadWrite)
+                    .and_then(|()| rpc::cod_scope(&p));
                 match r {
                     Ok(scope) => {
-                        self.cod = Some(scope);
+                        if scope == rpc::CodScope::Account
+                            && let Some(c) = caller
+                        {
+                            rpc::set_account_cod(inner, c.account, enable);
+                        }
+                        self.cod = enable;
                         Outcome::send(vec![answer(&id, Ok(json!("ok")))])
                     }
                     Err(e) => Outcome::send(vec![answer(&id, Err(e))]),
                 }
             }
-            "private/disable_cancel_on_disconnect" => {
-                match ctx.require(Area::Account, Access::ReadWrite) {
-                    Ok(()) => {
-                        self.cod = None;
-                        Outcome::send(vec![answer(&id, Ok(json!("ok")))])
+            "private/get_cancel_on_disconnect" => {
+                let r = ctx
+                    .require(Area::Account, Access::Read)
+                    .and_then(|()| rpc::cod_scope(&p));
+                match (r, caller) {
+                    (Ok(rpc::CodScope::Account), Some(c)) => {
+                        let v = rpc::account_cod(inner, c.account);
+                        Outcome::send(vec![answer(&id, Ok(v))])
                     }
-                    Err(e) => Outcome::send(vec![answer(&id, Err(e))]),
+                    (Ok(_), _) => {
+                        let v = json!({ "scope": "connection", "enabled": self.cod });
+                        Outcome::send(vec![answer(&id, Ok(v))])
+                    }
+                    (Err(e), _) => Outcome::send(vec![answer(&id, Err(e))]),
                 }
             }
-            "private/get_cancel_on_disconnect" => match ctx.require(Area::Account, Access::Read) {
-                Ok(()) => {
-                    let v = json!({
-                        "scope": self.cod.map_or("connection", CodScope::wire),
-                        "enabled": self.cod.is_some(),
-                    });
-                    Outcome::send(vec![answer(&id, Ok(v))])
-                }
-                Err(e) => Outcome::send(vec![answer(&id, Err(e))]),
-            },
             "private/logout" => {
                 if caller.is_none() {
                     return Outcome::send(vec![answer(
@@ -350,6 +345,14 @@ impl Conn {
                             .check(token, now)
                             .ok()
                             .map(|c| c.account);
+                        // An account whose cancel-on-disconnect is on (scope `account`) has it
+                        // on for every connection it opens.
+                        if self
+                            .account
+                            .is_some_and(|a| lock(&inner.cod_accounts).contains(&a))
+                        {
+                            self.cod = true;
+                        }
                         self.token = Some(token.to_owned());
                     }
                     if let Some(order_id) =
@@ -617,9 +620,10 @@ impl Conn {
         }))])
     }
 
-    /// Cancels what cancel-on-disconnect covers, if it is enabled.
+    /// Cancels the orders this connection placed, if cancel-on-disconnect is on ("does not
+    /// affect orders created by other connections").
     fn cancel_on_disconnect(&self, inner: &Inner) {
-        let (Some(scope), Some(index)) = (self.cod, self.account) else {
+        let Some(index) = self.account.filter(|_| self.cod) else {
             return;
         };
         let Some(account) = inner.account(index) else {
@@ -630,7 +634,7 @@ impl Conn {
         let targets: Vec<String> = ex
             .open_orders(&account.client_id, &CancelFilter::default())
             .into_iter()
-            .filter(|o| scope == CodScope::Account || self.placed.contains(&o.id))
+            .filter(|o| self.placed.contains(&o.id))
             .map(|o| o.id)
             .collect();
         {
