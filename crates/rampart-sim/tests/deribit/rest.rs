@@ -290,7 +290,7 @@ async fn an_expired_token_is_refused_with_13009() {
     let (status, v) = c
         .get("private/get_positions", &[("currency", "BTC")], &bearer)
         .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 401, "Deribit answers 13009 with HTTP 401");
     assert_eq!(v["error"]["code"], json!(13009));
     assert_eq!(v["error"]["data"]["reason"], json!("token expired"));
     // A grant asking for a shorter life gets it.

@@ -1,7 +1,8 @@
 //! JSON-RPC over HTTP (/articles/json-rpc-overview): `GET /api/v2/{method}?params` or `POST
 //! /api/v2/{method}` with a JSON-RPC body (`POST /api/v2` with the method in the body too),
 //! answered `{"jsonrpc": "2.0", "id": …, "result": …}` or `{"…", "error": {code, message,
-//! data}}` with `usIn`, `usOut`, `usDiff` and `testnet`. Refusals go out with HTTP 400.
+//! data}}` with `usIn`, `usOut`, `usDiff` and `testnet`. Refusals go out with HTTP 400, an
+//! unauthorised request (13009) with 401 as Deribit answers it.
 //! In front: the latency and 5xx fault knobs, and the order faults of [`super::Faults`].
 
 mod authorization;
@@ -83,6 +84,15 @@ pub(super) fn envelope(
         Err(e) => v["error"] = e.to_json(),
     }
     v
+}
+
+/// The HTTP status of a refusal: 401 for 13009 `unauthorized`, else 400.
+fn refusal_status(e: &DeribitError) -> StatusCode {
+    if e.code == super::errors::UNAUTHORIZED {
+        StatusCode::UNAUTHORIZED
+    } else {
+        StatusCode::BAD_REQUEST
+    }
 }
 
 fn json_response(status: StatusCode, v: &Value) -> Response {
@@ -186,7 +196,7 @@ async fn handle(State(inner): State<Shared>, request: Request) -> Response {
         Ok(c) => c,
         Err(e) => {
             return json_response(
-                StatusCode::BAD_REQUEST,
+                refusal_status(&e),
                 &envelope(&id, &Err(e), us_in, micros(inner.now_ms())),
             );
         }
@@ -208,10 +218,9 @@ async fn handle(State(inner): State<Shared>, request: Request) -> Response {
         Some(OrderFault::TakenThen503) => return service_unavailable(),
         _ => {}
     }
-    let status = if outcome.is_ok() {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
+    let status = match &outcome {
+        Ok(_) => StatusCode::OK,
+        Err(e) => refusal_status(e),
     };
     json_response(
         status,
