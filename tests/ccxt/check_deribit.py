@@ -16,6 +16,7 @@ What ccxt 4.5.90's deribit calls (ccxt/deribit.py), all GET with the parameters 
                         public/get_currencies
   fetch_ticker          public/ticker
   fetch_order_book      public/get_order_book
+  fetch_trades          public/get_last_trades_by_instrument
   fetch_balance         private/get_account_summaries (private/get_account_summary with code)
   create_order          private/buy, private/sell (amount, type, price, label…)
   edit_order            private/edit (order_id, amount, price)
@@ -225,6 +226,14 @@ def run_checks(sim, holder):
         return f"filled 1000 USD at {final['average']}"
 
     c.check("create_order market (future)", market_future)
+
+    def fetch_trades():
+        got = ex.fetch_trades(PERP, limit=5)
+        require(got and all(t["symbol"] == PERP for t in got), f"{got}")
+        require(any(t["side"] == "buy" and dec(t["price"]) > 0 for t in got), f"{[t['side'] for t in got]}")
+        return f"{len(got)} trades, last {got[-1]['amount']} @ {got[-1]['price']}"
+
+    c.check("fetch_trades (public tape)", fetch_trades)
 
     def option_orders():
         o = ex.create_order(call, "limit", "buy", 0.1, 0.0005, {"label": "ccxt-option"})

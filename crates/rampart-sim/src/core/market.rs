@@ -15,6 +15,8 @@ const DAY: i64 = 24 * 60 * MINUTE;
 const FUNDING_INTERVAL: i64 = 8 * 60 * MINUTE;
 /// How many 1-minute candles are kept.
 const MAX_CANDLES: usize = 20_000;
+/// How many trades of the public tape are kept per market.
+const MAX_TAPE: usize = 1_000;
 
 /// One instrument's market state.
 pub(super) struct Market {
@@ -31,6 +33,8 @@ pub(super) struct Market {
     pub(super) quote: Option<OptionQuote>,
     /// Set once an expired instrument has settled: it no longer moves or trades.
     pub(super) settled: bool,
+    /// The latest trades on the public tape, oldest first (at most [`MAX_TAPE`]).
+    pub(super) tape: std::collections::VecDeque<PublicTrade>,
 }
 
 impl Market {
@@ -77,6 +81,7 @@ impl Market {
             book_seq: 1,
             quote: None,
             settled: false,
+            tape: std::collections::VecDeque::new(),
         }
     }
 
@@ -367,16 +372,22 @@ impl Exchange {
             c.trade(price, qty);
             c
         };
+        let trade = PublicTrade {
+            trade_id,
+            symbol: self.markets[i].inst.symbol.clone(),
+            taker_side,
+            price,
+            qty,
+            time_ms: now,
+        };
+        let tape = &mut self.markets[i].tape;
+        if tape.len() >= MAX_TAPE {
+            tape.pop_front();
+        }
+        tape.push_back(trade.clone());
         if self.listening() {
-            let symbol = self.markets[i].inst.symbol.clone();
-            self.publish(Event::Trade(PublicTrade {
-                trade_id,
-                symbol: symbol.clone(),
-                taker_side,
-                price,
-                qty,
-                time_ms: now,
-            }));
+            let symbol = trade.symbol.clone();
+            self.publish(Event::Trade(trade));
             self.publish(Event::Candle { symbol, candle });
         }
         trade_id
@@ -405,6 +416,13 @@ impl Exchange {
         self.markets[i].current_candle(now);
         let oi = self.open_interest(symbol);
         Some(self.markets[i].ticker(oi, now))
+    }
+
+    /// The latest `count` trades of `symbol`'s public tape (the last 1,000 are kept), newest
+    /// first.
+    pub fn recent_trades(&self, symbol: &str, count: usize) -> Option<Vec<PublicTrade>> {
+        self.market(symbol)
+            .map(|m| m.tape.iter().rev().take(count).cloned().collect())
     }
 
     /// The top `depth` levels of each side of `symbol`'s book.

@@ -325,3 +325,25 @@ fn the_option_book_steps_its_ticks() {
     // The bids reach down to the finest tick.
     assert!(book.bids.iter().any(|l| l.price < d("0.005")));
 }
+
+#[test]
+fn the_public_tape_keeps_the_latest_trades_newest_first() {
+    let mut ex = exchange();
+    ex.place(
+        ALICE,
+        OrderRequest::market("BTC-PERPETUAL", Side::Buy, d("20")),
+        T0,
+    )
+    .unwrap();
+    for k in 1..=3 {
+        ex.step(T0 + k);
+    }
+    let tape = ex.recent_trades("BTC-PERPETUAL", 2).unwrap();
+    assert_eq!(tape.len(), 2);
+    assert!(tape[0].trade_id > tape[1].trade_id);
+    assert_eq!(tape[0].time_ms, T0 + 3);
+    let all = ex.recent_trades("BTC-PERPETUAL", 100).unwrap();
+    assert_eq!(all.last().map(|t| t.taker_side), Some(Side::Buy));
+    assert_eq!(all.last().map(|t| t.time_ms), Some(T0));
+    assert!(ex.recent_trades("NOPE", 1).is_none());
+}

@@ -11,7 +11,7 @@ use super::instruments::{InstrumentKind, Listing};
 use super::json::num;
 use crate::core::{
     Book, CancelReason, Execution, Greeks, OptionQuote, Order, OrderKind, OrderStatus, Position,
-    Side, Ticker, TimeInForce, Wallet,
+    PublicTrade, Side, Ticker, TimeInForce, Wallet,
 };
 
 /// What Deribit shows of an order that the core does not keep.
@@ -177,6 +177,25 @@ pub fn trade(
         v["underlying_price"] = num(q.underlying_price);
     }
     v
+}
+
+/// A trade of the public tape as `public/get_last_trades_by_instrument` and the `trades.*`
+/// channels show it.
+pub fn public_trade(t: &PublicTrade, listing: &Listing, mark: Decimal, index: Decimal) -> Value {
+    let contracts = t.qty.checked_div(listing.contract_size).unwrap_or_default();
+    json!({
+        "trade_seq": t.trade_id,
+        "trade_id": format!("{}-{}", listing.currency(), t.trade_id),
+        "timestamp": t.time_ms,
+        "tick_direction": 0,
+        "price": num(t.price),
+        "mark_price": num(mark),
+        "index_price": num(index),
+        "instrument_name": t.symbol,
+        "direction": direction(t.taker_side),
+        "amount": num(t.qty),
+        "contracts": num(contracts),
+    })
 }
 
 /// `buy`, `sell` or `zero` of a signed size.

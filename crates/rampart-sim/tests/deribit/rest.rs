@@ -557,6 +557,19 @@ async fn a_market_order_fills_pays_the_fee_and_opens_a_position() {
         .ok("private/get_account_summary", &[("currency", "BTC")])
         .await;
     assert_eq!(dec(&s["balance"]), d("10") - fee);
+    // The public tape shows the fills, newest first.
+    let (_, v) = c
+        .get(
+            "public/get_last_trades_by_instrument",
+            &[("instrument_name", "BTC-PERPETUAL"), ("count", "1")],
+            &Auth::None,
+        )
+        .await;
+    let tape = v["result"]["trades"].as_array().unwrap().clone();
+    assert_eq!(tape.len(), 1);
+    assert_eq!(tape[0]["direction"], json!("buy"));
+    assert_eq!(tape[0]["trade_id"], trades.last().unwrap()["trade_id"]);
+    assert_eq!(v["result"]["has_more"], json!(trades.len() > 1));
     let h = c
         .ok(
             "private/get_order_history_by_currency",

@@ -184,6 +184,7 @@ pub(super) fn dispatch(
         "public/get_order_book" => public::order_book(ctx, &p),
         "public/get_tradingview_chart_data" => public::chart(ctx, &p),
         "public/get_book_summary_by_currency" => public::book_summaries(ctx, &p),
+        "public/get_last_trades_by_instrument" => public::last_trades(ctx, &p),
         "private/buy" => trading::place(ctx, &p, crate::core::Side::Buy),
         "private/sell" => trading::place(ctx, &p, crate::core::Side::Sell),
         "private/edit" => trading::edit(ctx, &p),

@@ -342,3 +342,30 @@ pub(super) fn book_summaries(ctx: &Ctx<'_>, p: &Params<'_>) -> Result<Value, Der
     }
     Ok(Value::Array(out))
 }
+
+/// `public/get_last_trades_by_instrument` (`count` default 10, at most 1000; `sorting` `asc`
+/// or `desc`, the default newest first).
+pub(super) fn last_trades(ctx: &Ctx<'_>, p: &Params<'_>) -> Result<Value, DeribitError> {
+    let listing = listing(ctx.inner, p)?;
+    let count = p.int("count")?.unwrap_or(10);
+    if !(1..=1_000).contains(&count) {
+        return Err(DeribitError::invalid_params("count", "must be 1 to 1000"));
+    }
+    let count = usize::try_from(count).unwrap_or(10);
+    let mut ex = ctx.inner.exchange.lock();
+    let mut trades = ex
+        .recent_trades(&listing.inst.symbol, count + 1)
+        .ok_or_else(DeribitError::instrument_not_found)?;
+    let has_more = trades.len() > count;
+    trades.truncate(count);
+    if p.text("sorting").as_deref() == Some("asc") {
+        trades.reverse();
+    }
+    let mark = ex.mark(&listing.inst.symbol).unwrap_or_default();
+    let index = super::trading::index_of(&mut ex, listing, ctx.now);
+    let list: Vec<Value> = trades
+        .iter()
+        .map(|t| views::public_trade(t, listing, mark, index))
+        .collect();
+    Ok(json!({ "trades": list, "has_more": has_more }))
+}

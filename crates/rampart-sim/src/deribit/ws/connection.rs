@@ -514,23 +514,7 @@ impl Conn {
                     let mark = ex.mark(&trade.symbol).unwrap_or_default();
                     (mark, rpc::index_of(&mut ex, listing, trade.time_ms))
                 };
-                let contracts = trade
-                    .qty
-                    .checked_div(listing.contract_size)
-                    .unwrap_or_default();
-                let v = json!([{
-                    "trade_seq": trade.trade_id,
-                    "trade_id": format!("{}-{}", listing.currency(), trade.trade_id),
-                    "timestamp": trade.time_ms,
-                    "tick_direction": 0,
-                    "price": super::super::json::num(trade.price),
-                    "mark_price": super::super::json::num(mark),
-                    "index_price": super::super::json::num(index),
-                    "instrument_name": trade.symbol,
-                    "direction": views::direction(trade.taker_side),
-                    "amount": super::super::json::num(trade.qty),
-                    "contracts": super::super::json::num(contracts),
-                }]);
+                let v = json!([views::public_trade(&trade, listing, mark, index)]);
                 for sub in covering.by_ref() {
                     out.push(notification(&sub.name, v.clone()));
                 }
