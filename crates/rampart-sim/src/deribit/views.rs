@@ -7,7 +7,8 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde_json::{Value, json};
 
-use super::instruments::{InstrumentKind, Listing};
+use super::RateLimits;
+use super::instruments::Listing;
 use super::json::num;
 use crate::core::{
     Book, CancelReason, Execution, Greeks, OptionQuote, Order, OrderKind, OrderStatus, Position,
@@ -126,10 +127,6 @@ pub fn order(o: &Order, listing: &Listing, meta: &OrderMeta) -> Value {
     });
     if let Some(reason) = cancel_reason(o, meta).filter(|_| o.status == OrderStatus::Cancelled) {
         v["cancel_reason"] = json!(reason);
-    }
-    if listing.kind == InstrumentKind::Option {
-        v["implv"] = Value::Null;
-        v["usd"] = Value::Null;
     }
     v
 }
@@ -294,7 +291,13 @@ impl Totals {
 }
 
 /// A currency's summary as `private/get_account_summary` shows it.
-pub fn summary(w: &Wallet, positions: &[Position], client_id: &str, account_id: u64) -> Value {
+pub fn summary(
+    w: &Wallet,
+    positions: &[Position],
+    client_id: &str,
+    account_id: u64,
+    limits: &RateLimits,
+) -> Value {
     let t = Totals::of(positions);
     let margin_balance = w.equity;
     json!({
@@ -329,9 +332,17 @@ pub fn summary(w: &Wallet, positions: &[Position], client_id: &str, account_id: 
         "margin_model": "segregated_sm",
         "portfolio_margining_enabled": false,
         "cross_collateral_enabled": false,
+        // The credit limits as requests: 10,000 credits a second at 500 a request is 20 a
+        // second, a 50,000-credit bucket a burst of 100.
         "limits": {
-            "non_matching_engine": { "rate": 20, "burst": 100 },
-            "matching_engine": { "rate": 5, "burst": 20 },
+            "non_matching_engine": {
+                "rate": limits.credits_per_second.checked_div(limits.credits_per_request).unwrap_or(0),
+                "burst": limits.credits_max.checked_div(limits.credits_per_request).unwrap_or(0),
+            },
+            "matching_engine": {
+                "rate": limits.matching_per_second,
+                "burst": limits.matching_burst,
+            },
         },
         "username": client_id,
         "id": account_id,

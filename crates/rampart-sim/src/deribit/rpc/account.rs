@@ -75,7 +75,13 @@ pub(in super::super) fn summary_of(
                 .is_some_and(|l| l.currency() == currency)
         })
         .collect();
-    views::summary(&wallet, &positions, &account.client_id, account_id(index))
+    views::summary(
+        &wallet,
+        &positions,
+        &account.client_id,
+        account_id(index),
+        &inner.config.rate_limits,
+    )
 }
 
 /// The numeric user id Deribit would show for the `index`-th configured account.
