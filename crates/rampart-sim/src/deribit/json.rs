@@ -31,10 +31,10 @@ pub fn render(v: &Value) -> String {
     while let Some(at) = rest.find(marker) {
         out.push_str(&rest[..at]);
         let after = &rest[at + marker.len()..];
-        let digits = after
-            .find('"')
-            .map(|end| &after[..end])
-            .filter(|d| !d.is_empty() && d.chars().all(|c| c.is_ascii_digit() || "-.".contains(c)));
+        let digits = after.find('"').map(|end| &after[..end]).filter(|d| {
+            d.chars().all(|c| c.is_ascii_digit() || "-.".contains(c))
+                && d.parse::<Decimal>().is_ok()
+        });
         match digits {
             Some(d) => {
                 out.push_str(d);
@@ -143,5 +143,8 @@ mod tests {
         assert!(text.contains(r#""price":0.0525"#), "{text}");
         assert!(text.contains(r#""label":"\u0001x""#), "{text}");
         assert!(text.contains(r#""n":3"#), "{text}");
+        // A marked string that is not a number stays a string.
+        let odd = json!({ "x": "\u{1}-.-" });
+        assert!(serde_json::from_str::<Value>(&render(&odd)).is_ok());
     }
 }

@@ -95,6 +95,7 @@ pub fn order(o: &Order, listing: &Listing, meta: &OrderMeta) -> Value {
     let contracts = o.qty.checked_div(listing.contract_size).unwrap_or_default();
     let mut v = json!({
         "web": false,
+        "mobile": false,
         "api": true,
         "time_in_force": time_in_force(o, meta),
         "replaced": meta.replaced,

@@ -614,18 +614,21 @@ async fn refusals_carry_deribits_codes() {
         .await;
     assert_eq!(e["code"], json!(-32602));
     let long = "x".repeat(65);
-    let e = c
-        .err(
-            "private/buy",
-            &[
-                ("instrument_name", "BTC-PERPETUAL"),
-                ("amount", "10"),
-                ("type", "market"),
-                ("label", &long),
-            ],
-        )
-        .await;
-    assert_eq!(e["code"], json!(-32602));
+    for label in [long.as_str(), "tab\there"] {
+        let e = c
+            .err(
+                "private/buy",
+                &[
+                    ("instrument_name", "BTC-PERPETUAL"),
+                    ("amount", "10"),
+                    ("type", "market"),
+                    ("label", label),
+                ],
+            )
+            .await;
+        assert_eq!(e["code"], json!(-32602), "label {label:?}");
+        assert_eq!(e["data"]["param"], json!("label"));
+    }
 
     // Two open orders share a label: edit_by_label is ambiguous, cancel_by_label takes both.
     for price in ["58000", "58500"] {

@@ -85,12 +85,16 @@ fn fills_of(
     out
 }
 
-/// The label parameter: at most 64 characters.
+/// The label parameter: at most 64 characters, none of them a control character.
 fn label(p: &Params<'_>) -> Result<Option<String>, DeribitError> {
     match p.text("label") {
         Some(l) if l.chars().count() > MAX_LABEL => Err(DeribitError::invalid_params(
             "label",
             "must be at most 64 characters",
+        )),
+        Some(l) if l.chars().any(char::is_control) => Err(DeribitError::invalid_params(
+            "label",
+            "must not contain control characters",
         )),
         other => Ok(other),
     }
