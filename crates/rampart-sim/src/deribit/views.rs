@@ -28,6 +28,8 @@ pub struct OrderMeta {
     pub replaced: bool,
     /// Set when cancel-on-disconnect cancelled it.
     pub cancelled_on_disconnect: bool,
+    /// A stop or take order's `trigger` as asked: `index_price`, `mark_price`, `last_price`.
+    pub trigger: String,
 }
 
 /// `buy` / `sell`.
@@ -126,6 +128,15 @@ pub fn order(o: &Order, listing: &Listing, meta: &OrderMeta) -> Value {
         "risk_reducing": false,
         "mmp": false,
     });
+    if let Some(t) = &o.trigger {
+        v["trigger"] = json!(if meta.trigger.is_empty() {
+            "last_price"
+        } else {
+            meta.trigger.as_str()
+        });
+        v["trigger_price"] = num(t.price);
+        v["triggered"] = json!(o.triggered);
+    }
     if let Some(reason) = cancel_reason(o, meta).filter(|_| o.status == OrderStatus::Cancelled) {
         v["cancel_reason"] = json!(reason);
     }

@@ -854,3 +854,65 @@ async fn order_faults_take_or_drop_as_configured() {
     assert_eq!(open.as_array().unwrap().len(), 2);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_stop_market_order_waits_untriggered_then_fills() {
+    let server = start(config()).await;
+    let c = Client::new(&server);
+    c.ok(
+        "private/buy",
+        &[
+            ("instrument_name", "BTC-PERPETUAL"),
+            ("amount", "100"),
+            ("type", "market"),
+        ],
+    )
+    .await;
+    let r = c
+        .ok(
+            "private/sell",
+            &[
+                ("instrument_name", "BTC-PERPETUAL"),
+                ("amount", "100"),
+                ("type", "stop_market"),
+                ("trigger", "mark_price"),
+                ("trigger_price", "59000"),
+                ("reduce_only", "true"),
+            ],
+        )
+        .await;
+    let o = &r["order"];
+    assert_eq!(o["order_state"], json!("untriggered"));
+    assert_eq!(o["order_type"], json!("stop_market"));
+    assert_eq!(o["trigger"], json!("mark_price"));
+    assert_eq!(dec(&o["trigger_price"]), d("59000"));
+    assert_eq!(o["triggered"], json!(false));
+    let id = o["order_id"].as_str().unwrap().to_owned();
+    let e = c
+        .err(
+            "private/sell",
+            &[
+                ("instrument_name", "BTC-PERPETUAL"),
+                ("amount", "100"),
+                ("type", "stop_market"),
+                ("trigger", "mark_price"),
+                ("trigger_price", "59000.2"),
+            ],
+        )
+        .await;
+    assert_eq!(e["code"], json!(10044));
+
+    server.set_mark_price("BTC-PERPETUAL", d("58900"));
+    let s = c.ok("private/get_order_state", &[("order_id", &id)]).await;
+    assert_eq!(s["order_state"], json!("filled"));
+    assert_eq!(s["triggered"], json!(true));
+    let p = c
+        .ok(
+            "private/get_position",
+            &[("instrument_name", "BTC-PERPETUAL")],
+        )
+        .await;
+    assert_eq!(dec(&p["size"]), Decimal::ZERO);
+    assert_eq!(p["direction"], json!("zero"));
+    server.stop().await;
+}

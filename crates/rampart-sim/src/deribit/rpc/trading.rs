@@ -237,6 +237,11 @@ pub(super) fn place(ctx: &Ctx<'_>, p: &Params<'_>, side: Side) -> Result<Value, 
             post_only,
             reject_post_only,
             good_til_day: p.text("time_in_force").as_deref() == Some("good_til_day"),
+            trigger: if trigger.is_some() {
+                p.text("trigger").unwrap_or_default()
+            } else {
+                String::new()
+            },
             ..OrderMeta::default()
         },
     );
