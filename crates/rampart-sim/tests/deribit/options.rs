@@ -1,6 +1,6 @@
 //! The options chain over HTTP: instruments with price-dependent ticks, tickers with the
 //! model's volatility and greeks, put-call parity at the marks, premiums paid and received,
-//! and greeks in positions.
+//! greeks in positions, and settlement at expiry.
 
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -276,4 +276,56 @@ async fn a_json_rpc_post_takes_fractional_numbers_exactly() {
     assert_eq!(v["id"], json!(7));
     assert_eq!(dec(&v["result"]["order"]["price"]), d("0.0001"));
     server.stop().await;
+}
+
+#[tokio::test]
+async fn an_expired_option_settles_at_the_index_and_stops_trading() {
+    let server = start(config()).await;
+    let c = Client::new(&server);
+    let chain = option_names(&c, "BTC").await;
+    let weekly = chain
+        .iter()
+        .find(|o| {
+            o["settlement_period"] == json!("week")
+                && o["instrument_name"].as_str().unwrap().ends_with("-55000-C")
+        })
+        .unwrap()
+        .clone();
+    let name = weekly["instrument_name"].as_str().unwrap().to_owned();
+    let expiry = weekly["expiration_timestamp"].as_i64().unwrap();
+    c.ok(
+        "private/buy",
+        &[
+            ("instrument_name", &name),
+            ("amount", "1"),
+            ("type", "market"),
+        ],
+    )
+    .await;
+    let before = dec(&c
+        .ok("private/get_account_summary", &[("currency", "BTC")])
+        .await["balance"]);
+    // Expiry comes (the exchange's clock, moved on): the 55000 call pays (60000 − 55000) /
+    // 60000 BTC at the index.
+    server.exchange().lock().housekeep(expiry);
+    let after = dec(&c
+        .ok("private/get_account_summary", &[("currency", "BTC")])
+        .await["balance"]);
+    assert_eq!(after - before, d("0.08333333"));
+    let p = c
+        .ok("private/get_position", &[("instrument_name", &name)])
+        .await;
+    assert_eq!(dec(&p["size"]), Decimal::ZERO);
+    let e = c
+        .err(
+            "private/buy",
+            &[
+                ("instrument_name", &name),
+                ("amount", "1"),
+                ("type", "market"),
+            ],
+        )
+        .await;
+    assert_eq!(e["code"], json!(13019));
+    assert_eq!(e["message"], json!("orderbook_closed"));
 }
