@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs tests/ccxt/check_binance_usdm.py (and its WebSocket check), then check_okx.py and
-# check_okx_ws.py: ccxt's binanceusdm and okx (a third-party client, its own signing)
+# Runs tests/ccxt/check_binance_usdm.py (and its WebSocket check), then the Bybit, OKX and
+# Deribit checks (check_<venue>.py and check_<venue>_ws.py): ccxt's clients (a third-party
+# client, its own signing)
 # against `rampart sim` on loopback. Creates or reuses a venv under target/ccxt-venv with the
 # pinned ccxt, builds rampart-cli when needed, and passes its arguments on to the script
 # (e.g. --allow-missing, --verbose, --rampart PATH). Exit status: the script's.
@@ -35,4 +36,7 @@ for a in "$@"; do [[ "$a" == "--tls" ]] && ws_args+=(--tls); done
 # The same for OKX v5 (`rampart sim --venue okx`): REST, then ccxt.pro.
 "$venv/bin/python" "$repo/tests/ccxt/check_okx.py" "${ws_args[@]}" || status=$?
 "$venv/bin/python" "$repo/tests/ccxt/check_okx_ws.py" "${ws_args[@]}" || status=$?
+# Deribit v2 (`rampart sim --venue deribit`): REST (a future and an option), then ccxt.pro.
+"$venv/bin/python" "$repo/tests/ccxt/check_deribit.py" "${ws_args[@]}" || status=$?
+"$venv/bin/python" "$repo/tests/ccxt/check_deribit_ws.py" "${ws_args[@]}" || status=$?
 exit "$status"

@@ -10,6 +10,7 @@
 
 mod preview_bybit;
 mod sim_bybit;
+mod sim_deribit;
 mod sim_okx;
 
 use std::io::Read;
@@ -181,6 +182,7 @@ fn sim(args: Sim) -> Result<(), String> {
     match args.venue {
         VenueArg::Bybit => return sim_bybit::run(args),
         VenueArg::Okx => return sim_okx::run(args),
+        VenueArg::Deribit => return sim_deribit::run(args),
         VenueArg::BinanceUsdm => {}
     }
     if !args.listen.ip().is_loopback() {
@@ -305,6 +307,9 @@ enum VenueArg {
     /// OKX v5 (swaps and futures).
     #[value(name = "okx")]
     Okx,
+    /// Deribit v2 (inverse perpetuals, futures and options).
+    #[value(name = "deribit")]
+    Deribit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -392,6 +397,9 @@ fn preview(args: Preview) -> Result<serde_json::Value, String> {
     match args.venue {
         VenueArg::Bybit => return preview_bybit::preview(&args),
         VenueArg::Okx => return preview_okx::preview(&args),
+        VenueArg::Deribit => {
+            return Err("rampart preview does not sign Deribit requests yet".into());
+        }
         VenueArg::BinanceUsdm => {}
     }
     if args.body.is_some() || args.demo {

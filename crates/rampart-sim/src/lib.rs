@@ -6,5 +6,6 @@
 pub mod binance_usdm;
 pub mod bybit;
 pub mod core;
+pub mod deribit;
 pub mod okx;
 mod tls;

@@ -163,6 +163,8 @@ impl BybitError {
             CoreError::PositionOrOrdersOpen => {
                 BybitError::new(SET_MARGIN_MODE_FAILED, "Set margin mode failed")
             }
+            // The simulator lists no Bybit instrument that expires.
+            CoreError::Expired => BybitError::params("symbol invalid"),
         }
     }
 }

@@ -61,6 +61,9 @@ fn contract(
         taker_fee: Decimal::new(55, 5),
         maintenance_rate: Decimal::new(5, 3),
         book_unit,
+        expiry_ms: None,
+        option: None,
+        tick_steps: Vec::new(),
     }
 }
 

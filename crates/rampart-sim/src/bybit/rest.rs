@@ -602,6 +602,7 @@ fn signed_endpoint(
                     Some("Order") => Some(false),
                     _ => None,
                 },
+                option: None,
             };
             let cancelled = ex.cancel_all(key, &filter, now);
             let list: Vec<Value> = cancelled

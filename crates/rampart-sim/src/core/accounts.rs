@@ -6,8 +6,20 @@ use std::collections::{BTreeMap, HashMap};
 
 use rust_decimal::Decimal;
 
-use super::types::{ContractKind, Instrument, MarginMode, Position, Wallet};
-use super::{CoreError, Event, Exchange};
+use super::market::Market;
+use super::types::{
+    CancelFilter, CancelReason, ContractKind, Instrument, MarginMode, Position, Wallet,
+};
+use super::{CoreError, Event, Exchange, OptionKind};
+
+/// A short option's initial margin per coin of underlying, before its mark: Deribit's
+/// standard-margin rule for BTC options (/articles/margin-calculations, "Options"): the larger
+/// of 0.15 less the out-of-the-money amount over the underlying price, and 0.10; the option's
+/// mark is added on top.
+const SHORT_OPTION_IM: Decimal = Decimal::from_parts(15, 0, 0, false, 2);
+const SHORT_OPTION_IM_FLOOR: Decimal = Decimal::from_parts(10, 0, 0, false, 2);
+/// A short option's maintenance margin per coin, before its mark.
+const SHORT_OPTION_MM: Decimal = Decimal::from_parts(75, 0, 0, false, 3);
 
 /// A symbol's settings for one account.
 #[derive(Debug, Clone, Copy)]
@@ -190,6 +202,9 @@ impl Exchange {
         let inst = &m.inst;
         let settings = self.settings(state, symbol);
         let pos = state.positions.get(symbol).cloned().unwrap_or_default();
+        if inst.is_option() {
+            return Some(self.option_position(account, m, &pos, settings));
+        }
         let value = inst.notional(pos.size.abs(), m.mark);
         let unrealized = inst.pnl(pos.size, pos.entry, m.mark);
         let initial = (value / settings.leverage).round_dp(8);
@@ -222,8 +237,71 @@ impl Exchange {
             initial_margin: initial,
             maintenance_margin: maintenance,
             liquidation_price: liquidation,
+            greeks: None,
             updated_ms: pos.updated_ms,
         })
+    }
+
+    /// An option position: valued at the option's mark (|size| × value × mark); its
+    /// unrealised PnL is size × value × (mark − entry); a long holds no margin (its premium is
+    /// paid), a short holds [`Exchange::short_option_margin`]; greeks are the option's times
+    /// the signed size in coins.
+    fn option_position(
+        &self,
+        account: &str,
+        m: &Market,
+        pos: &PositionState,
+        settings: SymbolSettings,
+    ) -> Position {
+        let inst = &m.inst;
+        let coins = pos.size * inst.contract_value;
+        let (initial, maintenance) = if pos.size < Decimal::ZERO {
+            self.short_option_margin(inst, pos.size.abs(), m.mark)
+        } else {
+            (Decimal::ZERO, Decimal::ZERO)
+        };
+        Position {
+            account: account.to_owned(),
+            symbol: inst.symbol.clone(),
+            size: pos.size,
+            entry_price: pos.entry,
+            mark_price: m.mark,
+            leverage: settings.leverage,
+            margin_mode: settings.margin_mode,
+            value: (coins.abs() * m.mark).round_dp(8),
+            unrealized_pnl: inst.pnl(pos.size, pos.entry, m.mark).round_dp(8),
+            realized_pnl: pos.realized.round_dp(8),
+            initial_margin: initial,
+            maintenance_margin: maintenance,
+            liquidation_price: Decimal::ZERO,
+            greeks: m.quote.as_ref().map(|q| q.greeks.scaled(coins)),
+            updated_ms: pos.updated_ms,
+        }
+    }
+
+    /// The initial and maintenance margin (settle coin) of `qty` short of an option at
+    /// `price`: per coin, max(0.15 − OTM / underlying, 0.10) + price, and 0.075 + price.
+    pub(super) fn short_option_margin(
+        &self,
+        inst: &Instrument,
+        qty: Decimal,
+        price: Decimal,
+    ) -> (Decimal, Decimal) {
+        let coins = qty * inst.contract_value;
+        let Some(spec) = &inst.option else {
+            return (Decimal::ZERO, Decimal::ZERO);
+        };
+        let underlying = self
+            .market(&spec.underlying)
+            .map_or(Decimal::ZERO, |u| u.index);
+        let otm = match spec.kind {
+            OptionKind::Call => (spec.strike - underlying).max(Decimal::ZERO),
+            OptionKind::Put => (underlying - spec.strike).max(Decimal::ZERO),
+        };
+        let otm_share = otm.checked_div(underlying).unwrap_or_default();
+        let im = (SHORT_OPTION_IM - otm_share).max(SHORT_OPTION_IM_FLOOR) + price;
+        let mm = SHORT_OPTION_MM + price;
+        ((coins * im).round_dp(8), (coins * mm).round_dp(8))
     }
 
     /// Unrealised PnL less maintenance margin of the account's positions in `coin` other than
@@ -262,21 +340,31 @@ impl Exchange {
         let balance = state.wallets.get(coin).copied().unwrap_or_default();
         let (mut upnl, mut position_margin, mut maintenance) =
             (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
+        let (mut options_value, mut futures_upnl) = (Decimal::ZERO, Decimal::ZERO);
         for m in self.markets.iter().filter(|m| m.inst.settle == coin) {
+            if !state.positions.contains_key(&m.inst.symbol) {
+                continue;
+            }
             if let Some(p) = self.position(account, &m.inst.symbol) {
                 upnl += p.unrealized_pnl;
                 position_margin += p.initial_margin;
                 maintenance += p.maintenance_margin;
+                if m.inst.is_option() {
+                    options_value += p.size * m.inst.contract_value * p.mark_price;
+                } else {
+                    futures_upnl += p.unrealized_pnl;
+                }
             }
         }
         let order_margin = self.order_margin(account, coin).round_dp(8);
-        let equity = balance + upnl;
+        let equity = balance + futures_upnl + options_value;
         let available = (equity - position_margin - order_margin).max(Decimal::ZERO);
         Some(Wallet {
             account: account.to_owned(),
             coin: coin.to_owned(),
             balance: balance.round_dp(8),
             unrealized_pnl: upnl,
+            options_value: options_value.round_dp(8),
             equity: equity.round_dp(8),
             position_margin,
             order_margin,
@@ -312,8 +400,20 @@ impl Exchange {
                 if m.inst.settle != coin {
                     return None;
                 }
-                let lev = self.settings(state, &o.symbol).leverage;
                 let price = o.price.unwrap_or(m.mark);
+                if m.inst.is_option() {
+                    let held = state
+                        .positions
+                        .get(&o.symbol)
+                        .map_or(Decimal::ZERO, |p| p.size);
+                    return Some(self.option_margin(
+                        &m.inst,
+                        held,
+                        o.side.sign() * o.remaining(),
+                        price,
+                    ));
+                }
+                let lev = self.settings(state, &o.symbol).leverage;
                 Some(m.inst.notional(o.remaining(), price) / lev)
             })
             .sum()
@@ -340,8 +440,92 @@ impl Exchange {
         } else {
             Decimal::ZERO
         };
+        if m.inst.is_option() {
+            return self.option_margin(&m.inst, held, signed_qty, price);
+        }
         let lev = self.settings(state, symbol).leverage;
         m.inst.notional(signed_qty.abs() - reducing, price) / lev
+    }
+
+    /// What an option order of `signed_qty` at `price` needs against a position of `held`:
+    /// the premium of the part that buys beyond a short, and the short margin of the part that
+    /// sells beyond a long.
+    fn option_margin(
+        &self,
+        inst: &Instrument,
+        held: Decimal,
+        signed_qty: Decimal,
+        price: Decimal,
+    ) -> Decimal {
+        let reducing = if held * signed_qty < Decimal::ZERO {
+            held.abs().min(signed_qty.abs())
+        } else {
+            Decimal::ZERO
+        };
+        let opening = signed_qty.abs() - reducing;
+        if signed_qty > Decimal::ZERO {
+            opening * inst.contract_value * price
+        } else {
+            self.short_option_margin(inst, opening, price).0
+        }
+    }
+
+    /// Settles every instrument that expired by `now` and has not settled: its open orders
+    /// are cancelled ([`CancelReason::Expired`]), then each position closes at the settlement
+    /// price: a future at its index, an option at its intrinsic value in the coin at the
+    /// underlying's index ([`super::settlement_value`]). A future's PnL and an option's value
+    /// go into the wallet; the instrument's mark stays at the settlement price.
+    pub fn settle_expired(&mut self, now: i64) {
+        for i in 0..self.markets.len() {
+            let m = &self.markets[i];
+            if m.settled || !m.inst.expired(now) {
+                continue;
+            }
+            let inst = m.inst.clone();
+            let price = match &inst.option {
+                Some(spec) => {
+                    let index = self
+                        .market(&spec.underlying)
+                        .map_or(Decimal::ZERO, |u| u.index);
+                    super::settlement_value(spec.kind, spec.strike, index)
+                }
+                None => m.index,
+            };
+            let filter = CancelFilter {
+                symbol: Some(inst.symbol.clone()),
+                ..CancelFilter::default()
+            };
+            let accounts: Vec<String> = self.accounts.keys().cloned().collect();
+            for account in &accounts {
+                self.cancel_matching(account, &filter, CancelReason::Expired, now);
+            }
+            self.markets[i].settled = true;
+            self.markets[i].mark = price;
+            self.markets[i].last = price;
+            for account in &accounts {
+                let Some(state) = self.accounts.get_mut(account) else {
+                    continue;
+                };
+                let Some(pos) = state.positions.get_mut(&inst.symbol) else {
+                    continue;
+                };
+                if pos.size.is_zero() {
+                    continue;
+                }
+                let cash = if inst.is_option() {
+                    pos.size * inst.contract_value * price
+                } else {
+                    inst.pnl(pos.size, pos.entry, price)
+                };
+                pos.realized += inst.pnl(pos.size, pos.entry, price);
+                pos.size = Decimal::ZERO;
+                pos.entry = Decimal::ZERO;
+                pos.updated_ms = now;
+                *state.wallets.entry(inst.settle.clone()).or_default() += cash.round_dp(8);
+                self.publish_position(account, &inst.symbol, now);
+                self.publish_wallet(account, &inst.settle);
+            }
+        }
     }
 
     pub(super) fn publish_position(&self, account: &str, symbol: &str, _now: i64) {

@@ -39,6 +39,8 @@ pub enum CoreError {
     Unchanged,
     /// The margin mode cannot change while a position or open order exists on the symbol.
     PositionOrOrdersOpen,
+    /// The instrument has expired: it no longer trades.
+    Expired,
 }
 
 impl std::fmt::Display for CoreError {
@@ -61,6 +63,7 @@ impl std::fmt::Display for CoreError {
             CoreError::InvalidLeverage => "leverage out of range",
             CoreError::Unchanged => "nothing to change",
             CoreError::PositionOrOrdersOpen => "a position or open orders exist on the symbol",
+            CoreError::Expired => "the instrument has expired",
         };
         f.write_str(text)
     }

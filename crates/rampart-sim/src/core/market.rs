@@ -5,6 +5,7 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use rust_decimal::Decimal;
 
+use super::options::{self, OptionQuote};
 use super::types::{Book, Candle, Instrument, Level, PublicTrade, Side, Ticker};
 use super::{Event, Exchange};
 
@@ -14,6 +15,8 @@ const DAY: i64 = 24 * 60 * MINUTE;
 const FUNDING_INTERVAL: i64 = 8 * 60 * MINUTE;
 /// How many 1-minute candles are kept.
 const MAX_CANDLES: usize = 20_000;
+/// How many trades of the public tape are kept per market.
+const MAX_TAPE: usize = 1_000;
 
 /// One instrument's market state.
 pub(super) struct Market {
@@ -26,6 +29,12 @@ pub(super) struct Market {
     pub(super) candles: Vec<Candle>,
     /// Bumped on every book change.
     pub(super) book_seq: u64,
+    /// An option's model figures at its last repricing.
+    pub(super) quote: Option<OptionQuote>,
+    /// Set once an expired instrument has settled: it no longer moves or trades.
+    pub(super) settled: bool,
+    /// The latest trades on the public tape, oldest first (at most [`MAX_TAPE`]).
+    pub(super) tape: std::collections::VecDeque<PublicTrade>,
 }
 
 impl Market {
@@ -33,7 +42,12 @@ impl Market {
     /// backwards from it in whole ticks (the last close is the starting mark).
     pub(super) fn new(inst: Instrument, rng: &mut ChaCha8Rng, history: usize, now: i64) -> Market {
         let tick = inst.tick_size;
-        let floor = tick * Decimal::from(100);
+        // Options may be worth a tick; everything else stays at least 100 ticks.
+        let floor = if inst.is_option() {
+            tick
+        } else {
+            tick * Decimal::from(100)
+        };
         let minute = now - now.rem_euclid(MINUTE);
         let mark = inst.floor_tick(inst.start_mark).max(floor);
         let mut close = mark;
@@ -65,6 +79,9 @@ impl Market {
             funding_rate: Decimal::new(1, 4),
             candles,
             book_seq: 1,
+            quote: None,
+            settled: false,
+            tape: std::collections::VecDeque::new(),
         }
     }
 
@@ -73,7 +90,7 @@ impl Market {
     }
 
     pub(super) fn best_ask(&self) -> Decimal {
-        self.best_bid() + self.inst.tick_size
+        self.inst.tick_up(self.best_bid())
     }
 
     /// A level's size, set by its price: 1 to 5 book units.
@@ -85,6 +102,9 @@ impl Market {
 
     /// Level `i` (0 = best) of the bids (`buy_side`) or asks; `None` past a zero price.
     pub(super) fn level(&self, buy_side: bool, i: usize) -> Option<Level> {
+        if !self.inst.tick_steps.is_empty() {
+            return self.levels(buy_side).nth(i);
+        }
         let n = Decimal::from(i as u64);
         let price = if buy_side {
             self.best_bid() - self.inst.tick_size * n
@@ -97,8 +117,30 @@ impl Market {
         })
     }
 
+    /// The levels of the bids (`buy_side`) or asks, best first, each on the tick that applies
+    /// at its price.
+    pub(super) fn levels(&self, buy_side: bool) -> impl Iterator<Item = Level> + '_ {
+        let first = if buy_side {
+            self.best_bid()
+        } else {
+            self.best_ask()
+        };
+        std::iter::successors(Some(first), move |p| {
+            Some(if buy_side {
+                self.inst.tick_down(*p)
+            } else {
+                self.inst.tick_up(*p)
+            })
+        })
+        .take_while(|p| *p > Decimal::ZERO)
+        .map(|price| Level {
+            price,
+            qty: self.size_at(price),
+        })
+    }
+
     pub(super) fn book(&self, depth: usize, now: i64) -> Book {
-        let side = |buy: bool| (0..depth).map_while(|i| self.level(buy, i)).collect();
+        let side = |buy: bool| self.levels(buy).take(depth).collect();
         Book {
             symbol: self.inst.symbol.clone(),
             bids: side(true),
@@ -176,6 +218,10 @@ impl Exchange {
     /// orders and triggers the move reached are run.
     pub fn step(&mut self, now: i64) {
         for i in 0..self.markets.len() {
+            // Options follow their underlying (below); settled instruments no longer move.
+            if self.markets[i].inst.is_option() || self.markets[i].settled {
+                continue;
+            }
             let ticks = self.rng.random_range(-3i64..=3);
             let index_ticks = self.rng.random_range(-2i64..=2);
             let funding_steps = self.rng.random_range(-5i64..=5);
@@ -191,6 +237,80 @@ impl Exchange {
             self.print_trade(i, side, mark, qty, now);
             self.publish_ticker(i, now);
         }
+        self.reprice_options(None, now);
+    }
+
+    /// Reprices the live options on `underlying` (every underlying when `None`) from the
+    /// volatility surface at the underlying's index (see [`super::options`]): the mark is the
+    /// model price on the nearest tick; resting orders and triggers it reaches run.
+    pub(super) fn reprice_options(&mut self, underlying: Option<&str>, now: i64) {
+        for i in 0..self.markets.len() {
+            let m = &self.markets[i];
+            let Some(spec) = m.inst.option.clone() else {
+                continue;
+            };
+            if m.settled || underlying.is_some_and(|u| u != spec.underlying) {
+                continue;
+            }
+            let Some(forward) = self.market(&spec.underlying).map(|u| u.index) else {
+                continue;
+            };
+            let Some(quote) = self.model_quote(&self.markets[i].inst, forward, now) else {
+                continue;
+            };
+            let mark = quote.mark;
+            self.markets[i].index = forward;
+            self.markets[i].quote = Some(quote);
+            if self.markets[i].mark != mark {
+                self.move_mark(i, mark, now);
+            }
+            self.publish_ticker(i, now);
+        }
+    }
+
+    /// An option's model figures at `forward` and `now`; `None` for a non-option or a
+    /// non-positive forward.
+    pub(super) fn model_quote(
+        &self,
+        inst: &Instrument,
+        forward: Decimal,
+        now: i64,
+    ) -> Option<OptionQuote> {
+        let spec = inst.option.as_ref()?;
+        if forward <= Decimal::ZERO {
+            return None;
+        }
+        let years = options::years_to(inst.expiry_ms.unwrap_or(now), now);
+        let surface = self.surface(&spec.underlying);
+        let vol = surface.vol(spec.strike, forward, years);
+        let (usd, greeks) = options::black76(spec.kind, forward, spec.strike, vol, years);
+        let theoretical = options::coin_price(usd, forward).round_dp(8);
+        // The nearest tick (a worthless option marks at 0).
+        let half = inst.tick_at(theoretical) / Decimal::TWO;
+        let mark = inst.floor_tick(theoretical + half).max(Decimal::ZERO);
+        Some(OptionQuote {
+            mark,
+            theoretical,
+            mark_iv: vol,
+            underlying_price: forward,
+            greeks,
+            time_ms: now,
+        })
+    }
+
+    /// The volatility surface of an underlying (the default one unless configured).
+    pub(super) fn surface(&self, underlying: &str) -> options::VolSurface {
+        self.config
+            .vol_surfaces
+            .iter()
+            .find(|(u, _)| u == underlying)
+            .map(|(_, s)| *s)
+            .unwrap_or_default()
+    }
+
+    /// An option's model figures at its last repricing (mark, volatility, forward, greeks).
+    pub fn option_quote(&self, symbol: &str) -> Option<OptionQuote> {
+        self.market(symbol).and_then(|m| m.quote.clone())
     }
 
     /// Sets `symbol`'s mark, index and last price to `price`, then runs the resting orders and
@@ -206,6 +326,7 @@ impl Exchange {
         self.move_mark(i, price, now);
         self.markets[i].current_candle(now).touch(price);
         self.publish_ticker(i, now);
+        self.reprice_options(Some(symbol), now);
         true
     }
 
@@ -251,16 +372,22 @@ impl Exchange {
             c.trade(price, qty);
             c
         };
+        let trade = PublicTrade {
+            trade_id,
+            symbol: self.markets[i].inst.symbol.clone(),
+            taker_side,
+            price,
+            qty,
+            time_ms: now,
+        };
+        let tape = &mut self.markets[i].tape;
+        if tape.len() >= MAX_TAPE {
+            tape.pop_front();
+        }
+        tape.push_back(trade.clone());
         if self.listening() {
-            let symbol = self.markets[i].inst.symbol.clone();
-            self.publish(Event::Trade(PublicTrade {
-                trade_id,
-                symbol: symbol.clone(),
-                taker_side,
-                price,
-                qty,
-                time_ms: now,
-            }));
+            let symbol = trade.symbol.clone();
+            self.publish(Event::Trade(trade));
             self.publish(Event::Candle { symbol, candle });
         }
         trade_id
@@ -289,6 +416,13 @@ impl Exchange {
         self.markets[i].current_candle(now);
         let oi = self.open_interest(symbol);
         Some(self.markets[i].ticker(oi, now))
+    }
+
+    /// The latest `count` trades of `symbol`'s public tape (the last 1,000 are kept), newest
+    /// first.
+    pub fn recent_trades(&self, symbol: &str, count: usize) -> Option<Vec<PublicTrade>> {
+        self.market(symbol)
+            .map(|m| m.tape.iter().rev().take(count).cloned().collect())
     }
 
     /// The top `depth` levels of each side of `symbol`'s book.

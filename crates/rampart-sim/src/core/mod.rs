@@ -8,8 +8,12 @@
 //! [`Event`]s of [`Exchange::subscribe`] into its venue's stream messages.
 //!
 //! # What it models
-//! - **Instruments** ([`Instrument`]): linear or inverse perpetuals with tick, lot, min/max qty,
-//!   contract value, max leverage, fees and a starting mark.
+//! - **Instruments** ([`Instrument`]): linear or inverse perpetuals and dated futures with
+//!   tick (price-dependent steps too), lot, min/max qty, contract value, max leverage, fees and
+//!   a starting mark; and options ([`OptionSpec`]) on a listed underlying, marked by Black-76
+//!   from a volatility surface ([`VolSurface`]) with greeks ([`Greeks`]). Premiums are paid
+//!   and received in the settle coin. Expired instruments stop trading and settle at the
+//!   underlying's index ([`Exchange::housekeep`]).
 //! - **Prices**: a seeded ChaCha8 random walk of each mark in whole ticks ([`Exchange::step`]),
 //!   or set by tests ([`Exchange::set_mark`]); 1-minute candles with a seeded history.
 //! - **A book** of synthetic levels around the mark: best bid = the mark on the tick, best ask
@@ -32,12 +36,15 @@ mod accounts;
 mod error;
 mod events;
 mod market;
+mod options;
 mod store;
 mod trading;
 mod types;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_options;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -50,11 +57,15 @@ use tokio::sync::broadcast;
 
 pub use error::CoreError;
 pub use events::Event;
+pub use options::{
+    Greeks, OptionKind, OptionQuote, OptionSpec, VolSurface, black76, coin_price, implied_vol,
+    settlement_value, years_to,
+};
 pub use trading::{Amend, OrderRef};
 pub use types::{
     AccountId, Book, CancelFilter, CancelReason, Candle, ContractKind, Execution, Instrument,
     Level, MarginMode, Order, OrderKind, OrderRequest, OrderStatus, Position, PublicTrade, Side,
-    Ticker, TimeInForce, Trigger, TriggerBy, TriggerDirection, Wallet,
+    TickStep, Ticker, TimeInForce, Trigger, TriggerBy, TriggerDirection, Wallet,
 };
 
 use accounts::AccountState;
@@ -93,6 +104,9 @@ pub struct CoreConfig {
     pub history_minutes: usize,
     /// Capacity of the event channel (a receiver that lags further loses events).
     pub event_capacity: usize,
+    /// The volatility surface of each underlying (by the underlying's symbol); an underlying
+    /// not named here gets [`VolSurface::default`].
+    pub vol_surfaces: Vec<(String, VolSurface)>,
 }
 
 impl Default for CoreConfig {
@@ -105,6 +119,7 @@ impl Default for CoreConfig {
             default_leverage: Decimal::TEN,
             history_minutes: 1_500,
             event_capacity: 8_192,
+            vol_surfaces: Vec::new(),
         }
     }
 }
@@ -138,7 +153,7 @@ impl Exchange {
             .map(|inst| Market::new(inst.clone(), &mut rng, config.history_minutes, now))
             .collect();
         let (events, _) = broadcast::channel(config.event_capacity.max(16));
-        Exchange {
+        let mut exchange = Exchange {
             config,
             markets,
             accounts: HashMap::new(),
@@ -147,6 +162,33 @@ impl Exchange {
             next_trade_id: 0,
             dead_men: BTreeMap::new(),
             events,
+        };
+        exchange.start_options(now);
+        exchange
+    }
+
+    /// Sets each option's mark (and its candles) from the surface at its underlying's
+    /// starting mark.
+    fn start_options(&mut self, now: i64) {
+        for i in 0..self.markets.len() {
+            let Some(spec) = self.markets[i].inst.option.clone() else {
+                continue;
+            };
+            let Some(forward) = self.market(&spec.underlying).map(|u| u.index) else {
+                continue;
+            };
+            let Some(quote) = self.model_quote(&self.markets[i].inst, forward, now) else {
+                continue;
+            };
+            let m = &mut self.markets[i];
+            let start = quote.mark.max(m.inst.tick_size);
+            m.mark = start;
+            m.last = start;
+            m.index = forward;
+            for c in &mut m.candles {
+                *c = Candle::flat(c.open_ms, start);
+            }
+            m.quote = Some(quote);
         }
     }
 
@@ -228,8 +270,10 @@ impl Exchange {
             .map(|d| d.deadline_ms)
     }
 
-    /// Fires the countdowns whose deadline has passed. Returns the orders they cancelled.
+    /// Settles the instruments that expired (see [`Exchange::settle_expired`]), then fires the
+    /// countdowns whose deadline has passed. Returns the orders the countdowns cancelled.
     pub fn housekeep(&mut self, now: i64) -> Vec<Order> {
+        self.settle_expired(now);
         let due: Vec<((AccountId, String), DeadMan)> = self
             .dead_men
             .iter()

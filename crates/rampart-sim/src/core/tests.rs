@@ -31,6 +31,9 @@ fn btcusdt() -> Instrument {
         taker_fee: d("0.00055"),
         maintenance_rate: d("0.005"),
         book_unit: d("0.1"),
+        expiry_ms: None,
+        option: None,
+        tick_steps: Vec::new(),
     }
 }
 
@@ -52,6 +55,9 @@ fn btcusd() -> Instrument {
         taker_fee: Decimal::ZERO,
         maintenance_rate: d("0.005"),
         book_unit: d("1000"),
+        expiry_ms: None,
+        option: None,
+        tick_steps: Vec::new(),
     }
 }
 

@@ -49,6 +49,9 @@ impl Exchange {
         if !self.has_account(account) {
             return Err(CoreError::UnknownAccount);
         }
+        if m.settled || inst.expired(now) {
+            return Err(CoreError::Expired);
+        }
         if !inst.on_lot(req.qty) {
             return Err(CoreError::QtyNotOnLot);
         }
@@ -209,8 +212,8 @@ impl Exchange {
         let Some(m) = self.market(symbol) else {
             return Decimal::ZERO;
         };
-        (0..MAX_BOOK_LEVELS)
-            .map_while(|i| m.level(side == Side::Sell, i))
+        m.levels(side == Side::Sell)
+            .take(MAX_BOOK_LEVELS)
             .take_while(|l| match (side, limit) {
                 (_, None) => true,
                 (Side::Buy, Some(p)) => l.price <= p,
@@ -250,13 +253,10 @@ impl Exchange {
         let buy = order.side == Side::Buy;
         let mut fills = Vec::new();
         let mut left = wanted;
-        for i in 0..MAX_BOOK_LEVELS {
+        for level in m.levels(!buy).take(MAX_BOOK_LEVELS) {
             if left <= Decimal::ZERO {
                 break;
             }
-            let Some(level) = m.level(!buy, i) else {
-                break;
-            };
             if let Some(limit) = order.price
                 && ((buy && level.price > limit) || (!buy && level.price < limit))
             {
@@ -301,7 +301,7 @@ impl Exchange {
             inst.taker_fee
         };
         let value = inst.notional(qty, price);
-        let fee = (value * fee_rate).round_dp(8);
+        let fee = inst.fee(qty, price, fee_rate);
         let Some(leaves) = self.orders.update(seq, |o| {
             o.filled_qty += qty;
             o.filled_value += qty * price;
@@ -324,7 +324,14 @@ impl Exchange {
                 let realized = apply_fill(&inst, pos, side.sign() * qty, price);
                 pos.realized += realized - fee;
                 pos.updated_ms = now;
-                *state.wallets.entry(inst.settle.clone()).or_default() += realized - fee;
+                // An option's premium changes hands at the fill (its PnL is in the premiums);
+                // a future's realised PnL is paid as it closes.
+                let cash = if inst.is_option() {
+                    -side.sign() * value
+                } else {
+                    realized
+                };
+                *state.wallets.entry(inst.settle.clone()).or_default() += cash - fee;
                 realized
             }
             None => Decimal::ZERO,
@@ -505,6 +512,9 @@ impl Exchange {
                 .kind
                 .is_none_or(|k| inst.is_some_and(|i| i.kind == k))
             && filter.conditional.is_none_or(|c| c == o.trigger.is_some())
+            && filter
+                .option
+                .is_none_or(|opt| inst.is_some_and(|i| i.is_option() == opt))
     }
 
     /// Cancels one open order of `account`.

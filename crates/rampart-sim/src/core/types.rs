@@ -4,6 +4,8 @@
 
 use rust_decimal::Decimal;
 
+use super::options::{Greeks, OptionSpec};
+
 /// An account's opaque id: whatever the protocol layer keys accounts by (an API key, a UID).
 pub type AccountId = String;
 
@@ -16,7 +18,15 @@ pub enum ContractKind {
     Inverse,
 }
 
-/// One listed perpetual contract and its trading rules.
+/// A coarser tick that applies from a price up (Deribit's `tick_size_steps`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TickStep {
+    /// The price above which `tick_size` applies.
+    pub above_price: Decimal,
+    pub tick_size: Decimal,
+}
+
+/// One listed contract (a perpetual, a dated future or an option) and its trading rules.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Instrument {
     pub symbol: String,
@@ -45,12 +55,59 @@ pub struct Instrument {
     /// The size (in contracts) of a book level; each level holds 1 to 5 of these, set by its
     /// price, so a level keeps its size while the mark moves.
     pub book_unit: Decimal,
+    /// When the instrument expires and settles (ms); `None` for a perpetual. Past it, orders
+    /// are refused and [`super::Exchange::housekeep`] settles its positions.
+    pub expiry_ms: Option<i64>,
+    /// Set for an option: its mark comes from the volatility surface, buying it pays the
+    /// premium (qty × value × price) from the wallet and selling it receives the premium and
+    /// holds margin (see [`super::Exchange::position`]). Options are priced and settled
+    /// linearly in the settle coin (`kind` Linear, `contract_value` in the coin).
+    pub option: Option<OptionSpec>,
+    /// Coarser ticks above some prices, ascending; empty: `tick_size` everywhere.
+    pub tick_steps: Vec<TickStep>,
 }
 
 impl Instrument {
-    /// Whether `price` is a positive whole number of ticks.
+    /// The tick that applies at `price`: the last step whose `above_price` it exceeds, else
+    /// `tick_size`.
+    pub fn tick_at(&self, price: Decimal) -> Decimal {
+        self.tick_steps
+            .iter()
+            .rev()
+            .find(|s| price > s.above_price)
+            .map_or(self.tick_size, |s| s.tick_size)
+    }
+
+    /// Whether `price` is a positive whole number of the ticks that apply at it.
     pub fn on_tick(&self, price: Decimal) -> bool {
-        price > Decimal::ZERO && (price % self.tick_size).is_zero()
+        let tick = self.tick_at(price);
+        price > Decimal::ZERO && !tick.is_zero() && (price % tick).is_zero()
+    }
+
+    pub fn is_option(&self) -> bool {
+        self.option.is_some()
+    }
+
+    /// Whether the instrument has expired at `now`.
+    pub fn expired(&self, now: i64) -> bool {
+        self.expiry_ms.is_some_and(|e| e <= now)
+    }
+
+    /// The fee, in the settle coin, of a fill of `qty` at `price` at `rate`: `rate` × notional;
+    /// for an option `rate` × the underlying amount, capped at 12.5% of the premium (Deribit's
+    /// option fee rule, /articles/fees).
+    pub fn fee(&self, qty: Decimal, price: Decimal, rate: Decimal) -> Decimal {
+        if self.is_option() {
+            let amount = qty * self.contract_value;
+            let cap = amount * price * Decimal::new(125, 3);
+            if rate >= Decimal::ZERO {
+                (amount * rate).min(cap).round_dp(8)
+            } else {
+                (amount * rate).max(-cap).round_dp(8)
+            }
+        } else {
+            (self.notional(qty, price) * rate).round_dp(8)
+        }
     }
 
     /// Whether `qty` is a positive whole number of lots.
@@ -92,9 +149,35 @@ impl Instrument {
         }
     }
 
-    /// `price` rounded down to the tick.
+    /// `price` rounded down to the tick that applies at it.
     pub fn floor_tick(&self, price: Decimal) -> Decimal {
-        (price / self.tick_size).floor() * self.tick_size
+        let tick = self.tick_at(price);
+        if tick.is_zero() {
+            return price;
+        }
+        (price / tick).floor() * tick
+    }
+
+    /// The next price on the tick above `price` (which is on the tick).
+    pub fn tick_up(&self, price: Decimal) -> Decimal {
+        let next = price + self.tick_at(price);
+        // Crossing into a coarser step: the first price on the coarser tick.
+        let tick = self.tick_at(next);
+        if tick.is_zero() {
+            return next;
+        }
+        (next / tick).ceil() * tick
+    }
+
+    /// The next price on the tick below `price` (which is on the tick); may be 0 or less.
+    pub fn tick_down(&self, price: Decimal) -> Decimal {
+        let below = price - self.tick_size;
+        let tick = self.tick_at(below);
+        if tick == self.tick_size {
+            below
+        } else {
+            price - tick
+        }
     }
 }
 
@@ -250,6 +333,8 @@ pub enum CancelReason {
     ReduceOnlyNothingToReduce,
     /// The dead man's countdown expired.
     DeadMan,
+    /// The instrument expired.
+    Expired,
 }
 
 /// One order as the exchange keeps it (open or finished).
@@ -360,6 +445,9 @@ pub struct Position {
     pub maintenance_margin: Decimal,
     /// An estimate (0 when flat or none applies); see [`super::Exchange::position`].
     pub liquidation_price: Decimal,
+    /// An option position's greeks (the option's, times its signed size in coins), at the
+    /// option's last mark; `None` for futures.
+    pub greeks: Option<Greeks>,
     pub updated_ms: i64,
 }
 
@@ -371,7 +459,9 @@ pub struct Wallet {
     /// Deposits + realised PnL − fees.
     pub balance: Decimal,
     pub unrealized_pnl: Decimal,
-    /// balance + unrealised PnL.
+    /// Σ signed size × value × mark of the coin's option positions (what they are worth).
+    pub options_value: Decimal,
+    /// balance + unrealised PnL of futures + options value.
     pub equity: Decimal,
     pub position_margin: Decimal,
     pub order_margin: Decimal,
@@ -484,4 +574,6 @@ pub struct CancelFilter {
     pub kind: Option<ContractKind>,
     /// `Some(true)`: conditional orders only; `Some(false)`: regular orders only.
     pub conditional: Option<bool>,
+    /// `Some(true)`: options only; `Some(false)`: futures only.
+    pub option: Option<bool>,
 }

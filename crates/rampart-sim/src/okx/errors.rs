@@ -200,5 +200,7 @@ pub fn from_core(err: &crate::core::CoreError, ccy: &str) -> OkxError {
         C::InvalidLeverage => OkxError::LeverageTooHigh,
         C::Unchanged => OkxError::Param("lever".into()),
         C::PositionOrOrdersOpen => OkxError::SettingsLocked,
+        // The simulator lists no OKX instrument that expires.
+        C::Expired => OkxError::UnknownInstrument,
     }
 }

@@ -144,6 +144,9 @@ fn contract(
         taker_fee: d("0.0005"),
         maintenance_rate: d("0.004"),
         book_unit: d(book_unit),
+        expiry_ms: None,
+        option: None,
+        tick_steps: Vec::new(),
     }
 }
 

@@ -208,6 +208,8 @@ fn cancel_source(o: &Order) -> &'static str {
         Some(CancelReason::FokUnfillable) => "15",
         Some(CancelReason::PostOnlyWouldTake) => "31",
         Some(CancelReason::ReduceOnlyNothingToReduce) => "32",
+        // OKX's futures deliver rather than cancel; the simulator lists none that expire.
+        Some(CancelReason::Expired) => "",
     }
 }
 
