@@ -322,26 +322,8 @@ impl SimServer {
             .with_state(inner.clone());
         let clock = inner.exchange.spawn_clock(step, offset);
         let (tx, rx) = oneshot::channel();
-        let (task, cert_pem) = if tls {
-            let identity = crate::tls::self_signed()?;
-            let task = crate::tls::serve(listener, app, &identity, rx)?;
-            (task, Some(identity.cert_pem))
-        } else {
-            let task = tokio::spawn(async move {
-                let served = axum::serve(
-                    listener,
-                    app.into_make_service_with_connect_info::<SocketAddr>(),
-                )
-                .with_graceful_shutdown(async {
-                    let _ = rx.await;
-                })
-                .await;
-                if let Err(err) = served {
-                    tracing::error!(%err, "Deribit simulator stopped");
-                }
-            });
-            (task, None)
-        };
+        let crate::tls::Serving { task, cert_pem } =
+            crate::tls::serve_router(listener, app, tls, rx, "Deribit")?;
         Ok(SimServer {
             addr,
             shutdown: Some(tx),
