@@ -100,6 +100,7 @@ impl Error {
             }
             (VenueId::Bybit, Some(code)) => crate::bybit::error::refusal_cause(code),
             (VenueId::Okx, Some(code)) => crate::okx::error::refusal_cause(code),
+            (VenueId::Deribit, Some(code)) => crate::deribit::error::refusal_cause(code),
             _ => RefusalCause::Other,
         }
     }
