@@ -92,6 +92,40 @@ pub fn numbers_as_text(json: &str) -> String {
     out
 }
 
+/// Marks a string [`num`] made, so that [`to_text`] writes it as a bare JSON number.
+const NUM_MARK: char = '\u{1}';
+
+/// A decimal as a JSON-RPC parameter: written as a bare number with exactly its digits (never
+/// through `f64`) when the request is serialised by [`to_text`].
+pub fn num(d: rust_decimal::Decimal) -> serde_json::Value {
+    serde_json::Value::String(format!("{NUM_MARK}{}", d.normalize()))
+}
+
+/// `v` as JSON text, the decimals [`num`] made written as bare numbers.
+pub fn to_text(v: &serde_json::Value) -> String {
+    let text = v.to_string();
+    // serde_json writes the mark as the escape `\u0001`.
+    let marker = "\"\\u0001";
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    while let Some(at) = rest.find(marker) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + marker.len()..];
+        match after.find('"') {
+            Some(end) => {
+                out.push_str(&after[..end]);
+                rest = &after[end + 1..];
+            }
+            None => {
+                out.push_str(&rest[at..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Parses one of Deribit's JSON texts into `T`, numbers kept as text.
 pub fn parse<T: DeserializeOwned>(json: &str) -> Result<T, Error> {
     serde_json::from_str(&numbers_as_text(json)).map_err(malformed)
@@ -105,6 +139,22 @@ pub fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Error>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimal_params_are_written_as_exact_bare_numbers() {
+        let v = serde_json::json!({"amount": num(Decimal::new(123_456_789_012_345_678, 9)),
+            "price": num("30000.50".parse().unwrap()), "label": "a\u{1}b", "n": 7});
+        // Key order follows serde_json's features; the numbers' text is what matters.
+        let text = to_text(&v);
+        for part in [
+            r#""amount":123456789.012345678"#,
+            r#""price":30000.5"#,
+            r#""label":"a\u0001b""#,
+            r#""n":7"#,
+        ] {
+            assert!(text.contains(part), "{part} in {text}");
+        }
+    }
 
     #[test]
     fn numbers_become_their_own_text() {
