@@ -15,6 +15,7 @@ mod sim_okx;
 use std::io::Read;
 use std::process::ExitCode;
 
+mod preview_deribit;
 mod preview_okx;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -181,6 +182,9 @@ fn sim(args: Sim) -> Result<(), String> {
     match args.venue {
         VenueArg::Bybit => return sim_bybit::run(args),
         VenueArg::Okx => return sim_okx::run(args),
+        VenueArg::Deribit => {
+            return Err("the Deribit simulator is not in this build yet".into());
+        }
         VenueArg::BinanceUsdm => {}
     }
     if !args.listen.ip().is_loopback() {
@@ -305,6 +309,9 @@ enum VenueArg {
     /// OKX v5 (swaps and futures).
     #[value(name = "okx")]
     Okx,
+    /// Deribit v2 (BTC and ETH futures and options).
+    #[value(name = "deribit")]
+    Deribit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -358,6 +365,9 @@ struct Preview {
     /// OKX: demo trading (adds `x-simulated-trading: 1`).
     #[arg(long)]
     demo: bool,
+    /// Deribit: the nonce to sign; default: a fresh one.
+    #[arg(long)]
+    nonce: Option<String>,
 }
 
 /// `--timestamp`: whole milliseconds since the epoch, or an RFC 3339 time (OKX's
@@ -392,11 +402,14 @@ fn preview(args: Preview) -> Result<serde_json::Value, String> {
     match args.venue {
         VenueArg::Bybit => return preview_bybit::preview(&args),
         VenueArg::Okx => return preview_okx::preview(&args),
+        VenueArg::Deribit => return preview_deribit::preview(&args),
         VenueArg::BinanceUsdm => {}
     }
-    if args.body.is_some() || args.demo {
+    if args.body.is_some() || args.demo || args.nonce.is_some() {
         return Err(
-            "--body is for --venue bybit or okx, --demo for okx; Binance takes --param".into(),
+            "--body is for --venue bybit, okx or deribit, --demo for okx, --nonce for deribit; \
+             Binance takes --param"
+                .into(),
         );
     }
     if !args.path.starts_with('/') {
