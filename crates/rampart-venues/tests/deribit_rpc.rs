@@ -13,8 +13,8 @@ use rampart_core::{OrderType, Side, TimeInForce};
 use rampart_venues::binance_usdm::ClientOptions;
 use rampart_venues::deribit::{Deribit, RpcClient};
 use rampart_venues::venue::{
-    AccountUpdate, ClientIdLookup, DeadMansScope, ErrorKind, FeedEvent, FeedStatus, OrderAmend,
-    OrderRequest, OrderStatus, PositionSide, Venue,
+    AccountUpdate, ClientIdLookup, DeadMansScope, ErrorKind, FeedEvent, FeedStatus, MarketUpdate,
+    OrderAmend, OrderRequest, OrderStatus, PositionSide, Venue,
 };
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -125,7 +125,9 @@ fn default_answer(call: &Call, tokens_issued: &AtomicUsize) -> Value {
         | "public/test"
         | "private/enable_cancel_on_disconnect"
         | "private/disable_cancel_on_disconnect" => json!({"result": "ok"}),
-        "private/subscribe" | "public/subscribe" => json!({"result": call.params["channels"]}),
+        "private/subscribe" | "public/subscribe" | "public/unsubscribe" => {
+            json!({"result": call.params["channels"]})
+        }
         _ => json!({"error": {"code": 11050, "message": "bad_request"}}),
     }
 }
@@ -312,6 +314,58 @@ async fn serve_ws(
             // Deribit's first check of the heartbeat.
             let hb = json!({"jsonrpc": "2.0", "method": "heartbeat", "params": {"type": "test_request"}});
             let _ = ws.send(Message::text(hb.to_string())).await;
+        }
+        if method == "public/subscribe" {
+            let subscribed = seen
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|c| c.method == method)
+                .count();
+            let push = |channel: &str, data: Value| {
+                json!({"jsonrpc": "2.0", "method": "subscription",
+                    "params": {"channel": channel, "data": data}})
+                .to_string()
+            };
+            let book = "book.BTC-PERPETUAL.100ms";
+            let mut pushes = Vec::new();
+            if subscribed == 1 {
+                pushes.push(push(
+                    "ticker.BTC-PERPETUAL.100ms",
+                    json!({"timestamp": 1,
+                    "instrument_name": "BTC-PERPETUAL", "mark_price": 30000.25,
+                    "index_price": 30001.5, "current_funding": 0.0001}),
+                ));
+                pushes.push(push(
+                    book,
+                    json!({"type": "snapshot", "timestamp": 2,
+                    "instrument_name": "BTC-PERPETUAL", "change_id": 10,
+                    "bids": [["new", 29999.5, 100]], "asks": [["new", 30000.5, 50]]}),
+                ));
+                pushes.push(push(
+                    book,
+                    json!({"type": "change", "timestamp": 3,
+                    "instrument_name": "BTC-PERPETUAL", "change_id": 11, "prev_change_id": 10,
+                    "bids": [["change", 29999.5, 40]], "asks": []}),
+                ));
+                // change 12 never arrives.
+                pushes.push(push(
+                    book,
+                    json!({"type": "change", "timestamp": 4,
+                    "instrument_name": "BTC-PERPETUAL", "change_id": 13, "prev_change_id": 12,
+                    "bids": [["new", 29990, 10]], "asks": []}),
+                ));
+            } else {
+                pushes.push(push(
+                    book,
+                    json!({"type": "snapshot", "timestamp": 5,
+                    "instrument_name": "BTC-PERPETUAL", "change_id": 20,
+                    "bids": [["new", 29998, 70]], "asks": [["new", 30001, 30]]}),
+                ));
+            }
+            for push in pushes {
+                let _ = ws.send(Message::text(push)).await;
+            }
         }
         if method == "private/subscribe" {
             let order = order_json("ETH-1", "rmpPushed", "open", 30, now_ms());
@@ -610,4 +664,115 @@ async fn key_permissions_come_from_the_granted_scope() {
     d.sync_clock().await.unwrap();
     let k = d.key_permissions().await.unwrap().unwrap();
     assert!(k.can_read && k.can_trade && !k.can_withdraw && !k.can_transfer);
+}
+
+#[tokio::test]
+async fn the_market_feed_keeps_a_book_by_change_id_and_subscribes_again_after_a_gap() {
+    let p = peer(|_, _| None).await;
+    let d = Deribit::new(client(&p));
+    d.sync_clock().await.unwrap();
+    let sub = rampart_venues::venue::MarketSubscription {
+        book_depth: 5,
+        trades: false,
+        candles: None,
+    };
+    let mut feed = d.market_feed("BTC-PERPETUAL", sub).await.unwrap();
+    assert_eq!(
+        next(&mut feed).await,
+        FeedEvent::Status(FeedStatus::Connected)
+    );
+    let mut books = Vec::new();
+    let mut marks = Vec::new();
+    while books.len() < 3 {
+        match next(&mut feed).await {
+            FeedEvent::Update(MarketUpdate::Book(b)) => books.push(b),
+            FeedEvent::Update(MarketUpdate::Mark(m)) => marks.push(m),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(marks[0].mark, "30000.25".parse().unwrap());
+    assert_eq!(
+        books[0].bids[0].qty,
+        "10".parse().unwrap(),
+        "100 USD is 10 contracts"
+    );
+    assert_eq!(books[1].bids[0].qty, "4".parse().unwrap());
+    assert_eq!(books[1].update_id, 11);
+    // The gapped change was not applied: the next book is the new snapshot.
+    assert_eq!(books[2].update_id, 20);
+    assert_eq!(books[2].bids[0].price, "29998".parse().unwrap());
+    assert_eq!(p.count("public/unsubscribe"), 1);
+    let again = p.calls("public/subscribe");
+    assert_eq!(again.len(), 2);
+    assert_eq!(
+        again[1].params["channels"],
+        json!(["book.BTC-PERPETUAL.100ms"])
+    );
+}
+
+#[tokio::test]
+async fn a_burst_of_cancels_waits_for_credits_instead_of_drawing_10028() {
+    let p = peer(|call, _| match call.method.as_str() {
+        "private/cancel_all" => Some(json!({"result": 0})),
+        _ => None,
+    })
+    .await;
+    let d = Deribit::new(client(&p));
+    d.sync_clock().await.unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..20 {
+        d.cancel_all(None).await.unwrap();
+    }
+    // 18 go at once (10 % of the 20-request burst is left for other tools), then one every
+    // 200 ms (5 a second).
+    assert!(
+        started.elapsed() >= Duration::from_millis(350),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(p.count("private/cancel_all"), 20);
+}
+
+#[derive(Default)]
+struct Wire(Mutex<Vec<String>>);
+
+impl rampart_venues::wire::WireLog for Wire {
+    fn sent(&self, r: &rampart_venues::wire::WireRequest<'_>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("sent {} {}", r.path, r.params));
+    }
+    fn answered(&self, a: &rampart_venues::wire::WireAnswer<'_>) {
+        self.0.lock().unwrap().push(format!(
+            "answered {} {:?} {:?} {:?} {:?}",
+            a.path, a.venue_code, a.order_id, a.client_order_id, a.order_status
+        ));
+    }
+}
+
+#[tokio::test]
+async fn the_audit_sees_each_private_request_and_answer_but_never_the_token_or_secret() {
+    let p = peer(|call, _| match call.method.as_str() {
+        "private/sell" => Some(json!({"result": {
+            "order": order_json("ETH-5", "rmpW1", "open", 30, now_ms()), "trades": []}})),
+        _ => None,
+    })
+    .await;
+    let wire = Arc::new(Wire::default());
+    let d = Deribit::new(client(&p).with_wire_log(wire.clone()));
+    d.sync_clock().await.unwrap();
+    d.place_order(&sell("rmpW1")).await.unwrap();
+    let log = wire.0.lock().unwrap().clone();
+    assert_eq!(log.len(), 2, "{log:?}");
+    assert!(
+        log[0].starts_with("sent private/sell ") && log[0].contains(r#""label":"rmpW1""#),
+        "{log:?}"
+    );
+    assert!(
+        log[1].contains(r#"Some("ETH-5") Some("rmpW1") Some("open")"#),
+        "{log:?}"
+    );
+    let all = log.join("\n");
+    assert!(!all.contains("tok1") && !all.contains(SECRET), "{all}");
 }

@@ -61,6 +61,7 @@ pub struct RpcClient {
     credits: Mutex<Credits>,
     heartbeat: Duration,
     ids: AtomicU64,
+    wire: Option<Arc<dyn crate::wire::WireLog>>,
 }
 
 impl std::fmt::Debug for RpcClient {
@@ -183,6 +184,7 @@ impl RpcClient {
             credits: Mutex::new(Credits::new(options.margin_percent)),
             heartbeat: DEFAULT_HEARTBEAT,
             ids: AtomicU64::new(1),
+            wire: None,
         })
     }
 
@@ -191,6 +193,14 @@ impl RpcClient {
     pub fn with_grant(mut self, grant: Grant) -> Self {
         self.grant = grant;
         self.http_tokens = TokenHolder::new(self.credentials.clone(), grant);
+        self
+    }
+
+    /// Reports every private request (method, params) and its answer to `log`: never the
+    /// access token (it travels in a header, or is added to the socket's frame after this
+    /// report) nor the secret.
+    pub fn with_wire_log(mut self, log: Arc<dyn crate::wire::WireLog>) -> Self {
+        self.wire = Some(log);
         self
     }
 
@@ -324,6 +334,24 @@ impl RpcClient {
     /// if it is up, else over HTTP. Private methods carry the access token.
     pub async fn call_value(&self, method: &str, params: Value) -> Result<Value> {
         self.take_credits(method).await?;
+        let logged = method.starts_with("private/") && self.wire.is_some();
+        if logged && let Some(wire) = &self.wire {
+            wire.sent(&crate::wire::WireRequest {
+                method: "POST",
+                path: method,
+                params: &super::json::to_text(&params),
+                signature: None,
+            });
+        }
+        let answer = self.route(method, params).await;
+        if logged && let Some(wire) = &self.wire {
+            wire.answered(&wire_answer(method, &answer));
+        }
+        answer
+    }
+
+    /// [`Self::call_value`] after the credits: the socket if up, else HTTP.
+    async fn route(&self, method: &str, params: Value) -> Result<Value> {
         let connected = self.socket.lock().await.clone();
         if let Some((sock, tokens)) = connected.filter(|(s, _)| s.is_alive()) {
             match self
@@ -637,6 +665,35 @@ impl RpcClient {
             Err(SocketOutcome::Failed(f)) => Err(socket_error(method, f)),
         }
     }
+}
+
+/// What the audit keeps of an answer: the order's id, label and state, or the refusal.
+fn wire_answer<'a>(method: &'a str, answer: &Result<Value>) -> crate::wire::WireAnswer<'a> {
+    let mut reported = crate::wire::WireAnswer {
+        method: "POST",
+        path: method,
+        status: 200,
+        venue_code: None,
+        message: None,
+        order_id: None,
+        client_order_id: None,
+        order_status: None,
+    };
+    match answer {
+        Ok(v) => {
+            let order = v.get("order").unwrap_or(v);
+            let text = |k: &str| order.get(k).and_then(Value::as_str).map(str::to_owned);
+            reported.order_id = text("order_id");
+            reported.client_order_id = text("label").filter(|l| !l.is_empty());
+            reported.order_status = text("order_state");
+        }
+        Err(e) => {
+            reported.status = if e.venue_code.is_some() { 400 } else { 0 };
+            reported.venue_code = code_of(e);
+            reported.message = Some(e.venue_message.clone().unwrap_or(e.message.clone()));
+        }
+    }
+    reported
 }
 
 /// How a socket call went wrong.
