@@ -408,7 +408,7 @@ async fn over_http_an_order_is_labelled_sized_in_contracts_and_carries_the_token
         _ => None,
     })
     .await;
-    let d = Deribit::new(client(&p));
+    let d = Deribit::new(client(&p).with_socket(false));
     d.sync_clock().await.unwrap();
     let ack = d.place_order(&sell("rmpA1")).await.unwrap();
     assert_eq!(ack.venue_order_id, "ETH-7");
@@ -444,8 +444,7 @@ async fn an_order_off_the_tick_is_refused_before_anything_is_sent() {
     let e = d.place_order(&o).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Validation);
     assert!(e.not_sent && e.message.contains("tick"), "{}", e.message);
-    assert_eq!(p.count("private/sell"), 0);
-    assert_eq!(p.count("public/auth"), 0);
+    assert_eq!(p.count("private/sell"), 0, "nothing reached Deribit");
 }
 
 #[tokio::test]
@@ -775,4 +774,62 @@ async fn the_audit_sees_each_private_request_and_answer_but_never_the_token_or_s
     );
     let all = log.join("\n");
     assert!(!all.contains("tok1") && !all.contains(SECRET), "{all}");
+}
+
+#[tokio::test]
+async fn once_connected_requests_go_over_the_socket_with_its_own_token() {
+    let p = peer(|call, _| match call.method.as_str() {
+        "private/sell" => Some(json!({"result": {
+            "order": order_json("ETH-3", "rmpS1", "open", 30, now_ms()), "trades": []}})),
+        _ => None,
+    })
+    .await;
+    let d = Deribit::new(client(&p));
+    d.sync_clock().await.unwrap();
+    assert!(
+        d.client().socket_up().await,
+        "the socket opens when the account connects"
+    );
+    d.place_order(&sell("rmpS1")).await.unwrap();
+    let order = &p.calls("private/sell")[0];
+    assert_eq!(order.transport, "ws");
+    assert_eq!(order.params["access_token"], "tok1");
+    assert!(order.authorization.is_none());
+    assert_eq!(p.calls("public/auth")[0].transport, "ws");
+    assert!(p.calls("private/sell").iter().all(|c| c.transport == "ws"));
+    assert_eq!(p.calls("public/get_instruments")[0].transport, "ws");
+}
+
+#[tokio::test]
+async fn a_silent_line_is_taken_for_dead_and_its_pending_request_for_lost() {
+    use rampart_venues::deribit::socket::{self, Socket, SocketFailure};
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("ws://{}/ws/api/v2", listener.local_addr().unwrap());
+    // A peer that accepts and then says nothing (no answers, no heartbeat).
+    let held = tokio::spawn(async move {
+        let (sock, _) = listener.accept().await.unwrap();
+        let ws = tokio_tungstenite::accept_async(sock).await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(ws);
+    });
+    let ws = socket::connect(&url, None, WAIT).await.unwrap();
+    let s = Socket::start(ws, None, Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let answer = s
+        .call(
+            "private/buy",
+            json!({"instrument_name": "BTC-PERPETUAL"}),
+            WAIT,
+        )
+        .await;
+    assert!(matches!(answer, Err(SocketFailure::Lost(_))), "{answer:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(!s.is_alive());
+    let again = s.call("public/test", json!({}), WAIT).await;
+    assert!(matches!(again, Err(SocketFailure::NotSent(_))), "{again:?}");
+    held.abort();
 }

@@ -34,6 +34,8 @@ use crate::venue::{Error, ErrorKind, Result};
 pub const MIN_HEARTBEAT: Duration = Duration::from_secs(10);
 /// The heartbeat Rampart asks for.
 pub const DEFAULT_HEARTBEAT: Duration = Duration::from_secs(15);
+/// How long after a failed attempt the socket is tried again (ms); HTTP meanwhile.
+pub const SOCKET_RETRY_MS: i64 = 30_000;
 /// The longest a request waits for credits before it is held back instead.
 pub const MAX_CREDIT_WAIT: Duration = Duration::from_secs(2);
 
@@ -62,6 +64,10 @@ pub struct RpcClient {
     heartbeat: Duration,
     ids: AtomicU64,
     wire: Option<Arc<dyn crate::wire::WireLog>>,
+    /// Whether requests go over the socket when it can be opened (Deribit's preference).
+    prefer_socket: bool,
+    /// Local time (ms) of the last attempt to open the socket.
+    socket_tried_ms: Mutex<Option<i64>>,
 }
 
 impl std::fmt::Debug for RpcClient {
@@ -185,6 +191,8 @@ impl RpcClient {
             heartbeat: DEFAULT_HEARTBEAT,
             ids: AtomicU64::new(1),
             wire: None,
+            prefer_socket: true,
+            socket_tried_ms: Mutex::new(None),
         })
     }
 
@@ -202,6 +210,32 @@ impl RpcClient {
     pub fn with_wire_log(mut self, log: Arc<dyn crate::wire::WireLog>) -> Self {
         self.wire = Some(log);
         self
+    }
+
+    /// Sends everything over HTTP unless something needs the socket (cancel-on-disconnect);
+    /// by default requests go over the socket whenever it is up.
+    pub fn with_socket(mut self, prefer: bool) -> Self {
+        self.prefer_socket = prefer;
+        self
+    }
+
+    /// Opens the socket if requests should use it, it is down and the last attempt was long
+    /// enough ago; a failure leaves requests on HTTP.
+    pub async fn try_socket(&self) {
+        if !self.prefer_socket || self.socket_up().await {
+            return;
+        }
+        let now = local_ms();
+        {
+            let mut tried = lock(&self.socket_tried_ms);
+            if tried.is_some_and(|t| now - t < SOCKET_RETRY_MS) {
+                return;
+            }
+            *tried = Some(now);
+        }
+        if let Err(e) = self.ensure_socket().await {
+            tracing::debug!(error = %e.message, "Deribit's WebSocket could not be opened; using HTTP");
+        }
     }
 
     /// Asks Deribit for a heartbeat every `interval` (at least 10 s).
@@ -352,6 +386,10 @@ impl RpcClient {
 
     /// [`Self::call_value`] after the credits: the socket if up, else HTTP.
     async fn route(&self, method: &str, params: Value) -> Result<Value> {
+        // An order is never held up by a reconnection: it goes on whatever is up.
+        if !is_matching(method) {
+            self.try_socket().await;
+        }
         let connected = self.socket.lock().await.clone();
         if let Some((sock, tokens)) = connected.filter(|(s, _)| s.is_alive()) {
             match self
@@ -563,7 +601,7 @@ impl RpcClient {
                     format!("Could not open Deribit's WebSocket ({why})."),
                 )
             })?;
-        let sock = Socket::start(ws, notifications);
+        let sock = Socket::start(ws, notifications, self.heartbeat * 3);
         let tokens = TokenHolder::new(self.credentials.clone(), self.grant);
         let now = local_ms();
         let venue = self.signing_time().await?;
@@ -645,6 +683,31 @@ impl RpcClient {
             }
             (r, _) => r.map_err(SocketOutcome::Refused),
         }
+    }
+
+    /// Renews `sock`'s token if it is due (80 % of its life, or a minute left): a feed's
+    /// connection keeps its authentication for as long as it lives.
+    pub(crate) async fn keep_token(&self, sock: &Socket, tokens: &TokenHolder) -> Result<()> {
+        let now = local_ms();
+        let venue = self.signing_time().await?;
+        tokens
+            .access_token(now, venue, |step, p| {
+                socket_auth(sock, self.request_timeout, step, p)
+            })
+            .await
+            .map(|_| ())
+    }
+
+    /// Asks Deribit for a heartbeat every `interval` on the socket (connecting it first), and
+    /// waits that much longer before taking silence for a dead line.
+    pub async fn set_socket_heartbeat(&self, interval: Duration) -> Result<()> {
+        let secs = interval.as_secs().max(MIN_HEARTBEAT.as_secs());
+        self.socket_only("public/set_heartbeat", json!({"interval": secs}))
+            .await?;
+        if let Some((sock, _)) = self.socket.lock().await.as_ref() {
+            sock.set_silence(Duration::from_secs(secs * 3));
+        }
+        Ok(())
     }
 
     /// Calls `method` over the socket only (connecting it first): for what Deribit takes only

@@ -50,6 +50,8 @@ pub struct Socket {
     ids: Arc<AtomicU64>,
     /// Messages read, for the feeds' counters.
     pub messages: Arc<AtomicU64>,
+    /// Nothing read for this long (ms) ends the connection.
+    silence_ms: Arc<AtomicU64>,
     _task: AbortOnDrop,
 }
 
@@ -94,12 +96,16 @@ fn id_text(v: &Value) -> Option<String> {
 
 impl Socket {
     /// Runs `ws`. Notifications go to `notifications` (dropped when none listens); the channel
-    /// closes when the connection ends.
-    pub fn start(ws: Ws, notifications: Option<mpsc::Sender<Value>>) -> Self {
+    /// closes when the connection ends. Nothing read for `silence` (Deribit's heartbeat
+    /// missed) ends it too.
+    pub fn start(ws: Ws, notifications: Option<mpsc::Sender<Value>>, silence: Duration) -> Self {
         let (tx, rx) = mpsc::channel::<Outgoing>(256);
         let alive = Arc::new(AtomicBool::new(true));
         let ids = Arc::new(AtomicU64::new(1));
         let messages = Arc::new(AtomicU64::new(0));
+        let silence_ms = Arc::new(AtomicU64::new(
+            u64::try_from(silence.as_millis()).unwrap_or(u64::MAX),
+        ));
         let task = tokio::spawn(run(
             ws,
             rx,
@@ -107,14 +113,24 @@ impl Socket {
             alive.clone(),
             ids.clone(),
             messages.clone(),
+            silence_ms.clone(),
         ));
         Self {
             requests: tx,
             alive,
             ids,
             messages,
+            silence_ms,
             _task: AbortOnDrop(task),
         }
+    }
+
+    /// Changes how long a silence ends the connection (after the heartbeat interval changed).
+    pub fn set_silence(&self, silence: Duration) {
+        self.silence_ms.store(
+            u64::try_from(silence.as_millis()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
     }
 
     pub fn is_alive(&self) -> bool {
@@ -162,10 +178,15 @@ async fn run(
     alive: Arc<AtomicBool>,
     ids: Arc<AtomicU64>,
     messages: Arc<AtomicU64>,
+    silence_ms: Arc<AtomicU64>,
 ) {
     let mut pending: HashMap<String, oneshot::Sender<Value>> = HashMap::new();
+    let mut last_read = tokio::time::Instant::now();
     loop {
         tokio::select! {
+            () = tokio::time::sleep_until(
+                last_read + Duration::from_millis(silence_ms.load(Ordering::Relaxed))
+            ) => break,
             out = requests.recv() => {
                 let Some(out) = out else { break };
                 if ws.send(Message::text(out.frame)).await.is_err() {
@@ -185,6 +206,7 @@ async fn run(
                     Some(Ok(_)) => continue,
                 };
                 messages.fetch_add(1, Ordering::Relaxed);
+                last_read = tokio::time::Instant::now();
                 let Ok(v) = serde_json::from_str::<Value>(&numbers_as_text(&text)) else {
                     continue;
                 };

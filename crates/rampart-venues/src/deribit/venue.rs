@@ -278,7 +278,10 @@ impl Venue for Deribit {
     }
 
     async fn sync_clock(&self) -> Result<i64> {
-        self.client.sync_clock().await
+        let offset = self.client.sync_clock().await?;
+        // Deribit's preferred transport, opened when the account connects.
+        self.client.try_socket().await;
+        Ok(offset)
     }
 
     async fn instruments(&self, refresh: bool) -> Result<Vec<InstrumentRules>> {
@@ -552,12 +555,7 @@ impl Venue for Deribit {
             )));
         }
         // The heartbeat decides how soon a silent Rampart counts as disconnected.
-        self.client
-            .socket_only(
-                "public/set_heartbeat",
-                json!({"interval": countdown.as_secs()}),
-            )
-            .await?;
+        self.client.set_socket_heartbeat(countdown).await?;
         self.client
             .socket_only(
                 "private/enable_cancel_on_disconnect",

@@ -115,25 +115,30 @@ async fn session<T: Send + 'static>(
     {
         return End::Stop(None);
     }
-    // Deribit's heartbeat arrives every interval: three in a row missed means the line is dead.
-    let silence = client.heartbeat() * 3;
+    // Deribit's heartbeat arrives every interval: a check finding nothing read for two of
+    // them means the line is dead. Each check also renews the connection's token when due.
     let mut seen = sock.messages.load(Ordering::Relaxed);
+    let mut check = tokio::time::interval(client.heartbeat() * 2);
+    check.tick().await;
     loop {
         let next = tokio::select! {
             () = tx.closed() => return End::Stop(None),
-            n = tokio::time::timeout(silence, nrx.recv()) => n,
-        };
-        let v = match next {
-            Err(_) => {
+            _ = check.tick() => {
                 let now = sock.messages.load(Ordering::Relaxed);
                 if now == seen {
                     return End::Lost("nothing from Deribit, not even its heartbeat".into());
                 }
                 seen = now;
-                continue;
+                match client.keep_token(&sock, &tokens).await {
+                    Ok(()) => continue,
+                    Err(e) if refused_key(&e) => return End::Stop(Some(e.message)),
+                    Err(e) => return End::Lost(e.message),
+                }
             }
-            Ok(None) => return End::Lost("the connection ended".into()),
-            Ok(Some(v)) => v,
+            n = nrx.recv() => n,
+        };
+        let Some(v) = next else {
+            return End::Lost("the connection ended".into());
         };
         messages.fetch_add(1, Ordering::Relaxed);
         let channel = v
