@@ -833,3 +833,19 @@ async fn a_silent_line_is_taken_for_dead_and_its_pending_request_for_lost() {
     assert!(matches!(again, Err(SocketFailure::NotSent(_))), "{again:?}");
     held.abort();
 }
+
+#[tokio::test]
+async fn an_unknown_instrument_does_not_fetch_the_list_again_within_ten_seconds() {
+    let p = peer(|_, _| None).await;
+    let d = Deribit::new(client(&p).with_socket(false));
+    d.sync_clock().await.unwrap();
+    for _ in 0..3 {
+        let mut o = sell("rmpU1");
+        o.symbol = "BTC-NOPE".into();
+        let e = d.place_order(&o).await.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::Validation, "{e:?}");
+        assert!(e.message.contains("BTC-NOPE"), "{}", e.message);
+    }
+    // One fetch: BTC and ETH.
+    assert_eq!(p.count("public/get_instruments"), 2);
+}

@@ -28,6 +28,10 @@ use crate::venue::{
 /// The currencies whose instruments Rampart trades on Deribit (inverse futures and options).
 pub const CURRENCIES: [&str; 2] = ["BTC", "ETH"];
 
+/// The shortest time between two fetches of the instruments (Deribit: "1 request per 10
+/// seconds, with a burst of 5" for `public/get_instruments`, two requests a fetch).
+pub const INSTRUMENTS_EVERY_MS: i64 = 10_000;
+
 /// "Timestamp … valid for 60 seconds"; orders carry `valid_until` that far ahead, so an order
 /// Deribit has not taken by then never will be.
 pub const REQUEST_VALIDITY: Duration = Duration::from_secs(60);
@@ -148,6 +152,8 @@ pub struct Deribit {
     instruments: Mutex<HashMap<String, InstrumentRules>>,
     /// Maker and taker commissions per instrument, from `public/get_instruments`.
     fees: Mutex<HashMap<String, (Decimal, Decimal)>>,
+    /// Local time (ms) the instruments were last fetched.
+    fetched_ms: Mutex<Option<i64>>,
 }
 
 impl std::fmt::Debug for Deribit {
@@ -164,6 +170,7 @@ impl Deribit {
             client: Arc::new(client),
             instruments: Mutex::new(HashMap::new()),
             fees: Mutex::new(HashMap::new()),
+            fetched_ms: Mutex::new(None),
         }
     }
 
@@ -182,6 +189,12 @@ impl Deribit {
     }
 
     async fn fetch_instruments(&self) -> Result<Vec<InstrumentRules>> {
+        // `public/get_instruments` has its own limit ("1 request per 10 seconds, with a burst
+        // of 5"): within 10 s of the last fetch the cache answers.
+        let now = crate::http::local_ms();
+        if lock(&self.fetched_ms).is_some_and(|t| now - t < INSTRUMENTS_EVERY_MS) {
+            return Ok(lock(&self.instruments).values().cloned().collect());
+        }
         let mut all = Vec::new();
         let mut fees = HashMap::new();
         for currency in CURRENCIES {
@@ -210,6 +223,7 @@ impl Deribit {
             cache.insert(r.symbol.clone(), r.clone());
         }
         *lock(&self.fees) = fees;
+        *lock(&self.fetched_ms) = Some(now);
         Ok(all)
     }
 
@@ -433,10 +447,7 @@ impl Venue for Deribit {
             }
         }
         let sizes = self.contract_sizes();
-        rows.iter()
-            .filter(|o| convert::order_type(&o.order_type).is_some() || !o.label.is_empty())
-            .map(|o| convert::order(o, &sizes))
-            .collect()
+        rows.iter().map(|o| convert::order(o, &sizes)).collect()
     }
 
     async fn balances(&self) -> Result<Vec<Balance>> {
