@@ -154,6 +154,41 @@ impl Credits {
         }
     }
 
+    /// Resizes the buckets to the sub-account's own limits, as `private/get_account_summary`
+    /// reports them in `limits` ("Returned object is described in separate document"): each
+    /// pool's `rate` (requests a second) and `burst`, under `non_matching_engine` and
+    /// `matching_engine` (whose `total` is read where it is split by product). The shape is
+    /// read as third-party clients read it; anything else leaves the buckets as they are.
+    /// Returns whether anything changed.
+    pub fn apply_limits(&mut self, limits: &serde_json::Value, margin_percent: u32) -> bool {
+        let read = |v: Option<&serde_json::Value>| -> Option<BucketSpec> {
+            let v = v?;
+            let v = v.get("total").unwrap_or(v);
+            let num = |k: &str| -> Option<i64> {
+                let x = v.get(k)?;
+                x.as_i64()
+                    .or_else(|| x.as_str().and_then(|t| t.parse::<i64>().ok()))
+                    .filter(|n| *n > 0)
+            };
+            let (rate, burst) = (num("rate")?, num("burst")?);
+            Some(BucketSpec {
+                max_credits: burst * 500,
+                refill_per_sec: rate * 500,
+                cost: 500,
+            })
+        };
+        let mut changed = false;
+        if let Some(spec) = read(limits.get("matching_engine")) {
+            self.matching = Bucket::new(spec, margin_percent);
+            changed = true;
+        }
+        if let Some(spec) = read(limits.get("non_matching_engine")) {
+            self.non_matching = Bucket::new(spec, margin_percent);
+            changed = true;
+        }
+        changed
+    }
+
     pub fn bucket(&mut self, pool: Pool) -> &mut Bucket {
         match pool {
             Pool::MatchingEngine => &mut self.matching,
@@ -195,6 +230,25 @@ mod tests {
         b.exhausted(0, 2_000);
         assert_eq!(b.take(1_000), Err(2_000));
         assert_eq!(b.take(2_000), Ok(()));
+    }
+
+    #[test]
+    fn the_sub_accounts_own_limits_resize_the_buckets() {
+        let mut c = Credits::new(0);
+        // Numbers arrive as text (see `json`).
+        let limits = serde_json::json!({"limits_per_currency": false,
+            "non_matching_engine": {"rate": "20", "burst": "100"},
+            "matching_engine": {"total": {"rate": "30", "burst": "100"},
+                "perpetuals": {"rate": "30", "burst": "100"}}});
+        assert!(c.apply_limits(&limits, 0));
+        let mut sent = 0;
+        while c.matching.take(0).is_ok() {
+            sent += 1;
+        }
+        assert_eq!(sent, 100, "Tier 1: bursts of 100");
+        // 30 a second: one every 34 ms (rounded up).
+        assert_eq!(c.matching.take(0), Err(34));
+        assert!(!c.apply_limits(&serde_json::json!({"other": 1}), 0));
     }
 
     #[test]

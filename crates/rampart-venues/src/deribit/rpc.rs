@@ -61,6 +61,7 @@ pub struct RpcClient {
     clock: Mutex<ClockOffset>,
     clock_max_age_ms: i64,
     credits: Mutex<Credits>,
+    margin_percent: u32,
     heartbeat: Duration,
     ids: AtomicU64,
     wire: Option<Arc<dyn crate::wire::WireLog>>,
@@ -188,6 +189,7 @@ impl RpcClient {
             clock: Mutex::new(ClockOffset::default()),
             clock_max_age_ms: i64::try_from(options.clock_max_age.as_millis()).unwrap_or(i64::MAX),
             credits: Mutex::new(Credits::new(options.margin_percent)),
+            margin_percent: options.margin_percent,
             heartbeat: DEFAULT_HEARTBEAT,
             ids: AtomicU64::new(1),
             wire: None,
@@ -347,6 +349,11 @@ impl RpcClient {
             }
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// Sizes the credit buckets to the `limits` of an account summary.
+    pub fn apply_limits(&self, limits: &Value) -> bool {
+        lock(&self.credits).apply_limits(limits, self.margin_percent)
     }
 
     fn note_refusal(&self, method: &str, e: &Error) {

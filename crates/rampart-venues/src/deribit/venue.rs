@@ -457,6 +457,9 @@ impl Venue for Deribit {
                 .client
                 .call("private/get_account_summary", json!({"currency": currency}))
                 .await?;
+            if let Some(limits) = &s.limits {
+                self.client.apply_limits(limits);
+            }
             out.push(convert::balance(&s)?);
         }
         Ok(out)
