@@ -500,6 +500,9 @@ async fn cancel_on_disconnect_goes_over_the_socket_which_then_carries_the_orders
     let p = peer(|call, _| match call.method.as_str() {
         "private/sell" => Some(json!({"result": {
             "order": order_json("ETH-9", "rmpB1", "open", 30, now_ms()), "trades": []}})),
+        "private/get_cancel_on_disconnect" => {
+            Some(json!({"result": {"scope": call.params["scope"], "enabled": true}}))
+        }
         "private/edit_by_label" => Some(json!({"result": {
             "order": order_json("ETH-9", "rmpB1", "open", 50, now_ms()), "trades": []}})),
         _ => None,
@@ -518,6 +521,15 @@ async fn cancel_on_disconnect_goes_over_the_socket_which_then_carries_the_orders
     );
     assert_eq!(enable[0].params["scope"], "connection");
     assert_eq!(enable[0].params["access_token"], "tok1");
+    let state = d
+        .cancel_on_disconnect(&DeadMansScope::Connection)
+        .await
+        .unwrap();
+    assert!(state.enabled && state.scope == "connection");
+    assert_eq!(
+        p.calls("private/get_cancel_on_disconnect")[0].transport,
+        "ws"
+    );
     let heartbeats = p.calls("public/set_heartbeat");
     assert!(
         heartbeats.iter().any(|h| h.params["interval"] == 20),

@@ -244,6 +244,28 @@ impl Deribit {
         Ok(self.rules_of(symbol).await?.settle_asset)
     }
 
+    /// Whether cancel-on-disconnect is on for `scope` (`private/get_cancel_on_disconnect`,
+    /// over the socket: with scope connection it is the socket's own setting).
+    pub async fn cancel_on_disconnect(
+        &self,
+        scope: &DeadMansScope,
+    ) -> Result<models::CancelOnDisconnect> {
+        let scope = match scope {
+            DeadMansScope::Connection => "connection",
+            DeadMansScope::Account => "account",
+            DeadMansScope::Symbol(_) => {
+                return Err(validation(
+                    "Deribit's cancel-on-disconnect is per connection or per account.",
+                ));
+            }
+        };
+        let v = self
+            .client
+            .socket_only("private/get_cancel_on_disconnect", json!({"scope": scope}))
+            .await?;
+        super::json::from_value(v)
+    }
+
     /// Every order carrying `label` on `symbol` (`private/get_order_state_by_label`).
     pub async fn orders_by_label(&self, symbol: &str, label: &str) -> Result<Vec<OrderState>> {
         let currency = self.currency_of(symbol).await?;
