@@ -414,6 +414,12 @@ mod tests {
     }
 
     #[test]
+    fn a_null_or_missing_label_reads_as_none() {
+        let o: models::Order = parse(r#"{"order_id":"1","instrument_name":"BTC-PERPETUAL","order_state":"open","direction":"buy","order_type":"limit","label":null,"amount":10,"price":30000,"last_update_timestamp":1,"time_in_force":null}"#).unwrap();
+        assert_eq!(order(&o, &sizes()).unwrap().client_order_id, "");
+    }
+
+    #[test]
     fn unknown_contract_sizes_are_an_error_not_a_guess() {
         assert!(sizes().of("SOL_USDC-PERPETUAL").is_err());
         let mut s = sizes();

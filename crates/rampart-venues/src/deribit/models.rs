@@ -5,6 +5,11 @@ use serde::Deserialize;
 
 use super::json::Num;
 
+/// A string field that may be absent or `null` (read as empty).
+fn text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.unwrap_or_default())
+}
+
 /// A JSON-RPC error object: `{"code": 10009, "message": "not_enough_funds", "data": …}`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RpcError {
@@ -29,7 +34,7 @@ pub struct Instrument {
     /// "future", "option", "spot", "future_combo", "option_combo".
     pub kind: String,
     pub base_currency: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub counter_currency: String,
     pub quote_currency: String,
     #[serde(default)]
@@ -74,7 +79,7 @@ pub struct Order {
     pub direction: String,
     /// "limit", "market", "stop_limit", "stop_market", "take_limit", "take_market", …
     pub order_type: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub label: String,
     pub amount: Num,
     #[serde(default)]
@@ -92,7 +97,7 @@ pub struct Order {
     pub reduce_only: bool,
     #[serde(default)]
     pub post_only: bool,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub time_in_force: String,
     #[serde(default)]
     pub cancel_reason: Option<String>,
@@ -117,9 +122,9 @@ pub struct UserTrade {
     #[serde(default)]
     pub fee_currency: Option<String>,
     /// "M" maker, "T" taker.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub liquidity: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub label: String,
     #[serde(default)]
     pub profit_loss: Option<Num>,
@@ -139,7 +144,7 @@ pub struct OrderResult {
 pub struct Position {
     pub instrument_name: String,
     /// "future", "option", …
-    #[serde(default)]
+    #[serde(default, deserialize_with = "text")]
     pub kind: String,
     /// "buy", "sell" or "zero".
     pub direction: String,
