@@ -861,3 +861,29 @@ async fn an_unknown_instrument_does_not_fetch_the_list_again_within_ten_seconds(
     // One fetch: BTC and ETH.
     assert_eq!(p.count("public/get_instruments"), 2);
 }
+
+#[tokio::test]
+async fn concurrent_first_requests_share_one_grant() {
+    let p = peer(|call, _| match call.method.as_str() {
+        "private/get_positions" => Some(json!({"result": []})),
+        _ => None,
+    })
+    .await;
+    let d = Arc::new(Deribit::new(client(&p).with_socket(false)));
+    d.sync_clock().await.unwrap();
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let d = d.clone();
+        tasks.push(tokio::spawn(async move { d.positions(None).await }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(p.count("public/auth"), 1, "one grant for twelve callers");
+    assert_eq!(p.count("private/get_positions"), 24, "BTC and ETH for each");
+    assert!(
+        p.calls("private/get_positions")
+            .iter()
+            .all(|c| c.authorization.as_deref() == Some("Bearer tok1"))
+    );
+}
