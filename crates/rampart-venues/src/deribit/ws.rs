@@ -378,6 +378,8 @@ pub struct MarketHandler {
     book: LocalBook,
     sizes: ContractSizes,
     candles: Option<CandleInterval>,
+    /// The last bar reported, still open.
+    last_bar: Option<rampart_core::feed::Candle>,
 }
 
 impl MarketHandler {
@@ -388,6 +390,7 @@ impl MarketHandler {
             book: LocalBook::default(),
             sizes,
             candles: None,
+            last_bar: None,
         }
     }
 
@@ -427,18 +430,32 @@ impl MarketHandler {
             && let Some(interval) = self.candles
         {
             let c: ChartBar = from_value(data.clone())?;
-            return Ok(Handled::Updates(vec![MarketUpdate::Candle {
-                interval,
-                candle: rampart_core::feed::Candle {
-                    open_time_ms: c.tick.int("tick")?,
-                    open: c.open.dec("open")?,
-                    high: c.high.dec("high")?,
-                    low: c.low.dec("low")?,
-                    close: c.close.dec("close")?,
-                    volume: c.volume.dec("volume")?,
-                    closed: false,
-                },
-            }]));
+            let candle = rampart_core::feed::Candle {
+                open_time_ms: c.tick.int("tick")?,
+                open: c.open.dec("open")?,
+                high: c.high.dec("high")?,
+                low: c.low.dec("low")?,
+                close: c.close.dec("close")?,
+                volume: c.volume.dec("volume")?,
+                closed: false,
+            };
+            // A bar of a later tick closes the one before it, which is reported once more,
+            // closed.
+            let mut out = Vec::new();
+            if let Some(last) = self.last_bar.take()
+                && last.open_time_ms < candle.open_time_ms
+            {
+                out.push(MarketUpdate::Candle {
+                    interval,
+                    candle: rampart_core::feed::Candle {
+                        closed: true,
+                        ..last
+                    },
+                });
+            }
+            self.last_bar = Some(candle);
+            out.push(MarketUpdate::Candle { interval, candle });
+            return Ok(Handled::Updates(out));
         }
         Ok(Handled::Updates(Vec::new()))
     }
@@ -458,6 +475,7 @@ struct ChartBar {
 impl Handler<MarketUpdate> for MarketHandler {
     fn reset(&mut self) {
         self.book = LocalBook::default();
+        self.last_bar = None;
     }
 
     fn on_notification(&mut self, channel: &str, data: &Value) -> Result<Handled<MarketUpdate>> {
@@ -606,6 +624,39 @@ mod tests {
             r#"[{"trade_id":"1","order_id":"7","instrument_name":"BTC-PERPETUAL","direction":"up","amount":10,"price":1,"timestamp":1}]"#,
         );
         assert!(h.updates("user.trades.any.any.raw", &bad).is_err());
+    }
+
+    #[test]
+    fn a_bar_of_the_next_minute_closes_the_one_before() {
+        let mut h = MarketHandler::new("BTC-PERPETUAL", 0, ContractSizes::default());
+        h.candles = Some(CandleInterval::M1);
+        let bar = |tick: i64, close: &str| -> Value {
+            serde_json::from_str(&crate::deribit::json::numbers_as_text(&format!(
+                r#"{{"volume":0.05,"tick":{tick},"open":8869.79,"low":8788.25,"high":8870.31,"cost":460,"close":{close}}}"#
+            )))
+            .unwrap()
+        };
+        let ch = "chart.trades.BTC-PERPETUAL.1";
+        let updates = |h: &mut MarketHandler, v: &Value| match h.updates(ch, v).unwrap() {
+            Handled::Updates(u) => u,
+            Handled::Resubscribe(_) => panic!(),
+        };
+        let u = updates(&mut h, &bar(60_000, "8800"));
+        assert!(matches!(&u[..], [MarketUpdate::Candle { candle, .. }] if !candle.closed));
+        let u = updates(&mut h, &bar(60_000, "8801"));
+        assert_eq!(u.len(), 1);
+        let u = updates(&mut h, &bar(120_000, "8802"));
+        match &u[..] {
+            [
+                MarketUpdate::Candle { candle: a, .. },
+                MarketUpdate::Candle { candle: b, .. },
+            ] => {
+                assert!(a.closed && a.open_time_ms == 60_000);
+                assert_eq!(a.close, Decimal::from(8801));
+                assert!(!b.closed && b.open_time_ms == 120_000);
+            }
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
