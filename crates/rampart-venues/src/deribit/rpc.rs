@@ -58,6 +58,8 @@ pub struct RpcClient {
     http_tokens: TokenHolder,
     /// The socket and its own (connection-scoped) token, when connected.
     socket: tokio::sync::Mutex<Option<(Arc<Socket>, Arc<TokenHolder>)>>,
+    /// Held while the socket is being opened.
+    opening: tokio::sync::Mutex<()>,
     clock: Mutex<ClockOffset>,
     clock_max_age_ms: i64,
     credits: Mutex<Credits>,
@@ -186,6 +188,7 @@ impl RpcClient {
             credentials,
             grant,
             socket: tokio::sync::Mutex::new(None),
+            opening: tokio::sync::Mutex::new(()),
             clock: Mutex::new(ClockOffset::default()),
             clock_max_age_ms: i64::try_from(options.clock_max_age.as_millis()).unwrap_or(i64::MAX),
             credits: Mutex::new(Credits::new(options.margin_percent)),
@@ -227,6 +230,10 @@ impl RpcClient {
         if !self.prefer_socket || self.socket_up().await {
             return;
         }
+        // Someone is opening it already: this request goes over HTTP meanwhile.
+        let Ok(opening) = self.opening.try_lock() else {
+            return;
+        };
         let now = local_ms();
         {
             let mut tried = lock(&self.socket_tried_ms);
@@ -235,7 +242,7 @@ impl RpcClient {
             }
             *tried = Some(now);
         }
-        if let Err(e) = self.ensure_socket().await {
+        if let Err(e) = self.open_under(opening).await {
             tracing::debug!(error = %e.message, "Deribit's WebSocket could not be opened; using HTTP");
         }
     }
@@ -566,16 +573,21 @@ impl RpcClient {
 
     /// The socket, connected and authenticated (connecting now if it is not).
     pub async fn ensure_socket(&self) -> Result<Arc<Socket>> {
-        let mut slot = self.socket.lock().await;
-        if let Some((s, _)) = slot.as_ref()
+        let opening = self.opening.lock().await;
+        self.open_under(opening).await
+    }
+
+    /// Opens the socket unless it is up, while holding `_opening` (one opening at a time;
+    /// requests meanwhile go on reading the slot, over HTTP).
+    async fn open_under(&self, _opening: tokio::sync::MutexGuard<'_, ()>) -> Result<Arc<Socket>> {
+        if let Some((s, _)) = self.socket.lock().await.as_ref()
             && s.is_alive()
         {
             return Ok(s.clone());
         }
-        *slot = None;
         let (sock, tokens) = self.open_socket(None).await?;
         let sock = Arc::new(sock);
-        *slot = Some((sock.clone(), Arc::new(tokens)));
+        *self.socket.lock().await = Some((sock.clone(), Arc::new(tokens)));
         Ok(sock)
     }
 
