@@ -887,3 +887,22 @@ async fn concurrent_first_requests_share_one_grant() {
             .all(|c| c.authorization.as_deref() == Some("Bearer tok1"))
     );
 }
+
+#[tokio::test]
+async fn an_options_ticker_gives_its_mark_iv_and_greeks() {
+    let p = peer(|call, _| match call.method.as_str() {
+        "public/ticker" => Some(json!({"result": {"timestamp": 1700000000000_i64,
+            "instrument_name": "BTC-25DEC26-100000-C", "mark_price": 0.0412, "mark_iv": 52.71,
+            "index_price": 90010.5, "underlying_price": 90000, "state": "open",
+            "greeks": {"delta": 0.3312, "gamma": 0.00002, "vega": 50.1, "theta": -60.2, "rho": 10.1}}})),
+        _ => None,
+    })
+    .await;
+    let d = Deribit::new(client(&p).with_socket(false));
+    let (mark, greeks) = d.ticker("BTC-25DEC26-100000-C").await.unwrap();
+    assert_eq!(mark.mark_iv, Some("52.71".parse().unwrap()));
+    assert_eq!(mark.mark, "0.0412".parse().unwrap());
+    let g = greeks.unwrap();
+    assert_eq!(g.gamma, "0.00002".parse().unwrap());
+    assert_eq!(g.theta, "-60.2".parse().unwrap());
+}

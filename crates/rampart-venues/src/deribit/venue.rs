@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rampart_core::trading::ProductCategory;
+use rampart_core::trading::{Greeks, ProductCategory};
 use rampart_core::{TimeInForce, Venue as VenueId};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
@@ -266,6 +266,16 @@ impl Deribit {
         super::json::from_value(v)
     }
 
+    /// `symbol`'s ticker: its mark (with an option's mark IV) and, for an option, its greeks
+    /// (`public/ticker`).
+    pub async fn ticker(&self, symbol: &str) -> Result<(MarkPrice, Option<Greeks>)> {
+        let t: models::Ticker = self
+            .client
+            .call("public/ticker", json!({"instrument_name": symbol}))
+            .await?;
+        Ok((convert::mark(&t)?, convert::ticker_greeks(&t)?))
+    }
+
     /// Every order carrying `label` on `symbol` (`private/get_order_state_by_label`).
     pub async fn orders_by_label(&self, symbol: &str, label: &str) -> Result<Vec<OrderState>> {
         let currency = self.currency_of(symbol).await?;
@@ -514,11 +524,7 @@ impl Venue for Deribit {
     }
 
     async fn mark_price(&self, symbol: &str) -> Result<MarkPrice> {
-        let t: models::Ticker = self
-            .client
-            .call("public/ticker", json!({"instrument_name": symbol}))
-            .await?;
-        convert::mark(&t)
+        Ok(self.ticker(symbol).await?.0)
     }
 
     async fn fee_rates(&self, symbol: &str) -> Result<FeeRates> {
