@@ -90,13 +90,13 @@ impl Credentials {
                 "client_id": self.client_id,
                 "client_secret": self.secret.as_str(),
             }),
+            // No `data`: "If Data is omitted, treat it as an empty string".
             Grant::ClientSignature => json!({
                 "grant_type": "client_signature",
                 "client_id": self.client_id,
                 "timestamp": timestamp_ms,
                 "signature": self.signer.sign_grant(timestamp_ms, nonce, ""),
                 "nonce": nonce,
-                "data": "",
             }),
         }
     }
@@ -359,6 +359,7 @@ mod tests {
             p["signature"],
             "56590594f97921b09b18f166befe0d1319b198bbcdad7ca73382de2f88fe9aa1"
         );
+        assert!(p.get("data").is_none(), "empty data is left out");
         assert!(!p.to_string().contains("AMANDASECRECT"));
         let p = creds().grant_params(Grant::ClientCredentials, 0, "n");
         assert_eq!(p["client_secret"], "AMANDASECRECT");
