@@ -115,16 +115,20 @@ pub fn preview(args: &Preview) -> Result<serde_json::Value, String> {
             }
         }
         let to_sign = grant_string_to_sign(ms, &nonce, &data);
+        let mut params = serde_json::json!({
+            "grant_type": "client_signature",
+            "client_id": client_id,
+            "timestamp": ms,
+            "signature": signer.sign(&to_sign),
+            "nonce": nonce,
+        });
+        // As the connector sends it: empty data is left out ("treat it as an empty string").
+        if !data.is_empty() {
+            params["data"] = data.into();
+        }
         return Ok(serde_json::json!({
             "method": "public/auth",
-            "params": {
-                "grant_type": "client_signature",
-                "client_id": client_id,
-                "timestamp": ms,
-                "signature": signer.sign(&to_sign),
-                "nonce": nonce,
-                "data": data,
-            },
+            "params": params,
             "stringToSign": to_sign,
         }));
     }

@@ -97,12 +97,42 @@ fn the_documented_client_signature_grant_is_reproduced() {
     assert_eq!(p["client_id"], "AMANDA");
     assert_eq!(p["timestamp"], 1_576_074_319_000_i64);
     assert_eq!(p["nonce"], "1iqt2wls");
-    assert_eq!(p["data"], "");
+    assert!(p.get("data").is_none(), "empty data is left out");
     assert_eq!(
         p["signature"],
         "56590594f97921b09b18f166befe0d1319b198bbcdad7ca73382de2f88fe9aa1"
     );
     assert!(!out.to_string().contains("AMANDASECRECT"));
+}
+
+#[test]
+fn grant_data_is_signed_and_sent() {
+    let (code, out, err) = run(
+        &[
+            "preview",
+            "--venue",
+            "deribit",
+            "--method",
+            "POST",
+            "--path",
+            "public/auth",
+            "--timestamp",
+            "1576074319000",
+            "--nonce",
+            "1iqt2wls",
+            "--param",
+            "data=rampart",
+        ],
+        CREDS,
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out["stringToSign"], "1576074319000\n1iqt2wls\nrampart");
+    assert_eq!(out["params"]["data"], "rampart");
+    // printf '1576074319000\n1iqt2wls\nrampart' | openssl dgst -sha256 -hmac AMANDASECRECT
+    assert_eq!(
+        out["params"]["signature"],
+        "80bec4af32b99dd21610478c4e7609fd893590951682d0c6e9a1afe6a11e6a8d"
+    );
 }
 
 #[test]
