@@ -125,13 +125,24 @@ pub fn order(o: &models::Order, sizes: &ContractSizes) -> Result<OrderState> {
         None => Decimal::ZERO,
     };
     let kind = order_type(&o.order_type);
+    let mut status = order_status(&o.order_state, filled)?;
+    // Cancelled by Deribit rather than by a request: what was left of an IOC or FOK order, a
+    // post-only order an edit would have made take.
+    if status == OrderStatus::Cancelled
+        && (matches!(
+            o.time_in_force.as_str(),
+            "immediate_or_cancel" | "fill_or_kill"
+        ) || o.cancel_reason.as_deref() == Some("edit_post_only_reject"))
+    {
+        status = OrderStatus::Expired;
+    }
     Ok(OrderState {
         symbol: sym.clone(),
         venue_order_id: o.order_id.clone(),
         client_order_id: o.label.clone(),
         side: side(&o.direction)?,
         order_type: kind,
-        status: order_status(&o.order_state, filled)?,
+        status,
         qty,
         filled_qty: filled,
         price: if kind.is_some_and(|k| !k.has_limit_price()) {
@@ -411,6 +422,21 @@ mod tests {
         )
         .unwrap();
         assert!(candles(&bad).is_err());
+    }
+
+    #[test]
+    fn what_deribit_cancels_of_an_ioc_order_has_expired() {
+        let row = |tif: &str| {
+            parse::<models::Order>(&format!(r#"{{"order_id":"1","instrument_name":"BTC-PERPETUAL","order_state":"cancelled","direction":"buy","order_type":"limit","label":"a","amount":30,"filled_amount":10,"price":30000,"time_in_force":"{tif}","cancel_reason":"user_request","last_update_timestamp":1}}"#)).unwrap()
+        };
+        assert_eq!(
+            order(&row("immediate_or_cancel"), &sizes()).unwrap().status,
+            OrderStatus::Expired
+        );
+        assert_eq!(
+            order(&row("good_til_cancelled"), &sizes()).unwrap().status,
+            OrderStatus::Cancelled
+        );
     }
 
     #[test]
