@@ -16,6 +16,7 @@ mod sim_okx;
 use std::io::Read;
 use std::process::ExitCode;
 
+mod preview_deribit;
 mod preview_okx;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -307,7 +308,7 @@ enum VenueArg {
     /// OKX v5 (swaps and futures).
     #[value(name = "okx")]
     Okx,
-    /// Deribit v2 (inverse perpetuals, futures and options).
+    /// Deribit v2 (BTC and ETH perpetuals, futures and options).
     #[value(name = "deribit")]
     Deribit,
 }
@@ -363,6 +364,9 @@ struct Preview {
     /// OKX: demo trading (adds `x-simulated-trading: 1`).
     #[arg(long)]
     demo: bool,
+    /// Deribit: the nonce to sign; default: a fresh one.
+    #[arg(long)]
+    nonce: Option<String>,
 }
 
 /// `--timestamp`: whole milliseconds since the epoch, or an RFC 3339 time (OKX's
@@ -397,14 +401,14 @@ fn preview(args: Preview) -> Result<serde_json::Value, String> {
     match args.venue {
         VenueArg::Bybit => return preview_bybit::preview(&args),
         VenueArg::Okx => return preview_okx::preview(&args),
-        VenueArg::Deribit => {
-            return Err("rampart preview does not sign Deribit requests yet".into());
-        }
+        VenueArg::Deribit => return preview_deribit::preview(&args),
         VenueArg::BinanceUsdm => {}
     }
-    if args.body.is_some() || args.demo {
+    if args.body.is_some() || args.demo || args.nonce.is_some() {
         return Err(
-            "--body is for --venue bybit or okx, --demo for okx; Binance takes --param".into(),
+            "--body is for --venue bybit, okx or deribit, --demo for okx, --nonce for deribit; \
+             Binance takes --param"
+                .into(),
         );
     }
     if !args.path.starts_with('/') {

@@ -4,6 +4,7 @@
 pub mod binance_usdm;
 pub mod bybit;
 pub mod clock;
+pub mod deribit;
 mod http;
 pub mod okx;
 pub mod tls;

@@ -100,6 +100,7 @@ impl Error {
             }
             (VenueId::Bybit, Some(code)) => crate::bybit::error::refusal_cause(code),
             (VenueId::Okx, Some(code)) => crate::okx::error::refusal_cause(code),
+            (VenueId::Deribit, Some(code)) => crate::deribit::error::refusal_cause(code),
             _ => RefusalCause::Other,
         }
     }
@@ -149,6 +150,21 @@ pub trait Venue: Send + Sync {
         symbol: &str,
         client_order_id: &str,
     ) -> impl Future<Output = Result<ClientIdLookup>> + Send;
+
+    /// Changes the open order with this client order id in place: its size (`qty`, in the
+    /// instrument's size unit) and/or its limit price, and/or the trigger price of a stop.
+    /// Returns its state after the change. Venues without an amend answer with
+    /// [`ErrorKind::Validation`] ("not supported"), nothing sent: cancel and place again there.
+    fn amend_order(
+        &self,
+        symbol: &str,
+        client_order_id: &str,
+        amend: &OrderAmend,
+    ) -> impl Future<Output = Result<OrderState>> + Send {
+        let _ = (symbol, client_order_id, amend);
+        let venue = self.venue();
+        async move { Err(amend_not_supported(venue)) }
+    }
 
     /// Cancels the order with this client order id, regular or conditional; returns its state
     /// after the cancel.
@@ -240,6 +256,31 @@ pub trait Venue: Send + Sync {
         symbol: &str,
         subscription: MarketSubscription,
     ) -> impl Future<Output = Result<Feed<MarketUpdate>>> + Send;
+}
+
+/// What an amend changes; `None` keeps the order's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OrderAmend {
+    pub qty: Option<rust_decimal::Decimal>,
+    pub price: Option<rust_decimal::Decimal>,
+    pub trigger_price: Option<rust_decimal::Decimal>,
+}
+
+/// The answer of a venue that cannot amend an order in place.
+pub fn amend_not_supported(venue: VenueId) -> Error {
+    Error {
+        venue,
+        kind: ErrorKind::Validation,
+        venue_code: None,
+        venue_message: None,
+        message: format!(
+            "{} cannot change an open order in place: cancel it and place a new one.",
+            venue.display_name()
+        ),
+        outcome_unknown: false,
+        not_sent: true,
+        retry_at_ms: None,
+    }
 }
 
 /// What a market feed carries besides the mark price, which it always carries.
@@ -335,6 +376,18 @@ pub trait DynVenue: Send + Sync {
         symbol: &'a str,
         client_order_id: &'a str,
     ) -> BoxFuture<'a, Result<OrderState>>;
+    /// [`Venue::amend_order`]; "not supported" unless the wrapper forwards it.
+    fn amend_order<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_order_id: &'a str,
+        amend: &'a OrderAmend,
+    ) -> BoxFuture<'a, Result<OrderState>> {
+        let _ = (symbol, client_order_id, amend);
+        let venue = self.venue();
+        Box::pin(async move { Err(amend_not_supported(venue)) })
+    }
+
     fn cancel_all<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<()>>;
     fn open_orders<'a>(&'a self, symbol: Option<&'a str>)
     -> BoxFuture<'a, Result<Vec<OrderState>>>;
@@ -404,6 +457,14 @@ impl<T: Venue> DynVenue for T {
         client_order_id: &'a str,
     ) -> BoxFuture<'a, Result<OrderState>> {
         Box::pin(Venue::cancel_by_client_id(self, symbol, client_order_id))
+    }
+    fn amend_order<'a>(
+        &'a self,
+        symbol: &'a str,
+        client_order_id: &'a str,
+        amend: &'a OrderAmend,
+    ) -> BoxFuture<'a, Result<OrderState>> {
+        Box::pin(Venue::amend_order(self, symbol, client_order_id, amend))
     }
     fn cancel_all<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<()>> {
         Box::pin(Venue::cancel_all(self, symbol))
