@@ -34,13 +34,14 @@ fn random_token(alphabet: &[u8], len: usize) -> String {
 pub fn has_simulator(venue: Venue) -> bool {
     matches!(
         venue,
-        Venue::Demo | Venue::BinanceUsdm | Venue::Bybit | Venue::Okx
+        Venue::Demo | Venue::BinanceUsdm | Venue::Bybit | Venue::Okx | Venue::Deribit
     )
 }
 
 /// New credentials for a Demo account of `venue`, shaped as the venue's own keys are (so the
 /// same format checks pass): Binance's 64 letters and digits for key and secret, Bybit's 18 and
-/// 36, OKX's UUID key, 32 hexadecimal digits of secret and a passphrase.
+/// 36, OKX's UUID key, 32 hexadecimal digits of secret and a passphrase, Deribit's client id of
+/// 8 and client secret of 43.
 pub fn new_credentials(venue: Venue) -> Credentials {
     let (key, secret, passphrase) = match venue {
         Venue::Bybit => (
@@ -64,6 +65,11 @@ pub fn new_credentials(venue: Venue) -> Credentials {
                 Some(SecretString::new(random_token(LETTERS_DIGITS, 16))),
             )
         }
+        Venue::Deribit => (
+            random_token(LETTERS_DIGITS, 8),
+            random_token(LETTERS_DIGITS, 43),
+            None,
+        ),
         _ => (
             random_token(LETTERS_DIGITS, 64),
             random_token(LETTERS_DIGITS, 64),
@@ -83,6 +89,7 @@ enum Running {
     Binance(SimServer),
     Bybit(rampart_sim::bybit::SimServer),
     Okx(rampart_sim::okx::SimServer),
+    Deribit(rampart_sim::deribit::SimServer),
 }
 
 /// The simulator serving one Demo account, while the app runs.
@@ -179,11 +186,19 @@ impl DemoExchange {
                 };
                 Running::Okx(okx::SimServer::start(listener()?, config)?)
             }
-            other => {
-                return Err(std::io::Error::other(format!(
-                    "Rampart has no simulator of {}",
-                    other.display_name()
-                )));
+            Venue::Deribit => {
+                use rampart_sim::deribit;
+                let config = deribit::SimConfig {
+                    accounts: vec![deribit::SimAccount {
+                        client_id: api_key.clone(),
+                        client_secret: api_secret,
+                        // Trade and read; the wallet only read (no withdrawals).
+                        scope: deribit::SimScope::default(),
+                    }],
+                    seed,
+                    ..deribit::SimConfig::default()
+                };
+                Running::Deribit(deribit::SimServer::start(listener()?, config)?)
             }
         };
         let exchange = DemoExchange { server, api_key };
@@ -201,6 +216,7 @@ impl DemoExchange {
             Running::Binance(server) => server.base_url(),
             Running::Bybit(server) => server.base_url(),
             Running::Okx(server) => server.base_url(),
+            Running::Deribit(server) => server.base_url(),
         }
     }
 }

@@ -354,8 +354,8 @@ impl Desk {
                 .and_then(|p| p.accounts.iter().find(|a| a.account_id == id))
                 .map_or(0, |a| a.orders.cleared)
         };
-        // Every account, in the order the app lists them; one Rampart cannot reach (its venue
-        // not traded in this version, its connection failed) is reported as such.
+        // Every account, in the order the app lists them; one Rampart cannot reach (its
+        // connector could not be made, or its connection failed) is reported as such.
         let accounts = self.trading_status().await?;
         let report = Arc::new(Mutex::new(KillSwitchReport {
             started_at_ms: local_ms(),

@@ -40,6 +40,9 @@ pub(crate) struct Trading {
     demo: HashMap<String, DemoExchange>,
     /// The last use of the kill switch, its tasks running until they are done.
     kill: Option<crate::kill::KillRun>,
+    /// Why an account's connector could not be made (an environment its venue does not have,
+    /// a key it cannot use), by account id, for its status.
+    not_connected: HashMap<String, String>,
 }
 
 /// An account's trading state as the status bar shows it: the account's label and venue next to
@@ -242,11 +245,20 @@ impl Desk {
                 ))
             }
             Venue::Deribit => {
-                return Err(
-                    "Deribit accounts can be stored but not traded yet: Rampart's Deribit \
-                     connector is not in this version."
-                        .into(),
-                );
+                use rampart_venues::deribit;
+                let client = if simulated {
+                    deribit::RpcClient::with_options(
+                        &self.demo_exchange(account, credentials)?,
+                        key,
+                        secret,
+                        &options,
+                    )
+                } else {
+                    deribit::RpcClient::for_environment(account.environment, key, secret, &options)
+                };
+                Arc::new(deribit::Deribit::new(
+                    client.map_err(|e| e.message)?.with_wire_log(wire),
+                ))
             }
         };
         Ok(connector)
@@ -331,10 +343,14 @@ impl Desk {
         let engine = self.order_engine()?;
         match self.connector(account, credentials) {
             Ok(venue) => {
+                self.trading().not_connected.remove(&account.id);
                 self.live.attach(&account.id, Arc::clone(&venue));
                 engine.attach(&account.id, account.venue, venue);
             }
-            Err(why) => tracing::warn!(account = %account.id, %why, "account not connected"),
+            Err(why) => {
+                tracing::warn!(account = %account.id, %why, "account not connected");
+                self.trading().not_connected.insert(account.id.clone(), why);
+            }
         }
         Ok(())
     }
@@ -410,6 +426,7 @@ impl Desk {
         let engine = self.unlocked_engine()?;
         let accounts = self.load_accounts()?;
         let statuses = engine.status();
+        let not_connected = self.trading().not_connected.clone();
         Ok(accounts
             .into_iter()
             .map(|account| {
@@ -420,10 +437,14 @@ impl Desk {
                     .unwrap_or_else(|| AccountStatus {
                         account_id: account.id.clone(),
                         venue: account.venue,
-                        connection: ConnectionState::Failed(format!(
-                            "{} accounts are not traded in this version.",
-                            account.venue.display_name()
-                        )),
+                        connection: ConnectionState::Failed(
+                            not_connected.get(&account.id).cloned().unwrap_or_else(|| {
+                                format!(
+                                    "{} is not connected: its keys could not be read.",
+                                    account.label
+                                )
+                            }),
+                        ),
                         clock_offset_ms: None,
                         checking: Vec::new(),
                         recovering: false,

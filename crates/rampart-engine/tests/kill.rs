@@ -79,13 +79,14 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
         .await
         .unwrap();
     }
-    // A Deribit account is stored but not traded in this version (no network is reached: it
-    // has no connector): the switch cannot reach it and says so rather than pass it over.
+    // A Deribit account in the "demo trading" environment, which Deribit does not have (its
+    // test network is Testnet): its connector refuses to start, so no network is reached, and
+    // the switch cannot reach it and says so rather than pass it over.
     let unreached = desk
         .add_account(AddAccountRequest {
             venue: Venue::Deribit,
             label: "Deribit".into(),
-            environment: Environment::Live,
+            environment: Environment::Demo,
             credentials: Credentials {
                 api_key: SecretString::new("AbCdEfGh".to_owned()),
                 api_secret: SecretString::new("AbCdEfGhIjKlMnOpQrStUvWxYz0123456789".to_owned()),
@@ -146,7 +147,7 @@ async fn the_kill_switch_leaves_no_order_and_after_confirming_no_position_on_thr
             .error
             .as_deref()
             .unwrap()
-            .starts_with("not connected: Deribit accounts"),
+            .starts_with("not connected: Deribit has no demo trading"),
         "{unreachable:?}"
     );
     until("every account's orders to be cancelled", async || {

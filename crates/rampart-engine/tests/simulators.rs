@@ -9,7 +9,7 @@ mod common;
 use common::*;
 
 use rampart_core::session::{AccountView, Environment};
-use rampart_core::{ErrorCode, OrderType, Side, Venue};
+use rampart_core::{OrderType, Side, Venue};
 use rampart_engine::orders::{OrderTicket, PlaceOutcome, PlacedStatus};
 use rampart_engine::{AddAccountRequest, Desk};
 use rampart_vault::{Credentials, SecretString};
@@ -118,6 +118,15 @@ async fn a_demo_account_of_each_venue_trades_on_its_own_simulator() {
     let okx = add_demo(&desk, Venue::Okx, "OKX demo", fresh_code(&clock, &seed)).await;
     // OKX counts contracts (0.01 BTC each on BTC-USDT-SWAP).
     buy_and_hold(&desk, &okx, "BTC-USDT-SWAP", "2").await;
+    let deribit = add_demo(
+        &desk,
+        Venue::Deribit,
+        "Deribit demo",
+        fresh_code(&clock, &seed),
+    )
+    .await;
+    // Deribit's BTC-PERPETUAL counts contracts of 10 USD.
+    buy_and_hold(&desk, &deribit, "BTC-PERPETUAL", "10").await;
 
     // A second Demo account of the same venue has a simulator of its own: no position there.
     let other = add_demo(
@@ -130,29 +139,4 @@ async fn a_demo_account_of_each_venue_trades_on_its_own_simulator() {
     assert_ne!(other.fingerprint, binance.fingerprint);
     until_ready(&desk, &other.id).await;
     assert!(desk.positions(&other.id).await.unwrap().is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_venue_without_a_simulator_is_refused_before_anything_is_stored() {
-    let Enrolled {
-        clock, desk, seed, ..
-    } = enrolled("no-simulator").await;
-    let before = desk.list_accounts().unwrap();
-    let refused = desk
-        .add_account(AddAccountRequest {
-            venue: Venue::Deribit,
-            label: "Deribit demo".into(),
-            environment: Environment::Simulator,
-            credentials: typed_nothing(),
-            code: fresh_code(&clock, &seed),
-        })
-        .await
-        .unwrap_err();
-    assert_eq!(refused.code, ErrorCode::InvalidInput, "{refused:?}");
-    assert!(
-        refused.message.contains("no simulator of Deribit"),
-        "{}",
-        refused.message
-    );
-    assert_eq!(desk.list_accounts().unwrap(), before);
 }
