@@ -186,30 +186,13 @@ fn sim(args: Sim) -> Result<(), String> {
         VenueArg::Deribit => return sim_deribit::run(args),
         VenueArg::BinanceUsdm => {}
     }
-    if !args.listen.ip().is_loopback() {
-        return Err(format!(
-            "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
-            args.listen
-        ));
-    }
+    check_loopback(&args)?;
     if args.api_key.trim().is_empty() || args.api_secret.trim().is_empty() {
         return Err("--api-key and --api-secret must not be empty".into());
     }
-    let runtime = match args.threads {
-        0 => return Err("--threads must be at least 1".into()),
-        1 => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        n => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build(),
-    }
-    .map_err(|e| format!("could not start: {e}"))?;
+    let runtime = runtime(args.threads)?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| format!("could not listen on {}: {e}", args.listen))?;
+        let listener = bind(&args).await?;
         let permissions = key_permissions(&args);
         let mut config = rampart_sim::binance_usdm::SimConfig {
             accounts: vec![rampart_sim::binance_usdm::SimAccount {
@@ -234,10 +217,7 @@ fn sim(args: Sim) -> Result<(), String> {
         }
         .map_err(|e| format!("could not start the simulator: {e}"))?;
         // Kept until the end: dropping it removes the certificate's directory.
-        let cert_dir = match server.cert_pem() {
-            Some(pem) => Some(write_cert(&pem)?),
-            None => None,
-        };
+        let cert_dir = cert_file(server.cert_pem())?;
         println!("binance-usdm simulator (price seed {seed})");
         println!("REST: {}/fapi/v1", server.base_url());
         println!("WS: {}", server.ws_base_url());
@@ -249,12 +229,7 @@ fn sim(args: Sim) -> Result<(), String> {
             "Streams at {base}/ws/<streamName> and {base}/stream?streams=<a>/<b>; user data at {base}/ws/<listenKey>.",
             base = server.ws_base_url()
         );
-        println!("Press Ctrl+C to stop.");
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| format!("could not wait for Ctrl+C: {e}"))?;
+        until_ctrl_c().await?;
         server.stop().await;
         Ok(())
     })
@@ -285,6 +260,57 @@ fn describe_permissions(p: &rampart_sim::binance_usdm::SimKeyPermissions) -> Str
         p.universal_transfer,
         p.ip_restrict
     )
+}
+
+/// The simulator serves this machine only.
+fn check_loopback(args: &Sim) -> Result<(), String> {
+    if args.listen.ip().is_loopback() {
+        Ok(())
+    } else {
+        Err(format!(
+            "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
+            args.listen
+        ))
+    }
+}
+
+/// The runtime a simulator runs on: `--threads` workers (1: the current thread).
+fn runtime(threads: usize) -> Result<tokio::runtime::Runtime, String> {
+    match threads {
+        0 => return Err("--threads must be at least 1".into()),
+        1 => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        n => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(n)
+            .enable_all()
+            .build(),
+    }
+    .map_err(|e| format!("could not start: {e}"))
+}
+
+async fn bind(args: &Sim) -> Result<tokio::net::TcpListener, String> {
+    tokio::net::TcpListener::bind(args.listen)
+        .await
+        .map_err(|e| format!("could not listen on {}: {e}", args.listen))
+}
+
+/// The simulator's certificate (under TLS) written to a file for clients to trust; the
+/// directory is removed when the returned value is dropped, so keep it until the end.
+fn cert_file(
+    pem: Option<String>,
+) -> Result<Option<(tempfile::TempDir, std::path::PathBuf)>, String> {
+    pem.map(|pem| write_cert(&pem)).transpose()
+}
+
+/// Says how to stop, then waits for Ctrl+C.
+async fn until_ctrl_c() -> Result<(), String> {
+    println!("Press Ctrl+C to stop.");
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|e| format!("could not wait for Ctrl+C: {e}"))
 }
 
 /// Writes the certificate to `cert.pem` in a new temporary directory (owner-only on Unix).

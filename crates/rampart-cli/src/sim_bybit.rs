@@ -7,27 +7,17 @@
 
 use rampart_sim::bybit::{SimAccount, SimConfig, SimKeyPermissions, SimServer};
 
-use super::{Sim, write_cert};
+use super::{Sim, bind, cert_file, check_loopback, runtime, until_ctrl_c};
 
 /// Runs the simulator until Ctrl+C.
 pub(super) fn run(args: Sim) -> Result<(), String> {
-    if !args.listen.ip().is_loopback() {
-        return Err(format!(
-            "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
-            args.listen
-        ));
-    }
+    check_loopback(&args)?;
     if args.api_key.trim().is_empty() || args.api_secret.trim().is_empty() {
         return Err("--api-key and --api-secret must not be empty".into());
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| format!("could not start: {e}"))?;
+    let runtime = runtime(args.threads)?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| format!("could not listen on {}: {e}", args.listen))?;
+        let listener = bind(&args).await?;
         let permissions = SimKeyPermissions {
             read_only: args.read_only,
             withdraw: args.enable_withdrawals,
@@ -59,10 +49,7 @@ pub(super) fn run(args: Sim) -> Result<(), String> {
         }
         .map_err(|e| format!("could not start the simulator: {e}"))?;
         // Kept until the end: dropping it removes the certificate's directory.
-        let cert_dir = match server.cert_pem() {
-            Some(pem) => Some(write_cert(&pem)?),
-            None => None,
-        };
+        let cert_dir = cert_file(server.cert_pem())?;
         println!("bybit simulator (price seed {seed})");
         println!("REST: {}", server.base_url());
         println!("WS: {}", server.ws_base_url());
@@ -74,12 +61,7 @@ pub(super) fn run(args: Sim) -> Result<(), String> {
             "Streams at {base}/v5/public/linear, {base}/v5/public/inverse and {base}/v5/private.",
             base = server.ws_base_url()
         );
-        println!("Press Ctrl+C to stop.");
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| format!("could not wait for Ctrl+C: {e}"))?;
+        until_ctrl_c().await?;
         server.stop().await;
         Ok(())
     })

@@ -7,36 +7,19 @@
 
 use rampart_sim::deribit::{Access, InstrumentKind, SimAccount, SimConfig, SimScope, SimServer};
 
-use super::{Sim, write_cert};
+use super::{Sim, bind, cert_file, check_loopback, runtime, until_ctrl_c};
 
 pub(super) fn run(args: Sim) -> Result<(), String> {
-    if !args.listen.ip().is_loopback() {
-        return Err(format!(
-            "--listen {} is not a loopback address; the simulator serves this machine only (use 127.0.0.1 or [::1])",
-            args.listen
-        ));
-    }
+    check_loopback(&args)?;
     if args.api_key.trim().is_empty() || args.api_secret.trim().is_empty() {
         return Err(
             "--api-key (the client id) and --api-secret (the client secret) must not be empty"
                 .into(),
         );
     }
-    let runtime = match args.threads {
-        0 => return Err("--threads must be at least 1".into()),
-        1 => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build(),
-        n => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(n)
-            .enable_all()
-            .build(),
-    }
-    .map_err(|e| format!("could not start: {e}"))?;
+    let runtime = runtime(args.threads)?;
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(args.listen)
-            .await
-            .map_err(|e| format!("could not listen on {}: {e}", args.listen))?;
+        let listener = bind(&args).await?;
         let mut scope = if args.read_only {
             SimScope::read_only()
         } else {
@@ -66,10 +49,7 @@ pub(super) fn run(args: Sim) -> Result<(), String> {
         }
         .map_err(|e| format!("could not start the simulator: {e}"))?;
         // Kept until the end: dropping it removes the certificate's directory.
-        let cert_dir = match server.cert_pem() {
-            Some(pem) => Some(write_cert(&pem)?),
-            None => None,
-        };
+        let cert_dir = cert_file(server.cert_pem())?;
         println!("deribit simulator (price seed {seed})");
         println!("REST: {}/api/v2", server.base_url());
         println!("WS: {}", server.ws_url());
@@ -95,12 +75,7 @@ pub(super) fn run(args: Sim) -> Result<(), String> {
                     .join(", ")
             );
         }
-        println!("Press Ctrl+C to stop.");
-        use std::io::Write as _;
-        let _ = std::io::stdout().flush();
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| format!("could not wait for Ctrl+C: {e}"))?;
+        until_ctrl_c().await?;
         server.stop().await;
         Ok(())
     })
