@@ -270,6 +270,8 @@ pub struct Tokens {
     access: HashMap<String, Token>,
     refresh: HashMap<String, Token>,
     issued: u64,
+    /// Access tokens refused as unknown or expired (13009) so far.
+    refused: std::sync::atomic::AtomicU64,
 }
 
 impl Tokens {
@@ -318,11 +320,16 @@ impl Tokens {
 
     /// The caller an access token stands for; 13009 when it is unknown or expired.
     pub fn check(&self, access_token: &str, now: i64) -> Result<Caller, DeribitError> {
-        let t = self
-            .access
-            .get(access_token)
-            .ok_or_else(|| DeribitError::unauthorized("invalid token"))?;
+        let refused = || {
+            self.refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        let Some(t) = self.access.get(access_token) else {
+            refused();
+            return Err(DeribitError::unauthorized("invalid token"));
+        };
         if t.expires_ms <= now {
+            refused();
             return Err(DeribitError::unauthorized("token expired"));
         }
         Ok(Caller {
@@ -348,6 +355,19 @@ impl Tokens {
         }
         self.access.remove(&t.pair);
         Ok(self.grant(t.account, t.scope, now, lifetime_ms, refresh_lifetime_ms))
+    }
+
+    /// How many access tokens were refused (13009) so far.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes every access token granted so far expire at `now` (as if its lifetime had run
+    /// out); refresh tokens stay valid.
+    pub fn expire_all(&mut self, now: i64) {
+        for t in self.access.values_mut() {
+            t.expires_ms = t.expires_ms.min(now);
+        }
     }
 
     /// Ends an access token (`private/logout`) and the refresh tokens granted with it.
@@ -461,6 +481,11 @@ mod tests {
         assert!(t.refresh(&g.refresh_token, 2_000, 5_000, 60_000).is_err());
         t.revoke(&g2.access_token);
         assert!(t.check(&g2.access_token, 2_000).is_err());
+        let g3 = t.grant(0, SimScope::default(), 3_000, 5_000, 60_000);
+        let before = t.refused();
+        t.expire_all(4_000);
+        assert!(t.check(&g3.access_token, 4_000).is_err());
+        assert_eq!(t.refused(), before + 1);
         assert!(t.refresh(&g2.refresh_token, 2_000, 5_000, 60_000).is_err());
     }
 
