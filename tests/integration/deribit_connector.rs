@@ -387,10 +387,18 @@ async fn deribit_an_option_bought_shows_a_position_with_greeks() {
 #[tokio::test]
 async fn deribit_bad_orders_are_refused_locally_and_a_funds_refusal_says_why() {
     let sim = start(config()).await;
-    let deribit = connect(&sim).await;
+    // Over HTTP only, so that the simulator's request count shows what was sent.
+    let deribit = Deribit::new(client_as(&sim, KEY, SECRET).with_socket(false));
+    deribit.sync_clock().await.unwrap();
     deribit.instruments(true).await.unwrap();
+    // The token is granted by a first order.
+    deribit
+        .place_order(&limit(PERP, "warm1", Side::Buy, "1", "58000"))
+        .await
+        .unwrap();
     let call = btc_option(&sim, "60000", "C");
     let orders = sim.exchange().lock().order_count();
+    let requests = sim.rest_requests();
     for (bad, why) in [
         (
             limit(PERP, "tick1", Side::Buy, "1", "59000.25"),
@@ -417,7 +425,13 @@ async fn deribit_bad_orders_are_refused_locally_and_a_funds_refusal_says_why() {
         println!("{why}: {}", e.message);
         assert_eq!(e.kind, ErrorKind::Validation, "{why}: {e:?}");
         assert!(e.not_sent, "{e:?}");
+        assert_eq!(e.venue_code, None, "{e:?}");
     }
+    assert_eq!(
+        sim.rest_requests(),
+        requests,
+        "nothing reached the simulator"
+    );
     assert_eq!(sim.exchange().lock().order_count(), orders, "nothing taken");
     // On the step: accepted.
     deribit
@@ -576,6 +590,7 @@ async fn deribit_tokens_are_renewed_before_expiry_and_once_after_a_forced_expiry
         open.iter().map(|o| &o.client_order_id).collect::<Vec<_>>()
     );
     assert_eq!(open.len(), 1);
+    assert_eq!(sim.refused_tokens(), 2, "one refusal on the socket too");
     sim.stop().await;
 }
 
@@ -595,11 +610,22 @@ fn ticket(side: Side, qty: &str) -> OrderTicket {
     }
 }
 
-/// 30 orders through the engine while every 5th meets a fault (taken then the connection
-/// dropped; taken then 503; 503 and not taken), 20 ms latency on every answer: every lost
-/// answer is resolved by label, none is taken twice, nothing is left unresolved.
+/// 30 orders through the engine over HTTP while every 5th meets a fault (taken then the
+/// connection dropped; taken then 503; 503 and not taken), 20 ms latency on every answer: every
+/// lost answer is resolved by label, none is taken twice, nothing is left unresolved.
 #[tokio::test]
 async fn deribit_engine_resolves_lost_answers_by_label_and_sends_none_twice() {
+    engine_fault_plan(false).await;
+}
+
+/// The same plan over the WebSocket (Rampart's usual path): the connection dropped after the
+/// order was taken; 13028 after it was taken; 13028 and not taken.
+#[tokio::test]
+async fn deribit_engine_over_the_socket_resolves_lost_answers_and_sends_none_twice() {
+    engine_fault_plan(true).await;
+}
+
+async fn engine_fault_plan(socket: bool) {
     const ORDERS: usize = 30;
     const EVERY: u32 = 5;
     let sim = start(SimConfig {
@@ -614,8 +640,7 @@ async fn deribit_engine_resolves_lost_answers_by_label_and_sends_none_twice() {
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("orders.journal");
     let engine = open_engine(&journal);
-    // The faults are HTTP's: orders go over HTTP.
-    let client = client_as(&sim, KEY, SECRET).with_socket(false);
+    let client = client_as(&sim, KEY, SECRET).with_socket(socket);
     let venue: Arc<dyn rampart_venues::venue::DynVenue> = Arc::new(Deribit::new(client));
     engine.attach("acc", VenueId::Deribit, venue);
     until_engine_ready(&engine, Duration::from_secs(90)).await;
@@ -679,7 +704,8 @@ async fn deribit_engine_resolves_lost_answers_by_label_and_sends_none_twice() {
     assert_eq!(on_venue, faults - failed_before_accepting);
     assert_eq!(taken.len(), accepted.len() + on_venue);
     println!(
-        "{ORDERS} orders: {} accepted, {} unknown, {on_venue} of them on the venue",
+        "{} {ORDERS} orders: {} accepted, {} unknown, {on_venue} of them on the venue",
+        if socket { "socket" } else { "HTTP" },
         accepted.len(),
         checking.len()
     );
@@ -689,10 +715,20 @@ async fn deribit_engine_resolves_lost_answers_by_label_and_sends_none_twice() {
     sim.stop().await;
 }
 
-/// Cancel-on-disconnect, enabled on the connector's socket: the orders it placed are cancelled
-/// when the simulator drops the connection; a countdown outside 10-600 s is refused locally.
+/// The simulator's open order of `KEY` labelled `label`, if any.
+fn sim_open_label(sim: &SimServer, label: &str) -> bool {
+    sim.exchange()
+        .lock()
+        .orders(KEY)
+        .iter()
+        .any(|o| o.status.is_open() && o.client_id.as_deref() == Some(label))
+}
+
+/// Cancel-on-disconnect, enabled on the connector's socket: a clean logout cancels nothing;
+/// when the simulator drops the connection the orders that connection placed are cancelled and
+/// another connection's order stays; a countdown outside 10-600 s is refused locally.
 #[tokio::test]
-async fn deribit_cancel_on_disconnect_cancels_the_sockets_orders_when_it_drops() {
+async fn deribit_cancel_on_disconnect_fires_on_a_drop_not_on_logout() {
     let sim = start(config()).await;
     let deribit = connect(&sim).await;
     let e = deribit
@@ -700,6 +736,26 @@ async fn deribit_cancel_on_disconnect_cancels_the_sockets_orders_when_it_drops()
         .await
         .unwrap_err();
     assert_eq!(e.kind, ErrorKind::Validation, "{e:?}");
+    assert_eq!(e.venue_code, None, "refused before sending: {e:?}");
+
+    // Enabled, then a clean logout (`private/logout`): the order stays.
+    deribit
+        .dead_mans_switch(&DeadMansScope::Connection, Duration::from_secs(10))
+        .await
+        .unwrap();
+    deribit
+        .place_order(&limit(PERP, "keep1", Side::Buy, "1", "58000"))
+        .await
+        .unwrap();
+    // Deribit closes the connection without an answer.
+    let _ = deribit
+        .client()
+        .socket_only("private/logout", serde_json::json!({}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(sim_open_label(&sim, "keep1"), "cancelled by a logout");
+
+    // Enabled on a new connection, then the connection drops: its orders are cancelled.
     deribit
         .dead_mans_switch(&DeadMansScope::Connection, Duration::from_secs(10))
         .await
@@ -717,10 +773,10 @@ async fn deribit_cancel_on_disconnect_cancels_the_sockets_orders_when_it_drops()
         .place_order(&limit("ETH-PERPETUAL", "cod2", Side::Buy, "1", "2900"))
         .await
         .unwrap();
-    assert_eq!(sim_open(&sim), 2);
+    assert_eq!(sim_open(&sim), 3);
     sim.drop_stream_connections();
     let until = Instant::now() + Duration::from_secs(5);
-    while sim_open(&sim) > 0 {
+    while sim_open_label(&sim, "cod1") || sim_open_label(&sim, "cod2") {
         assert!(Instant::now() < until, "not cancelled on disconnect");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -730,6 +786,11 @@ async fn deribit_cancel_on_disconnect_cancels_the_sockets_orders_when_it_drops()
             other => panic!("{other:?}"),
         }
     }
+    assert!(
+        sim_open_label(&sim, "keep1"),
+        "another connection's order is not this connection's to cancel"
+    );
+    println!("logout kept keep1; the drop cancelled cod1 and cod2");
     sim.stop().await;
 }
 

@@ -320,16 +320,11 @@ impl Tokens {
 
     /// The caller an access token stands for; 13009 when it is unknown or expired.
     pub fn check(&self, access_token: &str, now: i64) -> Result<Caller, DeribitError> {
-        let refused = || {
-            self.refused
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        };
-        let Some(t) = self.access.get(access_token) else {
-            refused();
-            return Err(DeribitError::unauthorized("invalid token"));
-        };
+        let t = self
+            .access
+            .get(access_token)
+            .ok_or_else(|| DeribitError::unauthorized("invalid token"))?;
         if t.expires_ms <= now {
-            refused();
             return Err(DeribitError::unauthorized("token expired"));
         }
         Ok(Caller {
@@ -357,7 +352,13 @@ impl Tokens {
         Ok(self.grant(t.account, t.scope, now, lifetime_ms, refresh_lifetime_ms))
     }
 
-    /// How many access tokens were refused (13009) so far.
+    /// Counts one request answered 13009 for its access token.
+    pub fn note_refused(&self) {
+        self.refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many requests were answered 13009 for their access token so far.
     pub fn refused(&self) -> u64 {
         self.refused.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -485,6 +486,7 @@ mod tests {
         let before = t.refused();
         t.expire_all(4_000);
         assert!(t.check(&g3.access_token, 4_000).is_err());
+        t.note_refused();
         assert_eq!(t.refused(), before + 1);
         assert!(t.refresh(&g2.refresh_token, 2_000, 5_000, 60_000).is_err());
     }

@@ -219,7 +219,10 @@ impl Conn {
         };
         let auth = self.caller(inner, &params, now);
         let caller = match (&auth, method.starts_with("private/")) {
-            (Err(e), true) => return Outcome::send(vec![answer(&id, Err(e.clone()))]),
+            (Err(e), true) => {
+                lock(&inner.tokens).note_refused();
+                return Outcome::send(vec![answer(&id, Err(e.clone()))]);
+            }
             (Ok(c), _) => *c,
             (Err(_), false) => None,
         };
