@@ -122,14 +122,13 @@ async fn wallet(deribit: &Deribit, asset: &str) -> Decimal {
         .wallet
 }
 
-/// A BTC call of the quarterly expiry at `strike`.
+/// The BTC option of the quarterly (later) expiry at `strike`, `C` or `P`.
 fn btc_option(sim: &SimServer, strike: &str, right: &str) -> String {
     let names = sim.instruments_of(InstrumentKind::Option, "BTC");
     let suffix = format!("-{strike}-{right}");
     names
         .iter()
-        .filter(|n| n.ends_with(&suffix))
-        .last()
+        .rfind(|n| n.ends_with(&suffix))
         .cloned()
         .unwrap_or_else(|| panic!("no BTC option {suffix} in {names:?}"))
 }
