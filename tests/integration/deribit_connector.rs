@@ -16,8 +16,8 @@ use rampart_sim::deribit::{Faults, InstrumentKind, SimAccount, SimConfig, SimSco
 use rampart_venues::binance_usdm::ClientOptions;
 use rampart_venues::deribit::{Deribit, RpcClient};
 use rampart_venues::venue::{
-    AccountUpdate, ClientIdLookup, DeadMansScope, ErrorKind, FeedEvent, FeedStatus, OrderAmend,
-    OrderStatus, Venue,
+    AccountUpdate, ClientIdLookup, DeadMansScope, ErrorKind, FeedEvent, FeedStatus,
+    MarketSubscription, MarketUpdate, OrderAmend, OrderStatus, Venue,
 };
 use rust_decimal::Decimal;
 
@@ -817,5 +817,65 @@ async fn deribit_key_scopes_give_permissions_and_a_read_only_key_cannot_trade() 
     assert!(!e.message.is_empty());
     assert!(!e.message.contains(READ_SECRET));
     assert_eq!(sim.exchange().lock().order_count(), 0);
+    sim.stop().await;
+}
+
+/// The public stream delivers the perpetual's mark, book levels in contracts and trades.
+#[tokio::test]
+async fn deribit_market_feed_delivers_mark_book_and_trades() {
+    let sim = start(config()).await;
+    let deribit = connect(&sim).await;
+    deribit.instruments(true).await.unwrap();
+    let mut feed = deribit
+        .market_feed(
+            PERP,
+            MarketSubscription {
+                book_depth: 5,
+                trades: true,
+                candles: None,
+            },
+        )
+        .await
+        .unwrap();
+    until_event(&mut feed, "Connected", |e| {
+        matches!(e, FeedEvent::Status(FeedStatus::Connected)).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    sim.set_mark_price(PERP, d("60100.5"));
+    // The book moves with the mark; either may come first.
+    let (mut mark, mut book) = (None, None);
+    let until = Instant::now() + Duration::from_secs(10);
+    while mark.is_none() || book.is_none() {
+        assert!(Instant::now() < until, "mark {mark:?} book {book:?}");
+        match next_event(&mut feed, "the mark and the book").await {
+            FeedEvent::Update(MarketUpdate::Mark(m)) if m.mark == d("60100.5") => mark = Some(m),
+            FeedEvent::Update(MarketUpdate::Book(b))
+                if b.bids.first().is_some_and(|l| l.price > d("60050")) && !b.asks.is_empty() =>
+            {
+                book = Some(b)
+            }
+            _ => {}
+        }
+    }
+    let (mark, book) = (mark.unwrap(), book.unwrap());
+    assert_eq!(mark.symbol, PERP);
+    assert!(book.bids.len() <= 5 && book.asks.len() <= 5);
+    assert!(book.bids[0].price < book.asks[0].price, "{book:?}");
+    assert!(book.bids.windows(2).all(|w| w[0].price > w[1].price));
+    deribit
+        .place_order(&market(PERP, "tape1", Side::Sell, "2"))
+        .await
+        .unwrap();
+    let trade = until_event(&mut feed, "a trade", |e| match e {
+        FeedEvent::Update(MarketUpdate::Trade(t)) => Some(*t),
+        _ => None,
+    })
+    .await;
+    println!(
+        "mark {} book {:?}/{:?} trade {trade:?}",
+        mark.mark, book.bids[0], book.asks[0]
+    );
+    drop(feed);
     sim.stop().await;
 }
