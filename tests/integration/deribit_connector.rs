@@ -817,6 +817,21 @@ async fn deribit_key_scopes_give_permissions_and_a_read_only_key_cannot_trade() 
     assert!(!e.message.is_empty());
     assert!(!e.message.contains(READ_SECRET));
     assert_eq!(sim.exchange().lock().order_count(), 0);
+
+    // A wrong secret: Deribit's code and a sentence, never the secret.
+    let wrong_secret = "NotTheSecretAtAll0123456789abcdefghijklmnopq";
+    let wrong = connect_as(&sim, KEY, wrong_secret).await;
+    let e = wrong.balances().await.unwrap_err();
+    println!("wrong secret: {} ({:?})", e.message, e.venue_code);
+    assert!(
+        matches!(e.venue_code.as_deref(), Some("13004") | Some("13009")),
+        "{e:?}"
+    );
+    assert!(!e.message.contains(wrong_secret), "the secret leaked");
+    assert!(
+        !format!("{e:?}").contains(wrong_secret),
+        "the secret leaked"
+    );
     sim.stop().await;
 }
 
