@@ -8,6 +8,7 @@ mod binance_connector;
 mod binance_limits;
 mod binance_sim;
 mod bybit_connector;
+mod deribit_connector;
 mod first_screen;
 mod guard;
 mod guard_safety;

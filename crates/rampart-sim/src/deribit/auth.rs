@@ -270,6 +270,8 @@ pub struct Tokens {
     access: HashMap<String, Token>,
     refresh: HashMap<String, Token>,
     issued: u64,
+    /// Access tokens refused as unknown or expired (13009) so far.
+    refused: std::sync::atomic::AtomicU64,
 }
 
 impl Tokens {
@@ -348,6 +350,25 @@ impl Tokens {
         }
         self.access.remove(&t.pair);
         Ok(self.grant(t.account, t.scope, now, lifetime_ms, refresh_lifetime_ms))
+    }
+
+    /// Counts one request answered 13009 for its access token.
+    pub fn note_refused(&self) {
+        self.refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many requests were answered 13009 for their access token so far.
+    pub fn refused(&self) -> u64 {
+        self.refused.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Makes every access token granted so far expire at `now` (as if its lifetime had run
+    /// out); refresh tokens stay valid.
+    pub fn expire_all(&mut self, now: i64) {
+        for t in self.access.values_mut() {
+            t.expires_ms = t.expires_ms.min(now);
+        }
     }
 
     /// Ends an access token (`private/logout`) and the refresh tokens granted with it.
@@ -461,6 +482,12 @@ mod tests {
         assert!(t.refresh(&g.refresh_token, 2_000, 5_000, 60_000).is_err());
         t.revoke(&g2.access_token);
         assert!(t.check(&g2.access_token, 2_000).is_err());
+        let g3 = t.grant(0, SimScope::default(), 3_000, 5_000, 60_000);
+        let before = t.refused();
+        t.expire_all(4_000);
+        assert!(t.check(&g3.access_token, 4_000).is_err());
+        t.note_refused();
+        assert_eq!(t.refused(), before + 1);
         assert!(t.refresh(&g2.refresh_token, 2_000, 5_000, 60_000).is_err());
     }
 

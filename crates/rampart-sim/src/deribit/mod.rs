@@ -403,6 +403,18 @@ impl SimServer {
         *lock(&self.inner.faults) = faults;
     }
 
+    /// Makes every access token granted so far expire now (HTTP and WebSocket alike): the
+    /// next request with one is refused with 13009 until the client authenticates again.
+    pub fn expire_access_tokens(&self) {
+        let now = self.inner.now_ms();
+        lock(&self.inner.tokens).expire_all(now);
+    }
+
+    /// How many requests carried an unknown or expired access token (answered 13009).
+    pub fn refused_tokens(&self) -> u64 {
+        lock(&self.inner.tokens).refused()
+    }
+
     /// Closes every stream connection (as a network drop would: cancel-on-disconnect fires).
     pub fn drop_stream_connections(&self) {
         self.inner.ws_generation.send_modify(|g| *g += 1);

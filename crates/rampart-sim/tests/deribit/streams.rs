@@ -90,6 +90,55 @@ async fn user_channels_follow_orders_fills_and_the_portfolio() {
     server.stop().await;
 }
 
+/// docs.deribit.com/subscriptions/user/userchangeskindcurrencyinterval: one stream of
+/// `instrument_name`, `orders`, `trades` and `positions`.
+#[tokio::test]
+async fn user_changes_carry_the_order_the_fill_and_the_position() {
+    let server = start(config()).await;
+    let mut ws = connect(&server).await;
+    let mut seen = Vec::new();
+    ws_auth(&mut ws).await;
+    let r = call(
+        &mut ws,
+        3,
+        "private/subscribe",
+        json!({ "channels": ["user.changes.any.any.raw", "user.changes.BTC-PERPETUAL.100ms"] }),
+        &mut seen,
+    )
+    .await;
+    assert_eq!(r["result"].as_array().unwrap().len(), 2, "{r}");
+    let r = call(&mut ws, 4, "private/buy", json!({ "instrument_name": "BTC-PERPETUAL", "amount": 100, "type": "market", "label": "chg-1" }), &mut seen).await;
+    assert_eq!(r["result"]["order"]["order_state"], json!("filled"), "{r}");
+    let mut position = None;
+    let mut order_seen = false;
+    for _ in 0..6 {
+        let c = notification(&mut ws, "user.changes.any.any.raw", &mut seen).await;
+        assert_eq!(c["instrument_name"], json!("BTC-PERPETUAL"), "{c}");
+        for key in ["orders", "trades", "positions"] {
+            assert!(c[key].is_array(), "{key} in {c}");
+        }
+        order_seen |= c["orders"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["label"] == json!("chg-1") && o["order_state"] == json!("filled"));
+        if let Some(p) = c["positions"].as_array().unwrap().first() {
+            assert_eq!(c["trades"][0]["direction"], json!("buy"), "{c}");
+            position = Some(p.clone());
+        }
+        if order_seen && position.is_some() {
+            break;
+        }
+    }
+    assert!(order_seen, "the filled order on user.changes");
+    let p = position.expect("the position on user.changes");
+    assert_eq!(dec(&p["size"]), d("100"), "{p}");
+    assert_eq!(p["direction"], json!("buy"));
+    let by_name = notification(&mut ws, "user.changes.BTC-PERPETUAL.100ms", &mut seen).await;
+    assert_eq!(by_name["instrument_name"], json!("BTC-PERPETUAL"));
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn an_expired_token_is_refused_over_the_websocket_too() {
     let server = start(SimConfig {

@@ -34,7 +34,14 @@ pub(super) fn caller(
             let data = auth::request_string(&h.ts, &h.nonce, method, uri, body);
             auth::verify_signature(accounts, &h.id, &h.ts, &data, &h.sig, now)?
         }
-        "bearer" => return lock(&inner.tokens).check(rest.trim(), now).map(Some),
+        "bearer" => {
+            let tokens = lock(&inner.tokens);
+            let checked = tokens.check(rest.trim(), now);
+            if checked.is_err() {
+                tokens.note_refused();
+            }
+            return checked.map(Some);
+        }
         "basic" => {
             let decoded = base64::engine::general_purpose::STANDARD
                 .decode(rest.trim())

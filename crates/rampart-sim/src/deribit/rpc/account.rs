@@ -19,6 +19,18 @@ fn position_view(inner: &Inner, ex: &mut Exchange, p: &Position, now: i64) -> Va
     views::position(p, listing, index, rust_decimal::Decimal::ZERO)
 }
 
+/// `account`'s position on `symbol` as Deribit shows it (flat when never traded).
+pub(in super::super) fn position_of(
+    inner: &Inner,
+    ex: &mut Exchange,
+    account: &str,
+    symbol: &str,
+    now: i64,
+) -> Option<Value> {
+    let pos = ex.position(account, symbol)?;
+    Some(position_view(inner, ex, &pos, now))
+}
+
 /// `private/get_positions` (`currency`, `kind`): the positions the account holds or held.
 pub(super) fn positions(ctx: &Ctx<'_>, p: &Params<'_>) -> Result<Value, DeribitError> {
     let (_, account) = ctx.authorised(Area::Trade, Access::Read)?;

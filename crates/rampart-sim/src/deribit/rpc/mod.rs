@@ -14,7 +14,7 @@ mod trading;
 use rust_decimal::Decimal;
 use serde_json::{Map, Value};
 
-pub(super) use account::summary_of;
+pub(super) use account::{position_of, summary_of};
 pub(super) use public::{book_ivs, ticker_of};
 pub(super) use trading::{index_of, order_view};
 

@@ -8,6 +8,9 @@
 //!   the account's orders (`raw`: one object per message, else a list).
 //! - `user.trades.{instrument_name}.{interval}`, `user.trades.{kind}.{currency}.{interval}`.
 //! - `user.portfolio.{currency}`: `private/get_account_summary`'s object.
+//! - `user.changes.{instrument_name}.{interval}`, `user.changes.{kind}.{currency}.{interval}`:
+//!   "User change stream (orders, trades, and related updates)", one object of
+//!   `instrument_name`, `orders`, `trades` and `positions` per change.
 //!
 //! Intervals: `raw`, `100ms`, `agg2` (`raw` book and user channels need an authorised
 //! connection). Every change goes out as it happens, whatever the interval.
@@ -51,6 +54,7 @@ pub(super) enum Channel {
     Trades(Target),
     UserOrders { target: Target, raw: bool },
     UserTrades(Target),
+    UserChanges(Target),
     Portfolio(String),
 }
 
@@ -59,7 +63,10 @@ impl Channel {
     pub fn private(&self) -> bool {
         matches!(
             self,
-            Channel::UserOrders { .. } | Channel::UserTrades(_) | Channel::Portfolio(_)
+            Channel::UserOrders { .. }
+                | Channel::UserTrades(_)
+                | Channel::UserChanges(_)
+                | Channel::Portfolio(_)
         )
     }
 }
@@ -112,6 +119,12 @@ pub(super) fn parse(name: &str, known: &dyn Fn(&str) -> bool) -> Option<Channel>
         }
         ["user", "trades", kind, currency, interval] if interval_ok(interval) => {
             Some(Channel::UserTrades(group(kind, currency)?))
+        }
+        ["user", "changes", inst, interval] if interval_ok(interval) => {
+            Some(Channel::UserChanges(Target::Instrument(instrument(inst)?)))
+        }
+        ["user", "changes", kind, currency, interval] if interval_ok(interval) => {
+            Some(Channel::UserChanges(group(kind, currency)?))
         }
         ["user", "portfolio", currency] => {
             let c = currency.to_ascii_uppercase();
@@ -225,6 +238,19 @@ mod tests {
             Some(Channel::Portfolio("BTC".into()))
         );
         assert_eq!(parse("ticker.BTC-PERPETUAL.1s", &known), None);
+        // docs.deribit.com/subscriptions/user/userchangeskindcurrencyinterval
+        let any = Channel::UserChanges(Target::Group {
+            kind: None,
+            currency: None,
+        });
+        assert_eq!(parse("user.changes.any.any.raw", &known), Some(any.clone()));
+        assert!(any.private());
+        assert_eq!(
+            parse("user.changes.BTC-PERPETUAL.100ms", &known),
+            Some(Channel::UserChanges(Target::Instrument(
+                "BTC-PERPETUAL".into()
+            )))
+        );
     }
 
     #[test]

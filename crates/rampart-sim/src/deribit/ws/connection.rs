@@ -219,7 +219,10 @@ impl Conn {
         };
         let auth = self.caller(inner, &params, now);
         let caller = match (&auth, method.starts_with("private/")) {
-            (Err(e), true) => return Outcome::send(vec![answer(&id, Err(e.clone()))]),
+            (Err(e), true) => {
+                lock(&inner.tokens).note_refused();
+                return Outcome::send(vec![answer(&id, Err(e.clone()))]);
+            }
             (Ok(c), _) => *c,
             (Err(_), false) => None,
         };
@@ -525,11 +528,21 @@ impl Conn {
                 };
                 let v = rpc::order_view(inner, &order);
                 for sub in &self.subs {
-                    if let Channel::UserOrders { target, raw } = &sub.channel
-                        && target.covers(listing)
-                    {
-                        let data = if *raw { v.clone() } else { json!([v.clone()]) };
-                        out.push(notification(&sub.name, data));
+                    match &sub.channel {
+                        Channel::UserOrders { target, raw } if target.covers(listing) => {
+                            let data = if *raw { v.clone() } else { json!([v.clone()]) };
+                            out.push(notification(&sub.name, data));
+                        }
+                        Channel::UserChanges(target) if target.covers(listing) => {
+                            let data = json!({
+                                "instrument_name": listing.inst.symbol,
+                                "orders": [v.clone()],
+                                "trades": [],
+                                "positions": [],
+                            });
+                            out.push(notification(&sub.name, data));
+                        }
+                        _ => {}
                     }
                 }
             }
@@ -537,15 +550,17 @@ impl Conn {
                 let Some(listing) = inner.listing(&e.symbol) else {
                     return out;
                 };
-                if !self
-                    .subs
-                    .iter()
-                    .any(|s| matches!(&s.channel, Channel::UserTrades(t) if t.covers(listing)))
-                {
+                let covers = |c: &Channel| match c {
+                    Channel::UserTrades(t) | Channel::UserChanges(t) => t.covers(listing),
+                    _ => false,
+                };
+                if !self.subs.iter().any(|s| covers(&s.channel)) {
                     return out;
                 }
-                let v = {
+                let (v, position) = {
                     let mut ex = inner.exchange.lock();
+                    let position =
+                        rpc::position_of(inner, &mut ex, &e.account, &e.symbol, e.time_ms);
                     let index = rpc::index_of(&mut ex, listing, e.time_ms);
                     let quote = ex.option_quote(&e.symbol);
                     let order = ex.order(&e.account, OrderRef::Id(&e.order_id)).cloned();
@@ -553,11 +568,25 @@ impl Conn {
                         .get(&e.order_id)
                         .cloned()
                         .unwrap_or_default();
-                    views::trade(&e, listing, order.as_ref(), &meta, index, quote.as_ref())
+                    let v = views::trade(&e, listing, order.as_ref(), &meta, index, quote.as_ref());
+                    (v, position)
                 };
                 for sub in &self.subs {
-                    if matches!(&sub.channel, Channel::UserTrades(t) if t.covers(listing)) {
-                        out.push(notification(&sub.name, json!([v.clone()])));
+                    match &sub.channel {
+                        Channel::UserTrades(t) if t.covers(listing) => {
+                            out.push(notification(&sub.name, json!([v.clone()])));
+                        }
+                        // The fill and the position it leaves, in one change.
+                        Channel::UserChanges(t) if t.covers(listing) => {
+                            let data = json!({
+                                "instrument_name": listing.inst.symbol,
+                                "orders": [],
+                                "trades": [v.clone()],
+                                "positions": position.iter().cloned().collect::<Vec<_>>(),
+                            });
+                            out.push(notification(&sub.name, data));
+                        }
+                        _ => {}
                     }
                 }
             }
