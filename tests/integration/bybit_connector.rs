@@ -839,6 +839,13 @@ async fn bybit_an_ip_refused_with_403_is_rate_limited_for_ten_minutes_and_sends_
     assert!(held.retry_at_ms.is_some_and(|t| t >= at - 1), "{held:?}");
     assert_eq!(sim.rest_requests(), before);
     println!("403: {} / held: {}", refused.message, held.message);
+    // The connector keeps an origin's ban for the whole process, as it should for one venue
+    // host. Here the origin is this simulator's loopback port: keep the port taken until the
+    // test process ends, so that no later test's simulator is given it and inherits the ban.
+    let addr = sim.addr();
+    sim.stop().await;
+    let kept = std::net::TcpListener::bind(addr).expect("the stopped simulator's port rebinds");
+    std::mem::forget(kept);
 }
 
 // ---------------------------------------------------------------------------------------------
