@@ -35,6 +35,7 @@ const COMMANDS: &[&str] = &[
     "stop_market",
     "set_leverage",
     "fee_rates",
+    "option_chain",
     "guard_status",
     "acknowledge_warning",
     "resume_trading",

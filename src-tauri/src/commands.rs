@@ -7,6 +7,7 @@ use std::sync::Arc;
 use rampart_core::ApiError;
 use rampart_core::audit::{AuditExported, AuditFormat, AuditPage, AuditQuery, AuditStatus};
 use rampart_core::feed::{Candle, CandleInterval};
+use rampart_core::options::OptionChain;
 use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
@@ -201,6 +202,16 @@ pub async fn fee_rates(
     symbol: String,
 ) -> Result<FeeRates, ApiError> {
     desk.fee_rates(&account_id, &symbol).await
+}
+
+/// The options chain of `underlying` (`BTC`, `ETH`) on an account, read from the venue now.
+#[tauri::command]
+pub async fn option_chain(
+    desk: DeskState<'_>,
+    account_id: String,
+    underlying: String,
+) -> Result<OptionChain, ApiError> {
+    desk.option_chain(&account_id, &underlying).await
 }
 
 /// The guard's warnings of the session and the circuit breaker's halts.

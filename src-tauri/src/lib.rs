@@ -62,6 +62,7 @@ pub fn run() -> ExitCode {
             commands::stop_market,
             commands::set_leverage,
             commands::fee_rates,
+            commands::option_chain,
             commands::guard_status,
             commands::acknowledge_warning,
             commands::resume_trading,

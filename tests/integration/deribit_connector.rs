@@ -229,6 +229,119 @@ async fn deribit_connects_and_reads_futures_options_marks_and_greeks() {
     sim.stop().await;
 }
 
+/// One request reads every live BTC option's quote: each listed option has one, with a bid
+/// under its ask, a mark and mark IV (the ticker's), and the underlying price; the engine lays
+/// them out as the chain (expiries nearest first, strikes ascending, call and put of each), and
+/// an underlying Deribit has no options on is refused before anything is sent.
+#[tokio::test]
+async fn deribit_an_options_chain_is_read_in_one_request_and_laid_out_by_expiry_and_strike() {
+    let sim = start(config()).await;
+    let deribit = connect(&sim).await;
+    let rules = deribit.instruments(true).await.unwrap();
+    let listed: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.option.as_ref().is_some_and(|o| o.underlying == "BTC"))
+        .map(|r| r.symbol.as_str())
+        .collect();
+    let quotes = deribit.option_quotes("btc").await.unwrap();
+    let mut quoted: Vec<&str> = quotes.iter().map(|q| q.symbol.as_str()).collect();
+    quoted.sort_unstable();
+    let mut expected = listed.clone();
+    expected.sort_unstable();
+    assert_eq!(quoted, expected, "one quote per listed BTC option");
+    for q in &quotes {
+        let mark = q.mark.unwrap_or_else(|| panic!("{}: a mark", q.symbol));
+        // A far out-of-the-money option days from expiry is worth next to nothing.
+        assert!(mark >= Decimal::ZERO, "{}: mark {mark}", q.symbol);
+        let iv = q
+            .mark_iv
+            .unwrap_or_else(|| panic!("{}: a mark IV", q.symbol));
+        assert!(
+            iv > d("5") && iv < d("300"),
+            "{}: IV {iv} in percent",
+            q.symbol
+        );
+        let underlying = q.underlying_price.expect("an underlying price");
+        assert!(
+            underlying > d("50000") && underlying < d("70000"),
+            "{underlying}"
+        );
+        if let (Some(bid), Some(ask)) = (q.bid, q.ask) {
+            assert!(bid < ask, "{}: bid {bid} ask {ask}", q.symbol);
+        }
+    }
+    let call_name = btc_option(&sim, "60000", "C");
+    let call = quotes.iter().find(|q| q.symbol == call_name).unwrap();
+    let (ticker, _) = deribit.ticker(&call_name).await.unwrap();
+    assert_eq!(
+        call.mark,
+        Some(ticker.mark),
+        "the summary's mark is the ticker's"
+    );
+    assert_eq!(call.mark_iv, ticker.mark_iv);
+    assert!(
+        call.bid.is_some() && call.ask.is_some(),
+        "the ATM call is quoted both sides"
+    );
+
+    let eth = deribit.option_quotes("ETH").await.unwrap();
+    assert!(!eth.is_empty() && eth.iter().all(|q| q.symbol.starts_with("ETH-")));
+    let refused = deribit.option_quotes("SOL").await.unwrap_err();
+    assert_eq!(refused.kind, ErrorKind::Validation);
+    assert!(refused.not_sent, "{refused:?}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_engine(&dir.path().join("orders.journal"));
+    let venue: Arc<dyn rampart_venues::venue::DynVenue> =
+        Arc::new(Deribit::new(client_as(&sim, KEY, SECRET)));
+    engine.attach("acc", VenueId::Deribit, venue);
+    until_engine_ready(&engine, Duration::from_secs(30)).await;
+    let chain = engine.option_chain("acc", "BTC").await.unwrap();
+    assert_eq!(chain.underlying, "BTC");
+    assert_eq!(chain.premium_currency, "BTC");
+    assert_eq!(chain.expiries.len(), 2, "the simulator lists two expiries");
+    assert!(chain.expiries[0].expiry_ms < chain.expiries[1].expiry_ms);
+    for e in &chain.expiries {
+        let strikes: Vec<Decimal> = e.rows.iter().map(|r| r.strike).collect();
+        let mut sorted = strikes.clone();
+        sorted.sort_unstable();
+        assert_eq!(strikes, sorted, "strikes ascending");
+        assert_eq!(strikes.len(), 5);
+        assert!(e.underlying_price.is_some());
+        for row in &e.rows {
+            let c = row.call.as_ref().expect("a call at every strike");
+            let p = row.put.as_ref().expect("a put at every strike");
+            assert!(
+                c.symbol.ends_with(&format!("-{}-C", row.strike)),
+                "{}",
+                c.symbol
+            );
+            assert!(
+                p.symbol.ends_with(&format!("-{}-P", row.strike)),
+                "{}",
+                p.symbol
+            );
+        }
+    }
+    let row = chain.expiries[1]
+        .rows
+        .iter()
+        .find(|r| r.strike == d("60000"))
+        .unwrap();
+    assert_eq!(row.call.as_ref().unwrap().symbol, call_name);
+    println!(
+        "chain: {} expiries; {call_name} bid {:?} ask {:?} mark {:?} IV {:?}",
+        chain.expiries.len(),
+        call.bid,
+        call.ask,
+        call.mark,
+        call.mark_iv
+    );
+    let none = engine.option_chain("acc", "SOL").await.unwrap_err();
+    assert!(matches!(none, OrderError::NotSent(_)), "{none:?}");
+    sim.stop().await;
+}
+
 /// A market buy on the perpetual fills: the position shows its contracts and the BTC balance
 /// pays the taker fee on the USD value.
 #[tokio::test]

@@ -127,6 +127,7 @@ const GATED_CALLS: &[(&str, &str)] = &[
         r#"{"accountId": "x", "request": {"symbol": "BTCUSDT", "leverage": {"buy": "5", "sell": "5"}, "marginMode": null}}"#,
     ),
     ("fee_rates", r#"{"accountId": "x", "symbol": "BTCUSDT"}"#),
+    ("option_chain", r#"{"accountId": "x", "underlying": "BTC"}"#),
     ("guard_status", "{}"),
     ("acknowledge_warning", r#"{"id": 1}"#),
     ("resume_trading", r#"{"accountId": "x", "code": "123456"}"#),

@@ -9,6 +9,7 @@ pub mod error;
 pub mod feed;
 pub mod market;
 pub mod money;
+pub mod options;
 pub mod session;
 pub mod status;
 pub mod trading;

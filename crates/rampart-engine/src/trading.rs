@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use rampart_core::options::OptionChain;
 use rampart_core::session::{AccountView, Environment};
 use rampart_core::trading::{
     Balance, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarkPrice, OrderState, Position,
@@ -568,6 +569,16 @@ impl Desk {
     pub async fn fee_rates(&self, account_id: &str, symbol: &str) -> Result<FeeRates, ApiError> {
         let engine = self.unlocked_engine()?;
         Ok(engine.fee_rates(account_id, symbol).await?)
+    }
+
+    /// The options chain of `underlying` (`BTC`, `ETH`) on an account, read from the venue now.
+    pub async fn option_chain(
+        &self,
+        account_id: &str,
+        underlying: &str,
+    ) -> Result<OptionChain, ApiError> {
+        let engine = self.unlocked_engine()?;
+        Ok(engine.option_chain(account_id, underlying).await?)
     }
 
     pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, ApiError> {

@@ -13,6 +13,7 @@ use rampart_core::audit::{
     AuditStatus,
 };
 use rampart_core::feed::{Candle, CandleInterval, PublicTrade};
+use rampart_core::options::OptionChain;
 use rampart_core::session::{
     AccountView, EnrolmentView, RecoveryCodesView, SecuritySettings, SessionStatus,
 };
@@ -63,6 +64,7 @@ fn render_all(out: &Path) {
     Balance::export_all(&cfg).unwrap();
     MarkPrice::export_all(&cfg).unwrap();
     FeeRates::export_all(&cfg).unwrap();
+    OptionChain::export_all(&cfg).unwrap();
     LiveChanges::export_all(&cfg).unwrap();
     Candle::export_all(&cfg).unwrap();
     CandleInterval::export_all(&cfg).unwrap();

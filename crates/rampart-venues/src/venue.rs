@@ -22,6 +22,7 @@ use rampart_core::Venue as VenueId;
 pub use rampart_core::feed::{
     AccountUpdate, Candle, CandleInterval, FeedEvent, FeedStatus, MarketUpdate,
 };
+pub use rampart_core::options::OptionQuote;
 pub use rampart_core::trading::{
     Balance, BookLevel, ClientIdLookup, DeadMansScope, DeadMansSwitchInfo, FeeRates,
     InstrumentRules, KeyPermissions, Leverage, LeverageRequest, MarginMode, MarkPrice, OrderAck,
@@ -198,6 +199,18 @@ pub trait Venue: Send + Sync {
     /// The account's maker and taker fee rates on `symbol`.
     fn fee_rates(&self, symbol: &str) -> impl Future<Output = Result<FeeRates>> + Send;
 
+    /// Every live option on `underlying` (`BTC`, `ETH`) with its quote, read in one request:
+    /// what an options chain shows. Venues without options answer with
+    /// [`ErrorKind::Validation`], nothing sent.
+    fn option_quotes(
+        &self,
+        underlying: &str,
+    ) -> impl Future<Output = Result<Vec<OptionQuote>>> + Send {
+        let _ = underlying;
+        let venue = self.venue();
+        async move { Err(options_not_listed(venue)) }
+    }
+
     /// An order-book snapshot with at least `depth` levels a side where the venue allows (the
     /// connector picks the nearest size the venue offers).
     fn order_book(
@@ -277,6 +290,20 @@ pub fn amend_not_supported(venue: VenueId) -> Error {
             "{} cannot change an open order in place: cancel it and place a new one.",
             venue.display_name()
         ),
+        outcome_unknown: false,
+        not_sent: true,
+        retry_at_ms: None,
+    }
+}
+
+/// The answer of a venue that lists no options.
+pub fn options_not_listed(venue: VenueId) -> Error {
+    Error {
+        venue,
+        kind: ErrorKind::Validation,
+        venue_code: None,
+        venue_message: None,
+        message: format!("{} lists no options in Rampart.", venue.display_name()),
         outcome_unknown: false,
         not_sent: true,
         retry_at_ms: None,
@@ -395,6 +422,12 @@ pub trait DynVenue: Send + Sync {
     fn positions<'a>(&'a self, symbol: Option<&'a str>) -> BoxFuture<'a, Result<Vec<Position>>>;
     fn mark_price<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<MarkPrice>>;
     fn fee_rates<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<FeeRates>>;
+    /// [`Venue::option_quotes`]; "no options" unless the wrapper forwards it.
+    fn option_quotes<'a>(&'a self, underlying: &'a str) -> BoxFuture<'a, Result<Vec<OptionQuote>>> {
+        let _ = underlying;
+        let venue = self.venue();
+        Box::pin(async move { Err(options_not_listed(venue)) })
+    }
     fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>>;
     fn set_leverage<'a>(&'a self, request: &'a LeverageRequest) -> BoxFuture<'a, Result<Leverage>>;
     fn set_margin_mode<'a>(
@@ -486,6 +519,9 @@ impl<T: Venue> DynVenue for T {
     }
     fn fee_rates<'a>(&'a self, symbol: &'a str) -> BoxFuture<'a, Result<FeeRates>> {
         Box::pin(Venue::fee_rates(self, symbol))
+    }
+    fn option_quotes<'a>(&'a self, underlying: &'a str) -> BoxFuture<'a, Result<Vec<OptionQuote>>> {
+        Box::pin(Venue::option_quotes(self, underlying))
     }
     fn order_book<'a>(&'a self, symbol: &'a str, depth: u32) -> BoxFuture<'a, Result<OrderBook>> {
         Box::pin(Venue::order_book(self, symbol, depth))

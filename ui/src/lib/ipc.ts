@@ -17,6 +17,7 @@ import type { RecoveryCodesView } from "./bindings/RecoveryCodesView";
 import type { SecuritySettings } from "./bindings/SecuritySettings";
 import type { SessionStatus } from "./bindings/SessionStatus";
 import type { Balance } from "./bindings/Balance";
+import type { OptionChain } from "./bindings/OptionChain";
 import type { FeeRates } from "./bindings/FeeRates";
 import type { MarkPrice } from "./bindings/MarkPrice";
 import type { InstrumentRules } from "./bindings/InstrumentRules";
@@ -64,6 +65,7 @@ export interface Commands {
   positions: { args: { accountId: string }; result: Position[] };
   mark_price: { args: { accountId: string; symbol: string }; result: MarkPrice };
   fee_rates: { args: { accountId: string; symbol: string }; result: FeeRates };
+  option_chain: { args: { accountId: string; underlying: string }; result: OptionChain };
   balances: { args: { accountId: string }; result: Balance[] };
   follow_live: { args: { onChange: Channel<LiveChanges> }; result: null };
   watch_market: { args: { accountId: string; symbol: string; interval: CandleInterval; history: number }; result: Candle[] };

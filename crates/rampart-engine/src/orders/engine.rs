@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
+use rampart_core::options::OptionChain;
 use rampart_core::trading::{
     Balance, ClientIdLookup, FeeRates, InstrumentRules, Leverage, LeverageRequest, MarginMode,
     MarkPrice, OrderRequest, OrderState, Position, PositionSide, VenueCapabilities,
@@ -978,6 +979,34 @@ impl OrderEngine {
     ) -> Result<MarkPrice, OrderError> {
         let account = self.connected(account_id).await?;
         account.venue.mark_price(symbol).await.map_err(classify)
+    }
+
+    /// The options chain of `underlying` on the account: the venue's quotes of every live option
+    /// (one request), laid out by expiry and strike against the account's instrument rules.
+    pub async fn option_chain(
+        &self,
+        account_id: &str,
+        underlying: &str,
+    ) -> Result<OptionChain, OrderError> {
+        let account = self.connected(account_id).await?;
+        let quotes = account
+            .venue
+            .option_quotes(underlying)
+            .await
+            .map_err(classify)?;
+        let rules: Vec<InstrumentRules> = account
+            .rules
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .map(|r| InstrumentRules::clone(r))
+            .collect();
+        OptionChain::assemble(underlying, &rules, quotes, local_ms()).ok_or_else(|| {
+            OrderError::Invalid(format!(
+                "This account lists no live {} options.",
+                underlying.trim().to_ascii_uppercase()
+            ))
+        })
     }
 
     pub async fn balances(&self, account_id: &str) -> Result<Vec<Balance>, OrderError> {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use rampart_core::feed::{BalanceChange, Candle, Fill, PositionChange, PublicTrade};
+use rampart_core::options::OptionQuote;
 use rampart_core::trading::Greeks;
 use rampart_core::{OrderType, Side};
 use rust_decimal::Decimal;
@@ -255,6 +256,25 @@ pub fn mark(t: &models::Ticker) -> Result<MarkPrice> {
     })
 }
 
+/// A book summary row as an option's quote: open interest and volume (coins for options) in
+/// contracts.
+pub fn option_quote(s: &models::BookSummary, sizes: &ContractSizes) -> Result<OptionQuote> {
+    let contract = sizes.of(&s.instrument_name)?;
+    let contracts = |field: &str, n: &Option<Num>| -> Result<Option<Decimal>> {
+        Ok(opt_dec(field, n)?.map(|v| (v / contract).normalize()))
+    };
+    Ok(OptionQuote {
+        symbol: s.instrument_name.clone(),
+        bid: opt_dec("bid_price", &s.bid_price)?,
+        ask: opt_dec("ask_price", &s.ask_price)?,
+        mark: opt_dec("mark_price", &s.mark_price)?,
+        mark_iv: opt_dec("mark_iv", &s.mark_iv)?,
+        underlying_price: opt_dec("underlying_price", &s.underlying_price)?,
+        open_interest: contracts("open_interest", &s.open_interest)?,
+        volume: contracts("volume", &s.volume)?,
+    })
+}
+
 /// An option ticker's greeks.
 pub fn ticker_greeks(t: &models::Ticker) -> Result<Option<Greeks>> {
     t.greeks
@@ -344,6 +364,25 @@ mod tests {
 
     fn sizes() -> ContractSizes {
         ContractSizes::default()
+    }
+
+    #[test]
+    fn a_book_summary_row_is_an_option_quote_with_exact_numbers_and_empty_sides() {
+        // The fields of public/get_book_summary_by_currency for an option whose book has no bid.
+        let rows: Vec<models::BookSummary> = parse(r#"[{"volume":3.4,"underlying_price":60123.45,"underlying_index":"BTC-27MAR27","quote_currency":"BTC","price_change":null,"open_interest":12.5,"mid_price":null,"mark_price":0.0815,"mark_iv":52.31,"low":0.08,"last":0.0825,"interest_rate":0.0,"instrument_name":"BTC-27MAR27-60000-C","high":0.083,"estimated_delivery_price":60010.2,"creation_timestamp":1798000000000,"bid_price":null,"base_currency":"BTC","ask_price":0.0835}]"#).unwrap();
+        let q = option_quote(&rows[0], &sizes()).unwrap();
+        assert_eq!(q.symbol, "BTC-27MAR27-60000-C");
+        assert_eq!(q.bid, None, "no bids");
+        assert_eq!(q.ask, Some(Decimal::new(835, 4)));
+        assert_eq!(q.mark, Some(Decimal::new(815, 4)));
+        assert_eq!(q.mark_iv, Some(Decimal::new(5231, 2)));
+        assert_eq!(q.underlying_price, Some(Decimal::new(6_012_345, 2)));
+        assert_eq!(
+            q.open_interest,
+            Some(Decimal::new(125, 1)),
+            "coins are contracts of 1"
+        );
+        assert_eq!(q.volume, Some(Decimal::new(34, 1)));
     }
 
     #[test]

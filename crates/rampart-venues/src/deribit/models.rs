@@ -222,6 +222,30 @@ pub struct Ticker {
     pub timestamp: Num,
 }
 
+/// One row of `public/get_book_summary_by_currency`: "summary information such as open
+/// interest, 24-hour volume, best bid/ask prices" for every instrument of a currency. The best
+/// prices are `null` on an empty side; `mark_iv` and `underlying_price` come with options only.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BookSummary {
+    pub instrument_name: String,
+    #[serde(default)]
+    pub bid_price: Option<Num>,
+    #[serde(default)]
+    pub ask_price: Option<Num>,
+    #[serde(default)]
+    pub mark_price: Option<Num>,
+    #[serde(default)]
+    pub mark_iv: Option<Num>,
+    #[serde(default)]
+    pub underlying_price: Option<Num>,
+    /// Options: in the base coin.
+    #[serde(default)]
+    pub open_interest: Option<Num>,
+    /// 24 h, in the base coin.
+    #[serde(default)]
+    pub volume: Option<Num>,
+}
+
 /// `public/get_order_book`: levels as `[price, amount]`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct OrderBook {

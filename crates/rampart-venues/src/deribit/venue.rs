@@ -21,8 +21,8 @@ use crate::http::lock;
 use crate::venue::{
     AccountUpdate, Balance, Candle, CandleInterval, ClientIdLookup, DeadMansScope,
     DeadMansSwitchInfo, FeeRates, Feed, InstrumentRules, KeyPermissions, Leverage, LeverageRequest,
-    MarginMode, MarkPrice, MarketSubscription, MarketUpdate, OrderAck, OrderAmend, OrderBook,
-    OrderRequest, OrderState, Position, Result, TriggerBy, Venue, VenueCapabilities,
+    MarginMode, MarkPrice, MarketSubscription, MarketUpdate, OptionQuote, OrderAck, OrderAmend,
+    OrderBook, OrderRequest, OrderState, Position, Result, TriggerBy, Venue, VenueCapabilities,
 };
 
 /// The currencies whose instruments Rampart trades on Deribit (inverse futures and options).
@@ -537,6 +537,31 @@ impl Venue for Deribit {
             maker,
             taker,
         })
+    }
+
+    /// `public/get_book_summary_by_currency` with `kind=option`: every live option of the
+    /// currency with its best bid and ask, mark, mark IV and underlying price, in one request.
+    async fn option_quotes(&self, underlying: &str) -> Result<Vec<OptionQuote>> {
+        let currency = underlying.trim().to_ascii_uppercase();
+        if !CURRENCIES.contains(&currency.as_str()) {
+            return Err(validation(format!(
+                "Rampart trades Deribit's BTC and ETH options, not {underlying:?}; nothing was sent."
+            )));
+        }
+        if lock(&self.instruments).is_empty() {
+            self.fetch_instruments().await?;
+        }
+        let rows: Vec<models::BookSummary> = self
+            .client
+            .call(
+                "public/get_book_summary_by_currency",
+                json!({"currency": currency, "kind": "option"}),
+            )
+            .await?;
+        let sizes = self.contract_sizes();
+        rows.iter()
+            .map(|r| convert::option_quote(r, &sizes))
+            .collect()
     }
 
     async fn order_book(&self, symbol: &str, depth: u32) -> Result<OrderBook> {
