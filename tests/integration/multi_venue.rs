@@ -1,9 +1,13 @@
-//! Issue 13, end to end: a Demo account of Bybit and one of OKX are added from the Accounts page
-//! (no keys typed: Rampart makes them), each trading on Rampart's simulator of its venue; with a
-//! position on each of the three venues, the All view lists every one with its account, and the
-//! exposure per asset adds them up in coins (OKX counts contracts of 0.01 BTC).
+//! Issues 13 and 14, end to end: Demo accounts of Bybit, OKX and Deribit are added from the
+//! Accounts page (no keys typed: Rampart makes them), each trading on Rampart's simulator of its
+//! venue. On Deribit an option is bought from the options chain (a click on its ask fills the
+//! ticket; the ticket prices it in BTC with its USD value) and its position shows its greeks.
+//! With positions on all four venues, the All view lists every one with its account, and the
+//! exposure per asset adds them up in coins (OKX counts contracts of 0.01 BTC, Deribit's
+//! perpetual contracts of 10 USD) with the net delta of the underlying, the option's included.
 
 use std::str::FromStr;
+use std::time::{Duration, Instant};
 
 use rampart_tests::{App, Authenticator, Launch, enrol, unlock};
 use rust_decimal::Decimal;
@@ -73,8 +77,134 @@ async fn market_buy(app: &App, account: &str, symbol: &str, qty: &str) {
     }
 }
 
+/// The position rows' cells of `symbol` on `account`, as shown.
+async fn position_cells(app: &App, account: &str, symbol: &str) -> Vec<String> {
+    let cells = app
+        .eval(&format!(
+            "return Array.from(document.querySelectorAll(
+               \"[data-testid=position-row][data-account='{account}'][data-symbol='{symbol}'] td\"))
+               .map((c) => c.textContent.trim());"
+        ))
+        .await;
+    serde_json::from_value(cells).unwrap()
+}
+
+/// Buys one contract of the at-the-money call of the nearest expiry from the options chain of
+/// the Deribit account: a click on its ask puts a buy limit at that price in the ticket, which
+/// shows the premium in BTC with its USD value; the order is confirmed and fills. Returns the
+/// option's name.
+async fn buy_option_from_the_chain(app: &App, deribit: &str) -> String {
+    app.click("[data-testid=nav-workspace]").await;
+    app.choose("account-select", deribit).await;
+    // Shown once the account's instruments, options among them, are read.
+    app.wait_for("[data-testid=chain-toggle]").await;
+    app.click("[data-testid=chain-toggle]").await;
+    app.wait_for("[data-testid=chain-table]").await;
+    app.wait_text("[data-testid=chain-underlying-price]", |t| {
+        t.contains("USD")
+    })
+    .await;
+    let expiries = app
+        .eval("return document.querySelectorAll('[data-testid=chain-expiry]').length;")
+        .await;
+    assert_eq!(expiries, Value::from(2), "the simulator's two BTC expiries");
+    let rows = app
+        .eval("return document.querySelectorAll('[data-testid=chain-row]').length;")
+        .await;
+    assert_eq!(rows, Value::from(5), "five strikes, a call and a put each");
+    // Every quote shows a price and an IV (nothing blank, nothing NaN).
+    let ivs: Vec<String> = serde_json::from_value(
+        app.eval(
+            "return Array.from(document.querySelectorAll('[data-testid=chain-iv]'))
+               .map((c) => c.textContent.trim());",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(ivs.len(), 10, "{ivs:?}");
+    assert!(
+        ivs.iter().all(|t| t.ends_with('%') && !t.contains("NaN")),
+        "{ivs:?}"
+    );
+    let ask = "[data-testid=chain-row].atm [data-testid=chain-ask]";
+    app.wait_for(ask).await;
+    let symbol = app
+        .attr(ask, "data-symbol")
+        .await
+        .expect("the ask's option");
+    let price = app.attr(ask, "data-price").await.expect("the ask's price");
+    assert!(
+        symbol.starts_with("BTC-") && symbol.ends_with("-C"),
+        "{symbol}"
+    );
+    app.screenshot("options-chain").await;
+
+    app.click(ask).await;
+    app.wait_text("[data-testid=instrument-picker]", |t| t.contains(&symbol))
+        .await;
+    let shown = app
+        .eval("return document.querySelector('[data-testid=ticket-price]').value;")
+        .await;
+    assert_eq!(
+        shown,
+        Value::from(price.clone()),
+        "the ask fills the ticket's price"
+    );
+    let buy_side = app
+        .eval("return document.querySelector('[data-testid=ticket-side-buy]').classList.contains('active');")
+        .await;
+    assert_eq!(buy_side, Value::from(true), "an ask is bought");
+    let types: Vec<String> = serde_json::from_value(
+        app.eval(
+            "return Array.from(document.querySelectorAll('[data-testid=ticket-type] option')).map((o) => o.value);",
+        )
+        .await,
+    )
+    .unwrap();
+    assert_eq!(types, ["limit", "market"], "no stops on options");
+    app.wait_text("[data-testid=ticket-price-usd]", |t| t.starts_with("≈ $"))
+        .await;
+    app.type_into("[data-testid=ticket-qty]", "1").await;
+    let value = app
+        .wait_text("[data-testid=ticket-value]", |t| t.contains("BTC ≈ $"))
+        .await;
+    let premium = Decimal::from_str(value.split_whitespace().next().unwrap()).unwrap();
+    assert_eq!(
+        premium,
+        Decimal::from_str(&price).unwrap(),
+        "1 contract: {value}"
+    );
+    app.screenshot("option-ticket").await;
+    app.click("[data-testid=ticket-submit]").await;
+    app.wait_text("[data-testid=confirm-notional]", |t| t.contains("BTC ≈ $"))
+        .await;
+    app.click("[data-testid=confirm-send]").await;
+    // The guard may want a confirmation of its own (an option far from the perpetual's scale).
+    let deadline = Instant::now() + rampart_tests::UI_TIMEOUT;
+    loop {
+        let state = app
+            .eval(
+                "const g = document.querySelector('[data-testid=guard-prompt]');
+                 const t = Array.from(document.querySelectorAll('[data-testid=toast]')).map((e) => e.dataset.kind);
+                 return { guard: g ? g.dataset.kind : null, toasts: t };",
+            )
+            .await;
+        if state["guard"] == "needs_confirmation" {
+            app.click("[data-testid=guard-confirm]").await;
+        } else if state["toasts"]
+            .as_array()
+            .is_some_and(|t| t.iter().any(|k| k == "accepted" || k == "filled"))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the option order: {state}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    symbol
+}
+
 #[tokio::test]
-async fn demo_accounts_on_three_venues_and_the_all_view() {
+async fn demo_accounts_on_every_venue_an_option_from_the_chain_and_the_all_view() {
     let app = App::start(Launch {
         dbus_session: true,
         ..Launch::default()
@@ -86,27 +216,80 @@ async fn demo_accounts_on_three_venues_and_the_all_view() {
 
     add_simulator_account(&app, &mut phone, "bybit", "Bybit demo").await;
     add_simulator_account(&app, &mut phone, "okx", "OKX demo").await;
-    app.screenshot("accounts-three-venues").await;
+    add_simulator_account(&app, &mut phone, "deribit", "Deribit demo").await;
+    app.screenshot("accounts-four-venues").await;
 
     let binance = account_id(&app, "Demo").await;
     let bybit = account_id(&app, "Bybit demo").await;
     let okx = account_id(&app, "OKX demo").await;
+    let deribit = account_id(&app, "Deribit demo").await;
     market_buy(&app, &binance, "BTCUSDT", "0.01").await;
     market_buy(&app, &bybit, "BTCUSDT", "0.02").await;
     // 3 contracts of 0.01 BTC.
     market_buy(&app, &okx, "BTC-USDT-SWAP", "3").await;
+    // 12 contracts of 10 USD.
+    market_buy(&app, &deribit, "BTC-PERPETUAL", "12").await;
+
+    let option = buy_option_from_the_chain(&app, &deribit).await;
+    // The option's position, on the Deribit account, with the greeks Deribit reports.
+    app.click("[data-testid=chain-toggle]").await;
+    app.click("[data-testid=tab-positions]").await;
+    app.wait_for(&format!(
+        "[data-testid=position-row][data-account='{deribit}'][data-symbol='{option}'] [data-testid=position-delta]"
+    ))
+    .await;
+    let cells = position_cells(&app, &deribit, &option).await;
+    println!("{option}: {cells:?}");
+    let positions = app
+        .invoke(&format!(
+            "return await invoke('positions', {{ accountId: '{deribit}' }});"
+        ))
+        .await;
+    let held = positions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["symbol"] == option.as_str())
+        .unwrap_or_else(|| panic!("no {option} position in {positions}"));
+    assert_eq!(held["qty"], "1", "{held}");
+    let greeks = &held["greeks"];
+    let delta = Decimal::from_str(greeks["delta"].as_str().unwrap()).unwrap();
+    assert!(
+        delta > Decimal::new(3, 1) && delta < Decimal::new(7, 1),
+        "an at-the-money call's delta: {greeks}"
+    );
+    // The greeks move as the option ages: the shown delta and the one read a moment later agree
+    // to a thousandth.
+    let shown_option_delta = app
+        .text(&format!(
+            "[data-testid=position-row][data-account='{deribit}'][data-symbol='{option}'] [data-testid=position-delta]"
+        ))
+        .await;
+    assert!(shown_option_delta.starts_with('+'), "{shown_option_delta}");
+    let shown_option_delta = Decimal::from_str(shown_option_delta.trim_start_matches('+')).unwrap();
+    assert!(
+        (shown_option_delta - delta).abs() < Decimal::new(1, 3),
+        "the delta {delta} shown as {shown_option_delta}: {cells:?}"
+    );
+    assert!(
+        Decimal::from_str(greeks["theta"].as_str().unwrap()).unwrap() < Decimal::ZERO,
+        "a long option loses value with time: {greeks}"
+    );
+    app.screenshot("option-position-greeks").await;
 
     app.click("[data-testid=nav-workspace]").await;
     app.choose("account-select", "all").await;
     app.wait_text("[data-testid=account-env]", |t| t == "ALL")
         .await;
     app.click("[data-testid=tab-positions]").await;
-    app.wait_text("[data-testid=position-count]", |t| t == "3")
+    app.wait_text("[data-testid=position-count]", |t| t == "5")
         .await;
     for (account, symbol) in [
         (&binance, "BTCUSDT"),
         (&bybit, "BTCUSDT"),
         (&okx, "BTC-USDT-SWAP"),
+        (&deribit, "BTC-PERPETUAL"),
+        (&deribit, option.as_str()),
     ] {
         app.wait_for(&format!(
             "[data-testid=position-row][data-account='{account}'][data-symbol='{symbol}']"
@@ -114,7 +297,7 @@ async fn demo_accounts_on_three_venues_and_the_all_view() {
         .await;
     }
     // Every account's stream is live (logged in, subscribed, read again over REST).
-    for account in [&binance, &bybit, &okx] {
+    for account in [&binance, &bybit, &okx, &deribit] {
         app.wait_text(
             &format!(
                 "[data-testid=status-account][data-account='{account}'] [data-testid=status-stream]"
@@ -125,11 +308,13 @@ async fn demo_accounts_on_three_venues_and_the_all_view() {
     }
     app.screenshot("all-view-positions").await;
 
-    // Exposure per asset: 0.01 + 0.02 + 3 × 0.01 = 0.06 BTC over three positions.
+    // Exposure per asset: 0.01 + 0.02 + 3 × 0.01 BTC, and 12 × 10 USD of the perpetual at its
+    // mark, over five positions; the option adds its delta, not its size.
     app.click("[data-testid=tab-exposure]").await;
-    app.wait_text("[data-testid=exposure-row][data-asset=BTC]", |t| {
-        t.contains("0.06")
-    })
+    app.wait_text(
+        "[data-testid=exposure-row][data-asset=BTC] [data-testid=exposure-positions]",
+        |t| t == "5",
+    )
     .await;
     let cells = app
         .eval(
@@ -138,21 +323,39 @@ async fn demo_accounts_on_three_venues_and_the_all_view() {
         )
         .await;
     let cells: Vec<String> = serde_json::from_value(cells).unwrap();
-    assert_eq!(
-        Decimal::from_str(&cells[1]).unwrap(),
-        Decimal::new(6, 2),
-        "{cells:?}"
+    let perpetual = app
+        .invoke(&format!(
+            "return await invoke('positions', {{ accountId: '{deribit}' }});"
+        ))
+        .await;
+    let perp_mark = perpetual
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["symbol"] == "BTC-PERPETUAL")
+        .map(|p| Decimal::from_str(p["markPrice"].as_str().unwrap()).unwrap())
+        .expect("the perpetual's position");
+    let perp_coins = Decimal::from(120) / perp_mark;
+    let size = Decimal::from_str(&cells[1]).unwrap();
+    assert!(
+        (size - (Decimal::new(6, 2) + perp_coins)).abs() < Decimal::new(1, 4),
+        "size {size}, perpetual {perp_coins} BTC: {cells:?}"
     );
-    // With no options, the net delta is the same 0.06 BTC.
-    assert_eq!(cells[5], "+0.0600 BTC", "{cells:?}");
-    assert_eq!(cells[6], "3", "{cells:?}");
+    let shown_delta =
+        Decimal::from_str(cells[5].trim_start_matches('+').trim_end_matches(" BTC")).unwrap();
+    let expected = Decimal::new(6, 2) + perp_coins + delta;
+    assert!(
+        (shown_delta - expected).abs() < Decimal::new(1, 3),
+        "net delta {shown_delta}, expected {expected} (option {delta}): {cells:?}"
+    );
+    assert_eq!(cells[6], "5", "{cells:?}");
     assert_eq!(
         app.eval("return document.querySelectorAll('[data-testid=exposure-row]').length;")
             .await,
         Value::from(1),
         "one asset: every position is BTC"
     );
-    app.screenshot("all-view-exposure").await;
+    app.screenshot("all-view-exposure-with-options").await;
 
     // The Security page says what each venue's dead man's switch is before one is set: Bybit's
     // only for institutional accounts, OKX's for the whole account up to 120 s.

@@ -47,6 +47,9 @@ pub enum ContractValue {
     /// Inverse: one contract is worth `face` of the quote currency (e.g. 100 USD), whatever the
     /// price.
     Inverse { face: Decimal },
+    /// An option: one contract on `multiplier` of the underlying costs `multiplier × premium`.
+    /// Its price is a premium, whose spread around the mark is wide in percent of it.
+    OptionPremium { multiplier: Decimal },
 }
 
 impl ContractValue {
@@ -57,7 +60,7 @@ impl ContractValue {
     /// The value of `qty` at `price`; `None` on overflow.
     pub fn notional(self, qty: Decimal, price: Decimal) -> Option<Decimal> {
         match self {
-            ContractValue::Linear { multiplier } => {
+            ContractValue::Linear { multiplier } | ContractValue::OptionPremium { multiplier } => {
                 qty.abs().checked_mul(multiplier)?.checked_mul(price)
             }
             ContractValue::Inverse { face } => qty.abs().checked_mul(face),

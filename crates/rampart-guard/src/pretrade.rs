@@ -5,7 +5,7 @@ use rampart_core::OrderType;
 use rust_decimal::Decimal;
 
 use crate::detectors::shown;
-use crate::facts::OrderFacts;
+use crate::facts::{ContractValue, OrderFacts};
 use crate::limits::Limits;
 use crate::session::AccountSession;
 use crate::verdict::Refusal;
@@ -78,6 +78,11 @@ pub fn check(
 }
 
 /// A limit price through the mark: a buy above it or a sell below it, in % of the mark.
+///
+/// An option's premium is quoted with a spread that is routinely several percent of it (a
+/// tenth of a cent over a cent is 10 %), so for options the band's refusal level is only a
+/// warning: nothing is refused on the band, and a premium further through the mark than that
+/// level asks for a confirmation.
 fn price_band(limits: &Limits, order: &OrderFacts) -> Result<Option<Warning>, Refusal> {
     let (Some(price), Some(mark)) = (order.price, order.mark) else {
         return Ok(None);
@@ -97,6 +102,21 @@ fn price_band(limits: &Limits, order: &OrderFacts) -> Result<Option<Warning>, Re
         .and_then(|x| x.checked_div(mark))
         .ok_or(Refusal::Unchecked)?;
     let band = limits.band_for(order.symbol);
+    if matches!(order.value, ContractValue::OptionPremium { .. }) {
+        if pct <= band.block_pct {
+            return Ok(None);
+        }
+        let seen = format!(
+            "the premium {price} is {}% through the option's mark {mark} (the band's refusal level is {}%)",
+            shown(pct, 2),
+            band.block_pct
+        );
+        let advice = "An option's spread is wide in percent, but this is far through the mark: check the premium before you confirm";
+        return Ok(Some(
+            Warning::new(WarningKind::PriceBand, Severity::Warning, seen, advice)
+                .on(order.account, Some(order.symbol)),
+        ));
+    }
     if pct > band.block_pct {
         return Err(Refusal::PriceBand {
             price,
@@ -170,6 +190,41 @@ mod tests {
             price: Some(d(price)),
             ..order("0.01")
         }
+    }
+
+    #[test]
+    fn an_options_premium_is_never_refused_on_the_band_and_asks_past_its_refusal_level() {
+        let l = Limits::default();
+        let option = |side: Side, price: &str| OrderFacts {
+            symbol: "BTC-25DEC26-60000-C",
+            mark: Some(d("0.0210")),
+            value: ContractValue::OptionPremium {
+                multiplier: Decimal::ONE,
+            },
+            ..limit(side, price)
+        };
+        // At the ask, 2.4 % over the mark: an ordinary option spread.
+        assert!(
+            check(&l, None, &option(Side::Buy, "0.0215"))
+                .unwrap()
+                .is_empty()
+        );
+        // 9.5 % under the mark on a sell: still within the refusal level, no warning.
+        assert!(
+            check(&l, None, &option(Side::Sell, "0.0190"))
+                .unwrap()
+                .is_empty()
+        );
+        // 50 % over: a warning to confirm, not a refusal.
+        let w = check(&l, None, &option(Side::Buy, "0.0315")).unwrap();
+        assert_eq!(w.len(), 1, "{w:?}");
+        assert_eq!(w[0].kind, WarningKind::PriceBand);
+        assert_eq!(
+            w[0].seen,
+            "the premium 0.0315 is 50% through the option's mark 0.0210 (the band's refusal level is 10%)"
+        );
+        // The same distance on a future is refused.
+        assert!(check(&l, None, &limit(Side::Buy, "90000")).is_err());
     }
 
     #[test]

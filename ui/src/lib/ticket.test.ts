@@ -544,6 +544,7 @@ describe("summarize", () => {
       feeAsset: "USDT",
       distanceFromMark: { percent: "1.0117", through: true },
       resultingPosition: "0.025",
+      usdValue: null,
     });
   });
 
@@ -567,7 +568,38 @@ describe("summarize", () => {
       feeAsset: "BTC",
       distanceFromMark: null,
       resultingPosition: "-150",
+      usdValue: null,
     });
+  });
+
+  it("prices an option's premium in BTC, shows its USD value and caps its fee at 12.5 % of the premium", () => {
+    const buy = {
+      side: "buy",
+      orderType: "limit",
+      qty: "2.5",
+      price: "0.0475",
+      triggerPrice: null,
+      mark: "0.047",
+      feeRate: "0.0003",
+      position: "0",
+      reduceOnly: false,
+      underlyingPrice: "60123.45",
+    } as const;
+    expect(summarize(deribitOption, buy)).toEqual({
+      notional: "0.11875",
+      notionalAsset: "BTC",
+      // 0.0003 BTC a contract: 0.00075 BTC, under the cap of 0.0148438 BTC.
+      fee: "0.00075",
+      feeAsset: "BTC",
+      distanceFromMark: { percent: "1.0638", through: true },
+      resultingPosition: "2.5",
+      usdValue: "7139.66",
+    });
+    // A cheap option: 12.5 % of a 0.0001 BTC premium is less than 0.0003 BTC a contract.
+    const cheap = summarize(deribitOption, { ...buy, qty: "1", price: "0.0001" });
+    expect(cheap?.fee).toBe("0.0000125");
+    expect(cheap?.usdValue).toBe("6.01");
+    expect(summarize(deribitOption, { ...buy, underlyingPrice: null })?.usdValue).toBe(null);
   });
 
   it("values a stop-market order at its trigger and cannot value a market order without a mark", () => {
@@ -589,6 +621,7 @@ describe("summarize", () => {
       feeAsset: "USDT",
       distanceFromMark: { percent: "-1.9455", through: true },
       resultingPosition: null,
+      usdValue: null,
     });
     expect(summarize(binance, { ...stop, orderType: "market", mark: null })).toBe(null);
   });
@@ -730,6 +763,7 @@ describe("validateTicket", () => {
         feeAsset: "USDT",
         distanceFromMark: { percent: "-0.3891", through: false },
         resultingPosition: "0.015",
+        usdValue: null,
       },
       warnings: [],
     });
@@ -812,6 +846,7 @@ describe("validateTicket", () => {
       feeAsset: "USDT",
       distanceFromMark: null,
       resultingPosition: "0.015",
+      usdValue: null,
     });
     expect(refused(validateTicket(market, { ...context, mark: null })).errors.map((e) => [e.field, e.code])).toEqual([
       ["instrument", "no_reference_price"],
@@ -959,7 +994,22 @@ describe("validateTicket", () => {
       feeAsset: "BTC",
       distanceFromMark: { percent: "0.0008", through: false },
       resultingPosition: null,
+      usdValue: null,
     });
+  });
+
+  it("takes an option order in contracts at a BTC price and refuses stops on options", () => {
+    const optionContext = { ...context, rules: deribitOption, mark: "0.047", position: null, feeRate: "0.0003", underlyingPrice: "60000" };
+    const result = ready(validateTicket({ ...draft, qtyText: "3", priceText: "0.0475" }, optionContext));
+    expect(result.ticket).toMatchObject({ symbol: "BTC-25DEC26-100000-C", qty: "3", price: "0.0475", orderType: "limit" });
+    expect(result.summary).toMatchObject({ notional: "0.1425", notionalAsset: "BTC", fee: "0.0009", feeAsset: "BTC", usdValue: "8550" });
+    expect(refused(validateTicket({ ...draft, qtyText: "3", priceText: "0.0052" }, optionContext)).errors.map((e) => e.code)).toEqual([
+      "off_tick",
+    ]);
+    const stop = refused(
+      validateTicket({ ...draft, orderType: "stop_market", qtyText: "3", triggerPriceText: "0.04" }, optionContext),
+    );
+    expect(stop.errors.map((e) => [e.field, e.code])).toContainEqual(["instrument", "no_triggers_on_options"]);
   });
 
   it("sizes an OKX contract order and caps its market size", () => {

@@ -87,7 +87,9 @@ export type ErrorCode =
   | "post_only_not_limit"
   | "post_only_conflict"
   | "reduce_only_no_position"
-  | "reduce_only_wrong_side";
+  | "reduce_only_wrong_side"
+  /** A stop or take-profit on an option (venues take limit and market orders on options). */
+  | "no_triggers_on_options";
 
 export type WarningCode =
   | "beyond_band"
@@ -574,6 +576,8 @@ export interface SummaryInput {
   /** The signed position the order acts on; null when unknown. */
   position: string | null;
   reduceOnly: boolean;
+  /** An option's underlying price in USD (its index), to show the premium's USD value. */
+  underlyingPrice?: string | null;
 }
 
 /** The confirmation's figures. */
@@ -581,13 +585,37 @@ export interface Summary {
   /** In the quote currency (USD for inverse). */
   notional: string;
   notionalAsset: string;
-  /** Notional × fee rate, in the settle asset (the coin for inverse: rounded half up to COIN_DECIMALS). */
+  /**
+   * Notional × fee rate, in the settle asset (the coin for inverse: rounded half up to
+   * COIN_DECIMALS). An option's is the rate of its underlying per contract, capped at 12.5 % of
+   * the premium (Deribit's fee schedule).
+   */
   fee: string;
   feeAsset: string;
   /** The limit price's (conditional orders: the trigger's) distance from the mark; null for market orders or without a mark. */
   distanceFromMark: MarkDistance | null;
   /** Signed; null when the current position is unknown. */
   resultingPosition: string | null;
+  /** An option's premium in USD (notional × the underlying price); null for other instruments or without that price. */
+  usdValue: string | null;
+}
+
+/** The share of an option's premium its fee never exceeds (Deribit: "capped at 12.5% of the options price"). */
+const OPTION_FEE_CAP = "0.125";
+
+/** Decimals a PnL in the instrument's settle asset is shown with: cents for stablecoins, satoshi-scale for coins (inverse contracts, options). */
+export function pnlDecimals(rules: InstrumentRules): number {
+  return rules.category === "linear" ? 2 : 6;
+}
+
+/** Whether the instrument is an option (premium priced in the venue's units, e.g. BTC). */
+export function isOption(rules: InstrumentRules): boolean {
+  return rules.category === "option";
+}
+
+/** Decimals a value in the instrument's quote currency is shown with: an option's premium (in BTC) at its price precision, else cents. */
+export function valueDecimals(rules: InstrumentRules): number {
+  return isOption(rules) ? Math.max(pricePrecision(rules), 4) : 2;
 }
 
 /**
@@ -606,10 +634,16 @@ export function summarize(rules: InstrumentRules, input: SummaryInput): Summary 
   }
   const notional = qtyToNotional(rules, input.qty, valuation);
   const rate = dec(input.feeRate);
-  const fee =
-    rules.category === "inverse"
-      ? dec(notional).times(rate).div(dec(valuation)).toDecimalPlaces(COIN_DECIMALS, ROUND_HALF_UP)
-      : dec(notional).times(rate);
+  let fee: Decimal;
+  if (isOption(rules)) {
+    const perContract = dec(input.qty).times(unitSize(rules)).times(rate);
+    fee = min(perContract, dec(notional).times(dec(OPTION_FEE_CAP))).toDecimalPlaces(COIN_DECIMALS, ROUND_HALF_UP);
+  } else if (rules.category === "inverse") {
+    fee = dec(notional).times(rate).div(dec(valuation)).toDecimalPlaces(COIN_DECIMALS, ROUND_HALF_UP);
+  } else {
+    fee = dec(notional).times(rate);
+  }
+  const underlying = input.underlyingPrice ?? null;
   const measured = input.orderType === "limit" ? input.price : hasTrigger(input.orderType) ? input.triggerPrice : null;
   return {
     notional,
@@ -620,6 +654,10 @@ export function summarize(rules: InstrumentRules, input: SummaryInput): Summary 
       measured !== null && input.mark !== null ? markDistance(input.side, measured, input.mark) : null,
     resultingPosition:
       input.position === null ? null : resultingPosition(input.position, input.side, input.qty, input.reduceOnly),
+    usdValue:
+      isOption(rules) && underlying !== null && isPlainDecimal(underlying)
+        ? plain(dec(notional).times(dec(underlying)).toDecimalPlaces(2, ROUND_HALF_UP))
+        : null,
   };
 }
 
@@ -753,6 +791,8 @@ export interface TicketContext {
   feeRate: string;
   /** A limit more than `maxPercent` % through the mark is warned about or refused; null: no band. */
   band: { maxPercent: string; action: "warn" | "refuse" } | null;
+  /** An option's underlying price (USD), for the premium's USD value; null or absent otherwise. */
+  underlyingPrice?: string | null;
 }
 
 /** A ticket ready to send (every check passed), or everything that stops it. */
@@ -803,6 +843,13 @@ export function validateTicket(draft: TicketDraft, context: TicketContext): Tick
     );
   }
 
+  if (triggered && isOption(rules)) {
+    add(
+      "instrument",
+      "no_triggers_on_options",
+      `${rules.symbol} is an option: the venue takes limit and market orders on options, not stop or take-profit orders.`,
+    );
+  }
   const price = limitPriced ? fail(checkPrice(rules, draft.priceText, "price")) : null;
   const trigger = triggered ? fail(checkPrice(rules, draft.triggerPriceText, "triggerPrice")) : null;
   if (orderType === "market" && mark === null) {
@@ -912,6 +959,7 @@ export function validateTicket(draft: TicketDraft, context: TicketContext): Tick
     feeRate: context.feeRate,
     position: context.position,
     reduceOnly: draft.reduceOnly,
+    underlyingPrice: context.underlyingPrice ?? null,
   });
   if (summary === null) {
     add("instrument", "no_reference_price", "Waiting for a price to value the order.");

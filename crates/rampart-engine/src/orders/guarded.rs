@@ -68,7 +68,8 @@ pub(crate) fn contract_value(rules: &InstrumentRules) -> ContractValue {
     let size = rules.contract_size.unwrap_or(Decimal::ONE);
     match rules.category {
         ProductCategory::Inverse => ContractValue::Inverse { face: size },
-        _ => ContractValue::Linear { multiplier: size },
+        ProductCategory::Option => ContractValue::OptionPremium { multiplier: size },
+        ProductCategory::Linear => ContractValue::Linear { multiplier: size },
     }
 }
 

@@ -249,12 +249,12 @@ pub fn position(
         "maintenance_margin": num(p.maintenance_margin),
         "open_orders_margin": num(open_orders_margin),
         "estimated_liquidation_price": if p.liquidation_price.is_zero() { Value::Null } else { num(p.liquidation_price) },
-        "leverage": p.leverage.to_i64().unwrap_or(1),
         "interest_value": 0,
         "realized_funding": 0,
     });
     match &p.greeks {
         Some(g) => {
+            // "leverage: Current available leverage for future position": none for options.
             v["delta"] = num(g.delta);
             v["gamma"] = num(g.gamma);
             v["vega"] = num(g.vega);
@@ -264,6 +264,7 @@ pub fn position(
             v["floating_profit_loss_usd"] = num((p.unrealized_pnl * index_price).round_dp(2));
         }
         None => {
+            v["leverage"] = json!(p.leverage.to_i64().unwrap_or(1));
             v["delta"] = num(future_delta(p));
             v["size_currency"] = num(future_delta(p));
         }

@@ -203,7 +203,12 @@ pub fn position(p: &models::Position, sizes: &ContractSizes) -> Result<Position>
         mark_price: opt_dec("mark_price", &p.mark_price)?.unwrap_or_default(),
         unrealized_pnl: opt_dec("floating_profit_loss", &p.floating_profit_loss)?
             .unwrap_or_default(),
-        leverage: opt_dec("leverage", &p.leverage)?,
+        // Deribit: "Current available leverage for future position"; an option has none.
+        leverage: if p.kind == "option" {
+            None
+        } else {
+            opt_dec("leverage", &p.leverage)?
+        },
         liquidation_price: opt_dec(
             "estimated_liquidation_price",
             &p.estimated_liquidation_price,
@@ -419,13 +424,14 @@ mod tests {
 
     #[test]
     fn an_option_position_carries_its_greeks() {
-        let p: models::Position = parse(r#"{"vega":5.8,"theta":-12.2,"total_profit_loss":0.001,"size_currency":-0.2,"size":-0.2,"settlement_price":0.0412,"realized_profit_loss":0,"open_orders_margin":0,"mark_price":0.0412,"maintenance_margin":0.02,"kind":"option","instrument_name":"BTC-25DEC26-100000-C","initial_margin":0.03,"index_price":90000,"gamma":0.00001,"floating_profit_loss":-0.0006,"direction":"sell","delta":-0.0712,"average_price":0.0382}"#).unwrap();
+        let p: models::Position = parse(r#"{"vega":5.8,"theta":-12.2,"total_profit_loss":0.001,"size_currency":-0.2,"size":-0.2,"settlement_price":0.0412,"realized_profit_loss":0,"open_orders_margin":0,"mark_price":0.0412,"maintenance_margin":0.02,"kind":"option","leverage":1,"instrument_name":"BTC-25DEC26-100000-C","initial_margin":0.03,"index_price":90000,"gamma":0.00001,"floating_profit_loss":-0.0006,"direction":"sell","delta":-0.0712,"average_price":0.0382}"#).unwrap();
         let pos = position(&p, &sizes()).unwrap();
         assert_eq!(pos.qty, Decimal::new(-2, 1));
         let g = pos.greeks.unwrap();
         assert_eq!(g.delta, Decimal::new(-712, 4));
         assert_eq!(g.gamma, Decimal::new(1, 5));
         assert_eq!(pos.liquidation_price, None);
+        assert_eq!(pos.leverage, None, "an option carries no leverage");
     }
 
     #[test]
