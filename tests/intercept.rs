@@ -1,7 +1,8 @@
 //! A real connector with one step of the order path replaced, for the crash tests and the
 //! order-path benchmark: [`Intercepted`] is a [`DynVenue`] that hands `place_order` (and, if
 //! asked, `mark_price`) to an [`Interception`] and every other method to the connector itself.
-//! The connector is Binance's unless named (`Intercepted<I, Bybit>`, `Intercepted<I, Okx>`).
+//! The connector is Binance's unless named (`Intercepted<I, Bybit>`, `Intercepted<I, Okx>`,
+//! `Intercepted<I, Deribit>`).
 
 use std::time::Duration;
 

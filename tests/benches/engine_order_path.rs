@@ -25,20 +25,28 @@
 //!
 //! The same path is measured for Bybit v5 (`Bybit::prepare_order`: cached rules, checks, the
 //! JSON body, venue-time timestamp, the IP and `/v5/order/create` budgets, HMAC-SHA256 over
-//! timestamp + key + recv_window + body) and OKX v5 (`Okx::prepare_order`: client id, cached
+//! timestamp + key + recv_window + body), OKX v5 (`Okx::prepare_order`: client id, cached
 //! rules, checks, position mode, the JSON body, the order's rate windows, ISO timestamp,
-//! HMAC-SHA256 over timestamp + method + path + body, base64). Bybit's account is connected to
-//! `rampart_sim::bybit` and places one real order through its own `place_order` before the
-//! simulator stops (so its order budget is the simulator's published one). OKX's simulator is
-//! not in this workspace yet: its account is connected to a loopback responder in this file
-//! that answers only `/api/v5/public/time`, `/api/v5/public/instruments` and
-//! `/api/v5/account/config` with OKX's documented JSON. Both connectors keep their venues' own
-//! fixed request budgets (Bybit: 600 requests per 5 s per IP; OKX: 60 new orders per 2 s per
-//! instrument), which the product enforces before a request is signed: their orders are placed
-//! in bursts within those budgets, with a pause between bursts outside the timed calls.
+//! HMAC-SHA256 over timestamp + method + path + body, base64) and Deribit v2
+//! (`Deribit::prepare_order`: the label's form, cached rules, checks, `private/buy` or
+//! `private/sell` and its params with `valid_until` in venue time, the matching-engine credits,
+//! the OAuth access token held for the transport, the JSON-RPC request id and text). Each
+//! account is connected to its venue's simulator (`rampart_sim::bybit`, `::okx`, `::deribit`)
+//! and places one real order through the connector's own `place_order` before the simulator
+//! stops. Deribit's account opens its WebSocket when it connects (the set-up order goes over
+//! it) and holds an HTTP token from the key audit; the socket ends with the simulator, so its
+//! timed orders are prepared for HTTP (the body, the token for `Authorization: Bearer`), the
+//! transport the connector uses when the socket is down; over the socket the same steps run
+//! with the socket's token written into the frame. Deribit's simulator publishes the highest
+//! matching-engine tier (30 orders a second, bursts of 100) in the account summary, which the
+//! connector adopts (the set-up reads it, as the app does for the balances). The connectors
+//! keep their venues' budgets (Bybit: 600 requests per 5 s per IP; OKX: 60 new orders per 2 s
+//! per instrument; Deribit: the matching-engine credit bucket), which the product enforces
+//! before a request is signed or given its token: their orders are placed in bursts within
+//! those budgets, with a pause between bursts outside the timed calls.
 //!
 //! Sections:
-//! 1. per venue, per-order latency, journal on tmpfs: without the journal's write+fdatasync
+//! 1. per venue (Binance, Bybit, OKX, Deribit), per-order latency, journal on tmpfs: without the journal's write+fdatasync
 //!    (the target's figure); without its fdatasync only; in total; and the write and the
 //!    fdatasync alone;
 //! 2. `OrderJournal::record_intent` alone on the real disk (the target directory) and on tmpfs:
@@ -47,9 +55,10 @@
 //!    last 1,000 compared (the journal is append-only between compactions at open, and settled
 //!    orders leave the engine's in-memory book).
 //!
-//! `cargo bench -p rampart-tests --bench engine_order_path [-- --venue binance|bybit|okx]`
-//! (every venue when none is named; sections 2 and 3 run with Binance). `--paced` runs
-//! Binance's section 1 in OKX's bursts too, to compare the venues under the same pacing.
+//! `cargo bench -p rampart-tests --bench engine_order_path [-- --venue binance|bybit|okx|deribit]`
+//! (`--venue` repeatable; every venue when none is named; sections 2 and 3 run with Binance).
+//! `--paced` runs Binance's section 1 in OKX's bursts too, to compare the venues under the
+//! same pacing.
 
 use std::hint::black_box;
 use std::path::Path;
@@ -69,22 +78,26 @@ use rampart_sim::binance_usdm::{SimAccount, SimConfig, SimServer};
 use rampart_tests::intercept::{Intercepted, Interception};
 use rampart_venues::binance_usdm::{BinanceUsdm, ClientOptions, RestClient};
 use rampart_venues::bybit::Bybit;
+use rampart_venues::deribit::Deribit;
 use rampart_venues::okx::Okx;
 use rampart_venues::venue::{BoxFuture, DynVenue, Result, Venue};
 
 const KEY: &str = "bench-key-0000000000000000000000000000000000000000000000000000000000";
 const SECRET: &str = "bench-secret-000000000000000000000000000000000000000000000000000000";
 const PASSPHRASE: &str = "bench-passphrase";
+/// Deribit's client id and secret (letters and digits).
+const DERIBIT_ID: &str = "RampartBenchDrbt";
+const DERIBIT_SECRET: &str = "B3nchQ7xv2K9mT4wL1pR6sN3yB8cF5hJ0dG7zA2eU4i";
 const ACCOUNT: &str = "bench";
 const WARM_UP: usize = 2_000;
 const SAMPLES: usize = 20_000;
-/// Bybit and OKX: fewer orders, as their budgets pace them (see [`Pace`]).
+/// Bybit, OKX and Deribit: fewer orders, as their budgets pace them (see [`Pace`]).
 const PACED_WARM_UP: usize = 200;
 const PACED_SAMPLES: usize = 2_000;
 const GROWTH_ORDERS: usize = 100_000;
 const GROWTH_WINDOW: usize = 1_000;
 const FSYNC_SAMPLES: usize = 300;
-/// The mark the Bybit and OKX simulators are set to.
+/// The mark the Bybit, OKX and Deribit simulators are set to.
 const BENCH_MARK: i64 = 60_000;
 
 /// The venues measured.
@@ -93,6 +106,7 @@ enum Which {
     Binance,
     Bybit,
     Okx,
+    Deribit,
 }
 
 impl Which {
@@ -101,6 +115,7 @@ impl Which {
             Which::Binance => "Binance USDⓈ-M",
             Which::Bybit => "Bybit v5",
             Which::Okx => "OKX v5",
+            Which::Deribit => "Deribit v2",
         }
     }
 }
@@ -249,6 +264,35 @@ impl Interception<Okx> for NoSocket {
     }
 }
 
+impl Interception<Deribit> for NoSocket {
+    fn place_order<'a>(
+        &'a self,
+        connector: &'a Deribit,
+        order: &'a OrderRequest,
+    ) -> BoxFuture<'a, Result<OrderAck>> {
+        Box::pin(async move {
+            if self.send.load(Ordering::Relaxed) {
+                return Venue::place_order(connector, order).await;
+            }
+            let started = Instant::now();
+            let prepared = connector.prepare_order(order).await?;
+            self.record_prepare(started.elapsed());
+            // The JSON-RPC request as written, and the token of its `Authorization` header.
+            black_box(prepared.text());
+            black_box(prepared.access_token());
+            Ok(self.ack(order))
+        })
+    }
+
+    fn mark_price<'a>(
+        &'a self,
+        _: &'a Deribit,
+        symbol: &'a str,
+    ) -> BoxFuture<'a, Result<MarkPrice>> {
+        self.mark(symbol)
+    }
+}
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let last = sorted.len().saturating_sub(1);
     // Percentile index over at most 100,000 samples: exact enough in f64.
@@ -267,7 +311,8 @@ fn summary(mut samples: Vec<Duration>) -> String {
 }
 
 /// What is ordered on a venue: MARKET, 0.002 BTC (OKX counts BTC-USDT-SWAP in contracts of
-/// 0.01 BTC: 0.2 of them), sides alternating.
+/// 0.01 BTC: 0.2 of them), or on Deribit 10 BTC-PERPETUAL contracts of 10 USD (100 USD, about
+/// 0.0017 BTC at the bench's mark); sides alternating.
 struct Instrument {
     symbol: &'static str,
     qty: &'static str,
@@ -282,6 +327,10 @@ fn instrument(which: Which) -> Instrument {
         Which::Okx => Instrument {
             symbol: "BTC-USDT-SWAP",
             qty: "0.2",
+        },
+        Which::Deribit => Instrument {
+            symbol: "BTC-PERPETUAL",
+            qty: "10",
         },
     }
 }
@@ -485,6 +534,92 @@ async fn okx_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>, Pac
     (engine, pace)
 }
 
+/// An engine with one Deribit account connected to `rampart_sim::deribit` on loopback (clock
+/// measured and WebSocket opened, instruments read, key audited with the HTTP access token,
+/// the account summary read: its `limits` size the connector's credit buckets, as they do when
+/// the app reads the balances), which has taken one real order from the connector's own
+/// `place_order` over the WebSocket; the simulator is stopped, and the socket with it, before
+/// this returns, so the orders are prepared for HTTP (the transport when the socket is down).
+async fn deribit_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>, Pace) {
+    use rampart_sim::deribit;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let config = deribit::SimConfig {
+        accounts: vec![deribit::SimAccount {
+            client_id: DERIBIT_ID.into(),
+            client_secret: DERIBIT_SECRET.into(),
+            scope: deribit::SimScope::default(),
+        }],
+        tick_interval_ms: 0,
+        // Deribit's highest matching-engine tier: 30 orders a second, bursts of 100.
+        rate_limits: deribit::RateLimits {
+            matching_burst: 100,
+            matching_per_second: 30,
+            ..deribit::RateLimits::default()
+        },
+        ..Default::default()
+    };
+    let sim = deribit::SimServer::start(listener, config).expect("the Deribit simulator");
+    let mark = rust_decimal::Decimal::from(BENCH_MARK);
+    assert!(
+        sim.set_mark_price("BTC-PERPETUAL", mark),
+        "BTC-PERPETUAL is listed"
+    );
+    let client = rampart_venues::deribit::RpcClient::with_options(
+        &sim.base_url(),
+        DERIBIT_ID,
+        DERIBIT_SECRET,
+        &client_options(),
+    )
+    .expect("a client for the Deribit simulator");
+    let venue = Arc::new(Intercepted {
+        connector: Deribit::new(client),
+        interception: NoSocket::new(Price::try_from(mark).expect("a positive mark"), prepare),
+    });
+    let engine = engine_with(dir, VenueId::Deribit, venue.clone()).await;
+    let balances = Venue::balances(&venue.connector)
+        .await
+        .expect("the Deribit account summary");
+    black_box(balances);
+    assert!(
+        venue.connector.client().socket_up().await,
+        "the account's WebSocket is open"
+    );
+    venue.interception.send.store(true, Ordering::Relaxed);
+    let sent = rampart_tests::placed(
+        engine
+            .place(
+                ACCOUNT,
+                &ticket(Which::Deribit, 0),
+                rampart_tests::CONSENTED,
+            )
+            .await,
+    )
+    .expect("one order placed on the Deribit simulator");
+    black_box(sent);
+    venue.interception.send.store(false, Ordering::Relaxed);
+    sim.stop().await;
+    // Bounded wait for the socket to see the simulator close it.
+    for _ in 0..200 {
+        if !venue.connector.client().socket_up().await {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(
+        !venue.connector.client().socket_up().await,
+        "the WebSocket ended with the simulator"
+    );
+    // The matching-engine bucket: 100 orders' credits refilled at 30 a second (3.34 s for a
+    // full bucket); the set-up's order is in the first burst's.
+    let pace = Pace {
+        burst: 99,
+        pause: Duration::from_millis(3_400),
+    };
+    (engine, pace)
+}
+
 /// One order: the whole place call, and the part of it the journal spent in write(2) and
 /// fdatasync(2) (its own counter, read before and after).
 struct Timed {
@@ -562,6 +697,10 @@ async fn path_without_fsync(which: Which) {
         }
         Which::Okx => {
             let (engine, pace) = okx_engine(dir.path(), times.clone()).await;
+            (engine, Some(pace), PACED_WARM_UP, PACED_SAMPLES)
+        }
+        Which::Deribit => {
+            let (engine, pace) = deribit_engine(dir.path(), times.clone()).await;
             (engine, Some(pace), PACED_WARM_UP, PACED_SAMPLES)
         }
     };
@@ -725,7 +864,7 @@ async fn cost_as_work_grows() {
     );
 }
 
-/// The venues named on the command line (`--venue NAME`, repeatable), or all three.
+/// The venues named on the command line (`--venue NAME`, repeatable), or all four.
 fn venues() -> Vec<Which> {
     let mut named = Vec::new();
     let mut args = std::env::args().skip(1);
@@ -740,11 +879,12 @@ fn venues() -> Vec<Which> {
             "binance" | "binance_usdm" => Which::Binance,
             "bybit" => Which::Bybit,
             "okx" => Which::Okx,
-            other => panic!("--venue takes binance, bybit or okx, not {other:?}"),
+            "deribit" => Which::Deribit,
+            other => panic!("--venue takes binance, bybit, okx or deribit, not {other:?}"),
         });
     }
     if named.is_empty() {
-        vec![Which::Binance, Which::Bybit, Which::Okx]
+        vec![Which::Binance, Which::Bybit, Which::Okx, Which::Deribit]
     } else {
         named
     }

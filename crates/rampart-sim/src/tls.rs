@@ -13,7 +13,7 @@ use axum::Router;
 use axum_server::tls_rustls::RustlsConfig;
 use rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 /// The names the certificate covers: every way a client on this machine reaches the simulator.
@@ -99,6 +99,104 @@ pub(crate) fn serve_router(
             task,
             cert_pem: None,
         })
+    }
+}
+
+/// A simulator being served, as each venue's `SimServer` holds it: the address, the task
+/// serving the router ([`serve_router`]), the simulator's clock task (its price process), the
+/// certificate under TLS, and the generation its stream connections watch. Stopping or dropping
+/// it stops the server, closes the stream connections (upgraded connections outlive the HTTP
+/// server) and aborts the clock.
+pub(crate) struct ServerHandle {
+    addr: SocketAddr,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<()>,
+    clock: JoinHandle<()>,
+    cert_pem: Option<String>,
+    streams: watch::Sender<u64>,
+}
+
+impl ServerHandle {
+    /// Serves `app` on `listener` ([`serve_router`], over TLS when `tls`; `venue` names the
+    /// simulator in the log). `clock` is the simulator's clock task; `streams` the generation
+    /// its stream connections end on. On an error the clock is aborted.
+    pub(crate) fn serve(
+        listener: TcpListener,
+        app: Router,
+        tls: bool,
+        venue: &'static str,
+        clock: JoinHandle<()>,
+        streams: watch::Sender<u64>,
+    ) -> io::Result<ServerHandle> {
+        let served = listener.local_addr().and_then(|addr| {
+            let (tx, rx) = oneshot::channel();
+            serve_router(listener, app, tls, rx, venue).map(|serving| (addr, tx, serving))
+        });
+        match served {
+            Ok((addr, tx, Serving { task, cert_pem })) => Ok(ServerHandle {
+                addr,
+                shutdown: Some(tx),
+                task,
+                clock,
+                cert_pem,
+                streams,
+            }),
+            Err(e) => {
+                clock.abort();
+                Err(e)
+            }
+        }
+    }
+
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://ADDRESS`, or `https://…` under TLS.
+    pub(crate) fn base_url(&self) -> String {
+        let scheme = if self.cert_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// `ws://ADDRESS`, or `wss://…` under TLS.
+    pub(crate) fn ws_base_url(&self) -> String {
+        let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
+        format!("{scheme}://{}", self.addr)
+    }
+
+    /// The self-signed certificate (PEM) under TLS; `None` without TLS.
+    pub(crate) fn cert_pem(&self) -> Option<String> {
+        self.cert_pem.clone()
+    }
+
+    /// Closes every stream connection (they see the generation change).
+    pub(crate) fn drop_stream_connections(&self) {
+        self.streams.send_modify(|g| *g += 1);
+    }
+
+    /// Stops the server and waits for it to end (open requests get [`GRACE`]).
+    pub(crate) async fn stop(mut self) {
+        self.signal_stop();
+        let _ = (&mut self.task).await;
+    }
+
+    /// Tells the server to stop, closes the stream connections and aborts the clock.
+    fn signal_stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.drop_stream_connections();
+        self.clock.abort();
+    }
+}
+
+impl Drop for ServerHandle {
+    fn drop(&mut self) {
+        self.signal_stop();
     }
 }
 

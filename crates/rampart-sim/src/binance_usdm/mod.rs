@@ -32,7 +32,8 @@ use axum::Router;
 use rust_decimal::Decimal;
 use serde_json::json;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+
+use crate::tls::ServerHandle;
 
 pub use errors::BinanceError;
 pub use events::SimEvent;
@@ -446,14 +447,10 @@ pub(super) fn router(inner: Shared) -> Router {
 
 /// A running simulator.
 pub struct SimServer {
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    /// The server, the self-signed certificate when serving TLS, and the price process and
+    /// housekeeping ([`run_clock`]), aborted on stop and drop.
+    server: ServerHandle,
     inner: Shared,
-    /// The self-signed certificate (PEM) when serving TLS.
-    cert_pem: Option<String>,
-    /// The price process and housekeeping ([`run_clock`]); aborted on stop and drop.
-    clock: tokio::task::JoinHandle<()>,
 }
 
 impl SimServer {
@@ -469,35 +466,21 @@ impl SimServer {
     }
 
     fn launch(listener: TcpListener, config: SimConfig, tls: bool) -> std::io::Result<SimServer> {
-        let addr = listener.local_addr()?;
         let inner = Inner::new(config);
         let app = router(inner.clone());
         let clock = tokio::spawn(run_clock(inner.clone()));
-        let (tx, rx) = oneshot::channel();
-        let crate::tls::Serving { task, cert_pem } =
-            crate::tls::serve_router(listener, app, tls, rx, "Binance USDⓈ-M")?;
-        Ok(SimServer {
-            addr,
-            shutdown: Some(tx),
-            task,
-            inner,
-            cert_pem,
-            clock,
-        })
+        let streams = inner.ws_generation.clone();
+        let server = ServerHandle::serve(listener, app, tls, "Binance USDⓈ-M", clock, streams)?;
+        Ok(SimServer { server, inner })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// The REST base: `http://127.0.0.1:PORT`, or `https://…` under TLS.
     pub fn base_url(&self) -> String {
-        let scheme = if self.cert_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.addr)
+        self.server.base_url()
     }
 
     /// The stream base: `ws://127.0.0.1:PORT`, or `wss://…` under TLS. Binance's routed paths
@@ -507,14 +490,13 @@ impl SimServer {
     /// `/private/ws/<listenKey>`) for user data; the unrouted `/ws/…` and `/stream?…` carry
     /// everything.
     pub fn ws_base_url(&self) -> String {
-        let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
-        format!("{scheme}://{}", self.addr)
+        self.server.ws_base_url()
     }
 
     /// The self-signed certificate (PEM) a client trusts to reach this simulator over TLS;
     /// `None` without TLS.
     pub fn cert_pem(&self) -> Option<String> {
-        self.cert_pem.clone()
+        self.server.cert_pem()
     }
 
     /// Every accepted order's client order id (all accounts), oldest first; an id appears once
@@ -727,26 +709,12 @@ impl SimServer {
     /// Closes every stream connection (they see the generation change): a knob for testing
     /// reconnects.
     pub fn drop_stream_connections(&self) {
-        self.inner.ws_generation.send_modify(|g| *g += 1);
+        self.server.drop_stream_connections();
     }
 
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        // Upgraded stream connections outlive the HTTP server: end them too.
-        self.drop_stream_connections();
-        self.clock.abort();
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.drop_stream_connections();
-        self.clock.abort();
+    /// Stops the server, ends the stream connections (upgraded connections outlive the HTTP
+    /// server) and the price process; dropping the simulator does the same without waiting.
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 }

@@ -29,9 +29,9 @@ use std::time::Duration;
 use axum::Router;
 use rust_decimal::Decimal;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 use crate::core::{self, CoreConfig, Exchange, SharedExchange};
+use crate::tls::ServerHandle;
 
 pub use errors::BybitError;
 
@@ -254,12 +254,8 @@ fn router(inner: Shared) -> Router {
 
 /// A running simulator.
 pub struct SimServer {
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
-    clock: tokio::task::JoinHandle<()>,
+    server: ServerHandle,
     inner: Shared,
-    cert_pem: Option<String>,
 }
 
 impl SimServer {
@@ -275,49 +271,34 @@ impl SimServer {
     }
 
     fn launch(listener: TcpListener, config: SimConfig, tls: bool) -> std::io::Result<SimServer> {
-        let addr = listener.local_addr()?;
         let step = Duration::from_millis(config.tick_interval_ms);
         let offset = config.clock_offset_ms;
         let inner = Inner::new(config);
         let clock = inner.exchange.spawn_clock(step, offset);
         let app = router(inner.clone());
-        let (tx, rx) = oneshot::channel();
-        let crate::tls::Serving { task, cert_pem } =
-            crate::tls::serve_router(listener, app, tls, rx, "Bybit")?;
-        Ok(SimServer {
-            addr,
-            shutdown: Some(tx),
-            task,
-            clock,
-            inner,
-            cert_pem,
-        })
+        let streams = inner.ws_generation.clone();
+        let server = ServerHandle::serve(listener, app, tls, "Bybit", clock, streams)?;
+        Ok(SimServer { server, inner })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// `http://127.0.0.1:PORT` (or `https://…` under TLS).
     pub fn base_url(&self) -> String {
-        let scheme = if self.cert_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.addr)
+        self.server.base_url()
     }
 
     /// `ws://127.0.0.1:PORT` (or `wss://…`): the streams are `/v5/public/linear`,
     /// `/v5/public/inverse` and `/v5/private` under it.
     pub fn ws_base_url(&self) -> String {
-        let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
-        format!("{scheme}://{}", self.addr)
+        self.server.ws_base_url()
     }
 
     /// The self-signed certificate (PEM) under TLS.
     pub fn cert_pem(&self) -> Option<String> {
-        self.cert_pem.clone()
+        self.server.cert_pem()
     }
 
     /// The exchange underneath, for tests: prices, orders, positions, wallets.
@@ -374,25 +355,12 @@ impl SimServer {
 
     /// Closes every stream connection (as a network failure: no close frame).
     pub fn drop_stream_connections(&self) {
-        self.inner.ws_generation.send_modify(|g| *g += 1);
+        self.server.drop_stream_connections();
     }
 
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.drop_stream_connections();
-        self.clock.abort();
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.drop_stream_connections();
-        self.clock.abort();
+    /// Stops the server, ends the stream connections (upgraded connections outlive the HTTP
+    /// server) and the price process; dropping the simulator does the same without waiting.
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 }

@@ -25,9 +25,9 @@ use std::time::Duration;
 
 use rust_decimal::Decimal;
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
 
 use crate::core::{ClientIdScope, CoreConfig, Exchange, SharedExchange, wall_ms};
+use crate::tls::ServerHandle;
 
 pub use errors::OkxError;
 pub use instruments::InstType;
@@ -285,12 +285,8 @@ impl Inner {
 
 /// A running simulator.
 pub struct SimServer {
-    addr: SocketAddr,
-    shutdown: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<()>,
+    server: ServerHandle,
     inner: Shared,
-    cert_pem: Option<String>,
-    clock: tokio::task::JoinHandle<()>,
 }
 
 impl SimServer {
@@ -306,7 +302,6 @@ impl SimServer {
     }
 
     fn launch(listener: TcpListener, config: SimConfig, tls: bool) -> std::io::Result<SimServer> {
-        let addr = listener.local_addr()?;
         let step = Duration::from_millis(config.tick_interval_ms);
         let offset = config.clock_offset_ms;
         let inner = Inner::new(config);
@@ -314,43 +309,29 @@ impl SimServer {
             .merge(ws::routes())
             .with_state(inner.clone());
         let clock = inner.exchange.spawn_clock(step, offset);
-        let (tx, rx) = oneshot::channel();
-        let crate::tls::Serving { task, cert_pem } =
-            crate::tls::serve_router(listener, app, tls, rx, "OKX")?;
-        Ok(SimServer {
-            addr,
-            shutdown: Some(tx),
-            task,
-            inner,
-            cert_pem,
-            clock,
-        })
+        let streams = inner.ws_generation.clone();
+        let server = ServerHandle::serve(listener, app, tls, "OKX", clock, streams)?;
+        Ok(SimServer { server, inner })
     }
 
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.server.addr()
     }
 
     /// `http://127.0.0.1:PORT`, or `https://…` under TLS.
     pub fn base_url(&self) -> String {
-        let scheme = if self.cert_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
-        format!("{scheme}://{}", self.addr)
+        self.server.base_url()
     }
 
     /// `ws://127.0.0.1:PORT`, or `wss://…`; the channels are under `/ws/v5/public`,
     /// `/ws/v5/business` and `/ws/v5/private`.
     pub fn ws_base_url(&self) -> String {
-        let scheme = if self.cert_pem.is_some() { "wss" } else { "ws" };
-        format!("{scheme}://{}", self.addr)
+        self.server.ws_base_url()
     }
 
     /// The self-signed certificate (PEM) under TLS.
     pub fn cert_pem(&self) -> Option<String> {
-        self.cert_pem.clone()
+        self.server.cert_pem()
     }
 
     /// The exchange itself: tests move prices, read orders and positions through it.
@@ -398,25 +379,12 @@ impl SimServer {
 
     /// Closes every stream connection.
     pub fn drop_stream_connections(&self) {
-        self.inner.ws_generation.send_modify(|g| *g += 1);
+        self.server.drop_stream_connections();
     }
 
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.drop_stream_connections();
-        self.clock.abort();
-        let _ = (&mut self.task).await;
-    }
-}
-
-impl Drop for SimServer {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        self.drop_stream_connections();
-        self.clock.abort();
+    /// Stops the server, ends the stream connections (upgraded connections outlive the HTTP
+    /// server) and the price process; dropping the simulator does the same without waiting.
+    pub async fn stop(self) {
+        self.server.stop().await;
     }
 }

@@ -81,6 +81,82 @@ impl std::fmt::Debug for RpcClient {
     }
 }
 
+/// An order's JSON-RPC request (`private/buy`, `private/sell`) ready to write: its credits
+/// taken from the matching-engine bucket, the access token of the transport it goes on (the
+/// socket when it is up, else HTTP), its request id and its text. Written once by
+/// [`RpcClient::send_order`]. The token is valid for minutes, so `Debug` shows neither it nor
+/// the text.
+pub struct PreparedOrder {
+    method: &'static str,
+    params: Value,
+    id: u64,
+    text: String,
+    token: Zeroizing<String>,
+    route: Route,
+}
+
+/// Where a prepared request is written.
+enum Route {
+    /// The socket up when the request was prepared, and its token holder: the token is in the
+    /// request's params.
+    Socket(Arc<Socket>, Arc<TokenHolder>),
+    /// `POST /api/v2/{method}`, the token as `Authorization: Bearer`.
+    Http,
+}
+
+impl PreparedOrder {
+    /// `private/buy` or `private/sell`.
+    pub fn method(&self) -> &'static str {
+        self.method
+    }
+
+    /// The params as the audit records them (without the access token).
+    pub fn params(&self) -> &Value {
+        &self.params
+    }
+
+    /// The JSON-RPC request id.
+    pub fn id(&self) -> u64 {
+        self.id
+    }
+
+    /// The request as written: the socket's frame (its params carry the access token) or
+    /// HTTP's body.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The access token it carries (in the frame, or as HTTP's `Authorization: Bearer`).
+    pub fn access_token(&self) -> &str {
+        &self.token
+    }
+
+    /// Whether it goes over the socket (else over HTTP).
+    pub fn over_socket(&self) -> bool {
+        matches!(self.route, Route::Socket(..))
+    }
+}
+
+impl std::fmt::Debug for PreparedOrder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedOrder")
+            .field("method", &self.method)
+            .field("id", &self.id)
+            .field("over_socket", &self.over_socket())
+            .field("text_len", &self.text.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `params` with `access_token` added (a private request over the socket).
+fn with_token(params: &Value, token: &str) -> Value {
+    let mut p = params.clone();
+    if let Value::Object(m) = &mut p {
+        m.insert("access_token".into(), Value::String(token.to_owned()));
+    }
+    p
+}
+
 /// Deribit's answer object: its `result`, or its `error` as an [`Error`].
 pub fn result_of(answer: Value) -> Result<Value> {
     if let Some(e) = answer.get("error") {
@@ -425,6 +501,136 @@ impl RpcClient {
         self.http_with_token(method, params).await
     }
 
+    /// Everything an order's [`Self::call`] does before the first byte is written: its
+    /// credits from the matching-engine bucket (waiting for the refill when it is quick, else
+    /// held back), the access token of the transport it goes on (the socket when it is up,
+    /// else HTTP; renewed first when due), its request id and its JSON-RPC text.
+    pub async fn prepare_order(
+        &self,
+        method: &'static str,
+        params: Value,
+    ) -> Result<PreparedOrder> {
+        self.take_credits(method).await?;
+        let connected = self.socket.lock().await.clone();
+        if let Some((sock, tokens)) = connected.filter(|(s, _)| s.is_alive()) {
+            let now = local_ms();
+            let token = match self.signing_time().await {
+                Ok(venue) => {
+                    tokens
+                        .access_token(now, venue, |step, p| {
+                            socket_auth(&sock, self.request_timeout, step, p)
+                        })
+                        .await
+                }
+                Err(e) => Err(e),
+            };
+            let token = token.inspect_err(|e| self.note_refusal(method, e))?;
+            let id = sock.next_id();
+            let text = socket::request_text(id, method, with_token(&params, &token));
+            return Ok(PreparedOrder {
+                method,
+                params,
+                id,
+                text,
+                token,
+                route: Route::Socket(sock, tokens),
+            });
+        }
+        let token = self.http_token().await?;
+        let id = self.ids.fetch_add(1, Ordering::Relaxed);
+        let text = socket::request_text(id, method, params.clone());
+        Ok(PreparedOrder {
+            method,
+            params,
+            id,
+            text,
+            token,
+            route: Route::Http,
+        })
+    }
+
+    /// Writes an order [`Self::prepare_order`] prepared, once, and returns its `result`. A
+    /// refused token is renewed for the next request; the order is never sent again. A socket
+    /// that ended before the order was written sends it over HTTP instead.
+    pub async fn send_order(&self, prepared: PreparedOrder) -> Result<Value> {
+        let method = prepared.method;
+        if let Some(wire) = &self.wire {
+            wire.sent(&crate::wire::WireRequest {
+                method: "POST",
+                path: method,
+                params: &super::json::to_text(&prepared.params),
+                signature: None,
+            });
+        }
+        let answer = self.write_order(prepared).await;
+        if let Some(wire) = &self.wire {
+            wire.answered(&wire_answer(method, &answer));
+        }
+        answer
+    }
+
+    /// [`Self::send_order`] after the audit's record.
+    async fn write_order(&self, prepared: PreparedOrder) -> Result<Value> {
+        let PreparedOrder {
+            method,
+            params,
+            id,
+            text,
+            token,
+            route,
+        } = prepared;
+        let token_refused = |e: &Error| code_of(e).is_some_and(error::is_token_refusal);
+        match route {
+            Route::Socket(sock, tokens) => {
+                let answer = match sock.send_frame(id, text, self.request_timeout).await {
+                    Ok(answer) => result_of(answer),
+                    Err(SocketFailure::Lost(why)) => return Err(lost(method, &why)),
+                    // Nothing written: over HTTP, as any request whose socket had ended.
+                    Err(SocketFailure::NotSent(_)) => {
+                        return self.http_with_token(method, params).await;
+                    }
+                };
+                let answer = match answer {
+                    Err(e) if token_refused(&e) => {
+                        let now = local_ms();
+                        match self.signing_time().await {
+                            Ok(venue) => tokens
+                                .after_refusal(&token, now, venue, |step, p| {
+                                    socket_auth(&sock, self.request_timeout, step, p)
+                                })
+                                .await
+                                .and(Err(e)),
+                            Err(refused) => Err(refused),
+                        }
+                    }
+                    answer => answer,
+                };
+                answer.inspect_err(|e| self.note_refusal(method, e))
+            }
+            Route::Http => {
+                let answer = self
+                    .http_post(method, text, Some(token.as_str()), true)
+                    .await
+                    .and_then(result_of);
+                match answer {
+                    Err(e) if token_refused(&e) => {
+                        let now = local_ms();
+                        let venue = self.signing_time().await?;
+                        self.http_tokens
+                            .after_refusal(&token, now, venue, |step, p| self.http_auth(step, p))
+                            .await?;
+                        Err(e)
+                    }
+                    Err(e) => {
+                        self.note_refusal(method, &e);
+                        Err(e)
+                    }
+                    ok => ok,
+                }
+            }
+        }
+    }
+
     /// Over HTTP, with the HTTP token for private methods; a refused token is renewed once.
     async fn http_with_token(&self, method: &str, params: Value) -> Result<Value> {
         let private = method.starts_with("private/");
@@ -498,13 +704,25 @@ impl RpcClient {
         matching: bool,
     ) -> Result<Value> {
         let id = self.ids.fetch_add(1, Ordering::Relaxed);
-        let body = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        let body = socket::request_text(id, method, params);
+        self.http_post(method, body, token, matching).await
+    }
+
+    /// `POST /api/v2/{method}` with `body`, a JSON-RPC request as text. Returns the whole
+    /// answer object.
+    async fn http_post(
+        &self,
+        method: &str,
+        body: String,
+        token: Option<&str>,
+        matching: bool,
+    ) -> Result<Value> {
         let url = format!("{}{HTTP_PREFIX}{method}", self.base);
         let mut request = self
             .http
             .post(url)
             .header("Content-Type", "application/json")
-            .body(super::json::to_text(&body));
+            .body(body);
         if let Some(t) = token {
             request = request.header("Authorization", format!("Bearer {t}"));
         }
@@ -652,13 +870,6 @@ impl RpcClient {
         params: Value,
     ) -> std::result::Result<Value, SocketOutcome> {
         let private = method.starts_with("private/");
-        let with_token = |params: &Value, token: &str| {
-            let mut p = params.clone();
-            if let Value::Object(m) = &mut p {
-                m.insert("access_token".into(), Value::String(token.to_owned()));
-            }
-            p
-        };
         let token = if private {
             let now = local_ms();
             let venue = self.signing_time().await.map_err(SocketOutcome::Refused)?;

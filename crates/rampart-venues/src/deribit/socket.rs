@@ -85,6 +85,13 @@ pub async fn connect(
     }
 }
 
+/// A JSON-RPC 2.0 request as written, over the socket or as HTTP's body:
+/// `{"jsonrpc":"2.0","id":…,"method":…,"params":{…}}` (numbers as [`super::json::to_text`]
+/// writes them).
+pub fn request_text(id: u64, method: &str, params: Value) -> String {
+    super::json::to_text(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))
+}
+
 /// The `id` of an answer as text (numbers arrive as text, see [`super::json`]).
 fn id_text(v: &Value) -> Option<String> {
     match v.get("id")? {
@@ -145,10 +152,24 @@ impl Socket {
         params: Value,
         timeout: Duration,
     ) -> Result<Value, SocketFailure> {
-        let id = self.ids.fetch_add(1, Ordering::Relaxed);
-        let frame = super::json::to_text(
-            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
-        );
+        let id = self.next_id();
+        self.send_frame(id, request_text(id, method, params), timeout)
+            .await
+    }
+
+    /// The id of the next request on this connection.
+    pub fn next_id(&self) -> u64 {
+        self.ids.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Writes `frame`, a request already encoded with `id` ([`request_text`]), and waits up to
+    /// `timeout` for its answer (the whole answer object, numbers as text).
+    pub async fn send_frame(
+        &self,
+        id: u64,
+        frame: String,
+        timeout: Duration,
+    ) -> Result<Value, SocketFailure> {
         let (answer, rx) = oneshot::channel();
         if !self.is_alive() {
             return Err(SocketFailure::NotSent("the connection has ended".into()));

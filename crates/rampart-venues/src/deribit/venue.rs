@@ -15,7 +15,7 @@ use super::convert::{self, ContractSizes, order_type_text};
 use super::error::{self, code_of, malformed, unsupported, validation};
 use super::json::{num, opt_dec};
 use super::models;
-use super::rpc::RpcClient;
+use super::rpc::{PreparedOrder, RpcClient};
 use super::rules::{check_client_id, check_order, check_size, check_tick, rules};
 use crate::http::lock;
 use crate::venue::{
@@ -340,16 +340,12 @@ impl Venue for Deribit {
         self.fetch_instruments().await
     }
 
+    /// [`Deribit::prepare_order`], then the prepared request written once
+    /// ([`RpcClient::send_order`]).
     async fn place_order(&self, order: &OrderRequest) -> Result<OrderAck> {
-        check_client_id(&order.client_order_id)?;
-        let rules = self.rules_of(&order.symbol).await?;
-        check_order(order, &rules)?;
-        let valid_until = self
-            .client
-            .venue_now()
-            .map(|now| now + i64::try_from(REQUEST_VALIDITY.as_millis()).unwrap_or(60_000));
-        let (method, params) = order_params(order, valid_until);
-        let r: models::OrderResult = self.client.call(method, params).await?;
+        let prepared = self.prepare_order(order).await?;
+        let r: models::OrderResult =
+            super::json::from_value(self.client.send_order(prepared).await?)?;
         let state = convert::order(&r.order, &self.contract_sizes())?;
         Ok(OrderAck::from(&state))
     }
@@ -691,6 +687,27 @@ impl Venue for Deribit {
 /// Whether `e` is Deribit's "no such order".
 pub fn is_not_found(e: &crate::venue::Error) -> bool {
     code_of(e) == Some(error::ORDER_NOT_FOUND)
+}
+
+/// A new order in two steps: [`Deribit::prepare_order`] builds the request, `place_order`
+/// writes it.
+impl Deribit {
+    /// Everything `place_order` does before the first byte is written: the label's form, the
+    /// instrument's cached rules (fetched when the symbol is not cached), the checks,
+    /// `private/buy` or `private/sell` and its params (`valid_until` a minute ahead in venue
+    /// time), then [`RpcClient::prepare_order`]: the credits, the access token, the request id
+    /// and the JSON-RPC text.
+    pub async fn prepare_order(&self, order: &OrderRequest) -> Result<PreparedOrder> {
+        check_client_id(&order.client_order_id)?;
+        let rules = self.rules_of(&order.symbol).await?;
+        check_order(order, &rules)?;
+        let valid_until = self
+            .client
+            .venue_now()
+            .map(|now| now + i64::try_from(REQUEST_VALIDITY.as_millis()).unwrap_or(60_000));
+        let (method, params) = order_params(order, valid_until);
+        self.client.prepare_order(method, params).await
+    }
 }
 
 #[cfg(test)]
