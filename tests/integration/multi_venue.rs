@@ -95,7 +95,14 @@ async fn position_cells(app: &App, account: &str, symbol: &str) -> Vec<String> {
 /// option's name.
 async fn buy_option_from_the_chain(app: &App, deribit: &str) -> String {
     app.click("[data-testid=nav-workspace]").await;
+    // The workspace lists the accounts once it has read them.
+    app.wait_for(&format!(
+        "[data-testid=account-select] option[value='{deribit}']"
+    ))
+    .await;
     app.choose("account-select", deribit).await;
+    app.wait_text("[data-testid=ticket-account]", |t| t == "Deribit demo")
+        .await;
     // Shown once the account's instruments, options among them, are read.
     app.wait_for("[data-testid=chain-toggle]").await;
     app.click("[data-testid=chain-toggle]").await;
