@@ -994,13 +994,7 @@ impl OrderEngine {
             .option_quotes(underlying)
             .await
             .map_err(classify)?;
-        let rules: Vec<InstrumentRules> = account
-            .rules
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .map(|r| InstrumentRules::clone(r))
-            .collect();
+        let rules = self.instruments(account_id).await?;
         OptionChain::assemble(underlying, &rules, quotes, local_ms()).ok_or_else(|| {
             OrderError::Invalid(format!(
                 "This account lists no live {} options.",
