@@ -221,6 +221,42 @@ async fn demo_accounts_on_every_venue_an_option_from_the_chain_and_the_all_view(
     app.click("[data-testid=lock]").await;
     unlock(&app, &mut phone).await;
 
+    // A live Deribit account asks for Deribit's own credentials, a client id and secret, and a
+    // client id not in Deribit's form is refused before anything is stored or sent.
+    app.click("[data-testid=nav-accounts]").await;
+    app.wait_for("[data-testid=add-account]").await;
+    app.choose("add-venue", "deribit").await;
+    app.choose("add-environment", "live").await;
+    app.wait_for("[data-testid=add-key]").await;
+    let labels = app
+        .eval(
+            "return ['add-key', 'add-secret'].map((t) =>
+               document.querySelector(`[data-testid=${t}]`).closest('label').querySelector('span').textContent.trim());",
+        )
+        .await;
+    assert_eq!(labels, serde_json::json!(["Client ID", "Client secret"]));
+    app.type_into("[data-testid=add-label]", "Deribit main")
+        .await;
+    app.type_into("[data-testid=add-key]", "not an id").await;
+    app.type_into(
+        "[data-testid=add-secret]",
+        "Q3xv9K2mT7wL5pR8sN4yB6cF1hJ0dG2z",
+    )
+    .await;
+    app.type_into("[data-testid=add-code]", &phone.fresh_code().await)
+        .await;
+    app.click("[data-testid=add-submit]").await;
+    app.wait_text("[data-testid=add-error]", |t| t.contains("Client ID"))
+        .await;
+    let listed = app
+        .invoke("return await invoke('list_accounts', {});")
+        .await;
+    assert_eq!(
+        listed.as_array().map(Vec::len),
+        Some(1),
+        "nothing stored: {listed}"
+    );
+
     add_simulator_account(&app, &mut phone, "bybit", "Bybit demo").await;
     add_simulator_account(&app, &mut phone, "okx", "OKX demo").await;
     add_simulator_account(&app, &mut phone, "deribit", "Deribit demo").await;
