@@ -102,6 +102,12 @@ fn price_band(limits: &Limits, order: &OrderFacts) -> Result<Option<Warning>, Re
         .and_then(|x| x.checked_div(mark))
         .ok_or(Refusal::Unchecked)?;
     let band = limits.band_for(order.symbol);
+    let warning = |seen: String, advice: &str| {
+        Some(
+            Warning::new(WarningKind::PriceBand, Severity::Warning, seen, advice)
+                .on(order.account, Some(order.symbol)),
+        )
+    };
     if matches!(order.value, ContractValue::OptionPremium { .. }) {
         if pct <= band.block_pct {
             return Ok(None);
@@ -111,10 +117,9 @@ fn price_band(limits: &Limits, order: &OrderFacts) -> Result<Option<Warning>, Re
             shown(pct, 2),
             band.block_pct
         );
-        let advice = "An option's spread is wide in percent, but this is far through the mark: check the premium before you confirm";
-        return Ok(Some(
-            Warning::new(WarningKind::PriceBand, Severity::Warning, seen, advice)
-                .on(order.account, Some(order.symbol)),
+        return Ok(warning(
+            seen,
+            "An option's spread is wide in percent, but this is far through the mark: check the premium before you confirm",
         ));
     }
     if pct > band.block_pct {
@@ -131,10 +136,9 @@ fn price_band(limits: &Limits, order: &OrderFacts) -> Result<Option<Warning>, Re
             shown(pct, 2),
             band.warn_pct
         );
-        let advice = "A price through the mark fills at once at up to that price: confirm only if you mean it";
-        return Ok(Some(
-            Warning::new(WarningKind::PriceBand, Severity::Warning, seen, advice)
-                .on(order.account, Some(order.symbol)),
+        return Ok(warning(
+            seen,
+            "A price through the mark fills at once at up to that price: confirm only if you mean it",
         ));
     }
     Ok(None)
