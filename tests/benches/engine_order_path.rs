@@ -460,15 +460,7 @@ async fn bybit_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>, P
         interception: NoSocket::new(Price::try_from(mark).expect("a positive mark"), prepare),
     });
     let engine = engine_with(dir, VenueId::Bybit, venue.clone()).await;
-    venue.interception.send.store(true, Ordering::Relaxed);
-    let sent = rampart_tests::placed(
-        engine
-            .place(ACCOUNT, &ticket(Which::Bybit, 0), rampart_tests::CONSENTED)
-            .await,
-    )
-    .expect("one order placed on the Bybit simulator");
-    black_box(sent);
-    venue.interception.send.store(false, Ordering::Relaxed);
+    place_one_for_real(&engine, &venue.interception, Which::Bybit).await;
     sim.stop().await;
     // Bybit's IP budget (600 requests per 5 s, fixed) is the tighter one: 550 orders a burst
     // leaves room for the set-up's requests still in the window.
@@ -516,15 +508,7 @@ async fn okx_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>, Pac
         interception: NoSocket::new(Price::try_from(mark).expect("a positive mark"), prepare),
     });
     let engine = engine_with(dir, VenueId::Okx, venue.clone()).await;
-    venue.interception.send.store(true, Ordering::Relaxed);
-    let sent = rampart_tests::placed(
-        engine
-            .place(ACCOUNT, &ticket(Which::Okx, 0), rampart_tests::CONSENTED)
-            .await,
-    )
-    .expect("one order placed on the OKX simulator");
-    black_box(sent);
-    venue.interception.send.store(false, Ordering::Relaxed);
+    place_one_for_real(&engine, &venue.interception, Which::Okx).await;
     sim.stop().await;
     // OKX: 60 new orders per 2 s per instrument (fixed); the set-up's order is in the window.
     let pace = Pace {
@@ -586,19 +570,7 @@ async fn deribit_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>,
         venue.connector.client().socket_up().await,
         "the account's WebSocket is open"
     );
-    venue.interception.send.store(true, Ordering::Relaxed);
-    let sent = rampart_tests::placed(
-        engine
-            .place(
-                ACCOUNT,
-                &ticket(Which::Deribit, 0),
-                rampart_tests::CONSENTED,
-            )
-            .await,
-    )
-    .expect("one order placed on the Deribit simulator");
-    black_box(sent);
-    venue.interception.send.store(false, Ordering::Relaxed);
+    place_one_for_real(&engine, &venue.interception, Which::Deribit).await;
     sim.stop().await;
     // Bounded wait for the socket to see the simulator close it.
     for _ in 0..200 {
@@ -618,6 +590,20 @@ async fn deribit_engine(dir: &Path, prepare: PrepareTimes) -> (Arc<OrderEngine>,
         pause: Duration::from_millis(3_400),
     };
     (engine, pace)
+}
+
+/// The set-up's one real order: the interception lets the connector write it to the venue's
+/// simulator (its own `place_order`), so the budgets and the connection are a live session's.
+async fn place_one_for_real(engine: &Arc<OrderEngine>, interception: &NoSocket, which: Which) {
+    interception.send.store(true, Ordering::Relaxed);
+    let sent = rampart_tests::placed(
+        engine
+            .place(ACCOUNT, &ticket(which, 0), rampart_tests::CONSENTED)
+            .await,
+    )
+    .unwrap_or_else(|e| panic!("one order placed on the {} simulator: {e:?}", which.name()));
+    black_box(sent);
+    interception.send.store(false, Ordering::Relaxed);
 }
 
 /// One order: the whole place call, and the part of it the journal spent in write(2) and

@@ -613,6 +613,14 @@ export function isOption(rules: InstrumentRules): boolean {
   return rules.category === "option";
 }
 
+/** An option's premium (in its coin) in USD at the underlying price; null without a valid price. */
+export function premiumUsd(premium: string, underlying: string | null): string | null {
+  if (underlying === null || !isPlainDecimal(premium) || !isPlainDecimal(underlying)) {
+    return null;
+  }
+  return plain(dec(premium).times(dec(underlying)));
+}
+
 /** Decimals a value in the instrument's quote currency is shown with: an option's premium (in BTC) at its price precision, else cents. */
 export function valueDecimals(rules: InstrumentRules): number {
   return isOption(rules) ? Math.max(pricePrecision(rules), 4) : 2;
@@ -643,7 +651,7 @@ export function summarize(rules: InstrumentRules, input: SummaryInput): Summary 
   } else {
     fee = dec(notional).times(rate);
   }
-  const underlying = input.underlyingPrice ?? null;
+  const usd = isOption(rules) ? premiumUsd(notional, input.underlyingPrice ?? null) : null;
   const measured = input.orderType === "limit" ? input.price : hasTrigger(input.orderType) ? input.triggerPrice : null;
   return {
     notional,
@@ -654,10 +662,7 @@ export function summarize(rules: InstrumentRules, input: SummaryInput): Summary 
       measured !== null && input.mark !== null ? markDistance(input.side, measured, input.mark) : null,
     resultingPosition:
       input.position === null ? null : resultingPosition(input.position, input.side, input.qty, input.reduceOnly),
-    usdValue:
-      isOption(rules) && underlying !== null && isPlainDecimal(underlying)
-        ? plain(dec(notional).times(dec(underlying)).toDecimalPlaces(2, ROUND_HALF_UP))
-        : null,
+    usdValue: usd === null ? null : plain(dec(usd).toDecimalPlaces(2, ROUND_HALF_UP)),
   };
 }
 
